@@ -1,0 +1,24 @@
+/** What a command may do to the terminal; main.ts makes the real one, tests make their own. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** Colour on stdout/stderr (a terminal, and NO_COLOR unset). */
+  color: boolean;
+  cwd: string;
+  env: Record<string, string | undefined>;
+  readStdin(): Promise<Buffer>;
+}
+
+/** A command's outcome: the exit code main.ts passes to process.exit. */
+export type ExitCode = 0 | 1 | 2;
+
+/** A user error: main.ts prints it as one line (plus hint), never with a stack trace. */
+export class UserError extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = 'UserError';
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The kernelfile command line: the only place that reads argv, writes to the console and exits.
+ * Commands are loaded lazily, so `kernelfile validate` does not pay for ssh2 or listr2.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { wantColor } from '../render/style.js';
+import { type ExitCode, type Io, UserError } from './io.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+function makeIo(): Io {
+  return {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    color: wantColor(process.stdout.isTTY, process.env),
+    cwd: process.cwd(),
+    env: process.env,
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const c of process.stdin) chunks.push(c as Buffer);
+      return Buffer.concat(chunks);
+    },
+  };
+}
+
+export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
+  const program = new Command('kernelfile')
+    .description(
+      'Declarative provisioner for Linux kernels: build, install, DKMS, initramfs and boot entries from one YAML file.',
+    )
+    .version(pkg.version, '-V, --version')
+    .option('--no-color', 'never colour the output (NO_COLOR is honoured too)')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .hook('preAction', (cmd) => {
+      if (cmd.opts().color === false) io.color = false;
+    });
+
+  program
+    .command('validate')
+    .description(
+      'check a kernelfile against the schema and for problems the schema cannot see; exit 1 on any error',
+    )
+    .argument('[file]', 'the kernelfile (`-` reads standard input)', 'kernelfile.yaml')
+    .option('--json', 'print the diagnostics as JSON (format documented in README.md)')
+    .option('--strict', 'treat warnings as errors')
+    .action(async (file: string, opts: { json?: boolean; strict?: boolean }) => {
+      const { run } = await import('./commands/validate.js');
+      done(await run(file, opts, io));
+    });
+
+  program
+    .command('schema')
+    .description('print the kernelfile JSON Schema (for editors), or the reference as Markdown')
+    .addOption(new Option('--format <format>', 'output format').choices(['json', 'markdown']).default('json'))
+    .action(async (opts: { format: 'json' | 'markdown' }) => {
+      const { run } = await import('./commands/schema.js');
+      done(await run(opts, io));
+    });
+  return program;
+}
+
+export async function main(argv: string[], io: Io = makeIo()): Promise<ExitCode> {
+  let code: ExitCode = 0;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version exit 0; usage errors were already printed by commander.
+      return e.exitCode === 0 ? 0 : 1;
+    }
+    if (e instanceof UserError) {
+      io.err(`kernelfile: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`);
+      return 1;
+    }
+    const err = e as Error;
+    io.err(`kernelfile: internal error: ${err.message}\n`);
+    if (io.env.KERNELFILE_DEBUG) io.err(`${err.stack ?? ''}\n`);
+    else
+      io.err('  this is a bug in kernelfile; run again with KERNELFILE_DEBUG=1 for details and report it\n');
+    return 1;
+  }
+}
+
+/** The entry point of bin/kernelfile.js. */
+export async function runCli(): Promise<void> {
+  process.exitCode = await main(process.argv);
+  // Open handles (an SSH connection a command forgot) must not keep the CLI alive.
+  process.exit();
+}

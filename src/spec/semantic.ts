@@ -1,0 +1,459 @@
+/**
+ * Checks the schema cannot express: files exist and are what they should be, values that YAML
+ * accepted but Kconfig would not, names used twice, and kernelfiles that could never converge.
+ * Pure: the file system is read through `FileView`. Written defensively, so it runs on data the
+ * schema rejected too and the user sees every problem in one go.
+ */
+import { isScalar, type Scalar } from 'yaml';
+import { checkValue, formatSetValue, parseConfig } from '../kconfig/config.js';
+import type { Diagnostic, PathSegment } from './diagnostic.js';
+import { projectRoot, type ResolvedFile, sourceFiles } from './paths.js';
+import { PATTERNS, STRIP_DEFAULT, TITLE_PLACEHOLDERS } from './schema.js';
+import { suggest as nearest, typeName } from './schema-errors.js';
+import { at, locate, nodeAt, type SourceDoc } from './source.js';
+
+/** What validation may know of the controller's file system. */
+export interface FileView {
+  stat(abs: string): 'file' | 'dir' | 'missing';
+  /** Contents of a small text file, or undefined when it cannot be read. */
+  readText(abs: string): string | undefined;
+  /** Names in a directory ([] when it cannot be read). */
+  list(absDir: string): string[];
+}
+
+export interface SemanticEnv {
+  fs: FileView;
+  /** Absolute path of the kernelfile. */
+  kernelfile: string;
+  /** The user's home, for `~/` paths. */
+  home?: string;
+}
+
+type Obj = Record<string, unknown>;
+const obj = (v: unknown): Obj | undefined =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : undefined;
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+const TARBALL = /\.(tar|tar\.gz|tgz|tar\.xz|txz|tar\.bz2|tbz2|tar\.zst)$/;
+const RESERVED_MAKE_VARS =
+  /^(ARCH|O|LOCALVERSION|INSTALL_[A-Z_]+|KBUILD_BUILD_[A-Z_]+|KERNELRELEASE|CROSS_COMPILE_COMPAT)$/;
+
+export function semanticChecks(data: unknown, src: SourceDoc, env: SemanticEnv): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const err = (path: PathSegment[], code: string, message: string, hint?: string, key = false) =>
+    out.push(at(src, path, { severity: 'error', code, message, ...(hint ? { hint } : {}) }, { key }));
+  const warn = (path: PathSegment[], code: string, message: string, hint?: string, key = false) =>
+    out.push(at(src, path, { severity: 'warning', code, message, ...(hint ? { hint } : {}) }, { key }));
+  const line = (path: PathSegment[], key = false) => locate(src, path, { key }).line;
+
+  const doc = obj(data);
+  if (!doc) {
+    if (data !== undefined)
+      err(
+        [],
+        'not-a-mapping',
+        `the kernelfile must be a mapping of keys to values, not ${typeName(data)}`,
+        'start from kernelfile.example.yaml',
+      );
+    return out;
+  }
+
+  // ── files ──────────────────────────────────────────────────────────────────────────────────
+  const root = projectRoot(env);
+  const files = sourceFiles(data, env);
+  const checkFile = (f: ResolvedFile): 'file' | 'dir' | 'missing' => {
+    const kind = env.fs.stat(f.abs);
+    if (kind === 'missing') {
+      const dir = f.abs.slice(0, f.abs.lastIndexOf('/')) || '/';
+      const base = f.abs.slice(f.abs.lastIndexOf('/') + 1);
+      const near = nearest(base, env.fs.list(dir));
+      err(
+        f.path,
+        'file-not-found',
+        `${f.what} not found: ${f.written}${f.written !== f.abs ? ` (looked for ${f.abs})` : ''}`,
+        near
+          ? `did you mean \`${near}\`?`
+          : f.written.startsWith('/') || f.written.startsWith('~')
+            ? 'check the path'
+            : 'relative paths are relative to the directory of the kernelfile',
+      );
+    } else if (f.relative && root && !(f.abs === root || f.abs.startsWith(`${root}/`))) {
+      warn(
+        f.path,
+        'path-escapes-project',
+        `${f.what} ${f.written} is outside the project (${root})`,
+        'a checkout of this repository will not contain it; move it into the repository, or use an absolute path to make the dependency on this machine explicit',
+      );
+    }
+    return kind;
+  };
+
+  for (const f of files) {
+    const kind = checkFile(f);
+    if (kind === 'missing') continue;
+    switch (f.role) {
+      case 'source-path': {
+        if (kind === 'dir') {
+          if (env.fs.stat(`${f.abs}/Kconfig`) !== 'file' || env.fs.stat(`${f.abs}/Makefile`) !== 'file')
+            err(
+              f.path,
+              'not-a-kernel-tree',
+              `${f.written} is a directory but not a kernel source tree (no Kconfig and Makefile at its top)`,
+            );
+          if (str(obj(obj(doc.kernel)?.source)?.sha256))
+            err(
+              [...f.path.slice(0, -1), 'sha256'],
+              'sha256-on-tree',
+              'sha256 pins a tarball, but the source path is a directory',
+              'remove sha256, or point path at the tarball',
+            );
+        } else if (!TARBALL.test(f.abs))
+          err(
+            f.path,
+            'not-a-tarball',
+            `${f.written} is neither a directory nor a tarball (.tar, .tar.gz, .tar.xz, .tar.bz2, .tar.zst)`,
+          );
+        break;
+      }
+      case 'fragment':
+      case 'base-file':
+        if (kind === 'dir') err(f.path, 'not-a-file', `${f.what} ${f.written} is a directory`);
+        break;
+      case 'patch':
+        if (kind === 'dir') err(f.path, 'not-a-file', `${f.what} ${f.written} is a directory`);
+        else checkPatch(f, env, err, warn);
+        break;
+      case 'module':
+        checkModulePath(f, kind, env, err);
+        break;
+      default:
+        if (kind === 'dir') err(f.path, 'not-a-file', `${f.what} ${f.written} is a directory`);
+    }
+  }
+
+  // ── kernel ─────────────────────────────────────────────────────────────────────────────────
+  const kernel = obj(doc.kernel);
+  const source = obj(kernel?.source);
+  const version = str(kernel?.version);
+  const named = str(source?.url) ?? str(source?.path);
+  const inName = named?.match(/(?:^|\/)linux-(\d+\.\d+(?:\.\d+)?(?:-rc\d+)?)\.(?:tar|tgz|txz)/)?.[1];
+  if (version && inName && inName !== version && new RegExp(PATTERNS.version).test(version)) {
+    err(
+      ['kernel', 'version'],
+      'version-mismatch',
+      `kernel.version is ${version}, but the source ${source?.url ? 'URL' : 'path'} names linux-${inName}`,
+      `make kernelversion would print ${inName}: set version: "${inName}", or point the source at linux-${version}`,
+    );
+  }
+  const git = str(source?.git);
+  if (git && /^(git|http|ftp):\/\//.test(git)) {
+    err(
+      ['kernel', 'source', 'git'],
+      'insecure-url',
+      `the \`${git.split(':')[0]}://\` protocol is not authenticated`,
+      'use https://, ssh:// or a local path',
+    );
+  }
+  if (kernel?.signature !== undefined) {
+    const isDir = source?.path && files.some((f) => f.role === 'source-path' && env.fs.stat(f.abs) === 'dir');
+    if (git || isDir)
+      err(
+        ['kernel', 'signature'],
+        'signature-needs-tarball',
+        'a signature can only be checked for a tarball source (url or path to a tarball)',
+        'remove kernel.signature, or use a tarball source',
+      );
+  }
+
+  // ── config ─────────────────────────────────────────────────────────────────────────────────
+  const config = obj(doc.config);
+  // Every requested value with where it came from, in merge order: fragments, then `set`.
+  const requested = new Map<string, { value: string; where: string; path?: PathSegment[] }>();
+  const request = (symbol: string, value: string, where: string, path?: PathSegment[]) => {
+    const prev = requested.get(symbol);
+    if (prev && prev.value !== value) {
+      const d: Diagnostic = path
+        ? at(src, path, { severity: 'warning', code: 'redefined', message: '' }, { key: true })
+        : {
+            severity: 'warning',
+            code: 'redefined',
+            message: '',
+            file: where.replace(/:\d+$/, ''),
+            line: Number(where.split(':').pop()),
+            column: 1,
+          };
+      d.message = `${symbol} is set to ${value} here and to ${prev.value} at ${prev.where}; the later one wins`;
+      out.push(d);
+    }
+    requested.set(symbol, { value, where, ...(path ? { path } : {}) });
+  };
+  for (const f of files) {
+    if (f.role !== 'fragment' || env.fs.stat(f.abs) !== 'file') continue;
+    const text = env.fs.readText(f.abs);
+    if (text === undefined) continue;
+    const parsed = parseConfig(text);
+    for (const p of parsed.problems)
+      out.push({
+        severity: p.severity,
+        code: 'fragment-syntax',
+        message: p.message,
+        file: f.abs,
+        line: p.line,
+        column: p.column,
+        ...(p.hint ? { hint: p.hint } : {}),
+      });
+    if (parsed.entries.length === 0 && parsed.problems.length === 0)
+      warn(f.path, 'empty-fragment', `fragment ${f.written} sets no options`);
+    for (const e of parsed.entries) request(e.symbol, e.value, `${f.abs}:${e.line}`);
+  }
+  const set = obj(config?.set);
+  for (const [symbol, raw] of Object.entries(set ?? {})) {
+    const wrapped = obj(raw);
+    const valuePath: PathSegment[] = wrapped ? ['config', 'set', symbol, 'value'] : ['config', 'set', symbol];
+    const v = wrapped ? wrapped.value : raw;
+    if (!new RegExp(PATTERNS.kconfigSymbol).test(symbol)) continue; // the schema reports the name
+    if (symbol === 'CONFIG_LOCALVERSION') {
+      err(
+        ['config', 'set', symbol],
+        'use-localversion',
+        'CONFIG_LOCALVERSION is managed by kernelfile',
+        'use kernel.localversion instead',
+        true,
+      );
+      continue;
+    }
+    if (typeof v === 'boolean' || v === null) {
+      const want = v === true ? 'y' : 'n';
+      err(
+        valuePath,
+        'invalid-kconfig-value',
+        `${typeName(v)} is not a Kconfig value`,
+        `use \`${want}\`${v === null ? ' (an empty value is null in YAML)' : ''}`,
+      );
+      continue;
+    }
+    if (typeof v === 'string') {
+      const node = nodeAt(src, valuePath);
+      const quoted =
+        isScalar(node) &&
+        ((node as Scalar).type === 'QUOTE_DOUBLE' || (node as Scalar).type === 'QUOTE_SINGLE');
+      const problem = checkValue(v);
+      if (!quoted && problem && /^(yes|no|true|false|on|off|Y|M|N|module)$/i.test(v)) {
+        err(
+          valuePath,
+          'invalid-kconfig-value',
+          problem.message,
+          `${problem.hint}; to set a string option to this word, quote it`,
+        );
+        continue;
+      }
+      if (/[\n\0]/.test(v)) {
+        err(valuePath, 'invalid-kconfig-value', 'a Kconfig string cannot contain a line break');
+        continue;
+      }
+    }
+    if (typeof v === 'string' || typeof v === 'number')
+      request(symbol, formatSetValue(v), `${src.file}:${line(valuePath)}`, ['config', 'set', symbol]);
+  }
+  const modules = arr(doc.modules);
+  const modulesOff = requested.get('CONFIG_MODULES')?.value === 'n';
+  if (modulesOff) {
+    const where = requested.get('CONFIG_MODULES') as { where: string; path?: PathSegment[] };
+    const wantsM = [...requested.entries()].filter(([, r]) => r.value === 'm').map(([s]) => s);
+    if (modules.length > 0 || wantsM.length > 0) {
+      const why =
+        modules.length > 0
+          ? `${modules.length} DKMS module(s) are declared`
+          : `${wantsM.slice(0, 3).join(', ')} ${wantsM.length > 1 ? 'are' : 'is'} requested as m`;
+      const d = where.path
+        ? at(src, where.path, { severity: 'error', code: 'never-converges', message: '' }, { key: true })
+        : at(src, ['modules'], { severity: 'error', code: 'never-converges', message: '' }, { key: true });
+      d.message = `CONFIG_MODULES=n (at ${where.where}) but ${why}: modules could never be loaded`;
+      d.hint = 'set CONFIG_MODULES=y, or build the options in (=y) and drop the DKMS modules';
+      out.push(d);
+    }
+  }
+
+  // ── patches ────────────────────────────────────────────────────────────────────────────────
+  const seenPatch = new Map<string, number>();
+  arr(doc.patches).forEach((p, i) => {
+    const id = str(obj(p)?.path) ?? str(obj(p)?.url);
+    if (!id) return;
+    const first = seenPatch.get(id);
+    if (first !== undefined)
+      err(
+        ['patches', i],
+        'duplicate-patch',
+        `patch ${id} is listed twice (first at line ${line(['patches', first])}); it cannot apply twice`,
+        'remove one of them',
+      );
+    else seenPatch.set(id, i);
+  });
+
+  // ── modules ────────────────────────────────────────────────────────────────────────────────
+  const seenModule = new Map<string, number>();
+  modules.forEach((m, i) => {
+    const name = str(obj(m)?.name);
+    if (!name) return;
+    const first = seenModule.get(name);
+    if (first !== undefined)
+      err(
+        ['modules', i, 'name'],
+        'duplicate-module',
+        `module \`${name}\` is declared twice (first at line ${line(['modules', first, 'name'])})`,
+        'declare each DKMS module once',
+      );
+    else seenModule.set(name, i);
+  });
+
+  // ── build ──────────────────────────────────────────────────────────────────────────────────
+  for (const k of Object.keys(obj(obj(doc.build)?.makeVars) ?? {})) {
+    if (RESERVED_MAKE_VARS.test(k))
+      err(
+        ['build', 'makeVars', k],
+        'reserved-make-var',
+        `\`${k}\` is set by kernelfile and cannot be overridden in makeVars`,
+        k === 'ARCH' ? 'use kernel.arch' : k === 'LOCALVERSION' ? 'use kernel.localversion' : undefined,
+        true,
+      );
+  }
+
+  // ── initramfs ──────────────────────────────────────────────────────────────────────────────
+  const initramfs = obj(doc.initramfs);
+  if (initramfs?.generator === 'none' && arr(initramfs.modules).length > 0)
+    err(
+      ['initramfs', 'modules'],
+      'never-converges',
+      'initramfs.modules are listed, but initramfs.generator is `none`: no initramfs will hold them',
+      'choose a generator, or remove initramfs.modules',
+      true,
+    );
+
+  // ── boot ───────────────────────────────────────────────────────────────────────────────────
+  const boot = obj(doc.boot);
+  const entries = arr(boot?.entries);
+  const defaults = entries.map((e, i) => [e, i] as const).filter(([e]) => obj(e)?.default === true);
+  if (defaults.length > 1) {
+    const [, first] = defaults[0] as readonly [unknown, number];
+    for (const [, i] of defaults.slice(1))
+      err(
+        ['boot', 'entries', i, 'default'],
+        'multiple-defaults',
+        `more than one boot entry is the default (the first is at line ${line(['boot', 'entries', first, 'default'])})`,
+        'only one entry can be the default: set `default: false` on the others',
+        true,
+      );
+  }
+  if (boot?.loader === 'none' && boot.entries !== undefined && entries.length > 0)
+    err(
+      ['boot', 'entries'],
+      'never-converges',
+      'boot.loader is `none`, so no boot entries can be written',
+      'remove boot.entries, or choose a loader',
+      true,
+    );
+  if (boot?.trial === true && defaults.length === 0)
+    err(
+      ['boot', 'trial'],
+      'never-converges',
+      'trial boots the new default entry once before making it the default, but no entry has `default: true`',
+      'mark one entry `default: true`, or remove trial',
+      true,
+    );
+  entries.forEach((e, i) => {
+    const title = str(obj(e)?.title);
+    for (const m of title?.matchAll(/\{([^}]*)\}/g) ?? []) {
+      const name = m[1] as string;
+      if (!(TITLE_PLACEHOLDERS as readonly string[]).includes(name)) {
+        const near = nearest(name, TITLE_PLACEHOLDERS);
+        err(
+          ['boot', 'entries', i, 'title'],
+          'unknown-placeholder',
+          `unknown placeholder {${name}} in the title`,
+          `${near ? `did you mean {${near}}? ` : ''}placeholders: ${TITLE_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}`,
+        );
+      }
+    }
+    const cmdline = str(obj(e)?.cmdline);
+    if (cmdline && /[\n\r\0]/.test(cmdline))
+      err(
+        ['boot', 'entries', i, 'cmdline'],
+        'invalid-cmdline',
+        'the kernel command line cannot contain a line break',
+        'use a plain (not `|`) YAML string on one line',
+      );
+    if (cmdline && str(obj(e)?.root) && /(^|\s)root=/.test(cmdline))
+      err(
+        ['boot', 'entries', i, 'root'],
+        'conflicting-root',
+        'the root device is given twice: in `root` and as root= in the cmdline',
+        'keep one of them',
+        true,
+      );
+  });
+  return out;
+}
+
+type Report = (path: PathSegment[], code: string, message: string, hint?: string, key?: boolean) => void;
+
+function checkPatch(f: ResolvedFile, env: SemanticEnv, err: Report, warn: Report): void {
+  const text = env.fs.readText(f.abs);
+  if (text === undefined) return;
+  const minus = [...text.matchAll(/^--- (\S+)/gm)].map((m) => m[1] as string);
+  const plus = [...text.matchAll(/^\+\+\+ (\S+)/gm)].map((m) => m[1] as string);
+  if (plus.length === 0 || !/^@@ /m.test(text)) {
+    err(
+      f.path,
+      'not-a-patch',
+      `${f.written} is not a patch: it has no \`+++\` file header and \`@@\` hunk`,
+      'use a unified diff, e.g. from `git format-patch` or `diff -u`',
+    );
+    return;
+  }
+  const strip = f.strip ?? STRIP_DEFAULT;
+  const gitStyle = [...minus, ...plus].every((p) => p === '/dev/null' || /^[ab]\//.test(p));
+  if (gitStyle && strip === 0)
+    warn(
+      [...f.path.slice(0, -1), 'strip'],
+      'patch-strip',
+      `the paths in ${f.written} start with a/ and b/, but strip is 0`,
+      'git-style patches need `strip: 1`',
+    );
+}
+
+function checkModulePath(f: ResolvedFile, kind: 'file' | 'dir', env: SemanticEnv, err: Report): void {
+  if (kind === 'file') {
+    if (!TARBALL.test(f.abs))
+      err(f.path, 'not-a-module', `${f.written} is neither a directory with dkms.conf nor a tarball`);
+    return;
+  }
+  const conf = env.fs.readText(`${f.abs}/dkms.conf`);
+  if (conf === undefined) {
+    err(
+      f.path,
+      'no-dkms-conf',
+      `${f.written} has no dkms.conf`,
+      'a DKMS module directory holds dkms.conf next to the module source',
+    );
+    return;
+  }
+  const modPath = f.path.slice(0, -1);
+  for (const [key, field] of [
+    ['PACKAGE_NAME', 'name'],
+    ['PACKAGE_VERSION', 'version'],
+  ] as const) {
+    const m = conf.match(
+      new RegExp(`^\\s*${key}=(?:"([^"$\`\\\\]*)"|'([^']*)'|([A-Za-z0-9._+~:-]+))\\s*(?:#.*)?$`, 'm'),
+    );
+    const literal = m ? (m[1] ?? m[2] ?? m[3]) : undefined;
+    const declared = f.module?.[field];
+    if (literal !== undefined && declared !== undefined && literal !== declared)
+      err(
+        [...modPath, field],
+        'dkms-conf-mismatch',
+        `dkms.conf in ${f.written} says ${key}="${literal}", but the kernelfile says ${field}: ${declared}`,
+        `dkms would know it as ${literal}: make them the same`,
+      );
+  }
+}
