@@ -169,24 +169,27 @@ export function semanticChecks(data: unknown, src: SourceDoc, env: SemanticEnv):
   // ── config ─────────────────────────────────────────────────────────────────────────────────
   const config = obj(doc.config);
   // Every requested value with where it came from, in merge order: fragments, then `set`.
-  const requested = new Map<string, { value: string; where: string; path?: PathSegment[] }>();
-  const request = (symbol: string, value: string, where: string, path?: PathSegment[]) => {
+  interface Origin {
+    value: string;
+    /** For messages: `fragments/qemu.config:3` or `kernelfile.yaml:12`. */
+    label: string;
+    file: string;
+    line: number;
+    /** Set for values from the kernelfile itself. */
+    path?: PathSegment[];
+  }
+  const requested = new Map<string, Origin>();
+  const request = (symbol: string, o: Origin) => {
     const prev = requested.get(symbol);
-    if (prev && prev.value !== value) {
-      const d: Diagnostic = path
-        ? at(src, path, { severity: 'warning', code: 'redefined', message: '' }, { key: true })
-        : {
-            severity: 'warning',
-            code: 'redefined',
-            message: '',
-            file: where.replace(/:\d+$/, ''),
-            line: Number(where.split(':').pop()),
-            column: 1,
-          };
-      d.message = `${symbol} is set to ${value} here and to ${prev.value} at ${prev.where}; the later one wins`;
-      out.push(d);
+    if (prev && prev.value !== o.value) {
+      const message = `${symbol} is set to ${o.value} here and to ${prev.value} at ${prev.label}; the later one wins`;
+      out.push(
+        o.path
+          ? at(src, o.path, { severity: 'warning', code: 'redefined', message }, { key: true })
+          : { severity: 'warning', code: 'redefined', message, file: o.file, line: o.line, column: 1 },
+      );
     }
-    requested.set(symbol, { value, where, ...(path ? { path } : {}) });
+    requested.set(symbol, o);
   };
   for (const f of files) {
     if (f.role !== 'fragment' || env.fs.stat(f.abs) !== 'file') continue;
@@ -205,7 +208,8 @@ export function semanticChecks(data: unknown, src: SourceDoc, env: SemanticEnv):
       });
     if (parsed.entries.length === 0 && parsed.problems.length === 0)
       warn(f.path, 'empty-fragment', `fragment ${f.written} sets no options`);
-    for (const e of parsed.entries) request(e.symbol, e.value, `${f.abs}:${e.line}`);
+    for (const e of parsed.entries)
+      request(e.symbol, { value: e.value, label: `${f.written}:${e.line}`, file: f.abs, line: e.line });
   }
   const set = obj(config?.set);
   for (const [symbol, raw] of Object.entries(set ?? {})) {
@@ -253,13 +257,21 @@ export function semanticChecks(data: unknown, src: SourceDoc, env: SemanticEnv):
         continue;
       }
     }
-    if (typeof v === 'string' || typeof v === 'number')
-      request(symbol, formatSetValue(v), `${src.file}:${line(valuePath)}`, ['config', 'set', symbol]);
+    if (typeof v === 'string' || typeof v === 'number') {
+      const l = line(valuePath);
+      request(symbol, {
+        value: formatSetValue(v),
+        label: `${src.file}:${l}`,
+        file: src.file,
+        line: l,
+        path: ['config', 'set', symbol],
+      });
+    }
   }
   const modules = arr(doc.modules);
   const modulesOff = requested.get('CONFIG_MODULES')?.value === 'n';
   if (modulesOff) {
-    const where = requested.get('CONFIG_MODULES') as { where: string; path?: PathSegment[] };
+    const where = requested.get('CONFIG_MODULES') as Origin;
     const wantsM = [...requested.entries()].filter(([, r]) => r.value === 'm').map(([s]) => s);
     if (modules.length > 0 || wantsM.length > 0) {
       const why =
@@ -269,7 +281,7 @@ export function semanticChecks(data: unknown, src: SourceDoc, env: SemanticEnv):
       const d = where.path
         ? at(src, where.path, { severity: 'error', code: 'never-converges', message: '' }, { key: true })
         : at(src, ['modules'], { severity: 'error', code: 'never-converges', message: '' }, { key: true });
-      d.message = `CONFIG_MODULES=n (at ${where.where}) but ${why}: modules could never be loaded`;
+      d.message = `CONFIG_MODULES=n (at ${where.label}) but ${why}: modules could never be loaded`;
       d.hint = 'set CONFIG_MODULES=y, or build the options in (=y) and drop the DKMS modules';
       out.push(d);
     }

@@ -1,0 +1,28 @@
+/** An Io that records what a command printed, for in-process CLI tests. */
+import type { Io } from '../../src/cli/io.js';
+
+export interface FakeIo extends Io {
+  stdout: string;
+  stderr: string;
+}
+
+export function fakeIo(
+  cwd: string,
+  opts: { stdin?: string; color?: boolean; env?: Record<string, string> } = {},
+): FakeIo {
+  const io: FakeIo = {
+    stdout: '',
+    stderr: '',
+    out(t) {
+      io.stdout += t;
+    },
+    err(t) {
+      io.stderr += t;
+    },
+    color: opts.color ?? false,
+    cwd,
+    env: { HOME: '/nonexistent-home', ...opts.env },
+    readStdin: async () => Buffer.from(opts.stdin ?? ''),
+  };
+  return io;
+}
