@@ -5,7 +5,7 @@
 import type { ErrorObject } from 'ajv';
 import { closest, distance } from 'fastest-levenshtein';
 import type { Diagnostic, PathSegment } from './diagnostic.js';
-import { PATTERNS } from './schema.js';
+import { PATTERNS } from './format.js';
 import { at, type SourceDoc } from './source.js';
 
 type SchemaNode = {

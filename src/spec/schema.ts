@@ -5,24 +5,20 @@
  *
  * Every property carries a `description` and `examples`: they feed editors (yaml-language-server)
  * and the kernelfile reference in README.md.
+ *
+ * Build-time only: at run time the CLI uses the validator precompiled from this schema
+ * (generated/kernelfile.validator.ts) and imports this file for its types alone.
  */
 import { type Static, Type as T } from '@sinclair/typebox';
-
-export const API_VERSION = 'kernelfile/v1';
-
-/** Patterns shared with the semantic checks, which explain a mismatch better than "must match pattern". */
-export const PATTERNS = {
-  name: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$',
-  version: '^[1-9][0-9]*\\.[0-9]+(\\.[0-9]+)?(-rc[0-9]+)?$',
-  localversion: '^[A-Za-z0-9._+~-]{1,32}$',
-  sha256: '^[0-9a-fA-F]{64}$',
-  commit: '^([0-9a-f]{40}|[0-9a-f]{64})$',
-  kconfigSymbol: '^CONFIG_[A-Z0-9_]+$',
-  moduleName: '^[A-Za-z0-9][A-Za-z0-9._+-]*$',
-  moduleVersion: '^[A-Za-z0-9][A-Za-z0-9.+~_:-]*$',
-  makeVar: '^[A-Za-z_][A-Za-z0-9_]*$',
-  kmodName: '^[A-Za-z0-9_-]+$',
-} as const;
+import {
+  API_VERSION,
+  ARCHES,
+  BASE_TARGETS,
+  GENERATORS,
+  LOADERS,
+  PATTERNS,
+  STRIP_DEFAULT,
+} from './format.js';
 
 const str = (description: string, examples: unknown[], extra: object = {}) =>
   T.String({ description, examples, ...extra });
@@ -122,17 +118,6 @@ const Signature = T.Union(
   },
 );
 
-export const ARCHES = [
-  'x86_64',
-  'i686',
-  'aarch64',
-  'armv7l',
-  'riscv64',
-  'ppc64le',
-  's390x',
-  'loongarch64',
-] as const;
-
 const Kernel = T.Object(
   {
     version: str(
@@ -177,7 +162,6 @@ const Kernel = T.Object(
 );
 
 // ── config ─────────────────────────────────────────────────────────────────────────────────────
-export const BASE_TARGETS = ['defconfig', 'tinyconfig', 'allnoconfig', 'allmodconfig', 'running'] as const;
 
 const OnDropped = T.Union([T.Literal('error'), T.Literal('warn')], {
   description:
@@ -259,9 +243,6 @@ const Config = T.Object(
     default: {},
   },
 );
-
-/** Default of a patch's `strip` (inside a union, so ajv cannot fill it in: resolve.ts does). */
-export const STRIP_DEFAULT = 1;
 
 // ── patches ────────────────────────────────────────────────────────────────────────────────────
 const strip = T.Optional(
@@ -412,7 +393,6 @@ const Build = T.Object(
 );
 
 // ── initramfs ──────────────────────────────────────────────────────────────────────────────────
-export const GENERATORS = ['auto', 'dracut', 'initramfs-tools', 'mkinitcpio', 'none'] as const;
 
 const Initramfs = T.Object(
   {
@@ -443,8 +423,6 @@ const Initramfs = T.Object(
 );
 
 // ── boot ───────────────────────────────────────────────────────────────────────────────────────
-export const LOADERS = ['auto', 'grub', 'systemd-boot', 'grubby', 'none'] as const;
-export const TITLE_PLACEHOLDERS = ['name', 'release', 'version', 'distro'] as const;
 
 const Entry = T.Object(
   {

@@ -7,8 +7,8 @@
 import { isScalar, type Scalar } from 'yaml';
 import { checkValue, formatSetValue, parseConfig } from '../kconfig/config.js';
 import type { Diagnostic, PathSegment } from './diagnostic.js';
+import { PATTERNS, STRIP_DEFAULT, TITLE_PLACEHOLDERS } from './format.js';
 import { projectRoot, type ResolvedFile, sourceFiles } from './paths.js';
-import { PATTERNS, STRIP_DEFAULT, TITLE_PLACEHOLDERS } from './schema.js';
 import { suggest as nearest, typeName } from './schema-errors.js';
 import { at, locate, nodeAt, type SourceDoc } from './source.js';
 

@@ -3,10 +3,10 @@
  * Layers: YAML (load.ts), JSON Schema (ajv, the generated schema), semantic checks (semantic.ts).
  */
 import type { ValidateFunction } from 'ajv';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { type Diagnostic, isError, type Result, sortDiagnostics } from './diagnostic.js';
+import schemaValidator from './generated/kernelfile.validator.js';
 import { load } from './load.js';
-import { KernelfileSchema, type Spec } from './schema.js';
+import type { Spec } from './schema.js';
 import { translate } from './schema-errors.js';
 import { type SemanticEnv, semanticChecks } from './semantic.js';
 import type { SourceDoc } from './source.js';
@@ -17,28 +17,8 @@ export interface Validated {
   source: SourceDoc;
 }
 
-let compiled: ValidateFunction | undefined;
-function schemaValidator(): ValidateFunction {
-  compiled ??= new Ajv2020({
-    allErrors: true,
-    verbose: true,
-    useDefaults: true,
-    strict: true,
-    // Defaults inside anyOf branches (e.g. a patch's `strip`) document the format for editors and
-    // the reference, but ajv cannot apply them; resolve.ts does, from the same constants.
-    strictSchema: 'log',
-    logger: {
-      log: () => {},
-      warn: (msg: unknown) => {
-        if (!/default is ignored/.test(String(msg))) throw new Error(`kernelfile schema: ${String(msg)}`);
-      },
-      error: (msg: unknown) => {
-        throw new Error(`kernelfile schema: ${String(msg)}`);
-      },
-    },
-  }).compile(KernelfileSchema);
-  return compiled;
-}
+/** The schema, precompiled by `npm run gen` (ajv standalone): no compile at start-up. */
+const check = schemaValidator as unknown as ValidateFunction;
 
 export function validate(
   bytes: Uint8Array,
@@ -51,7 +31,6 @@ export function validate(
   const { source, data } = loaded.value;
   const asWritten = structuredClone(data);
 
-  const check = schemaValidator();
   const schemaOk = check(data) as boolean;
   const schemaDiags = schemaOk ? [] : translate(check.errors ?? [], data, source);
   const semantic = semanticChecks(asWritten, source, env);

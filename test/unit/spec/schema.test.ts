@@ -1,7 +1,14 @@
 /** The schema is the contract: generated files are current, and every property is documented. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { README_FILE, readmeWithReference, SCHEMA_FILE, schemaJson } from '../../../scripts/gen.js';
+import {
+  README_FILE,
+  readmeWithReference,
+  SCHEMA_FILE,
+  schemaJson,
+  VALIDATOR_FILE,
+  validatorSource,
+} from '../../../scripts/gen.js';
 
 interface Node {
   properties?: Record<string, Node>;
@@ -30,6 +37,10 @@ describe('schemas/kernelfile.schema.json', () => {
 
   it('is what src/spec/schema.ts generates (run `npm run gen` after changing the format)', () => {
     expect(committed).toBe(schemaJson());
+  });
+
+  it('is what the precompiled validator was generated from (run `npm run gen`)', () => {
+    expect(readFileSync(VALIDATOR_FILE, 'utf8')).toBe(validatorSource());
   });
 
   it('is JSON Schema 2020-12', () => {
