@@ -10,15 +10,7 @@
  * (generated/kernelfile.validator.ts) and imports this file for its types alone.
  */
 import { type Static, Type as T } from '@sinclair/typebox';
-import {
-  API_VERSION,
-  ARCHES,
-  BASE_TARGETS,
-  GENERATORS,
-  LOADERS,
-  PATTERNS,
-  STRIP_DEFAULT,
-} from './format.js';
+import { API_VERSION, ARCHES, BASE_TARGETS, GENERATORS, LOADERS, PATTERNS, STRIP_DEFAULT } from './format.js';
 
 const str = (description: string, examples: unknown[], extra: object = {}) =>
   T.String({ description, examples, ...extra });
