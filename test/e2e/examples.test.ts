@@ -3,9 +3,9 @@
  * machine's files, and their patches apply to Debian's real linux-source-6.1.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEBIAN_SOURCE, DEBIAN_SOURCE_TOP, requireDebianSource } from '../helpers/debian.js';
@@ -34,6 +34,17 @@ describe('the kernelfile command as installed', () => {
       const r = kernelfile('validate', '--strict', f);
       expect(r.stdout + r.stderr, f).toBe(`${f} is valid.\n`);
       expect(r.status, f).toBe(0);
+    }
+  });
+
+  it('every example starts with a yaml-language-server line naming the schema', () => {
+    for (const f of examples) {
+      const first = readFileSync(join(root, f), 'utf8').split('\n')[0] as string;
+      const m = first.match(/^# yaml-language-server: \$schema=(\S+)$/);
+      expect(m, `${f}: ${first}`).not.toBeNull();
+      expect(resolve(dirname(join(root, f)), (m as RegExpMatchArray)[1] as string)).toBe(
+        join(root, 'schemas/kernelfile.schema.json'),
+      );
     }
   });
 
