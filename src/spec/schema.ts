@@ -12,6 +12,13 @@
 import { type Static, Type as T } from '@sinclair/typebox';
 import { API_VERSION, ARCHES, BASE_TARGETS, GENERATORS, LOADERS, PATTERNS, STRIP_DEFAULT } from './format.js';
 
+/** One of a fixed set of strings (TypeBox writes it as anyOf of consts; errors list them all). */
+const oneOf = <V extends string>(values: readonly V[], options: object) =>
+  T.Union(
+    values.map((v) => T.Literal(v)),
+    options,
+  );
+
 const str = (description: string, examples: unknown[], extra: object = {}) =>
   T.String({ description, examples, ...extra });
 
@@ -136,14 +143,10 @@ const Kernel = T.Object(
       ),
     ),
     arch: T.Optional(
-      T.Union(
-        ARCHES.map((a) => T.Literal(a)),
-        {
-          description:
-            'Target architecture, as `uname -m` names it. Default: the target host’s architecture.',
-          examples: ['x86_64', 'aarch64'],
-        },
-      ),
+      oneOf(ARCHES, {
+        description: 'Target architecture, as `uname -m` names it. Default: the target host’s architecture.',
+        examples: ['x86_64', 'aarch64'],
+      }),
     ),
   },
   {
@@ -155,7 +158,7 @@ const Kernel = T.Object(
 
 // ── config ─────────────────────────────────────────────────────────────────────────────────────
 
-const OnDropped = T.Union([T.Literal('error'), T.Literal('warn')], {
+const OnDropped = oneOf(['error', 'warn'], {
   description:
     'What to do when a requested value does not survive Kconfig (`make olddefconfig`): `error` stops before building, `warn` reports and goes on.',
   examples: ['error', 'warn'],
@@ -173,7 +176,7 @@ const KconfigValue = T.Union(
           examples: ['y', 4096],
         }),
         onDropped: T.Optional(
-          T.Union([T.Literal('error'), T.Literal('warn')], {
+          oneOf(['error', 'warn'], {
             description: 'Overrides `config.onDropped` for this option.',
             examples: ['warn'],
           }),
@@ -327,7 +330,7 @@ const Module = T.Union(
 const Build = T.Object(
   {
     on: T.Optional(
-      T.Union([T.Literal('controller'), T.Literal('host')], {
+      oneOf(['controller', 'host'], {
         description:
           'Where to compile: on the `controller` (once per distinct build, artifacts shipped to hosts) or on each `host`.',
         examples: ['controller'],
@@ -389,14 +392,11 @@ const Build = T.Object(
 const Initramfs = T.Object(
   {
     generator: T.Optional(
-      T.Union(
-        GENERATORS.map((g) => T.Literal(g)),
-        {
-          description: 'The initramfs tool: `auto` uses the one the host has; `none` builds no initramfs.',
-          examples: ['auto', 'dracut'],
-          default: 'auto',
-        },
-      ),
+      oneOf(GENERATORS, {
+        description: 'The initramfs tool: `auto` uses the one the host has; `none` builds no initramfs.',
+        examples: ['auto', 'dracut'],
+        default: 'auto',
+      }),
     ),
     modules: T.Optional(
       T.Array(T.String({ pattern: PATTERNS.kmodName }), {
@@ -455,15 +455,12 @@ const Entry = T.Object(
 const Boot = T.Object(
   {
     loader: T.Optional(
-      T.Union(
-        LOADERS.map((l) => T.Literal(l)),
-        {
-          description:
-            'The boot loader to configure: `auto` detects it on the host; `none` installs the kernel without boot entries.',
-          examples: ['auto', 'grub'],
-          default: 'auto',
-        },
-      ),
+      oneOf(LOADERS, {
+        description:
+          'The boot loader to configure: `auto` detects it on the host; `none` installs the kernel without boot entries.',
+        examples: ['auto', 'grub'],
+        default: 'auto',
+      }),
     ),
     entries: T.Optional(
       T.Array(Entry, {
