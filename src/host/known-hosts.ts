@@ -1,0 +1,86 @@
+/**
+ * OpenSSH known_hosts: plain and hashed (`|1|salt|hash`) host fields, patterns with `*`, `?` and
+ * `!`, `[host]:port` for non-standard ports, and the `@revoked` marker (`@cert-authority` lines
+ * are skipped: kernelfile does not verify host certificates). The verdict for a presented key is
+ * `known`, `changed` (a different key is recorded for this host: refuse) or `unknown`.
+ */
+import { createHash, createHmac } from 'node:crypto';
+
+export interface KnownHostLine {
+  marker?: '@revoked' | '@cert-authority';
+  hosts: string; // the host field as written
+  keyType: string;
+  key: string; // base64 blob
+  file: string;
+  line: number;
+}
+
+export function parseKnownHosts(text: string, file: string): KnownHostLine[] {
+  const out: KnownHostLine[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const s = raw.trim();
+    if (!s || s.startsWith('#')) return;
+    const f = s.split(/\s+/);
+    let marker: KnownHostLine['marker'];
+    if (f[0] === '@revoked' || f[0] === '@cert-authority') marker = f.shift() as KnownHostLine['marker'];
+    const [hosts, keyType, key] = f;
+    if (!hosts || !keyType || !key) return;
+    out.push({ ...(marker ? { marker } : {}), hosts, keyType, key, file, line: i + 1 });
+  });
+  return out;
+}
+
+/** How OpenSSH names a host in known_hosts: `name` on port 22, `[name]:port` otherwise. */
+export function hostField(host: string, port: number): string {
+  return port === 22 ? host : `[${host}]:${port}`;
+}
+
+function globMatch(pattern: string, s: string): boolean {
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  return re.test(s);
+}
+
+function hostMatches(field: string, name: string): boolean {
+  if (field.startsWith('|1|')) {
+    const [, , salt, hash] = field.split('|');
+    if (!salt || !hash) return false;
+    return createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64') === hash;
+  }
+  let matched = false;
+  for (const p of field.split(',')) {
+    if (p.startsWith('!')) {
+      if (globMatch(p.slice(1), name)) return false;
+    } else if (globMatch(p, name)) matched = true;
+  }
+  return matched;
+}
+
+/** The key type named inside an SSH public key blob. */
+export function keyTypeOf(blob: Buffer): string {
+  const len = blob.readUInt32BE(0);
+  return blob.subarray(4, 4 + len).toString('latin1');
+}
+
+/** `SHA256:…` as `ssh-keygen -l` prints it. */
+export function fingerprint(blob: Buffer): string {
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+}
+
+export type Verdict = { status: 'known'; line: KnownHostLine } | { status: 'changed'; line: KnownHostLine } | { status: 'revoked'; line: KnownHostLine } | { status: 'unknown' };
+
+export function verifyHostKey(lines: KnownHostLine[], host: string, port: number, blob: Buffer): Verdict {
+  const name = hostField(host, port);
+  const key = blob.toString('base64');
+  const mine = lines.filter((l) => l.marker !== '@cert-authority' && hostMatches(l.hosts, name));
+  const revoked = mine.find((l) => l.marker === '@revoked' && l.key === key);
+  if (revoked) return { status: 'revoked', line: revoked };
+  const same = mine.find((l) => !l.marker && l.key === key);
+  if (same) return { status: 'known', line: same };
+  const other = mine.find((l) => !l.marker);
+  if (other) return { status: 'changed', line: other };
+  return { status: 'unknown' };
+}
+
+export function knownHostsEntry(host: string, port: number, blob: Buffer): string {
+  return `${hostField(host, port)} ${keyTypeOf(blob)} ${blob.toString('base64')}`;
+}

@@ -1,0 +1,304 @@
+/**
+ * A remote host over SSH (ssh2): one connection per host, reused for every command and transfer.
+ * Host keys are verified against known_hosts (unknown and changed keys are refused unless new
+ * keys are explicitly accepted); authentication by ssh-agent and key files; ProxyJump; `sudo -n`
+ * for non-root users (a host that wants a password is an error, never a hang); connect and
+ * command timeouts, keepalives; SFTP uploads to a temp name, then an atomic rename.
+ */
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, posix } from 'node:path';
+import ssh2, { type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
+
+// ssh2 is CommonJS: its named exports are only reachable through the default export under ESM.
+const { Client, utils } = ssh2;
+type Client = InstanceType<typeof Client>;
+import { fingerprint, knownHostsEntry, parseKnownHosts, verifyHostKey } from './known-hosts.js';
+import { LineCollector } from './lines.js';
+import { quoteArgv, withEnv } from './quote.js';
+import type { SshTarget } from './ssh-config.js';
+import { HostError, type RunOptions, type RunResult, type Transport } from './transport.js';
+
+export interface SshSettings {
+  /** known_hosts files: all are read; new keys (with acceptNewHostKeys) go to the first. */
+  knownHostsFiles: string[];
+  acceptNewHostKeys?: boolean;
+  /** ssh-agent socket (SSH_AUTH_SOCK); none to skip the agent. */
+  agentSocket?: string;
+  connectTimeoutMs?: number;
+  /** Default limit for each command; RunOptions.timeoutMs overrides it. */
+  commandTimeoutMs?: number;
+  keepaliveIntervalMs?: number;
+  /** Resolves a ProxyJump hop name the way the target itself was resolved (~/.ssh/config). */
+  resolveJump?: (name: string) => SshTarget;
+}
+
+const SUDO_PASSWORD = /sudo: (a password is required|a terminal is required|no tty present)/;
+
+export function sshName(t: SshTarget): string {
+  return `ssh://${t.user}@${t.alias.includes(':') ? `[${t.alias}]` : t.alias}:${t.port}`;
+}
+
+/** Authentication methods to offer, in order, and a description of them for error messages. */
+function authMethods(t: SshTarget, s: SshSettings): { methods: NonNullable<ConnectConfig['authHandler']>; tried: string[] } {
+  const methods: Array<Record<string, unknown>> = [];
+  const tried: string[] = [];
+  if (s.agentSocket && !t.identitiesOnly) {
+    methods.push({ type: 'agent', username: t.user, agent: s.agentSocket });
+    tried.push('ssh-agent');
+  }
+  for (const file of t.identityFiles) {
+    if (!existsSync(file)) continue;
+    const key = readFileSync(file);
+    const parsed = utils.parseKey(key);
+    if (parsed instanceof Error) {
+      tried.push(`${file} (unusable: ${/passphrase/i.test(parsed.message) ? 'passphrase-protected; load it into ssh-agent' : parsed.message})`);
+      continue;
+    }
+    methods.push({ type: 'publickey', username: t.user, key });
+    tried.push(file);
+  }
+  return { methods: methods as unknown as NonNullable<ConnectConfig['authHandler']>, tried };
+}
+
+/** Open an authenticated connection (through ProxyJump hops if configured). */
+export async function connectSsh(t: SshTarget, s: SshSettings, depth = 0): Promise<Client> {
+  const name = sshName(t);
+  if (depth > 8) throw new HostError(name, 'unreachable', 'ProxyJump chain is longer than 8 hops (a loop?)');
+  let sock: ConnectConfig['sock'];
+  let jump: Client | undefined;
+  if (t.proxyJump.length > 0) {
+    const hops = [...t.proxyJump];
+    const last = hops.pop() as string;
+    const resolve = s.resolveJump ?? ((n: string) => ({ ...t, alias: n, host: n, port: 22, proxyJump: [] }));
+    const hop = { ...resolve(last), proxyJump: hops };
+    jump = await connectSsh(hop, s, depth + 1);
+    sock = await new Promise((res, rej) =>
+      (jump as Client).forwardOut('127.0.0.1', 0, t.host, t.port, (err, stream) =>
+        err ? rej(new HostError(name, 'unreachable', `cannot reach ${t.host}:${t.port} through ${sshName(hop)}: ${err.message}`)) : res(stream),
+      ),
+    );
+  }
+
+  const lines = s.knownHostsFiles.flatMap((f) => (existsSync(f) ? parseKnownHosts(readFileSync(f, 'utf8'), f) : []));
+  let refusal: HostError | undefined;
+  const { methods, tried } = authMethods(t, s);
+  const client = new Client();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      client.once('ready', () => resolve());
+      client.once('error', (e: Error & { level?: string; code?: string }) => reject(refusal ?? mapConnectError(name, t, e, tried)));
+      client.connect({
+        host: t.host,
+        port: t.port,
+        username: t.user,
+        ...(sock ? { sock } : {}),
+        readyTimeout: s.connectTimeoutMs ?? 10_000,
+        keepaliveInterval: s.keepaliveIntervalMs ?? 10_000,
+        keepaliveCountMax: 3,
+        authHandler: methods,
+        hostVerifier: (key: Buffer) => {
+          const v = verifyHostKey(lines, t.host, t.port, key);
+          if (v.status === 'known') return true;
+          const fp = fingerprint(key);
+          if (v.status === 'unknown' && s.acceptNewHostKeys && s.knownHostsFiles[0]) {
+            const file = s.knownHostsFiles[0];
+            mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+            const entry = knownHostsEntry(t.host, t.port, key);
+            appendFileSync(file, `${entry}\n`, { mode: 0o600 });
+            lines.push(...parseKnownHosts(entry, file)); // verified again on re-key: known now
+            return true;
+          }
+          refusal =
+            v.status === 'unknown'
+              ? new HostError(
+                  name,
+                  'host-key-unknown',
+                  `host key ${fp} is not in known_hosts (${s.knownHostsFiles.join(', ')})`,
+                  'check the fingerprint with the host\'s owner, then connect once with --accept-new-host-keys (or add it with ssh-keyscan)',
+                )
+              : v.status === 'revoked'
+                ? new HostError(name, 'host-key-changed', `host key ${fp} is marked @revoked in ${v.line.file}:${v.line.line}`)
+                : new HostError(
+                    name,
+                    'host-key-changed',
+                    `HOST KEY CHANGED: the host presented ${fp}, but ${v.line.file}:${v.line.line} records a different key; someone may be intercepting the connection`,
+                    `if the host was reinstalled, remove the old key (ssh-keygen -R '${v.line.hosts}') and connect again`,
+                  );
+          return false;
+        },
+      });
+    });
+  } catch (e) {
+    client.end();
+    jump?.end();
+    throw e;
+  }
+  if (jump) client.once('close', () => jump?.end());
+  return client;
+}
+
+function mapConnectError(name: string, t: SshTarget, e: Error & { level?: string; code?: string }, tried: string[]): HostError {
+  if (e.level === 'client-authentication')
+    return new HostError(
+      name,
+      'auth',
+      `authentication refused for user ${t.user} (offered: ${tried.length ? tried.join(', ') : 'nothing: no agent and no key file'})`,
+      'add your public key to the user\'s ~/.ssh/authorized_keys, or pass --identity FILE',
+    );
+  if (e.level === 'client-timeout')
+    return new HostError(name, 'unreachable', `no SSH handshake within the connect timeout`, 'is the host up and is sshd listening on that port?');
+  const why =
+    e.code === 'ECONNREFUSED'
+      ? `connection refused on ${t.host}:${t.port}`
+      : e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN'
+        ? `cannot resolve host name ${t.host}`
+        : e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH'
+          ? `no route to ${t.host}`
+          : e.code === 'ETIMEDOUT'
+            ? `connection to ${t.host}:${t.port} timed out`
+            : e.message;
+  return new HostError(name, 'unreachable', why, 'check the address, the port, and that sshd runs there');
+}
+
+export class SshTransport implements Transport {
+  readonly kind = 'ssh' as const;
+  readonly name: string;
+  private sftpSession?: Promise<SFTPWrapper>;
+  private closed = false;
+  private lost?: HostError;
+
+  private constructor(
+    private readonly client: Client,
+    readonly target: SshTarget,
+    private readonly settings: SshSettings,
+  ) {
+    this.name = sshName(target);
+    client.on('error', (e) => {
+      this.lost ??= new HostError(this.name, 'disconnected', `connection lost: ${e.message}`);
+    });
+    client.on('close', () => {
+      this.lost ??= new HostError(this.name, 'disconnected', 'connection closed by the host');
+    });
+  }
+
+  static async connect(target: SshTarget, settings: SshSettings): Promise<SshTransport> {
+    return new SshTransport(await connectSsh(target, settings), target, settings);
+  }
+
+  private check(): void {
+    if (this.closed) throw new HostError(this.name, 'disconnected', 'the connection was closed');
+    if (this.lost) throw this.lost;
+  }
+
+  async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+    this.check();
+    const sudo = opts.sudo && this.target.user !== 'root' ? ['sudo', '-n', '--'] : [];
+    const command = quoteArgv([...sudo, ...withEnv(argv, opts.env)]);
+    const timeoutMs = opts.timeoutMs ?? this.settings.commandTimeoutMs;
+    const stream = await new Promise<ClientChannel>((res, rej) =>
+      this.client.exec(command, (err, ch) =>
+        err ? rej(this.lost ?? new HostError(this.name, 'disconnected', `cannot start a command: ${err.message}`)) : res(ch),
+      ),
+    );
+    const out = new LineCollector(opts.onLine && ((l) => opts.onLine?.(l, 'stdout')));
+    const err = new LineCollector(opts.onLine && ((l) => opts.onLine?.(l, 'stderr')));
+    const result = await new Promise<RunResult>((resolve, reject) => {
+      let code: number | undefined;
+      let timedOut = false;
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              timedOut = true;
+              stream.signal('KILL');
+              stream.close();
+            }, timeoutMs);
+      stream.on('data', (c: Buffer) => out.push(c));
+      stream.stderr.on('data', (c: Buffer) => err.push(c));
+      stream.on('exit', (c: number | null, signal?: string) => {
+        code = c ?? 128 + (signal === 'KILL' ? 9 : signal === 'TERM' ? 15 : signal === 'INT' ? 2 : 0);
+      });
+      stream.on('close', () => {
+        if (timer) clearTimeout(timer);
+        const stdout = out.end();
+        let stderr = err.end();
+        if (timedOut) {
+          stderr += `kernelfile: timed out after ${timeoutMs} ms\n`;
+          resolve({ code: 124, stdout, stderr });
+        } else if (code === undefined) reject(this.lost ?? new HostError(this.name, 'disconnected', `connection lost while running \`${argv.join(' ')}\``));
+        else resolve({ code, stdout, stderr });
+      });
+      if (opts.stdin !== undefined) stream.end(opts.stdin);
+      else stream.end();
+    });
+    if (sudo.length && result.code !== 0 && SUDO_PASSWORD.test(result.stderr))
+      throw new HostError(
+        this.name,
+        'sudo-password',
+        `sudo wants a password for ${this.target.user}`,
+        `allow passwordless sudo for ${this.target.user} (a NOPASSWD rule in /etc/sudoers.d) or connect as root`,
+      );
+    return result;
+  }
+
+  private sftp(): Promise<SFTPWrapper> {
+    this.sftpSession ??= new Promise((res, rej) =>
+      this.client.sftp((e, s) => (e ? rej(new HostError(this.name, 'io', `cannot start SFTP: ${e.message}`, 'does the host\'s sshd have `Subsystem sftp`?')) : res(s))),
+    );
+    return this.sftpSession;
+  }
+
+  /** Upload to a temp name beside the target, set the mode, then rename over the target. */
+  private async atomicUpload(remotePath: string, mode: number | undefined, upload: (sftp: SFTPWrapper, tmp: string) => Promise<void>) {
+    this.check();
+    const sftp = await this.sftp();
+    const tmp = posix.join(posix.dirname(remotePath), `.${posix.basename(remotePath)}.kf-${randomBytes(6).toString('hex')}`);
+    const op = <T>(what: string, f: (cb: (e?: Error | null, v?: T) => void) => void) =>
+      new Promise<T>((res, rej) =>
+        f((e, v) => (e ? rej(this.lost ?? new HostError(this.name, 'io', `${what} ${remotePath}: ${e.message}`)) : res(v as T))),
+      );
+    try {
+      await upload(sftp, tmp);
+      if (mode !== undefined) await op('cannot set the mode of', (cb) => sftp.chmod(tmp, mode, cb));
+      await op('cannot rename into', (cb) => sftp.ext_openssh_rename(tmp, remotePath, cb));
+    } catch (e) {
+      if (!this.lost) await new Promise((res) => sftp.unlink(tmp, () => res(undefined)));
+      throw this.lost ?? e;
+    }
+  }
+
+  async put(localPath: string, remotePath: string, mode?: number): Promise<void> {
+    await this.atomicUpload(remotePath, mode, (sftp, tmp) =>
+      new Promise((res, rej) =>
+        sftp.fastPut(localPath, tmp, { mode: 0o600 }, (e) => (e ? rej(this.lost ?? new HostError(this.name, 'io', `cannot upload ${remotePath}: ${e.message}`)) : res())),
+      ),
+    );
+  }
+
+  async write(remotePath: string, data: string | Buffer, mode?: number): Promise<void> {
+    await this.atomicUpload(remotePath, mode, (sftp, tmp) =>
+      new Promise((res, rej) =>
+        sftp.writeFile(tmp, data, { mode: 0o600 }, (e) => (e ? rej(this.lost ?? new HostError(this.name, 'io', `cannot write ${remotePath}: ${e.message}`)) : res())),
+      ),
+    );
+  }
+
+  async get(remotePath: string): Promise<Buffer> {
+    this.check();
+    const sftp = await this.sftp();
+    return new Promise((res, rej) =>
+      sftp.readFile(remotePath, (e: Error | undefined, b: Buffer) => (e ? rej(this.lost ?? new HostError(this.name, 'io', `cannot read ${remotePath}: ${e.message}`)) : res(b))),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await new Promise<void>((res) => {
+      this.client.once('close', () => res());
+      this.client.end();
+      setTimeout(res, 2000).unref();
+    });
+  }
+}
