@@ -7,6 +7,13 @@ packages=(
   linux-source-6.1 # the real kernel source the end-to-end suite validates, patches and builds
   xz-utils         # unpacking it
   patch            # checking that example patches apply
+  debootstrap            # test/helpers/rootfs.ts: builds the Debian 12 root that SSH test hosts serve
+  debian-archive-keyring # debootstrap checks bookworm's Release file with it (debootstrap only recommends it)
+  ca-certificates        # debootstrap, when this machine's apt mirror is https
+  tar                    # rootfs.ts: caches the built root as a tarball
+  util-linux             # sshd.ts, rootfs.ts: unshare, nsenter, setpriv (namespaces that clean up after themselves)
+  mount                  # mount (overlayfs, proc, sysfs, devpts) inside those private mount namespaces
+  openssh-client         # sshd.ts: ssh-keygen, ssh-agent, ssh-add; test/integration: ssh, sftp (sshd comes from inside the Debian root)
 )
 
 run() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

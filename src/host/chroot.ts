@@ -17,7 +17,7 @@ const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const ENTER = [
   'r=$1; shift',
   '[ -d "$r/proc" ] && mount -t proc proc "$r/proc"',
-  '[ -d "$r/sys" ] && mount -t sysfs sysfs "$r/sys"',
+  '[ -d "$r/sys" ] && mount -t sysfs -o ro sysfs "$r/sys"',
   '[ -d "$r/dev" ] && mount --rbind /dev "$r/dev"',
   'exec chroot "$r" "$@"',
 ].join('\n');

@@ -36,7 +36,13 @@ export function hostField(host: string, port: number): string {
 }
 
 function globMatch(pattern: string, s: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    'i',
+  );
   return re.test(s);
 }
 
@@ -66,7 +72,11 @@ export function fingerprint(blob: Buffer): string {
   return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
-export type Verdict = { status: 'known'; line: KnownHostLine } | { status: 'changed'; line: KnownHostLine } | { status: 'revoked'; line: KnownHostLine } | { status: 'unknown' };
+export type Verdict =
+  | { status: 'known'; line: KnownHostLine }
+  | { status: 'changed'; line: KnownHostLine }
+  | { status: 'revoked'; line: KnownHostLine }
+  | { status: 'unknown' };
 
 export function verifyHostKey(lines: KnownHostLine[], host: string, port: number, blob: Buffer): Verdict {
   const name = hostField(host, port);

@@ -1,7 +1,8 @@
 /** This machine: commands through execa (argv arrays, no shell), files through node:fs. */
+
+import { randomBytes } from 'node:crypto';
 import { chmod, copyFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
 import { LineCollector } from './lines.js';
 import { HostError, type RunOptions, type RunResult, type Transport } from './transport.js';

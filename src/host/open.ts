@@ -4,8 +4,8 @@ import { homedir, userInfo } from 'node:os';
 import { type HostAddress, parseHostAddress } from './address.js';
 import { ChrootTransport } from './chroot.js';
 import { LocalTransport } from './local.js';
-import { resolveTarget, type SshTarget } from './ssh-config.js';
 import { type SshSettings, SshTransport } from './ssh.js';
+import { resolveTarget, type SshTarget } from './ssh-config.js';
 import type { Transport } from './transport.js';
 
 export interface HostOptions {
@@ -19,11 +19,18 @@ export interface HostOptions {
   env?: Record<string, string | undefined>;
 }
 
-export function sshTargetResolver(opts: HostOptions): (address: { host: string; user?: string; port?: number }) => SshTarget {
+export function sshTargetResolver(
+  opts: HostOptions,
+): (address: { host: string; user?: string; port?: number }) => SshTarget {
   const home = opts.env?.HOME ?? homedir();
   const configFile = opts.sshConfig ?? `${home}/.ssh/config`;
-  const configText = configFile !== 'none' && existsSync(configFile) ? readFileSync(configFile, 'utf8') : undefined;
-  const env = { home, localUser: opts.env?.USER ?? userInfo().username, extraIdentities: opts.identities ?? [] };
+  const configText =
+    configFile !== 'none' && existsSync(configFile) ? readFileSync(configFile, 'utf8') : undefined;
+  const env = {
+    home,
+    localUser: opts.env?.USER ?? userInfo().username,
+    extraIdentities: opts.identities ?? [],
+  };
   return (address) => resolveTarget(address, configText, env);
 }
 

@@ -30,10 +30,23 @@ function all(v: string | string[] | undefined): string[] {
 }
 
 /** Expand `~` and the tokens OpenSSH documents for IdentityFile: %d %u %h %r %p %%. */
-function expand(path: string, t: { home: string; localUser: string; host: string; user: string; port: number }): string {
+function expand(
+  path: string,
+  t: { home: string; localUser: string; host: string; user: string; port: number },
+): string {
   const p = path.replace(/^~(?=\/|$)/, t.home);
   return p.replace(/%([duhrp%])/g, (_, c: string) =>
-    c === 'd' ? t.home : c === 'u' ? t.localUser : c === 'h' ? t.host : c === 'r' ? t.user : c === 'p' ? String(t.port) : '%',
+    c === 'd'
+      ? t.home
+      : c === 'u'
+        ? t.localUser
+        : c === 'h'
+          ? t.host
+          : c === 'r'
+            ? t.user
+            : c === 'p'
+              ? String(t.port)
+              : '%',
   );
 }
 
@@ -54,7 +67,8 @@ export function resolveTarget(
   const tokens = { home: env.home, localUser: env.localUser, host, user, port };
   const configured = all(computed.identityfile).map((f) => expand(f, tokens));
   const identitiesOnly = first(computed.identitiesonly)?.toLowerCase() === 'yes';
-  const defaults = identitiesOnly && configured.length > 0 ? [] : DEFAULT_IDENTITIES.map((f) => `${env.home}/.ssh/${f}`);
+  const defaults =
+    identitiesOnly && configured.length > 0 ? [] : DEFAULT_IDENTITIES.map((f) => `${env.home}/.ssh/${f}`);
   const jump = first(computed.proxyjump);
   return {
     alias: address.host,

@@ -13,6 +13,7 @@ import ssh2, { type ClientChannel, type ConnectConfig, type SFTPWrapper } from '
 // ssh2 is CommonJS: its named exports are only reachable through the default export under ESM.
 const { Client, utils } = ssh2;
 type Client = InstanceType<typeof Client>;
+
 import { fingerprint, knownHostsEntry, parseKnownHosts, verifyHostKey } from './known-hosts.js';
 import { LineCollector } from './lines.js';
 import { quoteArgv, withEnv } from './quote.js';
@@ -40,7 +41,10 @@ export function sshName(t: SshTarget): string {
 }
 
 /** Authentication methods to offer, in order, and a description of them for error messages. */
-function authMethods(t: SshTarget, s: SshSettings): { methods: NonNullable<ConnectConfig['authHandler']>; tried: string[] } {
+function authMethods(
+  t: SshTarget,
+  s: SshSettings,
+): { methods: NonNullable<ConnectConfig['authHandler']>; tried: string[] } {
   const methods: Array<Record<string, unknown>> = [];
   const tried: string[] = [];
   if (s.agentSocket && !t.identitiesOnly) {
@@ -52,7 +56,9 @@ function authMethods(t: SshTarget, s: SshSettings): { methods: NonNullable<Conne
     const key = readFileSync(file);
     const parsed = utils.parseKey(key);
     if (parsed instanceof Error) {
-      tried.push(`${file} (unusable: ${/passphrase/i.test(parsed.message) ? 'passphrase-protected; load it into ssh-agent' : parsed.message})`);
+      tried.push(
+        `${file} (unusable: ${/passphrase/i.test(parsed.message) ? 'passphrase-protected; load it into ssh-agent' : parsed.message})`,
+      );
       continue;
     }
     methods.push({ type: 'publickey', username: t.user, key });
@@ -75,19 +81,31 @@ export async function connectSsh(t: SshTarget, s: SshSettings, depth = 0): Promi
     jump = await connectSsh(hop, s, depth + 1);
     sock = await new Promise((res, rej) =>
       (jump as Client).forwardOut('127.0.0.1', 0, t.host, t.port, (err, stream) =>
-        err ? rej(new HostError(name, 'unreachable', `cannot reach ${t.host}:${t.port} through ${sshName(hop)}: ${err.message}`)) : res(stream),
+        err
+          ? rej(
+              new HostError(
+                name,
+                'unreachable',
+                `cannot reach ${t.host}:${t.port} through ${sshName(hop)}: ${err.message}`,
+              ),
+            )
+          : res(stream),
       ),
     );
   }
 
-  const lines = s.knownHostsFiles.flatMap((f) => (existsSync(f) ? parseKnownHosts(readFileSync(f, 'utf8'), f) : []));
+  const lines = s.knownHostsFiles.flatMap((f) =>
+    existsSync(f) ? parseKnownHosts(readFileSync(f, 'utf8'), f) : [],
+  );
   let refusal: HostError | undefined;
   const { methods, tried } = authMethods(t, s);
   const client = new Client();
   try {
     await new Promise<void>((resolve, reject) => {
       client.once('ready', () => resolve());
-      client.once('error', (e: Error & { level?: string; code?: string }) => reject(refusal ?? mapConnectError(name, t, e, tried)));
+      client.once('error', (e: Error & { level?: string; code?: string }) =>
+        reject(refusal ?? mapConnectError(name, t, e, tried)),
+      );
       client.connect({
         host: t.host,
         port: t.port,
@@ -115,10 +133,14 @@ export async function connectSsh(t: SshTarget, s: SshSettings, depth = 0): Promi
                   name,
                   'host-key-unknown',
                   `host key ${fp} is not in known_hosts (${s.knownHostsFiles.join(', ')})`,
-                  'check the fingerprint with the host\'s owner, then connect once with --accept-new-host-keys (or add it with ssh-keyscan)',
+                  "check the fingerprint with the host's owner, then connect once with --accept-new-host-keys (or add it with ssh-keyscan)",
                 )
               : v.status === 'revoked'
-                ? new HostError(name, 'host-key-changed', `host key ${fp} is marked @revoked in ${v.line.file}:${v.line.line}`)
+                ? new HostError(
+                    name,
+                    'host-key-changed',
+                    `host key ${fp} is marked @revoked in ${v.line.file}:${v.line.line}`,
+                  )
                 : new HostError(
                     name,
                     'host-key-changed',
@@ -138,16 +160,26 @@ export async function connectSsh(t: SshTarget, s: SshSettings, depth = 0): Promi
   return client;
 }
 
-function mapConnectError(name: string, t: SshTarget, e: Error & { level?: string; code?: string }, tried: string[]): HostError {
+function mapConnectError(
+  name: string,
+  t: SshTarget,
+  e: Error & { level?: string; code?: string },
+  tried: string[],
+): HostError {
   if (e.level === 'client-authentication')
     return new HostError(
       name,
       'auth',
       `authentication refused for user ${t.user} (offered: ${tried.length ? tried.join(', ') : 'nothing: no agent and no key file'})`,
-      'add your public key to the user\'s ~/.ssh/authorized_keys, or pass --identity FILE',
+      "add your public key to the user's ~/.ssh/authorized_keys, or pass --identity FILE",
     );
   if (e.level === 'client-timeout')
-    return new HostError(name, 'unreachable', `no SSH handshake within the connect timeout`, 'is the host up and is sshd listening on that port?');
+    return new HostError(
+      name,
+      'unreachable',
+      `no SSH handshake within the connect timeout`,
+      'is the host up and is sshd listening on that port?',
+    );
   const why =
     e.code === 'ECONNREFUSED'
       ? `connection refused on ${t.host}:${t.port}`
@@ -167,6 +199,8 @@ export class SshTransport implements Transport {
   private sftpSession?: Promise<SFTPWrapper>;
   private closed = false;
   private lost?: HostError;
+  /** Rejects when the connection drops: every pending operation races against it. */
+  private readonly whenLost: Promise<never>;
 
   private constructor(
     private readonly client: Client,
@@ -174,12 +208,22 @@ export class SshTransport implements Transport {
     private readonly settings: SshSettings,
   ) {
     this.name = sshName(target);
-    client.on('error', (e) => {
-      this.lost ??= new HostError(this.name, 'disconnected', `connection lost: ${e.message}`);
+    this.whenLost = new Promise<never>((_, reject) => {
+      client.on('error', (e) => {
+        this.lost ??= new HostError(this.name, 'disconnected', `connection lost: ${e.message}`);
+        reject(this.lost);
+      });
+      client.on('close', () => {
+        this.lost ??= new HostError(this.name, 'disconnected', 'connection closed by the host');
+        reject(this.lost);
+      });
     });
-    client.on('close', () => {
-      this.lost ??= new HostError(this.name, 'disconnected', 'connection closed by the host');
-    });
+    this.whenLost.catch(() => {}); // observed through guard(); never an unhandled rejection
+  }
+
+  /** An operation that fails as soon as the connection is lost, instead of waiting forever. */
+  private guard<T>(op: Promise<T>): Promise<T> {
+    return Promise.race([op, this.whenLost]);
   }
 
   static async connect(target: SshTarget, settings: SshSettings): Promise<SshTransport> {
@@ -194,44 +238,63 @@ export class SshTransport implements Transport {
   async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
     this.check();
     const sudo = opts.sudo && this.target.user !== 'root' ? ['sudo', '-n', '--'] : [];
-    const command = quoteArgv([...sudo, ...withEnv(argv, opts.env)]);
     const timeoutMs = opts.timeoutMs ?? this.settings.commandTimeoutMs;
-    const stream = await new Promise<ClientChannel>((res, rej) =>
-      this.client.exec(command, (err, ch) =>
-        err ? rej(this.lost ?? new HostError(this.name, 'disconnected', `cannot start a command: ${err.message}`)) : res(ch),
+    // The host enforces the limit (coreutils/busybox timeout: exit 124, KILL 5 s after TERM): closing
+    // our end of a channel does not stop a remote process. Our own timer below is only a backstop.
+    const limit = timeoutMs === undefined ? [] : ['timeout', '-k', '5', (timeoutMs / 1000).toFixed(3)];
+    const command = quoteArgv([...sudo, ...limit, ...withEnv(argv, opts.env)]);
+    const stream = await this.guard(
+      new Promise<ClientChannel>((res, rej) =>
+        this.client.exec(command, (err, ch) =>
+          err
+            ? rej(
+                this.lost ??
+                  new HostError(this.name, 'disconnected', `cannot start a command: ${err.message}`),
+              )
+            : res(ch),
+        ),
       ),
     );
     const out = new LineCollector(opts.onLine && ((l) => opts.onLine?.(l, 'stdout')));
     const err = new LineCollector(opts.onLine && ((l) => opts.onLine?.(l, 'stderr')));
-    const result = await new Promise<RunResult>((resolve, reject) => {
-      let code: number | undefined;
-      let timedOut = false;
-      const timer =
-        timeoutMs === undefined
-          ? undefined
-          : setTimeout(() => {
-              timedOut = true;
-              stream.signal('KILL');
-              stream.close();
-            }, timeoutMs);
-      stream.on('data', (c: Buffer) => out.push(c));
-      stream.stderr.on('data', (c: Buffer) => err.push(c));
-      stream.on('exit', (c: number | null, signal?: string) => {
-        code = c ?? 128 + (signal === 'KILL' ? 9 : signal === 'TERM' ? 15 : signal === 'INT' ? 2 : 0);
-      });
-      stream.on('close', () => {
-        if (timer) clearTimeout(timer);
-        const stdout = out.end();
-        let stderr = err.end();
-        if (timedOut) {
-          stderr += `kernelfile: timed out after ${timeoutMs} ms\n`;
-          resolve({ code: 124, stdout, stderr });
-        } else if (code === undefined) reject(this.lost ?? new HostError(this.name, 'disconnected', `connection lost while running \`${argv.join(' ')}\``));
-        else resolve({ code, stdout, stderr });
-      });
-      if (opts.stdin !== undefined) stream.end(opts.stdin);
-      else stream.end();
-    });
+    const result = await this.guard(
+      new Promise<RunResult>((resolve, reject) => {
+        let code: number | undefined;
+        let timedOut = false;
+        const timer =
+          timeoutMs === undefined
+            ? undefined
+            : setTimeout(() => {
+                timedOut = true;
+                stream.close();
+              }, timeoutMs + 10_000);
+        stream.on('data', (c: Buffer) => out.push(c));
+        stream.stderr.on('data', (c: Buffer) => err.push(c));
+        stream.on('exit', (c: number | null, signal?: string) => {
+          code = c ?? 128 + (signal === 'KILL' ? 9 : signal === 'TERM' ? 15 : signal === 'INT' ? 2 : 0);
+        });
+        stream.on('close', () => {
+          if (timer) clearTimeout(timer);
+          const stdout = out.end();
+          let stderr = err.end();
+          if (timedOut || (limit.length && code === 124)) {
+            stderr += `kernelfile: timed out after ${timeoutMs} ms\n`;
+            resolve({ code: 124, stdout, stderr });
+          } else if (code === undefined)
+            reject(
+              this.lost ??
+                new HostError(
+                  this.name,
+                  'disconnected',
+                  `connection lost while running \`${argv.join(' ')}\``,
+                ),
+            );
+          else resolve({ code, stdout, stderr });
+        });
+        if (opts.stdin !== undefined) stream.end(opts.stdin);
+        else stream.end();
+      }),
+    );
     if (sudo.length && result.code !== 0 && SUDO_PASSWORD.test(result.stderr))
       throw new HostError(
         this.name,
@@ -244,24 +307,47 @@ export class SshTransport implements Transport {
 
   private sftp(): Promise<SFTPWrapper> {
     this.sftpSession ??= new Promise((res, rej) =>
-      this.client.sftp((e, s) => (e ? rej(new HostError(this.name, 'io', `cannot start SFTP: ${e.message}`, 'does the host\'s sshd have `Subsystem sftp`?')) : res(s))),
+      this.client.sftp((e, s) =>
+        e
+          ? rej(
+              new HostError(
+                this.name,
+                'io',
+                `cannot start SFTP: ${e.message}`,
+                "does the host's sshd have `Subsystem sftp`?",
+              ),
+            )
+          : res(s),
+      ),
     );
     return this.sftpSession;
   }
 
   /** Upload to a temp name beside the target, set the mode, then rename over the target. */
-  private async atomicUpload(remotePath: string, mode: number | undefined, upload: (sftp: SFTPWrapper, tmp: string) => Promise<void>) {
+  private async atomicUpload(
+    remotePath: string,
+    mode: number | undefined,
+    upload: (sftp: SFTPWrapper, tmp: string) => Promise<void>,
+  ) {
     this.check();
-    const sftp = await this.sftp();
-    const tmp = posix.join(posix.dirname(remotePath), `.${posix.basename(remotePath)}.kf-${randomBytes(6).toString('hex')}`);
+    const sftp = await this.guard(this.sftp());
+    const tmp = posix.join(
+      posix.dirname(remotePath),
+      `.${posix.basename(remotePath)}.kf-${randomBytes(6).toString('hex')}`,
+    );
     const op = <T>(what: string, f: (cb: (e?: Error | null, v?: T) => void) => void) =>
       new Promise<T>((res, rej) =>
-        f((e, v) => (e ? rej(this.lost ?? new HostError(this.name, 'io', `${what} ${remotePath}: ${e.message}`)) : res(v as T))),
+        f((e, v) =>
+          e
+            ? rej(this.lost ?? new HostError(this.name, 'io', `${what} ${remotePath}: ${e.message}`))
+            : res(v as T),
+        ),
       );
     try {
-      await upload(sftp, tmp);
-      if (mode !== undefined) await op('cannot set the mode of', (cb) => sftp.chmod(tmp, mode, cb));
-      await op('cannot rename into', (cb) => sftp.ext_openssh_rename(tmp, remotePath, cb));
+      await this.guard(upload(sftp, tmp));
+      if (mode !== undefined)
+        await this.guard(op('cannot set the mode of', (cb) => sftp.chmod(tmp, mode, cb)));
+      await this.guard(op('cannot rename into', (cb) => sftp.ext_openssh_rename(tmp, remotePath, cb)));
     } catch (e) {
       if (!this.lost) await new Promise((res) => sftp.unlink(tmp, () => res(undefined)));
       throw this.lost ?? e;
@@ -269,26 +355,46 @@ export class SshTransport implements Transport {
   }
 
   async put(localPath: string, remotePath: string, mode?: number): Promise<void> {
-    await this.atomicUpload(remotePath, mode, (sftp, tmp) =>
-      new Promise((res, rej) =>
-        sftp.fastPut(localPath, tmp, { mode: 0o600 }, (e) => (e ? rej(this.lost ?? new HostError(this.name, 'io', `cannot upload ${remotePath}: ${e.message}`)) : res())),
-      ),
+    await this.atomicUpload(
+      remotePath,
+      mode,
+      (sftp, tmp) =>
+        new Promise((res, rej) =>
+          sftp.fastPut(localPath, tmp, { mode: 0o600 }, (e) =>
+            e
+              ? rej(this.lost ?? new HostError(this.name, 'io', `cannot upload ${remotePath}: ${e.message}`))
+              : res(),
+          ),
+        ),
     );
   }
 
   async write(remotePath: string, data: string | Buffer, mode?: number): Promise<void> {
-    await this.atomicUpload(remotePath, mode, (sftp, tmp) =>
-      new Promise((res, rej) =>
-        sftp.writeFile(tmp, data, { mode: 0o600 }, (e) => (e ? rej(this.lost ?? new HostError(this.name, 'io', `cannot write ${remotePath}: ${e.message}`)) : res())),
-      ),
+    await this.atomicUpload(
+      remotePath,
+      mode,
+      (sftp, tmp) =>
+        new Promise((res, rej) =>
+          sftp.writeFile(tmp, data, { mode: 0o600 }, (e) =>
+            e
+              ? rej(this.lost ?? new HostError(this.name, 'io', `cannot write ${remotePath}: ${e.message}`))
+              : res(),
+          ),
+        ),
     );
   }
 
   async get(remotePath: string): Promise<Buffer> {
     this.check();
-    const sftp = await this.sftp();
-    return new Promise((res, rej) =>
-      sftp.readFile(remotePath, (e: Error | undefined, b: Buffer) => (e ? rej(this.lost ?? new HostError(this.name, 'io', `cannot read ${remotePath}: ${e.message}`)) : res(b))),
+    const sftp = await this.guard(this.sftp());
+    return this.guard(
+      new Promise((res, rej) =>
+        sftp.readFile(remotePath, (e: Error | undefined, b: Buffer) =>
+          e
+            ? rej(this.lost ?? new HostError(this.name, 'io', `cannot read ${remotePath}: ${e.message}`))
+            : res(b),
+        ),
+      ),
     );
   }
 

@@ -1,0 +1,180 @@
+/**
+ * The SSH transport against real OpenSSH sshd hosts (Debian's, in test namespaces on 127.0.0.1):
+ * the shared contract, then every way a connection can go wrong.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type HostOptions, openHost } from '../../src/host/open.js';
+import type { SshTransport } from '../../src/host/ssh.js';
+import { freePort, type SshHost, startSshAgent, startSshHost } from '../helpers/sshd.js';
+import { transportContract } from './contract.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'kf-ssh-test-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function options(
+  h: SshHost,
+  extra: Partial<HostOptions> & { user?: 'root' | 'alice' | 'bob' | 'stranger' } = {},
+): HostOptions {
+  const knownHosts = join(dir, `known_hosts-${h.port}`);
+  writeFileSync(knownHosts, `${h.knownHostsLine()}\n`);
+  return {
+    sshConfig: 'none',
+    knownHosts: [knownHosts],
+    identities: [h.keys[extra.user ?? 'root'].privateKeyPath],
+    connectTimeoutMs: 5000,
+    env: { HOME: dir, USER: 'kf-test' },
+    ...extra,
+  };
+}
+
+transportContract('ssh (root)', async () => {
+  const h = await startSshHost();
+  const t = await openHost(`ssh://root@127.0.0.1:${h.port}`, options(h));
+  await t.run(['mkdir', '-p', '/tmp/kf-scratch']);
+  return {
+    t,
+    scratch: '/tmp/kf-scratch',
+    sudoBecomesRoot: true,
+    stop: async () => (await t.close(), await h.stop()),
+  };
+});
+
+transportContract('ssh (alice, passwordless sudo)', async () => {
+  const h = await startSshHost();
+  const t = await openHost(`ssh://alice@127.0.0.1:${h.port}`, options(h, { user: 'alice' }));
+  const scratch = (await t.run(['mktemp', '-d'])).stdout.trim();
+  return { t, scratch, sudoBecomesRoot: true, stop: async () => (await t.close(), await h.stop()) };
+});
+
+describe('ssh: connecting, and refusing to', () => {
+  let h: SshHost;
+  beforeAll(async () => {
+    h = await startSshHost();
+  }, 300_000);
+  afterAll(() => h?.stop());
+
+  const addr = (user = 'root') => `ssh://${user}@127.0.0.1:${h.port}`;
+
+  it('authenticates with a key file and reuses one connection for every command', async () => {
+    const t = (await openHost(addr(), options(h))) as SshTransport;
+    const sessions = async () =>
+      Number((await t.run(['sh', '-c', 'ps -e -o comm= | grep -c "^sshd"'])).stdout.trim());
+    const before = await sessions();
+    for (let i = 0; i < 5; i++) await t.run(['true']);
+    expect(await sessions()).toBe(before);
+    expect((await t.run(['uname', '-n'])).stdout.trim()).toBe(h.hostname);
+    await t.close();
+  });
+
+  it('authenticates through ssh-agent', async () => {
+    const agent = await startSshAgent([h.keys.root]);
+    try {
+      const t = await openHost(addr(), {
+        ...options(h),
+        identities: [],
+        env: { HOME: dir, USER: 'x', SSH_AUTH_SOCK: agent.socket },
+      });
+      expect((await t.run(['id', '-un'])).stdout.trim()).toBe('root');
+      await t.close();
+    } finally {
+      await agent.stop();
+    }
+  });
+
+  it('refuses an unknown host key, naming the fingerprint and how to accept it', async () => {
+    const o = { ...options(h), knownHosts: [join(dir, 'empty_known_hosts')] };
+    await expect(openHost(addr(), o)).rejects.toMatchObject({
+      kind: 'host-key-unknown',
+      message: expect.stringMatching(
+        new RegExp(`^ssh://root@127\\.0\\.0\\.1:${h.port}: host key SHA256:\\S+ is not in known_hosts`),
+      ),
+      hint: expect.stringMatching(/--accept-new-host-keys/),
+    });
+  });
+
+  it('with --accept-new-host-keys records the key, then knows it', async () => {
+    const kh = join(dir, 'accept_known_hosts');
+    const o = { ...options(h), knownHosts: [kh], acceptNewHostKeys: true };
+    await (await openHost(addr(), o)).close();
+    expect(readFileSync(kh, 'utf8')).toBe(`${h.knownHostsLine()}\n`);
+    await (await openHost(addr(), { ...o, acceptNewHostKeys: false })).close();
+    expect(readFileSync(kh, 'utf8').split('\n').filter(Boolean)).toHaveLength(1);
+  });
+
+  it('refuses a changed host key, even with --accept-new-host-keys', async () => {
+    const other = await startSshHost();
+    try {
+      const o = { ...options(other), acceptNewHostKeys: true };
+      await other.restartWithNewHostKey();
+      await expect(openHost(`ssh://root@127.0.0.1:${other.port}`, o)).rejects.toMatchObject({
+        kind: 'host-key-changed',
+        message: expect.stringMatching(
+          /HOST KEY CHANGED: the host presented SHA256:\S+, but .*known_hosts-\d+:1 records a different key/,
+        ),
+        hint: expect.stringMatching(/ssh-keygen -R/),
+      });
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('refuses a key the host does not authorize, saying what was offered', async () => {
+    await expect(openHost(addr(), options(h, { user: 'stranger' }))).rejects.toMatchObject({
+      kind: 'auth',
+      message: expect.stringMatching(/authentication refused for user root \(offered: .*stranger/),
+    });
+  });
+
+  it('reports a closed port as unreachable', async () => {
+    const port = await freePort();
+    await expect(openHost(`ssh://root@127.0.0.1:${port}`, options(h))).rejects.toMatchObject({
+      kind: 'unreachable',
+      message: `ssh://root@127.0.0.1:${port}: connection refused on 127.0.0.1:${port}`,
+    });
+  });
+
+  it('a user whose sudo wants a password gets a clear error, not a hang', async () => {
+    const t = await openHost(addr('bob'), options(h, { user: 'bob' }));
+    await expect(t.run(['id', '-u'], { sudo: true })).rejects.toMatchObject({
+      kind: 'sudo-password',
+      message: expect.stringMatching(/sudo wants a password for bob/),
+      hint: expect.stringMatching(/NOPASSWD/),
+    });
+    expect((await t.run(['id', '-un'])).stdout.trim()).toBe('bob');
+    await t.close();
+  });
+});
+
+describe('ssh: a connection dropped mid-upload', () => {
+  it('leaves no partial file at the final path', async () => {
+    const h = await startSshHost();
+    try {
+      const t = await openHost(`ssh://root@127.0.0.1:${h.port}`, options(h));
+      const big = join(dir, 'big.bin');
+      writeFileSync(big, Buffer.alloc(64 * 1024 * 1024, 0x5a));
+      const upload = t.put(big, '/root/big.bin', 0o644);
+      // Kill the host once the upload is under way (the temp file has started to grow).
+      for (let i = 0; i < 200; i++) {
+        const r = await h.exec(['sh', '-c', 'ls -A /root | grep -c "^\\.big\\.bin\\.kf-" || true']);
+        if (r.stdout.trim() !== '0') break;
+        await new Promise((res) => setTimeout(res, 10));
+      }
+      const rootBefore = h.root;
+      const listing = (await h.exec(['ls', '-A', '/root'])).stdout;
+      h.kill();
+      await expect(upload).rejects.toMatchObject({ kind: 'disconnected' });
+      expect(listing).toMatch(/\.big\.bin\.kf-/);
+      expect(listing).not.toMatch(/^big\.bin$/m);
+      expect(rootBefore).toBeTruthy();
+      await t.close();
+    } finally {
+      await h.stop();
+    }
+  });
+});
