@@ -178,3 +178,37 @@ describe('ssh: a connection dropped mid-upload', () => {
     }
   });
 });
+
+describe('ssh: ~/.ssh/config aliases and ProxyJump', () => {
+  it('connects to an alias through a jump host, verifying both host keys', async () => {
+    const [jump, target] = await Promise.all([startSshHost(), startSshHost()]);
+    try {
+      const config = join(dir, 'ssh_config_jump');
+      writeFileSync(
+        config,
+        `Host kf-target\n  HostName 127.0.0.1\n  Port ${target.port}\n  User root\n  ProxyJump kf-jump\n` +
+          `Host kf-jump\n  HostName 127.0.0.1\n  Port ${jump.port}\n  User root\n`,
+      );
+      const kh = join(dir, 'known_hosts_jump');
+      writeFileSync(kh, `${jump.knownHostsLine()}\n${target.knownHostsLine()}\n`);
+      const o: HostOptions = {
+        sshConfig: config,
+        knownHosts: [kh],
+        identities: [jump.keys.root.privateKeyPath, target.keys.root.privateKeyPath],
+        env: { HOME: dir, USER: 'kf-test' },
+      };
+      const t = await openHost('kf-target', o);
+      expect(t.name).toBe(`ssh://root@kf-target:${target.port}`);
+      expect((await t.run(['uname', '-n'])).stdout.trim()).toBe(target.hostname);
+      await t.close();
+      // The jump host's key is verified too: without it, the connection is refused at the jump.
+      writeFileSync(kh, `${target.knownHostsLine()}\n`);
+      await expect(openHost('kf-target', o)).rejects.toMatchObject({
+        kind: 'host-key-unknown',
+        message: expect.stringContaining(`kf-jump:${jump.port}`),
+      });
+    } finally {
+      await Promise.all([jump.stop(), target.stop()]);
+    }
+  });
+});
