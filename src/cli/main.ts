@@ -4,7 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { AddressError } from '../host/address.js';
+import { HostError } from '../host/transport.js';
 import { wantColor } from '../render/style.js';
+import { addHostOptions, type HostFlags } from './host-options.js';
 import { type ExitCode, type Io, UserError } from './io.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -53,6 +56,19 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       done(await run(file, opts, io));
     });
 
+  addHostOptions(
+    program
+      .command('facts')
+      .description(
+        'gather what kernelfile knows about a host (kernels, config, DKMS, initramfs, boot loader, space) in one round trip',
+      ),
+  )
+    .option('--json', 'print every fact as JSON')
+    .action(async (opts: HostFlags & { json?: boolean }) => {
+      const { run } = await import('./commands/facts.js');
+      done(await run(opts, io));
+    });
+
   program
     .command('schema')
     .description('print the kernelfile JSON Schema (for editors), or the reference as Markdown')
@@ -77,7 +93,7 @@ export async function main(argv: string[], io: Io = makeIo()): Promise<ExitCode>
       // --help and --version exit 0; usage errors were already printed by commander.
       return e.exitCode === 0 ? 0 : 1;
     }
-    if (e instanceof UserError) {
+    if (e instanceof UserError || e instanceof HostError || e instanceof AddressError) {
       io.err(`kernelfile: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`);
       return 1;
     }

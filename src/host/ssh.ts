@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, posix } from 'node:path';
-import ssh2, { type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
+import ssh2, { type ConnectConfig, type SFTPWrapper } from 'ssh2';
 
 // ssh2 is CommonJS: its named exports are only reachable through the default export under ESM.
 const { Client, utils } = ssh2;
@@ -243,57 +243,55 @@ export class SshTransport implements Transport {
     // our end of a channel does not stop a remote process. Our own timer below is only a backstop.
     const limit = timeoutMs === undefined ? [] : ['timeout', '-k', '5', (timeoutMs / 1000).toFixed(3)];
     const command = quoteArgv([...sudo, ...limit, ...withEnv(argv, opts.env)]);
-    const stream = await this.guard(
-      new Promise<ClientChannel>((res, rej) =>
-        this.client.exec(command, (err, ch) =>
-          err
-            ? rej(
-                this.lost ??
-                  new HostError(this.name, 'disconnected', `cannot start a command: ${err.message}`),
-              )
-            : res(ch),
-        ),
-      ),
-    );
     const out = new LineCollector(opts.onLine && ((l) => opts.onLine?.(l, 'stdout')));
     const err = new LineCollector(opts.onLine && ((l) => opts.onLine?.(l, 'stderr')));
+    // Listeners go on inside exec's callback, in the same tick: a fast command's output, exit status
+    // and close can arrive in the same packet batch as the channel confirmation (e.g. via ProxyJump).
     const result = await this.guard(
-      new Promise<RunResult>((resolve, reject) => {
-        let code: number | undefined;
-        let timedOut = false;
-        const timer =
-          timeoutMs === undefined
-            ? undefined
-            : setTimeout(() => {
-                timedOut = true;
-                stream.close();
-              }, timeoutMs + 10_000);
-        stream.on('data', (c: Buffer) => out.push(c));
-        stream.stderr.on('data', (c: Buffer) => err.push(c));
-        stream.on('exit', (c: number | null, signal?: string) => {
-          code = c ?? 128 + (signal === 'KILL' ? 9 : signal === 'TERM' ? 15 : signal === 'INT' ? 2 : 0);
-        });
-        stream.on('close', () => {
-          if (timer) clearTimeout(timer);
-          const stdout = out.end();
-          let stderr = err.end();
-          if (timedOut || (limit.length && code === 124)) {
-            stderr += `kernelfile: timed out after ${timeoutMs} ms\n`;
-            resolve({ code: 124, stdout, stderr });
-          } else if (code === undefined)
+      new Promise<RunResult>((resolve, reject) =>
+        this.client.exec(command, (e, stream) => {
+          if (e) {
             reject(
-              this.lost ??
-                new HostError(
-                  this.name,
-                  'disconnected',
-                  `connection lost while running \`${argv.join(' ')}\``,
-                ),
+              this.lost ?? new HostError(this.name, 'disconnected', `cannot start a command: ${e.message}`),
             );
-          else resolve({ code, stdout, stderr });
-        });
-        if (opts.stdin !== undefined) stream.end(opts.stdin);
-        else stream.end();
-      }),
+            return;
+          }
+          let code: number | undefined;
+          let timedOut = false;
+          const timer =
+            timeoutMs === undefined
+              ? undefined
+              : setTimeout(() => {
+                  timedOut = true;
+                  stream.close();
+                }, timeoutMs + 10_000);
+          stream.on('data', (c: Buffer) => out.push(c));
+          stream.stderr.on('data', (c: Buffer) => err.push(c));
+          stream.on('exit', (c: number | null, signal?: string) => {
+            code = c ?? 128 + (signal === 'KILL' ? 9 : signal === 'TERM' ? 15 : signal === 'INT' ? 2 : 0);
+          });
+          stream.on('close', () => {
+            if (timer) clearTimeout(timer);
+            const stdout = out.end();
+            let stderr = err.end();
+            if (timedOut || (limit.length && code === 124)) {
+              stderr += `kernelfile: timed out after ${timeoutMs} ms\n`;
+              resolve({ code: 124, stdout, stderr });
+            } else if (code === undefined)
+              reject(
+                this.lost ??
+                  new HostError(
+                    this.name,
+                    'disconnected',
+                    `connection lost while running \`${argv.join(' ')}\``,
+                  ),
+              );
+            else resolve({ code, stdout, stderr });
+          });
+          if (opts.stdin !== undefined) stream.end(opts.stdin);
+          else stream.end();
+        }),
+      ),
     );
     if (sudo.length && result.code !== 0 && SUDO_PASSWORD.test(result.stderr))
       throw new HostError(

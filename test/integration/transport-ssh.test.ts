@@ -41,7 +41,10 @@ transportContract('ssh (root)', async () => {
     t,
     scratch: '/tmp/kf-scratch',
     sudoBecomesRoot: true,
-    stop: async () => (await t.close(), await h.stop()),
+    stop: async () => {
+      await t.close();
+      await h.stop();
+    },
   };
 });
 
@@ -49,7 +52,15 @@ transportContract('ssh (alice, passwordless sudo)', async () => {
   const h = await startSshHost();
   const t = await openHost(`ssh://alice@127.0.0.1:${h.port}`, options(h, { user: 'alice' }));
   const scratch = (await t.run(['mktemp', '-d'])).stdout.trim();
-  return { t, scratch, sudoBecomesRoot: true, stop: async () => (await t.close(), await h.stop()) };
+  return {
+    t,
+    scratch,
+    sudoBecomesRoot: true,
+    stop: async () => {
+      await t.close();
+      await h.stop();
+    },
+  };
 });
 
 describe('ssh: connecting, and refusing to', () => {

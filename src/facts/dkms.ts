@@ -1,0 +1,111 @@
+/**
+ * Fact family `dkms`: `dkms --version` and `dkms status` (read-only), plus the tree dkms keeps,
+ * so modules are known even where the dkms command is missing:
+ *   /var/lib/dkms/N/V/source                 added
+ *   /var/lib/dkms/N/V/KREL/ARCH/             built for KREL
+ *   /var/lib/dkms/N/kernel-KREL-ARCH → V/KREL/ARCH   installed into KREL
+ * and the sources dkms could add: /usr/src/<name>-<version>/dkms.conf.
+ */
+import { parseStatus, sortEntries } from './dkms-status.js';
+import type { FactFamily, Sections } from './protocol.js';
+import { firstLine, keysWithPrefix, okOutput, parseListing } from './sections.js';
+import { parseAssignments } from './shell-words.js';
+import type { DkmsEntry, DkmsFacts, DkmsSource } from './types.js';
+
+const script = `
+kf_run version dkms --version
+kf_run status dkms status
+kf_ls tree /var/lib/dkms
+for kf_m in /var/lib/dkms/*; do
+  [ -d "$kf_m" ] && [ ! -L "$kf_m" ] || continue
+  kf_n=\${kf_m##*/}
+  kf_ls "tree/$kf_n" "$kf_m"
+  for kf_l in "$kf_m"/kernel-*; do kf_link "link/$kf_n/\${kf_l##*/}" "$kf_l"; done
+  for kf_v in "$kf_m"/*; do
+    [ -d "$kf_v" ] && [ ! -L "$kf_v" ] || continue
+    case \${kf_v##*/} in kernel-*|original_module) continue ;; esac
+    kf_ls "tree/$kf_n/\${kf_v##*/}" "$kf_v"
+    for kf_k in "$kf_v"/*; do
+      case \${kf_k##*/} in build|source|log) continue ;; esac
+      [ -d "$kf_k" ] && kf_ls "tree/$kf_n/\${kf_v##*/}/\${kf_k##*/}" "$kf_k"
+    done
+  done
+done
+for kf_c in /usr/src/*/dkms.conf; do
+  kf_d=\${kf_c%/dkms.conf}
+  kf_cat "src/\${kf_d##*/}" "$kf_c"
+done
+`;
+
+const dirs = (s: string | undefined) =>
+  (parseListing(s) ?? []).filter((e) => e.type === 'dir' && !e.symlink).map((e) => e.name);
+
+/** What the tree says, for hosts without the dkms command (or where it failed). */
+function fromTree(s: Sections): DkmsEntry[] {
+  const out: DkmsEntry[] = [];
+  const entry = (
+    name: string,
+    version: string,
+    kernel: string | null,
+    arch: string | null,
+    state: DkmsEntry['state'],
+  ): DkmsEntry => ({ name, version, kernel, arch, state, rawState: null, note: null });
+  for (const name of dirs(s.tree)) {
+    const top = parseListing(s[`tree/${name}`]) ?? [];
+    const links = new Map<string, string | null>();
+    for (const e of top)
+      if (e.symlink && e.name.startsWith('kernel-'))
+        links.set(e.name, firstLine(s[`link/${name}/${e.name}`]));
+    const versions = top.filter(
+      (e) => e.type === 'dir' && !e.symlink && !/^(kernel-|original_module$)/.test(e.name),
+    );
+    for (const { name: version } of versions) {
+      const inV = parseListing(s[`tree/${name}/${version}`]) ?? [];
+      const hasSource = inV.some((e) => e.name === 'source' && e.type !== 'dangling');
+      const kernels = inV.filter((e) => e.type === 'dir' && !/^(build|source|log)$/.test(e.name));
+      let built = 0;
+      for (const { name: kernel } of kernels) {
+        for (const arch of dirs(s[`tree/${name}/${version}/${kernel}`])) {
+          built++;
+          const link = `kernel-${kernel}-${arch}`;
+          const target = links.get(link);
+          const installed =
+            target === undefined
+              ? false
+              : target === null ||
+                target.replace(/^.*\/var\/lib\/dkms\/[^/]+\//, '') === `${version}/${kernel}/${arch}`;
+          out.push(entry(name, version, kernel, arch, installed ? 'installed' : 'built'));
+        }
+      }
+      if (built === 0) out.push(entry(name, version, null, null, hasSource ? 'added' : 'broken'));
+    }
+  }
+  return sortEntries(out);
+}
+
+function sources(s: Sections): DkmsSource[] {
+  return keysWithPrefix(s, 'src/')
+    .sort()
+    .map((dirName) => {
+      const v = parseAssignments(s[`src/${dirName}`] ?? '');
+      const plain = (x: string | undefined) => (x && !/[$#`]/.test(x) ? x : null);
+      const name = plain(v.PACKAGE_NAME);
+      let version = plain(v.PACKAGE_VERSION);
+      if (version === null && name !== null && dirName.startsWith(`${name}-`))
+        version = dirName.slice(name.length + 1);
+      return { dir: `/usr/src/${dirName}`, name, version };
+    });
+}
+
+function parse(s: Sections): DkmsFacts {
+  const versionText = firstLine(okOutput(s, 'version'));
+  const status = okOutput(s, 'status');
+  return {
+    version: versionText?.match(/(\d+(?:\.\d+)+)/)?.[1] ?? null,
+    from: status !== undefined ? 'status' : 'tree',
+    modules: status !== undefined ? parseStatus(status) : fromTree(s),
+    sources: sources(s),
+  };
+}
+
+export const dkms: FactFamily<DkmsFacts> = { name: 'dkms', script, parse };

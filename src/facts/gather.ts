@@ -1,0 +1,98 @@
+/**
+ * Gathering: the prelude and every family's script as ONE sh script, run once over the transport
+ * (`sh -s`, script on stdin), its output split into sections and parsed by the families' pure
+ * parse functions. The only file in facts/ that does I/O (the transport, the random nonce, sha256).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { HostError, type Transport } from '../host/transport.js';
+import { FAMILIES } from './families.js';
+import { linkBootReleases } from './link.js';
+import { composeScript, deniedPaths, isComplete, type Sections, splitSections } from './protocol.js';
+import type { HostFacts } from './types.js';
+
+/** The facts script for a nonce (tests run it anywhere with a fixed one). */
+export function factsScript(nonce: string): string {
+  return composeScript(nonce, Object.values(FAMILIES));
+}
+
+export function newNonce(): string {
+  return `kf${randomBytes(12).toString('hex')}`;
+}
+
+/** Parse the facts script's output. Throws a HostError when the output stops before its trailer. */
+export function parseFacts(output: string, nonce: string, host: string): HostFacts {
+  const sections = splitSections(output, nonce);
+  if (!isComplete(sections))
+    throw new HostError(
+      host,
+      'io',
+      'gathering facts stopped before the end of its script (the output is incomplete)',
+      'check that `sh` runs on the host and that the connection stays up',
+    );
+  const of = (name: string): Sections => sections[name] ?? {};
+  const kernels = FAMILIES.kernels.parse(of('kernels'));
+  const facts: Omit<HostFacts, 'digest'> = {
+    factsVersion: 1,
+    host,
+    system: FAMILIES.system.parse(of('system')),
+    kernels,
+    config: FAMILIES.config.parse(of('config')),
+    dkms: FAMILIES.dkms.parse(of('dkms')),
+    initramfs: FAMILIES.initramfs.parse(of('initramfs')),
+    boot: linkBootReleases(FAMILIES.boot.parse(of('boot')), kernels),
+    space: FAMILIES.space.parse(of('space')),
+    receipts: FAMILIES.receipts.parse(of('receipts')),
+    tools: FAMILIES.tools.parse(of('tools')),
+    unreadable: deniedPaths(sections),
+  };
+  return { ...facts, digest: factsDigest(facts) };
+}
+
+/**
+ * sha256 over the canonical JSON (keys sorted) of what a plan depends on. Left out:
+ * - `space`: free bytes change by the minute; apply re-checks space before it writes.
+ * - `host`: the same machine may be addressed by several names (ssh://root@web-1, ssh://web-1:22).
+ * - `digest` itself.
+ * Everything else counts, `system.uid` and `unreadable` included: facts gathered with other rights
+ * may differ, and a plan made from them must be made again.
+ */
+export function factsDigest(facts: Omit<HostFacts, 'digest'>): string {
+  const { space: _space, host: _host, ...rest } = facts;
+  return createHash('sha256').update(canonicalJson(rest)).digest('hex');
+}
+
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    const keys = Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+export interface GatherOptions {
+  /** Gather as root (`sudo -n` over SSH): needed where /boot, grub.cfg or the ESP are root-only. */
+  sudo?: boolean;
+}
+
+/** Gather a host's facts in one round trip. */
+export async function gather(t: Transport, opts: GatherOptions = {}): Promise<HostFacts> {
+  const nonce = newNonce();
+  const r = await t.run(['sh', '-s'], { stdin: factsScript(nonce), ...(opts.sudo ? { sudo: true } : {}) });
+  try {
+    return parseFacts(r.stdout, nonce, t.name);
+  } catch (e) {
+    const tail = r.stderr.trim().split('\n').slice(-3).join('\n');
+    if (e instanceof HostError && (r.code !== 0 || tail))
+      throw new HostError(
+        t.name,
+        'io',
+        `gathering facts failed (exit ${r.code})${tail ? `: ${tail}` : ''}`,
+        e.hint,
+      );
+    throw e;
+  }
+}

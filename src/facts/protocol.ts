@@ -1,0 +1,161 @@
+/**
+ * The section protocol of the facts script. The host runs one POSIX sh script (dash, busybox ash)
+ * that only reads. Every fact is printed as a header line `<NONCE> <family> <key>` followed by its
+ * content and one extra newline; the nonce is random per gather, so no file content can pass for
+ * a header. Families run in subshells with stdin and stderr on /dev/null: a failing family loses
+ * its own keys only, and a missing file or tool is an absent key, never an error.
+ *
+ * Key conventions: `<key>#rc` holds the exit status of a command run by kf_run; `<key>#denied`
+ * holds a path that exists but could not be read (facts gathered without root).
+ */
+
+/** The keys of one family: key → content exactly as printed. */
+export type Sections = Record<string, string>;
+
+/** A fact family: an sh fragment using the prelude, and a pure parse of its sections. */
+export interface FactFamily<T> {
+  readonly name: string;
+  readonly script: string;
+  parse(sections: Sections): T;
+}
+
+/** The pseudo-family of the trailer line printed after every family has run. */
+export const END_FAMILY = '-';
+const NONCE = /^[A-Za-z0-9_]{8,64}$/;
+
+/**
+ * The sh functions every family uses. Variables start with kf_ (family scripts must not assign
+ * kf__nonce or kf__fam). No function writes anywhere but stdout: no temp files, no here-documents.
+ */
+export function prelude(nonce: string): string {
+  if (!NONCE.test(nonce)) throw new Error(`bad nonce ${JSON.stringify(nonce)}: 8-64 of [A-Za-z0-9_]`);
+  return `LC_ALL=C; export LC_ALL
+PATH="\${PATH:-/usr/bin:/bin}:/usr/local/sbin:/usr/sbin:/sbin"; export PATH
+kf__nonce='${nonce}'
+kf__fam=-
+kf__nl='
+'
+# kf_h KEY: the header line of a section
+kf_h() { printf '%s %s %s\\n' "$kf__nonce" "$kf__fam" "$1"; }
+# kf_val KEY VALUE: a section holding VALUE
+kf_val() { kf_h "$1"; printf '%s\\n' "$2"; }
+# kf_denied KEY PATH: PATH exists but this user cannot read it
+kf_denied() { if [ -e "$2" ] || [ -L "$2" ]; then kf_val "$1#denied" "$2"; fi; return 1; }
+# kf_cat KEY PATH: a readable file's content
+kf_cat() {
+  [ -f "$2" ] || return 1
+  [ -r "$2" ] || { kf_denied "$1" "$2"; return 1; }
+  kf_h "$1"; cat "$2" </dev/null; echo
+}
+# kf_type PATH: d, f, o (other), or ld, lf, l- for a symlink to a directory, to a file, dangling
+kf_type() {
+  if [ -L "$1" ]; then
+    if [ -d "$1" ]; then printf ld; elif [ -e "$1" ]; then printf lf; else printf l-; fi
+  elif [ -d "$1" ]; then printf d
+  elif [ -f "$1" ]; then printf f
+  elif [ -e "$1" ]; then printf o
+  else return 1
+  fi
+}
+# kf_exists KEY PATH: PATH's type (see kf_type), if it exists
+kf_exists() { kf_t=$(kf_type "$2") && kf_val "$1" "$kf_t"; }
+# kf_ls KEY DIR: one line per entry, "<type> <name>" (dot files and names with newlines skipped)
+kf_ls() {
+  [ -d "$2" ] || return 1
+  [ -r "$2" ] && [ -x "$2" ] || { kf_denied "$1" "$2"; return 1; }
+  kf_h "$1"
+  for kf_e in "$2"/*; do
+    case $kf_e in *"$kf__nl"*) continue ;; esac
+    kf_type "$kf_e" && printf ' %s\\n' "\${kf_e##*/}"
+  done
+  echo
+}
+# kf_link KEY PATH: a symlink's target (needs readlink, which busybox and coreutils have)
+kf_link() { [ -L "$2" ] && kf_t=$(readlink "$2") && kf_val "$1" "$kf_t"; }
+# kf_hex KEY PATH: a binary file (an EFI variable) as hex bytes
+kf_hex() {
+  [ -f "$2" ] || return 1
+  [ -r "$2" ] || { kf_denied "$1" "$2"; return 1; }
+  kf_h "$1"; od -An -v -tx1 "$2" </dev/null; echo
+}
+# kf_which NAME: the path of a command: PATH, then the sbin directories a non-root PATH may lack
+kf_which() {
+  kf_p=$(command -v "$1" 2>/dev/null) && case $kf_p in /*) printf '%s\\n' "$kf_p"; return 0 ;; esac
+  for kf_d in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do
+    if [ -f "$kf_d/$1" ] && [ -x "$kf_d/$1" ]; then printf '%s\\n' "$kf_d/$1"; return 0; fi
+  done
+  return 1
+}
+# kf_tool KEY NAME: the path of a command, if present
+kf_tool() { kf_p=$(kf_which "$2") && kf_val "$1" "$kf_p"; }
+# kf_run KEY CMD ARGS...: the command's stdout (stderr dropped), then KEY#rc its exit status
+kf_run() {
+  kf_k=$1; shift
+  kf_c=$(kf_which "$1") || return 127
+  shift
+  kf_h "$kf_k"; "$kf_c" "$@" </dev/null; kf_r=$?; echo
+  kf_val "$kf_k#rc" "$kf_r"
+  return $kf_r
+}
+`;
+}
+
+/** One family's fragment, isolated: its own subshell, no stdin (it would eat the script), no stderr. */
+export function familyBlock(name: string, script: string): string {
+  if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new Error(`bad family name ${name}`);
+  return `(
+kf__fam=${name}
+${script.trim()}
+) </dev/null 2>/dev/null\n`;
+}
+
+/** The whole script: prelude, every family, then the trailer that proves the output is complete. */
+export function composeScript(nonce: string, families: readonly { name: string; script: string }[]): string {
+  return `${prelude(nonce)}${families.map((f) => familyBlock(f.name, f.script)).join('')}kf__fam=${END_FAMILY}\nkf_val end ok\n`;
+}
+
+/**
+ * Cut the script's output into family → key → content. Anything before the first header (a login
+ * banner, a chatty .bashrc) is ignored. A section's content is the text between its header line
+ * and the next header, minus the newline the script adds after every section.
+ */
+export function splitSections(output: string, nonce: string): Record<string, Sections> {
+  const out: Record<string, Sections> = {};
+  const prefix = `${nonce} `;
+  let current: { family: string; key: string; lines: string[] } | null = null;
+  const flush = () => {
+    if (!current) return;
+    const family = out[current.family] ?? {};
+    family[current.key] = current.lines.join('\n');
+    out[current.family] = family;
+  };
+  // The output's final newline ends its last line; it is not part of the last section.
+  const text = output.endsWith('\n') ? output.slice(0, -1) : output;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(prefix)) {
+      const rest = line.slice(prefix.length);
+      const sp = rest.indexOf(' ');
+      if (sp > 0) {
+        flush();
+        current = { family: rest.slice(0, sp), key: rest.slice(sp + 1), lines: [] };
+        continue;
+      }
+    }
+    current?.lines.push(line);
+  }
+  flush();
+  return out;
+}
+
+/** Did the script run to its end (the trailer is present)? */
+export function isComplete(sections: Record<string, Sections>): boolean {
+  return sections[END_FAMILY]?.end === 'ok';
+}
+
+/** The paths reported as unreadable (`<key>#denied`) across all families. */
+export function deniedPaths(sections: Record<string, Sections>): string[] {
+  const paths = new Set<string>();
+  for (const family of Object.values(sections))
+    for (const [key, value] of Object.entries(family)) if (key.endsWith('#denied')) paths.add(value.trim());
+  return [...paths].sort();
+}

@@ -1,0 +1,53 @@
+/** Fact family `system`: architecture, distribution, running kernel, command line, hostname. */
+import type { FactFamily, Sections } from './protocol.js';
+import { firstLine, okOutput } from './sections.js';
+import { parseAssignments } from './shell-words.js';
+import type { Distro, SystemFacts } from './types.js';
+
+/** Families that decide by distribution read os-release themselves (each family parses alone). */
+export const OS_RELEASE_SCRIPT = 'kf_cat os-release /etc/os-release || kf_cat os-release /usr/lib/os-release';
+
+const script = `
+kf_run arch uname -m
+kf_run release uname -r
+kf_run version uname -v
+kf_run hostname uname -n
+${OS_RELEASE_SCRIPT}
+kf_cat cmdline /proc/cmdline
+kf_cat machine-id /etc/machine-id
+kf_run uid id -u
+`;
+
+/** /etc/os-release (shell-style assignments). */
+export function parseOsRelease(text: string | undefined): Distro {
+  const v = parseAssignments(text ?? '');
+  const or = (s: string | undefined) => (s === undefined || s === '' ? null : s);
+  return {
+    id: or(v.ID),
+    idLike: (v.ID_LIKE ?? '').split(/\s+/).filter(Boolean),
+    versionId: or(v.VERSION_ID),
+    prettyName: or(v.PRETTY_NAME),
+  };
+}
+
+/** The distribution and the distributions it resembles, most specific first. */
+export function distroFamily(d: Distro): string[] {
+  return [...(d.id ? [d.id] : []), ...d.idLike];
+}
+
+function parse(s: Sections): SystemFacts {
+  const uid = firstLine(okOutput(s, 'uid'));
+  const cmdline = s.cmdline?.replace(/\n+$/, '') ?? null;
+  return {
+    arch: firstLine(okOutput(s, 'arch')),
+    running: firstLine(okOutput(s, 'release')),
+    kernelVersion: firstLine(okOutput(s, 'version')),
+    hostname: firstLine(okOutput(s, 'hostname')),
+    distro: parseOsRelease(s['os-release']),
+    cmdline: cmdline === '' ? null : cmdline,
+    machineId: firstLine(s['machine-id']),
+    uid: uid !== null && /^\d+$/.test(uid) ? Number(uid) : null,
+  };
+}
+
+export const system: FactFamily<SystemFacts> = { name: 'system', script, parse };

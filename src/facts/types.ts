@@ -1,0 +1,263 @@
+/**
+ * What kernelfile knows about a host, as gathered in one round trip (gather.ts). Plain data only
+ * (no Maps, no classes, no undefined: an absent scalar is `null`), so it prints as JSON and
+ * hashes canonically. One interface per fact family; `HostFacts` composes them.
+ */
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** `system`: uname, /etc/os-release, /proc/cmdline. */
+export interface SystemFacts {
+  /** `uname -m`: x86_64, aarch64, … */
+  arch: string | null;
+  /** The running kernel release, `uname -r`. */
+  running: string | null;
+  /** `uname -v`: "#1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)". */
+  kernelVersion: string | null;
+  hostname: string | null;
+  distro: Distro;
+  /** /proc/cmdline, without the trailing newline. */
+  cmdline: string | null;
+  /** /etc/machine-id (names BLS entries on Fedora and systemd-boot hosts). */
+  machineId: string | null;
+  /** `id -u` of the gathering shell: facts read as non-root may lack unreadable files (see HostFacts.unreadable). */
+  uid: number | null;
+}
+
+export interface Distro {
+  id: string | null; // "debian", "fedora", "arch"
+  idLike: string[]; // ["rhel", "centos", "fedora"]
+  versionId: string | null; // "12", "39"; Arch has none
+  prettyName: string | null;
+}
+
+/** Does `/lib/modules/REL/build` lead to kernel headers (what DKMS builds against)? */
+export type BuildLink = 'present' | 'dangling' | 'absent';
+
+/** `kernels`: one installed kernel release, with the files found for it. */
+export interface InstalledKernel {
+  release: string;
+  /** Arch: the package (`linux`, `linux-lts`) whose /boot/vmlinuz-<pkgbase> is this release. */
+  pkgbase: string | null;
+  image: string | null; // /boot/vmlinuz-REL (Arch: /boot/vmlinuz-<pkgbase>)
+  vmlinux: string | null; // /boot/vmlinux-REL (uncompressed images on some arches)
+  systemMap: string | null; // /boot/System.map-REL
+  config: string | null; // /boot/config-REL
+  initramfs: string | null; // /boot/initrd.img-REL | /boot/initramfs-REL.img | /boot/initramfs-<pkgbase>.img
+  /** Further images for the same release: Arch's -fallback, RHEL's kdump. */
+  initramfsExtra: string[];
+  modules: KernelModulesDir | null;
+}
+
+export interface KernelModulesDir {
+  dir: string; // /lib/modules/REL
+  build: BuildLink;
+  /** modules.dep exists: depmod has run for this release. */
+  modulesDep: boolean;
+  /** The image kept in the modules tree by Fedora/RHEL and Arch packages (/lib/modules/REL/vmlinuz). */
+  image: string | null;
+}
+
+/** `config`: the running kernel's configuration. */
+export interface RunningConfig {
+  /** Where it was read: "/proc/config.gz" or "/boot/config-REL"; null when neither could be read. */
+  source: string | null;
+  /** CONFIG_X → value as written (`"string"` keeps its quotes); `# CONFIG_X is not set` → 'n'. */
+  options: Record<string, string>;
+}
+
+export type DkmsState = 'added' | 'built' | 'installed' | 'installed-weak' | 'broken' | 'unknown';
+
+/** One line of `dkms status`, or what the tree under /var/lib/dkms says. */
+export interface DkmsEntry {
+  name: string;
+  version: string;
+  /** null for `added` (not built for any kernel). */
+  kernel: string | null;
+  /** null when dkms 2.x's old format left it out, or for `added`. */
+  arch: string | null;
+  state: DkmsState;
+  /** The state word as printed, when it is not one of the known states. */
+  rawState: string | null;
+  /** Trailing remarks, e.g. "(Original modules exist)", "(WARNING! Diff between built and installed module!)". */
+  note: string | null;
+}
+
+/** A source tree /usr/src/<name>-<version>/dkms.conf: a module dkms could add. */
+export interface DkmsSource {
+  dir: string;
+  name: string | null; // PACKAGE_NAME
+  version: string | null; // PACKAGE_VERSION
+}
+
+/** `dkms`: the command, and the modules it knows. */
+export interface DkmsFacts {
+  /** `dkms --version`: "3.0.10"; null when dkms is not installed. */
+  version: string | null;
+  /** Where `modules` came from: `dkms status` when it ran, else the tree under /var/lib/dkms. */
+  from: 'status' | 'tree';
+  modules: DkmsEntry[];
+  sources: DkmsSource[];
+}
+
+export type InitramfsTool = 'initramfs-tools' | 'dracut' | 'mkinitcpio';
+
+/** `initramfs`: the generator this host uses, and the images in /boot. */
+export interface InitramfsFacts {
+  tool: InitramfsTool | null;
+  /** Every generator found, with its path (a host may have several installed). */
+  available: { tool: InitramfsTool; path: string }[];
+  images: string[];
+}
+
+export type BootLoader = 'grub' | 'systemd-boot' | 'grubby';
+
+/** One menu entry, from grub.cfg or from a Boot Loader Specification (BLS) file. */
+export interface BootEntry {
+  /**
+   * How the loader addresses it. GRUB: the entry's --id, prefixed by its submenu's as GRUB defaults
+   * want it (`gnulinux-advanced-UUID>gnulinux-6.1.0-18-amd64-advanced-UUID`); the title where
+   * there is no id. BLS: the file name without `.conf`.
+   */
+  id: string;
+  title: string;
+  /** The file the entry was read from. */
+  file: string;
+  /** The GRUB submenu holding the entry. */
+  submenu: { id: string | null; title: string } | null;
+  /** GRUB's numeric address ("0", "1>2"), within the menu as the loader shows it. */
+  index: string | null;
+  kernel: string | null; // as written on the `linux` line
+  initrd: string[];
+  options: string | null; // the kernel command line as written
+  /** The kernel release it boots: BLS `version`, else the image name, else matched with `kernels`. */
+  release: string | null;
+}
+
+export interface GrubFacts {
+  /** The grub.cfg that was read (null: none found or not readable). */
+  cfg: string | null;
+  /** grub.cfg runs `blscfg`: its menu includes the BLS entries (Fedora, RHEL). */
+  blscfg: boolean;
+  /** What grub.cfg sets `default` to on a normal boot: "0", "${saved_entry}", … */
+  cfgDefault: string | null;
+  /** grubenv: saved_entry, next_entry, … */
+  env: Record<string, string>;
+  envFile: string | null;
+  /** /etc/default/grub (and /etc/default/grub.d/*.cfg after it): GRUB_DEFAULT, GRUB_CMDLINE_LINUX, … */
+  settings: Record<string, string>;
+}
+
+export interface SystemdBootFacts {
+  /** The loader.conf that was read (null: entries found without one). */
+  loaderConf: string | null;
+  /** `default` from loader.conf: a glob over entry ids, or "@saved". */
+  default: string | null;
+  timeout: string | null;
+  /** EFI variables, when readable: LoaderEntryDefault overrides `default`. */
+  efiDefault: string | null;
+  efiOneShot: string | null;
+}
+
+export type BootTool =
+  | 'grubby'
+  | 'bootctl'
+  | 'grub-mkconfig'
+  | 'grub2-mkconfig'
+  | 'update-grub'
+  | 'grub-reboot'
+  | 'grub2-reboot'
+  | 'grub-set-default'
+  | 'grub2-set-default'
+  | 'grub-editenv'
+  | 'grub2-editenv'
+  | 'kernel-install';
+
+/** `boot`: the loader, its menu, and which entry boots by default and next time. */
+export interface BootFacts {
+  loader: BootLoader | null;
+  /** /sys/firmware/efi exists: booted through UEFI. */
+  efi: boolean;
+  /** The menu in the loader's order. */
+  entries: BootEntry[];
+  /** The id of the entry that boots by default (resolved through saved_entry, indexes, titles). */
+  default: string | null;
+  /** The entry booted once, next time (GRUB next_entry, systemd-boot LoaderEntryOneShot). */
+  oneshot: string | null;
+  grub: GrubFacts | null;
+  systemdBoot: SystemdBootFacts | null;
+  tools: Record<BootTool, string | null>;
+}
+
+export interface FsSpace {
+  /** The path asked about (/boot, /lib/modules). */
+  path: string;
+  filesystem: string;
+  mountPoint: string;
+  totalBytes: number;
+  usedBytes: number;
+  /** Available to unprivileged users (df's "Available"). */
+  freeBytes: number;
+}
+
+/** `space`: the filesystems kernels are installed onto. Not part of the digest (it changes by the minute). */
+export interface SpaceFacts {
+  boot: FsSpace | null;
+  modules: FsSpace | null;
+}
+
+/** A kernelfile receipt, /var/lib/kernelfile/<release>.json (written by apply). */
+export interface Receipt {
+  file: string; // /var/lib/kernelfile/<release>.json
+  release: string;
+  data: JsonValue;
+}
+
+export interface ReceiptFacts {
+  receipts: Receipt[];
+  /** Receipts that could not be read or parsed: reported, never fatal. */
+  errors: { file: string; error: string }[];
+}
+
+export const TOOL_NAMES = [
+  'make',
+  'gcc',
+  'cc',
+  'dkms',
+  'depmod',
+  'dracut',
+  'update-initramfs',
+  'mkinitcpio',
+  'grub-mkconfig',
+  'grub2-mkconfig',
+  'update-grub',
+  'grub-reboot',
+  'grub2-reboot',
+  'grubby',
+  'bootctl',
+  'kernel-install',
+  'sudo',
+] as const;
+export type ToolName = (typeof TOOL_NAMES)[number];
+
+/** `tools`: absolute path of each tool, null when absent (PATH, then /usr/local/sbin, /usr/sbin, /sbin, …). */
+export type ToolFacts = Record<ToolName, string | null>;
+
+export interface HostFacts {
+  factsVersion: 1;
+  /** The transport's name for the host ("local", "ssh://root@web-1:22"). */
+  host: string;
+  /** sha256 over the facts a plan depends on (see gather.ts). */
+  digest: string;
+  system: SystemFacts;
+  kernels: InstalledKernel[];
+  config: RunningConfig;
+  dkms: DkmsFacts;
+  initramfs: InitramfsFacts;
+  boot: BootFacts;
+  space: SpaceFacts;
+  receipts: ReceiptFacts;
+  tools: ToolFacts;
+  /** Paths that exist but could not be read by the gathering user: facts about them are missing. */
+  unreadable: string[];
+}

@@ -1,0 +1,105 @@
+/** `kernelfile facts` as a readable summary (the JSON form is the HostFacts object itself). */
+import type { HostFacts } from '../facts/types.js';
+import type { Style } from './style.js';
+
+function bytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v >= 10 || i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
+}
+
+export function renderFacts(f: HostFacts, style: Style): string {
+  const out: string[] = [];
+  const row = (label: string, value: string) => out.push(`${style('bold', `${label}:`.padEnd(13))}${value}`);
+  const none = style('dim', 'none');
+  const s = f.system;
+  row('Host', f.host);
+  row(
+    'System',
+    [
+      s.distro.prettyName ?? s.distro.id ?? 'unknown distribution',
+      s.arch,
+      s.hostname && `hostname ${s.hostname}`,
+    ]
+      .filter(Boolean)
+      .join(', '),
+  );
+  row('Running', `${s.running ?? 'unknown'}${s.cmdline ? style('dim', `  cmdline: ${s.cmdline}`) : ''}`);
+  row(
+    'Config',
+    f.config.source ? `${f.config.source} (${Object.keys(f.config.options).length} options)` : none,
+  );
+
+  row('Kernels', f.kernels.length ? `${f.kernels.length} installed` : none);
+  for (const k of f.kernels) {
+    const parts = [
+      k.image && 'image',
+      k.systemMap && 'System.map',
+      k.config && 'config',
+      k.initramfs && 'initramfs',
+      k.modules && `modules${k.modules.build === 'present' ? '+headers' : ''}`,
+    ].filter(Boolean);
+    const mark = k.release === s.running ? style('ok', ' (running)') : '';
+    out.push(`  ${k.release}${mark}  ${style('dim', parts.join(', ') || 'no files')}`);
+  }
+
+  const d = f.dkms;
+  row(
+    'DKMS',
+    d.version
+      ? `dkms ${d.version}`
+      : d.modules.length
+        ? 'dkms not installed (modules found in its tree)'
+        : 'not installed',
+  );
+  for (const m of d.modules)
+    out.push(
+      `  ${m.name}/${m.version}${m.kernel ? ` for ${m.kernel}` : ''}: ${m.rawState ?? m.state}${m.note ? ` ${m.note}` : ''}`,
+    );
+
+  row('Initramfs', f.initramfs.tool ? `${f.initramfs.tool} (${f.initramfs.images.length} images)` : none);
+
+  const b = f.boot;
+  const def = b.entries.find((e) => e.id === b.default);
+  row('Boot loader', b.loader ? `${b.loader}${b.efi ? ' (UEFI)' : ''}` : `${none}${b.efi ? ' (UEFI)' : ''}`);
+  if (b.default) out.push(`  default: ${def ? `${def.title} ${style('dim', `[${b.default}]`)}` : b.default}`);
+  if (b.oneshot) out.push(`  next boot only: ${b.oneshot}`);
+  for (const e of b.entries)
+    out.push(
+      `  ${e.id === b.default ? '*' : ' '} ${e.title}${e.release ? style('dim', `  (${e.release})`) : ''}`,
+    );
+
+  const sp = f.space;
+  const fsLine = (x: NonNullable<typeof sp.boot>) =>
+    `${x.path} ${bytes(x.freeBytes)} free of ${bytes(x.totalBytes)} (on ${x.mountPoint})`;
+  row(
+    'Space',
+    [sp.boot && fsLine(sp.boot), sp.modules && fsLine(sp.modules)].filter(Boolean).join('; ') || none,
+  );
+
+  row('Receipts', f.receipts.receipts.length ? f.receipts.receipts.map((r) => r.release).join(', ') : none);
+  for (const e of f.receipts.errors) out.push(`  ${style('warning', 'unreadable')} ${e.file}: ${e.error}`);
+
+  const present = Object.entries(f.tools)
+    .filter(([, p]) => p)
+    .map(([t]) => t);
+  const missing = Object.entries(f.tools)
+    .filter(([, p]) => !p)
+    .map(([t]) => t);
+  row(
+    'Tools',
+    `${present.join(' ') || none}${missing.length ? style('dim', `; missing: ${missing.join(' ')}`) : ''}`,
+  );
+  if (f.unreadable.length)
+    row(
+      'Unreadable',
+      `${f.unreadable.join(', ')} ${style('dim', '(gathered without root: facts about these are missing)')}`,
+    );
+  row('Digest', f.digest);
+  return `${out.join('\n')}\n`;
+}
