@@ -64,7 +64,11 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       ),
   )
     .option('--json', 'print every fact as JSON')
-    .action(async (opts: HostFlags & { json?: boolean }) => {
+    .option(
+      '--sudo',
+      'gather as root with `sudo -n` (for a non-root SSH user; without it, files only root can read are listed as unreadable)',
+    )
+    .action(async (opts: HostFlags & { json?: boolean; sudo?: boolean }) => {
       const { run } = await import('./commands/facts.js');
       done(await run(opts, io));
     });
