@@ -126,12 +126,12 @@ describe('kernelfile facts', () => {
           '--known-hosts',
           kh,
         ],
-        /^kernelfile: ssh:\/\/root@127\.0\.0\.1:\d+: connection refused on 127\.0\.0\.1:\d+\n  hint: /,
+        /^kernelfile: ssh:\/\/root@127\.0\.0\.1:\d+: connection refused on 127\.0\.0\.1:\d+\n {2}hint: /,
       ],
       [
         'refused authentication',
         async () => ssh('root', 'stranger'),
-        /^kernelfile: ssh:\/\/root@127\.0\.0\.1:\d+: authentication refused for user root \(offered: .*\)\n  hint: /,
+        /^kernelfile: ssh:\/\/root@127\.0\.0\.1:\d+: authentication refused for user root \(offered: .*\)\n {2}hint: /,
       ],
       [
         'unknown host key',
@@ -145,12 +145,12 @@ describe('kernelfile facts', () => {
           '-i',
           h.keys.root.privateKeyPath,
         ],
-        /^kernelfile: ssh:\/\/root@127\.0\.0\.1:\d+: host key SHA256:\S+ is not in known_hosts .*\n  hint: .*--accept-new-host-keys/,
+        /^kernelfile: ssh:\/\/root@127\.0\.0\.1:\d+: host key SHA256:\S+ is not in known_hosts .*\n {2}hint: .*--accept-new-host-keys/,
       ],
       [
         'sudo wanting a password',
         async () => ['--sudo', ...ssh('bob', 'bob')],
-        /^kernelfile: ssh:\/\/bob@127\.0\.0\.1:\d+: sudo wants a password for bob\n  hint: .*NOPASSWD/,
+        /^kernelfile: ssh:\/\/bob@127\.0\.0\.1:\d+: sudo wants a password for bob\n {2}hint: .*NOPASSWD/,
       ],
       [
         'a root filesystem that does not exist',
@@ -160,7 +160,7 @@ describe('kernelfile facts', () => {
       [
         'an address that is not one',
         async () => ['--host', 'web;reboot'],
-        /^kernelfile: cannot read a host name in --host web;reboot\n  hint: use `local`/,
+        /^kernelfile: cannot read a host name in --host web;reboot\n {2}hint: use `local`/,
       ],
     ])('%s', async (_name, args, message) => {
       const r = await cli('facts', ...(await args()));
