@@ -100,6 +100,11 @@ export async function connectSsh(t: SshTarget, s: SshSettings, depth = 0): Promi
   let refusal: HostError | undefined;
   const { methods, tried } = authMethods(t, s);
   const client = new Client();
+  // A socket error after the handshake (a reset when the host goes away) must never become an
+  // uncaught exception: SshTransport turns it into `disconnected`; for a jump host, the target's
+  // connection through it fails and reports it.
+  client.on('error', () => {});
+  jump?.on('error', () => {});
   try {
     await new Promise<void>((resolve, reject) => {
       client.once('ready', () => resolve());
