@@ -327,10 +327,12 @@ export class SshTransport implements Transport {
   }
 
   /** Upload to a temp name beside the target, set the mode, then rename over the target. */
+  /** Upload to a temp name beside the target (written by `upload`), set the mode, rename over the target. */
   private async atomicUpload(
     remotePath: string,
     mode: number | undefined,
-    upload: (sftp: SFTPWrapper, tmp: string) => Promise<void>,
+    verb: string,
+    upload: (sftp: SFTPWrapper, tmp: string, cb: (e?: Error | null) => void) => void,
   ) {
     this.check();
     const sftp = await this.guard(this.sftp());
@@ -338,19 +340,20 @@ export class SshTransport implements Transport {
       posix.dirname(remotePath),
       `.${posix.basename(remotePath)}.kf-${randomBytes(6).toString('hex')}`,
     );
-    const op = <T>(what: string, f: (cb: (e?: Error | null, v?: T) => void) => void) =>
-      new Promise<T>((res, rej) =>
-        f((e, v) =>
-          e
-            ? rej(this.lost ?? new HostError(this.name, 'io', `${what} ${remotePath}: ${e.message}`))
-            : res(v as T),
+    const op = (what: string, f: (cb: (e?: Error | null) => void) => void) =>
+      this.guard(
+        new Promise<void>((res, rej) =>
+          f((e) =>
+            e
+              ? rej(this.lost ?? new HostError(this.name, 'io', `${what} ${remotePath}: ${e.message}`))
+              : res(),
+          ),
         ),
       );
     try {
-      await this.guard(upload(sftp, tmp));
-      if (mode !== undefined)
-        await this.guard(op('cannot set the mode of', (cb) => sftp.chmod(tmp, mode, cb)));
-      await this.guard(op('cannot rename into', (cb) => sftp.ext_openssh_rename(tmp, remotePath, cb)));
+      await op(verb, (cb) => upload(sftp, tmp, cb));
+      if (mode !== undefined) await op('cannot set the mode of', (cb) => sftp.chmod(tmp, mode, cb));
+      await op('cannot rename into', (cb) => sftp.ext_openssh_rename(tmp, remotePath, cb));
     } catch (e) {
       if (!this.lost) await new Promise((res) => sftp.unlink(tmp, () => res(undefined)));
       throw this.lost ?? e;
@@ -358,32 +361,14 @@ export class SshTransport implements Transport {
   }
 
   async put(localPath: string, remotePath: string, mode?: number): Promise<void> {
-    await this.atomicUpload(
-      remotePath,
-      mode,
-      (sftp, tmp) =>
-        new Promise((res, rej) =>
-          sftp.fastPut(localPath, tmp, { mode: 0o600 }, (e) =>
-            e
-              ? rej(this.lost ?? new HostError(this.name, 'io', `cannot upload ${remotePath}: ${e.message}`))
-              : res(),
-          ),
-        ),
+    await this.atomicUpload(remotePath, mode, 'cannot upload', (sftp, tmp, cb) =>
+      sftp.fastPut(localPath, tmp, { mode: 0o600 }, (e) => cb(e)),
     );
   }
 
   async write(remotePath: string, data: string | Buffer, mode?: number): Promise<void> {
-    await this.atomicUpload(
-      remotePath,
-      mode,
-      (sftp, tmp) =>
-        new Promise((res, rej) =>
-          sftp.writeFile(tmp, data, { mode: 0o600 }, (e) =>
-            e
-              ? rej(this.lost ?? new HostError(this.name, 'io', `cannot write ${remotePath}: ${e.message}`))
-              : res(),
-          ),
-        ),
+    await this.atomicUpload(remotePath, mode, 'cannot write', (sftp, tmp, cb) =>
+      sftp.writeFile(tmp, data, { mode: 0o600 }, (e) => cb(e)),
     );
   }
 
