@@ -4,6 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { benchBuild } from './build.js';
 import { benchFacts } from './facts.js';
 import { benchValidate } from './validate.js';
 
@@ -15,3 +16,4 @@ spawnSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', 'ts
 console.log(`node ${process.version}, ${new Date().toISOString()}; medians, subject then baseline`);
 await benchValidate(root);
 await benchFacts(root);
+if (process.env.BENCH_SKIP_BUILD !== '1') await benchBuild(root);

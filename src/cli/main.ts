@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { BuildError } from '../build/errors.js';
 import { AddressError } from '../host/address.js';
 import { HostError } from '../host/transport.js';
 import { wantColor } from '../render/style.js';
@@ -74,6 +75,46 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     });
 
   program
+    .command('build')
+    .description(
+      'build the kernel a kernelfile declares, once per distinct build (content-addressed artifacts in the cache)',
+    )
+    .argument('[file]', 'the kernelfile', 'kernelfile.yaml')
+    .option(
+      '--config-only',
+      'stop after the Kconfig resolution: report dropped values and the build id, never compile',
+    )
+    .option(
+      '--arch <machine>',
+      'target architecture as `uname -m` names it (default: kernel.arch, else this machine)',
+    )
+    .option('--json', 'print the result as JSON')
+    .action(async (file: string, opts: { configOnly?: boolean; json?: boolean; arch?: string }) => {
+      const { run } = await import('./commands/build.js');
+      done(await run(file, opts, io));
+    });
+
+  program
+    .command('verify')
+    .description(
+      'boot the built kernel under QEMU with its modules and the DKMS modules, and check it from the console (builds first if needed)',
+    )
+    .argument('[file]', 'the kernelfile', 'kernelfile.yaml')
+    .addOption(
+      new Option('--accel <accel>', 'QEMU accelerator: tcg, kvm, or auto (KVM when /dev/kvm works, else TCG)')
+        .choices(['auto', 'kvm', 'tcg'])
+        .default('tcg'),
+    )
+    .option('--timeout <seconds>', 'limit for each boot (default 120)')
+    .option('--json', 'print the result as JSON')
+    .action(
+      async (file: string, opts: { accel?: 'auto' | 'kvm' | 'tcg'; timeout?: string; json?: boolean }) => {
+        const { run } = await import('./commands/verify.js');
+        done(await run(file, opts, io));
+      },
+    );
+
+  program
     .command('schema')
     .description('print the kernelfile JSON Schema (for editors), or the reference as Markdown')
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'markdown']).default('json'))
@@ -97,8 +138,15 @@ export async function main(argv: string[], io: Io = makeIo()): Promise<ExitCode>
       // --help and --version exit 0; usage errors were already printed by commander.
       return e.exitCode === 0 ? 0 : 1;
     }
-    if (e instanceof UserError || e instanceof HostError || e instanceof AddressError) {
-      io.err(`kernelfile: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`);
+    if (
+      e instanceof UserError ||
+      e instanceof HostError ||
+      e instanceof AddressError ||
+      e instanceof BuildError
+    ) {
+      const details =
+        e instanceof BuildError && e.details.length ? `${e.details.map((l) => `  | ${l}`).join('\n')}\n` : '';
+      io.err(`${details}kernelfile: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`);
       return 1;
     }
     const err = e as Error;

@@ -161,3 +161,20 @@ export function formatSetValue(v: string | number): string {
   if (/^0[xX][0-9a-fA-F]+$/.test(v)) return v;
   return `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
+
+/** One .config line: `CONFIG_X=value`, or `# CONFIG_X is not set` for n (what merge_config.sh reads). */
+export function formatConfigLine(symbol: string, value: KconfigValue): string {
+  return value === 'n' ? `# ${symbol} is not set` : `${symbol}=${value}`;
+}
+
+/** A fragment in .config syntax, one line per entry in order; parseConfig reads it back unchanged. */
+export function serialiseConfig(entries: readonly { symbol: string; value: KconfigValue }[]): string {
+  return entries.map((e) => `${formatConfigLine(e.symbol, e.value)}\n`).join('');
+}
+
+/** The values of a .config as a map, `CONFIG_X` → value as written (the last line for a symbol wins). */
+export function configValues(text: string): Record<string, KconfigValue> {
+  const out: Record<string, KconfigValue> = {};
+  for (const e of parseConfig(text).entries) out[e.symbol] = e.value;
+  return out;
+}

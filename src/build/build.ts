@@ -1,0 +1,276 @@
+/**
+ * The build pipeline, stage by stage: source → patches → Kconfig resolution (→ build id) →
+ * compile → artifacts. `prepare` stops after the Kconfig resolution and never compiles: it is what
+ * `build --config-only` and `plan` use. Artifacts are content-addressed by the build id, so the
+ * same kernelfile on any number of hosts is built once.
+ */
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { join, relative } from 'node:path';
+import { runLocal } from '../host/local.js';
+import { parseConfig } from '../kconfig/config.js';
+import type { Spec } from '../spec/schema.js';
+import { kernelArch, srcArch } from './arch.js';
+import type { CacheDirs } from './cache.js';
+import { commit, staging } from './cache.js';
+import { type Origin, type ResolvedConfig, resolveConfig } from './config.js';
+import { BuildError } from './errors.js';
+import { sha256File, sha256Json } from './hash.js';
+import { installHeaders } from './headers.js';
+import { buildSuffix, compile, type MakeEvent, modulesInstall } from './make.js';
+import { patchedTree, type ResolvedPatch } from './patches.js';
+import { checkSignature, type FetchedSource, fetchFile, fetchSource, sourceKey, unpack } from './source.js';
+
+/** Bump when the way kernelfile builds changes, so old artifacts are not reused. */
+export const BUILD_RECIPE = 1;
+
+export interface PrepareInput {
+  spec: Spec;
+  arch: string;
+  dirs: CacheDirs;
+  /** Resolve a path written in the kernelfile (relative to it, ~/ expanded). */
+  resolvePath: (written: string) => string;
+  setOrigin: (symbol: string) => Origin;
+  /** The target host's running config, for `base: running`. */
+  runningConfig?: string;
+  progress?: (message: string) => void;
+}
+
+export interface Prepared {
+  spec: Spec;
+  arch: string;
+  dirs: CacheDirs;
+  source: FetchedSource;
+  tree: { dir: string; key: string };
+  patches: ResolvedPatch[];
+  config: ResolvedConfig;
+  toolchain: string;
+  buildId: string;
+  release: string;
+}
+
+export interface Manifest {
+  formatVersion: 1;
+  buildId: string;
+  name: string;
+  version: string;
+  release: string;
+  arch: string;
+  kernelArch: string;
+  image: string;
+  modules: boolean;
+  toolchain: string;
+  source: string;
+  patches: { name: string; sha256: string; strip: number }[];
+  files: { path: string; sha256: string; size: number }[];
+  seconds: number;
+}
+
+async function toolchainId(spec: Spec): Promise<string> {
+  const cc = spec.build?.makeVars?.CC ?? 'gcc';
+  const ld = spec.build?.makeVars?.LD ?? 'ld';
+  const first = async (argv: string[]) => (await runLocal(argv)).stdout.split('\n')[0]?.trim() ?? '';
+  const [c, l] = await Promise.all([first([...cc.split(/\s+/), '--version']), first([ld, '--version'])]);
+  if (!c)
+    throw new BuildError(
+      `the C compiler \`${cc}\` is not available on this machine`,
+      'install gcc (build-essential), or set build.makeVars.CC',
+    );
+  return `${c} | ${l}`;
+}
+
+/** The normalised effective config: entries only (no comments, no header lines). */
+function configEntries(text: string): string[] {
+  return parseConfig(text).entries.map((e) => `${e.symbol}=${e.value}`);
+}
+
+export function computeBuildId(p: Omit<Prepared, 'buildId' | 'release' | 'dirs' | 'tree'>): string {
+  return sha256Json({
+    recipe: BUILD_RECIPE,
+    source: sourceKey(p.source),
+    patches: p.patches.map((x) => ({ sha256: x.sha256, strip: x.strip })),
+    config: configEntries(p.config.text),
+    makeVars: p.spec.build?.makeVars ?? {},
+    arch: p.arch,
+    toolchain: p.toolchain,
+  });
+}
+
+export async function prepare(input: PrepareInput): Promise<Prepared> {
+  const { spec, dirs, progress } = input;
+  kernelArch(input.arch);
+  const source = await fetchSource(spec, dirs, input.resolvePath, progress);
+  const sig = spec.kernel.signature;
+  if (sig && source.kind === 'tarball') {
+    const s = await fetchFile(
+      'url' in sig ? { url: sig.url } : { path: input.resolvePath(sig.path) },
+      'signature',
+      dirs,
+      progress,
+    );
+    await checkSignature(source.file, s.file, input.resolvePath(sig.keyring));
+  }
+  const pristine = await unpack(source, spec.kernel.version, dirs, progress);
+  const patches: ResolvedPatch[] = [];
+  for (const p of spec.patches ?? []) {
+    const name = 'path' in p ? p.path : p.url;
+    const f = await fetchFile(
+      'path' in p ? { path: input.resolvePath(p.path) } : { url: p.url, sha256: p.sha256 },
+      `patch ${name}`,
+      dirs,
+      progress,
+    );
+    patches.push({ name, file: f.file, sha256: f.sha256, strip: p.strip ?? 1 });
+  }
+  const tree = await patchedTree(pristine, patches, dirs, progress);
+  const toolchain = await toolchainId(spec);
+  const fragments = (spec.config?.fragments ?? []).map((written) => {
+    const abs = input.resolvePath(written);
+    return { abs, written, text: readFileSync(abs, 'utf8') };
+  });
+  const base = spec.config?.base;
+  const baseText =
+    typeof base === 'object'
+      ? readFileSync(input.resolvePath(base.file), 'utf8')
+      : base === 'running'
+        ? input.runningConfig
+        : undefined;
+  const config = await resolveConfig({
+    tree,
+    spec,
+    arch: input.arch,
+    fragments,
+    setOrigin: input.setOrigin,
+    baseText,
+    toolchain,
+    dirs,
+    progress,
+  });
+  const buildId = computeBuildId({ spec, arch: input.arch, source, patches, config, toolchain });
+  const release = `${spec.kernel.version}${spec.kernel.localversion ?? ''}${buildSuffix(buildId)}`;
+  return { spec, arch: input.arch, dirs, source, tree, patches, config, toolchain, buildId, release };
+}
+
+/** Dropped values that stop the build (onDropped: error), before anything is compiled. */
+export function blockingDrops(p: Prepared) {
+  return p.config.dropped.filter((d) => d.onDropped === 'error');
+}
+
+function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const full = join(d, e.name);
+      if (e.isDirectory()) walk(full);
+      else if (e.isFile()) out.push(full);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+export function readManifest(dir: string): Manifest | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function build(
+  p: Prepared,
+  onEvent?: (e: MakeEvent) => void,
+): Promise<{ dir: string; manifest: Manifest; cached: boolean }> {
+  const final = join(p.dirs.artifacts, p.buildId);
+  const existing = readManifest(final);
+  if (existing) return { dir: final, manifest: existing, cached: true };
+  const drops = blockingDrops(p);
+  if (drops.length)
+    throw new BuildError(
+      `${drops.length} requested config value(s) did not survive Kconfig; nothing was compiled`,
+    );
+
+  const started = Date.now();
+  const objtree = join(p.dirs.objects, p.buildId);
+  mkdirSync(objtree, { recursive: true });
+  const tmp = staging(final);
+  try {
+    const logFile = join(tmp, 'build.log');
+    const mk = {
+      spec: p.spec,
+      arch: p.arch,
+      srctree: p.tree.dir,
+      objtree,
+      configText: p.config.text,
+      buildId: p.buildId,
+      logFile,
+      onEvent,
+    };
+    const built = await compile(mk);
+    if (built.release !== p.release)
+      throw new BuildError(
+        `the build produced release ${built.release}, expected ${p.release}`,
+        'is CONFIG_LOCALVERSION_AUTO forced on by the source, or the tree inside a git checkout?',
+      );
+    onEvent?.({ stage: 'collecting artifacts', compiled: 0 });
+    copyFileSync(built.image, join(tmp, 'vmlinuz'));
+    copyFileSync(join(objtree, 'System.map'), join(tmp, 'System.map'));
+    copyFileSync(join(objtree, '.config'), join(tmp, 'config'));
+    if (built.modules) await modulesInstall(mk, join(tmp, 'modules'));
+    const effective: Record<string, string> = {};
+    for (const e of parseConfig(p.config.text).entries) effective[e.symbol] = e.value;
+    await installHeaders(p.tree.dir, objtree, srcArch(p.arch), join(tmp, 'headers'), effective);
+    // modules_install links build/ and source/ to this machine's trees: hosts get headers instead.
+    if (built.modules)
+      for (const l of ['build', 'source'])
+        rmSync(join(tmp, 'modules/lib/modules', p.release, l), { force: true });
+    const files = [];
+    for (const f of listFiles(tmp)) {
+      const rel = relative(tmp, f);
+      if (rel === 'build.log') continue;
+      files.push({ path: rel, sha256: await sha256File(f), size: statSync(f).size });
+    }
+    const manifest: Manifest = {
+      formatVersion: 1,
+      buildId: p.buildId,
+      name: p.spec.name,
+      version: p.spec.kernel.version,
+      release: p.release,
+      arch: p.arch,
+      kernelArch: kernelArch(p.arch),
+      image: 'vmlinuz',
+      modules: built.modules,
+      toolchain: p.toolchain,
+      source: sourceKey(p.source),
+      patches: p.patches.map((x) => ({ name: x.name, sha256: x.sha256, strip: x.strip })),
+      files,
+      seconds: Math.round((Date.now() - started) / 100) / 10,
+    };
+    writeFileSync(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    commit(tmp, final);
+    return { dir: final, manifest, cached: false };
+  } catch (e) {
+    // Keep the log of a failed build where the error message says it is.
+    const log = join(tmp, 'build.log');
+    if (existsSync(log)) {
+      mkdirSync(join(p.dirs.root, 'failed'), { recursive: true });
+      copyFileSync(log, join(p.dirs.root, 'failed', `${p.buildId}.log`));
+    }
+    rmSync(tmp, { recursive: true, force: true });
+    if (e instanceof BuildError && existsSync(log))
+      throw new BuildError(
+        e.message.replace(log, join(p.dirs.root, 'failed', `${p.buildId}.log`)),
+        e.hint,
+        e.details,
+      );
+    throw e;
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The headers tree an out-of-tree module build needs (`make -C headers M=dir modules`), as distro
+ * linux-headers packages ship it: the source tree's Makefiles, include/, scripts/ and the
+ * architecture's include and scripts directories, overlaid with the build's generated files
+ * (.config, Module.symvers, include/generated, include/config, host tools in scripts/, objtool).
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runLocal } from '../host/local.js';
+import { BuildError } from './errors.js';
+
+/** Paths printed by a `find` script (relative to where it cd's). */
+async function listFiles(script: string): Promise<string[]> {
+  const r = await runLocal(['sh', '-c', script]);
+  if (r.code !== 0) throw new BuildError(`cannot list files for the headers tree: ${r.stderr.trim()}`);
+  return r.stdout.split('\n').filter(Boolean);
+}
+
+async function copyList(from: string, to: string, list: string[], listFile: string): Promise<void> {
+  writeFileSync(listFile, `${list.join('\n')}\n`);
+  const r = await runLocal([
+    'sh',
+    '-c',
+    'tar -c -f - -C "$1" -T "$2" | tar -x -f - -C "$3"',
+    'kf-headers',
+    from,
+    listFile,
+    to,
+  ]);
+  if (r.code !== 0)
+    throw new BuildError(`cannot copy the headers tree: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
+}
+
+export async function installHeaders(
+  srctree: string,
+  objtree: string,
+  srcarch: string,
+  dest: string,
+  config: Record<string, string>,
+): Promise<void> {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const fromSource = await listFiles(
+    `cd ${q(srctree)} && {
+      find . arch/${srcarch} -maxdepth 1 -name 'Makefile*'
+      find include scripts -type f -o -type l
+      find arch/${srcarch} -name Kbuild.platforms -o -name Platform
+      find $(find arch/${srcarch} -name include -o -name scripts -type d) -type f
+    }`,
+  );
+  await runLocal(['mkdir', '-p', dest]);
+  await copyList(srctree, dest, fromSource, `${dest}.src-list`);
+  const optional = [
+    config.CONFIG_MODULES === 'y' ? 'echo Module.symvers' : '',
+    config.CONFIG_OBJTOOL === 'y' ? 'echo tools/objtool/objtool' : '',
+    config.CONFIG_GCC_PLUGINS === 'y' ? 'find scripts/gcc-plugins -name "*.so"' : '',
+  ].filter(Boolean);
+  const fromBuild = await listFiles(
+    `cd ${q(objtree)} && { find arch/${srcarch}/include include scripts -type f; ${optional.map((c) => `${c};`).join(' ')} }`,
+  );
+  await copyList(objtree, dest, fromBuild, `${dest}.obj-list`);
+  await runLocal(['rm', '-f', `${dest}.src-list`, `${dest}.obj-list`]);
+  await runLocal(['cp', join(objtree, '.config'), join(dest, '.config')]);
+}

@@ -1,0 +1,136 @@
+/**
+ * Compiling: the kernel's own make, out of tree (O=), reproducible by default (KBUILD_BUILD_*
+ * fixed), through ccache/distcc when asked. Progress comes from make's own output lines; the full
+ * log is kept, and a failure shows its last 40 lines and where the log is.
+ */
+import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { runLocal } from '../host/local.js';
+import type { Spec } from '../spec/schema.js';
+import { makeArgs } from './config.js';
+import { BuildError } from './errors.js';
+
+export interface MakeEvent {
+  stage: string;
+  /** Objects compiled so far (CC, AS, LD … lines). */
+  compiled: number;
+  line?: string;
+}
+
+export interface MakeInput {
+  spec: Spec;
+  arch: string;
+  srctree: string;
+  objtree: string;
+  configText: string;
+  buildId: string;
+  logFile: string;
+  onEvent?: (e: MakeEvent) => void;
+}
+
+/** The LOCALVERSION make variable: the build id in `uname -r` (after CONFIG_LOCALVERSION). */
+export function buildSuffix(buildId: string): string {
+  return `-kf${buildId.slice(0, 8)}`;
+}
+
+/** Everything make is called with, for compiling and installing. */
+export function compileArgs(input: Pick<MakeInput, 'spec' | 'arch' | 'buildId'>): {
+  args: string[];
+  env: Record<string, string>;
+} {
+  const { spec } = input;
+  const args = [...makeArgs(spec, input.arch), `LOCALVERSION=${buildSuffix(input.buildId)}`];
+  const env: Record<string, string> = {
+    KBUILD_BUILD_TIMESTAMP: `kernelfile ${input.buildId.slice(0, 12)}`,
+    KBUILD_BUILD_USER: 'kernelfile',
+    KBUILD_BUILD_HOST: spec.name,
+  };
+  const cc = spec.build?.makeVars?.CC ?? 'gcc';
+  const distcc = spec.build?.distcc ?? [];
+  if (spec.build?.ccache) {
+    args.push(`CC=ccache ${cc}`);
+    if (distcc.length) env.CCACHE_PREFIX = 'distcc';
+  } else if (distcc.length) args.push(`CC=distcc ${cc}`);
+  if (distcc.length) env.DISTCC_HOSTS = distcc.join(' ');
+  return { args, env };
+}
+
+const COMPILE_LINE =
+  /^\s+(CC|AS|LD|AR|HOSTCC|HOSTLD|CPP|OBJCOPY|GEN|UPD|SYSHDR|SYSTBL|CALL|VDSO|RELOCS|MODPOST|BTF)(\s|\[)/;
+
+async function makeLogged(
+  input: MakeInput,
+  targets: string[],
+  stage: string,
+  counter: { n: number },
+): Promise<void> {
+  const { args, env } = compileArgs(input);
+  const jobs = input.spec.build?.jobs ?? availableParallelism();
+  const log = createWriteStream(input.logFile, { flags: 'a' });
+  log.write(`$ make -C ${input.srctree} O=${input.objtree} -j${jobs} ${[...args, ...targets].join(' ')}\n`);
+  const tail: string[] = [];
+  const r = await runLocal(
+    ['make', '-C', input.srctree, `O=${input.objtree}`, `-j${jobs}`, ...args, ...targets],
+    {
+      env,
+      onLine: (line) => {
+        log.write(`${line}\n`);
+        tail.push(line);
+        if (tail.length > 40) tail.shift();
+        if (COMPILE_LINE.test(line)) counter.n++;
+        input.onEvent?.({ stage, compiled: counter.n, line });
+      },
+    },
+  );
+  await new Promise<void>((res) => log.end(() => res()));
+  if (r.code !== 0)
+    throw new BuildError(
+      `the kernel build failed at \`make ${targets.join(' ')}\` (exit ${r.code}); full log: ${input.logFile}`,
+      'the last lines of the log are above',
+      tail,
+    );
+}
+
+/** The image make builds for this architecture (`make image_name`), relative to O. */
+async function imageName(input: MakeInput): Promise<string> {
+  const r = await runLocal([
+    'make',
+    '-s',
+    '-C',
+    input.srctree,
+    `O=${input.objtree}`,
+    ...compileArgs(input).args,
+    'image_name',
+  ]);
+  const name = r.stdout.trim().split('\n').pop();
+  if (r.code !== 0 || !name) throw new BuildError(`\`make image_name\` failed: ${r.stderr.trim()}`);
+  return name;
+}
+
+/** Compile image and modules; returns the image path and the release the build produced. */
+/** What to ask make for: the image and modules (x86: bzImage; elsewhere the default target builds both). */
+function targets(arch: string, modules: boolean): string[] {
+  if (arch === 'x86_64' || arch === 'i686') return ['bzImage', ...(modules ? ['modules'] : [])];
+  return ['all'];
+}
+
+export async function compile(
+  input: MakeInput,
+): Promise<{ image: string; release: string; modules: boolean }> {
+  const dotConfig = join(input.objtree, '.config');
+  if (!existsSync(dotConfig) || readFileSync(dotConfig, 'utf8') !== input.configText)
+    writeFileSync(dotConfig, input.configText);
+  const counter = { n: 0 };
+  input.onEvent?.({ stage: 'compiling', compiled: 0 });
+  const modules = /^CONFIG_MODULES=y$/m.test(input.configText);
+  await makeLogged(input, targets(input.arch, modules), 'compiling', counter);
+  // Only now: `make image_name` needs the configuration a build has synchronised.
+  const image = await imageName(input);
+  const release = readFileSync(join(input.objtree, 'include/config/kernel.release'), 'utf8').trim();
+  return { image: join(input.objtree, image), release, modules };
+}
+
+export async function modulesInstall(input: MakeInput, dest: string): Promise<void> {
+  await makeLogged(input, [`INSTALL_MOD_PATH=${dest}`, 'modules_install'], 'installing modules', { n: 0 });
+}

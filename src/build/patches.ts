@@ -1,0 +1,141 @@
+/**
+ * Patches, in order, onto a copy of the unpacked source: each is dry-run first, then applied; the
+ * patched tree is committed to the cache only when every patch applied. A patch that does not apply
+ * is reported with the files and hunks that failed; one whose reverse applies is already in the
+ * source. GNU patch writes each changed file anew, so a hard-linked copy keeps the pristine tree intact.
+ */
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { runLocal } from '../host/local.js';
+import type { CacheDirs } from './cache.js';
+import { commit, staging } from './cache.js';
+import { BuildError } from './errors.js';
+import { sha256Json } from './hash.js';
+
+export interface ResolvedPatch {
+  /** As written in the kernelfile (path or URL), for messages. */
+  name: string;
+  file: string;
+  sha256: string;
+  strip: number;
+}
+
+export interface PatchFailure {
+  file: string;
+  hunks: number[];
+  missing?: boolean;
+}
+
+/** The failed files and hunks from GNU patch's output. */
+export function parsePatchOutput(out: string): PatchFailure[] {
+  const failures: PatchFailure[] = [];
+  let current: string | undefined;
+  for (const line of out.split('\n')) {
+    const m = line.match(/^(?:checking|patching) file (.+)$/);
+    if (m) {
+      current = (m[1] as string).replace(/^'(.*)'$/, '$1');
+      continue;
+    }
+    const h = line.match(/^Hunk #(\d+) FAILED/);
+    if (h && current) {
+      let f = failures.find((x) => x.file === current);
+      if (!f) {
+        f = { file: current, hunks: [] };
+        failures.push(f);
+      }
+      f.hunks.push(Number(h[1]));
+    }
+    if (/can't find file to patch/.test(line))
+      failures.push({ file: current ?? '?', hunks: [], missing: true });
+  }
+  return failures;
+}
+
+function patchArgv(p: ResolvedPatch, tree: string, extra: string[]): string[] {
+  return [
+    'patch',
+    `-p${p.strip}`,
+    '--batch',
+    '--forward',
+    '--no-backup-if-mismatch',
+    '-d',
+    tree,
+    '-i',
+    p.file,
+    ...extra,
+  ];
+}
+
+async function applyOne(p: ResolvedPatch, tree: string, index: number): Promise<void> {
+  const dry = await runLocal(patchArgv(p, tree, ['--dry-run']));
+  if (dry.code !== 0) {
+    const reverse = await runLocal([
+      'patch',
+      `-p${p.strip}`,
+      '--batch',
+      '-R',
+      '--dry-run',
+      '-d',
+      tree,
+      '-i',
+      p.file,
+    ]);
+    if (reverse.code === 0)
+      throw new BuildError(
+        `patch ${index + 1} (${p.name}) is already in the source: its reverse applies cleanly`,
+        'the kernel version you build already contains this change: remove the patch from the kernelfile',
+      );
+    const failures = parsePatchOutput(dry.stdout + dry.stderr);
+    const what = failures.length
+      ? failures
+          .map((f) =>
+            f.missing
+              ? `${f.file}: file not found (is strip right?)`
+              : `${f.file}: hunk${f.hunks.length > 1 ? 's' : ''} ${f.hunks.join(', ')} failed`,
+          )
+          .join('; ')
+      : (dry.stdout + dry.stderr).trim().split('\n').slice(-2).join(' ');
+    throw new BuildError(
+      `patch ${index + 1} (${p.name}) does not apply: ${what}`,
+      'nothing was built. Rebase the patch onto this kernel version (or check strip and the order of patches)',
+      (dry.stdout + dry.stderr).trim().split('\n').slice(-20),
+    );
+  }
+  const r = await runLocal(patchArgv(p, tree, []));
+  if (r.code !== 0)
+    throw new BuildError(
+      `patch ${index + 1} (${p.name}) failed after a clean dry run: ${r.stdout.trim().split('\n').pop()}`,
+    );
+}
+
+/** The patched tree for (source, patches), from the cache or made now. */
+export async function patchedTree(
+  pristine: { dir: string; key: string },
+  patches: ResolvedPatch[],
+  dirs: CacheDirs,
+  progress?: (m: string) => void,
+): Promise<{ dir: string; key: string }> {
+  if (patches.length === 0) return pristine;
+  const key = sha256Json({
+    tree: 1,
+    source: pristine.key,
+    patches: patches.map((p) => ({ sha256: p.sha256, strip: p.strip })),
+  });
+  const final = join(dirs.trees, key);
+  if (existsSync(final)) return { dir: final, key };
+  const tmp = staging(final);
+  try {
+    rmSync(tmp, { recursive: true });
+    const cp = await runLocal(['cp', '-al', pristine.dir, tmp]);
+    if (cp.code !== 0) throw new BuildError(`cannot copy the source tree: ${cp.stderr.trim()}`);
+    for (const [i, p] of patches.entries()) {
+      progress?.(`applying patch ${i + 1}/${patches.length}: ${p.name}`);
+      await applyOne(p, tmp, i);
+    }
+    commit(tmp, final);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  return { dir: final, key };
+}

@@ -1,0 +1,265 @@
+/**
+ * Getting the kernel source: download (https/file, with retries and progress) and verify its
+ * sha256, or hash a local tarball, or fingerprint a local tree, or fetch a git commit; optionally
+ * check a kernel.org-style signature with gpgv; unpack it into the cache; check `make kernelversion`.
+ * A checksum or signature mismatch stops everything before anything is unpacked.
+ */
+import {
+  createWriteStream,
+  existsSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { runLocal } from '../host/local.js';
+import type { Spec } from '../spec/schema.js';
+import type { CacheDirs } from './cache.js';
+import { commit, staging } from './cache.js';
+import { BuildError } from './errors.js';
+import { sha256File, sha256Json, sha256Text } from './hash.js';
+
+export type Progress = (message: string) => void;
+
+/** A source ready to unpack, named by what identifies its content. */
+export type FetchedSource =
+  | { kind: 'tarball'; file: string; sha256: string }
+  | { kind: 'tree'; dir: string; key: string }
+  | { kind: 'git'; repo: string; commit: string };
+
+export function sourceKey(s: FetchedSource): string {
+  return s.kind === 'tarball'
+    ? `sha256:${s.sha256}`
+    : s.kind === 'tree'
+      ? `tree:${s.key}`
+      : `git:${s.commit}`;
+}
+
+const RETRIES = 3;
+
+/** Download `url` to `dest`, hashing as it goes; retried on network errors and 5xx. */
+export async function download(url: string, dest: string, progress?: Progress): Promise<string> {
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= RETRIES; attempt++) {
+    try {
+      const res = await fetch(url, { redirect: 'follow' });
+      if (!res.ok || !res.body) {
+        const err = new BuildError(`download of ${url} failed: HTTP ${res.status} ${res.statusText}`);
+        if (res.status < 500) throw Object.assign(err, { final: true });
+        throw err;
+      }
+      const total = Number(res.headers.get('content-length') ?? 0);
+      const { createHash } = await import('node:crypto');
+      const h = createHash('sha256');
+      const out = createWriteStream(dest);
+      let got = 0;
+      let lastReport = 0;
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        h.update(chunk);
+        got += chunk.length;
+        if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+        if (progress && Date.now() - lastReport > 500) {
+          lastReport = Date.now();
+          progress(
+            `downloading ${url}: ${(got / 1048576).toFixed(1)} MiB${total ? ` of ${(total / 1048576).toFixed(1)} MiB` : ''}`,
+          );
+        }
+      }
+      await new Promise<void>((r, j) => out.end((e?: Error | null) => (e ? j(e) : r())));
+      return h.digest('hex');
+    } catch (e) {
+      lastError = e;
+      rmSync(dest, { force: true });
+      if ((e as { final?: boolean }).final || attempt === RETRIES) break;
+      progress?.(`download of ${url} failed (${(e as Error).message}); retrying (${attempt}/${RETRIES - 1})`);
+      await new Promise((r) => setTimeout(r, 1000 * 2 ** (attempt - 1)));
+    }
+  }
+  if (lastError instanceof BuildError) throw lastError;
+  throw new BuildError(
+    `download of ${url} failed: ${(lastError as Error)?.message ?? lastError}`,
+    'check the URL and the network; the file is cached once downloaded',
+  );
+}
+
+function mismatch(what: string, want: string, got: string): BuildError {
+  return new BuildError(
+    `${what}: sha256 mismatch: the kernelfile says ${want}, the file has ${got}`,
+    'nothing was unpacked. If the file changed on purpose, update sha256 in the kernelfile; otherwise the download is corrupt or was tampered with',
+  );
+}
+
+/** sha256 of a local file, remembered by (path, size, mtime) so a cache hit does not re-read it. */
+async function hashLocal(path: string, dirs: CacheDirs): Promise<string> {
+  const st = statSync(path);
+  const memo = join(dirs.sources, `by-path-${sha256Text(path).slice(0, 32)}.json`);
+  try {
+    const m = JSON.parse(readFileSync(memo, 'utf8')) as { size: number; mtimeMs: number; sha256: string };
+    if (m.size === st.size && m.mtimeMs === st.mtimeMs) return m.sha256;
+  } catch {}
+  const sha256 = await sha256File(path);
+  writeFileSync(memo, JSON.stringify({ path, size: st.size, mtimeMs: st.mtimeMs, sha256 }));
+  return sha256;
+}
+
+/** A file named by a URL or path in the kernelfile, fetched into the cache and verified. */
+export async function fetchFile(
+  ref: { url?: string; path?: string; sha256?: string },
+  what: string,
+  dirs: CacheDirs,
+  progress?: Progress,
+): Promise<{ file: string; sha256: string }> {
+  const want = ref.sha256?.toLowerCase();
+  if (ref.url?.startsWith('file://'))
+    ref = { ...ref, path: decodeURIComponent(new URL(ref.url).pathname), url: undefined };
+  if (ref.path) {
+    const sha256 = await hashLocal(ref.path, dirs);
+    if (want && sha256 !== want) throw mismatch(`${what} ${ref.path}`, want, sha256);
+    return { file: ref.path, sha256 };
+  }
+  const url = ref.url as string;
+  const ext = url.match(/\.(tar\.(?:xz|gz|bz2|zst)|tgz|tar|patch|diff|sign)$/)?.[1] ?? 'bin';
+  const cached = join(dirs.sources, `${want}.${ext}`);
+  if (want && existsSync(cached)) return { file: cached, sha256: want };
+  const part = `${cached}.part-${process.pid}`;
+  const got = await download(url, part, progress);
+  if (want && got !== want) {
+    rmSync(part, { force: true });
+    throw mismatch(`${what} ${url}`, want, got);
+  }
+  renameSync(part, cached);
+  return { file: cached, sha256: got };
+}
+
+/** A tree given by path: fingerprint of its file list (names, sizes, mtimes), cheap and change-sensitive. */
+async function treeFingerprint(dir: string): Promise<string> {
+  const r = await runLocal(['find', dir, '-type', 'f', '-printf', '%P\\t%s\\t%T@\\n']);
+  if (r.code !== 0) throw new BuildError(`cannot list the kernel tree ${dir}: ${r.stderr.trim()}`);
+  return sha256Text(r.stdout.split('\n').sort().join('\n'));
+}
+
+export async function fetchSource(
+  spec: Spec,
+  dirs: CacheDirs,
+  resolvePath: (p: string) => string,
+  progress?: Progress,
+): Promise<FetchedSource> {
+  const src = spec.kernel.source;
+  if ('git' in src) return fetchGit(src.git, src.ref, dirs, progress);
+  if ('path' in src) {
+    const path = resolvePath(src.path);
+    if (statSync(path).isDirectory()) return { kind: 'tree', dir: path, key: await treeFingerprint(path) };
+    const { file, sha256 } = await fetchFile({ path, sha256: src.sha256 }, 'kernel source', dirs, progress);
+    return { kind: 'tarball', file, sha256 };
+  }
+  const { file, sha256 } = await fetchFile(src, 'kernel source', dirs, progress);
+  return { kind: 'tarball', file, sha256 };
+}
+
+async function fetchGit(
+  repo: string,
+  commitId: string,
+  dirs: CacheDirs,
+  progress?: Progress,
+): Promise<FetchedSource> {
+  const bare = join(dirs.sources, `git-${sha256Text(repo).slice(0, 32)}.git`);
+  if (!existsSync(bare)) {
+    const r = await runLocal(['git', 'init', '--bare', '-q', bare]);
+    if (r.code !== 0) throw new BuildError(`git init failed: ${r.stderr.trim()}`);
+  }
+  const has = await runLocal(['git', '-C', bare, 'cat-file', '-e', `${commitId}^{commit}`]);
+  if (has.code !== 0) {
+    progress?.(`fetching ${commitId.slice(0, 12)} from ${repo}`);
+    const f = await runLocal(['git', '-C', bare, 'fetch', '-q', '--depth', '1', repo, commitId]);
+    if (f.code !== 0)
+      throw new BuildError(
+        `cannot fetch commit ${commitId} from ${repo}: ${f.stderr.trim().split('\n').pop()}`,
+        'check the repository URL and that the commit exists there (servers must allow fetching a commit by id)',
+      );
+  }
+  return { kind: 'git', repo: bare, commit: commitId };
+}
+
+/** gpgv over the uncompressed tar, as kernel.org signs its tarballs. */
+export async function checkSignature(tarball: string, signature: string, keyring: string): Promise<void> {
+  const decompress = /\.xz$|\.txz$/.test(tarball)
+    ? 'xz -dc'
+    : /\.gz$|\.tgz$/.test(tarball)
+      ? 'gzip -dc'
+      : /\.bz2$/.test(tarball)
+        ? 'bzip2 -dc'
+        : /\.zst$/.test(tarball)
+          ? 'zstd -dc'
+          : 'cat';
+  const r = await runLocal([
+    'sh',
+    '-c',
+    `${decompress} -- "$1" | gpgv --keyring "$2" -- "$3" -`,
+    'kf-gpgv',
+    tarball,
+    keyring,
+    signature,
+  ]);
+  if (r.code !== 0)
+    throw new BuildError(
+      `signature check of ${tarball} failed: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`,
+      "nothing was unpacked. Check that the keyring holds the signer's key and that the signature belongs to this tarball",
+    );
+}
+
+/** Unpack (once per source) into trees/src-<key>, and check the version it holds. */
+export async function unpack(
+  s: FetchedSource,
+  version: string,
+  dirs: CacheDirs,
+  progress?: Progress,
+): Promise<{ dir: string; key: string }> {
+  const key = sha256Json({ unpack: 1, source: sourceKey(s) });
+  const final = join(dirs.trees, `src-${key}`);
+  if (!existsSync(final)) {
+    const tmp = staging(final);
+    try {
+      progress?.('unpacking the kernel source');
+      const r =
+        s.kind === 'tarball'
+          ? await runLocal(['tar', '-xf', s.file, '-C', tmp, '--strip-components=1'])
+          : s.kind === 'tree'
+            ? await runLocal(['cp', '-a', '--reflink=auto', `${s.dir}/.`, tmp])
+            : await runLocal([
+                'sh',
+                '-c',
+                'git -C "$1" archive --format=tar "$2" | tar -x -C "$3"',
+                'kf-git',
+                s.repo,
+                s.commit,
+                tmp,
+              ]);
+      if (r.code !== 0)
+        throw new BuildError(
+          `cannot unpack the kernel source: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`,
+        );
+      commit(tmp, final);
+    } catch (e) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw e;
+    }
+  }
+  // Every time, also for a cached tree: the same source may be declared with another version.
+  await checkVersion(final, version);
+  return { dir: final, key };
+}
+
+export async function checkVersion(tree: string, version: string): Promise<void> {
+  if (!existsSync(join(tree, 'Makefile')) || !existsSync(join(tree, 'Kconfig')))
+    throw new BuildError('the source has no top-level Makefile and Kconfig: it is not a kernel source tree');
+  const r = await runLocal(['make', '-s', '-C', tree, 'kernelversion']);
+  const got = r.stdout.trim();
+  if (r.code !== 0) throw new BuildError(`\`make kernelversion\` failed in the source: ${r.stderr.trim()}`);
+  if (got !== version)
+    throw new BuildError(
+      `the source is Linux ${got}, but kernel.version says ${version}`,
+      `set kernel.version: "${got}" in the kernelfile, or point kernel.source at Linux ${version}`,
+    );
+}

@@ -1,0 +1,191 @@
+/**
+ * `kernelfile build [FILE]`: source, patches, Kconfig truth, compile, artifacts; `--config-only`
+ * stops after the Kconfig resolution and never compiles.
+ */
+
+import { readFileSync } from 'node:fs';
+import { homedir, machine } from 'node:os';
+import { isAbsolute, relative } from 'node:path';
+import { blockingDrops, build, type Manifest, type Prepared, prepare } from '../../build/build.js';
+import { cacheDirs, cacheRoot } from '../../build/cache.js';
+import type { Dropped } from '../../kconfig/dropped.js';
+import { renderDiagnostic } from '../../render/diagnostics.js';
+import { runStages } from '../../render/progress.js';
+import { colored, plain } from '../../render/style.js';
+import type { Diagnostic } from '../../spec/diagnostic.js';
+import { resolvePath } from '../../spec/paths.js';
+import { locate } from '../../spec/source.js';
+import { validate } from '../../spec/validate.js';
+import { nodeFileView } from '../fsview.js';
+import type { ExitCode, Io } from '../io.js';
+import { readKernelfile } from '../read-kernelfile.js';
+
+export interface BuildFlags {
+  configOnly?: boolean;
+  json?: boolean;
+  arch?: string;
+}
+
+/** The `uname -m` name of this machine. */
+export function localArch(): string {
+  return machine();
+}
+
+const DROP_HINTS: Partial<Record<Dropped['kind'], string>> = {
+  undefined: 'check the name: symbols are renamed and removed between kernel versions',
+  depends: 'also request what it depends on (or drop the request)',
+  modules: 'set CONFIG_MODULES=y, or ask for y instead of m',
+  'no-prompt': 'request one of the options that select it instead',
+  'invalid-value': "use a value of the symbol's type",
+  range: 'use a value inside the allowed range',
+  choice: 'a choice takes one member: unset the other one',
+};
+
+export function dropDiagnostic(d: Dropped, severity: 'error' | 'warning'): Diagnostic {
+  return {
+    severity,
+    code: 'config-dropped',
+    message: `${d.symbol}=${d.requested.replace(/^"|"$/g, '')} dropped (got ${d.got}): ${d.reason}`,
+    file: d.origin.file,
+    line: d.origin.line,
+    column: d.origin.column ?? 1,
+    hint:
+      severity === 'error'
+        ? `${DROP_HINTS[d.kind] ?? 'fix the cause above, or drop the request'}; \`onDropped: warn\` (on the option, or config.onDropped) makes this a warning`
+        : undefined,
+  };
+}
+
+export async function loadSpec(file: string | undefined, io: Io) {
+  const kf = await readKernelfile(file, io);
+  const home = io.env.HOME ?? homedir();
+  const result = validate(kf.bytes, kf.display, { fs: nodeFileView, kernelfile: kf.abs, home }, kf.size);
+  return { kf, home, result };
+}
+
+export async function run(file: string | undefined, flags: BuildFlags, io: Io): Promise<ExitCode> {
+  const style = io.color ? colored : plain;
+  const { kf, home, result } = await loadSpec(file, io);
+  const displayName = (f: string) =>
+    isAbsolute(f) && !relative(io.cwd, f).startsWith('../../') ? relative(io.cwd, f) : f;
+  const sourceOf = (f: string) => {
+    try {
+      return f === kf.display ? new TextDecoder().decode(kf.bytes) : readFileSync(f, 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  const show = (ds: Diagnostic[]) => {
+    for (const d of ds) io.err(`${renderDiagnostic(d, { style, sourceOf, displayName })}\n\n`);
+  };
+  if (!result.ok) {
+    show(result.errors);
+    io.err(`${kf.display} is not valid: fix it first (kernelfile validate ${kf.display}).\n`);
+    return 1;
+  }
+  const { spec, source } = result.value;
+  const dirs = cacheDirs(cacheRoot(spec.build?.cacheDir, io.env));
+  const arch = flags.arch ?? spec.kernel.arch ?? localArch();
+  const ctx: { prepared?: Prepared; artifacts?: { dir: string; manifest: Manifest; cached: boolean } } = {};
+  const tty = Boolean(process.stderr.isTTY) && !flags.json;
+  await runStages(
+    [
+      {
+        title: 'Source, patches and Kconfig resolution',
+        run: async (c, update) => {
+          c.prepared = await prepare({
+            spec,
+            arch,
+            dirs,
+            resolvePath: (w) => resolvePath(w, { kernelfile: kf.abs, home }),
+            setOrigin: (symbol) => {
+              const at = locate(source, ['config', 'set', symbol], { key: true });
+              return { file: kf.display, line: at.line, column: at.column };
+            },
+            progress: update,
+          });
+        },
+      },
+      {
+        title: 'Compile and collect artifacts',
+        skip: (c) =>
+          flags.configOnly
+            ? '--config-only: not compiling'
+            : c.prepared && blockingDrops(c.prepared).length
+              ? 'requested config values were dropped'
+              : false,
+        run: async (c, update) => {
+          const p = c.prepared as Prepared;
+          const started = Date.now();
+          c.artifacts = await build(p, (e) => {
+            const s = Math.round((Date.now() - started) / 1000);
+            update(
+              `${e.stage}: ${e.compiled} files, ${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`,
+            );
+          });
+        },
+      },
+    ],
+    ctx,
+    { tty },
+  );
+  const p = ctx.prepared as Prepared;
+  const errors = blockingDrops(p).map((d) => dropDiagnostic(d, 'error'));
+  const warnings = p.config.dropped
+    .filter((d) => d.onDropped === 'warn')
+    .map((d) => dropDiagnostic(d, 'warning'));
+  for (const r of p.config.redefinitions)
+    warnings.push({
+      severity: 'warning',
+      code: 'config-redefined',
+      message: `${r.symbol} is set to ${r.later.value} here and to ${r.earlier.value} at ${displayName(r.earlier.origin.file)}:${r.earlier.origin.line}; the later one wins`,
+      file: r.later.origin.file,
+      line: r.later.origin.line,
+      column: r.later.origin.column ?? 1,
+    });
+  if (flags.json) {
+    io.out(
+      `${JSON.stringify(
+        {
+          formatVersion: 1,
+          buildId: p.buildId,
+          release: p.release,
+          arch: p.arch,
+          configKey: p.config.key,
+          dropped: p.config.dropped,
+          artifacts: ctx.artifacts
+            ? { dir: ctx.artifacts.dir, cached: ctx.artifacts.cached, manifest: ctx.artifacts.manifest }
+            : null,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  }
+  show([...errors, ...warnings]);
+  if (!flags.json) {
+    const base = spec.config?.base ?? 'defconfig';
+    const set = Object.keys(spec.config?.set ?? {}).length;
+    const frags = spec.config?.fragments?.length ?? 0;
+    const options = Object.values(p.config.effective).filter((v) => v !== 'n').length;
+    const lines = [
+      [
+        'Source',
+        `Linux ${spec.kernel.version}, ${p.patches.length} patch${p.patches.length === 1 ? '' : 'es'} applied`,
+      ],
+      [
+        'Config',
+        `${typeof base === 'string' ? base : base.file} + ${frags} fragment${frags === 1 ? '' : 's'} + ${set} option${set === 1 ? '' : 's'}: ${p.config.requestedCount} requested, ${p.config.dropped.length ? `${p.config.dropped.length} dropped` : 'all kept'}; ${options} options set${p.config.cached ? ' (cached)' : ''}`,
+      ],
+      ['Build id', p.buildId],
+      ['Release', p.release],
+    ];
+    if (ctx.artifacts)
+      lines.push([
+        'Artifacts',
+        `${ctx.artifacts.dir} (${ctx.artifacts.cached ? 'cache hit' : `built in ${ctx.artifacts.manifest.seconds} s`})`,
+      ]);
+    io.out(`${lines.map(([k, v]) => `${style('bold', `${k}:`.padEnd(11))}${v}`).join('\n')}\n`);
+  }
+  return errors.length ? 1 : 0;
+}

@@ -1,0 +1,210 @@
+/**
+ * `kernelfile build` end to end, as a user runs it: the qemu-tiny example from Debian's real
+ * linux-source-6.1 (patched, tinyconfig + fragment), then each way a build must stop early.
+ * The cache persists between runs (KERNELFILE_TEST_CACHE), so a rerun is a cache hit.
+ */
+import { spawnSync } from 'node:child_process';
+import {
+  closeSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEBIAN_SOURCE, requireDebianSource } from '../helpers/debian.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const bin = join(root, 'bin/kernelfile.js');
+const testCache =
+  process.env.KERNELFILE_TEST_CACHE ??
+  join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kernelfile-tests');
+/** The build cache shared by the end-to-end tests (and kept between runs). */
+const BUILD_CACHE = join(testCache, 'build-cache');
+
+function kernelfile(args: string[], cwd = root) {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', XDG_CACHE_HOME: BUILD_CACHE },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const cacheEntries = (sub: string) =>
+  existsSync(join(BUILD_CACHE, 'kernelfile', sub))
+    ? readdirSync(join(BUILD_CACHE, 'kernelfile', sub)).sort()
+    : [];
+
+let work: string;
+beforeAll(() => {
+  requireDebianSource();
+  work = mkdtempSync(join(tmpdir(), 'kf-build-e2e-'));
+  cpSync(join(root, 'examples/qemu-tiny'), join(work, 'qemu-tiny'), { recursive: true });
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('kernelfile build examples/qemu-tiny', () => {
+  let result: {
+    buildId: string;
+    release: string;
+    artifacts: {
+      dir: string;
+      cached: boolean;
+      manifest: { files: { path: string; sha256: string }[]; release: string };
+    };
+  };
+
+  it('builds the patched tinyconfig kernel and its artifacts', () => {
+    const r = kernelfile(['build', '--json', 'examples/qemu-tiny/kernelfile.yaml']);
+    expect(r.err + r.out).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    result = JSON.parse(r.out);
+    expect(result.release).toMatch(/^6\.1\.192-tiny-kf[0-9a-f]{8}$/);
+    expect(result.release).toBe(`6.1.192-tiny-kf${result.buildId.slice(0, 8)}`);
+    const dir = result.artifacts.dir;
+    for (const f of [
+      'vmlinuz',
+      'System.map',
+      'config',
+      'manifest.json',
+      'build.log',
+      'headers/Makefile',
+      'headers/.config',
+      'headers/Module.symvers',
+    ])
+      expect(existsSync(join(dir, f)), f).toBe(true);
+    expect(existsSync(join(dir, 'modules/lib/modules', result.release, 'modules.dep'))).toBe(true);
+    const config = readFileSync(join(dir, 'config'), 'utf8');
+    expect(config).toMatch(/^CONFIG_64BIT=y$/m);
+    expect(config).toMatch(/^CONFIG_SERIAL_8250_CONSOLE=y$/m);
+    expect(config).toMatch(/^CONFIG_LOCALVERSION="-tiny"$/m);
+    expect(result.artifacts.manifest.release).toBe(result.release);
+    const paths = result.artifacts.manifest.files.map((f) => f.path);
+    expect(paths).toContain('vmlinuz');
+    expect(result.artifacts.manifest.files.every((f) => /^[0-9a-f]{64}$/.test(f.sha256))).toBe(true);
+    // The example's patch is in the kernel that was built.
+    expect(readFileSync(join(dir, 'build.log'), 'utf8')).toMatch(/CC\s+init\/main\.o/);
+  });
+
+  it('a second build of the same kernelfile is a cache hit: no make', () => {
+    const r = kernelfile(['build', 'examples/qemu-tiny/kernelfile.yaml']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(new RegExp(`^Build id: +${result.buildId}$`, 'm'));
+    expect(r.out).toMatch(/^Artifacts: .*\(cache hit\)$/m);
+  });
+
+  it('--config-only resolves the same build id without compiling', () => {
+    const r = kernelfile(['build', '--config-only', '--json', 'examples/qemu-tiny/kernelfile.yaml']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.buildId).toBe(result.buildId);
+    expect(j.artifacts).toBeNull();
+  });
+});
+
+describe('a build that must stop before compiling', () => {
+  function variant(name: string, edit: (yaml: string) => string): string {
+    const file = join(work, 'qemu-tiny', `${name}.yaml`);
+    writeFileSync(file, edit(readFileSync(join(work, 'qemu-tiny', 'kernelfile.yaml'), 'utf8')));
+    return file;
+  }
+
+  it('a requested value that Kconfig drops names its dependency, at its line, and nothing is compiled', () => {
+    const file = variant('ext4', (y) =>
+      y.replace(
+        '    CONFIG_64BIT: y  # tinyconfig on x86 is 32-bit otherwise',
+        '    CONFIG_64BIT: y\n    CONFIG_EXT4_FS: y',
+      ),
+    );
+    const objects = cacheEntries('objects');
+    const r = kernelfile(['build', file]);
+    expect(r.code).toBe(1);
+    const line =
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .findIndex((l) => l.includes('CONFIG_EXT4_FS')) + 1;
+    expect(r.err).toMatch(
+      new RegExp(
+        `ext4\\.yaml:${line}:5: error: CONFIG_EXT4_FS=y dropped \\(got n\\): .*depends on .*BLOCK \\[=n\\]`,
+      ),
+    );
+    expect(cacheEntries('objects')).toEqual(objects);
+  });
+
+  it('a corrupted tarball fails its checksum before anything is unpacked', () => {
+    const bad = join(work, 'linux-source-6.1.tar.xz');
+    copyFileSync(DEBIAN_SOURCE, bad);
+    const fd = openSync(bad, 'r+');
+    writeSync(fd, Buffer.from('kernelfile'), 0, 10, 4096);
+    closeSync(fd);
+    const sha = spawnSync('sha256sum', [DEBIAN_SOURCE], { encoding: 'utf8' }).stdout.split(' ')[0] as string;
+    const file = variant('corrupt', (y) =>
+      y.replace('path: /usr/src/linux-source-6.1.tar.xz', `path: ${bad}\n    sha256: ${sha}`),
+    );
+    const trees = cacheEntries('trees');
+    const r = kernelfile(['build', file]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(
+      new RegExp(
+        `kernelfile: kernel source ${bad.replace(/[.]/g, '\\.')}: sha256 mismatch: the kernelfile says ${sha}, the file has [0-9a-f]{64}`,
+      ),
+    );
+    expect(r.err).toMatch(/nothing was unpacked/);
+    expect(cacheEntries('trees')).toEqual(trees);
+  });
+
+  it('a patch that does not apply is named with its failed hunk, and nothing is built', () => {
+    const patch = join(work, 'qemu-tiny', 'patches', '0002-stale.patch');
+    writeFileSync(
+      patch,
+      readFileSync(join(work, 'qemu-tiny/patches/0001-init-announce-kernelfile-build.patch'), 'utf8')
+        .replace('pr_notice("%s", linux_banner);', 'pr_notice("%s", linux_banner_that_is_not_there);')
+        .replace('kernelfile: qemu-tiny patch applied', 'kernelfile: stale'),
+    );
+    const file = variant('stale', (y) =>
+      y.replace('    strip: 1\n', '    strip: 1\n  - path: patches/0002-stale.patch\n'),
+    );
+    const objects = cacheEntries('objects');
+    const r = kernelfile(['build', file]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(
+      /kernelfile: patch 2 \(patches\/0002-stale\.patch\) does not apply: init\/main\.c: hunk 1 failed/,
+    );
+    expect(r.err).toMatch(/nothing was built/);
+    expect(cacheEntries('objects')).toEqual(objects);
+  });
+
+  it('a patch already in the source is reported as such', () => {
+    copyFileSync(
+      join(work, 'qemu-tiny/patches/0001-init-announce-kernelfile-build.patch'),
+      join(work, 'qemu-tiny/patches/0003-again.patch'),
+    );
+    const file = variant('again', (y) =>
+      y.replace('    strip: 1\n', '    strip: 1\n  - path: patches/0003-again.patch\n'),
+    );
+    const r = kernelfile(['build', file]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(
+      /kernelfile: patch 2 \(patches\/0003-again\.patch\) is already in the source: its reverse applies cleanly/,
+    );
+    expect(r.err).toMatch(/remove the patch/);
+  });
+
+  it('a kernel.version that the source does not hold names both', () => {
+    const file = variant('version', (y) => y.replace('version: "6.1.192"', 'version: "6.1.999"'));
+    const r = kernelfile(['build', file]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/kernelfile: the source is Linux 6\.1\.192, but kernel\.version says 6\.1\.999/);
+  });
+});

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { computeBuildId } from '../../../src/build/build.js';
+import type { ResolvedConfig } from '../../../src/build/config.js';
+import { buildSuffix, compileArgs } from '../../../src/build/make.js';
+import type { Spec } from '../../../src/spec/schema.js';
+
+const spec = {
+  apiVersion: 'kernelfile/v1',
+  name: 'web',
+  kernel: { version: '6.1.192', source: { path: '/usr/src/linux-source-6.1.tar.xz' } },
+  build: { makeVars: {} },
+} as unknown as Spec;
+
+const config = (text: string) => ({ text }) as ResolvedConfig;
+const base = {
+  spec,
+  arch: 'x86_64',
+  source: { kind: 'tarball' as const, file: '/x.tar.xz', sha256: 'a'.repeat(64) },
+  patches: [{ name: 'p1', file: '/p1', sha256: 'b'.repeat(64), strip: 1 }],
+  config: config('# Linux/x86 6.1.192 Kernel Configuration\nCONFIG_64BIT=y\n# CONFIG_SWAP is not set\n'),
+  toolchain: 'gcc (Debian 12.2.0-14) 12.2.0 | GNU ld (GNU Binutils for Debian) 2.40',
+};
+
+describe('build id', () => {
+  it('is stable: the same inputs give the same id', () => {
+    expect(computeBuildId(base)).toBe(computeBuildId({ ...base, patches: [...base.patches] }));
+    expect(computeBuildId(base)).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('ignores what does not change the build: comments and headers in .config', () => {
+    expect(
+      computeBuildId({
+        ...base,
+        config: config('# another header\nCONFIG_64BIT=y\n\n# CONFIG_SWAP is not set\n'),
+      }),
+    ).toBe(computeBuildId(base));
+  });
+
+  it.each([
+    ['source checksum', { source: { kind: 'tarball' as const, file: '/x.tar.xz', sha256: 'c'.repeat(64) } }],
+    ['patch content', { patches: [{ name: 'p1', file: '/p1', sha256: 'd'.repeat(64), strip: 1 }] }],
+    ['patch strip', { patches: [{ name: 'p1', file: '/p1', sha256: 'b'.repeat(64), strip: 0 }] }],
+    [
+      'patch order',
+      { patches: [...base.patches, { name: 'p2', file: '/p2', sha256: 'e'.repeat(64), strip: 1 }].reverse() },
+    ],
+    ['effective config', { config: config('CONFIG_64BIT=y\nCONFIG_SWAP=y\n') }],
+    ['make variables', { spec: { ...spec, build: { makeVars: { KCFLAGS: '-O3' } } } as unknown as Spec }],
+    ['architecture', { arch: 'aarch64' }],
+    ['compiler version', { toolchain: 'gcc (Debian 13.1.0) 13.1.0 | GNU ld 2.41' }],
+  ])('changes with the %s', (_what, change) => {
+    expect(computeBuildId({ ...base, ...change })).not.toBe(computeBuildId(base));
+  });
+});
+
+describe('the release and make arguments', () => {
+  it('puts a short build id in the release', () => {
+    expect(buildSuffix('0123456789abcdef')).toBe('-kf01234567');
+  });
+
+  it('fixes the build timestamp, user and host (reproducible), and passes ARCH and LOCALVERSION', () => {
+    const { args, env } = compileArgs({ spec, arch: 'x86_64', buildId: 'f'.repeat(64) });
+    expect(args).toEqual(['ARCH=x86_64', 'LOCALVERSION=-kfffffffff']);
+    expect(env).toEqual({
+      KBUILD_BUILD_TIMESTAMP: 'kernelfile ffffffffffff',
+      KBUILD_BUILD_USER: 'kernelfile',
+      KBUILD_BUILD_HOST: 'web',
+    });
+  });
+
+  it('compiles through ccache and distcc when asked', () => {
+    const s = { ...spec, build: { makeVars: {}, ccache: true, distcc: ['b1/8', 'b2/8'] } } as unknown as Spec;
+    const { args, env } = compileArgs({ spec: s, arch: 'x86_64', buildId: 'f'.repeat(64) });
+    expect(args).toContain('CC=ccache gcc');
+    expect(env).toMatchObject({ CCACHE_PREFIX: 'distcc', DISTCC_HOSTS: 'b1/8 b2/8' });
+    const d = compileArgs({
+      spec: { ...s, build: { makeVars: {}, distcc: ['b1'] } } as unknown as Spec,
+      arch: 'x86_64',
+      buildId: 'f'.repeat(64),
+    });
+    expect(d.args).toContain('CC=distcc gcc');
+  });
+});

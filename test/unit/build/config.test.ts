@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { kernelArch, srcArch } from '../../../src/build/arch.js';
+import { cacheRoot } from '../../../src/build/cache.js';
+import { generatedFragment } from '../../../src/build/config.js';
+import type { Spec } from '../../../src/spec/schema.js';
+
+describe('the fragment kernelfile adds last', () => {
+  it('sets the release suffix, turns off automatic suffixes, then writes config.set in .config syntax', () => {
+    const spec = {
+      kernel: { localversion: '-tiny' },
+      config: {
+        set: {
+          CONFIG_64BIT: 'y',
+          CONFIG_SWAP: 'n',
+          CONFIG_NR_CPUS: 64,
+          CONFIG_X: { value: 'm', onDropped: 'warn' },
+          CONFIG_CMDLINE: 'a "b"',
+        },
+      },
+    } as unknown as Spec;
+    expect(generatedFragment(spec).split('\n')).toEqual([
+      '# Written by kernelfile: the release suffix and config.set from the kernelfile.',
+      'CONFIG_LOCALVERSION="-tiny"',
+      '# CONFIG_LOCALVERSION_AUTO is not set',
+      'CONFIG_64BIT=y',
+      '# CONFIG_SWAP is not set',
+      'CONFIG_NR_CPUS=64',
+      'CONFIG_X=m',
+      'CONFIG_CMDLINE="a \\"b\\""',
+      '',
+    ]);
+  });
+});
+
+describe('cache and architecture names', () => {
+  it('defaults the cache to $XDG_CACHE_HOME/kernelfile, else ~/.cache/kernelfile; build.cacheDir wins', () => {
+    expect(cacheRoot(undefined, { HOME: '/home/u' })).toBe('/home/u/.cache/kernelfile');
+    expect(cacheRoot(undefined, { HOME: '/home/u', XDG_CACHE_HOME: '/var/cache/u' })).toBe(
+      '/var/cache/u/kernelfile',
+    );
+    expect(cacheRoot('~/kcache', { HOME: '/home/u' })).toBe('/home/u/kcache');
+  });
+
+  it('maps uname -m names to ARCH= and SRCARCH', () => {
+    expect([kernelArch('x86_64'), srcArch('x86_64')]).toEqual(['x86_64', 'x86']);
+    expect([kernelArch('aarch64'), srcArch('aarch64')]).toEqual(['arm64', 'arm64']);
+    expect(() => kernelArch('sparc')).toThrow(/unsupported/);
+  });
+});
