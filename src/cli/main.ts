@@ -161,6 +161,10 @@ export async function main(argv: string[], io: Io = makeIo()): Promise<ExitCode>
 /** The entry point of bin/kernelfile.js. */
 export async function runCli(): Promise<void> {
   process.exitCode = await main(process.argv);
+  // Output to a pipe is written asynchronously: let it drain before exiting, or a large --json is cut.
+  await Promise.all(
+    [process.stdout, process.stderr].map((s) => new Promise<void>((res) => s.write('', () => res()))),
+  );
   // Open handles (an SSH connection a command forgot) must not keep the CLI alive.
   process.exit();
 }

@@ -3,7 +3,7 @@
  * otherwise (CI logs). Stage functions report with `update(message)`; updates are throttled so a
  * kernel build's thousands of make lines do not flood a log.
  */
-import { Listr } from 'listr2';
+import { Listr, ListrLogger, ProcessOutput } from 'listr2';
 
 export interface Stage<C> {
   title: string;
@@ -17,6 +17,8 @@ export async function runStages<C extends object>(
   ctx: C,
   opts: { tty: boolean },
 ): Promise<C> {
+  // Progress goes to stderr: stdout carries the result (and --json must stay parseable).
+  const logger = new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr) });
   const list = new Listr<C>(
     stages.map((s) => ({
       title: s.title,
@@ -37,6 +39,8 @@ export async function runStages<C extends object>(
       fallbackRenderer: 'simple',
       // Not a terminal (CI, a pipe): plain lines from the simple renderer.
       fallbackRendererCondition: () => !opts.tty,
+      rendererOptions: { logger },
+      fallbackRendererOptions: { logger },
       exitOnError: true,
       collectErrors: false,
     },

@@ -154,7 +154,16 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
           configKey: p.config.key,
           dropped: p.config.dropped,
           artifacts: ctx.artifacts
-            ? { dir: ctx.artifacts.dir, cached: ctx.artifacts.cached, manifest: ctx.artifacts.manifest }
+            ? (() => {
+                // The file list (thousands of headers) stays in manifest.json.
+                const { files, ...manifest } = ctx.artifacts.manifest;
+                return {
+                  dir: ctx.artifacts.dir,
+                  cached: ctx.artifacts.cached,
+                  fileCount: files.length,
+                  manifest,
+                };
+              })()
             : null,
         },
         null,
