@@ -17,19 +17,17 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEBIAN_SOURCE, requireDebianSource } from '../helpers/debian.js';
+import { TEST_BUILD_CACHE } from '../helpers/kernel-artifacts.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'bin/kernelfile.js');
-const testCache =
-  process.env.KERNELFILE_TEST_CACHE ??
-  join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kernelfile-tests');
-/** The build cache shared by the end-to-end tests (and kept between runs). */
-const BUILD_CACHE = join(testCache, 'build-cache');
+/** The build cache the suites share (kept between runs): the kernel is compiled once. */
+const BUILD_CACHE = TEST_BUILD_CACHE;
 
 function kernelfile(args: string[], cwd = root) {
   const r = spawnSync(process.execPath, [bin, ...args], {

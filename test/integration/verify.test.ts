@@ -134,7 +134,7 @@ describe('verify: a real kernel under QEMU', () => {
       expect(r.ok).toBe(true);
       expect(r.accel).toBe('tcg');
       expect(r.release).toBe(artifacts.release);
-      expect(r.release).toMatch(/^6\.1\.\d+-kfverify$/);
+      expect(r.release).toMatch(/^6\.1\.\d+-tiny-kf[0-9a-f]{8}$/);
       expect(r.modules).toEqual([
         expect.objectContaining({
           name: 'kernelfile-hello',
