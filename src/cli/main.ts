@@ -89,10 +89,12 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       'target architecture as `uname -m` names it (default: kernel.arch, else this machine)',
     )
     .option('--json', 'print the result as JSON')
-    .action(async (file: string, opts: { configOnly?: boolean; json?: boolean; arch?: string }) => {
-      const { run } = await import('./commands/build.js');
-      done(await run(file, opts, io));
-    });
+    .action(
+      async (file: string, opts: { configOnly?: boolean; json?: boolean; arch?: string } & HostFlags) => {
+        const { run } = await import('./commands/build.js');
+        done(await run(file, opts, io));
+      },
+    );
 
   program
     .command('verify')

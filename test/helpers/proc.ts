@@ -84,7 +84,7 @@ export function requireCommands(what: string, commands: ReadonlyArray<readonly [
   if (missing.length > 0) {
     const pkgs = [...new Set(missing.map(([, p]) => p))].join(' ');
     throw new Error(
-      `${what} needs ${missing.map(([c]) => c).join(', ')}: run scripts/install-test-deps.sh (or apt-get install ${pkgs})`,
+      `${what} needs ${missing.map(([c]) => c).join(', ')}: run scripts/install-deps.sh --tests (or apt-get install ${pkgs})`,
     );
   }
 }

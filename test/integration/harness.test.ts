@@ -1,7 +1,7 @@
 /**
  * The real-host harness (test/helpers/rootfs.ts, sshd.ts) against the real OpenSSH client: what
  * later suites rely on when they converge real hosts over SSH. Needs root and the packages of
- * scripts/install-test-deps.sh; the first run builds the Debian root (about a minute, then cached).
+ * scripts/install-deps.sh --tests; the first run builds the Debian root (about a minute, then cached).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -8,6 +8,10 @@ import { homedir, machine } from 'node:os';
 import { isAbsolute, relative } from 'node:path';
 import { blockingDrops, build, type Manifest, type Prepared, prepare } from '../../build/build.js';
 import { cacheDirs, cacheRoot } from '../../build/cache.js';
+import { gather } from '../../facts/gather.js';
+import type { HostFacts } from '../../facts/types.js';
+import { openHost } from '../../host/open.js';
+import { serialiseConfig } from '../../kconfig/config.js';
 import type { Dropped } from '../../kconfig/dropped.js';
 import { renderDiagnostic } from '../../render/diagnostics.js';
 import { runStages } from '../../render/progress.js';
@@ -17,13 +21,44 @@ import { resolvePath } from '../../spec/paths.js';
 import { locate } from '../../spec/source.js';
 import { validate } from '../../spec/validate.js';
 import { nodeFileView } from '../fsview.js';
+import { type HostFlags, hostOptions } from '../host-options.js';
 import type { ExitCode, Io } from '../io.js';
+import { UserError } from '../io.js';
 import { readKernelfile } from '../read-kernelfile.js';
 
-export interface BuildFlags {
+export interface BuildFlags extends Partial<HostFlags> {
   configOnly?: boolean;
   json?: boolean;
   arch?: string;
+}
+
+/**
+ * The target host's facts, when the build depends on them: `base: running` starts from its running
+ * config, and its architecture is the default target. Only gathered when --host is given.
+ */
+export async function targetFacts(
+  flags: Partial<HostFlags>,
+  io: Io,
+  needed: boolean,
+): Promise<HostFacts | undefined> {
+  const host = flags.host ?? 'local';
+  if (host === 'local' && !needed) return undefined;
+  const t = await openHost(host, hostOptions({ ...flags, host } as HostFlags, io));
+  try {
+    return await gather(t);
+  } finally {
+    await t.close();
+  }
+}
+
+export function runningConfigText(facts: HostFacts | undefined, display: string): string | undefined {
+  if (!facts) return undefined;
+  if (!facts.config.source)
+    throw new UserError(
+      `${display}: base: running, but ${facts.host} has no readable running config (no /proc/config.gz, no /boot/config-${facts.system.running})`,
+      'enable CONFIG_IKCONFIG_PROC on that host, or use base: {file: …} with its config',
+    );
+  return serialiseConfig(Object.entries(facts.config.options).map(([symbol, value]) => ({ symbol, value })));
 }
 
 /** The `uname -m` name of this machine. */
@@ -85,7 +120,9 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
   }
   const { spec, source } = result.value;
   const dirs = cacheDirs(cacheRoot(spec.build?.cacheDir, io.env));
-  const arch = flags.arch ?? spec.kernel.arch ?? localArch();
+  // The target host (default: this machine) matters for `base: running` and the default arch.
+  const facts = await targetFacts(flags, io, spec.config?.base === 'running');
+  const arch = flags.arch ?? spec.kernel.arch ?? facts?.system.arch ?? localArch();
   const ctx: { prepared?: Prepared; artifacts?: { dir: string; manifest: Manifest; cached: boolean } } = {};
   const tty = Boolean(process.stderr.isTTY) && !flags.json;
   await runStages(
@@ -98,6 +135,7 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
             arch,
             dirs,
             resolvePath: (w) => resolvePath(w, { kernelfile: kf.abs, home }),
+            runningConfig: spec.config?.base === 'running' ? runningConfigText(facts, kf.display) : undefined,
             setOrigin: (symbol) => {
               const at = locate(source, ['config', 'set', symbol], { key: true });
               return { file: kf.display, line: at.line, column: at.column };

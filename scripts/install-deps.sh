@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages kernelfile needs to build and verify kernels, and with --tests
+# those the test suites need too (run as root, or it uses sudo). Each package says what needs it.
+set -euo pipefail
+
+# What kernelfile itself uses on this machine (the controller) to build and verify kernels.
+packages=(
+  linux-source-6.1      # Debian's kernel source: what examples/qemu-tiny builds
+  xz-utils patch        # unpacking sources, applying patches
+  build-essential       # gcc, make
+  bc flex bison         # the kernel's own build needs them
+  libelf-dev libssl-dev # objtool and the module signing tools in the kernel build
+  cpio kmod             # modules_install and depmod; verify's initramfs
+  dkms                  # verify builds DKMS modules with it (in isolated trees, never this machine's)
+  qemu-system-x86       # verify boots the kernel (TCG)
+  busybox-static        # verify's initramfs
+  gnupg gpgv git        # signature checks of sources; git sources
+)
+
+# With --tests: what the test suites need besides.
+if [ "${1:-}" = "--tests" ]; then
+  packages+=(
+    debootstrap            # test/helpers/rootfs.ts: builds the Debian 12 root that SSH test hosts serve
+    debian-archive-keyring # debootstrap checks bookworm's Release file with it (debootstrap only recommends it)
+    ca-certificates        # debootstrap, when this machine's apt mirror is https
+    tar                    # rootfs.ts: caches the built root as a tarball
+    util-linux             # sshd.ts, rootfs.ts: unshare, nsenter, setpriv (namespaces that clean up after themselves)
+    mount                  # mount (overlayfs, proc, sysfs, devpts) inside those private mount namespaces
+    openssh-client         # sshd.ts: ssh-keygen, ssh-agent, ssh-add; ssh and sftp (sshd comes from inside the Debian root)
+  )
+fi
+
+run() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+export DEBIAN_FRONTEND=noninteractive
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  run apt-get update -qq
+  run apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+echo "present: ${packages[*]}"
