@@ -4,16 +4,7 @@
  * `build --config-only` and `plan` use. Artifacts are content-addressed by the build id, so the
  * same kernelfile on any number of hosts is built once.
  */
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runLocal } from '../host/local.js';
 import { parseConfig } from '../kconfig/config.js';
