@@ -39,6 +39,7 @@ export async function benchBuild(root: string): Promise<void> {
   const runs = Number(process.env.BENCH_BUILD_RUNS ?? 1);
   const raw = join(cacheHome, 'raw-objects');
   const { args, env } = compileArgs(p);
+  const phases: string[] = [];
   await sideBySide(
     'kernelfile build (compile + artifacts)',
     'make -j2 bzImage modules (raw)',
@@ -56,10 +57,14 @@ export async function benchBuild(root: string): Promise<void> {
     async () => {
       rmSync(join(dirs.artifacts, p.buildId), { recursive: true, force: true });
       rmSync(join(dirs.objects, p.buildId), { recursive: true, force: true });
-      await build({ ...p, spec: { ...p.spec, build: { ...p.spec.build, jobs: 2 } } });
+      const { manifest } = await build({ ...p, spec: { ...p.spec, build: { ...p.spec.build, jobs: 2 } } });
+      phases.push(
+        `make ${manifest.compileSeconds} s + artifacts ${(manifest.seconds - manifest.compileSeconds).toFixed(1)} s`,
+      );
     },
     runs,
   );
+  console.log(`${''.padEnd(48)} kernelfile's runs: ${phases.join('; ')}`);
   rmSync(raw, { recursive: true, force: true });
 
   const bin = join(root, 'bin/kernelfile.js');

@@ -62,7 +62,9 @@ export interface Manifest {
   source: string;
   patches: { name: string; sha256: string; strip: number }[];
   files: { path: string; sha256: string; size: number }[];
+  /** Wall time of the whole build, and of the compile (make) alone. */
   seconds: number;
+  compileSeconds: number;
 }
 
 async function toolchainId(spec: Spec): Promise<string> {
@@ -221,6 +223,7 @@ export async function build(
       onEvent,
     };
     const built = await compile(mk);
+    const compiled = Date.now();
     if (built.release !== p.release)
       throw new BuildError(
         `the build produced release ${built.release}, expected ${p.release}`,
@@ -254,6 +257,7 @@ export async function build(
       patches: p.patches.map((x) => ({ name: x.name, sha256: x.sha256, strip: x.strip })),
       files,
       seconds: Math.round((Date.now() - started) / 100) / 10,
+      compileSeconds: Math.round((compiled - started) / 100) / 10,
     };
     writeFileSync(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     commit(tmp, final);

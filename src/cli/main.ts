@@ -74,11 +74,13 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       done(await run(opts, io));
     });
 
-  program
-    .command('build')
-    .description(
-      'build the kernel a kernelfile declares, once per distinct build (content-addressed artifacts in the cache)',
-    )
+  addHostOptions(
+    program
+      .command('build')
+      .description(
+        'build the kernel a kernelfile declares, once per distinct build (content-addressed artifacts in the cache)',
+      ),
+  )
     .argument('[file]', 'the kernelfile', 'kernelfile.yaml')
     .option(
       '--config-only',

@@ -216,6 +216,24 @@ describe('a build that must stop before compiling', () => {
     expect(r.err).toMatch(/remove the patch/);
   });
 
+  it("base: running starts from the target host's running config (here: this machine)", () => {
+    const file = variant('running', (y) => y.replace('base: tinyconfig', 'base: running'));
+    const r = kernelfile(['build', '--config-only', '--json', '--host', 'local', file]);
+    const release = spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim();
+    if (existsSync('/proc/config.gz') || existsSync(`/boot/config-${release}`)) {
+      expect(r.err).not.toMatch(/^kernelfile: /m);
+      expect(r.code).toBe(0);
+      const j = JSON.parse(r.out);
+      const tiny = JSON.parse(
+        kernelfile(['build', '--config-only', '--json', file.replace('running.yaml', 'kernelfile.yaml')]).out,
+      );
+      expect(j.buildId).not.toBe(tiny.buildId);
+    } else {
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/base: running, but local has no readable running config/);
+    }
+  });
+
   it('a kernel.version that the source does not hold names both', () => {
     const file = variant('version', (y) => y.replace('version: "6.1.192"', 'version: "6.1.999"'));
     const r = kernelfile(['build', file]);
