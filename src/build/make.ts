@@ -3,7 +3,16 @@
  * fixed), through ccache/distcc when asked. Progress comes from make's own output lines; the full
  * log is kept, and a failure shows its last 40 lines and where the log is.
  */
-import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { runLocal } from '../host/local.js';
@@ -59,6 +68,10 @@ export function compileArgs(input: Pick<MakeInput, 'spec' | 'arch' | 'buildId'>)
 const COMPILE_LINE =
   /^\s+(CC|AS|LD|AR|HOSTCC|HOSTLD|CPP|OBJCOPY|GEN|UPD|SYSHDR|SYSTBL|CALL|VDSO|RELOCS|MODPOST|BTF)(\s|\[)/;
 
+/**
+ * Run make with its output going straight into the log file (no pipe through this process, which
+ * would take CPU from the compilers on a small machine); progress is read from the log once a second.
+ */
 async function makeLogged(
   input: MakeInput,
   targets: string[],
@@ -67,28 +80,45 @@ async function makeLogged(
 ): Promise<void> {
   const { args, env } = compileArgs(input);
   const jobs = input.spec.build?.jobs ?? availableParallelism();
-  const log = createWriteStream(input.logFile, { flags: 'a' });
-  log.write(`$ make -C ${input.srctree} O=${input.objtree} -j${jobs} ${[...args, ...targets].join(' ')}\n`);
+  const argv = ['make', '-C', input.srctree, `O=${input.objtree}`, `-j${jobs}`, ...args, ...targets];
+  appendFileSync(input.logFile, `$ ${argv.join(' ')}\n`);
+  let offset = statSync(input.logFile).size;
+  let partial = '';
   const tail: string[] = [];
-  const r = await runLocal(
-    ['make', '-C', input.srctree, `O=${input.objtree}`, `-j${jobs}`, ...args, ...targets],
-    {
-      env,
-      onLine: (line) => {
-        log.write(`${line}\n`);
-        tail.push(line);
-        if (tail.length > 40) tail.shift();
-        if (COMPILE_LINE.test(line)) counter.n++;
-        input.onEvent?.({ stage, compiled: counter.n, line });
-      },
-    },
-  );
-  await new Promise<void>((res) => log.end(() => res()));
+  const readNew = () => {
+    const size = statSync(input.logFile).size;
+    if (size <= offset) return;
+    const fd = openSync(input.logFile, 'r');
+    const buf = Buffer.alloc(size - offset);
+    readSync(fd, buf, 0, buf.length, offset);
+    closeSync(fd);
+    offset = size;
+    const lines = (partial + buf.toString('utf8')).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      tail.push(line);
+      if (tail.length > 40) tail.shift();
+      if (COMPILE_LINE.test(line)) counter.n++;
+    }
+    input.onEvent?.({ stage, compiled: counter.n, line: lines[lines.length - 1] });
+  };
+  const timer = setInterval(readNew, 1000);
+  let r: Awaited<ReturnType<typeof runLocal>>;
+  try {
+    r = await runLocal(
+      ['sh', '-c', 'log=$1; shift; exec "$@" >>"$log" 2>&1', 'kf-make', input.logFile, ...argv],
+      { env },
+    );
+  } finally {
+    clearInterval(timer);
+  }
+  readNew();
+  if (partial) tail.push(partial);
   if (r.code !== 0)
     throw new BuildError(
       `the kernel build failed at \`make ${targets.join(' ')}\` (exit ${r.code}); full log: ${input.logFile}`,
       'the last lines of the log are above',
-      tail,
+      tail.slice(-40),
     );
 }
 
