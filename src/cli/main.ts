@@ -98,11 +98,13 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       },
     );
 
-  program
-    .command('verify')
-    .description(
-      'boot the built kernel under QEMU with its modules and the DKMS modules, and check it from the console (builds first if needed)',
-    )
+  addHostOptions(
+    program
+      .command('verify')
+      .description(
+        'boot the built kernel under QEMU with its modules and the DKMS modules, and check it from the console (builds first if needed)',
+      ),
+  )
     .argument('[file]', 'the kernelfile', 'kernelfile.yaml')
     .addOption(
       new Option('--accel <accel>', 'QEMU accelerator: tcg, kvm, or auto (KVM when /dev/kvm works, else TCG)')
@@ -112,7 +114,10 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     .option('--timeout <seconds>', 'limit for each boot (default 120)')
     .option('--json', 'print the result as JSON')
     .action(
-      async (file: string, opts: { accel?: 'auto' | 'kvm' | 'tcg'; timeout?: string; json?: boolean }) => {
+      async (
+        file: string,
+        opts: { accel?: 'auto' | 'kvm' | 'tcg'; timeout?: string; json?: boolean } & HostFlags,
+      ) => {
         const { run } = await import('./commands/verify.js');
         done(await run(file, opts, io));
       },

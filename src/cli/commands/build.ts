@@ -6,7 +6,14 @@
 import { readFileSync } from 'node:fs';
 import { homedir, machine } from 'node:os';
 import { isAbsolute, relative } from 'node:path';
-import { blockingDrops, build, type Manifest, type Prepared, prepare } from '../../build/build.js';
+import {
+  blockingDrops,
+  build,
+  type Manifest,
+  type Prepared,
+  type PrepareInput,
+  prepare,
+} from '../../build/build.js';
 import { cacheDirs, cacheRoot } from '../../build/cache.js';
 import { gather } from '../../facts/gather.js';
 import type { HostFacts } from '../../facts/types.js';
@@ -98,9 +105,42 @@ export async function loadSpec(file: string | undefined, io: Io) {
   return { kf, home, result };
 }
 
+/**
+ * Everything `prepare` needs from a validated kernelfile and the command line, for `build` and
+ * `verify` alike: the cache, the target (its facts when `base: running` or --host asks for them),
+ * paths relative to the kernelfile, and where each `config.set` option is written.
+ */
+export async function prepareInput(
+  loaded: Awaited<ReturnType<typeof loadSpec>>,
+  flags: Partial<HostFlags> & { arch?: string },
+  io: Io,
+): Promise<Omit<PrepareInput, 'progress'>> {
+  const { kf, home, result } = loaded;
+  if (!result.ok)
+    throw new UserError(
+      `${kf.display} is not valid`,
+      `run \`kernelfile validate ${kf.display}\` and fix what it reports`,
+    );
+  const { spec, source } = result.value;
+  // The target host (default: this machine) matters for `base: running` and the default arch.
+  const facts = await targetFacts(flags, io, spec.config?.base === 'running');
+  return {
+    spec,
+    arch: flags.arch ?? spec.kernel.arch ?? facts?.system.arch ?? localArch(),
+    dirs: cacheDirs(cacheRoot(spec.build?.cacheDir, io.env)),
+    resolvePath: (w) => resolvePath(w, { kernelfile: kf.abs, home }),
+    runningConfig: spec.config?.base === 'running' ? runningConfigText(facts, kf.display) : undefined,
+    setOrigin: (symbol) => {
+      const at = locate(source, ['config', 'set', symbol], { key: true });
+      return { file: kf.display, line: at.line, column: at.column };
+    },
+  };
+}
+
 export async function run(file: string | undefined, flags: BuildFlags, io: Io): Promise<ExitCode> {
   const style = io.color ? colored : plain;
-  const { kf, home, result } = await loadSpec(file, io);
+  const loaded = await loadSpec(file, io);
+  const { kf, result } = loaded;
   const displayName = (f: string) =>
     isAbsolute(f) && !relative(io.cwd, f).startsWith('../../') ? relative(io.cwd, f) : f;
   const sourceOf = (f: string) => {
@@ -118,11 +158,8 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
     io.err(`${kf.display} is not valid: fix it first (kernelfile validate ${kf.display}).\n`);
     return 1;
   }
-  const { spec, source } = result.value;
-  const dirs = cacheDirs(cacheRoot(spec.build?.cacheDir, io.env));
-  // The target host (default: this machine) matters for `base: running` and the default arch.
-  const facts = await targetFacts(flags, io, spec.config?.base === 'running');
-  const arch = flags.arch ?? spec.kernel.arch ?? facts?.system.arch ?? localArch();
+  const { spec } = result.value;
+  const input = await prepareInput(loaded, flags, io);
   const ctx: { prepared?: Prepared; artifacts?: { dir: string; manifest: Manifest; cached: boolean } } = {};
   const tty = Boolean(process.stderr.isTTY) && !flags.json;
   await runStages(
@@ -130,18 +167,7 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
       {
         title: 'Source, patches and Kconfig resolution',
         run: async (c, update) => {
-          c.prepared = await prepare({
-            spec,
-            arch,
-            dirs,
-            resolvePath: (w) => resolvePath(w, { kernelfile: kf.abs, home }),
-            runningConfig: spec.config?.base === 'running' ? runningConfigText(facts, kf.display) : undefined,
-            setOrigin: (symbol) => {
-              const at = locate(source, ['config', 'set', symbol], { key: true });
-              return { file: kf.display, line: at.line, column: at.column };
-            },
-            progress: update,
-          });
+          c.prepared = await prepare({ ...input, progress: update });
         },
       },
       {

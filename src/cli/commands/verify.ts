@@ -5,18 +5,16 @@
  */
 import { join } from 'node:path';
 import { blockingDrops, build, prepare } from '../../build/build.js';
-import { cacheDirs, cacheRoot } from '../../build/cache.js';
 import { BuildError } from '../../build/errors.js';
 import { loadArtifacts, verifyKernel } from '../../build/verify.js';
 import { runStages } from '../../render/progress.js';
 import { colored, plain } from '../../render/style.js';
-import { resolvePath } from '../../spec/paths.js';
-import { locate } from '../../spec/source.js';
+import type { HostFlags } from '../host-options.js';
 import type { ExitCode, Io } from '../io.js';
 import { UserError } from '../io.js';
-import { dropDiagnostic, loadSpec, localArch } from './build.js';
+import { dropDiagnostic, loadSpec, prepareInput } from './build.js';
 
-export interface VerifyFlags {
+export interface VerifyFlags extends Partial<HostFlags> {
   accel?: 'auto' | 'kvm' | 'tcg';
   timeout?: string;
   json?: boolean;
@@ -24,35 +22,20 @@ export interface VerifyFlags {
 
 export async function run(file: string | undefined, flags: VerifyFlags, io: Io): Promise<ExitCode> {
   const style = io.color ? colored : plain;
-  const { kf, home, result } = await loadSpec(file, io);
-  if (!result.ok)
-    throw new UserError(
-      `${kf.display} is not valid`,
-      `run \`kernelfile validate ${kf.display}\` and fix what it reports`,
-    );
-  const { spec, source } = result.value;
+  const loaded = await loadSpec(file, io);
+  const input = await prepareInput(loaded, flags, io);
+  const { kf } = loaded;
+  const { spec, dirs, resolvePath: resolve } = input;
   const timeoutMs = flags.timeout === undefined ? undefined : Number(flags.timeout) * 1000;
   if (timeoutMs !== undefined && !(timeoutMs > 0))
     throw new UserError(`--timeout must be a positive number of seconds, got \`${flags.timeout}\``);
-  const dirs = cacheDirs(cacheRoot(spec.build?.cacheDir, io.env));
-  const resolve = (w: string) => resolvePath(w, { kernelfile: kf.abs, home });
   const ctx: { dir?: string; release?: string } = {};
   await runStages(
     [
       {
         title: 'Build (or find) the kernel',
         run: async (c, update) => {
-          const p = await prepare({
-            spec,
-            arch: spec.kernel.arch ?? localArch(),
-            dirs,
-            resolvePath: resolve,
-            setOrigin: (symbol) => ({
-              file: kf.display,
-              ...locate(source, ['config', 'set', symbol], { key: true }),
-            }),
-            progress: update,
-          });
+          const p = await prepare({ ...input, progress: update });
           const drops = blockingDrops(p);
           if (drops.length)
             throw new BuildError(
