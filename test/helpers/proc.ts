@@ -180,3 +180,26 @@ export const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 export function note(msg: string): void {
   console.log(`[kernelfile-tests] ${msg}`);
 }
+
+/**
+ * A command prefix for new namespaces that die with this process: mount and pid namespaces (plus
+ * `namespaces`), private mount propagation, killed with their first process, which is killed with us.
+ */
+export function isolated(opts: { namespaces?: string[]; dropCaps?: string } = {}): string[] {
+  return [
+    'setpriv',
+    '--pdeathsig',
+    'KILL',
+    ...(opts.dropCaps ? ['--bounding-set', opts.dropCaps] : []),
+    '--',
+    'unshare',
+    '--mount',
+    ...(opts.namespaces ?? []),
+    '--pid',
+    '--fork',
+    '--kill-child',
+    '--propagation',
+    'private',
+    '--',
+  ];
+}

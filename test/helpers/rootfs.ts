@@ -23,6 +23,7 @@ import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  isolated,
   note,
   PATH_ENV,
   requireCommands,
@@ -98,20 +99,7 @@ const CONFIGURE_SH = [
   'rm -f "$m"/etc/ssh/ssh_host_*',
 ].join('\n');
 
-const UNSHARE_BUILD = [
-  'setpriv',
-  '--pdeathsig',
-  'KILL',
-  '--',
-  'unshare',
-  '--mount',
-  '--pid',
-  '--fork',
-  '--kill-child',
-  '--propagation',
-  'private',
-  '--',
-];
+const UNSHARE_BUILD = isolated();
 
 const TAR_OPTS = ['--numeric-owner', '--xattrs', '--xattrs-include=*', '--acls'];
 

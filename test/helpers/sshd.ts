@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   childPids,
+  isolated,
   PATH_ENV,
   type ProcResult,
   pidAlive,
@@ -302,34 +303,10 @@ export async function startSshHost(opts: SshHostOptions = {}): Promise<SshHost> 
     keysReady.catch(() => {});
 
     // The namespace, overlay and mounts.
-    ns = spawn(
-      'setpriv',
-      [
-        '--pdeathsig',
-        'KILL',
-        '--bounding-set',
-        DROPPED_CAPS,
-        '--',
-        'unshare',
-        '--mount',
-        '--uts',
-        '--ipc',
-        '--pid',
-        '--fork',
-        '--kill-child',
-        '--propagation',
-        'private',
-        '--',
-        'sh',
-        '-c',
-        SETUP_SH,
-        'kf-host',
-        base,
-        dir,
-        hostname,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const [setpriv, ...prefix] = isolated({ namespaces: ['--uts', '--ipc'], dropCaps: DROPPED_CAPS });
+    ns = spawn(setpriv as string, [...prefix, 'sh', '-c', SETUP_SH, 'kf-host', base, dir, hostname], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     initPid = await new Promise<number>((resolve, reject) => {
       let out = '';
       let err = '';
