@@ -76,29 +76,28 @@ class Parser {
   }
 
   or(): Expr {
-    const first = this.and();
-    if (!this.isOp('||')) return first;
-    const args = first.k === 'or' ? [...first.args] : [first];
-    while (this.isOp('||')) {
-      this.i++;
-      const e = this.and();
-      if (e.k === 'or') args.push(...e.args);
-      else args.push(e);
-    }
-    return { k: 'or', args };
+    return this.chain('||', 'or', () => this.and());
   }
 
   private and(): Expr {
-    const first = this.unary();
-    if (!this.isOp('&&')) return first;
-    const args = first.k === 'and' ? [...first.args] : [first];
-    while (this.isOp('&&')) {
-      this.i++;
-      const e = this.unary();
-      if (e.k === 'and') args.push(...e.args);
+    return this.chain('&&', 'and', () => this.unary());
+  }
+
+  /** `next (op next)*`, flattened into one n-ary node (nested nodes of the same kind are merged). */
+  private chain(op: '||' | '&&', k: 'or' | 'and', next: () => Expr): Expr {
+    const first = next();
+    if (!this.isOp(op)) return first;
+    const args: Expr[] = [];
+    const add = (e: Expr) => {
+      if (e.k === k) args.push(...e.args);
       else args.push(e);
+    };
+    add(first);
+    while (this.isOp(op)) {
+      this.i++;
+      add(next());
     }
-    return { k: 'and', args };
+    return { k, args };
   }
 
   private unary(): Expr {
