@@ -4,6 +4,7 @@
  * check a kernel.org-style signature with gpgv; unpack it into the cache; check `make kernelversion`.
  * A checksum or signature mismatch stops everything before anything is unpacked.
  */
+import { createHash } from 'node:crypto';
 import {
   createWriteStream,
   existsSync,
@@ -51,7 +52,6 @@ export async function download(url: string, dest: string, progress?: Progress): 
         throw err;
       }
       const total = Number(res.headers.get('content-length') ?? 0);
-      const { createHash } = await import('node:crypto');
       const h = createHash('sha256');
       const out = createWriteStream(dest);
       let got = 0;

@@ -3,7 +3,7 @@
  * Layers: YAML (load.ts), JSON Schema (ajv, the generated schema), semantic checks (semantic.ts).
  */
 import type { ValidateFunction } from 'ajv';
-import { type Diagnostic, isError, type Result, sortDiagnostics } from './diagnostic.js';
+import { isError, type Result, sortDiagnostics } from './diagnostic.js';
 import schemaValidator from './generated/kernelfile.validator.js';
 import { load } from './load.js';
 import type { Spec } from './schema.js';
@@ -43,5 +43,3 @@ export function validate(
   if (errors.length > 0) return { ok: false, errors, warnings };
   return { ok: true, value: { spec: data as Spec, source }, warnings };
 }
-
-export type { Diagnostic };

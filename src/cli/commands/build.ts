@@ -1,11 +1,4 @@
-/**
- * `kernelfile build [FILE]`: source, patches, Kconfig truth, compile, artifacts; `--config-only`
- * stops after the Kconfig resolution and never compiles.
- */
-
-import { readFileSync } from 'node:fs';
-import { homedir, machine } from 'node:os';
-import { isAbsolute, relative } from 'node:path';
+import { machine } from 'node:os';
 import {
   blockingDrops,
   build,
@@ -20,18 +13,14 @@ import type { HostFacts } from '../../facts/types.js';
 import { openHost } from '../../host/open.js';
 import { serialiseConfig } from '../../kconfig/config.js';
 import type { Dropped } from '../../kconfig/dropped.js';
-import { renderDiagnostic } from '../../render/diagnostics.js';
 import { runStages } from '../../render/progress.js';
-import { colored, plain } from '../../render/style.js';
 import type { Diagnostic } from '../../spec/diagnostic.js';
 import { resolvePath } from '../../spec/paths.js';
 import { locate } from '../../spec/source.js';
-import { validate } from '../../spec/validate.js';
-import { nodeFileView } from '../fsview.js';
 import { type HostFlags, hostOptions } from '../host-options.js';
 import type { ExitCode, Io } from '../io.js';
 import { UserError } from '../io.js';
-import { readKernelfile } from '../read-kernelfile.js';
+import { diagnosticOptions, loadSpec, renderAll } from '../kernelfile.js';
 
 export interface BuildFlags extends Partial<HostFlags> {
   configOnly?: boolean;
@@ -98,13 +87,6 @@ export function dropDiagnostic(d: Dropped, severity: 'error' | 'warning'): Diagn
   };
 }
 
-export async function loadSpec(file: string | undefined, io: Io) {
-  const kf = await readKernelfile(file, io);
-  const home = io.env.HOME ?? homedir();
-  const result = validate(kf.bytes, kf.display, { fs: nodeFileView, kernelfile: kf.abs, home }, kf.size);
-  return { kf, home, result };
-}
-
 /**
  * Everything `prepare` needs from a validated kernelfile and the command line, for `build` and
  * `verify` alike: the cache, the target (its facts when `base: running` or --host asks for them),
@@ -138,20 +120,12 @@ export async function prepareInput(
 }
 
 export async function run(file: string | undefined, flags: BuildFlags, io: Io): Promise<ExitCode> {
-  const style = io.color ? colored : plain;
   const loaded = await loadSpec(file, io);
   const { kf, result } = loaded;
-  const displayName = (f: string) =>
-    isAbsolute(f) && !relative(io.cwd, f).startsWith('../../') ? relative(io.cwd, f) : f;
-  const sourceOf = (f: string) => {
-    try {
-      return f === kf.display ? new TextDecoder().decode(kf.bytes) : readFileSync(f, 'utf8');
-    } catch {
-      return undefined;
-    }
-  };
+  const render = diagnosticOptions(kf, io);
+  const { style, displayName } = render;
   const show = (ds: Diagnostic[]) => {
-    for (const d of ds) io.err(`${renderDiagnostic(d, { style, sourceOf, displayName })}\n\n`);
+    for (const block of renderAll(ds, render)) io.err(`${block}\n\n`);
   };
   if (!result.ok) {
     show(result.errors);

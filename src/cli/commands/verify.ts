@@ -12,7 +12,8 @@ import { colored, plain } from '../../render/style.js';
 import type { HostFlags } from '../host-options.js';
 import type { ExitCode, Io } from '../io.js';
 import { UserError } from '../io.js';
-import { dropDiagnostic, loadSpec, prepareInput } from './build.js';
+import { loadSpec } from '../kernelfile.js';
+import { dropDiagnostic, prepareInput } from './build.js';
 
 export interface VerifyFlags extends Partial<HostFlags> {
   accel?: 'auto' | 'kvm' | 'tcg';

@@ -1,0 +1,46 @@
+/**
+ * What every command that takes a kernelfile does first: read it (bounded), validate it, and show
+ * diagnostics against the files they point into (names relative to the working directory).
+ */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, relative } from 'node:path';
+import { type RenderOptions, renderDiagnostic } from '../render/diagnostics.js';
+import { colored, plain } from '../render/style.js';
+import type { Diagnostic } from '../spec/diagnostic.js';
+import { validate } from '../spec/validate.js';
+import { nodeFileView } from './fsview.js';
+import type { Io } from './io.js';
+import { type KernelfileBytes, readKernelfile } from './read-kernelfile.js';
+
+export async function loadSpec(file: string | undefined, io: Io) {
+  const kf = await readKernelfile(file, io);
+  const home = io.env.HOME ?? homedir();
+  const result = validate(kf.bytes, kf.display, { fs: nodeFileView, kernelfile: kf.abs, home }, kf.size);
+  return { kf, home, result };
+}
+
+/** How diagnostics about this kernelfile (and the files it names) are rendered on this terminal. */
+export function diagnosticOptions(kf: KernelfileBytes, io: Io): RenderOptions {
+  const text = new TextDecoder().decode(kf.bytes);
+  return {
+    style: io.color ? colored : plain,
+    displayName: (f) => {
+      if (f === kf.display || !isAbsolute(f)) return f;
+      const rel = relative(io.cwd, f);
+      return rel.startsWith('../../') ? f : rel;
+    },
+    sourceOf: (f) => {
+      if (f === kf.display) return text;
+      try {
+        return readFileSync(f, 'utf8');
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+export function renderAll(ds: Diagnostic[], o: RenderOptions): string[] {
+  return ds.map((d) => renderDiagnostic(d, o));
+}
