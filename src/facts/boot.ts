@@ -3,6 +3,7 @@
  *   GRUB          /boot/grub{,2}/grub.cfg, grubenv, /etc/default/grub (+ grub.d/*.cfg)
  *   BLS           {/boot,/efi,/boot/efi}/loader/entries/*.conf and loader/loader.conf
  *   EFI variables LoaderEntryDefault, LoaderEntryOneShot (systemd-boot), when readable
+ *   grub-probe    `grub-probe --target=device /` (or grub2-probe): fails where grub-mkconfig would
  * Loader: GRUB reading BLS entries with grubby present (Fedora/RHEL) → 'grubby'; a loader.conf →
  * 'systemd-boot'; grub.cfg or grub-mkconfig/update-grub → 'grub'; BLS entries and bootctl → 'systemd-boot'.
  */
@@ -17,9 +18,17 @@ import {
 import { type GrubCfg, parseGrubCfg, parseGrubenv } from './grub-cfg.js';
 import { buildMenu, effectiveDefault, expandEnv, findEntry, flatten, type MenuNode } from './grub-menu.js';
 import type { FactFamily, Sections } from './protocol.js';
-import { entryType, firstLine, keysWithPrefix } from './sections.js';
+import { entryType, exitCode, firstLine, keysWithPrefix } from './sections.js';
 import { parseAssignments } from './shell-words.js';
-import type { BootEntry, BootFacts, BootLoader, BootTool, GrubFacts, SystemdBootFacts } from './types.js';
+import type {
+  BootEntry,
+  BootFacts,
+  BootLoader,
+  BootTool,
+  GrubFacts,
+  GrubProbe,
+  SystemdBootFacts,
+} from './types.js';
 
 const GRUB_CFGS = ['/boot/grub/grub.cfg', '/boot/grub2/grub.cfg'];
 const GRUBENVS = ['/boot/grub/grubenv', '/boot/grub2/grubenv'];
@@ -38,6 +47,8 @@ const TOOLS: BootTool[] = [
   'grub2-set-default',
   'grub-editenv',
   'grub2-editenv',
+  'grub-probe',
+  'grub2-probe',
   'kernel-install',
 ];
 
@@ -51,6 +62,9 @@ for kf_d in ${LOADER_DIRS.join(' ')}; do
   for kf_x in "$kf_d"/loader/entries/*.conf; do kf_cat "entry:$kf_x" "$kf_x"; done
 done
 for kf_x in ${TOOLS.join(' ')}; do kf_tool "tool:$kf_x" "$kf_x"; done
+if kf_which grub-probe >/dev/null; then kf_run_err probe grub-probe --target=device /
+else kf_run_err probe grub2-probe --target=device /
+fi
 kf_exists efi /sys/firmware/efi
 for kf_x in LoaderEntryDefault LoaderEntryOneShot; do kf_hex "efivar:$kf_x" "${EFIVARS}/$kf_x-${LOADER_GUID}"; done
 `;
@@ -71,6 +85,16 @@ interface GrubRead {
   /** grub.cfg / grubenv exist but could not be read. */
   cfgDenied: boolean;
   envDenied: boolean;
+}
+
+/** The `probe` key (kf_run_err): null when neither grub-probe nor grub2-probe ran. */
+export function readProbe(s: Sections): GrubProbe | null {
+  const rc = exitCode(s, 'probe');
+  if (rc === null) return null;
+  const device = firstLine(s.probe);
+  if (rc === 0 && device !== null) return { ok: true, device, error: null };
+  const error = firstLine(s['probe#stderr']) ?? (rc === 0 ? 'printed no device' : `exit status ${rc}`);
+  return { ok: false, device: null, error };
 }
 
 function readGrub(s: Sections, tools: BootFacts['tools']): GrubRead {
@@ -104,6 +128,7 @@ function readGrub(s: Sections, tools: BootFacts['tools']): GrubRead {
       env,
       envFile,
       settings,
+      probe: readProbe(s),
     },
   };
 }

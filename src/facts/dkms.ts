@@ -4,7 +4,8 @@
  *   /var/lib/dkms/N/V/source                 added
  *   /var/lib/dkms/N/V/KREL/ARCH/             built for KREL
  *   /var/lib/dkms/N/kernel-KREL-ARCH → V/KREL/ARCH   installed into KREL
- * and the sources dkms could add: /usr/src/<name>-<version>/dkms.conf.
+ * and the sources dkms could add: /usr/src/<name>-<version>/dkms.conf, kept whole (up to 64 KiB)
+ * for the planner to evaluate BUILD_EXCLUSIVE_*.
  */
 import { parseStatus, sortEntries } from './dkms-status.js';
 import type { FactFamily, Sections } from './protocol.js';
@@ -83,17 +84,22 @@ function fromTree(s: Sections): DkmsEntry[] {
   return sortEntries(out);
 }
 
+/** The largest dkms.conf kept in DkmsSource.conf. */
+export const DKMS_CONF_MAX_BYTES = 64 * 1024;
+
 function sources(s: Sections): DkmsSource[] {
   return keysWithPrefix(s, 'src/')
     .sort()
     .map((dirName) => {
-      const v = parseAssignments(s[`src/${dirName}`] ?? '');
+      const text = s[`src/${dirName}`] ?? '';
+      const v = parseAssignments(text);
       const plain = (x: string | undefined) => (x && !/[$#`]/.test(x) ? x : null);
       const name = plain(v.PACKAGE_NAME);
       let version = plain(v.PACKAGE_VERSION);
       if (version === null && name !== null && dirName.startsWith(`${name}-`))
         version = dirName.slice(name.length + 1);
-      return { dir: `/usr/src/${dirName}`, name, version };
+      const conf = Buffer.byteLength(text, 'utf8') <= DKMS_CONF_MAX_BYTES ? text : null;
+      return { dir: `/usr/src/${dirName}`, name, version, conf };
     });
 }
 

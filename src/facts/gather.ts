@@ -61,6 +61,15 @@ export function factsDigest(facts: Omit<HostFacts, 'digest'>): string {
   return createHash('sha256').update(canonicalJson(rest)).digest('hex');
 }
 
+/** sha256 of each family of facts that counts in the digest (a stale plan names the ones that changed). */
+export function familyDigests(facts: HostFacts): Record<string, string> {
+  const { space: _s, host: _h, digest: _d, factsVersion: _v, ...rest } = facts;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(rest))
+    out[k] = createHash('sha256').update(canonicalJson(v)).digest('hex');
+  return out;
+}
+
 export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (v && typeof v === 'object') {

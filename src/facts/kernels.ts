@@ -1,7 +1,8 @@
 /**
  * Fact family `kernels`: every installed release, from /boot file names and /lib/modules/REL
  * trees, one entry per release. Arch names its images after the package (vmlinuz-linux) and keeps
- * the package name in /lib/modules/REL/pkgbase: that file maps images to releases.
+ * the package name in /lib/modules/REL/pkgbase: that file maps images to releases. The sizes of
+ * the files in /boot come from one `stat -L -c '%s %n'` (coreutils and busybox alike).
  */
 import { type BootFile, classifyBootFile, initramfsVariant } from './boot-files.js';
 import type { FactFamily, Sections } from './protocol.js';
@@ -11,6 +12,12 @@ import { compareVersions } from './version.js';
 
 const script = `
 kf_ls boot /boot
+set --
+for kf_x in /boot/*; do
+  case $kf_x in *"$kf__nl"*) continue ;; esac
+  [ -f "$kf_x" ] && set -- "$@" "$kf_x"
+done
+[ $# -eq 0 ] || kf_run sizes stat -L -c '%s %n' -- "$@"
 kf_ls modules /lib/modules
 for kf_m in /lib/modules/*; do
   [ -d "$kf_m" ] || continue
@@ -42,7 +49,35 @@ const empty = (release: string): InstalledKernel => ({
   initramfs: null,
   initramfsExtra: [],
   modules: null,
+  bootBytes: null,
 });
+
+/**
+ * The `sizes` section: file name (in /boot) → bytes. Lines are `<bytes> <path>`; a file stat could
+ * not read (gone meanwhile, a dangling link) has no line, and its release no bootBytes.
+ */
+export function parseSizes(text: string | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of (text ?? '').split('\n')) {
+    const m = line.match(/^(\d+) (.*\/)?([^/]+)$/);
+    if (m) out.set(m[3] as string, Number(m[1]));
+  }
+  return out;
+}
+
+function bootBytes(k: InstalledKernel, sizes: Map<string, number>): number | null {
+  const files = [k.image, k.vmlinux, k.systemMap, k.config, k.initramfs, ...k.initramfsExtra].filter(
+    (f): f is string => f?.startsWith('/boot/') ?? false,
+  );
+  if (files.length === 0) return null;
+  let total = 0;
+  for (const f of files) {
+    const size = sizes.get(f.slice('/boot/'.length));
+    if (size === undefined) return null;
+    total += size;
+  }
+  return total;
+}
 
 /** pkgbase → release. When two trees claim one package, the complete and newest one owns the image. */
 function pkgbases(s: Sections, modules: Map<string, KernelModulesDir>): Map<string, string> {
@@ -97,7 +132,11 @@ function parse(s: Sections): InstalledKernel[] {
     if (v && kernels.has(base)) get(base).initramfsExtra.push(`/boot/${f.name}`);
     else place(f, byPkgbase.get(f.stem) ?? f.stem);
   }
-  for (const k of kernels.values()) k.initramfsExtra.sort();
+  const sizes = parseSizes(s.sizes);
+  for (const k of kernels.values()) {
+    k.initramfsExtra.sort();
+    k.bootBytes = bootBytes(k, sizes);
+  }
   return [...kernels.values()].sort((a, b) => compareVersions(a.release, b.release));
 }
 

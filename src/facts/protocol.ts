@@ -5,8 +5,9 @@
  * a header. Families run in subshells with stdin and stderr on /dev/null: a failing family loses
  * its own keys only, and a missing file or tool is an absent key, never an error.
  *
- * Key conventions: `<key>#rc` holds the exit status of a command run by kf_run; `<key>#denied`
- * holds a path that exists but could not be read (facts gathered without root).
+ * Key conventions: `<key>#rc` holds the exit status of a command run by kf_run; `<key>#stderr`
+ * the standard error of one run by kf_run_err (when it printed any); `<key>#denied` holds a path
+ * that exists but could not be read (facts gathered without root).
  */
 
 /** The keys of one family: key → content exactly as printed. */
@@ -95,6 +96,19 @@ kf_run() {
   shift
   kf_h "$kf_k"; "$kf_c" "$@" </dev/null; kf_r=$?; echo
   kf_val "$kf_k#rc" "$kf_r"
+  return $kf_r
+}
+# kf_run_err KEY CMD ARGS...: as kf_run, and KEY#stderr its standard error when it printed any
+# (held in a variable: fd 3 carries stdout past the command substitution, no temp file)
+kf_run_err() {
+  kf_k=$1; shift
+  kf_c=$(kf_which "$1") || return 127
+  shift
+  kf_h "$kf_k"
+  { kf_e=$("$kf_c" "$@" </dev/null 2>&1 >&3 3>&-); kf_r=$?; } 3>&1
+  echo
+  kf_val "$kf_k#rc" "$kf_r"
+  [ -z "$kf_e" ] || kf_val "$kf_k#stderr" "$kf_e"
   return $kf_r
 }
 `;

@@ -1,39 +1,129 @@
 /**
  * Fact family `receipts`: what kernelfile installed on this host, /var/lib/kernelfile/<release>.json
- * (written by apply). A receipt that cannot be read or parsed is reported by name, never fatal.
+ * (written by apply), checked against its sidecar <release>.sha256 (`sha256sum` format: the files
+ * that must not change), and the journals of applies still under way, pending/<release>.json.
+ * A receipt that cannot be read or parsed is reported by name, never fatal.
+ *
+ * Drift: `sha256sum -c SIDECAR` without --quiet (busybox has none), run from / so a relative path
+ * cannot resolve against the login directory. A listed file drifted unless sha256sum printed
+ * `PATH: OK` for it: GNU prints `PATH: FAILED` or `PATH: FAILED open or read` (missing or
+ * unreadable), busybox `PATH: FAILED` for both; either exits 1 then. Any other exit status (the
+ * tool is broken, or refused its arguments) means "not checked": null.
  */
 import type { FactFamily, Sections } from './protocol.js';
-import { keysWithPrefix, parseListing } from './sections.js';
+import { exitCode, keysWithPrefix, parseListing } from './sections.js';
 import type { JsonValue, Receipt, ReceiptFacts } from './types.js';
 
 export const RECEIPT_DIR = '/var/lib/kernelfile';
+export const PENDING_DIR = `${RECEIPT_DIR}/pending`;
 
+/*
+ * Per sidecar: its text (so parse knows every listed path), the check, and a `#denied` mark for
+ * each listed file this user cannot read (so an unreadable System.map shows as a rights problem in
+ * HostFacts.unreadable, not only as drift). The `while read` takes a last line without newline too.
+ */
 const script = `
+cd / || exit 0
 kf_ls dir ${RECEIPT_DIR}
 for kf_x in ${RECEIPT_DIR}/*.json; do kf_cat "file:\${kf_x##*/}" "$kf_x"; done
+for kf_x in ${RECEIPT_DIR}/*.sha256; do
+  kf_cat "sidecar:\${kf_x##*/}" "$kf_x" || continue
+  kf_run "check:\${kf_x##*/}" sha256sum -c "$kf_x"
+  while IFS= read -r kf_l || [ -n "$kf_l" ]; do
+    kf_p=\${kf_l#* }; kf_p=\${kf_p#[ *]}
+    [ -z "$kf_p" ] || [ -r "$kf_p" ] || kf_denied "unreadable:$kf_p" "$kf_p"
+  done <"$kf_x"
+done
+kf_ls pending-dir ${PENDING_DIR}
+for kf_x in ${PENDING_DIR}/*.json; do kf_cat "pending:\${kf_x##*/}" "$kf_x"; done
 `;
 
-function parse(s: Sections): ReceiptFacts {
-  const receipts: Receipt[] = [];
-  const errors: ReceiptFacts['errors'] = [];
-  const read = new Set(keysWithPrefix(s, 'file:'));
+/** GNU sha256sum writes a name holding `\` or a newline escaped, the line starting with `\`. */
+function unescapeName(name: string): string {
+  return name.replace(/\\(\\|n)/g, (_, c: string) => (c === 'n' ? '\n' : '\\'));
+}
+
+/** The paths a sidecar lists, in order, once each; relative ones as seen from / (where the check runs). */
+export function sidecarPaths(text: string): string[] {
+  const out = new Set<string>();
+  for (const line of text.split('\n')) {
+    const m = line.match(/^(\\?)[0-9a-fA-F]{64} [ *](.+)$/);
+    if (!m) continue;
+    const path = m[1] ? unescapeName(m[2] as string) : (m[2] as string);
+    out.add(path.startsWith('/') ? path : `/${path}`);
+  }
+  return [...out];
+}
+
+/**
+ * The listed files `sha256sum -c` did not report OK; null when it did not run (no sha256sum) or
+ * ended in a way that says nothing about the files (exit status other than 0 or 1).
+ */
+export function parseDrift(
+  sidecar: string | undefined,
+  check: string | undefined,
+  rc: number | null,
+): string[] | null {
+  if (sidecar === undefined || check === undefined || (rc !== 0 && rc !== 1)) return null;
+  const ok = new Set<string>();
+  for (const raw of check.split('\n')) {
+    if (!raw.endsWith(': OK')) continue;
+    const name = raw.startsWith('\\') ? unescapeName(raw.slice(1, -4)) : raw.slice(0, -4);
+    ok.add(name.startsWith('/') ? name : `/${name}`);
+  }
+  return sidecarPaths(sidecar).filter((p) => !ok.has(p));
+}
+
+function byFile(a: { file: string }, b: { file: string }): number {
+  return a.file < b.file ? -1 : a.file > b.file ? 1 : 0;
+}
+
+/** The JSON files of one directory: parsed, or an error each (unparseable, unreadable, not a file). */
+function readJsonFiles(
+  s: Sections,
+  dir: string,
+  listingKey: string,
+  prefix: string,
+  errors: ReceiptFacts['errors'],
+): { file: string; release: string; data: JsonValue; name: string }[] {
+  const out: { file: string; release: string; data: JsonValue; name: string }[] = [];
+  const read = new Set(keysWithPrefix(s, prefix));
   for (const name of [...read].sort()) {
-    const file = `${RECEIPT_DIR}/${name}`;
+    const file = `${dir}/${name}`;
     try {
-      const data = JSON.parse(s[`file:${name}`] ?? '') as JsonValue;
-      receipts.push({ file, release: name.replace(/\.json$/, ''), data });
+      const data = JSON.parse(s[`${prefix}${name}`] ?? '') as JsonValue;
+      out.push({ file, release: name.replace(/\.json$/, ''), data, name });
     } catch (e) {
       errors.push({ file, error: `not valid JSON: ${(e as Error).message}` });
     }
   }
-  for (const e of parseListing(s.dir) ?? [])
+  for (const e of parseListing(s[listingKey]) ?? [])
     if (e.name.endsWith('.json') && !read.has(e.name))
       errors.push({
-        file: `${RECEIPT_DIR}/${e.name}`,
+        file: `${dir}/${e.name}`,
         error: e.type === 'file' ? 'not readable by the gathering user' : `not a regular file (${e.type})`,
       });
-  errors.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-  return { receipts, errors };
+  return out;
+}
+
+function parse(s: Sections): ReceiptFacts {
+  const errors: ReceiptFacts['errors'] = [];
+  const receipts: Receipt[] = readJsonFiles(s, RECEIPT_DIR, 'dir', 'file:', errors).map(
+    ({ file, release, data }) => {
+      const sidecar = `${release}.sha256`;
+      const drift = parseDrift(
+        s[`sidecar:${sidecar}`],
+        s[`check:${sidecar}`],
+        exitCode(s, `check:${sidecar}`),
+      );
+      return { file, release, data, drift };
+    },
+  );
+  const pending: Receipt[] = readJsonFiles(s, PENDING_DIR, 'pending-dir', 'pending:', errors).map(
+    ({ file, release, data }) => ({ file, release, data, drift: null }),
+  );
+  errors.sort(byFile);
+  return { receipts, pending, errors };
 }
 
 export const receipts: FactFamily<ReceiptFacts> = { name: 'receipts', script, parse };

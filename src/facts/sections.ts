@@ -57,9 +57,9 @@ export function parseListing(s: string | undefined): ListEntry[] | null {
   return out;
 }
 
-/** Keys of a family that start with `prefix`, without it, ignoring `#rc`/`#denied` companions. */
+/** Keys of a family that start with `prefix`, without it, ignoring `#rc`/`#stderr`/`#denied` companions. */
 export function keysWithPrefix(sections: Sections, prefix: string): string[] {
   return Object.keys(sections)
-    .filter((k) => k.startsWith(prefix) && !/#(rc|denied)$/.test(k))
+    .filter((k) => k.startsWith(prefix) && !/#(rc|stderr|denied)$/.test(k))
     .map((k) => k.slice(prefix.length));
 }

@@ -47,6 +47,13 @@ export interface InstalledKernel {
   /** Further images for the same release: Arch's -fallback, RHEL's kdump. */
   initramfsExtra: string[];
   modules: KernelModulesDir | null;
+  /**
+   * Total size in bytes of this release's files in /boot (image, vmlinux, System.map, config,
+   * initramfs and initramfsExtra; a symlink counts as what it points to): what a kernel like it
+   * takes in /boot. null when no /boot file belongs to it, or when the size of one of them could
+   * not be read (no `stat` on the host).
+   */
+  bootBytes: number | null;
 }
 
 export interface KernelModulesDir {
@@ -88,6 +95,11 @@ export interface DkmsSource {
   dir: string;
   name: string | null; // PACKAGE_NAME
   version: string | null; // PACKAGE_VERSION
+  /**
+   * The dkms.conf itself, exactly as read (a shell fragment dkms sources: BUILD_EXCLUSIVE_KERNEL,
+   * BUILD_EXCLUSIVE_ARCH, …). null when it is larger than 64 KiB: not kept rather than cut short.
+   */
+  conf: string | null;
 }
 
 /** `dkms`: the command, and the modules it knows. */
@@ -146,6 +158,25 @@ export interface GrubFacts {
   envFile: string | null;
   /** /etc/default/grub (and /etc/default/grub.d/*.cfg after it): GRUB_DEFAULT, GRUB_CMDLINE_LINUX, … */
   settings: Record<string, string>;
+  /**
+   * `grub-probe --target=device /` (grub2-probe where there is no grub-probe): can GRUB find the
+   * device of /? It cannot in a container or chroot (an overlay root, a disk GRUB does not see),
+   * and then grub-mkconfig fails too. null when neither grub-probe nor grub2-probe is installed.
+   */
+  probe: GrubProbe | null;
+}
+
+export interface GrubProbe {
+  /** The probe exited 0 and printed a device. */
+  ok: boolean;
+  /** The device of / as grub-probe printed it (`/dev/vda1`); null unless ok. */
+  device: string | null;
+  /**
+   * The first line of its standard error (LC_ALL=C) when it failed, e.g.
+   * "grub-probe: error: failed to get canonical path of `overlay'."; "exit status N" when it
+   * printed none ("printed no device" when it exited 0 without one). null when ok.
+   */
+  error: string | null;
 }
 
 export interface SystemdBootFacts {
@@ -171,6 +202,8 @@ export type BootTool =
   | 'grub2-set-default'
   | 'grub-editenv'
   | 'grub2-editenv'
+  | 'grub-probe'
+  | 'grub2-probe'
   | 'kernel-install';
 
 /** `boot`: the loader, its menu, and which entry boots by default and next time. */
@@ -208,14 +241,28 @@ export interface SpaceFacts {
 
 /** A kernelfile receipt, /var/lib/kernelfile/<release>.json (written by apply). */
 export interface Receipt {
-  file: string; // /var/lib/kernelfile/<release>.json
-  release: string;
+  file: string; // /var/lib/kernelfile/<release>.json; pending: /var/lib/kernelfile/pending/<release>.json
+  release: string; // the file name without .json
   data: JsonValue;
+  /**
+   * The installed files that no longer match the receipt's sidecar `/var/lib/kernelfile/<release>.sha256`
+   * (`sha256sum` format, `<sha256>  /absolute/path` per line, written by apply): changed, missing
+   * or unreadable, as `sha256sum -c` found them, in the sidecar's order. [] when every file
+   * matches. null when there is no sidecar, it could not be read, or the host has no sha256sum;
+   * always null for pending receipts. A file the gathering user cannot read is listed here and
+   * in HostFacts.unreadable.
+   */
+  drift: string[] | null;
 }
 
 export interface ReceiptFacts {
   receipts: Receipt[];
-  /** Receipts that could not be read or parsed: reported, never fatal. */
+  /**
+   * The journals of applies that have not finished: /var/lib/kernelfile/pending/<release>.json,
+   * same shape as receipts (drift null).
+   */
+  pending: Receipt[];
+  /** Receipts and pending files that could not be read or parsed: reported, never fatal. */
   errors: { file: string; error: string }[];
 }
 

@@ -173,3 +173,59 @@ describe('systemd-boot default', () => {
     ]);
   });
 });
+
+describe('grub-probe', () => {
+  const probe = (rc: number, out: string, stderr?: string): Sections => ({
+    probe: out,
+    'probe#rc': String(rc),
+    ...(stderr === undefined ? {} : { 'probe#stderr': stderr }),
+  });
+  const grub = { ...tool('grub-mkconfig'), ...tool('grub-probe') };
+
+  it('ok: the device of /', () => {
+    expect(parse({ ...grub, ...probe(0, '/dev/vda1\n') }).grub?.probe).toEqual({
+      ok: true,
+      device: '/dev/vda1',
+      error: null,
+    });
+  });
+
+  it('failed (a container, a chroot): the first line of its stderr', () => {
+    const f = parse({
+      ...grub,
+      ...probe(1, '', "/usr/sbin/grub-probe: error: failed to get canonical path of `overlay'.\nmore"),
+    });
+    expect(f.grub?.probe).toEqual({
+      ok: false,
+      device: null,
+      error: "/usr/sbin/grub-probe: error: failed to get canonical path of `overlay'.",
+    });
+    expect(f.tools['grub-probe']).toBe('/usr/sbin/grub-probe');
+  });
+
+  it('failed without a word, or exited 0 without a device: says so', () => {
+    expect(parse({ ...grub, ...probe(1, '') }).grub?.probe).toEqual({
+      ok: false,
+      device: null,
+      error: 'exit status 1',
+    });
+    expect(parse({ ...grub, ...probe(0, '') }).grub?.probe?.error).toBe('printed no device');
+  });
+
+  it('null when no probe ran; no GRUB facts at all when GRUB is absent', () => {
+    expect(parse(grub).grub?.probe).toBeNull();
+    expect(parse({ ...tool('grub-probe'), ...probe(0, '/dev/vda1\n') }).grub).toBeNull();
+  });
+
+  it('real runs: /dev/vda on this machine, the overlay error chrooted into an overlay of /', () => {
+    expect(parse(fixtureSections('boot', 'debian12-grub-common-real')).grub?.probe).toEqual({
+      ok: true,
+      device: '/dev/vda',
+      error: null,
+    });
+    expect(parse(fixtureSections('boot', 'debian12-overlay-chroot-real')).grub?.probe).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('failed to get canonical path of `overlay'),
+    });
+  });
+});

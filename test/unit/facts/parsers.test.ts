@@ -1,8 +1,9 @@
 /** Line-level parsers: dkms status, /boot names, sh words, version order, df. */
 import { describe, expect, it } from 'vitest';
 import { classifyBootFile } from '../../../src/facts/boot-files.js';
+import { DKMS_CONF_MAX_BYTES, dkms } from '../../../src/facts/dkms.js';
 import { parseStatusLine } from '../../../src/facts/dkms-status.js';
-import { kernels } from '../../../src/facts/kernels.js';
+import { kernels, parseSizes } from '../../../src/facts/kernels.js';
 import { parseAssignments, shellWords } from '../../../src/facts/shell-words.js';
 import { parseDf } from '../../../src/facts/space.js';
 import { compareVersions } from '../../../src/facts/version.js';
@@ -108,6 +109,59 @@ describe('/boot names', () => {
       ],
       ['6.1.62-1-lts', 'linux-lts', '/boot/vmlinuz-linux-lts', '/boot/initramfs-linux-lts.img', []],
       ['6.6.1-arch1-1', 'linux', '/boot/vmlinuz-linux', '/boot/initramfs-linux.img', []],
+    ]);
+  });
+});
+
+describe('/boot sizes', () => {
+  const ls = (names: string[]) => `${names.map((n) => `f ${n}`).join('\n')}\n`;
+  const boot = ls([
+    'config-6.1.0-18-amd64',
+    'initrd.img-6.1.0-18-amd64',
+    'vmlinuz-6.1.0-18-amd64',
+    'vmlinuz-7.0',
+  ]);
+  const modules = { 'modules/6.2.0': ls(['modules.dep']) };
+
+  it("adds up each release's files; a release with no /boot file has none", () => {
+    const ks = kernels.parse({
+      boot,
+      ...modules,
+      sizes:
+        '256000 /boot/config-6.1.0-18-amd64\n36000000 /boot/initrd.img-6.1.0-18-amd64\n8000000 /boot/vmlinuz-6.1.0-18-amd64\n1 /boot/vmlinuz-7.0\n',
+      'sizes#rc': '0',
+    });
+    expect(ks.map((k) => [k.release, k.bootBytes])).toEqual([
+      ['6.1.0-18-amd64', 44256000],
+      ['6.2.0', null],
+      ['7.0', 1],
+    ]);
+  });
+
+  it('unknown when a file has no size (stat missing, or the file went away meanwhile)', () => {
+    const ks = kernels.parse({ boot, sizes: '8000000 /boot/vmlinuz-6.1.0-18-amd64\n', 'sizes#rc': '1' });
+    expect(ks.map((k) => k.bootBytes)).toEqual([null, null]);
+    expect(kernels.parse({ boot }).map((k) => k.bootBytes)).toEqual([null, null]);
+  });
+
+  it('reads names with spaces and ignores lines of other shapes', () => {
+    expect(parseSizes('12 /boot/a b\nstat: cannot stat x\n3 /tmp/r/boot/c\n\n')).toEqual(
+      new Map([
+        ['a b', 12],
+        ['c', 3],
+      ]),
+    );
+  });
+});
+
+describe('dkms.conf', () => {
+  it('is kept as read, up to 64 KiB; a larger one is not kept but still named', () => {
+    const conf = 'PACKAGE_NAME="r8125"\nPACKAGE_VERSION="9.011.00"\nBUILD_EXCLUSIVE_KERNEL="^6\\."\n';
+    const big = `${conf}#${'x'.repeat(DKMS_CONF_MAX_BYTES)}\n`;
+    const f = dkms.parse({ 'src/r8125-9.011.00': conf, 'src/big-1.0': big });
+    expect(f.sources).toEqual([
+      { dir: '/usr/src/big-1.0', name: 'r8125', version: '9.011.00', conf: null },
+      { dir: '/usr/src/r8125-9.011.00', name: 'r8125', version: '9.011.00', conf },
     ]);
   });
 });

@@ -109,6 +109,28 @@ describe('prelude functions under sh', () => {
     expect(family).toEqual({ ok: 'a\nb', 'ok#rc': '0', bad: 'out\n', 'bad#rc': '3' });
   });
 
+  const busybox = which('busybox');
+  function runErr(shell: Parameters<typeof runSh>[1]) {
+    const script =
+      "kf_run_err bad sh -c 'echo out; echo err >&2; echo more >&2; exit 3'\nkf_run_err ok printf 'a\\nb'\nkf_run_err none no-such-command-kf";
+    const r = runSh(composeScript(NONCE, [{ name: 't', script }]), shell);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(splitSections(r.stdout, NONCE).t).toEqual({
+      bad: 'out\n',
+      'bad#rc': '3',
+      'bad#stderr': 'err\nmore',
+      ok: 'a\nb',
+      'ok#rc': '0',
+    });
+  }
+
+  it('kf_run_err keeps stdout and stderr apart, without a temp file', () => runErr({}));
+
+  it.skipIf(!busybox)('kf_run_err under busybox sh', () =>
+    runErr({ prefix: [busybox as string], shell: 'sh' }),
+  );
+
   it('kf_hex prints a binary file as hex bytes', () => {
     writeFileSync(join(dir, 'bin'), Buffer.from([7, 0, 0, 0, 0x61, 0, 0, 0]));
     expect(run(`kf_hex h ${dir}/bin`).family.h?.trim()).toBe('07 00 00 00 61 00 00 00');

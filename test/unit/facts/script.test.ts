@@ -1,15 +1,31 @@
 /**
  * The real facts script on this machine: under dash (and busybox sh when present), as this user
  * and as an unprivileged one, checked against what Node itself sees; and proof that it only reads.
+ * The families that need files this machine lacks (kernels in /boot, receipts with sidecars) also
+ * run against a temp root: their script with the directories moved under it.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { factsScript, parseFacts } from '../../../src/facts/gather.js';
+import { kernels } from '../../../src/facts/kernels.js';
+import { composeScript, deniedPaths, isComplete, splitSections } from '../../../src/facts/protocol.js';
+import { RECEIPT_DIR, receipts } from '../../../src/facts/receipts.js';
 import { parseOsRelease } from '../../../src/facts/system.js';
 import { TOOL_NAMES } from '../../../src/facts/types.js';
-import { canRunUnprivileged, isRoot, NOBODY, runSh, which } from './sh.js';
+import { canRunUnprivileged, isRoot, NOBODY, runSh, type ShRun, which } from './sh.js';
 
 const NONCE = 'kfSCRIPTTEST42';
 const script = factsScript(NONCE);
@@ -72,18 +88,166 @@ describe('the facts script on this machine', () => {
   });
 });
 
+/*
+ * A temp root for the kernels and receipts families: /boot with one release (System.map root-only,
+ * as Debian ships it), a symlinked image and a dangling one; a receipt whose sidecar lists five
+ * files, of which one changed after apply and one is gone; a pending apply.
+ */
+const ROOT = mkdtempSync(join(os.tmpdir(), 'kf-root-'));
+afterAll(() => rmSync(ROOT, { recursive: true, force: true }));
+const REL = '6.1.0-18-amd64';
+const sidecarFiles = {
+  image: `${ROOT}/boot/vmlinuz-${REL}`,
+  config: `${ROOT}/boot/config-${REL}`,
+  systemMap: `${ROOT}/boot/System.map-${REL}`,
+  module: `${ROOT}/lib/modules/${REL}/updates/dkms/my module.ko`,
+  gone: `${ROOT}/boot/initrd.img-${REL}.gone`,
+};
+function makeRoot(): void {
+  chmodSync(ROOT, 0o755);
+  for (const d of ['boot/grub', 'images', `lib/modules/${REL}/updates/dkms`, 'var/lib/kernelfile/pending'])
+    mkdirSync(join(ROOT, d), { recursive: true });
+  const file = (path: string, bytes: number, mode = 0o644) => {
+    writeFileSync(path, 'k'.repeat(bytes));
+    chmodSync(path, mode);
+  };
+  file(sidecarFiles.image, 1000);
+  file(sidecarFiles.config, 300);
+  file(sidecarFiles.systemMap, 83, 0o600);
+  file(`${ROOT}/boot/initrd.img-${REL}`, 5000);
+  file(sidecarFiles.module, 10);
+  file(sidecarFiles.gone, 1);
+  file(`${ROOT}/images/vmlinuz-7.0`, 2000);
+  symlinkSync('../images/vmlinuz-7.0', `${ROOT}/boot/vmlinuz-7.0`);
+  symlinkSync('../images/nowhere', `${ROOT}/boot/initrd.img-7.0`);
+  const kf = `${ROOT}${RECEIPT_DIR}`;
+  const sums = runSh(
+    `sha256sum ${Object.values(sidecarFiles)
+      .map((p) => `'${p}'`)
+      .join(' ')}\n`,
+  );
+  expect(sums.code).toBe(0);
+  writeFileSync(`${kf}/${REL}.sha256`, sums.stdout);
+  writeFileSync(`${kf}/${REL}.json`, `{"release":"${REL}"}\n`);
+  writeFileSync(`${kf}/pending/6.1.0-19-amd64.json`, '{"step":"modules"}\n');
+  writeFileSync(sidecarFiles.config, 'x'.repeat(300)); // changed after apply, same size
+  rmSync(sidecarFiles.gone);
+}
+makeRoot();
+
+const rootScript = composeScript(NONCE, [
+  { name: 'kernels', script: kernels.script.replaceAll('/boot', `${ROOT}/boot`) },
+  { name: 'receipts', script: receipts.script.replaceAll(RECEIPT_DIR, `${ROOT}${RECEIPT_DIR}`) },
+]);
+
+function gatherRoot(opts: Parameters<typeof runSh>[1] = {}) {
+  const r: ShRun = runSh(rootScript, { env: { PATH: '/usr/bin:/bin' }, ...opts });
+  expect(r.code).toBe(0);
+  expect(r.stderr).toBe('');
+  const sections = splitSections(r.stdout, NONCE);
+  expect(isComplete(sections)).toBe(true);
+  return {
+    kernels: kernels.parse(sections.kernels ?? {}),
+    receipts: receipts.parse(sections.receipts ?? {}),
+    unreadable: deniedPaths(sections),
+  };
+}
+
+/** A directory whose stat and sha256sum are busybox's applets, as on a busybox-only host. */
+function busyboxApplets(): string {
+  const bin = join(ROOT, 'busybox-bin');
+  if (!existsSync(bin)) {
+    mkdirSync(bin);
+    for (const applet of ['stat', 'sha256sum']) symlinkSync(which('busybox') as string, join(bin, applet));
+  }
+  return bin;
+}
+
+describe('the kernels and receipts families against a temp root', () => {
+  const expectRoot = (f: ReturnType<typeof gatherRoot>, expected: string[]) => {
+    expect(
+      f.kernels.filter((k) => k.release === REL || k.release === '7.0').map((k) => [k.release, k.bootBytes]),
+    ).toEqual([
+      [REL, 1000 + 300 + 83 + 5000],
+      ['7.0', 2000], // the symlink counts as the image it points to; the dangling initramfs is no file
+    ]);
+    expect(f.receipts.receipts.map((r) => [r.release, r.drift])).toEqual([[REL, expected]]);
+    expect(f.receipts.pending.map((r) => [r.release, r.data, r.drift])).toEqual([
+      ['6.1.0-19-amd64', { step: 'modules' }, null],
+    ]);
+    expect(f.receipts.errors).toEqual([]);
+  };
+  // what the files' owner (this user) sees
+  const drift = [sidecarFiles.config, sidecarFiles.gone];
+
+  it('dash, coreutils: sizes from stat, drift from sha256sum -c', () => {
+    const f = gatherRoot();
+    expectRoot(f, drift);
+    expect(f.unreadable).toEqual([]);
+  });
+
+  it.skipIf(!which('busybox'))('busybox sh, and busybox stat and sha256sum', () => {
+    expectRoot(gatherRoot({ prefix: [which('busybox') as string], shell: 'sh' }), drift);
+    const bin = busyboxApplets();
+    expectRoot(gatherRoot({ env: { PATH: `${bin}:/usr/bin:/bin` } }), drift);
+    expectRoot(
+      gatherRoot({
+        prefix: [which('busybox') as string],
+        shell: 'sh',
+        env: { PATH: `${bin}:/usr/bin:/bin` },
+      }),
+      drift,
+    );
+  });
+
+  // (as another user than root, the files are this user's own: nothing to deny)
+  it.skipIf(!isRoot || !which('setpriv'))(
+    'unprivileged: a root-only file is drift, and listed as unreadable',
+    () => {
+      const f = gatherRoot({ unprivileged: true });
+      expectRoot(f, [sidecarFiles.config, sidecarFiles.systemMap, sidecarFiles.gone]);
+      expect(f.unreadable).toEqual([sidecarFiles.systemMap]);
+    },
+  );
+
+  it('no sha256sum on the host: drift null, the rest as before', () => {
+    const bin = join(ROOT, 'no-sha256sum-bin');
+    if (!existsSync(bin)) {
+      mkdirSync(bin);
+      for (const t of ['stat', 'cat', 'readlink', 'od']) {
+        const path = which(t);
+        if (path) symlinkSync(path, join(bin, t));
+      }
+    }
+    // kf_which also looks in the sbin and bin directories: hide them with a PATH-only lookup
+    const script = rootScript.replace(
+      'for kf_d in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do',
+      `for kf_d in ${bin}; do`,
+    );
+    expect(script).not.toBe(rootScript);
+    const r = runSh(script, { env: { PATH: bin }, shell: which('dash') ?? 'sh' });
+    const sections = splitSections(r.stdout, NONCE);
+    expect(isComplete(sections)).toBe(true);
+    expect(receipts.parse(sections.receipts ?? {}).receipts.map((x) => x.drift)).toEqual([null]);
+    expect(kernels.parse(sections.kernels ?? {}).find((k) => k.release === REL)?.bootBytes).toBe(6383);
+  });
+});
+
 describe('gathering only reads', () => {
   it('the script redirects output to /dev/null only and runs no command that writes', () => {
     const code = script.replace(/^\s*#.*$/gm, ''); // comments
-    const redirections = code.match(/[0-9]*>>?&?[^\s)]*/g) ?? [];
+    const redirections = code.match(/[0-9]*>>?&?[^\s);]*/g) ?? [];
     expect(redirections.length).toBeGreaterThan(0);
-    expect(redirections.filter((r) => !/^[0-9]*>\/dev\/null$/.test(r))).toEqual([]);
+    // to /dev/null, or between descriptors (kf_run_err: 2>&1 >&3 3>&-), never to a file
+    expect(redirections.filter((r) => !/^[0-9]*>(\/dev\/null|&[0-9-])$/.test(r))).toEqual([]);
     expect(code).not.toMatch(/<</); // here-documents may be temp files
     const writers =
       /(^|[\s;|&(`])(mkdir|touch|rm|rmdir|mv|cp|ln|tee|dd|truncate|chmod|chown|mktemp|mknod|mkfifo|sed)(\s|$)/m;
     expect(code.match(writers)?.[0] ?? null).toBeNull();
     // Tools (update-grub, grubby, dracut, …) are only looked up; the commands run are these:
-    const runs = [...code.matchAll(/kf_run\s+\S+\s+(.*?)(?=;|\|\||&&|$)/gm)].map((m) => m[1]?.trim());
+    const runs = [...code.matchAll(/kf_run(?:_err)?\s+\S+\s+(.*?)(?=;|\|\||&&|$)/gm)].map((m) =>
+      m[1]?.trim(),
+    );
     expect(new Set(runs)).toEqual(
       new Set([
         'uname -m',
@@ -97,6 +261,10 @@ describe('gathering only reads', () => {
         'dkms status',
         'df -P -k /boot',
         'df -P -k /lib/modules',
+        `stat -L -c '%s %n' -- "$@"`,
+        'grub-probe --target=device /',
+        'grub2-probe --target=device /',
+        'sha256sum -c "$kf_x"',
       ]),
     );
   });
@@ -133,6 +301,7 @@ describe('gathering only reads', () => {
       expect(writesOf(`touch ${tmp}/probe\n`).join('\n')).toContain(`${tmp}/probe`); // the check sees writes
       expect(writesOf(script)).toEqual([]);
       expect(readdirSync(tmp).filter((n) => n.startsWith('tmp.'))).toEqual([]); // dkms removed its temp files
+      expect(writesOf(rootScript)).toEqual([]); // stat and sha256sum -c over the temp root
     },
   );
 });
