@@ -27,6 +27,7 @@ if [ "${1:-}" = "--tests" ]; then
     util-linux             # sshd.ts, rootfs.ts: unshare, nsenter, setpriv (namespaces that clean up after themselves)
     mount                  # mount (overlayfs, proc, sysfs, devpts) inside those private mount namespaces
     openssh-client         # sshd.ts: ssh-keygen, ssh-agent, ssh-add; ssh and sftp (sshd comes from inside the Debian root)
+    e2fsprogs              # vm.ts: mke2fs -d makes the ext4 disk image of a root that the VM tests boot
   )
 fi
 

@@ -4,6 +4,9 @@
  *   qemu-system-x86_64 -machine q35,accel=<kvm|tcg> -cpu max -m 256 -kernel K -initrd I \
  *     -nographic -no-reboot -append 'console=ttyS0 panic=-1'
  *
+ * Raw disk images (`disks`) are attached as virtio-blk drives (/dev/vda, /dev/vdb, ...), and the
+ * initramfs is optional (a kernel can mount such a disk as its root itself).
+ *
  * `panic=-1` plus `-no-reboot` make both a panic and the guest's `reboot -f` end QEMU. A timeout
  * kills it; so does an exception, the caller's AbortSignal, and this process exiting (an exit hook,
  * and `setpriv --pdeathsig KILL` where util-linux has it, for a parent killed outright). QEMU is
@@ -16,7 +19,10 @@ export type Accel = 'kvm' | 'tcg';
 
 export interface QemuBootOptions {
   kernel: string;
-  initrd: string;
+  /** The initramfs (`-initrd`); none when omitted. */
+  initrd?: string;
+  /** Raw disk images, attached in order as virtio-blk drives: /dev/vda, /dev/vdb, ... */
+  disks?: readonly string[];
   accel: Accel;
   /** Kernel command line (default `console=ttyS0 panic=-1`). */
   append?: string;
@@ -79,7 +85,7 @@ export function kvmAvailable(dev = '/dev/kvm'): boolean {
 }
 
 export function qemuArgv(
-  o: Pick<QemuBootOptions, 'kernel' | 'initrd' | 'accel' | 'append' | 'memoryMb'>,
+  o: Pick<QemuBootOptions, 'kernel' | 'initrd' | 'disks' | 'accel' | 'append' | 'memoryMb'>,
 ): string[] {
   return [
     '-machine',
@@ -90,8 +96,9 @@ export function qemuArgv(
     String(o.memoryMb ?? 256),
     '-kernel',
     o.kernel,
-    '-initrd',
-    o.initrd,
+    ...(o.initrd !== undefined ? ['-initrd', o.initrd] : []),
+    // QEMU's -drive option list separates with commas: a comma in the path is written twice.
+    ...(o.disks ?? []).flatMap((d) => ['-drive', `file=${d.replace(/,/g, ',,')},format=raw,if=virtio`]),
     '-nographic',
     '-no-reboot',
     '-append',

@@ -1,7 +1,8 @@
 /**
  * A Debian 12 (bookworm) root filesystem for tests that need a real Linux host to converge:
- * debootstrap minbase + openssh-server, sudo, dkms, initramfs-tools, grub-pc-bin, kmod, and the
- * users alice (sudo without a password) and bob (sudo with a password, BOB_PASSWORD).
+ * debootstrap minbase + openssh-server, sudo, dkms, initramfs-tools (with the busybox and zstd it
+ * recommends), grub-pc-bin, kmod, libelf1, and the users alice (sudo without a password) and bob
+ * (sudo with a password, BOB_PASSWORD).
  *
  * Built once per recipe and cached as a tarball in
  * `${KERNELFILE_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kernelfile-tests}`, keyed by a hash
@@ -37,8 +38,24 @@ import {
 export const SUITE = 'bookworm';
 export const VARIANT = 'minbase';
 
-/** What the root adds to debootstrap's minbase (with --no-install-recommends). */
-export const ROOT_PACKAGES = ['openssh-server', 'sudo', 'dkms', 'initramfs-tools', 'grub-pc-bin', 'kmod'];
+/**
+ * What the root adds to debootstrap's minbase (with --no-install-recommends). busybox and zstd are
+ * what initramfs-tools recommends (a default Debian install has them): its initramfs shell, and its
+ * default compression (COMPRESS=zstd; without zstd it falls back to gzip). libelf1: kernel headers
+ * built elsewhere run their tools/objtool when DKMS compiles a module (Debian's linux-kbuild
+ * package depends on it too).
+ */
+export const ROOT_PACKAGES = [
+  'openssh-server',
+  'sudo',
+  'dkms',
+  'initramfs-tools',
+  'busybox',
+  'zstd',
+  'grub-pc-bin',
+  'kmod',
+  'libelf1',
+];
 
 /** bob's password (sudo asks for it); alice has no password and sudo without one. */
 export const BOB_PASSWORD = 'kernelfile-bob-1';
