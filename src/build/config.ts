@@ -55,6 +55,8 @@ export interface ResolvedConfig {
   /** Requested values set twice, differently (warnings). */
   redefinitions: Redefinition[];
   requestedCount: number;
+  /** The symbols the kernelfile asks for (fragments and `set`), sorted. */
+  requestedSymbols: string[];
   cached: boolean;
 }
 
@@ -175,7 +177,9 @@ export async function resolveConfig(input: ConfigInput): Promise<ResolvedConfig>
   const text = readFileSync(join(final, 'config'), 'utf8');
   const effective: Record<string, string> = {};
   for (const e of parseConfig(text).entries) effective[e.symbol] = e.value;
-  const reportFile = join(final, 'dropped.json');
+  // The same config can be requested from other files and lines: the report (which names them) is
+  // cached per set of requests, not per config.
+  const reportFile = join(final, `dropped-${sha256Json(requested).slice(0, 16)}.json`);
   let dropped: Dropped[];
   if (existsSync(reportFile)) dropped = JSON.parse(readFileSync(reportFile, 'utf8')) as Dropped[];
   else {
@@ -200,6 +204,7 @@ export async function resolveConfig(input: ConfigInput): Promise<ResolvedConfig>
     dropped,
     redefinitions: findRedefinitions(requested),
     requestedCount: new Set(requested.map((r) => r.symbol)).size,
+    requestedSymbols: [...new Set(requested.map((r) => r.symbol))].sort(),
     cached,
   };
 }
