@@ -123,6 +123,53 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       },
     );
 
+  addHostOptions(
+    program
+      .command('plan')
+      .description(
+        'show what apply would change on a host (Terraform-style), including the Kconfig difference; never changes the host',
+      ),
+  )
+    .argument('[file]', 'the kernelfile', 'kernelfile.yaml')
+    .option('--json', 'print the plan as JSON (format documented in README.md)')
+    .option('--out <file>', 'save the plan, for `kernelfile apply FILE` to apply exactly it')
+    .option(
+      '--detailed-exitcode',
+      'exit 0 when there is nothing to change, 2 when there are changes, 1 on error',
+    )
+    .addOption(
+      new Option(
+        '--config-diff <mode>',
+        'Kconfig difference against the running kernel: counts and requested options, every option, or none',
+      )
+        .choices(['summary', 'full', 'none'])
+        .default('summary'),
+    )
+    .option('--sudo', 'gather facts as root with `sudo -n` (a non-root SSH user)')
+    .action(async (file: string, opts: import('./commands/plan.js').PlanCommandFlags & HostFlags) => {
+      const { run } = await import('./commands/plan.js');
+      done(await run(file, opts, io));
+    });
+
+  addHostOptions(
+    program
+      .command('apply')
+      .description(
+        'converge a host to the kernelfile: build once, install, DKMS, initramfs, boot entries, default; a second apply changes nothing',
+      ),
+  )
+    .argument(
+      '[file]',
+      'the kernelfile, or a plan saved with `plan --out` (refused when stale)',
+      'kernelfile.yaml',
+    )
+    .option('-y, --yes', 'apply without asking (required when standard input is not a terminal)')
+    .option('--sudo', 'gather facts as root with `sudo -n` (a non-root SSH user; changes always run as root)')
+    .action(async (file: string, opts: import('./commands/apply.js').ApplyFlags & HostFlags) => {
+      const { run } = await import('./commands/apply.js');
+      done(await run(file, opts, io));
+    });
+
   program
     .command('schema')
     .description('print the kernelfile JSON Schema (for editors), or the reference as Markdown')

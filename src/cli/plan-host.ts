@@ -1,0 +1,176 @@
+/**
+ * Planning one host, shared by `plan` and `apply`: gather the host's facts, resolve the Kconfig
+ * (cached, never compiled), run the DKMS preflight, and hand (Desired, HostFacts) to the pure
+ * planner. Nothing here writes to the host.
+ */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { blockingDrops, type Prepared, prepare, readManifest } from '../build/build.js';
+import { cacheDirs, cacheRoot } from '../build/cache.js';
+import { evaluateDkmsConf, readModuleConf } from '../build/dkms-conf.js';
+import { familyDigests, gather } from '../facts/gather.js';
+import type { HostFacts } from '../facts/types.js';
+import { openHost } from '../host/open.js';
+import type { Transport } from '../host/transport.js';
+import { type Desired, desiredFrom } from '../plan/desired.js';
+import type { ModuleCheck } from '../plan/module-check.js';
+import { plan } from '../plan/planner.js';
+import type { HostPlan } from '../plan/types.js';
+import type { Diagnostic } from '../spec/diagnostic.js';
+import { resolvePath } from '../spec/paths.js';
+import { locate } from '../spec/source.js';
+import { dropDiagnostic, localArch, runningConfigText } from './commands/build.js';
+import { type HostFlags, hostOptions } from './host-options.js';
+import { type Io, UserError } from './io.js';
+import type { loadSpec } from './kernelfile.js';
+
+export type Loaded = Awaited<ReturnType<typeof loadSpec>>;
+
+export interface PlanFlags extends Partial<HostFlags> {
+  sudo?: boolean;
+}
+
+export interface PlannedHost {
+  transport: Transport;
+  facts: HostFacts;
+  prepared: Prepared;
+  desired: Desired;
+  plan: HostPlan;
+  /** Dropped Kconfig values and the like: errors stop the plan. */
+  diagnostics: Diagnostic[];
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+async function moduleChecks(
+  spec: NonNullable<Extract<Loaded['result'], { ok: true }>['value']['spec']>,
+  resolve: (w: string) => string,
+  facts: HostFacts,
+  p: Prepared,
+): Promise<ModuleCheck[]> {
+  const checks: ModuleCheck[] = [];
+  for (const m of spec.modules ?? []) {
+    let conf: { conf: string; file: string } | null = null;
+    if ('path' in m) conf = await readModuleConf(resolve(m.path));
+    else {
+      const src = facts.dkms.sources.find((s) => s.name === m.name && s.version === m.version);
+      if (src?.conf) conf = { conf: src.conf, file: `${facts.host}:${src.dir}/dkms.conf` };
+    }
+    if (!conf) {
+      checks.push({
+        name: m.name,
+        version: m.version,
+        confFile: null,
+        unmet: [],
+        error: null,
+        builtModules: [],
+      });
+      continue;
+    }
+    const r = await evaluateDkmsConf({
+      conf: conf.conf,
+      confFile: conf.file,
+      kernelver: p.release,
+      arch: p.arch,
+      configText: p.config.text,
+    });
+    checks.push({
+      name: m.name,
+      version: m.version,
+      confFile: conf.file,
+      unmet: r.unmet,
+      error: r.error,
+      builtModules: r.vars?.builtModules ?? [],
+    });
+  }
+  return checks;
+}
+
+export async function openAndGather(
+  flags: PlanFlags,
+  io: Io,
+): Promise<{ transport: Transport; facts: HostFacts }> {
+  const host = flags.host ?? 'local';
+  const transport = await openHost(host, hostOptions({ ...flags, host } as HostFlags, io));
+  try {
+    const facts = await gather(transport, { sudo: flags.sudo === true });
+    return { transport, facts };
+  } catch (e) {
+    await transport.close();
+    throw e;
+  }
+}
+
+/**
+ * Plan one host. The transport stays open for the caller (apply runs over it); the caller closes it.
+ */
+export async function planHost(
+  loaded: Loaded,
+  flags: PlanFlags,
+  io: Io,
+  progress?: (m: string) => void,
+): Promise<PlannedHost> {
+  const { kf, home, result } = loaded;
+  if (!result.ok)
+    throw new UserError(
+      `${kf.display} is not valid`,
+      `run \`kernelfile validate ${kf.display}\` and fix what it reports`,
+    );
+  const { spec, source } = result.value;
+  const { transport, facts } = await openAndGather(flags, io);
+  try {
+    const resolve = (w: string) => resolvePath(w, { kernelfile: kf.abs, home });
+    const arch = spec.kernel.arch ?? facts.system.arch ?? localArch();
+    const dirs = cacheDirs(cacheRoot(spec.build?.cacheDir, io.env));
+    const prepared = await prepare({
+      spec,
+      arch,
+      dirs,
+      resolvePath: resolve,
+      runningConfig: spec.config?.base === 'running' ? runningConfigText(facts, kf.display) : undefined,
+      setOrigin: (symbol) => {
+        const at = locate(source, ['config', 'set', symbol], { key: true });
+        return { file: kf.display, line: at.line, column: at.column };
+      },
+      progress,
+    });
+    const diagnostics = [
+      ...blockingDrops(prepared).map((d) => dropDiagnostic(d, 'error')),
+      ...prepared.config.dropped
+        .filter((d) => d.onDropped === 'warn')
+        .map((d) => dropDiagnostic(d, 'warning')),
+    ];
+    const manifest = readManifest(join(dirs.artifacts, prepared.buildId));
+    const bootFiles = manifest?.files.filter((f) => ['vmlinuz', 'System.map', 'config'].includes(f.path));
+    const desired = desiredFrom(
+      spec,
+      { path: kf.display, sha256: sha256(kf.bytes) },
+      resolve,
+      {
+        release: prepared.release,
+        buildId: prepared.buildId,
+        arch,
+        effective: prepared.config.effective,
+        requested: prepared.config.requestedSymbols,
+        artifacts: {
+          cached: manifest !== undefined,
+          bootBytes: bootFiles ? bootFiles.reduce((n, f) => n + f.size, 0) : null,
+        },
+      },
+      await moduleChecks(spec, resolve, facts, prepared),
+    );
+    return {
+      transport,
+      facts,
+      prepared,
+      desired,
+      plan: plan(desired, facts, { factsFamilies: familyDigests(facts), image: transport.kind === 'root' }),
+      diagnostics,
+    };
+  } catch (e) {
+    await transport.close();
+    throw e;
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * A plan as text, Terraform-style: per host a header, one line per change (`+` create, `~` update,
+ * `-/+` replace, `-` delete) with its reason, the Kconfig difference, the DKMS modules, the boot
+ * entry, problems and notes, then `Plan: X to add, Y to change, Z to destroy.`
+ */
+import { type Action, counts, type HostPlan } from '../plan/types.js';
+import type { Style } from './style.js';
+
+export type ConfigDiffMode = 'summary' | 'full' | 'none';
+
+export interface PlanTextOptions {
+  style: Style;
+  configDiff: ConfigDiffMode;
+}
+
+const SYMBOL: Record<Action, string> = { create: '+', update: '~', replace: '-/+', delete: '-', noop: ' ' };
+const KIND: Record<Action, 'add' | 'change' | 'remove' | 'dim'> = {
+  create: 'add',
+  update: 'change',
+  replace: 'change',
+  delete: 'remove',
+  noop: 'dim',
+};
+/** In summary mode, at most this many options not requested by the kernelfile are listed. */
+const SUMMARY_OTHERS = 0;
+
+function configLines(p: HostPlan, o: PlanTextOptions): string[] {
+  const { style } = o;
+  const c = p.config;
+  if (o.configDiff === 'none') return [];
+  if (!c.from)
+    return [
+      `  Kconfig: the running kernel's config is not readable on this host (no /proc/config.gz or /boot/config-*): no diff`,
+    ];
+  const lines = [
+    `  Kconfig ${p.summary.running ?? 'running'} (${c.from}) → ${p.summary.release}: ${style('add', `${c.added.length} added`)}, ${style('remove', `${c.removed.length} removed`)}, ${style('change', `${c.changed.length} changed`)}`,
+  ];
+  const full = o.configDiff === 'full';
+  const pick = <T extends { requested: boolean }>(xs: T[]) => (full ? xs : xs.filter((x) => x.requested));
+  const shown = [
+    ...pick(c.added).map((x) => ({ s: x.symbol, t: style('add', `    + ${x.symbol}=${x.value}`) })),
+    ...pick(c.removed).map((x) => ({ s: x.symbol, t: style('remove', `    - ${x.symbol}=${x.value}`) })),
+    ...pick(c.changed).map((x) => ({
+      s: x.symbol,
+      t: style('change', `    ~ ${x.symbol}: ${x.before} → ${x.after}`),
+    })),
+  ].sort((a, b) => (a.s < b.s ? -1 : a.s > b.s ? 1 : 0));
+  if (!full && shown.length) lines.push('    of the options the kernelfile requests:');
+  lines.push(...shown.map((x) => x.t));
+  const total = c.added.length + c.removed.length + c.changed.length;
+  if (!full && total > shown.length + SUMMARY_OTHERS)
+    lines.push(style('dim', `    (${total - shown.length} more; --config-diff full lists every option)`));
+  return lines;
+}
+
+export function renderHostPlan(p: HostPlan, o: PlanTextOptions): string {
+  const { style } = o;
+  const s = p.summary;
+  const out: string[] = [];
+  out.push(style('bold', `Host ${p.host}`));
+  const facts: [string, string][] = [
+    ['system', [s.distro, s.arch].filter(Boolean).join(', ') || 'unknown'],
+    ['running', s.running ?? 'unknown'],
+    ['loader', s.loaderMode ?? s.loader ?? 'none'],
+    ['initramfs', s.initramfs ?? 'none'],
+    ['target', `${s.release} (build ${s.buildId.slice(0, 12)})`],
+  ];
+  for (const [k, v] of facts) out.push(`  ${`${k}:`.padEnd(11)}${v}`);
+  out.push('');
+  const visible = p.changes.filter((c) => c.action !== 'noop');
+  const width = Math.min(60, Math.max(0, ...visible.map((c) => c.id.length)));
+  for (const c of visible) {
+    const sym = SYMBOL[c.action].padStart(3);
+    out.push(`${style(KIND[c.action], `${sym} ${c.id.padEnd(width)}`)}  ${c.reason}`);
+  }
+  const unchanged = p.changes.length - visible.length;
+  if (unchanged)
+    out.push(
+      style(
+        'dim',
+        `    (${unchanged} unchanged: ${p.changes
+          .filter((c) => c.action === 'noop')
+          .map((c) => c.resource)
+          .join(', ')})`,
+      ),
+    );
+  if (visible.length || unchanged) out.push('');
+  out.push(...configLines(p, o));
+  if (p.modules.length)
+    out.push(
+      `  DKMS modules for ${p.summary.release}: ${p.modules.map((m) => `${m.name} ${m.version}${m.action === 'noop' ? '' : ` (${SYMBOL[m.action].trim()})`}`).join(', ')}`,
+    );
+  if (p.entry) {
+    const flags = [p.entry.default ? 'default' : null, p.entry.trial ? 'trial boot first' : null].filter(
+      Boolean,
+    );
+    out.push(
+      `  Boot entry: "${p.entry.title}" (${p.entry.id})${flags.length ? ` [${flags.join(', ')}]` : ''}`,
+    );
+    out.push(`    cmdline: ${p.entry.cmdline || '(empty)'}`);
+  }
+  for (const n of p.notes) out.push(`  note: ${n}`);
+  if (p.problems.length) {
+    out.push('');
+    out.push(
+      style(
+        'error',
+        `  ${p.problems.length} problem${p.problems.length === 1 ? '' : 's'}: apply would refuse this plan`,
+      ),
+    );
+    for (const x of p.problems) {
+      out.push(`  ${style('error', 'error:')} ${x.message}`);
+      out.push(`    hint: ${x.hint}`);
+    }
+  }
+  out.push('');
+  out.push(planLine(p, style));
+  return `${out.join('\n')}\n`;
+}
+
+export function planLine(p: HostPlan, style: Style): string {
+  if (p.problems.length)
+    return style(
+      'error',
+      `Plan: not possible (${p.problems.length} problem${p.problems.length === 1 ? '' : 's'} above).`,
+    );
+  const n = counts(p.changes);
+  if (n.add + n.change + n.destroy === 0) return style('ok', 'No changes. The host matches the kernelfile.');
+  return `${style('bold', 'Plan:')} ${n.add} to add, ${n.change} to change, ${n.destroy} to destroy.`;
+}

@@ -1,0 +1,166 @@
+/**
+ * Resource `dkms-module`: a DKMS module built and installed for the new release with the host's
+ * own dkms. Identity: name/version@release. Modules a previous apply installed for the release
+ * (its receipt) that the kernelfile no longer declares are removed.
+ */
+import { moduleCheckErrors } from '../plan/module-check.js';
+import type { Change, Step } from '../plan/types.js';
+import { type Ctx, change, problem, receiptList } from './context.js';
+import { moduleSourceDir, moduleUpload } from './layout.js';
+import { DKMS_INSTALL, DKMS_REMOVE, sh, UNPACK_MODULE } from './scripts.js';
+
+export const moduleId = (name: string, version: string, release: string) =>
+  `dkms-module[${name}/${version}@${release}]`;
+
+/** The modules a receipt says were installed for its release. */
+export function receiptModules(r: Parameters<typeof receiptList>[0]): { name: string; version: string }[] {
+  return receiptList(r, 'modules').flatMap((m) => {
+    if (!m || typeof m !== 'object') return [];
+    const { name, version } = m as Record<string, unknown>;
+    return typeof name === 'string' && typeof version === 'string' ? [{ name, version }] : [];
+  });
+}
+
+function preflight(ctx: Ctx): boolean {
+  const { d, f } = ctx;
+  if (d.modules.length === 0) return true;
+  let ok = true;
+  if (!f.tools.dkms) {
+    problem(
+      ctx,
+      'no-dkms',
+      `the kernelfile declares ${d.modules.length} DKMS module${d.modules.length === 1 ? '' : 's'} (${d.modules.map((m) => m.name).join(', ')}) but ${f.host} has no dkms command`,
+      'install dkms on the host (apt-get install dkms, dnf install dkms), or remove `modules` from the kernelfile',
+    );
+    ok = false;
+  }
+  if (!f.tools.make || !(f.tools.gcc || f.tools.cc)) {
+    problem(
+      ctx,
+      'no-compiler',
+      `${f.host} has no C compiler or make, which dkms needs to build ${d.modules.map((m) => m.name).join(', ')} for the new kernel`,
+      'install them on the host (apt-get install build-essential); building DKMS modules on the controller and shipping them is not supported yet',
+    );
+    ok = false;
+  }
+  for (const m of d.modules.filter((x) => x.installed)) {
+    const added = f.dkms.modules.some((e) => e.name === m.name && e.version === m.version);
+    const source = f.dkms.sources.some((s) => s.name === m.name && s.version === m.version);
+    if (!added && !source) {
+      problem(
+        ctx,
+        'module-missing',
+        `${m.name} ${m.version} is declared \`installed: true\` but ${f.host} has neither it in dkms nor its source in ${moduleSourceDir(m.name, m.version)}`,
+        `install the package that provides it (e.g. ${m.name}-dkms), or give the module a \`path\``,
+      );
+      ok = false;
+    }
+  }
+  for (const e of moduleCheckErrors(d.moduleChecks)) {
+    problem(ctx, 'module-excluded', e.message, e.hint);
+    ok = false;
+  }
+  return ok;
+}
+
+export function dkmsChanges(ctx: Ctx, kernel: Change): Change[] {
+  const { d, f, sudo } = ctx;
+  const out: Change[] = [];
+  preflight(ctx);
+  const r = d.release;
+  const reinstall = kernel.action !== 'noop';
+  for (const m of d.modules) {
+    const id = moduleId(m.name, m.version, r);
+    const entries = f.dkms.modules.filter((e) => e.name === m.name && e.version === m.version);
+    const installed = entries.some(
+      (e) => e.kernel === r && (e.state === 'installed' || e.state === 'installed-weak'),
+    );
+    const label = `${m.name} ${m.version}`;
+    if (installed && !reinstall) {
+      out.push(
+        change({
+          id,
+          resource: 'dkms-module',
+          action: 'noop',
+          before: label,
+          after: label,
+          reason: `installed for ${r}`,
+        }),
+      );
+      continue;
+    }
+    const steps: Step[] = [];
+    const hasSource = f.dkms.sources.some((s) => s.name === m.name && s.version === m.version);
+    if (m.path && !hasSource && entries.length === 0) {
+      const tar = moduleUpload(m.name, m.version);
+      steps.push(
+        { kind: 'upload', title: `upload the source of ${label}`, from: m.path, to: tar, sudo },
+        {
+          kind: 'run',
+          title: `unpack it into ${moduleSourceDir(m.name, m.version)}`,
+          argv: sh(UNPACK_MODULE, tar, moduleSourceDir(m.name, m.version)),
+          sudo,
+        },
+      );
+    }
+    if (entries.length === 0)
+      steps.push({
+        kind: 'run',
+        title: `dkms add ${m.name}/${m.version}`,
+        argv: ['dkms', 'add', '-m', m.name, '-v', m.version],
+        sudo,
+      });
+    steps.push({
+      kind: 'run',
+      title: `dkms build and install ${m.name}/${m.version} for ${r}`,
+      argv: sh(DKMS_INSTALL, m.name, m.version, r),
+      sudo,
+    });
+    out.push(
+      change({
+        id,
+        resource: 'dkms-module',
+        action: installed ? 'update' : 'create',
+        before: installed ? label : null,
+        after: label,
+        reason: installed
+          ? `rebuilt: the kernel ${r} is reinstalled`
+          : entries.length
+            ? `added to dkms, not installed for ${r}`
+            : m.installed
+              ? `source on the host (${moduleSourceDir(m.name, m.version)}), not built for ${r}`
+              : `not on the host: source shipped from ${m.path}`,
+        dependsOn: [kernel.id],
+        steps,
+      }),
+    );
+  }
+  // Installed for this release by an earlier apply, no longer declared.
+  for (const old of receiptModules(ctx.receipt)) {
+    if (d.modules.some((m) => m.name === old.name && m.version === old.version)) continue;
+    const present = f.dkms.modules.some(
+      (e) => e.name === old.name && e.version === old.version && e.kernel === r,
+    );
+    if (!present) continue;
+    out.push(
+      change({
+        id: moduleId(old.name, old.version, r),
+        resource: 'dkms-module',
+        action: 'delete',
+        before: `${old.name} ${old.version}`,
+        after: null,
+        reason: 'no longer in the kernelfile',
+        dependsOn: [kernel.id],
+        steps: [
+          {
+            kind: 'run',
+            title: `dkms remove ${old.name}/${old.version} from ${r}`,
+            argv: sh(DKMS_REMOVE, old.name, old.version, r),
+            sudo,
+          },
+        ],
+      }),
+    );
+  }
+  return out;
+}

@@ -1,0 +1,117 @@
+/**
+ * Resource `prune`: kernels this kernelfile installed (a receipt with its name) beyond `boot.keep`,
+ * the new one included, are removed: DKMS builds, files, initramfs, entries, then the receipt.
+ * Never the running kernel, never the current default (the fallback), never a kernel without a
+ * kernelfile receipt.
+ */
+import { compareVersions } from '../facts/version.js';
+import type { Change, Step } from '../plan/types.js';
+import { explicitGrubCfg, grubCfgPath, keptEntries, type RenderedEntry } from './boot-entry.js';
+import { type Ctx, change, receiptField } from './context.js';
+import { receiptPath, sidecarPath } from './layout.js';
+import { DKMS_REMOVE, REMOVE_KERNEL, sh } from './scripts.js';
+
+export const pruneId = (release: string) => `prune[${release}]`;
+
+/** The releases to remove, and the ones kept against the count (with why). */
+export function pruneSet(ctx: Ctx): { remove: string[]; spared: { release: string; why: string }[] } {
+  const { d, f } = ctx;
+  const others = ctx.owned
+    .filter((r) => r.release !== d.release)
+    .sort((a, b) => {
+      const ta = receiptField(a, 'installedAt') ?? '';
+      const tb = receiptField(b, 'installedAt') ?? '';
+      return ta === tb ? compareVersions(b.release, a.release) : ta < tb ? 1 : -1;
+    });
+  const budget = Math.max(0, d.boot.keep - 1);
+  const defaultRelease = f.boot.entries.find((e) => e.id === f.boot.default)?.release ?? null;
+  const remove: string[] = [];
+  const spared: { release: string; why: string }[] = [];
+  for (const r of others.slice(budget)) {
+    if (r.release === f.system.running) spared.push({ release: r.release, why: 'it is the running kernel' });
+    else if (r.release === defaultRelease)
+      spared.push({ release: r.release, why: 'it is the current default (the fallback)' });
+    else remove.push(r.release);
+  }
+  return { remove, spared };
+}
+
+export function pruneChanges(
+  ctx: Ctx,
+  remove: string[],
+  entries: RenderedEntry[],
+  upstream: Change[],
+): Change[] {
+  const { f, sudo } = ctx;
+  const deps = upstream.filter((c) => c.action !== 'noop').map((c) => c.id);
+  const out: Change[] = [];
+  const pruned = new Set(remove);
+  remove.forEach((r, i) => {
+    const steps: Step[] = [];
+    for (const m of f.dkms.modules.filter((e) => e.kernel === r))
+      steps.push({
+        kind: 'run',
+        title: `dkms remove ${m.name}/${m.version} from ${r}`,
+        argv: sh(DKMS_REMOVE, m.name, m.version, r),
+        sudo,
+      });
+    steps.push({
+      kind: 'run',
+      title: `remove ${r}: /boot files, modules, headers`,
+      argv: sh(REMOVE_KERNEL, r, ctx.tool ?? ''),
+      sudo,
+    });
+    // The menu once, after the last removal.
+    if (i === remove.length - 1) {
+      if (ctx.loader === 'grub-mkconfig') {
+        const mk = f.boot.tools['update-grub']
+          ? ['update-grub']
+          : [f.boot.tools['grub-mkconfig'] ? 'grub-mkconfig' : 'grub2-mkconfig', '-o', grubCfgPath(ctx)];
+        steps.push({ kind: 'run', title: mk.join(' '), argv: mk, sudo });
+      } else if (ctx.loader === 'grub-explicit')
+        steps.push({
+          kind: 'write',
+          title: `write ${grubCfgPath(ctx)}`,
+          path: grubCfgPath(ctx),
+          content: explicitGrubCfg([...keptEntries(ctx, pruned), ...entries]),
+          mode: 0o644,
+          sudo,
+        });
+      else if (ctx.loader === 'systemd-boot')
+        for (const x of remove)
+          steps.push({
+            kind: 'run',
+            title: `kernel-install remove ${x}`,
+            argv: ['kernel-install', 'remove', x],
+            sudo,
+          });
+      else if (ctx.loader === 'grubby')
+        for (const x of remove)
+          steps.push({
+            kind: 'run',
+            title: `grubby --remove-kernel /boot/vmlinuz-${x}`,
+            argv: ['grubby', '--remove-kernel', `/boot/vmlinuz-${x}`],
+            sudo,
+          });
+    }
+    steps.push({
+      kind: 'run',
+      title: `forget ${r} (its receipt)`,
+      argv: ['rm', '-f', receiptPath(r), sidecarPath(r)],
+      sudo,
+    });
+    out.push(
+      change({
+        id: pruneId(r),
+        resource: 'prune',
+        action: 'delete',
+        before: r,
+        after: null,
+        reason: `beyond boot.keep: ${ctx.d.boot.keep} (installed by kernelfile ${ctx.d.name})`,
+        dependsOn: deps,
+        steps,
+      }),
+    );
+  });
+  return out;
+}
