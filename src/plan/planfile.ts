@@ -25,8 +25,16 @@ export function parsePlanFile(text: string): PlanFile {
   if (!o.kernelfile || typeof o.kernelfile.sha256 !== 'string' || !Array.isArray(o.hosts))
     throw new Error('incomplete plan (kernelfile or hosts missing)');
   for (const h of o.hosts as HostPlan[]) {
-    if (typeof h.host !== 'string' || typeof h.factsDigest !== 'string' || !Array.isArray(h.changes))
-      throw new Error('incomplete plan: a host entry lacks host, factsDigest or changes');
+    if (
+      typeof h.host !== 'string' ||
+      typeof h.factsDigest !== 'string' ||
+      !Array.isArray(h.changes) ||
+      !Array.isArray(h.problems) ||
+      !h.summary ||
+      typeof h.summary.release !== 'string' ||
+      typeof h.summary.buildId !== 'string'
+    )
+      throw new Error('incomplete plan: a host entry lacks host, factsDigest, changes, problems or summary');
     for (const c of h.changes)
       if (!ACTIONS.has(c.action) || !Array.isArray(c.steps))
         throw new Error(`incomplete plan: change ${String(c.id)} has no valid action or steps`);

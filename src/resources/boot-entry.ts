@@ -13,8 +13,15 @@
 import type { BootEntry } from '../facts/types.js';
 import type { Change, PlannedEntry, Step } from '../plan/types.js';
 import { type Ctx, change, type LoaderMode, problem } from './context.js';
-import { entryId, GRUB_SCRIPT_PATH, grubEntryFile, imagePath, initramfsPath } from './layout.js';
-import { GRUB_CFG_HEADER, GRUB_SCRIPT } from './scripts.js';
+import {
+  entryId,
+  GRUB_DEFAULT_CFG,
+  GRUB_SCRIPT_PATH,
+  grubEntryFile,
+  imagePath,
+  initramfsPath,
+} from './layout.js';
+import { GRUB_CFG_HEADER, GRUB_DEFAULT_SAVED, GRUB_SCRIPT } from './scripts.js';
 
 export const entryChangeId = (id: string) => `boot-entry[${id}]`;
 
@@ -104,19 +111,26 @@ export function grubCfgPath(ctx: Ctx): string {
 
 const rootOf = (options: string | null | undefined) => /(?:^|\s)root=(\S+)/.exec(options ?? '')?.[1] ?? null;
 
-/** The command line the host boots by default (GRUB settings, else its default entry's). */
+/**
+ * The command line the host boots by default: its default entry's (what grub-mkconfig really wrote,
+ * `rootflags=` and all), else rebuilt from the GRUB settings.
+ */
 function hostCmdline(ctx: Ctx): string {
   const { f } = ctx;
-  const s = f.boot.grub?.settings ?? {};
   const def = f.boot.entries.find((e) => e.id === f.boot.default);
-  if (s.GRUB_CMDLINE_LINUX !== undefined || s.GRUB_CMDLINE_LINUX_DEFAULT !== undefined) {
-    const root = rootOf(def?.options);
-    return [root ? `root=${root} ro` : 'ro', s.GRUB_CMDLINE_LINUX ?? '', s.GRUB_CMDLINE_LINUX_DEFAULT ?? '']
-      .join(' ')
-      .replace(/\s+/g, ' ')
-      .trim();
-  }
-  return (def?.options ?? '').trim();
+  if (def?.options) return def.options.trim();
+  const s = f.boot.grub?.settings ?? {};
+  return ['ro', s.GRUB_CMDLINE_LINUX ?? '', s.GRUB_CMDLINE_LINUX_DEFAULT ?? '']
+    .join(' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** The root device the host boots now, from its default entry or /proc/cmdline (not in an image). */
+function hostRoot(ctx: Ctx): string | null {
+  const { f } = ctx;
+  const def = f.boot.entries.find((e) => e.id === f.boot.default);
+  return rootOf(def?.options) ?? (ctx.image ? null : rootOf(f.system.cmdline));
 }
 
 export function renderTitle(template: string, ctx: Ctx, release: string): string {
@@ -137,9 +151,11 @@ export function renderEntries(ctx: Ctx): RenderedEntry[] {
   const initrd = ctx.tool ? initramfsPath(ctx.tool, r) : null;
   return d.boot.entries.map((e, i) => {
     let cmdline = (e.cmdline ?? hostCmdline(ctx)).trim();
-    if (e.root) cmdline = `root=${e.root} ${cmdline.replace(/(?:^|\s)root=\S+/g, ' ')}`.trim();
-    const id =
-      ctx.loader === 'systemd-boot' && f.system.machineId ? `${f.system.machineId}-${r}` : entryId(r, i);
+    const root = e.root ?? (rootOf(cmdline) ? null : hostRoot(ctx));
+    if (root) cmdline = `root=${root} ${cmdline.replace(/(?:^|\s)root=\S+/g, ' ')}`.trim();
+    // kernel-install and grubby name the BLS entry themselves: <machine-id>-<release>.
+    const bls = (ctx.loader === 'systemd-boot' || ctx.loader === 'grubby') && f.system.machineId;
+    const id = bls ? `${f.system.machineId}-${r}${i === 0 ? '' : `-${i + 1}`}` : entryId(r, i);
     return {
       id,
       release: r,
@@ -335,8 +351,26 @@ export function bootEntryChanges(
   ctx.loader = loader;
   if (!loader) return { changes: [], entries: [] };
   const entries = renderEntries(ctx);
+  const noRoot = entries.filter((e) => !rootOf(e.cmdline));
+  if (noRoot.length && loader !== 'grub-explicit')
+    problem(
+      ctx,
+      'no-root',
+      `the boot entry's command line has no root= and the root device of ${ctx.f.host} is not known (no default entry to take it from)`,
+      'set `root:` on the entry in boot.entries (e.g. root: UUID=…), or put root= in its cmdline',
+    );
+  if ((loader === 'systemd-boot' || loader === 'grubby') && entries.length > 1)
+    problem(
+      ctx,
+      'one-entry-only',
+      `${loader === 'grubby' ? 'grubby' : 'kernel-install'} writes one boot entry per kernel, and the kernelfile declares ${entries.length}`,
+      'declare one entry in boot.entries on this loader',
+    );
+  if (loader === 'systemd-boot')
+    ctx.notes.push(
+      'systemd-boot: kernel-install writes the entry; its title and command line come from /etc/os-release and /etc/kernel/cmdline, not from boot.entries',
+    );
   if (loader === 'grub-explicit') {
-    const noRoot = entries.filter((e) => !rootOf(e.cmdline));
     if (noRoot.length)
       problem(
         ctx,

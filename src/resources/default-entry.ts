@@ -11,11 +11,12 @@ import type { Change, Step } from '../plan/types.js';
 import { grubEnv, loaderName, type RenderedEntry } from './boot-entry.js';
 import { type Ctx, change } from './context.js';
 import { GRUB_DEFAULT_CFG } from './layout.js';
+import { GRUB_DEFAULT_SAVED } from './scripts.js';
 
 export const DEFAULT_ID = 'default-entry';
 export const TRIAL_ID = 'trial';
 
-function setDefaultSteps(ctx: Ctx, e: RenderedEntry): Step[] {
+function setDefaultSteps(ctx: Ctx, e: RenderedEntry, pinned: boolean): Step[] {
   const { sudo, f } = ctx;
   switch (ctx.loader) {
     case 'grub-mkconfig':
@@ -29,7 +30,8 @@ function setDefaultSteps(ctx: Ctx, e: RenderedEntry): Step[] {
           sudo,
         },
       ];
-      if (ctx.loader === 'grub-mkconfig' && f.boot.grub?.settings.GRUB_DEFAULT !== 'saved') {
+      // Unless the boot entry step already switched GRUB to saved_entry (pinning the old default).
+      if (ctx.loader === 'grub-mkconfig' && f.boot.grub?.settings.GRUB_DEFAULT !== 'saved' && !pinned) {
         const mk = f.boot.tools['update-grub']
           ? ['update-grub']
           : [
@@ -141,9 +143,15 @@ export function defaultChanges(ctx: Ctx, entries: RenderedEntry[], upstream: Cha
         ? 'already the default'
         : d.boot.trial
           ? `${d.release} came up in its trial boot`
-          : `${loaderName(ctx.loader)} default by id ${target.id}`,
+          : `${loaderName(ctx.loader)} default by id ${target.id}${currentTitle ? ` (was "${currentTitle}")` : ''}`,
       dependsOn: deps,
-      steps: isDefault ? [] : setDefaultSteps(ctx, target),
+      steps: isDefault
+        ? []
+        : setDefaultSteps(
+            ctx,
+            target,
+            upstream.some((c) => c.steps.some((s) => s.kind === 'write' && s.path === GRUB_DEFAULT_CFG)),
+          ),
     }),
   );
   return out;

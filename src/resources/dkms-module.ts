@@ -135,6 +135,17 @@ export function dkmsChanges(ctx: Ctx, kernel: Change): Change[] {
       }),
     );
   }
+  // What the running kernel has that the new one will not: a host booting from ZFS would not boot.
+  const running = f.system.running;
+  const seen = new Set<string>();
+  for (const e of f.dkms.modules) {
+    if (e.kernel !== running || !(e.state === 'installed' || e.state === 'installed-weak')) continue;
+    if (d.modules.some((m) => m.name === e.name) || seen.has(e.name)) continue;
+    seen.add(e.name);
+    ctx.notes.push(
+      `${e.name} ${e.version} is installed with DKMS for the running kernel but not declared: it will not be built for ${r} (declare it with installed: true if the host needs it)`,
+    );
+  }
   // Installed for this release by an earlier apply, no longer declared.
   for (const old of receiptModules(ctx.receipt)) {
     if (d.modules.some((m) => m.name === old.name && m.version === old.version)) continue;

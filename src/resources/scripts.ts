@@ -160,3 +160,7 @@ insmod part_msdos
 insmod part_gpt
 insmod ext2
 `;
+
+/** /etc/default/grub.d/kernelfile.cfg: GRUB boots saved_entry, which kernelfile sets by entry id. */
+export const GRUB_DEFAULT_SAVED =
+  '# Written by kernelfile: the default entry is chosen by id (saved_entry in grubenv), never by menu position.\nGRUB_DEFAULT=saved\n';

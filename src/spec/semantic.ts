@@ -365,7 +365,7 @@ export function semanticChecks(data: unknown, src: SourceDoc, env: SemanticEnv):
       'remove boot.entries, or choose a loader',
       true,
     );
-  if (boot?.trial === true && defaults.length === 0)
+  if (boot?.trial === true && boot.entries !== undefined && defaults.length === 0)
     err(
       ['boot', 'trial'],
       'never-converges',

@@ -1,0 +1,378 @@
+/**
+ * What must hold for every plan, checked over generated hosts rather than one fixture each:
+ * kernels installed in turn by this kernelfile, by another one and by the distribution, any of
+ * them running or the default, a trial armed or not, any boot.keep.
+ *   (a) the running kernel is never pruned;
+ *   (b) neither is the current default's release, and every change comes after what it depends on
+ *       (default/trial after the entries and the initramfs, prune after the default);
+ *   (c) boot.keep counts only kernels with a receipt of this kernelfile's name;
+ *   (d) what cannot work is a problem: no dkms, no boot loader, too small a /boot;
+ *   (e) planning is deterministic and pure (frozen inputs, the same plan every time).
+ */
+import { describe, expect, it } from 'vitest';
+import type { HostFacts, Receipt } from '../../../src/facts/types.js';
+import { compareVersions } from '../../../src/facts/version.js';
+import type { Desired } from '../../../src/plan/desired.js';
+import { bootBytesNeeded, plan } from '../../../src/plan/planner.js';
+import type { Change, HostPlan } from '../../../src/plan/types.js';
+import {
+  baseFacts,
+  fakeId,
+  fsSpace,
+  installRelease,
+  loadCase,
+  planCases,
+  planOptions,
+  releaseOf,
+  setGrubDefault,
+  withDigest,
+} from '../../helpers/plan-fixtures.js';
+
+type Facts = Omit<HostFacts, 'digest'>;
+
+/** A small seeded generator (mulberry32): the same seed, the same host. */
+function rng(seed: number) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)] as T;
+  return { next, int, pick, chance: (p: number) => next() < p };
+}
+
+const hosts = {
+  debian: { desired: loadCase('version-bump').desired, facts: baseFacts('debian12-grub') },
+  fedora: { desired: loadCase('grubby-host').desired, facts: baseFacts('fedora39') },
+};
+
+interface Scenario {
+  seed: number;
+  d: Desired;
+  f: HostFacts;
+}
+
+/**
+ * A host where this kernelfile installed 0–5 kernels over time (installedAt with ties), other
+ * kernelfiles or unfinished applies left some (another name, no receipt, a receipt that is not
+ * JSON we understand), the wanted release may be installed already, and any kernel may be running
+ * and any entry the default.
+ */
+function scenario(seed: number): Scenario {
+  const r = rng(seed);
+  const host = r.chance(0.7) ? hosts.debian : hosts.fedora;
+  const d = structuredClone(host.desired);
+  d.boot.keep = r.int(1, 4);
+  d.boot.trial = r.chance(0.3);
+  const f: Facts = structuredClone(host.facts);
+  const series = d.version.split('.').slice(0, 2).join('.');
+  const minors = [...Array(19).keys()].map((i) => 100 + i);
+  const install = (name: string | null, label: string) => {
+    const minor = minors.splice(r.int(0, minors.length - 1), 1)[0] as number;
+    const version = `${series}.${minor}`;
+    const buildId = fakeId(`${seed} ${label}`);
+    const release = releaseOf(version, `-${name ?? 'kf'}`, buildId);
+    installRelease(f, {
+      release,
+      buildId,
+      version,
+      name,
+      installedAt: `2024-0${r.int(1, 4)}-01T00:00:00Z`,
+      entry: { title: `Linux ${release}`, cmdline: 'root=/dev/vda1 ro quiet' },
+    });
+  };
+  const owned = r.int(0, 5);
+  for (let i = 0; i < owned; i++) install(d.name, `owned ${i}`);
+  for (let i = r.int(0, 2); i > 0; i--) install(r.pick(['other-kernelfile', null]), `foreign ${i}`);
+  if (r.chance(0.3))
+    installRelease(f, {
+      release: d.release,
+      buildId: d.buildId,
+      version: d.version,
+      name: d.name,
+      installedAt: '2024-06-01T00:00:00Z',
+      entry: { title: 'the wanted one', cmdline: 'root=/dev/vda1 ro' },
+    });
+  // A receipt whose data is not what kernelfile writes (hand-edited, another tool's): never ours.
+  if (r.chance(0.2)) {
+    const k = r.pick(f.kernels);
+    const bad: Receipt = {
+      file: `/var/lib/kernelfile/${k.release}.json`,
+      release: k.release,
+      data: r.pick([null, [], 'web', { name: 42 }]),
+      drift: null,
+    };
+    f.receipts = {
+      ...f.receipts,
+      receipts: [...f.receipts.receipts.filter((x) => x.release !== k.release), bad],
+    };
+  }
+  f.system = { ...f.system, running: r.pick(f.kernels).release };
+  const bootable = f.boot.entries.filter((e) => e.release);
+  if (r.chance(0.1)) f.boot = { ...f.boot, default: null };
+  else {
+    const def = r.pick(bootable).id;
+    const next = r.chance(0.2) ? r.pick(bootable).id : null;
+    setGrubDefault(f, def, next);
+  }
+  return { seed, d, f: withDigest(f) };
+}
+
+const SEEDS = [...Array(300).keys()].map((i) => i * 7919 + 1);
+const scenarios = SEEDS.map(scenario);
+const planned = scenarios.map((s) => ({ ...s, p: plan(s.d, s.f, planOptions(s.f)) }));
+
+const pruned = (p: HostPlan) =>
+  p.changes.filter((c) => c.resource === 'prune').map((c) => c.before as string);
+const defaultRelease = (f: HostFacts) => f.boot.entries.find((e) => e.id === f.boot.default)?.release ?? null;
+const ownedOthers = (d: Desired, f: HostFacts) =>
+  f.receipts.receipts.filter(
+    (x) =>
+      x.release !== d.release &&
+      x.data !== null &&
+      typeof x.data === 'object' &&
+      !Array.isArray(x.data) &&
+      x.data.name === d.name,
+  );
+
+describe('the generated hosts cover what the invariants are about', () => {
+  it('prunes, spared running kernels and defaults, trials, every keep', () => {
+    const count = (pred: (x: (typeof planned)[number]) => boolean) => planned.filter(pred).length;
+    expect(count((x) => pruned(x.p).length > 0)).toBeGreaterThan(20);
+    expect(count((x) => x.p.notes.some((n) => n.includes('it is the running kernel')))).toBeGreaterThan(5);
+    expect(count((x) => x.p.notes.some((n) => n.includes('it is the current default')))).toBeGreaterThan(5);
+    expect(count((x) => x.p.changes.some((c) => c.resource === 'trial'))).toBeGreaterThan(20);
+    expect(new Set(planned.map((x) => x.d.boot.keep))).toEqual(new Set([1, 2, 3, 4]));
+    expect(count((x) => x.f.boot.loader === 'grubby')).toBeGreaterThan(30);
+  });
+});
+
+describe('(a) the running kernel', () => {
+  it.each(planned.map((x) => [x.seed, x] as const))(
+    'seed %i: never pruned, never touched by a prune step',
+    (_, x) => {
+      const running = x.f.system.running as string;
+      expect(pruned(x.p)).not.toContain(running);
+      for (const c of x.p.changes.filter((y) => y.resource === 'prune'))
+        for (const s of c.steps) if (s.kind === 'run') expect(s.argv).not.toContain(running);
+    },
+  );
+});
+
+describe('(b) the default and the order of changes', () => {
+  const index = (p: HostPlan) => new Map(p.changes.map((c, i) => [c.id, i]));
+
+  it.each(planned.map((x) => [x.seed, x] as const))('seed %i', (_, x) => {
+    const { p, f } = x;
+    const def = defaultRelease(f);
+    if (def) expect(pruned(p)).not.toContain(def);
+    const at = index(p);
+    expect(at.size).toBe(p.changes.length); // ids are unique
+    p.changes.forEach((c, i) => {
+      for (const dep of c.dependsOn) {
+        expect(at.has(dep), `${c.id} depends on ${dep}, which is not in the plan`).toBe(true);
+        expect(at.get(dep) as number, `${c.id} before ${dep}`).toBeLessThan(i);
+      }
+    });
+    const of = (kind: Change['resource']) => p.changes.filter((c) => c.resource === kind);
+    const entriesAndInitramfs = [...of('boot-entry'), ...of('initramfs')];
+    for (const c of [...of('default-entry'), ...of('trial')]) {
+      for (const up of entriesAndInitramfs) {
+        expect(at.get(up.id) as number).toBeLessThan(at.get(c.id) as number);
+        if (up.action !== 'noop') expect(c.dependsOn).toContain(up.id);
+      }
+    }
+    for (const c of of('prune'))
+      for (const d of [...of('default-entry'), ...of('trial')]) {
+        expect(at.get(d.id) as number).toBeLessThan(at.get(c.id) as number);
+        if (d.action !== 'noop') expect(c.dependsOn).toContain(d.id);
+      }
+  });
+});
+
+describe('(c) boot.keep counts only this kernelfile’s kernels', () => {
+  it.each(planned.map((x) => [x.seed, x] as const))('seed %i', (_, x) => {
+    const { d, f, p } = x;
+    const others = ownedOthers(d, f);
+    const ours = new Set(others.map((o) => o.release));
+    for (const r of pruned(p)) expect(ours.has(r), `${r} is not this kernelfile's`).toBe(true);
+    // The newest keep-1 (by installedAt, then version) stay; of the rest, all but the running
+    // kernel and the current default go.
+    const at = (o: Receipt) => (o.data as { installedAt: string }).installedAt;
+    const newestFirst = [...others].sort((a, b) =>
+      at(a) === at(b) ? compareVersions(b.release, a.release) : at(a) < at(b) ? 1 : -1,
+    );
+    const beyond = newestFirst.slice(d.boot.keep - 1).map((o) => o.release);
+    const expected = beyond.filter((r) => r !== f.system.running && r !== defaultRelease(f));
+    expect([...pruned(p)].sort()).toEqual([...expected].sort());
+    for (const r of beyond.filter((y) => !expected.includes(y)))
+      expect(p.notes.some((n) => n.startsWith(`${r} is beyond boot.keep but stays`))).toBe(true);
+  });
+});
+
+describe('(d) what cannot work is a problem', () => {
+  const codes = (p: HostPlan) => p.problems.map((x) => x.code);
+  const variants = SEEDS.slice(0, 40).map((s) => [s, scenarios[SEEDS.indexOf(s)] as Scenario] as const);
+
+  it.each(variants)('seed %i: modules and no dkms → no-dkms; no modules → none', (_, s) => {
+    const f = withDigest({
+      ...s.f,
+      tools: { ...s.f.tools, dkms: null },
+      dkms: { ...s.f.dkms, version: null },
+    });
+    const withModules: Desired = {
+      ...s.d,
+      modules: [
+        {
+          name: 'kernelfile-hello',
+          version: '1.0',
+          path: 'test/fixtures/plan/fresh-grub/modules/hello',
+          installed: false,
+        },
+      ],
+    };
+    expect(codes(plan(withModules, f))).toContain('no-dkms');
+    expect(codes(plan({ ...s.d, modules: [], moduleChecks: [] }, f))).not.toContain('no-dkms');
+  });
+
+  it.each(variants)(
+    'seed %i: no loader found and boot.loader auto → no-loader; boot.loader none → a note',
+    (_, s) => {
+      const f = withDigest({
+        ...s.f,
+        boot: {
+          ...s.f.boot,
+          loader: null,
+          entries: [],
+          default: null,
+          oneshot: null,
+          grub: null,
+          systemdBoot: null,
+        },
+      });
+      const auto: Desired = { ...s.d, boot: { ...s.d.boot, loader: 'auto' } };
+      const p = plan(auto, f);
+      expect(codes(p)).toContain('no-loader');
+      expect(p.changes.filter((c) => c.resource === 'boot-entry' || c.resource === 'default-entry')).toEqual(
+        [],
+      );
+      const none = plan({ ...s.d, boot: { ...s.d.boot, loader: 'none' } }, f);
+      expect(codes(none)).not.toContain('no-loader');
+      expect(none.notes).toContain('boot.loader: none: no boot entry is written');
+    },
+  );
+
+  it('this machine (a container without a boot loader) → no-loader', () => {
+    const c = loadCase('fresh-grub');
+    const f = structuredClone(c.facts);
+    f.boot = baseFacts('debian12-grub').boot;
+    f.boot = { ...f.boot, loader: null, grub: null, entries: [], default: null, oneshot: null };
+    expect(codes(plan(c.desired, withDigest(f)))).toContain('no-loader');
+  });
+
+  it.each(variants)(
+    'seed %i: /boot 1 byte short of the need (with 10%% to spare) → boot-too-small; enough → none',
+    (_, s) => {
+      for (const bootBytes of [null, 13410790, 200 * 1024 * 1024]) {
+        const d: Desired = { ...s.d, artifacts: { cached: bootBytes !== null, bootBytes } };
+        const need = Math.ceil(bootBytesNeeded(d, s.f).bytes * 1.1);
+        const space = (free: number) =>
+          withDigest({
+            ...s.f,
+            space: {
+              ...s.f.space,
+              boot: fsSpace('/boot', '/dev/vda1', '/boot', 1 << 30, (1 << 30) - free, free),
+            },
+          });
+        const short = plan(d, space(need - 1));
+        const installs = short.changes.find((c) => c.resource === 'kernel')?.action !== 'noop';
+        expect(codes(short).includes('boot-too-small')).toBe(installs);
+        expect(codes(plan(d, space(need)))).not.toContain('boot-too-small');
+      }
+    },
+  );
+});
+
+describe('change ids are unique with several boot entries', () => {
+  const twoEntries = (d: Desired): Desired => ({
+    ...d,
+    boot: {
+      ...d.boot,
+      entries: [
+        { title: '{distro}, with Linux {release}', cmdline: null, root: null, default: true },
+        {
+          title: '{distro}, with Linux {release} (debug)',
+          cmdline: 'root=/dev/vda1 ro debug',
+          root: null,
+          default: false,
+        },
+      ],
+    },
+  });
+  const ids = (p: HostPlan) => p.changes.map((c) => c.id);
+
+  it.each(['fresh-grub', 'grubby-host', 'grub-explicit'])('%s', (name) => {
+    const c = loadCase(name);
+    const p = plan(twoEntries(c.desired), c.facts, planOptions(c.facts));
+    expect(p.changes.filter((x) => x.resource === 'boot-entry')).toHaveLength(2);
+    expect(new Set(ids(p)).size).toBe(p.changes.length);
+  });
+
+  // Known bug: on systemd-boot every entry of a release gets the id <machine-id>-<release>, so two
+  // entries make two changes with one id (and kernel-install writes only one). Drop `.fails` once fixed.
+  it('bls-host (systemd-boot): unique ids, and a problem (kernel-install writes one entry)', () => {
+    const c = loadCase('bls-host');
+    const p = plan(twoEntries(c.desired), c.facts, planOptions(c.facts));
+    expect(new Set(ids(p)).size).toBe(p.changes.length);
+    expect(p.problems.map((x) => x.code)).toContain('one-entry-only');
+  });
+});
+
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
+}
+
+describe('(e) deterministic and pure', () => {
+  it.each(planned.slice(0, 100).map((x) => [x.seed, x] as const))(
+    'seed %i: frozen inputs, the same plan twice, JSON-safe',
+    (_, x) => {
+      const d = deepFreeze(structuredClone(x.d));
+      const f = deepFreeze(structuredClone(x.f));
+      const families = deepFreeze(planOptions(x.f));
+      const a = plan(d, f, families);
+      const b = plan(d, f, families);
+      expect(a).toEqual(b);
+      expect(a).toEqual(x.p);
+      expect(JSON.parse(JSON.stringify(a))).toEqual(a);
+      expect(f).toEqual(x.f);
+      expect(d).toEqual(x.d);
+    },
+  );
+
+  it.each(planCases())('golden case %s: frozen inputs, the same plan twice', (name) => {
+    const c = loadCase(name);
+    const d = deepFreeze(structuredClone(c.desired));
+    const f = deepFreeze(structuredClone(c.facts));
+    const a = plan(d, f, planOptions(c.facts));
+    expect(plan(d, f, planOptions(c.facts))).toEqual(a);
+    expect(plan(c.desired, c.facts, planOptions(c.facts))).toEqual(a);
+  });
+
+  it('the order of receipts, kernels and entries in the facts does not change the plan', () => {
+    for (const x of planned.slice(0, 60)) {
+      const f = structuredClone(x.f);
+      f.receipts = { ...f.receipts, receipts: [...f.receipts.receipts].reverse() };
+      f.kernels = [...f.kernels].reverse();
+      const p = plan(x.d, withDigest(f), planOptions(x.f));
+      expect({ ...p, factsDigest: x.p.factsDigest }).toEqual(x.p);
+    }
+  });
+});
