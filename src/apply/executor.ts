@@ -1,0 +1,182 @@
+/**
+ * The executor: runs one host's plan over its transport, change by change and step by step, in
+ * plan order, and stops at the first failure. It decides from `action` and `steps` alone.
+ *
+ * Safety comes from the plan's order (the default entry changes after everything it depends on,
+ * old kernels are pruned last) and from every step being safe to run again: an interrupted apply
+ * leaves the previous default in place and a journal (/var/lib/kernelfile/pending/<release>.json)
+ * that the next plan sees; it plans the same steps again and this time finishes them.
+ */
+import type { Manifest } from '../build/build.js';
+import { HostError, type Transport } from '../host/transport.js';
+import type { Change, HostPlan, Step } from '../plan/types.js';
+import { pendingPath, receiptPath, sidecarPath, stagingDir } from '../resources/layout.js';
+import { receiptJson, sidecar } from './receipt.js';
+import { makeUploadDir, sha256File, ship, shipFiles } from './ship.js';
+
+/** What the executor needs from the controller. */
+export interface Controller {
+  /** Make sure the build is in the cache (compiling if needed); its directory and manifest. */
+  build(buildId: string, progress: (m: string) => void): Promise<{ dir: string; manifest: Manifest }>;
+  /** Pack a DKMS module source (a directory or a tarball) into a tarball on the controller. */
+  packSource(from: string): Promise<string>;
+  /** The clock (ISO 8601), for the journal and receipts. */
+  now(): string;
+}
+
+export type StepEvent =
+  | { kind: 'change'; change: Change; index: number; total: number }
+  | { kind: 'step'; change: Change; step: Step; state: 'start' | 'done'; ms?: number; detail?: string }
+  | { kind: 'line'; change: Change; step: Step; line: string };
+
+export class StepError extends Error {
+  constructor(
+    readonly host: string,
+    readonly change: Change,
+    readonly step: Step,
+    message: string,
+    readonly details: string[] = [],
+  ) {
+    super(`${host}: ${change.id}: ${step.title}: ${message}`);
+    this.name = 'StepError';
+  }
+}
+
+export interface ExecuteResult {
+  host: string;
+  changes: number;
+  steps: number;
+  /** Commands that changed the host (every run/write/ship/upload/receipt step). */
+  mutating: number;
+}
+
+/** Write a file as root through a shell (works for root and sudo users alike): temp name, then rename. */
+export async function writeFile(t: Transport, path: string, content: string, mode: number): Promise<void> {
+  const r = await t.run(
+    [
+      'sh',
+      '-c',
+      'set -e; mkdir -p "$(dirname "$1")"; cat > "$1.kf-new"; chmod "$2" "$1.kf-new"; mv -f "$1.kf-new" "$1"',
+      'kernelfile',
+      path,
+      mode.toString(8),
+    ],
+    { stdin: content, sudo: true },
+  );
+  if (r.code !== 0) throw new HostError(t.name, 'io', `cannot write ${path}: ${r.stderr.trim()}`);
+}
+
+const tail = (s: string, n = 20) => s.trim().split('\n').slice(-n);
+
+export async function execute(
+  t: Transport,
+  plan: HostPlan,
+  controller: Controller,
+  onEvent: (e: StepEvent) => void = () => {},
+): Promise<ExecuteResult> {
+  const changes = plan.changes.filter((c) => c.action !== 'noop' && c.steps.length > 0);
+  const result: ExecuteResult = { host: t.name, changes: changes.length, steps: 0, mutating: 0 };
+  if (changes.length === 0) return result;
+  const release = plan.summary.release;
+  const buildId = plan.summary.buildId;
+  const artifacts = new Map<string, { dir: string; manifest: Manifest }>();
+  const artifactsOf = async (id: string, change: Change, step: Step) => {
+    const a =
+      artifacts.get(id) ??
+      (await controller.build(id, (m) => onEvent({ kind: 'line', change, step, line: m })));
+    artifacts.set(id, a);
+    return a;
+  };
+  let journal = false;
+  const ensureJournal = async () => {
+    if (journal) return;
+    journal = true;
+    await writeFile(
+      t,
+      pendingPath(release),
+      `${JSON.stringify({ release, buildId, startedAt: controller.now(), host: t.name }, null, 2)}\n`,
+      0o644,
+    );
+    result.mutating++;
+  };
+  for (const [index, change] of changes.entries()) {
+    onEvent({ kind: 'change', change, index, total: changes.length });
+    for (const step of change.steps) {
+      const started = Date.now();
+      onEvent({ kind: 'step', change, step, state: 'start' });
+      let detail: string | undefined;
+      result.steps++;
+      if (step.kind !== 'build') {
+        await ensureJournal();
+        result.mutating++;
+      }
+      switch (step.kind) {
+        case 'build': {
+          const a = await artifactsOf(step.buildId, change, step);
+          detail = a.dir;
+          break;
+        }
+        case 'ship': {
+          const a = await artifactsOf(step.buildId, change, step);
+          const files = await shipFiles(a.dir, a.manifest.release);
+          const r = await ship(t, files, step.to);
+          detail = `${r.sent.length} sent (${(r.bytes / 1048576).toFixed(1)} MiB), ${r.skipped.length} already there`;
+          break;
+        }
+        case 'upload': {
+          const tar = await controller.packSource(step.from);
+          const dir = step.to.slice(0, step.to.lastIndexOf('/'));
+          await makeUploadDir(t, dir);
+          const have = await t.run([
+            'sh',
+            '-c',
+            'sha256sum -- "$1" 2>/dev/null || true',
+            'kernelfile',
+            step.to,
+          ]);
+          if (have.stdout.slice(0, 64) !== (await sha256File(tar))) await t.put(tar, step.to, 0o644);
+          break;
+        }
+        case 'write':
+          await writeFile(t, step.path, step.content, step.mode);
+          break;
+        case 'run': {
+          const r = await t.run(step.argv, {
+            sudo: step.sudo,
+            onLine: (line) => onEvent({ kind: 'line', change, step, line }),
+          });
+          if (r.code !== 0)
+            throw new StepError(
+              t.name,
+              change,
+              step,
+              `exited with ${r.code}`,
+              tail(`${r.stdout}\n${r.stderr}`),
+            );
+          break;
+        }
+        case 'receipt': {
+          const a = await artifactsOf(step.buildId, change, step);
+          await writeFile(t, sidecarPath(step.release), sidecar(a.manifest), 0o644);
+          await writeFile(
+            t,
+            receiptPath(step.release),
+            receiptJson(step.data, a.manifest, controller.now(), t.name),
+            0o644,
+          );
+          const r = await t.run(['rm', '-rf', pendingPath(step.release), stagingDir(step.buildId)], {
+            sudo: true,
+          });
+          if (r.code !== 0)
+            throw new StepError(t.name, change, step, 'cannot remove the journal', tail(r.stderr));
+          journal = false;
+          break;
+        }
+      }
+      onEvent({ kind: 'step', change, step, state: 'done', ms: Date.now() - started, detail });
+    }
+  }
+  // Nothing left to resume: no receipt step ran (e.g. only the default or a prune changed).
+  if (journal) await t.run(['rm', '-f', pendingPath(release)], { sudo: true });
+  return result;
+}

@@ -1,0 +1,124 @@
+/**
+ * Shipping a build to a host: the files of the staging directory (SHIPPED), packed once per build
+ * on the controller (deterministic tarballs, so their sha256 is stable), and uploaded only where
+ * the host does not already hold the same bytes. Uploads go through the transport's put: a temp
+ * name and a rename, so a dropped connection never leaves a partial file under a final name.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { runLocal } from '../host/local.js';
+import { runOk, type Transport } from '../host/transport.js';
+import { SHIPPED } from '../resources/layout.js';
+
+export async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** Pack `dir` into `out` reproducibly (same files → same bytes), through a temp name. */
+export async function packDir(dir: string, out: string): Promise<void> {
+  const tmp = `${out}.${process.pid}.tmp`;
+  const r = await runLocal([
+    'tar',
+    '--sort=name',
+    '--mtime=@0',
+    '--owner=0',
+    '--group=0',
+    '--numeric-owner',
+    '--format=gnu',
+    '-cf',
+    tmp,
+    '-C',
+    dir,
+    '.',
+  ]);
+  if (r.code !== 0) {
+    rmSync(tmp, { force: true });
+    throw new Error(`cannot pack ${dir}: ${r.stderr.trim()}`);
+  }
+  renameSync(tmp, out);
+}
+
+/** The files to ship for a build (packing its modules and headers once), by staging name. */
+export async function shipFiles(artifactsDir: string, release: string): Promise<Record<string, string>> {
+  const dir = join(artifactsDir, 'ship');
+  mkdirSync(dir, { recursive: true });
+  const modules = join(dir, 'modules.tar');
+  const headers = join(dir, 'headers.tar');
+  if (!existsSync(modules)) {
+    const tree = join(artifactsDir, 'modules/lib/modules', release);
+    const src = existsSync(tree) ? tree : join(dir, 'empty');
+    mkdirSync(src, { recursive: true });
+    await packDir(src, modules);
+  }
+  if (!existsSync(headers)) await packDir(join(artifactsDir, 'headers'), headers);
+  const files: Record<string, string> = {
+    vmlinuz: join(artifactsDir, 'vmlinuz'),
+    'System.map': join(artifactsDir, 'System.map'),
+    config: join(artifactsDir, 'config'),
+    'modules.tar': modules,
+    'headers.tar': headers,
+  };
+  for (const name of SHIPPED) if (!files[name]) throw new Error(`no ${name} to ship`);
+  return files;
+}
+
+/** A directory on the host the login user may write into (root makes it, the user owns it). */
+export async function makeUploadDir(t: Transport, dir: string): Promise<void> {
+  const id = await runOk(t, ['id', '-u']);
+  await runOk(
+    t,
+    ['sh', '-c', 'mkdir -p "$1" && chmod 0755 "$1" && chown "$2" "$1"', 'kernelfile', dir, id.stdout.trim()],
+    { sudo: true },
+  );
+}
+
+/** sha256 of the files already in a host directory (name → sum). */
+async function remoteSums(t: Transport, dir: string): Promise<Map<string, string>> {
+  const r = await t.run([
+    'sh',
+    '-c',
+    'cd "$1" 2>/dev/null || exit 0; for f in *; do [ -f "$f" ] && sha256sum -- "$f"; done; exit 0',
+    'kernelfile',
+    dir,
+  ]);
+  const out = new Map<string, string>();
+  for (const line of r.stdout.split('\n')) {
+    const m = /^\\?([0-9a-f]{64}) [ *](.+)$/.exec(line);
+    if (m) out.set(m[2] as string, m[1] as string);
+  }
+  return out;
+}
+
+export interface ShipResult {
+  sent: string[];
+  skipped: string[];
+  bytes: number;
+}
+
+/** Upload `files` (name → local path) into `dir` on the host, skipping files already there. */
+export async function ship(
+  t: Transport,
+  files: Record<string, string>,
+  dir: string,
+  onFile?: (name: string, state: 'sent' | 'skipped') => void,
+): Promise<ShipResult> {
+  await makeUploadDir(t, dir);
+  const have = await remoteSums(t, dir);
+  const result: ShipResult = { sent: [], skipped: [], bytes: 0 };
+  for (const [name, local] of Object.entries(files)) {
+    const sum = await sha256File(local);
+    if (have.get(name) === sum) {
+      result.skipped.push(name);
+      onFile?.(name, 'skipped');
+      continue;
+    }
+    await t.put(local, `${dir}/${name}`, 0o644);
+    result.sent.push(name);
+    result.bytes += statSync(local).size;
+    onFile?.(name, 'sent');
+  }
+  return result;
+}

@@ -1,0 +1,200 @@
+/**
+ * `kernelfile apply [FILE]`: plan (or read a saved plan and refuse it when stale), show it, ask,
+ * then converge the host with the executor. Nothing on the host changes before every check that
+ * can run first has passed: the plan's problems, dropped Kconfig values, the build, /boot's room.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { type ExecuteResult, execute, StepError, type StepEvent } from '../../apply/executor.js';
+import { packDir } from '../../apply/ship.js';
+import { build, type Manifest } from '../../build/build.js';
+import { BuildError } from '../../build/errors.js';
+import { runLocal } from '../../host/local.js';
+import { parsePlanFile, staleReasons } from '../../plan/planfile.js';
+import { bootBytesNeeded } from '../../plan/planner.js';
+import { type HostPlan, hasChanges, type PlanFile } from '../../plan/types.js';
+import { renderHostPlan } from '../../render/plan-text.js';
+import { colored, plain } from '../../render/style.js';
+import type { Diagnostic } from '../../spec/diagnostic.js';
+import type { ExitCode, Io } from '../io.js';
+import { UserError } from '../io.js';
+import { diagnosticOptions, loadSpec, renderAll } from '../kernelfile.js';
+import type { PlanFlags, PlannedHost } from '../plan-host.js';
+import { planWithProgress } from './plan.js';
+
+export interface ApplyFlags extends PlanFlags {
+  yes?: boolean;
+}
+
+function readSavedPlan(path: string): PlanFile | undefined {
+  if (!existsSync(path) || statSync(path).size > 64 * 1024 * 1024) return undefined;
+  const head = readFileSync(path, 'utf8');
+  if (!head.trimStart().startsWith('{')) return undefined;
+  try {
+    return parsePlanFile(head);
+  } catch (e) {
+    throw new UserError(
+      `${path} is not a usable plan: ${(e as Error).message}`,
+      'make a new one with `kernelfile plan --out FILE`',
+    );
+  }
+}
+
+async function confirm(host: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`\nApply these changes to ${host}? Only "yes" is accepted: `);
+    return answer.trim() === 'yes';
+  } finally {
+    rl.close();
+  }
+}
+
+/** A DKMS module's source as a tarball whose top level holds dkms.conf. */
+async function packSource(from: string, scratch: string): Promise<string> {
+  const out = join(scratch, `src-${Math.random().toString(36).slice(2)}.tar`);
+  if (statSync(from).isDirectory()) {
+    await packDir(from, out);
+    return out;
+  }
+  const dir = mkdtempSync(join(scratch, 'src-'));
+  const x = await runLocal(['tar', '-xf', from, '-C', dir]);
+  if (x.code !== 0) throw new UserError(`cannot unpack ${from}: ${x.stderr.trim()}`);
+  const found = await runLocal(['find', dir, '-maxdepth', '3', '-name', 'dkms.conf', '-type', 'f']);
+  const conf = found.stdout
+    .split('\n')
+    .filter(Boolean)
+    .sort((a, b) => a.length - b.length)[0];
+  if (!conf) throw new UserError(`${from} holds no dkms.conf`);
+  await packDir(conf.slice(0, -'/dkms.conf'.length), out);
+  return out;
+}
+
+function spaceCheck(p: PlannedHost, manifest: Manifest): void {
+  const boot = p.facts.space.boot;
+  if (!boot) return;
+  const files = manifest.files.filter((f) => ['vmlinuz', 'System.map', 'config'].includes(f.path));
+  const need = bootBytesNeeded(
+    { ...p.desired, artifacts: { cached: true, bootBytes: files.reduce((n, f) => n + f.size, 0) } },
+    p.facts,
+  );
+  if (boot.freeBytes < need.bytes * 1.1)
+    throw new UserError(
+      `${boot.mountPoint} on ${p.facts.host} has ${(boot.freeBytes / 1048576).toFixed(1)} MiB free; the new kernel needs about ${((need.bytes * 1.1) / 1048576).toFixed(1)} MiB. Nothing was changed on the host`,
+      'free space in /boot, or make it larger',
+    );
+}
+
+function progressPrinter(io: Io, host: string): (e: StepEvent) => void {
+  return (e) => {
+    if (e.kind === 'change')
+      io.err(`${host}: ${e.change.id} (${e.index + 1}/${e.total}): ${e.change.reason}\n`);
+    else if (e.kind === 'step' && e.state === 'done')
+      io.err(
+        `${host}:   ✓ ${e.step.title}${e.detail ? `: ${e.detail}` : ''} (${((e.ms ?? 0) / 1000).toFixed(1)} s)\n`,
+      );
+  };
+}
+
+export async function run(file: string | undefined, flags: ApplyFlags, io: Io): Promise<ExitCode> {
+  const saved = file ? readSavedPlan(resolve(io.cwd, file)) : undefined;
+  const kernelfile = saved ? saved.kernelfile.path : file;
+  const loaded = await loadSpec(kernelfile, io);
+  const { kf, result } = loaded;
+  const render = diagnosticOptions(kf, io);
+  const show = (ds: Diagnostic[]) => {
+    for (const block of renderAll(ds, render)) io.err(`${block}\n\n`);
+  };
+  if (!result.ok) {
+    show(result.errors);
+    io.err(`${kf.display} is not valid: fix it first (kernelfile validate ${kf.display}).\n`);
+    return 1;
+  }
+  const tty = Boolean(process.stderr.isTTY);
+  const planned = await planWithProgress(loaded, flags, io, tty);
+  const t = planned.transport;
+  try {
+    show(planned.diagnostics);
+    if (planned.diagnostics.some((d) => d.severity === 'error')) {
+      io.err('kernelfile: requested config values would not survive Kconfig: nothing was changed\n');
+      return 1;
+    }
+    let plan: HostPlan = planned.plan;
+    if (saved) {
+      const host =
+        saved.hosts.find((h) => h.host === t.name) ?? (saved.hosts.length === 1 ? saved.hosts[0] : undefined);
+      if (!host)
+        throw new UserError(
+          `the plan ${file} has no plan for ${t.name}`,
+          `plan for this host: kernelfile plan --host ${t.name} --out FILE`,
+        );
+      const stale = staleReasons(saved, host, {
+        kernelfileSha256: planned.desired.kernelfile.sha256,
+        factsDigest: planned.facts.digest,
+        factsFamilies: planned.plan.factsFamilies,
+      });
+      if (stale.length)
+        throw new UserError(
+          `the saved plan ${file} is stale: ${stale.join('; ')}. Nothing was changed`,
+          `review a new plan: kernelfile plan ${kf.display} --host ${flags.host ?? 'local'} --out ${file}`,
+        );
+      plan = host;
+    }
+    const style = io.color ? colored : plain;
+    io.out(renderHostPlan(plan, { style, configDiff: 'none' }));
+    if (plan.problems.length) return 1;
+    if (!hasChanges(plan)) return 0;
+    if (!flags.yes) {
+      if (!process.stdin.isTTY)
+        throw new UserError(
+          'apply changes a host: confirm with --yes (standard input is not a terminal, so kernelfile cannot ask)',
+        );
+      if (!(await confirm(t.name))) {
+        io.err('Not applied: the answer was not "yes".\n');
+        return 1;
+      }
+    }
+    const scratch = mkdtempSync(join(tmpdir(), 'kernelfile-apply-'));
+    const started = Date.now();
+    let done: ExecuteResult;
+    try {
+      done = await execute(
+        t,
+        plan,
+        {
+          build: async (buildId, progress) => {
+            if (buildId !== planned.prepared.buildId)
+              throw new UserError(
+                `the plan wants build ${buildId.slice(0, 12)}, the kernelfile now resolves to ${planned.prepared.buildId.slice(0, 12)}`,
+                'make a new plan',
+              );
+            const a = await build(planned.prepared, (e) => progress(`${e.stage}: ${e.compiled} files`));
+            spaceCheck(planned, a.manifest);
+            return a;
+          },
+          packSource: (from) => packSource(from, scratch),
+          now: () => new Date().toISOString(),
+        },
+        progressPrinter(io, t.name),
+      );
+    } catch (e) {
+      if (e instanceof StepError)
+        throw new BuildError(
+          e.message,
+          'the previous default boot entry is unchanged; fix the cause and run apply again: it resumes where this one stopped',
+          e.details,
+        );
+      throw e;
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+    io.out(
+      `\nApply complete: ${done.changes} change${done.changes === 1 ? '' : 's'} on ${t.name} (${done.steps} steps) in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`,
+    );
+    return 0;
+  } finally {
+    await t.close();
+  }
+}
