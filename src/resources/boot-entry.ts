@@ -244,10 +244,9 @@ export function pinDefaultSteps(ctx: Ctx): Step[] {
     },
     {
       kind: 'write',
-      title: 'write /etc/default/grub.d/kernelfile.cfg (GRUB_DEFAULT=saved)',
-      path: '/etc/default/grub.d/kernelfile.cfg',
-      content:
-        '# Written by kernelfile: the default entry is chosen by id (grub-set-default), never by menu position.\nGRUB_DEFAULT=saved\n',
+      title: `write ${GRUB_DEFAULT_CFG} (GRUB_DEFAULT=saved)`,
+      path: GRUB_DEFAULT_CFG,
+      content: GRUB_DEFAULT_SAVED,
       mode: 0o644,
       sudo,
     },

@@ -44,8 +44,7 @@ function setDefaultSteps(ctx: Ctx, e: RenderedEntry, pinned: boolean): Step[] {
             kind: 'write',
             title: `write ${GRUB_DEFAULT_CFG} (GRUB_DEFAULT=saved)`,
             path: GRUB_DEFAULT_CFG,
-            content:
-              '# Written by kernelfile: the default entry is chosen by id (saved_entry), never by menu position.\nGRUB_DEFAULT=saved\n',
+            content: GRUB_DEFAULT_SAVED,
             mode: 0o644,
             sudo,
           },

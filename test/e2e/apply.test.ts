@@ -5,51 +5,22 @@
  * `uname -r` is the declared release and the DKMS module was loaded by the host-made initramfs.
  * A second apply changes nothing; the root-filesystem transport gives the same files.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXAMPLE, ensureKernelArtifacts, TEST_BUILD_CACHE } from '../helpers/kernel-artifacts.js';
+import { kernelfile } from '../helpers/cli.js';
+import { EXAMPLE, ensureKernelArtifacts } from '../helpers/kernel-artifacts.js';
 import { note, runOk } from '../helpers/proc.js';
 import { copyRoot, ensureDebianRoot } from '../helpers/rootfs.js';
 import { type SshHost, startSshHost } from '../helpers/sshd.js';
 import { bootDisk, installTestInit, makeDiskImage } from '../helpers/vm.js';
 
-const BIN = fileURLToPath(new URL('../../bin/kernelfile.js', import.meta.url));
-
 let dir: string;
 let h: SshHost;
 let kh: string;
 let release: string;
-
-export interface Cli {
-  code: number | null;
-  out: string;
-  err: string;
-}
-
-/** Run the installed CLI as a user does, with the tests' build cache. */
-export function kernelfile(args: string[], env: Record<string, string> = {}): Promise<Cli> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, XDG_CACHE_HOME: TEST_BUILD_CACHE, NO_COLOR: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => {
-      out += d;
-    });
-    p.stderr.on('data', (d) => {
-      err += d;
-    });
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code, out, err }));
-  });
-}
 
 const sshArgs = () => [
   '--host',
