@@ -91,6 +91,8 @@ function progressPrinter(io: Io, host: string): (e: StepEvent) => void {
   return (e) => {
     if (e.kind === 'change')
       io.err(`${host}: ${e.change.id} (${e.index + 1}/${e.total}): ${e.change.reason}\n`);
+    else if (e.kind === 'step' && e.state === 'start' && (e.step.kind === 'build' || e.step.kind === 'ship'))
+      io.err(`${host}:   … ${e.step.title}\n`);
     else if (e.kind === 'step' && e.state === 'done')
       io.err(
         `${host}:   ✓ ${e.step.title}${e.detail ? `: ${e.detail}` : ''} (${((e.ms ?? 0) / 1000).toFixed(1)} s)\n`,
