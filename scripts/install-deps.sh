@@ -15,19 +15,17 @@ packages=(
   qemu-system-x86       # verify boots the kernel (TCG)
   busybox-static        # verify's initramfs
   gnupg gpgv git        # signature checks of sources; git sources
+  debootstrap debian-archive-keyring ca-certificates # scripts/quickstart.sh: a throwaway Debian root to apply to
+  e2fsprogs             # scripts/quickstart.sh: mke2fs -d makes the disk image the VM boots
 )
 
 # With --tests: what the test suites need besides.
 if [ "${1:-}" = "--tests" ]; then
   packages+=(
-    debootstrap            # test/helpers/rootfs.ts: builds the Debian 12 root that SSH test hosts serve
-    debian-archive-keyring # debootstrap checks bookworm's Release file with it (debootstrap only recommends it)
-    ca-certificates        # debootstrap, when this machine's apt mirror is https
     tar                    # rootfs.ts: caches the built root as a tarball
     util-linux             # sshd.ts, rootfs.ts: unshare, nsenter, setpriv (namespaces that clean up after themselves)
     mount                  # mount (overlayfs, proc, sysfs, devpts) inside those private mount namespaces
     openssh-client         # sshd.ts: ssh-keygen, ssh-agent, ssh-add; ssh and sftp (sshd comes from inside the Debian root)
-    e2fsprogs              # vm.ts: mke2fs -d makes the ext4 disk image of a root that the VM tests boot
   )
 fi
 

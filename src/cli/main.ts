@@ -164,6 +164,11 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       'kernelfile.yaml',
     )
     .option('-y, --yes', 'apply without asking (required when standard input is not a terminal)')
+    .option(
+      '--reboot',
+      'reboot an SSH host into the new kernel (one-time boot), wait for it, check `uname -r`, then make it the default',
+    )
+    .option('--reboot-timeout <seconds>', 'how long --reboot waits for the host to come back (default 600)')
     .option('--sudo', 'gather facts as root with `sudo -n` (a non-root SSH user; changes always run as root)')
     .action(async (file: string, opts: import('./commands/apply.js').ApplyFlags & HostFlags) => {
       const { run } = await import('./commands/apply.js');

@@ -28,6 +28,8 @@ export type Loaded = Awaited<ReturnType<typeof loadSpec>>;
 
 export interface PlanFlags extends Partial<HostFlags> {
   sudo?: boolean;
+  /** Boot the new default entry once before making it the default, whatever boot.trial says. */
+  trial?: boolean;
 }
 
 export interface PlannedHost {
@@ -161,6 +163,7 @@ export async function planHost(
       },
       await moduleChecks(spec, resolve, facts, prepared),
     );
+    if (flags.trial) desired.boot.trial = true;
     return {
       transport,
       facts,

@@ -8,10 +8,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { type ExecuteResult, execute, StepError, type StepEvent } from '../../apply/executor.js';
+import { bootId, requestReboot, waitForReboot } from '../../apply/reboot.js';
 import { packDir } from '../../apply/ship.js';
 import { build, type Manifest } from '../../build/build.js';
 import { BuildError } from '../../build/errors.js';
 import { runLocal } from '../../host/local.js';
+import { runOk, type Transport } from '../../host/transport.js';
 import { parsePlanFile, staleReasons } from '../../plan/planfile.js';
 import { bootBytesNeeded } from '../../plan/planner.js';
 import { type HostPlan, hasChanges, type PlanFile } from '../../plan/types.js';
@@ -21,11 +23,13 @@ import type { Diagnostic } from '../../spec/diagnostic.js';
 import type { ExitCode, Io } from '../io.js';
 import { UserError } from '../io.js';
 import { diagnosticOptions, loadSpec, renderAll } from '../kernelfile.js';
-import type { PlanFlags, PlannedHost } from '../plan-host.js';
+import { openAndGather, type PlanFlags, type PlannedHost, planHost } from '../plan-host.js';
 import { planWithProgress } from './plan.js';
 
 export interface ApplyFlags extends PlanFlags {
   yes?: boolean;
+  reboot?: boolean;
+  rebootTimeout?: string;
 }
 
 function readSavedPlan(path: string): PlanFile | undefined {
@@ -100,6 +104,67 @@ function progressPrinter(io: Io, host: string): (e: StepEvent) => void {
   };
 }
 
+/** --reboot: reboot into the new kernel, wait, and make it the default only if it came up. */
+async function rebootAndSettle(
+  loaded: Awaited<ReturnType<typeof loadSpec>>,
+  flags: ApplyFlags,
+  io: Io,
+  t: Transport,
+  release: string,
+  timeoutMs: number,
+): Promise<ExitCode> {
+  const before = { bootId: await bootId(t) };
+  io.err(`${t.name}: rebooting into ${release} (one-time boot; the default is unchanged until it is up)\n`);
+  await requestReboot(t);
+  const outcome = await waitForReboot(
+    {
+      probe: async () => {
+        const { transport } = await openAndGather({ ...flags, connectTimeout: '10' }, io);
+        try {
+          return {
+            release: (await runOk(transport, ['uname', '-r'])).stdout.trim(),
+            bootId: await bootId(transport),
+          };
+        } finally {
+          await transport.close();
+        }
+      },
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      now: () => Date.now(),
+    },
+    before,
+    release,
+    timeoutMs,
+  );
+  if (!outcome.ok)
+    throw new UserError(
+      `${t.name} ${outcome.reason}`,
+      'look at the host console; the next apply arms the trial boot again',
+    );
+  io.err(`${t.name}: up again in ${outcome.seconds} s, running ${release}\n`);
+  const again = await planHost(loaded, { ...flags, trial: true }, io);
+  try {
+    await execute(
+      again.transport,
+      again.plan,
+      {
+        build: async () => {
+          throw new UserError('nothing should need building after the reboot');
+        },
+        packSource: async () => {
+          throw new UserError('nothing should need uploading after the reboot');
+        },
+        now: () => new Date().toISOString(),
+      },
+      progressPrinter(io, again.transport.name),
+    );
+  } finally {
+    await again.transport.close();
+  }
+  io.out(`${t.name} runs ${release}, now its default boot entry.\n`);
+  return 0;
+}
+
 export async function run(file: string | undefined, flags: ApplyFlags, io: Io): Promise<ExitCode> {
   const saved = file ? readSavedPlan(resolve(io.cwd, file)) : undefined;
   const kernelfile = saved ? saved.kernelfile.path : file;
@@ -115,7 +180,21 @@ export async function run(file: string | undefined, flags: ApplyFlags, io: Io): 
     return 1;
   }
   const tty = Boolean(process.stderr.isTTY);
-  const planned = await planWithProgress(loaded, flags, io, tty);
+  const host = flags.host ?? 'local';
+  if (flags.reboot && !/^(ssh:\/\/|[^:/]+$|[^:/]+@)/.test(host) && host !== 'local')
+    throw new UserError(`--reboot needs a host reached over SSH; ${host} is a root filesystem directory`);
+  if (flags.reboot && host === 'local')
+    throw new UserError(
+      '--reboot would reboot this machine, and kernelfile could not wait for it',
+      'apply to this machine without --reboot, then reboot it yourself',
+    );
+  const rebootTimeoutMs = Number(flags.rebootTimeout ?? '600') * 1000;
+  if (!Number.isFinite(rebootTimeoutMs) || rebootTimeoutMs <= 0)
+    throw new UserError(
+      `--reboot-timeout must be a positive number of seconds, got \`${flags.rebootTimeout}\``,
+    );
+  // With --reboot the new entry boots once first, and becomes the default only once it came up.
+  const planned = await planWithProgress(loaded, { ...flags, trial: flags.trial || flags.reboot }, io, tty);
   const t = planned.transport;
   try {
     show(planned.diagnostics);
@@ -195,6 +274,8 @@ export async function run(file: string | undefined, flags: ApplyFlags, io: Io): 
     io.out(
       `\nApply complete: ${done.changes} change${done.changes === 1 ? '' : 's'} on ${t.name} (${done.steps} steps) in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`,
     );
+    if (flags.reboot && planned.facts.system.running !== plan.summary.release)
+      return await rebootAndSettle(loaded, flags, io, t, plan.summary.release, rebootTimeoutMs);
     return 0;
   } finally {
     await t.close();
