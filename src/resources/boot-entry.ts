@@ -294,7 +294,7 @@ export function entrySteps(ctx: Ctx, entries: RenderedEntry[], pruned: ReadonlyS
       const cfg = grubCfgPath(ctx);
       steps.push({
         kind: 'write',
-        title: `write ${cfg} (grub-probe cannot see the root device here)`,
+        title: `write ${cfg} (explicit entries: grub-mkconfig cannot run here)`,
         path: cfg,
         content: explicitGrubCfg([...keptEntries(ctx, pruned), ...entries]),
         mode: 0o644,
