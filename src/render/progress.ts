@@ -47,3 +47,58 @@ export async function runStages<C extends object>(
   );
   return list.run(ctx);
 }
+
+/**
+ * Live progress of work that reports itself as a sequence of items (apply: one task per change,
+ * its current step as the task's output), on a terminal. `work` runs once and emits `start(i)`
+ * when item i begins and `output(text)` as it goes; its result or error ends the list.
+ */
+export async function runSequence<R>(
+  titles: string[],
+  work: (report: { start(index: number): void; output(text: string): void }) => Promise<R>,
+): Promise<R> {
+  const logger = new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr) });
+  const gates = titles.map(() => {
+    let open!: () => void;
+    let fail!: (e: unknown) => void;
+    const promise = new Promise<void>((res, rej) => {
+      open = res;
+      fail = rej;
+    });
+    promise.catch(() => {});
+    return { promise, open, fail };
+  });
+  let current = -1;
+  let output: (text: string) => void = () => {};
+  const settle = (upTo: number) => {
+    for (let i = 0; i <= upTo && i < gates.length; i++) gates[i]?.open();
+  };
+  const running = work({
+    start(index) {
+      settle(index - 1);
+      current = index;
+    },
+    output(text) {
+      output(text);
+    },
+  });
+  running.then(
+    () => settle(gates.length - 1),
+    (e) => gates[Math.max(0, current)]?.fail(e),
+  );
+  const list = new Listr(
+    titles.map((title, i) => ({
+      title,
+      task: async (_c: unknown, task: { output: string }) => {
+        output = (text) => {
+          if (current === i) task.output = text;
+        };
+        await gates[i]?.promise;
+      },
+      rendererOptions: { outputBar: 1, persistentOutput: false },
+    })),
+    { renderer: 'default', rendererOptions: { logger }, exitOnError: true, collectErrors: false },
+  );
+  await list.run().catch(() => {});
+  return running;
+}

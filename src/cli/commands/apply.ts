@@ -241,25 +241,33 @@ export async function run(file: string | undefined, flags: ApplyFlags, io: Io): 
     const started = Date.now();
     let done: ExecuteResult;
     try {
-      done = await execute(
-        t,
-        plan,
-        {
-          build: async (buildId, progress) => {
-            if (buildId !== planned.prepared.buildId)
-              throw new UserError(
-                `the plan wants build ${buildId.slice(0, 12)}, the kernelfile now resolves to ${planned.prepared.buildId.slice(0, 12)}`,
-                'make a new plan',
-              );
-            const a = await build(planned.prepared, (e) => progress(`${e.stage}: ${e.compiled} files`));
-            spaceCheck(planned, a.manifest);
-            return a;
-          },
-          packSource: (from) => packSource(from, scratch),
-          now: () => new Date().toISOString(),
+      const controller = {
+        build: async (buildId: string, progress: (m: string) => void) => {
+          if (buildId !== planned.prepared.buildId)
+            throw new UserError(
+              `the plan wants build ${buildId.slice(0, 12)}, the kernelfile now resolves to ${planned.prepared.buildId.slice(0, 12)}`,
+              'make a new plan',
+            );
+          const a = await build(planned.prepared, (e) => progress(`${e.stage}: ${e.compiled} files`));
+          spaceCheck(planned, a.manifest);
+          return a;
         },
-        progressPrinter(io, t.name),
-      );
+        packSource: (from: string) => packSource(from, scratch),
+        now: () => new Date().toISOString(),
+      };
+      if (tty) {
+        const { runSequence } = await import('../../render/progress.js');
+        const changes = plan.changes.filter((c) => c.action !== 'noop' && c.steps.length > 0);
+        done = await runSequence(
+          changes.map((c) => `${c.id}: ${c.reason}`),
+          (report) =>
+            execute(t, plan, controller, (e) => {
+              if (e.kind === 'change') report.start(e.index);
+              else if (e.kind === 'step' && e.state === 'start') report.output(e.step.title);
+              else if (e.kind === 'line') report.output(`${e.step.title}: ${e.line}`);
+            }),
+        );
+      } else done = await execute(t, plan, controller, progressPrinter(io, t.name));
     } catch (e) {
       if (e instanceof StepError)
         throw new BuildError(
