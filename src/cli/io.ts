@@ -10,7 +10,8 @@ export interface Io {
 }
 
 /** A command's outcome: the exit code main.ts passes to process.exit. */
-export type ExitCode = 0 | 1 | 2;
+/** 0 success, 1 error, 2 changes pending; `status` uses 3–7 for host states (README). */
+export type ExitCode = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
 
 /** A user error: main.ts prints it as one line (plus hint), never with a stack trace. */
 export class UserError extends Error {

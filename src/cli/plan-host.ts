@@ -46,6 +46,8 @@ export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+const confEvaluations = new Map<string, ReturnType<typeof evaluateDkmsConf>>();
+
 async function moduleChecks(
   spec: NonNullable<Extract<Loaded['result'], { ok: true }>['value']['spec']>,
   resolve: (w: string) => string,
@@ -71,13 +73,20 @@ async function moduleChecks(
       });
       continue;
     }
-    const r = await evaluateDkmsConf({
-      conf: conf.conf,
-      confFile: conf.file,
-      kernelver: p.release,
-      arch: p.arch,
-      configText: p.config.text,
-    });
+    // The same module on many hosts of a fleet: one evaluation per (conf, build).
+    const key = `${p.buildId}\0${conf.file.replace(/^[^:]*:/, '')}\0${sha256(new TextEncoder().encode(conf.conf))}`;
+    let pending = confEvaluations.get(key);
+    if (!pending) {
+      pending = evaluateDkmsConf({
+        conf: conf.conf,
+        confFile: conf.file,
+        kernelver: p.release,
+        arch: p.arch,
+        configText: p.config.text,
+      });
+      confEvaluations.set(key, pending);
+    }
+    const r = await pending;
     checks.push({
       name: m.name,
       version: m.version,
@@ -106,13 +115,22 @@ export async function openAndGather(
 }
 
 /**
- * Plan one host. The transport stays open for the caller (apply runs over it); the caller closes it.
+ * What the controller works out once per distinct (kernelfile, arch, running config): a fleet of
+ * hosts on one kernelfile resolves its Kconfig once. Keyed promises, shared by concurrent hosts.
  */
-export async function planHost(
+export type PrepareCache = Map<string, Promise<Prepared>>;
+
+/**
+ * Plan one host whose facts are gathered. The transport stays open for the caller (apply runs
+ * over it); the caller closes it.
+ */
+export async function planGathered(
   loaded: Loaded,
+  gathered: { transport: Transport; facts: HostFacts },
   flags: PlanFlags,
   io: Io,
   progress?: (m: string) => void,
+  cache: PrepareCache = new Map(),
 ): Promise<PlannedHost> {
   const { kf, home, result } = loaded;
   if (!result.ok)
@@ -121,59 +139,77 @@ export async function planHost(
       `run \`kernelfile validate ${kf.display}\` and fix what it reports`,
     );
   const { spec, source } = result.value;
-  const { transport, facts } = await openAndGather(flags, io);
-  try {
-    const resolve = (w: string) => resolvePath(w, { kernelfile: kf.abs, home });
-    const arch = spec.kernel.arch ?? facts.system.arch ?? localArch();
-    const dirs = cacheDirs(cacheRoot(spec.build?.cacheDir, io.env));
-    const prepared = await prepare({
+  const { transport, facts } = gathered;
+  const resolve = (w: string) => resolvePath(w, { kernelfile: kf.abs, home });
+  const arch = spec.kernel.arch ?? facts.system.arch ?? localArch();
+  const dirs = cacheDirs(cacheRoot(spec.build?.cacheDir, io.env));
+  const runningConfig = spec.config?.base === 'running' ? runningConfigText(facts, kf.display) : undefined;
+  const key = sha256(
+    new TextEncoder().encode(JSON.stringify([kf.abs, sha256(kf.bytes), arch, runningConfig ?? null])),
+  );
+  let pending = cache.get(key);
+  if (!pending) {
+    pending = prepare({
       spec,
       arch,
       dirs,
       resolvePath: resolve,
-      runningConfig: spec.config?.base === 'running' ? runningConfigText(facts, kf.display) : undefined,
+      runningConfig,
       setOrigin: (symbol) => {
         const at = locate(source, ['config', 'set', symbol], { key: true });
         return { file: kf.display, line: at.line, column: at.column };
       },
       progress,
     });
-    const diagnostics = [
-      ...blockingDrops(prepared).map((d) => dropDiagnostic(d, 'error')),
-      ...prepared.config.dropped
-        .filter((d) => d.onDropped === 'warn')
-        .map((d) => dropDiagnostic(d, 'warning')),
-    ];
-    const manifest = readManifest(join(dirs.artifacts, prepared.buildId));
-    const bootFiles = manifest?.files.filter((f) => ['vmlinuz', 'System.map', 'config'].includes(f.path));
-    const desired = desiredFrom(
-      spec,
-      { path: kf.display, sha256: sha256(kf.bytes) },
-      resolve,
-      {
-        release: prepared.release,
-        buildId: prepared.buildId,
-        arch,
-        effective: prepared.config.effective,
-        requested: prepared.config.requestedSymbols,
-        artifacts: {
-          cached: manifest !== undefined,
-          bootBytes: bootFiles ? bootFiles.reduce((n, f) => n + f.size, 0) : null,
-        },
+    cache.set(key, pending);
+  }
+  const prepared = await pending;
+  const diagnostics = [
+    ...blockingDrops(prepared).map((d) => dropDiagnostic(d, 'error')),
+    ...prepared.config.dropped.filter((d) => d.onDropped === 'warn').map((d) => dropDiagnostic(d, 'warning')),
+  ];
+  const manifest = readManifest(join(dirs.artifacts, prepared.buildId));
+  const bootFiles = manifest?.files.filter((f) => ['vmlinuz', 'System.map', 'config'].includes(f.path));
+  const desired = desiredFrom(
+    spec,
+    { path: kf.display, sha256: sha256(kf.bytes) },
+    resolve,
+    {
+      release: prepared.release,
+      buildId: prepared.buildId,
+      arch,
+      effective: prepared.config.effective,
+      requested: prepared.config.requestedSymbols,
+      artifacts: {
+        cached: manifest !== undefined,
+        bootBytes: bootFiles ? bootFiles.reduce((n, f) => n + f.size, 0) : null,
       },
-      await moduleChecks(spec, resolve, facts, prepared),
-    );
-    if (flags.trial) desired.boot.trial = true;
-    return {
-      transport,
-      facts,
-      prepared,
-      desired,
-      plan: plan(desired, facts, { factsFamilies: familyDigests(facts), image: transport.kind === 'root' }),
-      diagnostics,
-    };
+    },
+    await moduleChecks(spec, resolve, facts, prepared),
+  );
+  if (flags.trial) desired.boot.trial = true;
+  return {
+    transport,
+    facts,
+    prepared,
+    desired,
+    plan: plan(desired, facts, { factsFamilies: familyDigests(facts), image: transport.kind === 'root' }),
+    diagnostics,
+  };
+}
+
+/** Plan one host: gather its facts, then planGathered. The caller closes the transport. */
+export async function planHost(
+  loaded: Loaded,
+  flags: PlanFlags,
+  io: Io,
+  progress?: (m: string) => void,
+): Promise<PlannedHost> {
+  const gathered = await openAndGather(flags, io);
+  try {
+    return await planGathered(loaded, gathered, flags, io, progress);
   } catch (e) {
-    await transport.close();
+    await gathered.transport.close();
     throw e;
   }
 }

@@ -46,7 +46,7 @@ function readSavedPlan(path: string): PlanFile | undefined {
   }
 }
 
-async function confirm(host: string): Promise<boolean> {
+export async function confirm(host: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = await rl.question(`\nApply these changes to ${host}? Only "yes" is accepted: `);
@@ -57,7 +57,7 @@ async function confirm(host: string): Promise<boolean> {
 }
 
 /** A DKMS module's source as a tarball whose top level holds dkms.conf. */
-async function packSource(from: string, scratch: string): Promise<string> {
+export async function packSource(from: string, scratch: string): Promise<string> {
   const out = join(scratch, `src-${Math.random().toString(36).slice(2)}.tar`);
   if (statSync(from).isDirectory()) {
     await packDir(from, out);
@@ -76,7 +76,7 @@ async function packSource(from: string, scratch: string): Promise<string> {
   return out;
 }
 
-function spaceCheck(p: PlannedHost, manifest: Manifest): void {
+export function spaceCheck(p: PlannedHost, manifest: Manifest): void {
   const boot = p.facts.space.boot;
   if (!boot) return;
   const files = manifest.files.filter((f) => ['vmlinuz', 'System.map', 'config'].includes(f.path));
@@ -91,7 +91,7 @@ function spaceCheck(p: PlannedHost, manifest: Manifest): void {
     );
 }
 
-function progressPrinter(io: Io, host: string): (e: StepEvent) => void {
+export function progressPrinter(io: Io, host: string): (e: StepEvent) => void {
   return (e) => {
     if (e.kind === 'change')
       io.err(`${host}: ${e.change.id} (${e.index + 1}/${e.total}): ${e.change.reason}\n`);
@@ -105,7 +105,7 @@ function progressPrinter(io: Io, host: string): (e: StepEvent) => void {
 }
 
 /** --reboot: reboot into the new kernel, wait, and make it the default only if it came up. */
-async function rebootAndSettle(
+export async function rebootAndSettle(
   loaded: Awaited<ReturnType<typeof loadSpec>>,
   flags: ApplyFlags,
   io: Io,

@@ -1,0 +1,81 @@
+/**
+ * `kernelfile status`: the state of a host against its kernelfile, from its plan and facts. Pure.
+ * Each state has its own exit code (README); a fleet exits with the worst.
+ */
+import type { HostFacts } from '../facts/types.js';
+import type { HostPlan } from '../plan/types.js';
+
+export const STATES = [
+  'converged',
+  'changes-pending',
+  'installed-not-booted',
+  'booted-not-default',
+  'drifted',
+  'unreachable',
+] as const;
+export type HostState = (typeof STATES)[number] | 'error';
+
+/** Exit codes, worst last: 0 converged … 7 unreachable; 1 stays "kernelfile itself failed". */
+export const STATE_EXIT: Record<HostState, number> = {
+  converged: 0,
+  'changes-pending': 2,
+  'installed-not-booted': 3,
+  'booted-not-default': 4,
+  drifted: 5,
+  error: 6,
+  unreachable: 7,
+};
+
+export const STATE_TEXT: Record<HostState, string> = {
+  converged: 'converged',
+  'changes-pending': 'changes pending',
+  'installed-not-booted': 'installed, not booted',
+  'booted-not-default': 'booted, not the default',
+  drifted: 'drifted',
+  error: 'error',
+  unreachable: 'unreachable',
+};
+
+export function hostState(plan: HostPlan, facts: HostFacts): { state: HostState; detail: string } {
+  const release = plan.summary.release;
+  const kernel = plan.changes.find((c) => c.resource === 'kernel');
+  if (kernel?.action === 'update' && /drifted/.test(kernel.reason))
+    return { state: 'drifted', detail: kernel.reason };
+  const pending = plan.changes.filter((c) => c.action !== 'noop');
+  const installed = kernel?.action === 'noop';
+  const running = facts.system.running === release;
+  if (plan.problems.length) return { state: 'error', detail: plan.problems.map((p) => p.message).join('; ') };
+  if (
+    installed &&
+    running &&
+    pending.every((c) => c.resource === 'default-entry' || c.resource === 'prune')
+  ) {
+    if (pending.some((c) => c.resource === 'default-entry'))
+      return { state: 'booted-not-default', detail: `runs ${release}, but the default entry is another` };
+  }
+  if (pending.length) {
+    if (
+      installed &&
+      !running &&
+      pending.every((c) => c.resource === 'trial' || c.resource === 'default-entry')
+    )
+      return {
+        state: 'installed-not-booted',
+        detail: `${release} installed, ${facts.system.running} running`,
+      };
+    return {
+      state: 'changes-pending',
+      detail: `${pending.length} change${pending.length === 1 ? '' : 's'} pending`,
+    };
+  }
+  if (!running)
+    return {
+      state: 'installed-not-booted',
+      detail: `${release} installed and default, ${facts.system.running} running`,
+    };
+  return { state: 'converged', detail: `runs ${release}` };
+}
+
+export function worstExit(states: readonly HostState[]): number {
+  return Math.max(0, ...states.map((s) => STATE_EXIT[s]));
+}
