@@ -10,7 +10,7 @@
 import type { Manifest } from '../build/build.js';
 import { HostError, type Transport } from '../host/transport.js';
 import type { Change, HostPlan, Step } from '../plan/types.js';
-import { pendingPath, receiptPath, sidecarPath, stagingDir } from '../resources/layout.js';
+import { pendingPath, receiptPath, STATE_DIR, sidecarPath, stagingDir } from '../resources/layout.js';
 import { receiptJson, sidecar } from './receipt.js';
 import { makeUploadDir, sha256File, ship, shipFiles } from './ship.js';
 
@@ -52,18 +52,39 @@ export interface ExecuteResult {
 
 /** Write a file as root through a shell (works for root and sudo users alike): temp name, then rename. */
 export async function writeFile(t: Transport, path: string, content: string, mode: number): Promise<void> {
+  const bytes = Buffer.byteLength(content);
+  // A connection dropped mid-write ends cat's input like a normal end of file: the size check keeps
+  // a short file from being renamed into place.
   const r = await t.run(
-    [
+    locked([
       'sh',
       '-c',
-      'set -e; mkdir -p "$(dirname "$1")"; cat > "$1.kf-new"; chmod "$2" "$1.kf-new"; mv -f "$1.kf-new" "$1"',
+      'set -e; mkdir -p "$(dirname "$1")"; cat > "$1.kf-new"; n=$(wc -c < "$1.kf-new"); ' +
+        'if [ "$n" -ne "$3" ]; then rm -f "$1.kf-new"; echo "short write: $n of $3 bytes arrived" >&2; exit 1; fi; ' +
+        'chmod "$2" "$1.kf-new"; mv -f "$1.kf-new" "$1"',
       'kernelfile',
       path,
       mode.toString(8),
-    ],
+      String(bytes),
+    ]),
     { stdin: content, sudo: true },
   );
   if (r.code !== 0) throw new HostError(t.name, 'io', `cannot write ${path}: ${r.stderr.trim()}`);
+}
+
+/**
+ * Every command that changes a host holds the host's kernelfile lock (flock, where the host has
+ * it): a step left running by an apply that was killed finishes before the next apply's steps
+ * start, and two applies to one host take turns instead of interleaving.
+ */
+export function locked(argv: readonly string[]): string[] {
+  return [
+    'sh',
+    '-c',
+    `mkdir -p ${STATE_DIR} && if command -v flock >/dev/null 2>&1; then exec flock -w 1800 ${STATE_DIR}/.lock "$@"; else exec "$@"; fi`,
+    'kernelfile',
+    ...argv,
+  ];
 }
 
 const tail = (s: string, n = 20) => s.trim().split('\n').slice(-n);
@@ -87,14 +108,18 @@ export async function execute(
     artifacts.set(id, a);
     return a;
   };
+  // The journal covers the install of the release, up to its receipt; what comes after (the
+  // default, pruning) is planned again from the host's facts if it is interrupted.
+  const installs = plan.changes.some((c) => c.steps.some((s) => s.kind === 'receipt'));
   let journal = false;
+  let receipted = false;
   const ensureJournal = async () => {
-    if (journal) return;
+    if (journal || receipted || !installs) return;
     journal = true;
     await writeFile(
       t,
       pendingPath(release),
-      `${JSON.stringify({ release, buildId, startedAt: controller.now(), host: t.name }, null, 2)}\n`,
+      `${JSON.stringify({ release, buildId, name: plan.summary.name, startedAt: controller.now(), host: t.name }, null, 2)}\n`,
       0o644,
     );
     result.mutating++;
@@ -141,7 +166,7 @@ export async function execute(
           await writeFile(t, step.path, step.content, step.mode);
           break;
         case 'run': {
-          const r = await t.run(step.argv, {
+          const r = await t.run(locked(step.argv), {
             sudo: step.sudo,
             onLine: (line) => onEvent({ kind: 'line', change, step, line }),
           });
@@ -170,6 +195,7 @@ export async function execute(
           if (r.code !== 0)
             throw new StepError(t.name, change, step, 'cannot remove the journal', tail(r.stderr));
           journal = false;
+          receipted = true;
           break;
         }
       }
@@ -177,6 +203,6 @@ export async function execute(
     }
   }
   // Nothing left to resume: no receipt step ran (e.g. only the default or a prune changed).
-  if (journal) await t.run(['rm', '-f', pendingPath(release)], { sudo: true });
+  if (journal) await t.run(locked(['rm', '-f', pendingPath(release)]), { sudo: true });
   return result;
 }

@@ -273,7 +273,13 @@ export class SshTransport implements Transport {
           stream.on('data', (c: Buffer) => out.push(c));
           stream.stderr.on('data', (c: Buffer) => err.push(c));
           stream.on('exit', (c: number | null, signal?: string) => {
-            code = c ?? 128 + (signal === 'KILL' ? 9 : signal === 'TERM' ? 15 : signal === 'INT' ? 2 : 0);
+            {
+              // ssh2 names the signal as the protocol does ("KILL"); some servers send "SIGKILL".
+              const sig = signal?.replace(/^SIG/, '');
+              code =
+                c ??
+                128 + (sig === 'KILL' ? 9 : sig === 'TERM' ? 15 : sig === 'INT' ? 2 : sig === 'HUP' ? 1 : 0);
+            }
           });
           stream.on('close', () => {
             if (timer) clearTimeout(timer);

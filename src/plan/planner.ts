@@ -114,7 +114,7 @@ export function plan(d: Desired, f: HostFacts, opts: PlanOptions = {}): HostPlan
   const initramfs = initramfsChanges(ctx, [kernel, ...dkms]);
   const { remove, spared } = pruneSet(ctx);
   for (const s of spared) ctx.notes.push(`${s.release} is beyond boot.keep but stays: ${s.why}`);
-  const boot = bootEntryChanges(ctx, [kernel, ...dkms, ...initramfs], new Set(remove));
+  const boot = bootEntryChanges(ctx, [kernel, ...dkms, ...initramfs], new Set(remove.map((r) => r.release)));
   const defaults = defaultChanges(ctx, boot.entries, [kernel, ...dkms, ...initramfs, ...boot.changes]);
   const installs = [kernel, ...dkms, ...initramfs, ...boot.changes];
   const prune = pruneChanges(ctx, remove, boot.entries, [...installs, ...defaults]);
@@ -130,6 +130,7 @@ export function plan(d: Desired, f: HostFacts, opts: PlanOptions = {}): HostPlan
     factsDigest: f.digest,
     factsFamilies: opts.factsFamilies ?? {},
     summary: {
+      name: d.name,
       distro: f.system.distro.prettyName ?? f.system.distro.id,
       arch: f.system.arch,
       running: f.system.running,

@@ -99,6 +99,8 @@ export interface HostPlan {
   factsFamilies: Record<string, string>;
   /** The header of the text output. */
   summary: {
+    /** The kernelfile's `name`. */
+    name: string;
     distro: string | null;
     arch: string | null;
     running: string | null;

@@ -8,13 +8,20 @@ import { compareVersions } from '../facts/version.js';
 import type { Change, Step } from '../plan/types.js';
 import { explicitGrubCfg, grubCfgPath, keptEntries, type RenderedEntry } from './boot-entry.js';
 import { type Ctx, change, receiptField } from './context.js';
-import { receiptPath, sidecarPath } from './layout.js';
+import { pendingPath, receiptPath, sidecarPath, stagingDir } from './layout.js';
 import { DKMS_REMOVE, REMOVE_KERNEL, sh } from './scripts.js';
 
 export const pruneId = (release: string) => `prune[${release}]`;
 
+export interface PruneItem {
+  release: string;
+  reason: string;
+  /** An apply that never finished: its journal names the build whose staging to remove. */
+  buildId: string | null;
+}
+
 /** The releases to remove, and the ones kept against the count (with why). */
-export function pruneSet(ctx: Ctx): { remove: string[]; spared: { release: string; why: string }[] } {
+export function pruneSet(ctx: Ctx): { remove: PruneItem[]; spared: { release: string; why: string }[] } {
   const { d, f } = ctx;
   const others = ctx.owned
     .filter((r) => r.release !== d.release)
@@ -25,26 +32,51 @@ export function pruneSet(ctx: Ctx): { remove: string[]; spared: { release: strin
     });
   const budget = Math.max(0, d.boot.keep - 1);
   const defaultRelease = f.boot.entries.find((e) => e.id === f.boot.default)?.release ?? null;
-  const remove: string[] = [];
+  const remove: PruneItem[] = [];
   const spared: { release: string; why: string }[] = [];
+  const guard = (release: string) =>
+    release === f.system.running
+      ? 'it is the running kernel'
+      : release === defaultRelease
+        ? 'it is the current default (the fallback)'
+        : null;
   for (const r of others.slice(budget)) {
-    if (r.release === f.system.running) spared.push({ release: r.release, why: 'it is the running kernel' });
-    else if (r.release === defaultRelease)
-      spared.push({ release: r.release, why: 'it is the current default (the fallback)' });
-    else remove.push(r.release);
+    const why = guard(r.release);
+    if (why) spared.push({ release: r.release, why });
+    else
+      remove.push({
+        release: r.release,
+        reason: `beyond boot.keep: ${d.boot.keep} (installed by kernelfile ${d.name})`,
+        buildId: null,
+      });
+  }
+  // Applies of this kernelfile that never finished, for another release (the kernelfile changed
+  // since): nobody else will ever complete or remove them.
+  const receipted = new Set(f.receipts.receipts.map((r) => r.release));
+  for (const p of f.receipts.pending ?? []) {
+    if (p.release === d.release || receipted.has(p.release) || receiptField(p, 'name') !== d.name) continue;
+    const why = guard(p.release);
+    if (why) spared.push({ release: p.release, why });
+    else
+      remove.push({
+        release: p.release,
+        reason: `an interrupted apply (started ${receiptField(p, 'startedAt') ?? 'at an unknown time'}) that the kernelfile no longer wants`,
+        buildId: receiptField(p, 'buildId'),
+      });
   }
   return { remove, spared };
 }
 
 export function pruneChanges(
   ctx: Ctx,
-  remove: string[],
+  items: PruneItem[],
   entries: RenderedEntry[],
   upstream: Change[],
 ): Change[] {
   const { f, sudo } = ctx;
   const deps = upstream.filter((c) => c.action !== 'noop').map((c) => c.id);
   const out: Change[] = [];
+  const remove = items.map((x) => x.release);
   const pruned = new Set(remove);
   remove.forEach((r, i) => {
     const steps: Step[] = [];
@@ -94,10 +126,18 @@ export function pruneChanges(
             sudo,
           });
     }
+    const item = items[i] as PruneItem;
     steps.push({
       kind: 'run',
-      title: `forget ${r} (its receipt)`,
-      argv: ['rm', '-f', receiptPath(r), sidecarPath(r)],
+      title: `forget ${r} (its receipt${item.buildId ? ', journal and staging' : ''})`,
+      argv: [
+        'rm',
+        '-rf',
+        receiptPath(r),
+        sidecarPath(r),
+        pendingPath(r),
+        ...(item.buildId ? [stagingDir(item.buildId)] : []),
+      ],
       sudo,
     });
     out.push(
@@ -107,7 +147,7 @@ export function pruneChanges(
         action: 'delete',
         before: r,
         after: null,
-        reason: `beyond boot.keep: ${ctx.d.boot.keep} (installed by kernelfile ${ctx.d.name})`,
+        reason: item.reason,
         dependsOn: deps,
         steps,
       }),
