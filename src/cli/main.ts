@@ -30,6 +30,20 @@ function makeIo(): Io {
   };
 }
 
+/** Fleet options: the hosts of an Ansible inventory instead of one --host. */
+function addFleetOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--inventory <file>',
+      'an Ansible YAML inventory: every host (or those --limit selects), each with its `kernelfile` var',
+    )
+    .option(
+      '--limit <pattern>',
+      'Ansible host pattern: names, groups, globs, ~regex, `a:b` union, `&g` intersection, `!g` exclusion',
+    )
+    .option('--parallel <n>', 'hosts worked on at once, one connection each (default 20)');
+}
+
 export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
   const program = new Command('kernelfile')
     .description(
@@ -123,14 +137,17 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       },
     );
 
-  addHostOptions(
+  const planCmd = addHostOptions(
     program
       .command('plan')
       .description(
         'show what apply would change on a host (Terraform-style), including the Kconfig difference; never changes the host',
       ),
   )
-    .argument('[file]', 'the kernelfile', 'kernelfile.yaml')
+    .argument(
+      '[file]',
+      'the kernelfile (default ./kernelfile.yaml; with --inventory, for hosts without a `kernelfile` var)',
+    )
     .option('--json', 'print the plan as JSON (format documented in README.md)')
     .option('--out <file>', 'save the plan, for `kernelfile apply FILE` to apply exactly it')
     .option(
@@ -145,13 +162,20 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
         .choices(['summary', 'full', 'none'])
         .default('summary'),
     )
-    .option('--sudo', 'gather facts as root with `sudo -n` (a non-root SSH user)')
-    .action(async (file: string, opts: import('./commands/plan.js').PlanCommandFlags & HostFlags) => {
-      const { run } = await import('./commands/plan.js');
-      done(await run(file, opts, io));
-    });
+    .option('--sudo', 'gather facts as root with `sudo -n` (a non-root SSH user)');
+  addFleetOptions(planCmd).action(
+    async (file: string | undefined, opts: import('./commands/plan-fleet.js').FleetPlanFlags & HostFlags) => {
+      if (opts.inventory) {
+        const { run } = await import('./commands/plan-fleet.js');
+        done(await run(file, opts, io));
+      } else {
+        const { run } = await import('./commands/plan.js');
+        done(await run(file ?? 'kernelfile.yaml', opts, io));
+      }
+    },
+  );
 
-  addHostOptions(
+  const applyCmd = addHostOptions(
     program
       .command('apply')
       .description(
@@ -170,10 +194,50 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     )
     .option('--reboot-timeout <seconds>', 'how long --reboot waits for the host to come back (default 600)')
     .option('--sudo', 'gather facts as root with `sudo -n` (a non-root SSH user; changes always run as root)')
-    .action(async (file: string, opts: import('./commands/apply.js').ApplyFlags & HostFlags) => {
-      const { run } = await import('./commands/apply.js');
-      done(await run(file, opts, io));
-    });
+    .option(
+      '--serial <n|p%>',
+      'with --inventory: apply in batches of this many hosts (or percent); the first batch is the canary',
+    )
+    .option(
+      '--max-fail <p%>',
+      'with --inventory: stop the rollout once more than this share of the hosts failed',
+    );
+  addFleetOptions(applyCmd).action(
+    async (
+      file: string | undefined,
+      opts: import('./commands/apply-fleet.js').FleetApplyFlags & HostFlags,
+    ) => {
+      if (opts.inventory) {
+        const { run } = await import('./commands/apply-fleet.js');
+        done(await run(file, opts, io));
+      } else {
+        const { run } = await import('./commands/apply.js');
+        done(await run(file ?? 'kernelfile.yaml', opts, io));
+      }
+    },
+  );
+
+  addFleetOptions(
+    addHostOptions(
+      program
+        .command('status')
+        .description(
+          'where each host stands against its kernelfile: converged, changes pending, installed-not-booted, booted-not-default, drifted, unreachable (exit code per state)',
+        ),
+    ),
+  )
+    .argument(
+      '[file]',
+      'the kernelfile (default ./kernelfile.yaml; with --inventory, for hosts without a `kernelfile` var)',
+    )
+    .option('--json', 'print the states as JSON')
+    .option('--sudo', 'gather facts as root with `sudo -n` (a non-root SSH user)')
+    .action(
+      async (file: string | undefined, opts: import('./commands/status.js').StatusFlags & HostFlags) => {
+        const { run } = await import('./commands/status.js');
+        done(await run(opts.inventory ? file : (file ?? 'kernelfile.yaml'), opts, io));
+      },
+    );
 
   program
     .command('schema')

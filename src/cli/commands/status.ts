@@ -1,0 +1,64 @@
+/**
+ * `kernelfile status [FILE] (--host H | --inventory FILE [--limit P])`: where each host stands
+ * against its kernelfile, read-only. Exit code: the worst state's (README).
+ */
+import { type HostState, hostState, STATE_TEXT, worstExit } from '../../fleet/status.js';
+import { table } from '../../render/fleet-text.js';
+import { colored, plain } from '../../render/style.js';
+import { closeAll, type FleetFlags, parallelism, planFleet, targets } from '../fleet.js';
+import type { ExitCode, Io } from '../io.js';
+
+export interface StatusFlags extends FleetFlags {
+  json?: boolean;
+}
+
+export async function run(file: string | undefined, flags: StatusFlags, io: Io): Promise<ExitCode> {
+  const hosts = await planFleet(targets(file, flags, io), io, parallelism(flags));
+  await closeAll(hosts);
+  const rows = hosts.map((h) => {
+    if (!h.ok)
+      return {
+        name: h.target.name,
+        state: (h.unreachable ? 'unreachable' : 'error') as HostState,
+        detail: h.error,
+        running: null,
+        target: null,
+      };
+    const s = hostState(h.planned.plan, h.planned.facts);
+    return {
+      name: h.target.name,
+      state: s.state,
+      detail: s.detail,
+      running: h.planned.facts.system.running,
+      target: h.planned.plan.summary.release,
+    };
+  });
+  const exit = worstExit(rows.map((r) => r.state)) as ExitCode;
+  if (flags.json)
+    io.out(
+      `${JSON.stringify({ formatVersion: 1, kind: 'kernelfile-status', hosts: rows, exitCode: exit }, null, 2)}\n`,
+    );
+  else {
+    const style = io.color ? colored : plain;
+    const lines = table([
+      ['HOST', 'STATE', 'RUNNING', 'TARGET', 'DETAIL'],
+      ...rows.map((r) => [r.name, STATE_TEXT[r.state], r.running ?? '-', r.target ?? '-', r.detail]),
+    ]);
+    io.out(
+      `${style('bold', lines[0] ?? '')}\n${lines
+        .slice(1)
+        .map((l, i) =>
+          rows[i]?.state === 'converged'
+            ? l
+            : style(
+                rows[i]?.state === 'unreachable' || rows[i]?.state === 'error' || rows[i]?.state === 'drifted'
+                  ? 'error'
+                  : 'change',
+                l,
+              ),
+        )
+        .join('\n')}\n`,
+    );
+  }
+  return exit;
+}
