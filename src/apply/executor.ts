@@ -20,6 +20,12 @@ export interface Controller {
   build(buildId: string, progress: (m: string) => void): Promise<{ dir: string; manifest: Manifest }>;
   /** Pack a DKMS module source (a directory or a tarball) into a tarball on the controller. */
   packSource(from: string): Promise<string>;
+  /** Build a DKMS module against a build's headers and pack it with dkms mktarball (hosts without a compiler). */
+  dkmsTarball(
+    step: Extract<Step, { kind: 'dkms-tarball' }>,
+    artifactsDir: string,
+    onLine: (l: string) => void,
+  ): Promise<string>;
   /** The clock (ISO 8601), for the journal and receipts. */
   now(): string;
 }
@@ -160,6 +166,15 @@ export async function execute(
             step.to,
           ]);
           if (have.stdout.slice(0, 64) !== (await sha256File(tar))) await t.put(tar, step.to, 0o644);
+          break;
+        }
+        case 'dkms-tarball': {
+          const a = await artifactsOf(step.buildId, change, step);
+          const tar = await controller.dkmsTarball(step, a.dir, (line) =>
+            onEvent({ kind: 'line', change, step, line }),
+          );
+          await makeUploadDir(t, step.to.slice(0, step.to.lastIndexOf('/')));
+          await t.put(tar, step.to, 0o644);
           break;
         }
         case 'write':

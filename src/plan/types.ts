@@ -25,6 +25,8 @@ export type ResourceKind = (typeof RESOURCE_ORDER)[number];
  * - ship: upload the build's artifacts to a staging directory on the host (files already there with
  *   the same sha256 are skipped).
  * - upload: a directory or tarball on the controller, packed and uploaded to `to` as a tarball.
+ * - dkms-tarball: a DKMS module built on the controller against the build's headers (for hosts
+ *   without a compiler), packed with `dkms mktarball` and uploaded to `to` for `dkms ldtarball`.
  * - receipt: write the receipt of a release: `data` from the plan, plus the installed files with
  *   their sha256 (from the build's manifest) and the time; then drop the journal and the staging.
  */
@@ -34,6 +36,19 @@ export type Step =
   | { kind: 'build'; title: string; buildId: string }
   | { kind: 'ship'; title: string; buildId: string; to: string; sudo: boolean }
   | { kind: 'upload'; title: string; from: string; to: string; sudo: boolean }
+  | {
+      kind: 'dkms-tarball';
+      title: string;
+      name: string;
+      version: string;
+      /** The module source on the controller. */
+      from: string;
+      buildId: string;
+      release: string;
+      /** Where the `dkms mktarball` archive goes on the host. */
+      to: string;
+      sudo: boolean;
+    }
   | { kind: 'receipt'; title: string; release: string; buildId: string; data: ReceiptData; sudo: boolean };
 
 /** What the plan knows of a receipt; apply adds `files`, `installedAt` and `receiptVersion`. */
@@ -151,3 +166,5 @@ export function counts(changes: readonly Change[]): { add: number; change: numbe
 export function hasChanges(p: HostPlan): boolean {
   return p.changes.some((c) => c.action !== 'noop');
 }
+
+export type DkmsTarballStep = Extract<Step, { kind: 'dkms-tarball' }>;

@@ -6,8 +6,8 @@
 import { moduleCheckErrors } from '../plan/module-check.js';
 import type { Change, Step } from '../plan/types.js';
 import { type Ctx, change, problem, receiptList } from './context.js';
-import { moduleSourceDir, moduleUpload } from './layout.js';
-import { DKMS_INSTALL, DKMS_REMOVE, sh, UNPACK_MODULE } from './scripts.js';
+import { moduleBinaryTarball, moduleSourceDir, moduleUpload } from './layout.js';
+import { DKMS_INSTALL, DKMS_LOAD_INSTALL, DKMS_REMOVE, sh, UNPACK_MODULE } from './scripts.js';
 
 export const moduleId = (name: string, version: string, release: string) =>
   `dkms-module[${name}/${version}@${release}]`;
@@ -19,6 +19,11 @@ export function receiptModules(r: Parameters<typeof receiptList>[0]): { name: st
     const { name, version } = m as Record<string, unknown>;
     return typeof name === 'string' && typeof version === 'string' ? [{ name, version }] : [];
   });
+}
+
+/** The host cannot compile: dkms there can load and install prebuilt modules, not build them. */
+export function noCompiler(ctx: Ctx): boolean {
+  return !ctx.f.tools.make || !(ctx.f.tools.gcc || ctx.f.tools.cc);
 }
 
 function preflight(ctx: Ctx): boolean {
@@ -34,12 +39,17 @@ function preflight(ctx: Ctx): boolean {
     );
     ok = false;
   }
-  if (!f.tools.make || !(f.tools.gcc || f.tools.cc)) {
+  // Without a compiler on the host, modules with a source on the controller are built there
+  // (build.on: controller) and shipped as dkms mktarball archives; the others cannot be built.
+  const stuck = noCompiler(ctx) ? d.modules.filter((m) => !(m.path && d.buildOn === 'controller')) : [];
+  if (stuck.length) {
     problem(
       ctx,
       'no-compiler',
-      `${f.host} has no C compiler or make, which dkms needs to build ${d.modules.map((m) => m.name).join(', ')} for the new kernel`,
-      'install them on the host (apt-get install build-essential); building DKMS modules on the controller and shipping them is not supported yet',
+      `${f.host} has no C compiler or make, which dkms needs to build ${stuck.map((m) => m.name).join(', ')} for the new kernel${stuck.some((m) => m.installed) ? ' (an `installed: true` module has its source only on the host)' : ''}`,
+      d.buildOn === 'host'
+        ? 'install them on the host (apt-get install build-essential), or set build.on: controller'
+        : 'install them on the host (apt-get install build-essential), or give the module a `path` so it is built on the controller',
     );
     ok = false;
   }
@@ -90,6 +100,41 @@ export function dkmsChanges(ctx: Ctx, kernel: Change): Change[] {
       continue;
     }
     const steps: Step[] = [];
+    if (m.path && d.buildOn === 'controller' && noCompiler(ctx)) {
+      const tar = moduleBinaryTarball(m.name, m.version, r);
+      steps.push(
+        {
+          kind: 'dkms-tarball',
+          title: `build ${m.name}/${m.version} for ${r} on the controller (dkms mktarball)`,
+          name: m.name,
+          version: m.version,
+          from: m.path,
+          buildId: d.buildId,
+          release: r,
+          to: tar,
+          sudo,
+        },
+        {
+          kind: 'run',
+          title: `dkms ldtarball and install ${m.name}/${m.version} for ${r}`,
+          argv: sh(DKMS_LOAD_INSTALL, tar, m.name, m.version, r),
+          sudo,
+        },
+      );
+      out.push(
+        change({
+          id,
+          resource: 'dkms-module',
+          action: installed ? 'update' : 'create',
+          before: installed ? label : null,
+          after: label,
+          reason: `${f.host} has no compiler: built on the controller, loaded with dkms ldtarball`,
+          dependsOn: [kernel.id],
+          steps,
+        }),
+      );
+      continue;
+    }
     const hasSource = f.dkms.sources.some((s) => s.name === m.name && s.version === m.version);
     if (m.path && !hasSource && entries.length === 0) {
       const tar = moduleUpload(m.name, m.version);

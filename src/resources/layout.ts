@@ -13,6 +13,10 @@ export const stagingDir = (buildId: string) => `${STATE_DIR}/staging/${buildId}`
 export const moduleUpload = (name: string, version: string) =>
   `${STATE_DIR}/staging/src-${name}-${version}.tar`;
 
+/** A DKMS module built on the controller, as `dkms mktarball` packs it, waiting for `dkms ldtarball`. */
+export const moduleBinaryTarball = (name: string, version: string, release: string) =>
+  `${STATE_DIR}/staging/${name}-${version}-${release}.dkms.tar.gz`;
+
 export const imagePath = (release: string) => `/boot/vmlinuz-${release}`;
 export const systemMapPath = (release: string) => `/boot/System.map-${release}`;
 export const configPath = (release: string) => `/boot/config-${release}`;

@@ -164,3 +164,17 @@ insmod ext2
 /** /etc/default/grub.d/kernelfile.cfg: GRUB boots saved_entry, which kernelfile sets by entry id. */
 export const GRUB_DEFAULT_SAVED =
   '# Written by kernelfile: the default entry is chosen by id (saved_entry in grubenv), never by menu position.\nGRUB_DEFAULT=saved\n';
+
+/**
+ * Load a DKMS module built on the controller and install it for a release, then confirm with
+ * `dkms status`: $1 the mktarball archive, $2 name, $3 version, $4 release. No compiler needed.
+ */
+export const DKMS_LOAD_INSTALL = `set -u
+t=$1 n=$2 v=$3 r=$4
+fail() { echo "kernelfile: $1" >&2; exit 1; }
+dkms ldtarball --force "$t" || fail "dkms ldtarball $t failed"
+dkms install -m "$n" -v "$v" -k "$r" --force || fail "dkms install of $n/$v for $r failed"
+st=$(dkms status -m "$n" -v "$v" -k "$r" 2>/dev/null)
+case $st in *installed*) ;; *) fail "dkms status does not show $n/$v installed for $r: \${st:-nothing}" ;; esac
+rm -f "$t"
+`;

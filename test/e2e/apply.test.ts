@@ -150,3 +150,48 @@ describe('kernelfile apply over SSH', () => {
     }
   });
 });
+
+describe('a host without a compiler', () => {
+  it('gets its DKMS module built on the controller and loaded with dkms ldtarball', async () => {
+    const bare = await startSshHost({ hostname: 'kf-nocc' });
+    try {
+      await bare.exec([
+        'sh',
+        '-c',
+        'rm -f /usr/bin/gcc* /usr/bin/x86_64-linux-gnu-gcc* /usr/bin/cc /usr/bin/make',
+      ]);
+      writeFileSync(kh, `${h.knownHostsLine()}\n${bare.knownHostsLine()}\n`);
+      const args = [
+        '--host',
+        `ssh://root@127.0.0.1:${bare.port}`,
+        '--ssh-config',
+        'none',
+        '--known-hosts',
+        kh,
+        '-i',
+        bare.keys.root.privateKeyPath,
+      ];
+      const plan = await kernelfile(['plan', EXAMPLE, ...args]);
+      expect(plan.code, plan.out + plan.err).toBe(0);
+      expect(plan.out).toMatch(
+        /\+ dkms-module\[kernelfile-hello\/1\.0@.*\] +ssh:\/\/.* has no compiler: built on the controller, loaded with dkms ldtarball/,
+      );
+      const r = await kernelfile(['apply', EXAMPLE, ...args, '--yes']);
+      expect(r.code, r.out + r.err).toBe(0);
+      expect(r.err).toContain('dkms ldtarball and install kernelfile-hello/1.0');
+      const st = await bare.exec(['dkms', 'status', '-m', 'kernelfile-hello', '-k', release]);
+      expect(st.stdout).toMatch(/installed/);
+      expect(
+        (await bare.exec(['test', '-s', `/lib/modules/${release}/updates/dkms/kernelfile_hello.ko`])).code,
+      ).toBe(0);
+      // still no compiler on the host, and a second apply has nothing to do
+      expect(
+        (await bare.exec(['sh', '-c', 'command -v gcc || command -v cc || command -v make'])).code,
+      ).not.toBe(0);
+      const again = await kernelfile(['apply', EXAMPLE, ...args, '--yes']);
+      expect(again.out).toContain('No changes. The host matches the kernelfile.');
+    } finally {
+      await bare.stop();
+    }
+  });
+});

@@ -6,9 +6,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildDkmsTarball } from '../../apply/dkms-tarball.js';
 import { execute } from '../../apply/executor.js';
 import { build, type Manifest } from '../../build/build.js';
 import { batches, parsePercent, parseSerial, pool, stopReason } from '../../fleet/rollout.js';
+import type { DkmsTarballStep } from '../../plan/types.js';
 import { hasChanges } from '../../plan/types.js';
 import { renderFleetSummary, table } from '../../render/fleet-text.js';
 import { renderHostPlan } from '../../render/plan-text.js';
@@ -114,6 +116,8 @@ export async function run(file: string | undefined, flags: FleetApplyFlags, io: 
               return a;
             },
             packSource: (from: string) => packSource(from, scratch),
+            dkmsTarball: (step: DkmsTarballStep, artifactsDir: string, onLine: (l: string) => void) =>
+              buildDkmsTarball({ ...step, artifactsDir, workDir: scratch, onLine }),
             now: () => new Date().toISOString(),
           };
           await execute(p.transport, p.plan, controller, progressPrinter(io, h.target.name));

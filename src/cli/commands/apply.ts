@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
+import { buildDkmsTarball } from '../../apply/dkms-tarball.js';
 import { type ExecuteResult, execute, StepError, type StepEvent } from '../../apply/executor.js';
 import { bootId, requestReboot, waitForReboot } from '../../apply/reboot.js';
 import { packDir } from '../../apply/ship.js';
@@ -16,7 +17,7 @@ import { runLocal } from '../../host/local.js';
 import { runOk, type Transport } from '../../host/transport.js';
 import { parsePlanFile, staleReasons } from '../../plan/planfile.js';
 import { bootBytesNeeded } from '../../plan/planner.js';
-import { type HostPlan, hasChanges, type PlanFile } from '../../plan/types.js';
+import { type DkmsTarballStep, type HostPlan, hasChanges, type PlanFile } from '../../plan/types.js';
 import { renderHostPlan } from '../../render/plan-text.js';
 import { colored, plain } from '../../render/style.js';
 import type { Diagnostic } from '../../spec/diagnostic.js';
@@ -154,6 +155,9 @@ export async function rebootAndSettle(
         packSource: async () => {
           throw new UserError('nothing should need uploading after the reboot');
         },
+        dkmsTarball: async () => {
+          throw new UserError('nothing should need building after the reboot');
+        },
         now: () => new Date().toISOString(),
       },
       progressPrinter(io, again.transport.name),
@@ -253,6 +257,8 @@ export async function run(file: string | undefined, flags: ApplyFlags, io: Io): 
           return a;
         },
         packSource: (from: string) => packSource(from, scratch),
+        dkmsTarball: (step: DkmsTarballStep, artifactsDir: string, onLine: (l: string) => void) =>
+          buildDkmsTarball({ ...step, artifactsDir, workDir: scratch, onLine }),
         now: () => new Date().toISOString(),
       };
       if (tty) {
