@@ -26,6 +26,7 @@ if [ "${1:-}" = "--tests" ]; then
     util-linux             # sshd.ts, rootfs.ts: unshare, nsenter, setpriv (namespaces that clean up after themselves)
     mount                  # mount (overlayfs, proc, sysfs, devpts) inside those private mount namespaces
     openssh-client         # sshd.ts: ssh-keygen, ssh-agent, ssh-add; ssh and sftp (sshd comes from inside the Debian root)
+    iproute2               # sshd.ts { netns: true }: ip netns/link/route/neigh (hosts with addresses of their own), ss -K (cutNetwork)
   )
 fi
 

@@ -226,6 +226,11 @@ export class SshTransport implements Transport {
     this.whenLost.catch(() => {}); // observed through guard(); never an unhandled rejection
   }
 
+  /** The connection dropped (the host went away, a keepalive timed out): a new one is needed. */
+  get isLost(): boolean {
+    return this.lost !== undefined;
+  }
+
   /** An operation that fails as soon as the connection is lost, instead of waiting forever. */
   private guard<T>(op: Promise<T>): Promise<T> {
     return Promise.race([op, this.whenLost]);
@@ -395,10 +400,16 @@ export class SshTransport implements Transport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // A connection already lost has emitted its close event: there is nothing to wait for.
+    if (this.lost) return;
     await new Promise<void>((res) => {
-      this.client.once('close', () => res());
+      // Not unref'd: a process with nothing else to do must still reach the end of close().
+      const timer = setTimeout(res, 2000);
+      this.client.once('close', () => {
+        clearTimeout(timer);
+        res();
+      });
       this.client.end();
-      setTimeout(res, 2000).unref();
     });
   }
 }

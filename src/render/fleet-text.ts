@@ -55,7 +55,9 @@ export function renderFleetSummary(rows: FleetRow[], builds: FleetBuild[], style
           `  ${b.buildId.slice(0, 12)}`,
           b.release,
           b.kernelfile,
-          `${b.hosts.length} host${b.hosts.length === 1 ? '' : 's'}`,
+          b.hosts.length <= 3
+            ? b.hosts.join(', ')
+            : `${b.hosts.slice(0, 2).join(', ')} and ${b.hosts.length - 2} more`,
           b.cached ? 'cached' : 'to build',
         ]),
       ),

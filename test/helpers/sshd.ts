@@ -14,6 +14,13 @@
  *
  * Several hosts run at once (each with its own port, hostname, files and keys); they share this
  * machine's network namespace and kernel.
+ *
+ * With `{ netns: true }` a host also gets a network namespace of its own (see "Network namespaces"
+ * below): its own address (10.x.y.2 on a /30, this machine is 10.x.y.1 on a veth pair), sshd on
+ * ADDRESS:22, and cutNetwork()/restoreNetwork() to take it off the network and back while it runs.
+ * That namespace is named in /run/netns (`ip netns add`: iproute2's bind mount of the namespace there,
+ * the one thing such a host mounts on this machine; `ip netns exec NAME …` works for debugging);
+ * stop() deletes it, and what a killed test run left is removed by the next run's sweep.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -33,6 +40,7 @@ import {
   runOk,
   sleep,
   sweepStale,
+  withFileLock,
 } from './proc.js';
 import { BOB_PASSWORD, DROPPED_CAPS, ensureDebianRoot, MOUNT_DEV_SH } from './rootfs.js';
 
@@ -46,8 +54,13 @@ export interface KeyPair {
 }
 
 export interface SshHost {
-  host: '127.0.0.1';
+  /** The address sshd listens on: 127.0.0.1, or the host's own address with { netns: true }. */
+  host: string;
+  /** The same: 127.0.0.1, or 10.x.y.2 (the host's side of its veth pair) with { netns: true }. */
+  address: string;
   port: number;
+  /** `ssh://USER@ADDRESS:PORT` (default root), for --host. */
+  url(user?: SshUser): string;
   /** The hostname set inside the host (`uname -n`). */
   hostname: string;
   /**
@@ -59,7 +72,10 @@ export interface SshHost {
   root: string;
   /** "ssh-ed25519 AAAA..." (no comment); changes with restartWithNewHostKey(). */
   readonly hostKeyPublic: string;
-  /** "[127.0.0.1]:PORT ssh-ed25519 AAAA...", for a known_hosts file. */
+  /**
+   * "[127.0.0.1]:PORT ssh-ed25519 AAAA...", for a known_hosts file: `ADDRESS ssh-ed25519 …` on port
+   * 22 (how OpenSSH names a host on its standard port), `[ADDRESS]:PORT …` on any other.
+   */
   knownHostsLine(): string;
   /** ed25519 keys; root, alice and bob are authorized for themselves, stranger nowhere. */
   keys: Record<SshUser, KeyPair>;
@@ -70,10 +86,31 @@ export interface SshHost {
   exec(argv: readonly string[], opts?: { stdin?: string | Buffer }): Promise<ProcResult>;
   /** Restart sshd on the same port with a new host key (sessions already open stay up). */
   restartWithNewHostKey(): Promise<void>;
-  /** SIGKILL every process of the host at once (open connections drop); stop() still cleans up. */
+  /**
+   * SIGKILL every process of the host at once (open connections drop); stop() still cleans up. With
+   * { netns: true } the namespace and its address stay until stop(): connections are refused there.
+   */
   kill(): void;
-  /** Kill the host, wait until it is gone, remove its temp dir. Idempotent. */
+  /**
+   * Kill the host, wait until it is gone, remove its temp dir; with { netns: true }, also kill what
+   * `ip netns pids` lists, delete the veth pair, the namespace and the routes of cutNetwork().
+   * Idempotent.
+   */
   stop(): Promise<void>;
+  /** { netns: true } only: the network namespace and the veth pair (for debugging). */
+  netns?: NetnsInfo;
+  /**
+   * { netns: true } only: take the host off the network while it keeps running (exec() still works).
+   * `reject` (default): a route `unreachable ADDRESS/32` on this machine, so a new connection fails
+   * at once with "No route to host" (EHOSTUNREACH). `drop`: every packet to the host is lost (a
+   * permanent neighbour entry with a MAC nobody has), so a new connection times out.
+   * Either way, connections already open stall (as when a cable is pulled: the client's keepalives
+   * find out), unless `dropOpen`, which aborts this machine's TCP connections to the host at once
+   * (`ss -K`, needs CONFIG_INET_DIAG_DESTROY): the client sees its connection reset.
+   */
+  cutNetwork(opts?: { mode?: 'reject' | 'drop'; dropOpen?: boolean }): Promise<void>;
+  /** { netns: true } only: undo cutNetwork(); new connections work again at once. */
+  restoreNetwork(): Promise<void>;
   /** What sshd printed (-e), for failure messages. */
   log(): string;
   /** The host's temp dir on this machine (keys/, upper/, work/, merged/). */
@@ -91,6 +128,22 @@ export interface SshHostOptions {
   rsaKey?: boolean;
   /** Extra sshd_config lines, placed first (in sshd_config the first value of an option wins). */
   sshdConfig?: string[];
+  /**
+   * A network namespace of its own: sshd listens on the host's own address (10.x.y.2, a free /30
+   * per host) on `port` (default 22) instead of 127.0.0.1. See SshHost.cutNetwork().
+   */
+  netns?: boolean;
+}
+
+export interface NetnsInfo {
+  /** `kernelfile-sshd-PID-N`, in /run/netns. */
+  name: string;
+  /** This machine's end of the veth pair (the host's end is `eth0` inside the namespace). */
+  veth: string;
+  /** This machine's address on the veth (10.x.y.1); the host is 10.x.y.2. */
+  gateway: string;
+  /** The /30, e.g. 10.231.0.4/30. */
+  subnet: string;
 }
 
 /** Where the harness puts its files inside a host. */
@@ -114,7 +167,7 @@ const SETUP_SH = [
 ].join('\n');
 
 /** Enters a running host (args: INIT_PID MERGED CMD...), runs CMD chrooted with a clean environment. */
-function enter(pid: number, merged: string, argv: readonly string[]): string[] {
+function enter(pid: number, merged: string, argv: readonly string[], net = false): string[] {
   return [
     'setpriv',
     '--pdeathsig',
@@ -128,6 +181,7 @@ function enter(pid: number, merged: string, argv: readonly string[]): string[] {
     '--mount',
     '--uts',
     '--ipc',
+    ...(net ? ['--net'] : []),
     '--pid',
     '--',
     'chroot',
@@ -141,12 +195,12 @@ function enter(pid: number, merged: string, argv: readonly string[]): string[] {
   ];
 }
 
-function sshdConfig(port: number, extra: string[]): string {
+function sshdConfig(port: number, extra: string[], listen: string): string {
   return `${[
     '# kernelfile test host (test/helpers/sshd.ts)',
     ...extra,
     `Port ${port}`,
-    'ListenAddress 127.0.0.1',
+    `ListenAddress ${listen}`,
     `HostKey ${KF}/host_ed25519_key`,
     'UsePAM no',
     'StrictModes no',
@@ -179,8 +233,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Whether something accepts TCP connections on 127.0.0.1:port. */
-export function portOpen(port: number, timeoutMs = 1000): Promise<boolean> {
+/** Whether something accepts TCP connections on 127.0.0.1:port (or host:port). */
+export function portOpen(port: number, timeoutMs = 1000, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const s = new Socket();
     const done = (ok: boolean) => {
@@ -190,7 +244,7 @@ export function portOpen(port: number, timeoutMs = 1000): Promise<boolean> {
     s.setTimeout(timeoutMs, () => done(false));
     s.once('connect', () => done(true));
     s.once('error', () => done(false));
-    s.connect(port, '127.0.0.1');
+    s.connect(port, host);
   });
 }
 
@@ -216,6 +270,190 @@ const exited = (p: ChildProcess) =>
     if (p.exitCode !== null || p.signalCode !== null) resolve();
     else p.once('exit', () => resolve());
   });
+
+// ── Network namespaces ({ netns: true }) ────────────────────────────────────────────────────────
+//
+// Per host: `ip netns add kernelfile-sshd-PID-N`, a veth pair `kfPIDnN` (this machine) / `eth0` (the
+// namespace, created there directly), a free 10.x.y.0/30 (this machine .1, the host .2), lo and eth0
+// up. The host's whole namespace tree is started under `nsenter --net=/run/netns/NAME`, so sshd
+// and exec() run in it.
+//
+// Routes the harness adds to THIS machine's table carry `proto 231` (KF_PROTO), so that they can be
+// told apart from anything else and swept: a reserve `unreachable 10.x.y.0/30 metric 4242` per host
+// (while the veth exists its connected route wins; once the veth is gone, packets for the host's old
+// address are refused here instead of leaving through the default route), and cutNetwork()'s
+// `unreachable 10.x.y.2/32`. Addresses are picked under a lock file shared by parallel workers,
+// among 10.231-254.*.* /30s that overlap no address or route this machine has.
+//
+// Cleanup: stop() kills what `ip netns pids` lists, deletes the veth (both ends go), the namespace
+// and the routes. Every process of a host already dies with the test process (setpriv --pdeathsig),
+// but a named namespace, its veth and its routes would outlive a killed run: the first netns host of
+// the next run sweeps namespaces `kernelfile-sshd-PID-*` and veths `kfPIDn*` whose PID is gone, then
+// `proto 231` routes whose /30 no interface of this machine holds any more. (The kernel may keep a
+// deleted namespace a little longer, unnamed and without links, e.g. while a socket of the killed
+// sshd retries its FIN; it frees it by itself.)
+
+const NETNS_PREFIX = 'kernelfile-sshd';
+const KF_PROTO = '231';
+const RESERVE_METRIC = '4242';
+const NET_LOCK = join(tmpdir(), 'kernelfile-netns.lock');
+/** A MAC no interface has (locally administered): frames to it are dropped by the host's eth0. */
+const NOWHERE_MAC = '02:00:00:00:00:00';
+
+const ipv4 = (s: string): number => s.split('.').reduce((a, o) => a * 256 + Number(o), 0);
+const dotted = (n: number): string => [24, 16, 8, 0].map((b) => Math.floor(n / 2 ** b) % 256).join('.');
+
+/** `[network, prefix length]` of every IPv4 address and route of this machine (main and other tables). */
+async function ipv4InUse(): Promise<Array<[number, number]>> {
+  const [addrs, routes] = await Promise.all([
+    runOk(['ip', '-4', '-o', 'addr', 'show']),
+    runOk(['ip', '-4', 'route', 'show', 'table', 'all']),
+  ]);
+  const out: Array<[number, number]> = [];
+  const add = (cidr: string) => {
+    const [a, l] = cidr.split('/');
+    if (!a || !/^\d+\.\d+\.\d+\.\d+$/.test(a)) return;
+    const len = l === undefined ? 32 : Number(l);
+    const mask = len === 0 ? 0 : 2 ** 32 - 2 ** (32 - len);
+    out.push([(ipv4(a) & mask) >>> 0, len]);
+  };
+  for (const m of addrs.stdout.matchAll(/\binet (\S+)/g)) add(m[1] as string);
+  const types = new Set([
+    'unicast',
+    'local',
+    'broadcast',
+    'multicast',
+    'unreachable',
+    'prohibit',
+    'blackhole',
+  ]);
+  for (const line of routes.stdout.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    const dst = types.has(f[0] ?? '') ? f[1] : f[0];
+    if (dst && dst !== 'default') add(dst);
+  }
+  return out;
+}
+
+function overlaps(a: [number, number], b: [number, number]): boolean {
+  const len = Math.min(a[1], b[1]);
+  const mask = len === 0 ? 0 : 2 ** 32 - 2 ** (32 - len);
+  return (a[0] & mask) >>> 0 === (b[0] & mask) >>> 0;
+}
+
+async function freeSubnet(): Promise<number> {
+  const used = await ipv4InUse();
+  for (let second = 231; second <= 254; second++)
+    for (let n = 0; n < 65536; n += 4) {
+      const net = ipv4(`10.${second}.0.0`) + n;
+      if (!used.some((u) => overlaps([net, 30], u))) return net;
+    }
+  throw new Error('no free 10.x.y.0/30 left in 10.231.0.0-10.254.255.255 on this machine');
+}
+
+const ip = (...args: string[]) => runOk(['ip', ...args]);
+/** `ip …` where "it is not there" is fine (cleanup). */
+const ipQuiet = (...args: string[]) => run(['ip', ...args]);
+
+/** Kill every process in the namespace and wait until they are gone (at most 5 s). */
+async function killNetnsPids(name: string): Promise<void> {
+  const pids = (await ipQuiet('netns', 'pids', name)).stdout
+    .split('\n')
+    .map(Number)
+    .filter((p) => p > 0 && p !== process.pid);
+  for (const p of pids)
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {}
+  const until = Date.now() + 5000;
+  while (pids.some(pidAlive) && Date.now() < until) await sleep(20);
+}
+
+async function deleteNetns(n: NetnsInfo, address: string): Promise<void> {
+  await killNetnsPids(n.name);
+  await ipQuiet('link', 'del', n.veth);
+  await ipQuiet('netns', 'del', n.name);
+  await ipQuiet('route', 'del', 'unreachable', `${address}/32`, 'proto', KF_PROTO);
+  await ipQuiet('route', 'del', 'unreachable', n.subnet, 'proto', KF_PROTO, 'metric', RESERVE_METRIC);
+}
+
+/**
+ * Namespaces `kernelfile-sshd-PID-*` whose process is gone (a killed test run): kill what is left in
+ * them and delete them (their veth pairs go with them); then `proto 231` routes whose /30 no
+ * interface of this machine holds. Runs once per process, before its first netns host.
+ */
+export async function sweepStaleNetns(): Promise<string[]> {
+  return withFileLock(NET_LOCK, async () => {
+    const removed: string[] = [];
+    const re = new RegExp(`^${NETNS_PREFIX}-(\\d+)-\\S+`);
+    for (const line of (await ipQuiet('netns', 'list')).stdout.split('\n')) {
+      const m = re.exec(line.trim());
+      if (!m || Number(m[1]) === process.pid || pidAlive(Number(m[1]))) continue;
+      const name = m[0];
+      await killNetnsPids(name);
+      await ipQuiet('netns', 'del', name);
+      removed.push(name);
+    }
+    // Their veth pairs, explicitly: a namespace outlives `ip netns del` while the kernel still holds
+    // it (e.g. a socket of a killed sshd retrying its FIN), and its veth with it.
+    for (const m of (await ipQuiet('-o', 'link', 'show')).stdout.matchAll(/^\d+: (kf(\d+)n\d+)@/gm))
+      if (Number(m[2]) !== process.pid && !pidAlive(Number(m[2]))) {
+        await ipQuiet('link', 'del', m[1] as string);
+        removed.push(m[1] as string);
+      }
+    const held = new Set(
+      [...(await runOk(['ip', '-4', '-o', 'addr', 'show'])).stdout.matchAll(/\binet ([\d.]+)\/30\b/g)].map(
+        (m) => m[1],
+      ),
+    );
+    const routes = (await ipQuiet('-4', 'route', 'show', 'proto', KF_PROTO)).stdout.split('\n');
+    for (const line of routes) {
+      const f = line.trim().split(/\s+/);
+      if (f[0] !== 'unreachable' || !f[1]) continue;
+      const base = (ipv4((f[1] as string).split('/')[0] as string) & ~3) >>> 0;
+      if (held.has(dotted(base + 1))) continue;
+      await ipQuiet('route', 'del', ...f, 'proto', KF_PROTO);
+      removed.push(`route ${line.trim()}`);
+    }
+    return removed;
+  });
+}
+
+let sweptNetns: Promise<unknown> | undefined;
+
+/** Create the namespace, the veth pair and the addresses for host number `n` of this process. */
+async function createNetns(n: number): Promise<{ info: NetnsInfo; address: string }> {
+  requireCommands('startSshHost({ netns: true })', [
+    ['ip', 'iproute2'],
+    ['ss', 'iproute2'],
+  ]);
+  sweptNetns ??= sweepStaleNetns();
+  await sweptNetns;
+  return withFileLock(NET_LOCK, async () => {
+    const net = await freeSubnet();
+    const info: NetnsInfo = {
+      name: `${NETNS_PREFIX}-${process.pid}-${n}`,
+      veth: `kf${process.pid}n${n}`.slice(0, 15),
+      gateway: dotted(net + 1),
+      subnet: `${dotted(net)}/30`,
+    };
+    const address = dotted(net + 2);
+    try {
+      await ip('netns', 'add', info.name);
+      await ip('link', 'add', info.veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', info.name);
+      await ip('addr', 'add', `${info.gateway}/30`, 'dev', info.veth);
+      await ip('route', 'add', 'unreachable', info.subnet, 'proto', KF_PROTO, 'metric', RESERVE_METRIC);
+      await ip('link', 'set', info.veth, 'up');
+      await ip('-n', info.name, 'addr', 'add', `${address}/30`, 'dev', 'eth0');
+      await ip('-n', info.name, 'link', 'set', 'lo', 'up');
+      await ip('-n', info.name, 'link', 'set', 'eth0', 'up');
+    } catch (e) {
+      await deleteNetns(info, address);
+      throw e;
+    }
+    return { info, address };
+  });
+}
 
 let counter = 0;
 let swept = false;
@@ -250,7 +488,8 @@ export async function startSshHost(opts: SshHostOptions = {}): Promise<SshHost> 
     await sweepStale('kernelfile-sshd');
   }
   counter += 1;
-  const hostname = opts.hostname ?? `kf-host-${counter}`;
+  const number = counter;
+  const hostname = opts.hostname ?? `kf-host-${number}`;
   const dir = await mkdtemp(join(tmpdir(), `kernelfile-sshd-${process.pid}-`));
   const keysDir = join(dir, 'keys');
   const merged = join(dir, 'merged');
@@ -266,6 +505,8 @@ export async function startSshHost(opts: SshHostOptions = {}): Promise<SshHost> 
   let initPid = 0;
   let logText = '';
   let stopping: Promise<void> | undefined;
+  let net: { info: NetnsInfo; address: string } | undefined;
+  let netPending: Promise<unknown> | undefined;
 
   const killAll = () => {
     if (initPid && pidAlive(initPid)) process.kill(initPid, 'SIGKILL');
@@ -285,6 +526,10 @@ export async function startSshHost(opts: SshHostOptions = {}): Promise<SshHost> 
       // its init is reaped: the host's processes and mounts are gone. The sshd entry's own nsenter
       // parent (outside the namespace) follows its child.
       if (sshd) await exited(sshd);
+      // The network namespace last: nothing of the host is left in it but nsenter parents on their
+      // way out (killed here too). Waits for a createNetns() still under way (stop() after a failure).
+      await netPending?.catch(() => {});
+      if (net) await deleteNetns(net.info, net.address);
       await rm(dir, { recursive: true, force: true });
     })();
     return stopping;
@@ -302,8 +547,17 @@ export async function startSshHost(opts: SshHostOptions = {}): Promise<SshHost> 
     const keysReady = Promise.all([Promise.all(gen), rsa]);
     keysReady.catch(() => {});
 
-    // The namespace, overlay and mounts.
+    if (opts.netns) {
+      const p = createNetns(number);
+      netPending = p;
+      net = await p;
+    }
+    const address = net?.address ?? '127.0.0.1';
+
+    // The namespace, overlay and mounts; with { netns: true }, inside the network namespace.
     const [setpriv, ...prefix] = isolated({ namespaces: ['--uts', '--ipc'], dropCaps: DROPPED_CAPS });
+    if (net)
+      prefix.splice(prefix.indexOf('unshare'), 0, 'nsenter', `--net=/run/netns/${net.info.name}`, '--');
     ns = spawn(setpriv as string, [...prefix, 'sh', '-c', SETUP_SH, 'kf-host', base, dir, hostname], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -352,7 +606,7 @@ export async function startSshHost(opts: SshHostOptions = {}): Promise<SshHost> 
       writeFile(`${root}/etc/hostname`, `${hostname}\n`),
       writeFile(
         `${root}/etc/hosts`,
-        `127.0.0.1\tlocalhost\n127.0.1.1\t${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`,
+        `127.0.0.1\tlocalhost\n${net ? address : '127.0.1.1'}\t${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`,
       ),
       ...Object.entries(authorized).map(async ([user, k]) => {
         const p = `${root}${KF}/authorized_keys/${user}`;
@@ -361,7 +615,9 @@ export async function startSshHost(opts: SshHostOptions = {}): Promise<SshHost> 
       }),
     ]);
     let hostKeyPublic = '';
-    let port = opts.port ?? (await freePort());
+    // In a network namespace of its own, the host has its address to itself: port 22 by default.
+    const fixedPort = opts.port ?? (net ? 22 : undefined);
+    let port = fixedPort ?? (await freePort());
     let generation = 0;
 
     const installHostKey = async (k: KeyPair) => {
@@ -374,14 +630,13 @@ export async function startSshHost(opts: SshHostOptions = {}): Promise<SshHost> 
     /** Start sshd and wait until it listens: its "Server listening" line, then a TCP connect. */
     const startSshd = async (): Promise<void> => {
       for (let attempt = 1; ; attempt++) {
-        await writeFile(`${root}${KF}/sshd_config`, sshdConfig(port, opts.sshdConfig ?? []));
-        const [cmd, ...args] = enter(initPid, merged, [
-          '/usr/sbin/sshd',
-          '-D',
-          '-e',
-          '-f',
-          `${KF}/sshd_config`,
-        ]);
+        await writeFile(`${root}${KF}/sshd_config`, sshdConfig(port, opts.sshdConfig ?? [], address));
+        const [cmd, ...args] = enter(
+          initPid,
+          merged,
+          ['/usr/sbin/sshd', '-D', '-e', '-f', `${KF}/sshd_config`],
+          !!net,
+        );
         const p = spawn(cmd as string, args, { stdio: ['ignore', 'ignore', 'pipe'] });
         sshd = p;
         let mine = '';
@@ -390,44 +645,57 @@ export async function startSshHost(opts: SshHostOptions = {}): Promise<SshHost> 
             const s = b.toString();
             mine += s;
             logText = (logText + s).slice(-65536);
-            if (/Server listening on 127\.0\.0\.1 port/.test(mine)) resolve(true);
+            if (mine.includes(`Server listening on ${address} port`)) resolve(true);
           });
           p.on('exit', () => resolve(false));
           p.on('error', () => resolve(false));
         });
         const ok = await Promise.race([listening, sleep(15_000).then(() => null)]);
-        if (ok && (await portOpen(port))) return;
+        if (ok && (await portOpen(port, 1000, address))) return;
         if (ok === null) p.kill('SIGKILL');
         await exited(p);
-        if (!opts.port && attempt < 5 && /Address already in use|Cannot bind any address/.test(mine)) {
+        if (
+          fixedPort === undefined &&
+          attempt < 5 &&
+          /Address already in use|Cannot bind any address/.test(mine)
+        ) {
           port = await freePort(); // someone took the port between freePort() and sshd's bind
           continue;
         }
-        throw new Error(`sshd did not start on 127.0.0.1:${port}:\n${mine.trim()}`);
+        throw new Error(`sshd did not start on ${address}:${port}:\n${mine.trim()}`);
       }
     };
 
     await installHostKey(hostKey);
     await startSshd();
 
+    let cut = false;
+    const requireNetns = (what: string): { info: NetnsInfo; address: string } => {
+      if (!net) throw new Error(`${hostname}: ${what} needs startSshHost({ netns: true })`);
+      if (stopping) throw new Error(`${hostname}: ${what} after stop()`);
+      return net;
+    };
+
     const host: SshHost = {
-      host: '127.0.0.1',
+      host: address,
+      address,
       get port() {
         return port;
       },
+      url: (user = 'root') => `ssh://${user}@${address}:${port}`,
       hostname,
       root,
       get hostKeyPublic() {
         return hostKeyPublic;
       },
-      knownHostsLine: () => `[127.0.0.1]:${port} ${hostKeyPublic}`,
+      knownHostsLine: () => `${port === 22 ? address : `[${address}]:${port}`} ${hostKeyPublic}`,
       keys: { root: rootKey, alice: aliceKey, bob: bobKey, stranger: strangerKey },
       ...(rsaKey ? { rsaKey } : {}),
       bobPassword: BOB_PASSWORD,
       exec: async (argv, o = {}) => {
         if (stopping || !pidAlive(initPid))
           throw new Error(`${hostname}: the host is not running (kill() or stop())`);
-        const [cmd, ...args] = enter(initPid, merged, argv);
+        const [cmd, ...args] = enter(initPid, merged, argv, !!net);
         return run([cmd as string, ...args], o.stdin === undefined ? {} : { stdin: o.stdin });
       },
       async restartWithNewHostKey() {
@@ -448,6 +716,40 @@ export async function startSshHost(opts: SshHostOptions = {}): Promise<SshHost> 
       },
       kill: killAll,
       stop,
+      ...(net ? { netns: net.info } : {}),
+      async cutNetwork(o = {}) {
+        const n = requireNetns('cutNetwork()');
+        if (cut) await host.restoreNetwork();
+        cut = true;
+        if ((o.mode ?? 'reject') === 'reject')
+          await ip('route', 'replace', 'unreachable', `${n.address}/32`, 'proto', KF_PROTO);
+        else
+          await ip(
+            'neigh',
+            'replace',
+            n.address,
+            'lladdr',
+            NOWHERE_MAC,
+            'dev',
+            n.info.veth,
+            'nud',
+            'permanent',
+          );
+        if (o.dropOpen) {
+          await runOk(['ss', '-K', '-t', 'dst', n.address]);
+          const left = await runOk(['ss', '-H', '-t', 'dst', n.address]);
+          if (left.stdout.trim())
+            throw new Error(
+              `${hostname}: ss -K left connections to ${n.address} open (a kernel without CONFIG_INET_DIAG_DESTROY?):\n${left.stdout}`,
+            );
+        }
+      },
+      async restoreNetwork() {
+        const n = requireNetns('restoreNetwork()');
+        cut = false;
+        await ipQuiet('route', 'del', 'unreachable', `${n.address}/32`, 'proto', KF_PROTO);
+        await ipQuiet('neigh', 'del', n.address, 'dev', n.info.veth);
+      },
       log: () => logText,
       tmpDir: dir,
     };

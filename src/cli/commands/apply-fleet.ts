@@ -18,7 +18,7 @@ import { colored, plain } from '../../render/style.js';
 import { closeAll, type FleetFlags, type FleetHost, parallelism, planFleet, targets } from '../fleet.js';
 import type { ExitCode, Io } from '../io.js';
 import { UserError } from '../io.js';
-import type { PlannedHost } from '../plan-host.js';
+import { openAndGather, type PlannedHost } from '../plan-host.js';
 import { confirm, packSource, progressPrinter, rebootAndSettle, spaceCheck } from './apply.js';
 import { buildsOf, rowOf } from './plan-fleet.js';
 
@@ -35,6 +35,31 @@ type Outcome = {
   result: 'converged' | 'unchanged' | 'failed' | 'unreachable' | 'skipped';
   detail: string;
 };
+
+/**
+ * Connections are opened at plan time and kept; one that dropped while its host waited for its
+ * batch (a NAT or firewall reset, a blip) is opened again, and the host is applied only if its
+ * facts are still those it was planned from.
+ */
+async function reconnectIfLost(h: Extract<FleetHost, { ok: true }>, io: Io): Promise<void> {
+  const p = h.planned;
+  const alive = await p.transport
+    .run(['true'], { timeoutMs: 15_000 })
+    .then((r) => r.code === 0)
+    .catch(() => false);
+  if (alive) return;
+  await p.transport.close().catch(() => {});
+  const again = await openAndGather(h.target.flags, io);
+  if (again.facts.digest !== p.plan.factsDigest) {
+    await again.transport.close();
+    throw new UserError(
+      `${h.target.name}: reconnected, but its facts changed since the plan; nothing was changed`,
+      'plan again',
+    );
+  }
+  io.err(`${h.target.name}: the connection had dropped; reconnected (facts unchanged)\n`);
+  p.transport = again.transport;
+}
 
 export async function run(file: string | undefined, flags: FleetApplyFlags, io: Io): Promise<ExitCode> {
   const serial = flags.serial ? parseSerial(flags.serial) : null;
@@ -120,6 +145,7 @@ export async function run(file: string | undefined, flags: FleetApplyFlags, io: 
               buildDkmsTarball({ ...step, artifactsDir, workDir: scratch, onLine }),
             now: () => new Date().toISOString(),
           };
+          await reconnectIfLost(h, io);
           await execute(p.transport, p.plan, controller, progressPrinter(io, h.target.name));
           if (flags.reboot && p.facts.system.running !== p.plan.summary.release) {
             const l = await import('../kernelfile.js').then((m) => m.loadSpec(h.target.kernelfile, io));
