@@ -1,19 +1,55 @@
 /**
  * Benchmarks, reported as ratios against a baseline measured side by side in the same run (never
- * as timed assertions in tests). `npm run bench` (as root: the SSH hosts run in namespaces).
+ * as timed assertions in tests). `npm run bench` (as root: the SSH hosts run in namespaces). A
+ * summary of the figures is printed at the end.
+ *
+ * Sections, in order (bench/<file>.ts):
+ *   validate  `kernelfile validate` start-up, validate() in process                      (seconds)
+ *   facts     connect + gather over SSH, 1 and 10 hosts                                  (seconds)
+ *   plan      plan() for 1,000 hosts' facts, fixture facts and Debian's full config      (~1 min)
+ *   apply     `kernelfile plan` / `apply` on a converged SSH host                   (~1 min; slow)
+ *   ship      ship() of the build vs scp, same host                                      (~20 s)
+ *   build     `kernelfile build` vs raw make, cache hit, --config-only          (~10 min; slow)
+ * `apply` and `ship` need the example kernel (examples/qemu-tiny) in the tests' build cache:
+ * about 2.5 min to build the first time (test/helpers/kernel-artifacts.ts), a cache hit after.
+ *
+ * Environment:
+ *   BENCH_ONLY=plan,ship       run only these sections (comma-separated names from the list above)
+ *   BENCH_SKIP_BUILD=1         skip `build` (compiles the kernel twice per run)
+ *   BENCH_SKIP_APPLY=1         skip `apply` (converges a host first; may build the example kernel)
+ *   BENCH_SKIP_SHIP=1          skip `ship`
+ *   BENCH_SKIP_PLAN_DEBIAN=1   skip the plan() line with Debian's full config (~40 s)
+ *   BENCH_PLAN_RUNS=N          rounds for plan() (default 15; 3 with Debian's config)
+ *   BENCH_HOST_RUNS=N          rounds for `plan` and `apply` on the host (default 10)
+ *   BENCH_SHIP_RUNS=N          rounds for ship() vs scp (default 5)
+ *   BENCH_BUILD_RUNS=N         rounds for the build comparison (default 1)
+ *   KERNELFILE_TEST_CACHE=DIR  the tests' cache (Debian root, build cache; default ~/.cache/kernelfile-tests)
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { benchBuild } from './build.js';
 import { benchFacts } from './facts.js';
+import { benchHost } from './host.js';
+import { printSummary } from './lib.js';
+import { benchPlan } from './plan.js';
 import { benchValidate } from './validate.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const env = process.env;
+const only = env.BENCH_ONLY ? new Set(env.BENCH_ONLY.split(',').map((s) => s.trim())) : undefined;
+const on = (section: string, skip?: string) =>
+  (only ? only.has(section) : true) && (skip === undefined || env[skip] !== '1');
+
 spawnSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', 'tsconfig.build.json'], {
   cwd: root,
   stdio: 'inherit',
 });
 console.log(`node ${process.version}, ${new Date().toISOString()}; medians, subject then baseline`);
-await benchValidate(root);
-await benchFacts(root);
-if (process.env.BENCH_SKIP_BUILD !== '1') await benchBuild(root);
+if (on('validate')) await benchValidate(root);
+if (on('facts')) await benchFacts(root);
+if (on('plan')) await benchPlan();
+const apply = on('apply', 'BENCH_SKIP_APPLY');
+const ship = on('ship', 'BENCH_SKIP_SHIP');
+if (apply || ship) await benchHost(root, { apply, ship });
+if (on('build', 'BENCH_SKIP_BUILD')) await benchBuild(root);
+printSummary();
