@@ -128,7 +128,10 @@ async function planAll(
     `plan() × ${HOSTS} hosts, ${label}`,
     [[`structuredClone of the ${HOSTS} facts`, () => structuredClone(facts)], ...more],
     () => {
-      for (let i = 0; i < facts.length; i++) plan(desired, facts[i] as HostFacts, opts[i]);
+      // As the fleet CLI plans: one Kconfig difference per distinct running config and build.
+      const configDiffs = new Map();
+      for (let i = 0; i < facts.length; i++)
+        plan(desired, facts[i] as HostFacts, { ...opts[i], configDiffs });
     },
     runs,
   );

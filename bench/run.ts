@@ -10,25 +10,32 @@
  *   apply     `kernelfile plan` / `apply` on a converged SSH host                   (~1 min; slow)
  *   ship      ship() of the build vs scp, same host                                      (~20 s)
  *   build     `kernelfile build` vs raw make, cache hit, --config-only          (~10 min; slow)
+ *   fleet     `plan --inventory` vs `ansible -m setup`, 20 SSH hosts; peak RSS at 50   (~2 min)
  * `apply` and `ship` need the example kernel (examples/qemu-tiny) in the tests' build cache:
  * about 2.5 min to build the first time (test/helpers/kernel-artifacts.ts), a cache hit after.
+ * `fleet` needs Ansible and GNU time (scripts/install-deps.sh --bench; without Ansible only the memory
+ * is measured), and its hosts need python3: a copy of the test root with it, built once (~30 s).
  *
  * Environment:
  *   BENCH_ONLY=plan,ship       run only these sections (comma-separated names from the list above)
  *   BENCH_SKIP_BUILD=1         skip `build` (compiles the kernel twice per run)
  *   BENCH_SKIP_APPLY=1         skip `apply` (converges a host first; may build the example kernel)
  *   BENCH_SKIP_SHIP=1          skip `ship`
+ *   BENCH_SKIP_FLEET=1         skip `fleet` (starts 50 SSH hosts; runs Ansible)
  *   BENCH_SKIP_PLAN_DEBIAN=1   skip the plan() line with Debian's full config (~40 s)
  *   BENCH_PLAN_RUNS=N          rounds for plan() (default 15; 3 with Debian's config)
  *   BENCH_HOST_RUNS=N          rounds for `plan` and `apply` on the host (default 10)
  *   BENCH_SHIP_RUNS=N          rounds for ship() vs scp (default 5)
  *   BENCH_BUILD_RUNS=N         rounds for the build comparison (default 1)
+ *   BENCH_FLEET_RUNS=N         rounds for plan --inventory vs ansible (default 5)
+ *   BENCH_FLEET_MEM_HOSTS=N    hosts for the peak-RSS measurement (default 50)
  *   KERNELFILE_TEST_CACHE=DIR  the tests' cache (Debian root, build cache; default ~/.cache/kernelfile-tests)
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { benchBuild } from './build.js';
 import { benchFacts } from './facts.js';
+import { benchFleet } from './fleet.js';
 import { benchHost } from './host.js';
 import { printSummary } from './lib.js';
 import { benchPlan } from './plan.js';
@@ -52,4 +59,5 @@ const apply = on('apply', 'BENCH_SKIP_APPLY');
 const ship = on('ship', 'BENCH_SKIP_SHIP');
 if (apply || ship) await benchHost(root, { apply, ship });
 if (on('build', 'BENCH_SKIP_BUILD')) await benchBuild(root);
+if (on('fleet', 'BENCH_SKIP_FLEET')) await benchFleet(root);
 printSummary();

@@ -65,25 +65,24 @@ export async function shipFiles(artifactsDir: string, release: string): Promise<
   return files;
 }
 
-/** A directory on the host the login user may write into (root makes it, the user owns it). */
-export async function makeUploadDir(t: Transport, dir: string): Promise<void> {
-  const id = await runOk(t, ['id', '-u']);
-  await runOk(
+/**
+ * A directory on the host the login user may write into (root makes it, the user owns it: sudo
+ * tells the login user's uid), and the sha256 of the files already in it, in one round trip.
+ */
+export async function makeUploadDir(t: Transport, dir: string): Promise<Map<string, string>> {
+  const r = await runOk(
     t,
-    ['sh', '-c', 'mkdir -p "$1" && chmod 0755 "$1" && chown "$2" "$1"', 'kernelfile', dir, id.stdout.trim()],
+    [
+      'sh',
+      '-c',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: sh text, not a template
+      'mkdir -p "$1" && chmod 0755 "$1" && chown "${SUDO_UID:-$(id -u)}" "$1" && cd "$1" || exit 1; ' +
+        'for f in *; do [ -f "$f" ] && sha256sum -- "$f"; done; exit 0',
+      'kernelfile',
+      dir,
+    ],
     { sudo: true },
   );
-}
-
-/** sha256 of the files already in a host directory (name → sum). */
-async function remoteSums(t: Transport, dir: string): Promise<Map<string, string>> {
-  const r = await t.run([
-    'sh',
-    '-c',
-    'cd "$1" 2>/dev/null || exit 0; for f in *; do [ -f "$f" ] && sha256sum -- "$f"; done; exit 0',
-    'kernelfile',
-    dir,
-  ]);
   const out = new Map<string, string>();
   for (const line of r.stdout.split('\n')) {
     const m = /^\\?([0-9a-f]{64}) [ *](.+)$/.exec(line);
@@ -105,12 +104,11 @@ export async function ship(
   dir: string,
   onFile?: (name: string, state: 'sent' | 'skipped') => void,
 ): Promise<ShipResult> {
-  await makeUploadDir(t, dir);
-  const have = await remoteSums(t, dir);
+  const have = await makeUploadDir(t, dir);
   const result: ShipResult = { sent: [], skipped: [], bytes: 0 };
   for (const [name, local] of Object.entries(files)) {
-    const sum = await sha256File(local);
-    if (have.get(name) === sum) {
+    // Only a file the host already has is hashed here: the others are sent without waiting.
+    if (have.has(name) && have.get(name) === (await sha256File(local))) {
       result.skipped.push(name);
       onFile?.(name, 'skipped');
       continue;

@@ -4,7 +4,17 @@
  * `build --config-only` and `plan` use. Artifacts are content-addressed by the build id, so the
  * same kernelfile on any number of hosts is built once.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { runLocal } from '../host/local.js';
 import { parseConfig } from '../kconfig/config.js';
@@ -67,9 +77,45 @@ export interface Manifest {
   compileSeconds: number;
 }
 
-async function toolchainId(spec: Spec): Promise<string> {
+/** Where a command named in make variables lives (PATH search), without running anything. */
+function which(cmd: string, env: NodeJS.ProcessEnv = process.env): string | null {
+  if (cmd.includes('/')) return existsSync(cmd) ? cmd : null;
+  for (const dir of (env.PATH ?? '').split(':').filter(Boolean)) {
+    const p = join(dir, cmd);
+    if (existsSync(p)) return p;
+  }
+  return null;
+}
+
+/**
+ * The toolchain's identity for the build id: the first lines of `CC --version` and `ld --version`.
+ * Remembered in the cache by the binaries' real paths, sizes and times, so a plan with everything
+ * cached runs no compiler.
+ */
+async function toolchainId(spec: Spec, dirs: CacheDirs): Promise<string> {
   const cc = spec.build?.makeVars?.CC ?? 'gcc';
   const ld = spec.build?.makeVars?.LD ?? 'ld';
+  const words = [...cc.split(/\s+/), ld].filter(Boolean);
+  const key = JSON.stringify([
+    cc,
+    ld,
+    ...words.map((w) => {
+      const p = which(w);
+      if (!p) return [w, null];
+      const real = realpathSync(p);
+      const st = statSync(real);
+      return [real, st.size, st.mtimeMs];
+    }),
+  ]);
+  const memoFile = join(dirs.root, 'toolchains.json');
+  let memo: Record<string, string> = {};
+  try {
+    memo = JSON.parse(readFileSync(memoFile, 'utf8')) as Record<string, string>;
+  } catch {
+    // none yet, or unreadable: start afresh
+  }
+  const known = memo[key];
+  if (known) return known;
   const first = async (argv: string[]) => (await runLocal(argv)).stdout.split('\n')[0]?.trim() ?? '';
   const [c, l] = await Promise.all([first([...cc.split(/\s+/), '--version']), first([ld, '--version'])]);
   if (!c)
@@ -77,7 +123,16 @@ async function toolchainId(spec: Spec): Promise<string> {
       `the C compiler \`${cc}\` is not available on this machine`,
       'install gcc (build-essential), or set build.makeVars.CC',
     );
-  return `${c} | ${l}`;
+  const id = `${c} | ${l}`;
+  try {
+    mkdirSync(dirs.root, { recursive: true });
+    const tmp = `${memoFile}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ ...memo, [key]: id }));
+    renameSync(tmp, memoFile);
+  } catch {
+    // a cache that cannot be written only costs the two processes next time
+  }
+  return id;
 }
 
 /** The normalised effective config: entries only (no comments, no header lines). */
@@ -124,7 +179,7 @@ export async function prepare(input: PrepareInput): Promise<Prepared> {
     patches.push({ name, file: f.file, sha256: f.sha256, strip: p.strip ?? 1 });
   }
   const tree = await patchedTree(pristine, patches, dirs, progress);
-  const toolchain = await toolchainId(spec);
+  const toolchain = await toolchainId(spec, input.dirs);
   const fragments = (spec.config?.fragments ?? []).map((written) => {
     const abs = input.resolvePath(written);
     return { abs, written, text: readFileSync(abs, 'utf8') };

@@ -49,7 +49,6 @@ import {
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 
 export interface DkmsConfVars {
   packageName: string | null;
@@ -561,6 +560,7 @@ export async function readModuleConf(path: string): Promise<{ conf: string; file
     }
   }
   if (!st.isFile()) throw new Error(`${path} is neither a directory with dkms.conf nor a tarball`);
+  const { execa } = await import('execa');
   const tar = (args: string[]) =>
     execa('tar', args, {
       reject: false,

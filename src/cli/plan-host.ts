@@ -4,7 +4,8 @@
  * planner. Nothing here writes to the host.
  */
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { blockingDrops, type Prepared, prepare, readManifest } from '../build/build.js';
 import { cacheDirs, cacheRoot } from '../build/cache.js';
 import { evaluateDkmsConf, readModuleConf } from '../build/dkms-conf.js';
@@ -46,6 +47,31 @@ export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/** Kconfig differences shared by the hosts of a fleet (same running config, same build). */
+const configDiffs = new Map<string, import('../plan/types.js').ConfigDiff>();
+
+/**
+ * A dkms.conf evaluation for one build, kept in the cache: the result depends only on the conf's
+ * text, the release, the arch and the effective config, which the key and the build id cover.
+ */
+async function cachedEvaluation(file: string, input: Parameters<typeof evaluateDkmsConf>[0]) {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Awaited<ReturnType<typeof evaluateDkmsConf>>;
+  } catch {
+    const r = await evaluateDkmsConf(input);
+    if (r.vars) {
+      try {
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify(r));
+        renameSync(`${file}.${process.pid}.tmp`, file);
+      } catch {
+        // not cached: evaluated again next time
+      }
+    }
+    return r;
+  }
+}
+
 const confEvaluations = new Map<string, ReturnType<typeof evaluateDkmsConf>>();
 
 async function moduleChecks(
@@ -77,13 +103,17 @@ async function moduleChecks(
     const key = `${p.buildId}\0${conf.file.replace(/^[^:]*:/, '')}\0${sha256(new TextEncoder().encode(conf.conf))}`;
     let pending = confEvaluations.get(key);
     if (!pending) {
-      pending = evaluateDkmsConf({
+      const input = {
         conf: conf.conf,
         confFile: conf.file,
         kernelver: p.release,
         arch: p.arch,
         configText: p.config.text,
-      });
+      };
+      pending = cachedEvaluation(
+        join(p.dirs.root, 'dkms-conf', `${sha256(new TextEncoder().encode(key))}.json`),
+        input,
+      );
       confEvaluations.set(key, pending);
     }
     const r = await pending;
@@ -193,7 +223,11 @@ export async function planGathered(
     facts,
     prepared,
     desired,
-    plan: plan(desired, facts, { factsFamilies: familyDigests(facts), image: transport.kind === 'root' }),
+    plan: plan(desired, facts, {
+      factsFamilies: familyDigests(facts),
+      image: transport.kind === 'root',
+      configDiffs,
+    }),
     diagnostics,
   };
 }

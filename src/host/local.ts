@@ -3,7 +3,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, copyFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { execa } from 'execa';
 import { LineCollector } from './lines.js';
 import { HostError, type RunOptions, type RunResult, type Transport } from './transport.js';
 
@@ -14,6 +13,8 @@ export async function runLocal(argv: readonly string[], opts: RunOptions = {}): 
   const full = opts.sudo && !isRoot() ? ['sudo', '-n', '--', ...argv] : [...argv];
   const out = new LineCollector(opts.onLine && ((l) => opts.onLine?.(l, 'stdout')));
   const err = new LineCollector(opts.onLine && ((l) => opts.onLine?.(l, 'stderr')));
+  // Loaded on first use: a plan that runs no local process (everything cached) never pays for it.
+  const { execa } = await import('execa');
   const child = execa(full[0] as string, full.slice(1), {
     input: opts.stdin,
     stdin: opts.stdin === undefined ? 'ignore' : 'pipe',
@@ -65,6 +66,7 @@ export async function execBytes(
   argv: readonly string[],
   input: { file?: string; data?: string | Buffer } = {},
 ): Promise<{ code: number; stdout: Buffer; stderr: string }> {
+  const { execa } = await import('execa');
   const r = await execa(argv[0] as string, argv.slice(1), {
     ...(input.file !== undefined
       ? { inputFile: input.file }

@@ -1,9 +1,14 @@
 /**
  * The Kconfig difference between a host's running kernel and the new kernel's effective config.
  * Both sides use .config values (`n` for "is not set"); an absent symbol counts as not set.
+ * Linear in the number of options (real configs have about 9,000 on each side), sorted by symbol.
  */
 import type { RunningConfig } from '../facts/types.js';
 import type { ConfigDiff } from './types.js';
+
+const bySymbol = (a: { symbol: string }, b: { symbol: string }) =>
+  a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0;
+const isSet = (v: string | undefined): v is string => v !== undefined && v !== 'n';
 
 export function configDiff(
   running: RunningConfig,
@@ -13,23 +18,24 @@ export function configDiff(
   const diff: ConfigDiff = { from: running.source, added: [], removed: [], changed: [] };
   if (!running.source) return diff;
   const asked = new Set(requested);
-  const set = (v: string | undefined) => v !== undefined && v !== 'n';
-  const symbols = [...new Set([...Object.keys(running.options), ...Object.keys(effective)])].sort();
-  for (const symbol of symbols) {
-    const before = running.options[symbol];
+  const before = running.options;
+  for (const symbol in effective) {
     const after = effective[symbol];
+    const was = before[symbol];
+    if (after === was) continue;
     const requestedHere = asked.has(symbol);
-    if (!set(before) && set(after))
-      diff.added.push({ symbol, value: after as string, requested: requestedHere });
-    else if (set(before) && !set(after))
-      diff.removed.push({ symbol, value: before as string, requested: requestedHere });
-    else if (set(before) && set(after) && before !== after)
-      diff.changed.push({
-        symbol,
-        before: before as string,
-        after: after as string,
-        requested: requestedHere,
-      });
+    if (isSet(after) && !isSet(was)) diff.added.push({ symbol, value: after, requested: requestedHere });
+    else if (!isSet(after) && isSet(was)) diff.removed.push({ symbol, value: was, requested: requestedHere });
+    else if (isSet(after) && isSet(was))
+      diff.changed.push({ symbol, before: was, after, requested: requestedHere });
   }
+  for (const symbol in before) {
+    if (symbol in effective) continue;
+    const was = before[symbol];
+    if (isSet(was)) diff.removed.push({ symbol, value: was, requested: asked.has(symbol) });
+  }
+  diff.added.sort(bySymbol);
+  diff.removed.sort(bySymbol);
+  diff.changed.sort(bySymbol);
   return diff;
 }

@@ -16,7 +16,7 @@ import { initramfsPath } from '../resources/layout.js';
 import { pruneChanges, pruneSet } from '../resources/prune.js';
 import { configDiff } from './config-diff.js';
 import type { Desired } from './desired.js';
-import type { Change, HostPlan, ReceiptData } from './types.js';
+import type { Change, ConfigDiff, HostPlan, ReceiptData } from './types.js';
 
 const MiB = 1024 * 1024;
 /** When nothing better is known: a compressed x86 image plus a modest initramfs. */
@@ -97,6 +97,21 @@ export interface PlanOptions {
    * the controller's disk, not the image's, so GRUB entries are written explicitly.
    */
   image?: boolean;
+  /**
+   * Shared by the hosts of a fleet: the Kconfig difference for one running config (by its facts
+   * digest) and one build is computed once.
+   */
+  configDiffs?: Map<string, ConfigDiff>;
+}
+
+function memoDiff(d: Desired, f: HostFacts, opts: PlanOptions): ConfigDiff {
+  const digest = opts.factsFamilies?.config;
+  const key = digest ? `${digest}:${d.buildId}` : undefined;
+  const hit = key ? opts.configDiffs?.get(key) : undefined;
+  if (hit) return hit;
+  const diff = configDiff(f.config, d.config.effective, d.config.requested);
+  if (key) opts.configDiffs?.set(key, diff);
+  return diff;
 }
 
 export function plan(d: Desired, f: HostFacts, opts: PlanOptions = {}): HostPlan {
@@ -144,7 +159,7 @@ export function plan(d: Desired, f: HostFacts, opts: PlanOptions = {}): HostPlan
     changes,
     problems: ctx.problems,
     notes: ctx.notes,
-    config: configDiff(f.config, d.config.effective, d.config.requested),
+    config: memoDiff(d, f, opts),
     modules: dkms.map((c) => {
       const m = /^dkms-module\[(.+)\/(.+)@(.+)\]$/.exec(c.id);
       return { name: m?.[1] ?? c.id, version: m?.[2] ?? '', kernel: m?.[3] ?? d.release, action: c.action };
