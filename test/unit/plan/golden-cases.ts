@@ -42,7 +42,7 @@ CLEAN="make clean"
 AUTOINSTALL="yes"
 BUILD_EXCLUSIVE_CONFIG="CONFIG_ACPI"
 `;
-/** modules/hello/dkms.conf of the cases (the same as examples/qemu-tiny's). */
+/** examples/qemu-tiny/modules/hello/dkms.conf, the module the cases declare. */
 const HELLO_CONF = `PACKAGE_NAME="kernelfile-hello"
 PACKAGE_VERSION="1.0"
 `;
@@ -92,8 +92,7 @@ function check(name: string, version: string, confFile: string, unmet: string[] 
     builtModules: [name === HELLO.name ? 'kernelfile_hello' : name.replace(/-/g, '_')],
   };
 }
-const helloCheck = (c: string) =>
-  check(HELLO.name, HELLO.version, `test/fixtures/plan/${c}/modules/hello/dkms.conf`);
+const helloCheck = () => check(HELLO.name, HELLO.version, 'examples/qemu-tiny/modules/hello/dkms.conf');
 const acpiCheck = (unmet: string[] = []) =>
   check(ACPI_CALL.name, ACPI_CALL.version, 'ssh://root@web-1:22:/usr/src/acpi-call-1.2.2/dkms.conf', unmet);
 
@@ -116,9 +115,9 @@ function build(
   };
 }
 
-const web119 = (c: string, checks = [helloCheck(c)]) =>
+const web119 = (c: string, checks = [helloCheck()]) =>
   build(R.r119, id.web119, webEffective(), WEB_REQUESTED, checks);
-const web120 = (c: string) => build(R.r120, id.web120, webEffective(), WEB_REQUESTED, [helloCheck(c)]);
+const web120 = (c: string) => build(R.r120, id.web120, webEffective(), WEB_REQUESTED, [helloCheck()]);
 
 /** A web kernel as apply installed it: hello built for it, our GRUB entry, the receipt. */
 function installWeb(
@@ -163,7 +162,7 @@ export const CASES: Record<string, () => CaseInputs> = {
   /** Nothing of kernelfile's yet; GRUB_DEFAULT=0 (Debian's shipped default), built but not cached. */
   'fresh-grub': () => ({
     facts: baseFacts('debian12-grub-default0'),
-    build: build(R.r119, id.web119, webEffective(), WEB_REQUESTED, [helloCheck('fresh-grub')], false),
+    build: build(R.r119, id.web119, webEffective(), WEB_REQUESTED, [helloCheck()], false),
   }),
 
   converged: () => ({ facts: withDigest(webConverged()), build: web119('converged') }),
@@ -186,21 +185,21 @@ export const CASES: Record<string, () => CaseInputs> = {
       id.web119mq,
       webEffective({ CONFIG_POSIX_MQUEUE: 'n', CONFIG_POSIX_MQUEUE_SYSCTL: 'n' }),
       [...WEB_REQUESTED, 'CONFIG_POSIX_MQUEUE'],
-      [helloCheck('config-only-change')],
+      [helloCheck()],
     ),
   }),
 
   /** Same version and config, one patch more: another build id. */
   'patch-added': () => ({
     facts: withDigest(webConverged()),
-    build: build(R.r119patch, id.web119patch, webEffective(), WEB_REQUESTED, [helloCheck('patch-added')]),
+    build: build(R.r119patch, id.web119patch, webEffective(), WEB_REQUESTED, [helloCheck()]),
   }),
 
   /** Converged, and the kernelfile now also wants acpi-call (added on the host by its -dkms package). */
   'dkms-added': () => {
     const f = webConverged();
     addDkmsSource(f, ACPI_CALL.name, ACPI_CALL.version, ACPI_CALL_CONF);
-    return { facts: withDigest(f), build: web119('dkms-added', [helloCheck('dkms-added'), acpiCheck()]) };
+    return { facts: withDigest(f), build: web119('dkms-added', [helloCheck(), acpiCheck()]) };
   },
 
   /** acpi-call was in the kernelfile (and the receipt) and is no longer. */

@@ -230,7 +230,7 @@ describe('(d) what cannot work is a problem', () => {
         {
           name: 'kernelfile-hello',
           version: '1.0',
-          path: 'test/fixtures/plan/fresh-grub/modules/hello',
+          path: 'examples/qemu-tiny/modules/hello',
           installed: false,
         },
       ],
