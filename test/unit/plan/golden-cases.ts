@@ -115,9 +115,8 @@ function build(
   };
 }
 
-const web119 = (c: string, checks = [helloCheck()]) =>
-  build(R.r119, id.web119, webEffective(), WEB_REQUESTED, checks);
-const web120 = (c: string) => build(R.r120, id.web120, webEffective(), WEB_REQUESTED, [helloCheck()]);
+const web119 = (checks = [helloCheck()]) => build(R.r119, id.web119, webEffective(), WEB_REQUESTED, checks);
+const web120 = () => build(R.r120, id.web120, webEffective(), WEB_REQUESTED, [helloCheck()]);
 
 /** A web kernel as apply installed it: hello built for it, our GRUB entry, the receipt. */
 function installWeb(
@@ -165,16 +164,16 @@ export const CASES: Record<string, () => CaseInputs> = {
     build: build(R.r119, id.web119, webEffective(), WEB_REQUESTED, [helloCheck()], false),
   }),
 
-  converged: () => ({ facts: withDigest(webConverged()), build: web119('converged') }),
+  converged: () => ({ facts: withDigest(webConverged()), build: web119() }),
 
   /** 6.1.119 → 6.1.120; keep: 2 keeps 6.1.119 (the fallback). */
-  'version-bump': () => ({ facts: withDigest(webConverged()), build: web120('version-bump') }),
+  'version-bump': () => ({ facts: withDigest(webConverged()), build: web120() }),
 
   /** The same with 6.1.118 installed before 6.1.119: beyond keep, pruned. */
   'version-bump-prune': () => {
     const f = webConverged();
     installWeb(f, R.r118, id.web118, '2024-12-09T08:02:13Z');
-    return { facts: withDigest(f), build: web120('version-bump-prune') };
+    return { facts: withDigest(f), build: web120() };
   },
 
   /** Same version, one more config.set: another build id, so another release beside the first. */
@@ -199,7 +198,7 @@ export const CASES: Record<string, () => CaseInputs> = {
   'dkms-added': () => {
     const f = webConverged();
     addDkmsSource(f, ACPI_CALL.name, ACPI_CALL.version, ACPI_CALL_CONF);
-    return { facts: withDigest(f), build: web119('dkms-added', [helloCheck(), acpiCheck()]) };
+    return { facts: withDigest(f), build: web119([helloCheck(), acpiCheck()]) };
   },
 
   /** acpi-call was in the kernelfile (and the receipt) and is no longer. */
@@ -212,7 +211,7 @@ export const CASES: Record<string, () => CaseInputs> = {
     });
     runDebian(f, R.r119, webEffective());
     setGrubDefault(f, kfEntryId(R.r119));
-    return { facts: withDigest(f), build: web119('dkms-removed') };
+    return { facts: withDigest(f), build: web119() };
   },
 
   /**
@@ -226,14 +225,14 @@ export const CASES: Record<string, () => CaseInputs> = {
     installWeb(f, R.r119, id.web119, '2025-01-20T10:16:41Z');
     runDebian(f, R.r118, webEffective());
     setGrubDefault(f, kfEntryId(R.r119));
-    return { facts: withDigest(f), build: web120('prune-running') };
+    return { facts: withDigest(f), build: web120() };
   },
 
   /** A separate 243 MiB /boot with 30 MiB free. */
   'boot-too-small': () => {
     const f: Facts = baseFacts('debian12-grub');
     f.space = { ...f.space, boot: fsSpace('/boot', '/dev/vda1', '/boot', 254967808, 218103808, 31457280) };
-    return { facts: withDigest(f), build: web119('boot-too-small') };
+    return { facts: withDigest(f), build: web119() };
   },
 
   /** Converged, but the image no longer matches the receipt's sidecar. */
@@ -242,7 +241,7 @@ export const CASES: Record<string, () => CaseInputs> = {
     installWeb(f, R.r119, id.web119, '2025-01-20T10:16:41Z', { drift: [`/boot/vmlinuz-${R.r119}`] });
     runDebian(f, R.r119, webEffective());
     setGrubDefault(f, kfEntryId(R.r119));
-    return { facts: withDigest(f), build: web119('drifted') };
+    return { facts: withDigest(f), build: web119() };
   },
 
   /** The kernelfile has a DKMS module; the host has no dkms. */
@@ -250,7 +249,7 @@ export const CASES: Record<string, () => CaseInputs> = {
     const f: Facts = baseFacts('debian12-grub');
     f.dkms = { version: null, from: 'tree', modules: [], sources: [] };
     f.tools = { ...f.tools, dkms: null };
-    return { facts: withDigest(f), build: web119('no-dkms') };
+    return { facts: withDigest(f), build: web119() };
   },
 
   /** acpi-call's BUILD_EXCLUSIVE_CONFIG wants CONFIG_ACPI, which the kernelfile turns off. */
@@ -275,7 +274,7 @@ export const CASES: Record<string, () => CaseInputs> = {
     const f = webConverged();
     installWeb(f, R.r120, id.web120, '2025-02-03T09:00:12Z');
     setGrubDefault(f, kfEntryId(R.r119), kfEntryId(R.r120));
-    return { facts: withDigest(f), build: web120('trial-pending') };
+    return { facts: withDigest(f), build: web120() };
   },
 
   /** The trial boot worked: the host runs 6.1.120 (next_entry consumed); the default is still 6.1.119. */
@@ -284,7 +283,7 @@ export const CASES: Record<string, () => CaseInputs> = {
     installWeb(f, R.r120, id.web120, '2025-02-03T09:00:12Z');
     runDebian(f, R.r120, webEffective());
     setGrubDefault(f, kfEntryId(R.r119));
-    return { facts: withDigest(f), build: web120('trial-booted') };
+    return { facts: withDigest(f), build: web120() };
   },
 
   /** An apply that stopped after installing the kernel: its journal, files present, no receipt. */
@@ -299,7 +298,7 @@ export const CASES: Record<string, () => CaseInputs> = {
       initramfs: false,
     });
     pendingJournal(f, R.r119, id.web119, '2025-01-20T10:14:05Z');
-    return { facts: withDigest(f), build: web119('resumed') };
+    return { facts: withDigest(f), build: web119() };
   },
 
   // ── other loaders ──────────────────────────────────────────────────────────────────────────
