@@ -66,7 +66,6 @@ function addressOf(h: InventoryHost): string {
 /** The hosts to work on: the inventory's (filtered by --limit), or the single --host. */
 export function targets(file: string | undefined, flags: FleetFlags, io: Io): Target[] {
   if (!flags.inventory) {
-    if (flags.limit) throw new UserError('--limit selects hosts of an inventory: give --inventory FILE too');
     return [{ name: flags.host ?? 'local', flags, kernelfile: file ?? 'kernelfile.yaml' }];
   }
   if (flags.host && flags.host !== 'local')

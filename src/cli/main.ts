@@ -30,6 +30,23 @@ function makeIo(): Io {
   };
 }
 
+/** Options that only mean something for the hosts of an inventory. */
+function requireInventory(opts: {
+  inventory?: string;
+  limit?: string;
+  serial?: string;
+  maxFail?: string;
+}): void {
+  if (opts.inventory) return;
+  const given = [opts.limit && '--limit', opts.serial && '--serial', opts.maxFail && '--max-fail'].filter(
+    Boolean,
+  );
+  if (given.length)
+    throw new UserError(
+      `${given.join(', ')} ${given.length === 1 ? 'selects or batches' : 'select or batch'} hosts of an inventory: give --inventory FILE too`,
+    );
+}
+
 /** Fleet options: the hosts of an Ansible inventory instead of one --host. */
 function addFleetOptions(cmd: Command): Command {
   return cmd
@@ -165,6 +182,7 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     .option('--sudo', 'gather facts as root with `sudo -n` (a non-root SSH user)');
   addFleetOptions(planCmd).action(
     async (file: string | undefined, opts: import('./commands/plan-fleet.js').FleetPlanFlags & HostFlags) => {
+      requireInventory(opts);
       if (opts.inventory) {
         const { run } = await import('./commands/plan-fleet.js');
         done(await run(file, opts, io));
@@ -207,6 +225,7 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       file: string | undefined,
       opts: import('./commands/apply-fleet.js').FleetApplyFlags & HostFlags,
     ) => {
+      requireInventory(opts);
       if (opts.inventory) {
         const { run } = await import('./commands/apply-fleet.js');
         done(await run(file, opts, io));
@@ -234,6 +253,7 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     .option('--sudo', 'gather facts as root with `sudo -n` (a non-root SSH user)')
     .action(
       async (file: string | undefined, opts: import('./commands/status.js').StatusFlags & HostFlags) => {
+        requireInventory(opts);
         const { run } = await import('./commands/status.js');
         done(await run(opts.inventory ? file : (file ?? 'kernelfile.yaml'), opts, io));
       },

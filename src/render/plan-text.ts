@@ -21,8 +21,6 @@ const KIND: Record<Action, 'add' | 'change' | 'remove' | 'dim'> = {
   delete: 'remove',
   noop: 'dim',
 };
-/** In summary mode, at most this many options not requested by the kernelfile are listed. */
-const SUMMARY_OTHERS = 0;
 
 function configLines(p: HostPlan, o: PlanTextOptions): string[] {
   const { style } = o;
@@ -48,7 +46,7 @@ function configLines(p: HostPlan, o: PlanTextOptions): string[] {
   if (!full && shown.length) lines.push('    of the options the kernelfile requests:');
   lines.push(...shown.map((x) => x.t));
   const total = c.added.length + c.removed.length + c.changed.length;
-  if (!full && total > shown.length + SUMMARY_OTHERS)
+  if (!full && total > shown.length)
     lines.push(style('dim', `    (${total - shown.length} more; --config-diff full lists every option)`));
   return lines;
 }

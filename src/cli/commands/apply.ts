@@ -13,6 +13,7 @@ import { bootId, requestReboot, waitForReboot } from '../../apply/reboot.js';
 import { packDir } from '../../apply/ship.js';
 import { build, type Manifest } from '../../build/build.js';
 import { BuildError } from '../../build/errors.js';
+import { parseHostAddress } from '../../host/address.js';
 import { runLocal } from '../../host/local.js';
 import { runOk, type Transport } from '../../host/transport.js';
 import { parsePlanFile, staleReasons } from '../../plan/planfile.js';
@@ -185,9 +186,10 @@ export async function run(file: string | undefined, flags: ApplyFlags, io: Io): 
   }
   const tty = Boolean(process.stderr.isTTY);
   const host = flags.host ?? 'local';
-  if (flags.reboot && !/^(ssh:\/\/|[^:/]+$|[^:/]+@)/.test(host) && host !== 'local')
+  const kind = flags.reboot ? parseHostAddress(host).kind : 'ssh';
+  if (kind === 'root')
     throw new UserError(`--reboot needs a host reached over SSH; ${host} is a root filesystem directory`);
-  if (flags.reboot && host === 'local')
+  if (kind === 'local')
     throw new UserError(
       '--reboot would reboot this machine, and kernelfile could not wait for it',
       'apply to this machine without --reboot, then reboot it yourself',
