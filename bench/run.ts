@@ -13,8 +13,8 @@
  *   fleet     `plan --inventory` vs `ansible -m setup`, 20 SSH hosts; peak RSS at 50   (~2 min)
  * `apply` and `ship` need the example kernel (examples/qemu-tiny) in the tests' build cache:
  * about 2.5 min to build the first time (test/helpers/kernel-artifacts.ts), a cache hit after.
- * `fleet` needs Ansible and GNU time (scripts/install-deps.sh --bench; without Ansible only the memory
- * is measured), and its hosts need python3: a copy of the test root with it, built once (~30 s).
+ * `fleet` needs Ansible and GNU time (scripts/install-deps.sh --bench; without Ansible only kernelfile
+ * is measured), and its hosts need python3: a copy of the test root with it, built once (~10 s).
  *
  * Environment:
  *   BENCH_ONLY=plan,ship       run only these sections (comma-separated names from the list above)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages kernelfile needs to build and verify kernels, and with --tests
-# those the test suites need too (run as root, or it uses sudo). Each package says what needs it.
+# Installs the Debian 12 packages kernelfile needs to build and verify kernels, with --tests those
+# the test suites need too, and with --bench those the benchmarks need besides (run as root, or it
+# uses sudo). Each package says what needs it.
 set -euo pipefail
 
 # What kernelfile itself uses on this machine (the controller) to build and verify kernels.
@@ -19,14 +20,23 @@ packages=(
   e2fsprogs             # scripts/quickstart.sh: mke2fs -d makes the disk image the VM boots
 )
 
-# With --tests: what the test suites need besides.
-if [ "${1:-}" = "--tests" ]; then
+# With --tests (or --bench): what the test suites need besides.
+if [ "${1:-}" = "--tests" ] || [ "${1:-}" = "--bench" ]; then
   packages+=(
     tar                    # rootfs.ts: caches the built root as a tarball
     util-linux             # sshd.ts, rootfs.ts: unshare, nsenter, setpriv (namespaces that clean up after themselves)
     mount                  # mount (overlayfs, proc, sysfs, devpts) inside those private mount namespaces
     openssh-client         # sshd.ts: ssh-keygen, ssh-agent, ssh-add; ssh and sftp (sshd comes from inside the Debian root)
     iproute2               # sshd.ts { netns: true }: ip netns/link/route/neigh (hosts with addresses of their own), ss -K (cutNetwork)
+  )
+fi
+
+# With --bench: the test packages (the benchmarks start the same SSH hosts), and the peers that
+# `npm run bench` measures kernelfile against. The tests never need these.
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(
+    ansible-core           # bench/fleet.ts: `ansible all -m setup` is the baseline for `plan --inventory`
+    time                   # bench/fleet.ts: GNU time (/usr/bin/time -f %M), the controller's CPU and peak RSS
   )
 fi
 

@@ -72,6 +72,24 @@ async function cachedEvaluation(file: string, input: Parameters<typeof evaluateD
   }
 }
 
+/**
+ * What a plan needs of a build's manifest (about 1 MB of JSON: the build's file list), read once per
+ * build and process: a fleet's hosts share their builds. Only found manifests are kept (a build
+ * made later in this process is seen).
+ */
+const builtSummaries = new Map<string, { cached: true; bootBytes: number }>();
+
+function builtArtifacts(dir: string): { cached: boolean; bootBytes: number | null } {
+  const hit = builtSummaries.get(dir);
+  if (hit) return hit;
+  const manifest = readManifest(dir);
+  if (!manifest) return { cached: false, bootBytes: null };
+  const boot = manifest.files.filter((f) => ['vmlinuz', 'System.map', 'config'].includes(f.path));
+  const summary = { cached: true as const, bootBytes: boot.reduce((n, f) => n + f.size, 0) };
+  builtSummaries.set(dir, summary);
+  return summary;
+}
+
 const confEvaluations = new Map<string, ReturnType<typeof evaluateDkmsConf>>();
 
 async function moduleChecks(
@@ -198,8 +216,7 @@ export async function planGathered(
     ...blockingDrops(prepared).map((d) => dropDiagnostic(d, 'error')),
     ...prepared.config.dropped.filter((d) => d.onDropped === 'warn').map((d) => dropDiagnostic(d, 'warning')),
   ];
-  const manifest = readManifest(join(dirs.artifacts, prepared.buildId));
-  const bootFiles = manifest?.files.filter((f) => ['vmlinuz', 'System.map', 'config'].includes(f.path));
+  const artifacts = builtArtifacts(join(dirs.artifacts, prepared.buildId));
   const desired = desiredFrom(
     spec,
     { path: kf.display, sha256: sha256(kf.bytes) },
@@ -210,10 +227,7 @@ export async function planGathered(
       arch,
       effective: prepared.config.effective,
       requested: prepared.config.requestedSymbols,
-      artifacts: {
-        cached: manifest !== undefined,
-        bootBytes: bootFiles ? bootFiles.reduce((n, f) => n + f.size, 0) : null,
-      },
+      artifacts,
     },
     await moduleChecks(spec, resolve, facts, prepared),
   );

@@ -18,9 +18,18 @@ fi
 if [ -z "$kf_c_ok" ] && kf_r=$(uname -r); then kf_cat boot "/boot/config-$kf_r"; fi
 `;
 
+/**
+ * Parsed configs by text: the hosts of a fleet run a few kernels, so most share one parse and one
+ * (frozen) options object, whose canonical JSON gather.ts then computes once (canonicalJson).
+ */
+const parsed = new Map<string, Readonly<Record<string, string>>>();
+
 function options(text: string): Record<string, string> {
+  const hit = parsed.get(text);
+  if (hit) return hit as Record<string, string>;
   const out: Record<string, string> = {};
   for (const e of parseConfig(text).entries) out[e.symbol] = e.value;
+  if (parsed.size < 64) parsed.set(text, Object.freeze(out));
   return out;
 }
 

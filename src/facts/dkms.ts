@@ -16,9 +16,9 @@ import { parseAssignments } from './shell-words.js';
 import type { DkmsEntry, DkmsFacts, DkmsSource } from './types.js';
 
 const script = `
-kf_x=$(command -v dkms 2>/dev/null) || kf_x=
-kf_y=
-if [ -n "$kf_x" ] && [ -f "$kf_x" ] && [ -r "$kf_x" ]; then
+kf_x=; kf_y=
+if kf_find dkms; then kf_x=$kf_p; fi
+if [ -n "$kf_x" ] && [ -r "$kf_x" ]; then
   kf_y=$(grep -m 1 -o -E '^[[:space:]]*echo \\$"dkms-[0-9][0-9A-Za-z.+~-]*"[[:space:]]*$' "$kf_x" </dev/null) || kf_y=
   kf_y=\${kf_y#*dkms-}; kf_y=\${kf_y%%\\"*}
 fi

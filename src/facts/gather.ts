@@ -70,14 +70,24 @@ export function familyDigests(facts: HostFacts): Record<string, string> {
   return out;
 }
 
+/** canonicalJson of frozen objects (a running config's options, shared by the hosts that run it). */
+const canonicalCache = new WeakMap<object, string>();
+
 export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (v && typeof v === 'object') {
+    const frozen = Object.isFrozen(v);
+    if (frozen) {
+      const hit = canonicalCache.get(v);
+      if (hit !== undefined) return hit;
+    }
     const o = v as Record<string, unknown>;
     const keys = Object.keys(o)
       .filter((k) => o[k] !== undefined)
       .sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+    const out = `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+    if (frozen) canonicalCache.set(v, out);
+    return out;
   }
   return JSON.stringify(v) ?? 'null';
 }

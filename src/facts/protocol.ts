@@ -79,20 +79,24 @@ kf_hex() {
   [ -r "$2" ] || { kf_denied "$1" "$2"; return 1; }
   kf_h "$1"; od -An -v -tx1 "$2" </dev/null; echo
 }
-# kf_which NAME: the path of a command: PATH, then the sbin directories a non-root PATH may lack
-kf_which() {
-  kf_p=$(command -v "$1" 2>/dev/null) && case $kf_p in /*) printf '%s\\n' "$kf_p"; return 0 ;; esac
-  for kf_d in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do
-    if [ -f "$kf_d/$1" ] && [ -x "$kf_d/$1" ]; then printf '%s\\n' "$kf_d/$1"; return 0; fi
+# kf_find NAME: kf_p=the path of a command: PATH, then the sbin directories a non-root PATH may lack
+# (no command substitution: on a small VM a fork costs more than the whole lookup)
+kf_find() {
+  kf_p=; kf_ifs=$IFS; IFS=:
+  for kf_d in $PATH /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do
+    case $kf_d in /*) ;; *) continue ;; esac
+    if [ -f "$kf_d/$1" ] && [ -x "$kf_d/$1" ]; then kf_p=$kf_d/$1; IFS=$kf_ifs; return 0; fi
   done
-  return 1
+  IFS=$kf_ifs; return 1
 }
+# kf_which NAME: the path of a command, printed
+kf_which() { kf_find "$1" && printf '%s\\n' "$kf_p"; }
 # kf_tool KEY NAME: the path of a command, if present
-kf_tool() { kf_p=$(kf_which "$2") && kf_val "$1" "$kf_p"; }
+kf_tool() { kf_find "$2" && kf_val "$1" "$kf_p"; }
 # kf_run KEY CMD ARGS...: the command's stdout (stderr dropped), then KEY#rc its exit status
 kf_run() {
   kf_k=$1; shift
-  kf_c=$(kf_which "$1") || return 127
+  kf_find "$1" || return 127; kf_c=$kf_p
   shift
   kf_h "$kf_k"; "$kf_c" "$@" </dev/null; kf_r=$?; echo
   kf_val "$kf_k#rc" "$kf_r"
@@ -102,7 +106,7 @@ kf_run() {
 # (held in a variable: fd 3 carries stdout past the command substitution, no temp file)
 kf_run_err() {
   kf_k=$1; shift
-  kf_c=$(kf_which "$1") || return 127
+  kf_find "$1" || return 127; kf_c=$kf_p
   shift
   kf_h "$kf_k"
   { kf_e=$("$kf_c" "$@" </dev/null 2>&1 >&3 3>&-); kf_r=$?; } 3>&1

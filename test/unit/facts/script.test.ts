@@ -221,7 +221,7 @@ describe('the kernels and receipts families against a temp root', () => {
     }
     // kf_which also looks in the sbin and bin directories: hide them with a PATH-only lookup
     const script = rootScript.replace(
-      'for kf_d in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do',
+      'for kf_d in $PATH /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do',
       `for kf_d in ${bin}; do`,
     );
     expect(script).not.toBe(rootScript);
