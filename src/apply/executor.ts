@@ -156,16 +156,10 @@ export async function execute(
         }
         case 'upload': {
           const tar = await controller.packSource(step.from);
-          const dir = step.to.slice(0, step.to.lastIndexOf('/'));
-          await makeUploadDir(t, dir);
-          const have = await t.run([
-            'sh',
-            '-c',
-            'sha256sum -- "$1" 2>/dev/null || true',
-            'kernelfile',
-            step.to,
-          ]);
-          if (have.stdout.slice(0, 64) !== (await sha256File(tar))) await t.put(tar, step.to, 0o644);
+          const slash = step.to.lastIndexOf('/');
+          const have = await makeUploadDir(t, step.to.slice(0, slash));
+          if (have.get(step.to.slice(slash + 1)) !== (await sha256File(tar)))
+            await t.put(tar, step.to, 0o644);
           break;
         }
         case 'dkms-tarball': {
@@ -204,7 +198,7 @@ export async function execute(
             receiptJson(step.data, a.manifest, controller.now(), t.name),
             0o644,
           );
-          const r = await t.run(['rm', '-rf', pendingPath(step.release), stagingDir(step.buildId)], {
+          const r = await t.run(locked(['rm', '-rf', pendingPath(step.release), stagingDir(step.buildId)]), {
             sudo: true,
           });
           if (r.code !== 0)
