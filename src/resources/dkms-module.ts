@@ -3,6 +3,7 @@
  * own dkms. Identity: name/version@release. Modules a previous apply installed for the release
  * (its receipt) that the kernelfile no longer declares are removed.
  */
+import type { DesiredModule } from '../plan/desired.js';
 import { moduleCheckErrors } from '../plan/module-check.js';
 import type { Change, Step } from '../plan/types.js';
 import { type Ctx, change, problem, receiptList } from './context.js';
@@ -73,6 +74,82 @@ function preflight(ctx: Ctx): boolean {
   return ok;
 }
 
+/** A host without a compiler: dkms mktarball on the controller, dkms ldtarball + install on the host. */
+function builtOnController(ctx: Ctx, m: DesiredModule & { path: string }): { steps: Step[]; reason: string } {
+  const { d, sudo } = ctx;
+  const r = d.release;
+  const tar = moduleBinaryTarball(m.name, m.version, r);
+  return {
+    reason: `${ctx.f.host} has no compiler: built on the controller, loaded with dkms ldtarball`,
+    steps: [
+      {
+        kind: 'dkms-tarball',
+        title: `build ${m.name}/${m.version} for ${r} on the controller (dkms mktarball)`,
+        name: m.name,
+        version: m.version,
+        from: m.path,
+        buildId: d.buildId,
+        release: r,
+        to: tar,
+        sudo,
+      },
+      {
+        kind: 'run',
+        title: `dkms ldtarball and install ${m.name}/${m.version} for ${r}`,
+        argv: sh(DKMS_LOAD_INSTALL, tar, m.name, m.version, r),
+        sudo,
+      },
+    ],
+  };
+}
+
+/** The host's dkms builds it: source shipped when the host lacks it, added when dkms does not know it. */
+function builtOnHost(
+  ctx: Ctx,
+  m: DesiredModule,
+  added: boolean,
+  installed: boolean,
+): { steps: Step[]; reason: string } {
+  const { d, f, sudo } = ctx;
+  const r = d.release;
+  const label = `${m.name} ${m.version}`;
+  const steps: Step[] = [];
+  const hasSource = f.dkms.sources.some((s) => s.name === m.name && s.version === m.version);
+  if (m.path && !hasSource && !added) {
+    const tar = moduleUpload(m.name, m.version);
+    steps.push(
+      { kind: 'upload', title: `upload the source of ${label}`, from: m.path, to: tar, sudo },
+      {
+        kind: 'run',
+        title: `unpack it into ${moduleSourceDir(m.name, m.version)}`,
+        argv: sh(UNPACK_MODULE, tar, moduleSourceDir(m.name, m.version)),
+        sudo,
+      },
+    );
+  }
+  if (!added)
+    steps.push({
+      kind: 'run',
+      title: `dkms add ${m.name}/${m.version}`,
+      argv: ['dkms', 'add', '-m', m.name, '-v', m.version],
+      sudo,
+    });
+  steps.push({
+    kind: 'run',
+    title: `dkms build and install ${m.name}/${m.version} for ${r}`,
+    argv: sh(DKMS_INSTALL, m.name, m.version, r),
+    sudo,
+  });
+  const reason = installed
+    ? `rebuilt: the kernel ${r} is reinstalled`
+    : added
+      ? `added to dkms, not installed for ${r}`
+      : m.installed
+        ? `source on the host (${moduleSourceDir(m.name, m.version)}), not built for ${r}`
+        : `not on the host: source shipped from ${m.path}`;
+  return { steps, reason };
+}
+
 export function dkmsChanges(ctx: Ctx, kernel: Change): Change[] {
   const { d, f, sudo } = ctx;
   const out: Change[] = [];
@@ -99,68 +176,10 @@ export function dkmsChanges(ctx: Ctx, kernel: Change): Change[] {
       );
       continue;
     }
-    const steps: Step[] = [];
-    if (m.path && d.buildOn === 'controller' && noCompiler(ctx)) {
-      const tar = moduleBinaryTarball(m.name, m.version, r);
-      steps.push(
-        {
-          kind: 'dkms-tarball',
-          title: `build ${m.name}/${m.version} for ${r} on the controller (dkms mktarball)`,
-          name: m.name,
-          version: m.version,
-          from: m.path,
-          buildId: d.buildId,
-          release: r,
-          to: tar,
-          sudo,
-        },
-        {
-          kind: 'run',
-          title: `dkms ldtarball and install ${m.name}/${m.version} for ${r}`,
-          argv: sh(DKMS_LOAD_INSTALL, tar, m.name, m.version, r),
-          sudo,
-        },
-      );
-      out.push(
-        change({
-          id,
-          resource: 'dkms-module',
-          action: installed ? 'update' : 'create',
-          before: installed ? label : null,
-          after: label,
-          reason: `${f.host} has no compiler: built on the controller, loaded with dkms ldtarball`,
-          dependsOn: [kernel.id],
-          steps,
-        }),
-      );
-      continue;
-    }
-    const hasSource = f.dkms.sources.some((s) => s.name === m.name && s.version === m.version);
-    if (m.path && !hasSource && entries.length === 0) {
-      const tar = moduleUpload(m.name, m.version);
-      steps.push(
-        { kind: 'upload', title: `upload the source of ${label}`, from: m.path, to: tar, sudo },
-        {
-          kind: 'run',
-          title: `unpack it into ${moduleSourceDir(m.name, m.version)}`,
-          argv: sh(UNPACK_MODULE, tar, moduleSourceDir(m.name, m.version)),
-          sudo,
-        },
-      );
-    }
-    if (entries.length === 0)
-      steps.push({
-        kind: 'run',
-        title: `dkms add ${m.name}/${m.version}`,
-        argv: ['dkms', 'add', '-m', m.name, '-v', m.version],
-        sudo,
-      });
-    steps.push({
-      kind: 'run',
-      title: `dkms build and install ${m.name}/${m.version} for ${r}`,
-      argv: sh(DKMS_INSTALL, m.name, m.version, r),
-      sudo,
-    });
+    const how =
+      m.path && d.buildOn === 'controller' && noCompiler(ctx)
+        ? builtOnController(ctx, m as DesiredModule & { path: string })
+        : builtOnHost(ctx, m, entries.length > 0, installed);
     out.push(
       change({
         id,
@@ -168,15 +187,9 @@ export function dkmsChanges(ctx: Ctx, kernel: Change): Change[] {
         action: installed ? 'update' : 'create',
         before: installed ? label : null,
         after: label,
-        reason: installed
-          ? `rebuilt: the kernel ${r} is reinstalled`
-          : entries.length
-            ? `added to dkms, not installed for ${r}`
-            : m.installed
-              ? `source on the host (${moduleSourceDir(m.name, m.version)}), not built for ${r}`
-              : `not on the host: source shipped from ${m.path}`,
+        reason: how.reason,
         dependsOn: [kernel.id],
-        steps,
+        steps: how.steps,
       }),
     );
   }
