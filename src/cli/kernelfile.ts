@@ -44,3 +44,22 @@ export function diagnosticOptions(kf: KernelfileBytes, io: Io): RenderOptions {
 export function renderAll(ds: Diagnostic[], o: RenderOptions): string[] {
   return ds.map((d) => renderDiagnostic(d, o));
 }
+
+/**
+ * How a command reports on the kernelfile it loaded: `show` prints diagnostics on stderr against
+ * the files they point into; `rejectInvalid` prints an invalid file's errors and says so (true).
+ */
+export function reporter(loaded: Awaited<ReturnType<typeof loadSpec>>, io: Io) {
+  const { kf, result } = loaded;
+  const render = diagnosticOptions(kf, io);
+  const show = (ds: Diagnostic[]) => {
+    for (const block of renderAll(ds, render)) io.err(`${block}\n\n`);
+  };
+  const rejectInvalid = (): boolean => {
+    if (result.ok) return false;
+    show(result.errors);
+    io.err(`${kf.display} is not valid: fix it first (kernelfile validate ${kf.display}).\n`);
+    return true;
+  };
+  return { render, show, rejectInvalid };
+}

@@ -21,10 +21,9 @@ import { bootBytesNeeded } from '../../plan/planner.js';
 import { type DkmsTarballStep, type HostPlan, hasChanges, type PlanFile } from '../../plan/types.js';
 import { renderHostPlan } from '../../render/plan-text.js';
 import { colored, plain } from '../../render/style.js';
-import type { Diagnostic } from '../../spec/diagnostic.js';
 import type { ExitCode, Io } from '../io.js';
 import { UserError } from '../io.js';
-import { diagnosticOptions, loadSpec, renderAll } from '../kernelfile.js';
+import { loadSpec, reporter } from '../kernelfile.js';
 import { openAndGather, type PlanFlags, type PlannedHost, planHost } from '../plan-host.js';
 import { planWithProgress } from './plan.js';
 
@@ -174,16 +173,9 @@ export async function run(file: string | undefined, flags: ApplyFlags, io: Io): 
   const saved = file ? readSavedPlan(resolve(io.cwd, file)) : undefined;
   const kernelfile = saved ? saved.kernelfile.path : file;
   const loaded = await loadSpec(kernelfile, io);
-  const { kf, result } = loaded;
-  const render = diagnosticOptions(kf, io);
-  const show = (ds: Diagnostic[]) => {
-    for (const block of renderAll(ds, render)) io.err(`${block}\n\n`);
-  };
-  if (!result.ok) {
-    show(result.errors);
-    io.err(`${kf.display} is not valid: fix it first (kernelfile validate ${kf.display}).\n`);
-    return 1;
-  }
+  const { kf } = loaded;
+  const { show, rejectInvalid } = reporter(loaded, io);
+  if (rejectInvalid()) return 1;
   const tty = Boolean(process.stderr.isTTY);
   const host = flags.host ?? 'local';
   const kind = flags.reboot ? parseHostAddress(host).kind : 'ssh';

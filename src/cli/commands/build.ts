@@ -20,7 +20,7 @@ import { locate } from '../../spec/source.js';
 import { type HostFlags, hostOptions } from '../host-options.js';
 import type { ExitCode, Io } from '../io.js';
 import { UserError } from '../io.js';
-import { diagnosticOptions, loadSpec, renderAll } from '../kernelfile.js';
+import { loadSpec, reporter } from '../kernelfile.js';
 
 export interface BuildFlags extends Partial<HostFlags> {
   configOnly?: boolean;
@@ -121,17 +121,10 @@ export async function prepareInput(
 
 export async function run(file: string | undefined, flags: BuildFlags, io: Io): Promise<ExitCode> {
   const loaded = await loadSpec(file, io);
-  const { kf, result } = loaded;
-  const render = diagnosticOptions(kf, io);
+  const { result } = loaded;
+  const { render, show, rejectInvalid } = reporter(loaded, io);
   const { style, displayName } = render;
-  const show = (ds: Diagnostic[]) => {
-    for (const block of renderAll(ds, render)) io.err(`${block}\n\n`);
-  };
-  if (!result.ok) {
-    show(result.errors);
-    io.err(`${kf.display} is not valid: fix it first (kernelfile validate ${kf.display}).\n`);
-    return 1;
-  }
+  if (rejectInvalid() || !result.ok) return 1;
   const { spec } = result.value;
   const input = await prepareInput(loaded, flags, io);
   const ctx: { prepared?: Prepared; artifacts?: { dir: string; manifest: Manifest; cached: boolean } } = {};

@@ -4,10 +4,9 @@ import { hasChanges } from '../../plan/types.js';
 import { planFile, planJson } from '../../render/plan-json.js';
 import { type ConfigDiffMode, renderHostPlan } from '../../render/plan-text.js';
 import { colored, plain } from '../../render/style.js';
-import type { Diagnostic } from '../../spec/diagnostic.js';
 import type { ExitCode, Io } from '../io.js';
 import { UserError } from '../io.js';
-import { diagnosticOptions, loadSpec, renderAll } from '../kernelfile.js';
+import { loadSpec, reporter } from '../kernelfile.js';
 import { type PlanFlags, type PlannedHost, planHost } from '../plan-host.js';
 
 export interface PlanCommandFlags extends PlanFlags {
@@ -44,16 +43,9 @@ export async function planWithProgress(
 
 export async function run(file: string | undefined, flags: PlanCommandFlags, io: Io): Promise<ExitCode> {
   const loaded = await loadSpec(file, io);
-  const { kf, result } = loaded;
-  const render = diagnosticOptions(kf, io);
-  const show = (ds: Diagnostic[]) => {
-    for (const block of renderAll(ds, render)) io.err(`${block}\n\n`);
-  };
-  if (!result.ok) {
-    show(result.errors);
-    io.err(`${kf.display} is not valid: fix it first (kernelfile validate ${kf.display}).\n`);
-    return 1;
-  }
+  const { kf } = loaded;
+  const { show, rejectInvalid } = reporter(loaded, io);
+  if (rejectInvalid()) return 1;
   const tty = Boolean(process.stderr.isTTY) && !flags.json;
   const planned = await planWithProgress(loaded, flags, io, tty);
   await planned.transport.close();
