@@ -6,11 +6,12 @@
  * A second apply changes nothing; the root-filesystem transport gives the same files.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kernelfile } from '../helpers/cli.js';
+import { sshTarget } from '../helpers/host-state.js';
 import { EXAMPLE, ensureKernelArtifacts } from '../helpers/kernel-artifacts.js';
 import { note, runOk } from '../helpers/proc.js';
 import { copyRoot, ensureDebianRoot } from '../helpers/rootfs.js';
@@ -19,19 +20,8 @@ import { bootDisk, installTestInit, makeDiskImage } from '../helpers/vm.js';
 
 let dir: string;
 let h: SshHost;
-let kh: string;
 let release: string;
-
-const sshArgs = () => [
-  '--host',
-  `ssh://root@127.0.0.1:${h.port}`,
-  '--ssh-config',
-  'none',
-  '--known-hosts',
-  kh,
-  '-i',
-  h.keys.root.privateKeyPath,
-];
+let ssh: string[];
 
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
@@ -41,8 +31,7 @@ beforeAll(async () => {
   release = (JSON.parse(readFileSync(join(artifacts, 'manifest.json'), 'utf8')) as { release: string })
     .release;
   h = await startSshHost({ hostname: 'kf-apply' });
-  kh = join(dir, 'known_hosts');
-  writeFileSync(kh, `${h.knownHostsLine()}\n`);
+  ssh = sshTarget(h, dir);
 });
 
 afterAll(async () => {
@@ -52,7 +41,7 @@ afterAll(async () => {
 
 describe('kernelfile apply over SSH', () => {
   it('plans the example on a fresh Debian host: every resource to add, nothing to destroy', async () => {
-    const r = await kernelfile(['plan', EXAMPLE, ...sshArgs(), '--detailed-exitcode']);
+    const r = await kernelfile(['plan', EXAMPLE, ...ssh, '--detailed-exitcode']);
     expect(r.err).not.toMatch(/error/i);
     expect(r.code, r.out + r.err).toBe(2);
     expect(r.out).toContain(`+ kernel[${release}]`);
@@ -67,7 +56,7 @@ describe('kernelfile apply over SSH', () => {
 
   it('converges the host, and the host then boots the declared kernel with the DKMS module', async () => {
     const t0 = Date.now();
-    const r = await kernelfile(['apply', EXAMPLE, ...sshArgs(), '--yes']);
+    const r = await kernelfile(['apply', EXAMPLE, ...ssh, '--yes']);
     note(`apply over SSH: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     expect(r.code, r.out + r.err).toBe(0);
     expect(r.out).toMatch(/Apply complete: 5 changes/);
@@ -109,7 +98,7 @@ describe('kernelfile apply over SSH', () => {
 
   it('a second apply changes nothing: no changes, and no file on the host is touched', async () => {
     await h.exec(['touch', '/tmp/kf-before-second-apply']);
-    const r = await kernelfile(['apply', EXAMPLE, ...sshArgs(), '--yes']);
+    const r = await kernelfile(['apply', EXAMPLE, ...ssh, '--yes']);
     expect(r.code, r.out + r.err).toBe(0);
     expect(r.out).toContain('No changes. The host matches the kernelfile.');
     const changed = await h.exec([
@@ -124,7 +113,7 @@ describe('kernelfile apply over SSH', () => {
       '/tmp/kf-before-second-apply',
     ]);
     expect(changed.stdout.trim()).toBe('');
-    const plan = await kernelfile(['plan', EXAMPLE, ...sshArgs(), '--detailed-exitcode', '--json']);
+    const plan = await kernelfile(['plan', EXAMPLE, ...ssh, '--detailed-exitcode', '--json']);
     expect(plan.code).toBe(0);
     expect(JSON.parse(plan.out)).toMatchObject({ changed: false, possible: true });
   });
@@ -160,17 +149,7 @@ describe('a host without a compiler', () => {
         '-c',
         'rm -f /usr/bin/gcc* /usr/bin/x86_64-linux-gnu-gcc* /usr/bin/cc /usr/bin/make',
       ]);
-      writeFileSync(kh, `${h.knownHostsLine()}\n${bare.knownHostsLine()}\n`);
-      const args = [
-        '--host',
-        `ssh://root@127.0.0.1:${bare.port}`,
-        '--ssh-config',
-        'none',
-        '--known-hosts',
-        kh,
-        '-i',
-        bare.keys.root.privateKeyPath,
-      ];
+      const args = sshTarget(bare, dir);
       const plan = await kernelfile(['plan', EXAMPLE, ...args]);
       expect(plan.code, plan.out + plan.err).toBe(0);
       expect(plan.out).toMatch(
