@@ -7,7 +7,7 @@
  * leaves the previous default in place and a journal (/var/lib/kernelfile/pending/<release>.json)
  * that the next plan sees; it plans the same steps again and this time finishes them.
  */
-import type { Manifest } from '../build/build.js';
+import type { Manifest } from '../compile/build.js';
 import { HostError, type Transport } from '../host/transport.js';
 import type { Change, HostPlan, Step } from '../plan/types.js';
 import { pendingPath, receiptPath, STATE_DIR, sidecarPath, stagingDir } from '../resources/layout.js';

@@ -5,7 +5,7 @@
  * files a plan checks for drift: the /boot files and the modules shipped, not what the host
  * regenerates (depmod's indexes, the initramfs).
  */
-import type { Manifest } from '../build/build.js';
+import type { Manifest } from '../compile/build.js';
 import type { ReceiptData } from '../plan/types.js';
 import { configPath, imagePath, modulesDir, systemMapPath } from '../resources/layout.js';
 

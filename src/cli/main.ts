@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { BuildError } from '../build/errors.js';
+import { BuildError } from '../compile/errors.js';
 import { AddressError } from '../host/address.js';
 import { HostError } from '../host/transport.js';
 import { wantColor } from '../render/style.js';

@@ -5,7 +5,7 @@
  * planner turns (Desired, HostFacts) into a plan without any I/O.
  */
 import type { Spec } from '../spec/schema.js';
-import type { ModuleCheck } from './module-check.js';
+import type { ModuleCheck } from '../dkms/module-check.js';
 
 export type Generator = 'auto' | 'dracut' | 'initramfs-tools' | 'mkinitcpio' | 'none';
 export type LoaderChoice = 'auto' | 'grub' | 'systemd-boot' | 'grubby' | 'none';

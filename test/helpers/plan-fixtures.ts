@@ -32,7 +32,7 @@ import type {
 } from '../../src/facts/types.js';
 import { compareVersions } from '../../src/facts/version.js';
 import { type BuildFacts, type Desired, desiredFrom } from '../../src/plan/desired.js';
-import type { ModuleCheck } from '../../src/plan/module-check.js';
+import type { ModuleCheck } from '../../src/dkms/module-check.js';
 import { type PlanOptions, plan } from '../../src/plan/planner.js';
 import type { HostPlan } from '../../src/plan/types.js';
 import { planFile, planJson } from '../../src/render/plan-json.js';

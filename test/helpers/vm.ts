@@ -21,12 +21,12 @@
  * then `reboot -f` (busybox's, else klibc's), which `-no-reboot` turns into QEMU exiting with 0. If
  * neither exists it exits, the kernel panics (PID 1 died) and `panic=-1` reboots: QEMU exits too.
  *
- * QEMU runs through kernelfile's own runner (src/build/qemu.ts): a timeout, and this process dying,
+ * QEMU runs through kernelfile's own runner (src/verify/qemu.ts): a timeout, and this process dying,
  * kill it.
  */
 import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Accel, bootQemu } from '../../src/build/qemu.js';
+import { type Accel, bootQemu } from '../../src/verify/qemu.js';
 import { requireCommands, runOk } from './proc.js';
 
 /** Where installTestInit() puts the test init in the root. */

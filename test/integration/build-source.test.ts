@@ -8,9 +8,9 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cacheDirs } from '../../src/build/cache.js';
-import { sha256Text } from '../../src/build/hash.js';
-import { checkSignature, download, fetchFile, fetchSource, unpack } from '../../src/build/source.js';
+import { cacheDirs } from '../../src/compile/cache.js';
+import { sha256Text } from '../../src/compile/hash.js';
+import { checkSignature, download, fetchFile, fetchSource, unpack } from '../../src/compile/source.js';
 import type { Spec } from '../../src/spec/schema.js';
 
 let dir: string;

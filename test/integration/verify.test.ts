@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpioNewc, MARKER } from '../../src/build/initramfs-image.js';
-import { runningQemuCount } from '../../src/build/qemu.js';
-import { type ArtifactsInfo, loadArtifacts, parseConsole, verifyKernel } from '../../src/build/verify.js';
+import { cpioNewc, MARKER } from '../../src/verify/initramfs-image.js';
+import { runningQemuCount } from '../../src/verify/qemu.js';
+import { type ArtifactsInfo, loadArtifacts, parseConsole, verifyKernel } from '../../src/verify/verify.js';
 import { ensureKernelArtifacts, HELLO_MODULE } from '../helpers/kernel-artifacts.js';
 import { note, requireCommands, run, secs, sweepStale } from '../helpers/proc.js';
 

@@ -6,8 +6,8 @@ import {
   type Prepared,
   type PrepareInput,
   prepare,
-} from '../../build/build.js';
-import { cacheDirs, cacheRoot } from '../../build/cache.js';
+} from '../../compile/build.js';
+import { cacheDirs, cacheRoot } from '../../compile/cache.js';
 import { gather } from '../../facts/gather.js';
 import type { HostFacts } from '../../facts/types.js';
 import { openHost } from '../../host/open.js';

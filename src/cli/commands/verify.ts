@@ -4,9 +4,9 @@
  * serial console that `uname -r` is the expected release and that each module loads.
  */
 import { join } from 'node:path';
-import { blockingDrops, build, prepare } from '../../build/build.js';
-import { BuildError } from '../../build/errors.js';
-import { loadArtifacts, verifyKernel } from '../../build/verify.js';
+import { blockingDrops, build, prepare } from '../../compile/build.js';
+import { BuildError } from '../../compile/errors.js';
+import { loadArtifacts, verifyKernel } from '../../verify/verify.js';
 import { runStages } from '../../render/progress.js';
 import { colored, plain } from '../../render/style.js';
 import type { HostFlags } from '../host-options.js';

@@ -6,7 +6,7 @@
  * written by hand.
  */
 import type { HostFacts } from '../../../src/facts/types.js';
-import type { ModuleCheck } from '../../../src/plan/module-check.js';
+import type { ModuleCheck } from '../../../src/dkms/module-check.js';
 import {
   addDkmsSource,
   BUILD_BOOT_BYTES,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ModuleCheck, moduleCheckErrors } from '../../../src/plan/module-check.js';
+import { type ModuleCheck, moduleCheckErrors } from '../../../src/dkms/module-check.js';
 
 const check = (over: Partial<ModuleCheck>): ModuleCheck => ({
   name: 'acpi-call',

@@ -1,6 +1,6 @@
 /**
  * The DKMS preflight as the planner sees it: for each module the kernelfile declares, what its
- * dkms.conf says about the new kernel (evaluated by src/build/dkms-conf.ts, the way dkms does), and
+ * dkms.conf says about the new kernel (evaluated by src/dkms/conf.ts, the way dkms does), and
  * the plan errors that follow. A module whose BUILD_EXCLUSIVE_* the kernel does not meet is one dkms
  * would skip without a word at apply time: the plan refuses instead. Pure: no I/O.
  */

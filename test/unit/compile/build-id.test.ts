@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { computeBuildId } from '../../../src/build/build.js';
-import type { ResolvedConfig } from '../../../src/build/config.js';
-import { buildSuffix, compileArgs } from '../../../src/build/make.js';
+import { computeBuildId } from '../../../src/compile/build.js';
+import type { ResolvedConfig } from '../../../src/compile/config.js';
+import { buildSuffix, compileArgs } from '../../../src/compile/make.js';
 import type { Spec } from '../../../src/spec/schema.js';
 
 const spec = {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { kernelArch, srcArch } from '../../../src/build/arch.js';
-import { cacheRoot } from '../../../src/build/cache.js';
-import { generatedFragment } from '../../../src/build/config.js';
+import { kernelArch, srcArch } from '../../../src/compile/arch.js';
+import { cacheRoot } from '../../../src/compile/cache.js';
+import { generatedFragment } from '../../../src/compile/config.js';
 import type { Spec } from '../../../src/spec/schema.js';
 
 describe('the fragment kernelfile adds last', () => {

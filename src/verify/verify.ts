@@ -21,14 +21,14 @@ import {
   diffSnapshots,
   hostTreesSnapshot,
   makeDkmsTrees,
-} from './dkms-build.js';
-import { BuildError } from './errors.js';
+} from '../dkms/build.js';
+import { BuildError } from '../compile/errors.js';
 import { MARKER, MODULE_NAME_RE, makeVerifyInitramfs } from './initramfs-image.js';
 import { type Accel, bootQemu, kvmAvailable, type QemuBootResult } from './qemu.js';
-import { type ArtifactsInfo, configValue } from './verify-artifacts.js';
+import { type ArtifactsInfo, configValue } from './artifacts.js';
 
-export type { ArtifactsInfo } from './verify-artifacts.js';
-export { loadArtifacts } from './verify-artifacts.js';
+export type { ArtifactsInfo } from './artifacts.js';
+export { loadArtifacts } from './artifacts.js';
 
 export type VerifyModule = DkmsModuleSpec;
 

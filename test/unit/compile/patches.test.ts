@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePatchOutput } from '../../../src/build/patches.js';
+import { parsePatchOutput } from '../../../src/compile/patches.js';
 
 describe('GNU patch output', () => {
   it('names the files and hunks that failed', () => {

@@ -1,13 +1,13 @@
 /**
  * A DKMS module built on the controller for a host without a compiler: the real dkms, in trees of
- * our own (src/build/dkms-build.ts: this machine's /var/lib/dkms, /usr/src and /lib/modules are
+ * our own (src/dkms/build.ts: this machine's /var/lib/dkms, /usr/src and /lib/modules are
  * never touched), against the build's headers; then `dkms mktarball` packs source and binaries for
  * `dkms ldtarball` on the host.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildDkmsModule, dkmsEnv, makeDkmsTrees } from '../build/dkms-build.js';
-import { BuildError } from '../build/errors.js';
+import { buildDkmsModule, dkmsEnv, makeDkmsTrees } from './build.js';
+import { BuildError } from '../compile/errors.js';
 import { runLocal } from '../host/local.js';
 
 export async function buildDkmsTarball(opts: {

@@ -18,7 +18,7 @@ import { chmod, copyFile, cp, mkdir, open, readFile, rm, symlink, writeFile } fr
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { runLocal } from '../host/local.js';
-import { BuildError } from './errors.js';
+import { BuildError } from '../compile/errors.js';
 
 // ── cpio newc ──────────────────────────────────────────────────────────────────────────────────
 

@@ -14,8 +14,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, normalize, resolve } from 'node:path';
-import { BuildError } from './errors.js';
-import { sha256File } from './hash.js';
+import { BuildError } from '../compile/errors.js';
+import { sha256File } from '../compile/hash.js';
 
 export const ARTIFACTS_FORMAT_VERSION = 1;
 
