@@ -6,9 +6,9 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildDkmsModule, dkmsEnv, makeDkmsTrees } from './build.js';
 import { BuildError } from '../compile/errors.js';
 import { runLocal } from '../host/local.js';
+import { buildDkmsModule, dkmsEnv, makeDkmsTrees } from './build.js';
 
 export async function buildDkmsTarball(opts: {
   name: string;

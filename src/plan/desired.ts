@@ -4,8 +4,9 @@
  * config, whether the artifacts are already built, the DKMS preflight). Built by the CLI; the
  * planner turns (Desired, HostFacts) into a plan without any I/O.
  */
-import type { Spec } from '../spec/schema.js';
+
 import type { ModuleCheck } from '../dkms/module-check.js';
+import type { Spec } from '../spec/schema.js';
 
 export type Generator = 'auto' | 'dracut' | 'initramfs-tools' | 'mkinitcpio' | 'none';
 export type LoaderChoice = 'auto' | 'grub' | 'systemd-boot' | 'grubby' | 'none';

@@ -3,8 +3,9 @@
  * own dkms. Identity: name/version@release. Modules a previous apply installed for the release
  * (its receipt) that the kernelfile no longer declares are removed.
  */
-import type { DesiredModule } from '../plan/desired.js';
+
 import { moduleCheckErrors } from '../dkms/module-check.js';
+import type { DesiredModule } from '../plan/desired.js';
 import type { Change, Step } from '../plan/types.js';
 import { type Ctx, change, problem, receiptList } from './context.js';
 import { moduleBinaryTarball, moduleSourceDir, moduleUpload } from './layout.js';

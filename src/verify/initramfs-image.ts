@@ -17,8 +17,8 @@ import { existsSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { chmod, copyFile, cp, mkdir, open, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { runLocal } from '../host/local.js';
 import { BuildError } from '../compile/errors.js';
+import { runLocal } from '../host/local.js';
 
 // ── cpio newc ──────────────────────────────────────────────────────────────────────────────────
 

@@ -14,6 +14,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { delimiter, join, resolve } from 'node:path';
+import { BuildError } from '../compile/errors.js';
 import {
   buildDkmsModule,
   type DkmsBuildOutcome,
@@ -22,10 +23,9 @@ import {
   hostTreesSnapshot,
   makeDkmsTrees,
 } from '../dkms/build.js';
-import { BuildError } from '../compile/errors.js';
+import { type ArtifactsInfo, configValue } from './artifacts.js';
 import { MARKER, MODULE_NAME_RE, makeVerifyInitramfs } from './initramfs-image.js';
 import { type Accel, bootQemu, kvmAvailable, type QemuBootResult } from './qemu.js';
-import { type ArtifactsInfo, configValue } from './artifacts.js';
 
 export type { ArtifactsInfo } from './artifacts.js';
 export { loadArtifacts } from './artifacts.js';

@@ -14,6 +14,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeFileView } from '../../src/cli/fsview.js';
+import type { ModuleCheck } from '../../src/dkms/module-check.js';
 import { FAMILIES } from '../../src/facts/families.js';
 import { factsDigest, familyDigests } from '../../src/facts/gather.js';
 import { linkBootReleases } from '../../src/facts/link.js';
@@ -32,7 +33,6 @@ import type {
 } from '../../src/facts/types.js';
 import { compareVersions } from '../../src/facts/version.js';
 import { type BuildFacts, type Desired, desiredFrom } from '../../src/plan/desired.js';
-import type { ModuleCheck } from '../../src/dkms/module-check.js';
 import { type PlanOptions, plan } from '../../src/plan/planner.js';
 import type { HostPlan } from '../../src/plan/types.js';
 import { planFile, planJson } from '../../src/render/plan-json.js';

@@ -6,9 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildDkmsTarball } from '../../dkms/tarball.js';
 import { execute } from '../../apply/executor.js';
 import { build, type Manifest } from '../../compile/build.js';
+import { buildDkmsTarball } from '../../dkms/tarball.js';
 import { batches, parsePercent, parseSerial, pool, stopReason } from '../../fleet/rollout.js';
 import type { DkmsTarballStep } from '../../plan/types.js';
 import { hasChanges } from '../../plan/types.js';

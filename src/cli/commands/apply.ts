@@ -7,12 +7,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { buildDkmsTarball } from '../../dkms/tarball.js';
 import { type ExecuteResult, execute, StepError, type StepEvent } from '../../apply/executor.js';
 import { bootId, requestReboot, waitForReboot } from '../../apply/reboot.js';
 import { packDir } from '../../apply/ship.js';
 import { build, type Manifest } from '../../compile/build.js';
 import { BuildError } from '../../compile/errors.js';
+import { buildDkmsTarball } from '../../dkms/tarball.js';
 import { parseHostAddress } from '../../host/address.js';
 import { runLocal } from '../../host/local.js';
 import { runOk, type Transport } from '../../host/transport.js';

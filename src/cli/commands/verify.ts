@@ -6,9 +6,9 @@
 import { join } from 'node:path';
 import { blockingDrops, build, prepare } from '../../compile/build.js';
 import { BuildError } from '../../compile/errors.js';
-import { loadArtifacts, verifyKernel } from '../../verify/verify.js';
 import { runStages } from '../../render/progress.js';
 import { colored, plain } from '../../render/style.js';
+import { loadArtifacts, verifyKernel } from '../../verify/verify.js';
 import type { HostFlags } from '../host-options.js';
 import type { ExitCode, Io } from '../io.js';
 import { UserError } from '../io.js';

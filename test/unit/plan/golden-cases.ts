@@ -5,8 +5,9 @@
  * test/unit/plan/golden.test.ts` writes them; the kernelfiles (and the files they name) are
  * written by hand.
  */
-import type { HostFacts } from '../../../src/facts/types.js';
+
 import type { ModuleCheck } from '../../../src/dkms/module-check.js';
+import type { HostFacts } from '../../../src/facts/types.js';
 import {
   addDkmsSource,
   BUILD_BOOT_BYTES,
