@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { nodeFileView } from '../src/cli/fsview.js';
+import { nodeFileView } from '../src/engine/fsview.js';
 import { build, prepare } from '../src/compile/build.js';
 import { cacheDirs } from '../src/compile/cache.js';
 import { compileArgs } from '../src/compile/make.js';

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
-import { nodeFileView } from '../src/cli/fsview.js';
+import { nodeFileView } from '../src/engine/fsview.js';
 import { validate } from '../src/spec/validate.js';
 import { sideBySide } from './lib.js';
 

@@ -9,9 +9,9 @@ import { type RenderOptions, renderDiagnostic } from '../render/diagnostics.js';
 import { colored, plain } from '../render/style.js';
 import type { Diagnostic } from '../spec/diagnostic.js';
 import { validate } from '../spec/validate.js';
-import { nodeFileView } from './fsview.js';
+import { nodeFileView } from '../engine/fsview.js';
 import type { Io } from './io.js';
-import { type KernelfileBytes, readKernelfile } from './read-kernelfile.js';
+import { type KernelfileBytes, readKernelfile } from '../engine/read-kernelfile.js';
 
 export async function loadSpec(file: string | undefined, io: Io) {
   const kf = await readKernelfile(file, io);

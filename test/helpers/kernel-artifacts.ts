@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nodeFileView } from '../../src/cli/fsview.js';
+import { nodeFileView } from '../../src/engine/fsview.js';
 import { build, prepare } from '../../src/compile/build.js';
 import { cacheDirs, cacheRoot } from '../../src/compile/cache.js';
 import { resolvePath } from '../../src/spec/paths.js';

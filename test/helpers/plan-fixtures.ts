@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nodeFileView } from '../../src/cli/fsview.js';
+import { nodeFileView } from '../../src/engine/fsview.js';
 import type { ModuleCheck } from '../../src/dkms/module-check.js';
 import { FAMILIES } from '../../src/facts/families.js';
 import { factsDigest, familyDigests } from '../../src/facts/gather.js';

@@ -2,7 +2,8 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MAX_BYTES } from '../spec/load.js';
-import { type Io, UserError } from './io.js';
+import type { Env } from './env.js';
+import { UserError } from './errors.js';
 
 export interface KernelfileBytes {
   /** As the user named it (for messages). */
@@ -14,8 +15,10 @@ export interface KernelfileBytes {
 
 export const DEFAULT_KERNELFILE = 'kernelfile.yaml';
 
-export async function readKernelfile(file: string | undefined, io: Io): Promise<KernelfileBytes> {
+export async function readKernelfile(file: string | undefined, io: Env): Promise<KernelfileBytes> {
   if (file === '-') {
+    if (!io.readStdin)
+      throw new UserError('`-` reads the kernelfile from standard input, which this caller does not provide');
     const bytes = await io.readStdin();
     return { display: '<stdin>', abs: resolve(io.cwd, 'stdin.yaml'), bytes, size: bytes.length };
   }

@@ -1,0 +1,390 @@
+/**
+ * Applying: one path for one host and for a fleet (a host is a rollout of one). Every distinct
+ * build is made once before the first batch; hosts are applied in batches (`serial`), hosts of a
+ * batch in parallel, each with the same checks: a connection lost while it waited is reopened and
+ * used only if the facts are unchanged, the build id the plan wants is the one the kernelfile
+ * resolves to, /boot has room for the built files, and a failed step leaves the previous default
+ * in place with the hint that the next apply resumes. With `reboot`, a host boots the new kernel
+ * once and gets it as its default only when it came up running it. Reports progress as events;
+ * never prints, never reads standard input.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type Controller,
+  type ExecuteResult,
+  execute,
+  StepError,
+  type StepEvent,
+} from '../apply/executor.js';
+import { packSource } from '../apply/pack-source.js';
+import { bootId, requestReboot, waitForReboot } from '../apply/reboot.js';
+import { build, type Manifest } from '../compile/build.js';
+import { buildDkmsTarball } from '../dkms/tarball.js';
+import { batches, parsePercent, parseSerial, pool, stopReason } from '../fleet/rollout.js';
+import { runOk } from '../host/transport.js';
+import { staleReasons } from '../plan/planfile.js';
+import { bootBytesNeeded } from '../plan/planner.js';
+import { hasChanges, type PlanFile } from '../plan/types.js';
+import { ApplyError, describe, StalePlanError, UserError } from './errors.js';
+import { blocked, type FleetHost, type PlannedHost, type PlanningSession } from './planning.js';
+
+export interface ApplyOptions {
+  /** Apply without asking. Without it, `confirm` is asked once; with neither, apply refuses. */
+  yes?: boolean;
+  confirm?: (what: string) => Promise<boolean>;
+  /** Batches: a number of hosts (`1`, `5`) or a percentage (`25%`); the first batch is the canary. */
+  serial?: string;
+  /** Stop once more than this share of the hosts failed (`10%`). */
+  maxFail?: string;
+  /** Reboot into the new kernel (one-time boot), wait, and only then make it the default. */
+  reboot?: boolean;
+  rebootTimeoutMs?: number;
+  /** Hosts of a batch worked on at once (default 20). */
+  parallel?: number;
+  onEvent?: (e: ApplyEvent) => void;
+}
+
+export type ApplyEvent =
+  | {
+      type: 'build';
+      buildId: string;
+      release: string;
+      state: 'start' | 'progress' | 'done';
+      message?: string;
+    }
+  | { type: 'batch'; index: number; total: number; hosts: string[] }
+  | { type: 'step'; host: string; event: StepEvent }
+  | { type: 'reconnected'; host: string }
+  | { type: 'reboot'; host: string; release: string; phase: 'rebooting' | 'up' | 'default'; seconds?: number }
+  | { type: 'stop'; reason: string };
+
+export type OutcomeResult = 'converged' | 'unchanged' | 'failed' | 'unreachable' | 'skipped';
+
+export interface Outcome {
+  name: string;
+  result: OutcomeResult;
+  detail: string;
+  hint?: string;
+  /** What failed, as raised (a face showing one host rethrows it). */
+  cause?: unknown;
+  executed?: ExecuteResult;
+  seconds?: number;
+}
+
+export interface ApplyResult {
+  outcomes: Outcome[];
+  /** Hosts that failed, were unreachable or were skipped. */
+  failed: number;
+}
+
+const RESUME_HINT =
+  'the previous default boot entry is unchanged; fix the cause and run apply again: it resumes where this one stopped';
+
+function reportedFailure(name: string, e: unknown): Outcome {
+  const d = describe(e);
+  return {
+    name,
+    result: d.unreachable ? 'unreachable' : 'failed',
+    detail: d.message,
+    ...(d.hint ? { hint: d.hint } : {}),
+    cause: e,
+  };
+}
+
+/**
+ * A saved plan (`plan --out`) is applied only while it still holds: same kernelfile, same facts.
+ * On success the host's plan becomes the saved one.
+ */
+export function adoptSavedPlan(host: PlannedHost, saved: PlanFile, file: string): void {
+  const name = host.transport.name;
+  const planned =
+    saved.hosts.find((h) => h.host === name) ?? (saved.hosts.length === 1 ? saved.hosts[0] : undefined);
+  if (!planned)
+    throw new UserError(
+      `the plan ${file} has no plan for ${name}`,
+      `plan for this host: kernelfile plan --host ${name} --out FILE`,
+    );
+  const stale = staleReasons(saved, planned, {
+    kernelfileSha256: host.desired.kernelfile.sha256,
+    factsDigest: host.facts.digest,
+    factsFamilies: host.plan.factsFamilies,
+  });
+  if (stale.length)
+    throw new StalePlanError(
+      `the saved plan ${file} is stale: ${stale.join('; ')}. Nothing was changed`,
+      `review a new plan: kernelfile plan ${host.loaded.kf.display} --host ${host.target.name} --out ${file}`,
+    );
+  host.plan = planned;
+}
+
+/** /boot must hold the built files (known exactly once built) with 10% to spare. */
+function spaceCheck(p: PlannedHost, manifest: Manifest): void {
+  const boot = p.facts.space.boot;
+  if (!boot) return;
+  const files = manifest.files.filter((f) => ['vmlinuz', 'System.map', 'config'].includes(f.path));
+  const need = bootBytesNeeded(
+    { ...p.desired, artifacts: { cached: true, bootBytes: files.reduce((n, f) => n + f.size, 0) } },
+    p.facts,
+  );
+  if (boot.freeBytes < need.bytes * 1.1)
+    throw new UserError(
+      `${boot.mountPoint} on ${p.facts.host} has ${(boot.freeBytes / 1048576).toFixed(1)} MiB free; the new kernel needs about ${((need.bytes * 1.1) / 1048576).toFixed(1)} MiB. Nothing was changed on the host`,
+      'free space in /boot, or make it larger',
+    );
+}
+
+function parseRollout(o: ApplyOptions) {
+  const serial = o.serial ? parseSerial(o.serial) : null;
+  if (serial && 'error' in serial) throw new UserError(serial.error);
+  const maxFail = o.maxFail !== undefined ? parsePercent(o.maxFail, '--max-fail') : null;
+  if (maxFail !== null && typeof maxFail !== 'number') throw new UserError(maxFail.error);
+  const rebootTimeoutMs = o.rebootTimeoutMs ?? 600_000;
+  if (!Number.isFinite(rebootTimeoutMs) || rebootTimeoutMs <= 0)
+    throw new UserError('the reboot timeout must be a positive number of seconds');
+  return { serial, maxFail, rebootTimeoutMs };
+}
+
+export class Rollout {
+  private readonly builds = new Map<string, Promise<{ dir: string; manifest: Manifest }>>();
+  private readonly emit: (e: ApplyEvent) => void;
+
+  constructor(
+    private readonly session: PlanningSession,
+    private readonly options: ApplyOptions,
+  ) {
+    this.emit = options.onEvent ?? (() => {});
+  }
+
+  /** Each distinct build once, whichever host asks first. */
+  private buildOf(p: PlannedHost): Promise<{ dir: string; manifest: Manifest }> {
+    const { buildId, release } = p.prepared;
+    let b = this.builds.get(buildId);
+    if (!b) {
+      this.emit({ type: 'build', buildId, release, state: 'start' });
+      b = build(p.prepared, (e) =>
+        this.emit({
+          type: 'build',
+          buildId,
+          release,
+          state: 'progress',
+          message: `${e.stage}: ${e.compiled} files`,
+        }),
+      ).then((a) => {
+        this.emit({ type: 'build', buildId, release, state: 'done' });
+        return a;
+      });
+      this.builds.set(buildId, b);
+    }
+    return b;
+  }
+
+  private controller(p: PlannedHost, scratch: string): Controller {
+    return {
+      build: async (buildId) => {
+        if (buildId !== p.prepared.buildId)
+          throw new UserError(
+            `the plan wants build ${buildId.slice(0, 12)}, the kernelfile now resolves to ${p.prepared.buildId.slice(0, 12)}`,
+            'make a new plan',
+          );
+        const a = await this.buildOf(p);
+        spaceCheck(p, a.manifest);
+        return a;
+      },
+      packSource: (from) => packSource(from, scratch),
+      dkmsTarball: (step, artifactsDir, onLine) =>
+        buildDkmsTarball({ ...step, artifactsDir, workDir: scratch, onLine }),
+      now: () => new Date().toISOString(),
+    };
+  }
+
+  /**
+   * Connections are opened at plan time and kept; one that dropped while its host waited for its
+   * batch is opened again, and the host is applied only if its facts are those it was planned from.
+   */
+  private async reconnectIfLost(p: PlannedHost): Promise<void> {
+    const alive = await p.transport
+      .run(['true'], { timeoutMs: 15_000 })
+      .then((r) => r.code === 0)
+      .catch(() => false);
+    if (alive) return;
+    await p.transport.close().catch(() => {});
+    const again = await this.session.gather(p.target);
+    if (again.facts.digest !== p.plan.factsDigest) {
+      await again.transport.close();
+      throw new UserError(
+        `${p.target.name}: reconnected, but its facts changed since the plan; nothing was changed`,
+        'plan again',
+      );
+    }
+    this.emit({ type: 'reconnected', host: p.target.name });
+    p.transport = again.transport;
+  }
+
+  /** One host: execute its plan, then reboot into the new kernel when asked. */
+  private async applyHost(p: PlannedHost, scratch: string, rebootTimeoutMs: number): Promise<Outcome> {
+    const started = Date.now();
+    await this.reconnectIfLost(p);
+    let executed: ExecuteResult;
+    try {
+      executed = await execute(p.transport, p.plan, this.controller(p, scratch), (event) =>
+        this.emit({ type: 'step', host: p.target.name, event }),
+      );
+    } catch (e) {
+      if (e instanceof StepError) throw new ApplyError(e.message, RESUME_HINT, e.details);
+      throw e;
+    }
+    const release = p.plan.summary.release;
+    const reboot = this.options.reboot === true && p.facts.system.running !== release;
+    if (reboot) await this.rebootAndSettle(p, release, rebootTimeoutMs);
+    return {
+      name: p.target.name,
+      result: 'converged',
+      detail: this.options.reboot ? 'rebooted into the new kernel' : 'applied',
+      executed,
+      seconds: (Date.now() - started) / 1000,
+    };
+  }
+
+  /** Reboot into the armed one-time entry, wait for it, and make it the default once it runs. */
+  private async rebootAndSettle(p: PlannedHost, release: string, timeoutMs: number): Promise<void> {
+    const t = p.transport;
+    const host = p.target.name;
+    const before = { bootId: await bootId(t) };
+    this.emit({ type: 'reboot', host, release, phase: 'rebooting' });
+    await requestReboot(t);
+    const probeTarget = { ...p.target, hostOptions: { ...p.target.hostOptions, connectTimeoutMs: 10_000 } };
+    const outcome = await waitForReboot(
+      {
+        probe: async () => {
+          const { transport } = await this.session.gather(probeTarget);
+          try {
+            return {
+              release: (await runOk(transport, ['uname', '-r'])).stdout.trim(),
+              bootId: await bootId(transport),
+            };
+          } finally {
+            await transport.close();
+          }
+        },
+        sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+        now: () => Date.now(),
+      },
+      before,
+      release,
+      timeoutMs,
+    );
+    if (!outcome.ok)
+      throw new UserError(
+        `${t.name} ${outcome.reason}`,
+        'look at the host console; the next apply arms the trial boot again',
+      );
+    this.emit({ type: 'reboot', host, release, phase: 'up', seconds: outcome.seconds });
+    const again = await this.session.planTarget(p.target, true);
+    const refuse = async (): Promise<never> => {
+      throw new UserError('nothing should need building or uploading after the reboot');
+    };
+    try {
+      await execute(
+        again.transport,
+        again.plan,
+        { build: refuse, packSource: refuse, dkmsTarball: refuse, now: () => new Date().toISOString() },
+        (event) => this.emit({ type: 'step', host, event }),
+      );
+    } finally {
+      await again.transport.close();
+    }
+    this.emit({ type: 'reboot', host, release, phase: 'default' });
+  }
+
+  /**
+   * Apply the planned hosts: those that cannot be applied (unreachable, not possible) are reported,
+   * converged ones are unchanged, the rest go in batches until done or the failure budget is spent.
+   */
+  async run(hosts: readonly FleetHost[]): Promise<ApplyResult> {
+    const { serial, maxFail, rebootTimeoutMs } = parseRollout(this.options);
+    const outcomes = new Map<string, Outcome>();
+    const todo: PlannedHost[] = [];
+    for (const h of hosts) {
+      const name = h.target.name;
+      if (!h.ok)
+        outcomes.set(name, {
+          name,
+          result: h.unreachable ? 'unreachable' : 'failed',
+          detail: h.error,
+          ...(h.hint ? { hint: h.hint } : {}),
+          cause: h.cause,
+        });
+      else if (blocked(h))
+        outcomes.set(name, {
+          name,
+          result: 'failed',
+          detail: `not possible: ${h.plan.problems.map((p) => p.message).join('; ') || 'requested config values would be dropped'}`,
+        });
+      else if (!hasChanges(h.plan)) outcomes.set(name, { name, result: 'unchanged', detail: 'no changes' });
+      else todo.push(h);
+    }
+    if (todo.length && !this.options.yes) {
+      const what =
+        todo.length === 1 && hosts.length === 1
+          ? todo[0]?.transport.name
+          : `${todo.length} host${todo.length === 1 ? '' : 's'}`;
+      if (!this.options.confirm)
+        throw new UserError(
+          `apply changes ${hosts.length === 1 ? 'a host' : 'hosts'}: confirm with --yes (standard input is not a terminal, so kernelfile cannot ask)`,
+        );
+      if (!(await this.options.confirm(what as string))) return { outcomes: [], failed: -1 };
+    }
+    // Every distinct build once, before the first batch: no host waits mid-batch on a compile.
+    for (const h of todo) if (h.plan.buildIds.length) await this.buildOf(h);
+    const scratch = mkdtempSync(join(tmpdir(), 'kernelfile-apply-'));
+    try {
+      const groups = batches(todo, serial);
+      let failed = [...outcomes.values()].filter(
+        (o) => o.result === 'failed' || o.result === 'unreachable',
+      ).length;
+      for (const [index, batch] of groups.entries()) {
+        if (groups.length > 1)
+          this.emit({ type: 'batch', index, total: groups.length, hosts: batch.map((h) => h.target.name) });
+        const results = await pool(batch, this.options.parallel ?? 20, (h) =>
+          this.applyHost(h, scratch, rebootTimeoutMs),
+        );
+        let batchFailed = 0;
+        results.forEach((r, i) => {
+          const name = (batch[i] as PlannedHost).target.name;
+          if (r.status === 'fulfilled') outcomes.set(name, r.value);
+          else {
+            batchFailed++;
+            outcomes.set(name, reportedFailure(name, r.reason));
+          }
+        });
+        failed += batchFailed;
+        const why = stopReason(
+          { total: hosts.length, failed, batch: { index, size: batch.length, failed: batchFailed } },
+          maxFail,
+          index < groups.length - 1,
+        );
+        if (why) {
+          for (const rest of groups.slice(index + 1).flat())
+            outcomes.set(rest.target.name, {
+              name: rest.target.name,
+              result: 'skipped',
+              detail: `not applied: ${why}`,
+            });
+          this.emit({ type: 'stop', reason: why });
+          break;
+        }
+      }
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+    const list = hosts.map((h) => outcomes.get(h.target.name) as Outcome);
+    return {
+      outcomes: list,
+      failed: list.filter(
+        (o) => o.result === 'failed' || o.result === 'unreachable' || o.result === 'skipped',
+      ).length,
+    };
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * Planning: gather each host's facts (one connection each, kept open for apply), prepare each
+ * distinct build once (source, patches, Kconfig resolution; never a compile), run the DKMS
+ * preflight, and hand (Desired, HostFacts) to the pure planner. One host is a fleet of one.
+ * Nothing here writes to a host. The caches are the session's own: two sessions share nothing.
+ */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { blockingDrops, type Prepared, prepare, readManifest } from '../compile/build.js';
+import { cacheDirs, cacheRoot } from '../compile/cache.js';
+import { DkmsPreflight } from '../dkms/preflight.js';
+import { familyDigests, gather } from '../facts/gather.js';
+import type { HostFacts } from '../facts/types.js';
+import { pool } from '../fleet/rollout.js';
+import { openHost } from '../host/open.js';
+import type { Transport } from '../host/transport.js';
+import { type Desired, desiredFrom } from '../plan/desired.js';
+import { plan } from '../plan/planner.js';
+import type { ConfigDiff, HostPlan } from '../plan/types.js';
+import type { Diagnostic } from '../spec/diagnostic.js';
+import type { Env } from './env.js';
+import { describe, UserError } from './errors.js';
+import { type Loaded, loadKernelfile, resolverOf, validSpec } from './kernelfile.js';
+import { dropDiagnostic, localArch, runningConfigText, setOriginOf } from './prepare.js';
+import type { Target } from './targets.js';
+
+export interface PlannedHost {
+  target: Target;
+  loaded: Loaded;
+  transport: Transport;
+  facts: HostFacts;
+  prepared: Prepared;
+  desired: Desired;
+  plan: HostPlan;
+  /** Dropped Kconfig values and the like: errors make the host's plan impossible. */
+  diagnostics: Diagnostic[];
+}
+
+/** A host that could not be planned: unreachable, or an error (its kernelfile, its facts). */
+export interface UnplannedHost {
+  target: Target;
+  unreachable: boolean;
+  error: string;
+  hint?: string;
+  /** The error as raised, for a face that shows one host's failure as it is. */
+  cause: unknown;
+}
+
+export type FleetHost = ({ ok: true } & PlannedHost) | ({ ok: false } & UnplannedHost);
+
+export interface PlanOptions {
+  /** Boot the new default entry once before making it the default, whatever boot.trial says. */
+  trial?: boolean;
+  /** Hosts planned at once, one connection each (default 20). */
+  parallel?: number;
+  /** Progress of the slow parts (the Kconfig resolution when it is not cached). */
+  progress?: (target: Target, message: string) => void;
+  /** A kernelfile that failed validation (its diagnostics), once per file. */
+  onInvalid?: (loaded: Loaded) => void;
+}
+
+const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
+
+/** Hosts whose plan cannot be applied: planner problems, or requested values Kconfig drops. */
+export function blocked(p: PlannedHost): boolean {
+  return p.plan.problems.length > 0 || p.diagnostics.some((d) => d.severity === 'error');
+}
+
+export class PlanningSession {
+  private readonly loads = new Map<string, Promise<Loaded>>();
+  /** One Kconfig resolution per (kernelfile, arch, running config): keyed promises, shared by hosts. */
+  private readonly prepares = new Map<string, Promise<Prepared>>();
+  /** One Kconfig difference per (running config, build). */
+  private readonly configDiffs = new Map<string, ConfigDiff>();
+  /** What a plan needs of a build's manifest (about 1 MB of JSON), read once per build. */
+  private readonly built = new Map<string, { cached: true; bootBytes: number }>();
+  private readonly preflight = new DkmsPreflight();
+
+  constructor(
+    readonly env: Env,
+    private readonly options: PlanOptions = {},
+  ) {}
+
+  /** Each kernelfile read and validated once per session. */
+  load(file: string): Promise<Loaded> {
+    let p = this.loads.get(file);
+    if (!p) {
+      p = loadKernelfile(file, this.env).then((l) => {
+        if (!l.result.ok) this.options.onInvalid?.(l);
+        return l;
+      });
+      this.loads.set(file, p);
+    }
+    return p;
+  }
+
+  /** Open the target and gather its facts; the connection stays open (closed on failure). */
+  async gather(target: Target): Promise<{ transport: Transport; facts: HostFacts }> {
+    const transport = await openHost(target.address, target.hostOptions);
+    try {
+      return { transport, facts: await gather(transport, { sudo: target.sudo }) };
+    } catch (e) {
+      await transport.close();
+      throw e;
+    }
+  }
+
+  private artifactsOf(dir: string): { cached: boolean; bootBytes: number | null } {
+    const hit = this.built.get(dir);
+    if (hit) return hit;
+    const manifest = readManifest(dir);
+    if (!manifest) return { cached: false, bootBytes: null };
+    const boot = manifest.files.filter((f) => ['vmlinuz', 'System.map', 'config'].includes(f.path));
+    const summary = { cached: true as const, bootBytes: boot.reduce((n, f) => n + f.size, 0) };
+    this.built.set(dir, summary);
+    return summary;
+  }
+
+  /** Plan one host whose facts are gathered (the transport is the caller's to close). */
+  async planGathered(
+    target: Target,
+    loaded: Loaded,
+    gathered: { transport: Transport; facts: HostFacts },
+    trial = this.options.trial === true,
+  ): Promise<PlannedHost> {
+    const { kf } = loaded;
+    const { spec } = validSpec(loaded);
+    const { transport, facts } = gathered;
+    const resolve = resolverOf(loaded);
+    const arch = spec.kernel.arch ?? facts.system.arch ?? localArch();
+    const dirs = cacheDirs(cacheRoot(spec.build?.cacheDir, this.env.env));
+    const runningConfig = spec.config?.base === 'running' ? runningConfigText(facts, kf.display) : undefined;
+    const key = sha256(JSON.stringify([kf.abs, sha256(kf.bytes), arch, runningConfig ?? null]));
+    let pending = this.prepares.get(key);
+    if (!pending) {
+      pending = prepare({
+        spec,
+        arch,
+        dirs,
+        resolvePath: resolve,
+        runningConfig,
+        setOrigin: setOriginOf(loaded),
+        progress: this.options.progress ? (m) => this.options.progress?.(target, m) : undefined,
+      });
+      this.prepares.set(key, pending);
+    }
+    const prepared = await pending;
+    const diagnostics = [
+      ...blockingDrops(prepared).map((d) => dropDiagnostic(d, 'error')),
+      ...prepared.config.dropped
+        .filter((d) => d.onDropped === 'warn')
+        .map((d) => dropDiagnostic(d, 'warning')),
+    ];
+    const desired = desiredFrom(
+      spec,
+      { path: kf.display, sha256: sha256(kf.bytes) },
+      resolve,
+      {
+        release: prepared.release,
+        buildId: prepared.buildId,
+        arch,
+        effective: prepared.config.effective,
+        requested: prepared.config.requestedSymbols,
+        artifacts: this.artifactsOf(join(dirs.artifacts, prepared.buildId)),
+      },
+      await this.preflight.check(spec, resolve, facts, prepared),
+    );
+    if (trial) desired.boot.trial = true;
+    return {
+      target,
+      loaded,
+      transport,
+      facts,
+      prepared,
+      desired,
+      plan: plan(desired, facts, {
+        factsFamilies: familyDigests(facts),
+        image: transport.kind === 'root',
+        configDiffs: this.configDiffs,
+      }),
+      diagnostics,
+    };
+  }
+
+  /** Load, gather and plan one target; its connection stays open on success. */
+  async planTarget(target: Target, trial?: boolean): Promise<PlannedHost> {
+    const loaded = await this.load(target.kernelfile);
+    if (!loaded.result.ok)
+      throw new UserError(
+        `${loaded.kf.display} is not valid`,
+        `run \`kernelfile validate ${loaded.kf.display}\``,
+      );
+    const gathered = await this.gather(target);
+    try {
+      return await this.planGathered(target, loaded, gathered, trial);
+    } catch (e) {
+      await gathered.transport.close();
+      throw e;
+    }
+  }
+
+  /** Every target planned, in parallel; a host that cannot be planned is reported, not thrown. */
+  async planAll(targets: Target[]): Promise<FleetHost[]> {
+    const settled = await pool(targets, this.options.parallel ?? 20, (t) => this.planTarget(t));
+    return settled.map((r, i) => {
+      const target = targets[i] as Target;
+      if (r.status === 'fulfilled') return { ok: true as const, ...r.value };
+      const d = describe(r.reason);
+      return {
+        ok: false as const,
+        target,
+        unreachable: d.unreachable,
+        error: d.message,
+        ...(d.hint ? { hint: d.hint } : {}),
+        cause: r.reason,
+      };
+    });
+  }
+}
+
+export async function closeAll(hosts: readonly FleetHost[]): Promise<void> {
+  await Promise.all(hosts.map((h) => (h.ok ? h.transport.close().catch(() => {}) : undefined)));
+}

@@ -1,0 +1,123 @@
+/**
+ * The hosts a command works on: one host (`--host`, default this machine), or the hosts of an
+ * Ansible inventory that a `--limit` pattern selects, each with its kernelfile and connection.
+ * Inventory hosts become structured addresses here, once; nothing downstream parses them again.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { hostKernelfile, type InventoryHost, parseInventory } from '../fleet/inventory.js';
+import { selectHosts } from '../fleet/limit.js';
+import { type HostAddress, parseHostAddress } from '../host/address.js';
+import type { HostOptions } from '../host/open.js';
+import type { Env } from './env.js';
+import { UserError } from './errors.js';
+
+export const DEFAULT_KERNELFILE = 'kernelfile.yaml';
+
+export interface Target {
+  /** The inventory name, or the host as the user wrote it. */
+  name: string;
+  address: HostAddress;
+  hostOptions: HostOptions;
+  /** Gather facts with `sudo -n` (a non-root SSH user; changes always run as root). */
+  sudo: boolean;
+  /** The kernelfile for this host, as given (relative to the working directory). */
+  kernelfile: string;
+}
+
+export interface Selection {
+  /** The kernelfile (default ./kernelfile.yaml; with an inventory, for hosts without a `kernelfile` var). */
+  kernelfile?: string;
+  /** One host: `local`, `root:/dir`, `ssh://user@host:port` or an ~/.ssh/config alias. */
+  host?: string;
+  /** An Ansible YAML inventory, instead of one host. */
+  inventory?: string;
+  /** Ansible host pattern over the inventory (default `all`). */
+  limit?: string;
+  hostOptions?: HostOptions;
+  sudo?: boolean;
+}
+
+function inventoryAddress(h: InventoryHost): HostAddress {
+  if (h.vars.ansible_connection === 'local') return { kind: 'local' };
+  const a = h.address;
+  const host = a.host.includes(':') ? `[${a.host}]` : a.host;
+  return {
+    kind: 'ssh',
+    host: a.host,
+    ...(a.user ? { user: a.user } : {}),
+    ...(a.port ? { port: a.port } : {}),
+    written: `ssh://${a.user ? `${a.user}@` : ''}${host}${a.port ? `:${a.port}` : ''}`,
+  };
+}
+
+function readInventory(file: string, env: Env): { path: string; text: string } {
+  const path = resolve(env.cwd, file);
+  try {
+    return { path, text: readFileSync(path, 'utf8') };
+  } catch (e) {
+    throw new UserError(
+      `cannot read the inventory ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
+}
+
+/** The hosts to work on; inventory warnings go to `warn`. */
+export function selectTargets(
+  sel: Selection,
+  env: Env,
+  warn: (message: string) => void = () => {},
+): Target[] {
+  const hostOptions = sel.hostOptions ?? {};
+  if (!sel.inventory) {
+    const host = sel.host ?? 'local';
+    return [
+      {
+        name: host,
+        address: parseHostAddress(host),
+        hostOptions,
+        sudo: sel.sudo === true,
+        kernelfile: sel.kernelfile ?? DEFAULT_KERNELFILE,
+      },
+    ];
+  }
+  if (sel.host && sel.host !== 'local')
+    throw new UserError(
+      '--host and --inventory cannot be used together',
+      'select hosts of the inventory with --limit',
+    );
+  const { path, text } = readInventory(sel.inventory, env);
+  const inv = parseInventory(text, sel.inventory);
+  if (!inv.ok) {
+    const first = inv.errors[0];
+    throw new UserError(
+      inv.errors
+        .map((e) => `${e.file}${e.line ? `:${e.line}:${e.column ?? 1}` : ''}: ${e.message}`)
+        .join('\n'),
+      first?.hint,
+    );
+  }
+  for (const w of inv.warnings)
+    warn(`${w.file}${w.line ? `:${w.line}:${w.column ?? 1}` : ''}: warning: ${w.message}`);
+  const picked = selectHosts(inv.value, sel.limit ?? 'all');
+  if (!picked.ok) throw new UserError(picked.error, picked.hint);
+  const missing = picked.hosts.filter((h) => !h.kernelfile && !sel.kernelfile);
+  if (missing.length)
+    throw new UserError(
+      `no kernelfile for ${missing.map((h) => h.name).join(', ')}: the inventory sets no \`kernelfile\` var for ${missing.length === 1 ? 'it' : 'them'} and none was given`,
+      'set `kernelfile: path/to/kernelfile.yaml` in the host or group vars (relative to the inventory), or name one on the command line',
+    );
+  return picked.hosts.map((h) => ({
+    name: h.name,
+    address: inventoryAddress(h),
+    kernelfile: hostKernelfile(h, path) ?? (sel.kernelfile as string),
+    hostOptions: {
+      ...hostOptions,
+      identities: [
+        ...(h.address.identity ? [resolve(env.cwd, h.address.identity)] : []),
+        ...(hostOptions.identities ?? []),
+      ],
+    },
+    sudo: sel.sudo === true || h.address.become,
+  }));
+}
