@@ -1,72 +1,42 @@
 /**
- * `--host` values: `local` (default), `root:/srv/rootfs`, `ssh://[user@]name[:port]`, or a bare
- * `[user@]NAME` (an ~/.ssh/config alias or a host name). Pure: parsing only, no lookups.
+ * Host addresses, over the registry of host kinds (one file each in kinds/): `--host` values
+ * (`local`, the default; `root:/srv/rootfs`; `ssh://[user@]name[:port]` or a bare `[user@]NAME`),
+ * their display names, inventory hosts, and what each host can do. Pure: no lookups, no connecting.
  */
+import type { InventoryHost } from '../fleet/inventory.js';
+import { type AddressOf, type HostCapabilities, hostRegistry, type InventoryAddressError } from './kind.js';
+import { localHost } from './kinds/local.js';
+import { rootHost } from './kinds/root.js';
+import { sshHost } from './kinds/ssh.js';
 
-export type HostAddress =
-  | { kind: 'local' }
-  | { kind: 'root'; dir: string }
-  | {
-      kind: 'ssh';
-      host: string;
-      user?: string;
-      port?: number /** as written, for messages */;
-      written: string;
-    };
+export { AddressError, type HostCapabilities, type InventoryAddressError } from './kind.js';
+export type { LocalAddress } from './kinds/local.js';
+export type { RootAddress } from './kinds/root.js';
+export type { SshAddress } from './kinds/ssh.js';
 
-export class AddressError extends Error {
-  constructor(
-    message: string,
-    readonly hint: string,
-  ) {
-    super(message);
-    this.name = 'AddressError';
-  }
-}
+/** Every host kind, in the order their `--host` syntaxes are tried (SSH last: it takes any name). */
+export const HOST_KINDS = [localHost, rootHost, sshHost] as const;
 
-const HINT = 'use `local`, `root:/path/to/rootfs`, `ssh://user@host:port` or an ~/.ssh/config host alias';
+export const hosts = hostRegistry(HOST_KINDS);
 
-function port(text: string, written: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1 || n > 65535)
-    throw new AddressError(`bad port \`${text}\` in --host ${written}`, 'a port is 1 to 65535');
-  return n;
-}
+export type HostAddress = AddressOf<(typeof HOST_KINDS)[number]>;
 
+/** Read a `--host` value; throws AddressError (a message and a hint) when it cannot. */
 export function parseHostAddress(written: string): HostAddress {
-  const s = written.trim();
-  if (s === '') throw new AddressError('--host is empty', HINT);
-  if (s === 'local') return { kind: 'local' };
-  if (s.startsWith('root:')) {
-    const dir = s.slice('root:'.length);
-    if (!dir.startsWith('/'))
-      throw new AddressError(`root:${dir} must be an absolute path`, 'e.g. --host root:/srv/rootfs');
-    return { kind: 'root', dir: dir.length > 1 ? dir.replace(/\/+$/, '') : dir };
-  }
-  let rest = s;
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) {
-    if (!s.toLowerCase().startsWith('ssh://')) throw new AddressError(`unknown scheme in --host ${s}`, HINT);
-    rest = s.slice('ssh://'.length).replace(/\/$/, '');
-  }
-  let user: string | undefined;
-  const at = rest.lastIndexOf('@');
-  if (at >= 0) {
-    user = decodeURIComponent(rest.slice(0, at));
-    rest = rest.slice(at + 1);
-    if (!user) throw new AddressError(`empty user name in --host ${s}`, HINT);
-  }
-  let host = rest;
-  let p: number | undefined;
-  const v6 = rest.match(/^\[([^\]]+)\](?::(.*))?$/);
-  if (v6) {
-    host = v6[1] as string;
-    if (v6[2] !== undefined) p = port(v6[2], s);
-  } else if ((rest.match(/:/g) ?? []).length === 1) {
-    const i = rest.indexOf(':');
-    host = rest.slice(0, i);
-    p = port(rest.slice(i + 1), s);
-  }
-  if (!host || /[\s/'"`$;&|<>]/.test(host))
-    throw new AddressError(`cannot read a host name in --host ${s}`, HINT);
-  return { kind: 'ssh', host, ...(user ? { user } : {}), ...(p ? { port: p } : {}), written: s };
+  return hosts.parse(written);
+}
+
+/** The normalised display name: "local", "root:/srv/rootfs", "ssh://root@web-1:22". */
+export function formatHostAddress(a: HostAddress): string {
+  return hosts.format(a);
+}
+
+/** What the host can do, known before connecting. */
+export function capabilitiesOf(address: HostAddress): HostCapabilities {
+  return hosts.capabilities(address);
+}
+
+/** The address of an inventory host, by its `ansible_connection`; an error naming it when kernelfile cannot reach it. */
+export function inventoryAddress(h: InventoryHost): HostAddress | InventoryAddressError {
+  return hosts.inventoryAddress(h);
 }

@@ -8,6 +8,8 @@
  * the image (an absolute symlink never leads out to this machine's files).
  */
 import { statSync } from 'node:fs';
+import type { HostCapabilities } from './kind.js';
+import { rootHost } from './kinds/root.js';
 import { execBytes, runLocal } from './local.js';
 import { HostError, type RunOptions, type RunResult, type Transport } from './transport.js';
 
@@ -37,9 +39,11 @@ const WRITE = [
 export class ChrootTransport implements Transport {
   readonly kind = 'root' as const;
   readonly name: string;
+  readonly capabilities: HostCapabilities;
 
   constructor(readonly dir: string) {
-    this.name = `root:${dir}`;
+    this.name = rootHost.format({ kind: 'root', dir });
+    this.capabilities = rootHost.capabilities({ kind: 'root', dir });
     let isDir = false;
     try {
       isDir = statSync(dir).isDirectory();

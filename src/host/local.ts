@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, copyFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { LOCAL_CAPABILITIES } from './kinds/local.js';
 import { LineCollector } from './lines.js';
 import { HostError, type RunOptions, type RunResult, type Transport } from './transport.js';
 
@@ -105,6 +106,7 @@ export async function atomicWrite(
 export class LocalTransport implements Transport {
   readonly name = 'local';
   readonly kind = 'local' as const;
+  readonly capabilities = LOCAL_CAPABILITIES;
 
   run(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
     return runLocal(argv, opts);

@@ -14,6 +14,7 @@ import ssh2, { type ConnectConfig, type SFTPWrapper } from 'ssh2';
 const { Client, utils } = ssh2;
 type Client = InstanceType<typeof Client>;
 
+import { SSH_CAPABILITIES } from './kinds/ssh.js';
 import { fingerprint, knownHostsEntry, parseKnownHosts, verifyHostKey } from './known-hosts.js';
 import { LineCollector } from './lines.js';
 import { quoteArgv, withEnv } from './quote.js';
@@ -200,6 +201,7 @@ function mapConnectError(
 
 export class SshTransport implements Transport {
   readonly kind = 'ssh' as const;
+  readonly capabilities = SSH_CAPABILITIES;
   readonly name: string;
   private sftpSession?: Promise<SFTPWrapper>;
   private closed = false;

@@ -3,6 +3,7 @@
  * image builds (chroot.ts), and a remote machine over SSH (ssh.ts). Commands are argv arrays, never
  * shell strings; where a shell is unavoidable (SSH executes a command line), quote.ts builds it.
  */
+import type { HostCapabilities } from './kind.js';
 
 export interface RunOptions {
   /** Written to the command's standard input, then closed. */
@@ -27,8 +28,10 @@ export interface RunResult {
 export interface Transport {
   /** How the user addressed the host, normalised: "local", "root:/srv/rootfs", "ssh://root@web-1:22". */
   readonly name: string;
-  /** What kind of host this is. */
-  readonly kind: 'local' | 'root' | 'ssh';
+  /** The host kind's name (kinds/: local, root, ssh). For host/ internals: elsewhere, ask `capabilities`. */
+  readonly kind: string;
+  /** What the host can do (capabilitiesOf its address). */
+  readonly capabilities: HostCapabilities;
   run(argv: readonly string[], opts?: RunOptions): Promise<RunResult>;
   /** Copy a local file to the host, atomically: a temp name next to the target, then rename. */
   put(localPath: string, remotePath: string, mode?: number): Promise<void>;

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { factsDigest, gather, parseFacts } from '../../../src/facts/gather.js';
+import { capabilitiesOf, parseHostAddress } from '../../../src/host/address.js';
 import { HostError, type RunOptions, type RunResult, type Transport } from '../../../src/host/transport.js';
 import { runSh } from './sh.js';
 
@@ -12,6 +13,7 @@ function fakeTransport(respond?: (stdin: string) => RunResult) {
   const t: Transport = {
     name: 'ssh://root@web-1:22',
     kind: 'ssh',
+    capabilities: capabilitiesOf(parseHostAddress('ssh://root@web-1:22')),
     async run(argv, opts) {
       calls.push({ argv, opts });
       const stdin = String(opts?.stdin ?? '');
