@@ -175,7 +175,7 @@ export class PlanningSession {
       desired,
       plan: plan(desired, facts, {
         factsFamilies: familyDigests(facts),
-        image: transport.kind === 'root',
+        image: transport.capabilities.image,
         configDiffs: this.configDiffs,
       }),
       diagnostics,

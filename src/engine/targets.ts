@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { hostKernelfile, type InventoryHost, parseInventory } from '../fleet/inventory.js';
 import { selectHosts } from '../fleet/limit.js';
-import { type HostAddress, parseHostAddress } from '../host/address.js';
+import { type HostAddress, inventoryAddress, parseHostAddress } from '../host/address.js';
 import type { HostOptions } from '../host/open.js';
 import type { Env } from './env.js';
 import { UserError } from './errors.js';
@@ -38,17 +38,11 @@ export interface Selection {
   sudo?: boolean;
 }
 
-function inventoryAddress(h: InventoryHost): HostAddress {
-  if (h.vars.ansible_connection === 'local') return { kind: 'local' };
-  const a = h.address;
-  const host = a.host.includes(':') ? `[${a.host}]` : a.host;
-  return {
-    kind: 'ssh',
-    host: a.host,
-    ...(a.user ? { user: a.user } : {}),
-    ...(a.port ? { port: a.port } : {}),
-    written: `ssh://${a.user ? `${a.user}@` : ''}${host}${a.port ? `:${a.port}` : ''}`,
-  };
+/** The inventory host's connection; a relative key file is relative to the working directory. */
+function addressOf(h: InventoryHost, env: Env): HostAddress {
+  const a = inventoryAddress(h);
+  if ('error' in a) throw new UserError(a.error, a.hint);
+  return a.kind === 'ssh' && a.identity ? { ...a, identity: resolve(env.cwd, a.identity) } : a;
 }
 
 function readInventory(file: string, env: Env): { path: string; text: string } {
@@ -109,15 +103,9 @@ export function selectTargets(
     );
   return picked.hosts.map((h) => ({
     name: h.name,
-    address: inventoryAddress(h),
+    address: addressOf(h, env),
     kernelfile: hostKernelfile(h, path) ?? (sel.kernelfile as string),
-    hostOptions: {
-      ...hostOptions,
-      identities: [
-        ...(h.address.identity ? [resolve(env.cwd, h.address.identity)] : []),
-        ...(hostOptions.identities ?? []),
-      ],
-    },
+    hostOptions,
     sudo: sel.sudo === true || h.address.become,
   }));
 }

@@ -1,0 +1,81 @@
+/**
+ * `build` and `verify` as the engine offers them: prepare (source, patches, Kconfig resolution,
+ * build id) and compile once per distinct build into the content-addressed cache; boot what was
+ * built under QEMU with its modules and the declared DKMS modules.
+ */
+import { join } from 'node:path';
+import { blockingDrops, build, type Manifest, type Prepared, prepare } from '../compile/build.js';
+import { BuildError } from '../compile/errors.js';
+import type { Diagnostic } from '../spec/diagnostic.js';
+import { loadArtifacts, type VerifyResult, verifyKernel } from '../verify/verify.js';
+import type { Env } from './env.js';
+import { type Loaded, resolverOf, validSpec } from './kernelfile.js';
+import { type BuildTarget, dropDiagnostic, prepareInput } from './prepare.js';
+
+export type { Manifest, Prepared } from '../compile/build.js';
+
+export interface Built {
+  dir: string;
+  manifest: Manifest;
+  cached: boolean;
+}
+
+/** Source, patches and the Kconfig resolution: the build id, never a compile. */
+export async function prepareBuild(
+  loaded: Loaded,
+  target: BuildTarget,
+  env: Env,
+  progress?: (message: string) => void,
+): Promise<Prepared> {
+  return prepare({ ...(await prepareInput(loaded, target, env)), progress });
+}
+
+/** Requested values Kconfig dropped (errors) or let go with `onDropped: warn` (warnings). */
+export function buildDiagnostics(p: Prepared): { errors: Diagnostic[]; warnings: Diagnostic[] } {
+  return {
+    errors: blockingDrops(p).map((d) => dropDiagnostic(d, 'error')),
+    warnings: p.config.dropped.filter((d) => d.onDropped === 'warn').map((d) => dropDiagnostic(d, 'warning')),
+  };
+}
+
+/** Compile (or find in the cache) the prepared build. */
+export function compile(
+  p: Prepared,
+  progress?: (e: { stage: string; compiled: number }) => void,
+): Promise<Built> {
+  return build(p, progress ?? (() => {}));
+}
+
+export interface VerifyOptions {
+  accel?: 'auto' | 'kvm' | 'tcg';
+  timeoutMs?: number;
+  progress?: (message: string) => void;
+}
+
+/** Build if needed, then boot it under QEMU and check the release and each module from the console. */
+export async function verify(loaded: Loaded, target: BuildTarget, env: Env, o: VerifyOptions = {}): Promise<VerifyResult> {
+  const input = await prepareInput(loaded, target, env);
+  const p = await prepare({ ...input, progress: o.progress });
+  const { errors } = buildDiagnostics(p);
+  if (errors.length)
+    throw new BuildError(
+      `${errors.length} requested config value(s) did not survive Kconfig, e.g. ${errors[0]?.message}`,
+      `run \`kernelfile build ${loaded.kf.display}\` for the full report`,
+    );
+  const built = await build(p, (e) => o.progress?.(`${e.stage}: ${e.compiled} files`));
+  const artifacts = await loadArtifacts(built.dir);
+  const { spec } = validSpec(loaded);
+  const resolve = resolverOf(loaded);
+  return verifyKernel({
+    artifacts,
+    modules: (spec.modules ?? []).map((m) =>
+      'path' in m
+        ? { name: m.name, version: m.version, path: resolve(m.path) }
+        : { name: m.name, version: m.version, installed: true as const },
+    ),
+    initramfsModules: spec.initramfs?.modules ?? [],
+    workDir: join(input.dirs.root, 'verify', artifacts.buildId ?? built.manifest.release),
+    ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
+    accel: o.accel ?? 'tcg',
+  });
+}

@@ -1,0 +1,24 @@
+/** Where each host stands against its kernelfile, from its plan and facts (read-only). */
+import { type HostState, hostState, worstExit } from '../fleet/status.js';
+import type { FleetHost } from './planning.js';
+
+export type { HostState } from '../fleet/status.js';
+export { STATE_TEXT } from '../fleet/status.js';
+
+export interface StatusRow {
+  name: string;
+  state: HostState;
+  detail: string;
+  running: string | null;
+  target: string | null;
+}
+
+export function statusRows(hosts: readonly FleetHost[]): { rows: StatusRow[]; exitCode: number } {
+  const rows = hosts.map((h): StatusRow => {
+    if (!h.ok)
+      return { name: h.target.name, state: h.unreachable ? 'unreachable' : 'error', detail: h.error, running: null, target: null };
+    const s = hostState(h.plan, h.facts);
+    return { name: h.target.name, state: s.state, detail: s.detail, running: h.facts.system.running, target: h.plan.summary.release };
+  });
+  return { rows, exitCode: worstExit(rows.map((r) => r.state)) };
+}
