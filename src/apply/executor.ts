@@ -10,8 +10,18 @@
 import type { Manifest } from '../compile/build.js';
 import { HostError, type Transport } from '../host/transport.js';
 import type { Change, HostPlan, Step } from '../plan/types.js';
-import { pendingPath, receiptPath, STATE_DIR, sidecarPath, stagingDir } from '../resources/layout.js';
-import { receiptJson, sidecar } from './receipt.js';
+import { encodeJournal, encodeReceipt, installedFiles, sidecar } from '../receipt/encode.js';
+import {
+  configPath,
+  imagePath,
+  modulesDir,
+  pendingPath,
+  receiptPath,
+  STATE_DIR,
+  sidecarPath,
+  stagingDir,
+  systemMapPath,
+} from '../resources/layout.js';
 import { makeUploadDir, sha256File, ship, shipFiles } from './ship.js';
 
 /** What the executor needs from the controller. */
@@ -125,7 +135,7 @@ export async function execute(
     await writeFile(
       t,
       pendingPath(release),
-      `${JSON.stringify({ release, buildId, name: plan.summary.name, startedAt: controller.now(), host: t.name }, null, 2)}\n`,
+      encodeJournal({ release, buildId, name: plan.summary.name, startedAt: controller.now(), host: t.name }),
       0o644,
     );
     result.mutating++;
@@ -191,11 +201,12 @@ export async function execute(
         }
         case 'receipt': {
           const a = await artifactsOf(step.buildId, change, step);
-          await writeFile(t, sidecarPath(step.release), sidecar(a.manifest), 0o644);
+          const files = installedFiles(a.manifest, { imagePath, systemMapPath, configPath, modulesDir });
+          await writeFile(t, sidecarPath(step.release), sidecar(files), 0o644);
           await writeFile(
             t,
             receiptPath(step.release),
-            receiptJson(step.data, a.manifest, controller.now(), t.name),
+            encodeReceipt(step.data, files, controller.now(), t.name),
             0o644,
           );
           const r = await t.run(locked(['rm', '-rf', pendingPath(step.release), stagingDir(step.buildId)]), {

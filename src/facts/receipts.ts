@@ -2,7 +2,8 @@
  * Fact family `receipts`: what kernelfile installed on this host, /var/lib/kernelfile/<release>.json
  * (written by apply), checked against its sidecar <release>.sha256 (`sha256sum` format: the files
  * that must not change), and the journals of applies still under way, pending/<release>.json.
- * A receipt that cannot be read or parsed is reported by name, never fatal.
+ * Both are decoded by src/receipt (typed, validated); one that cannot be read or is refused is
+ * reported by name with the reason, never fatal.
  *
  * Drift: `sha256sum -c SIDECAR` without --quiet (busybox has none), run from / so a relative path
  * cannot resolve against the login directory. A listed file drifted unless sha256sum printed
@@ -10,12 +11,14 @@
  * unreadable), busybox `PATH: FAILED` for both; either exits 1 then. Any other exit status (the
  * tool is broken, or refused its arguments) means "not checked": null.
  */
+import { type Decoded, decodeJournal, decodeReceipt } from '../receipt/decode.js';
+import { PENDING_DIR, STATE_DIR } from '../receipt/paths.js';
 import type { FactFamily, Sections } from './protocol.js';
 import { exitCode, keysWithPrefix, parseListing } from './sections.js';
-import type { JsonValue, Receipt, ReceiptFacts } from './types.js';
+import type { JournalRecord, ReceiptFacts, ReceiptRecord } from './types.js';
 
-export const RECEIPT_DIR = '/var/lib/kernelfile';
-export const PENDING_DIR = `${RECEIPT_DIR}/pending`;
+export const RECEIPT_DIR = STATE_DIR;
+export { PENDING_DIR };
 
 /*
  * Per sidecar: its text (so parse knows every listed path), the check, and a `#denied` mark for
@@ -78,24 +81,22 @@ function byFile(a: { file: string }, b: { file: string }): number {
   return a.file < b.file ? -1 : a.file > b.file ? 1 : 0;
 }
 
-/** The JSON files of one directory: parsed, or an error each (unparseable, unreadable, not a file). */
-function readJsonFiles(
+/** The JSON files of one directory: decoded, or an error each (refused, unreadable, not a file). */
+function readJsonFiles<T>(
   s: Sections,
   dir: string,
   listingKey: string,
   prefix: string,
+  decode: (text: string, fileName: string) => Decoded<T>,
   errors: ReceiptFacts['errors'],
-): { file: string; release: string; data: JsonValue; name: string }[] {
-  const out: { file: string; release: string; data: JsonValue; name: string }[] = [];
+): { file: string; release: string; data: T }[] {
+  const out: { file: string; release: string; data: T }[] = [];
   const read = new Set(keysWithPrefix(s, prefix));
   for (const name of [...read].sort()) {
     const file = `${dir}/${name}`;
-    try {
-      const data = JSON.parse(s[`${prefix}${name}`] ?? '') as JsonValue;
-      out.push({ file, release: name.replace(/\.json$/, ''), data, name });
-    } catch (e) {
-      errors.push({ file, error: `not valid JSON: ${(e as Error).message}` });
-    }
+    const d = decode(s[`${prefix}${name}`] ?? '', name);
+    if (d.ok) out.push({ file, release: name.replace(/\.json$/, ''), data: d.value });
+    else errors.push({ file, error: d.error });
   }
   for (const e of parseListing(s[listingKey]) ?? [])
     if (e.name.endsWith('.json') && !read.has(e.name))
@@ -108,7 +109,7 @@ function readJsonFiles(
 
 function parse(s: Sections): ReceiptFacts {
   const errors: ReceiptFacts['errors'] = [];
-  const receipts: Receipt[] = readJsonFiles(s, RECEIPT_DIR, 'dir', 'file:', errors).map(
+  const receipts: ReceiptRecord[] = readJsonFiles(s, RECEIPT_DIR, 'dir', 'file:', decodeReceipt, errors).map(
     ({ file, release, data }) => {
       const sidecar = `${release}.sha256`;
       const drift = parseDrift(
@@ -119,9 +120,14 @@ function parse(s: Sections): ReceiptFacts {
       return { file, release, data, drift };
     },
   );
-  const pending: Receipt[] = readJsonFiles(s, PENDING_DIR, 'pending-dir', 'pending:', errors).map(
-    ({ file, release, data }) => ({ file, release, data, drift: null }),
-  );
+  const pending: JournalRecord[] = readJsonFiles(
+    s,
+    PENDING_DIR,
+    'pending-dir',
+    'pending:',
+    decodeJournal,
+    errors,
+  ).map(({ file, release, data }) => ({ file, release, data, drift: null }));
   errors.sort(byFile);
   return { receipts, pending, errors };
 }

@@ -3,6 +3,7 @@
  * (no Maps, no classes, no undefined: an absent scalar is `null`), so it prints as JSON and
  * hashes canonically. One interface per fact family; `HostFacts` composes them.
  */
+import type { Journal, Receipt } from '../receipt/types.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -239,30 +240,39 @@ export interface SpaceFacts {
   modules: FsSpace | null;
 }
 
-/** A kernelfile receipt, /var/lib/kernelfile/<release>.json (written by apply). */
-export interface Receipt {
-  file: string; // /var/lib/kernelfile/<release>.json; pending: /var/lib/kernelfile/pending/<release>.json
-  release: string; // the file name without .json
-  data: JsonValue;
+/** A kernelfile receipt, /var/lib/kernelfile/<release>.json (written by apply), as decoded (src/receipt). */
+export interface ReceiptRecord {
+  file: string; // /var/lib/kernelfile/<release>.json
+  release: string; // the file name without .json (the receipt's own release field: decode checks they agree)
+  data: Receipt;
   /**
    * The installed files that no longer match the receipt's sidecar `/var/lib/kernelfile/<release>.sha256`
    * (`sha256sum` format, `<sha256>  /absolute/path` per line, written by apply): changed, missing
    * or unreadable, as `sha256sum -c` found them, in the sidecar's order. [] when every file
-   * matches. null when there is no sidecar, it could not be read, or the host has no sha256sum;
-   * always null for pending receipts. A file the gathering user cannot read is listed here and
-   * in HostFacts.unreadable.
+   * matches. null when there is no sidecar, it could not be read, or the host has no sha256sum.
+   * A file the gathering user cannot read is listed here and in HostFacts.unreadable.
    */
   drift: string[] | null;
 }
 
+/** The journal of an apply that has not finished, /var/lib/kernelfile/pending/<release>.json, as decoded. */
+export interface JournalRecord {
+  file: string; // /var/lib/kernelfile/pending/<release>.json
+  release: string;
+  data: Journal;
+  /** Always null: a journal has no sidecar (kept so receipts and journals read alike). */
+  drift: null;
+}
+
 export interface ReceiptFacts {
-  receipts: Receipt[];
+  receipts: ReceiptRecord[];
+  /** The journals of applies that have not finished. */
+  pending: JournalRecord[];
   /**
-   * The journals of applies that have not finished: /var/lib/kernelfile/pending/<release>.json,
-   * same shape as receipts (drift null).
+   * Receipts and journals that could not be read or were refused by the decoder (truncated, not
+   * JSON, a newer format, a field of the wrong type, a release that is not the file name…):
+   * reported, never fatal, and never taken for a receipt or an apply under way.
    */
-  pending: Receipt[];
-  /** Receipts and pending files that could not be read or parsed: reported, never fatal. */
   errors: { file: string; error: string }[];
 }
 

@@ -6,6 +6,7 @@
  * reported as a problem (apply refuses a plan with problems).
  */
 import type { HostFacts } from '../facts/types.js';
+import type { ReceiptData } from '../receipt/types.js';
 import { bootEntryChanges, loaderName, plannedEntry } from '../resources/boot-entry.js';
 import { type Ctx, makeCtx } from '../resources/context.js';
 import { defaultChanges } from '../resources/default-entry.js';
@@ -16,7 +17,7 @@ import { initramfsPath } from '../resources/layout.js';
 import { pruneChanges, pruneSet } from '../resources/prune.js';
 import { configDiff } from './config-diff.js';
 import type { Desired } from './desired.js';
-import type { Change, ConfigDiff, HostPlan, ReceiptData } from './types.js';
+import type { Change, ConfigDiff, HostPlan } from './types.js';
 
 const MiB = 1024 * 1024;
 /** When nothing better is known: a compressed x86 image plus a modest initramfs. */

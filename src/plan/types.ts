@@ -2,6 +2,7 @@
  * What a plan is made of. Pure data (JSON-safe): a plan is printed, saved to a file, read back and
  * executed by `apply`, which decides from `action` and `steps` alone (`reason` only explains).
  */
+import type { ReceiptData } from '../receipt/types.js';
 
 export type Action = 'create' | 'update' | 'replace' | 'delete' | 'noop';
 
@@ -50,21 +51,6 @@ export type Step =
       sudo: boolean;
     }
   | { kind: 'receipt'; title: string; release: string; buildId: string; data: ReceiptData; sudo: boolean };
-
-/** What the plan knows of a receipt; apply adds `files`, `installedAt` and `receiptVersion`. */
-export interface ReceiptData {
-  name: string;
-  kernelfile: { path: string; sha256: string };
-  release: string;
-  version: string;
-  buildId: string;
-  arch: string;
-  modules: { name: string; version: string }[];
-  initramfs: string | null;
-  initramfsModules: string[];
-  entries: string[];
-  loader: string | null;
-}
 
 export interface Change {
   /** Stable and unique within a plan: `kernel[6.1.192-tiny-kf0123abcd]`, `dkms-module[hello/1.0@REL]`. */

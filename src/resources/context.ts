@@ -2,7 +2,13 @@
  * What every resource reads while planning: the desired state, the host's facts, and what follows
  * from them (our receipts, the chosen loader and initramfs tool, whether commands need sudo).
  */
-import type { HostFacts, InitramfsTool, InstalledKernel, Receipt } from '../facts/types.js';
+import type {
+  HostFacts,
+  InitramfsTool,
+  InstalledKernel,
+  JournalRecord,
+  ReceiptRecord,
+} from '../facts/types.js';
 import type { Desired } from '../plan/desired.js';
 import type { Change, PlanProblem } from '../plan/types.js';
 
@@ -14,12 +20,12 @@ export interface Ctx {
   /** Mutating commands run as root (`sudo -n` where the SSH user is not root; a no-op otherwise). */
   sudo: boolean;
   /** The receipt of the release being installed, if any. */
-  receipt: Receipt | undefined;
+  receipt: ReceiptRecord | undefined;
   /** A pending journal for the release (an apply that did not finish). */
-  pending: Receipt | undefined;
+  pending: JournalRecord | undefined;
   installed: InstalledKernel | undefined;
   /** Receipts of kernels this kernelfile (same name) installed, any release. */
-  owned: Receipt[];
+  owned: ReceiptRecord[];
   tool: InitramfsTool | null;
   loader: LoaderMode | null;
   problems: PlanProblem[];
@@ -32,24 +38,9 @@ export function problem(ctx: Ctx, code: string, message: string, hint: string): 
   ctx.problems.push({ code, message, hint });
 }
 
-/** A field of a receipt's JSON, as a string (receipts are host data: never trust their shape). */
-export function receiptField(r: Receipt | undefined, key: string): string | null {
-  const data = r?.data;
-  if (!data || typeof data !== 'object' || Array.isArray(data)) return null;
-  const v = (data as Record<string, unknown>)[key];
-  return typeof v === 'string' ? v : null;
-}
-
-export function receiptList(r: Receipt | undefined, key: string): unknown[] {
-  const data = r?.data;
-  if (!data || typeof data !== 'object' || Array.isArray(data)) return [];
-  const v = (data as Record<string, unknown>)[key];
-  return Array.isArray(v) ? v : [];
-}
-
 export function makeCtx(d: Desired, f: HostFacts): Ctx {
   const receipts = f.receipts.receipts;
-  const owned = receipts.filter((r) => receiptField(r, 'name') === d.name);
+  const owned = receipts.filter((r) => r.data.name === d.name);
   return {
     d,
     f,

@@ -7,21 +7,12 @@
 import { moduleCheckErrors } from '../dkms/module-check.js';
 import type { DesiredModule } from '../plan/desired.js';
 import type { Change, Step } from '../plan/types.js';
-import { type Ctx, change, problem, receiptList } from './context.js';
+import { type Ctx, change, problem } from './context.js';
 import { moduleBinaryTarball, moduleSourceDir, moduleUpload } from './layout.js';
 import { DKMS_INSTALL, DKMS_LOAD_INSTALL, DKMS_REMOVE, sh, UNPACK_MODULE } from './scripts.js';
 
 export const moduleId = (name: string, version: string, release: string) =>
   `dkms-module[${name}/${version}@${release}]`;
-
-/** The modules a receipt says were installed for its release. */
-export function receiptModules(r: Parameters<typeof receiptList>[0]): { name: string; version: string }[] {
-  return receiptList(r, 'modules').flatMap((m) => {
-    if (!m || typeof m !== 'object') return [];
-    const { name, version } = m as Record<string, unknown>;
-    return typeof name === 'string' && typeof version === 'string' ? [{ name, version }] : [];
-  });
-}
 
 /** The host cannot compile: dkms there can load and install prebuilt modules, not build them. */
 export function noCompiler(ctx: Ctx): boolean {
@@ -206,7 +197,7 @@ export function dkmsChanges(ctx: Ctx, kernel: Change): Change[] {
     );
   }
   // Installed for this release by an earlier apply, no longer declared.
-  for (const old of receiptModules(ctx.receipt)) {
+  for (const old of ctx.receipt?.data.modules ?? []) {
     if (d.modules.some((m) => m.name === old.name && m.version === old.version)) continue;
     const present = f.dkms.modules.some(
       (e) => e.name === old.name && e.version === old.version && e.kernel === r,

@@ -4,7 +4,7 @@
  */
 import type { InitramfsTool } from '../facts/types.js';
 import type { Change, Step } from '../plan/types.js';
-import { type Ctx, change, problem, receiptList } from './context.js';
+import { type Ctx, change, problem } from './context.js';
 import { INITRAMFS_HOOK_PATH, initramfsModulesFile, initramfsPath, mkinitcpioConf } from './layout.js';
 import { CHECK_FILE, INITRAMFS_HOOK, sh } from './scripts.js';
 
@@ -108,9 +108,7 @@ export function initramfsChanges(ctx: Ctx, upstream: Change[]): Change[] {
   const image = initramfsPath(tool, r);
   const exists = ctx.installed?.initramfs === image;
   const changed = upstream.filter((c) => c.action !== 'noop');
-  const recorded = receiptList(ctx.receipt, 'initramfsModules').filter(
-    (m): m is string => typeof m === 'string',
-  );
+  const recorded = ctx.receipt?.data.initramfsModules ?? [];
   const sameModules = ctx.receipt !== undefined && recorded.join(' ') === d.initramfs.modules.join(' ');
   const id = initramfsId(r);
   const base = { id, resource: 'initramfs' as const, after: image, dependsOn: upstream.map((c) => c.id) };

@@ -3,7 +3,7 @@
  * host, built once on the controller and shipped. Identity: the release (it carries the build id).
  */
 import type { Change, Step } from '../plan/types.js';
-import { type Ctx, change, receiptField } from './context.js';
+import { type Ctx, change } from './context.js';
 import { stagingDir } from './layout.js';
 import { INSTALL_KERNEL, sh } from './scripts.js';
 
@@ -36,7 +36,7 @@ export function kernelChanges(ctx: Ctx): Change[] {
   const id = kernelId(d.release);
   const after = d.release;
   const running = f.system.running;
-  if (receipt && receiptField(receipt, 'buildId') === d.buildId) {
+  if (receipt && receipt.data.buildId === d.buildId) {
     const drift = receipt.drift ?? [];
     if (drift.length === 0)
       return [
@@ -66,10 +66,10 @@ export function kernelChanges(ctx: Ctx): Change[] {
     ? 'not installed (build cached)'
     : 'not installed; built once on the controller';
   if (pending) {
-    const started = receiptField(pending, 'startedAt');
+    const started = pending.data.startedAt;
     reason = `resuming an interrupted apply${started ? ` (started ${started})` : ''}`;
   } else if (receipt)
-    reason = `the receipt names build ${receiptField(receipt, 'buildId') ?? '?'}: reinstalled from build ${d.buildId.slice(0, 12)}`;
+    reason = `the receipt names build ${receipt.data.buildId}: reinstalled from build ${d.buildId.slice(0, 12)}`;
   else if (installed?.image || installed?.modules)
     reason = 'files of this release are present without a receipt (an interrupted apply?): reinstalled';
   return [

@@ -2,13 +2,11 @@
  * Where kernelfile puts things on a host. One place, so plan, apply and facts agree.
  */
 import type { InitramfsTool } from '../facts/types.js';
+import { STATE_DIR } from '../receipt/paths.js';
 
-export const STATE_DIR = '/var/lib/kernelfile';
-export const receiptPath = (release: string) => `${STATE_DIR}/${release}.json`;
-export const sidecarPath = (release: string) => `${STATE_DIR}/${release}.sha256`;
-export const pendingPath = (release: string) => `${STATE_DIR}/pending/${release}.json`;
-/** Shipped artifacts wait here until they are installed (removed when the receipt is written). */
-export const stagingDir = (buildId: string) => `${STATE_DIR}/staging/${buildId}`;
+/** The receipts, their sidecars, the journals and the staging: src/receipt/paths.ts. */
+export { pendingPath, receiptPath, STATE_DIR, sidecarPath, stagingDir } from '../receipt/paths.js';
+
 /** A DKMS module's source tarball, uploaded before it is unpacked into /usr/src. */
 export const moduleUpload = (name: string, version: string) =>
   `${STATE_DIR}/staging/src-${name}-${version}.tar`;

@@ -7,7 +7,7 @@
 import { compareVersions } from '../facts/version.js';
 import type { Change, Step } from '../plan/types.js';
 import { explicitGrubCfg, grubCfgPath, keptEntries, type RenderedEntry } from './boot-entry.js';
-import { type Ctx, change, receiptField } from './context.js';
+import { type Ctx, change } from './context.js';
 import { pendingPath, receiptPath, sidecarPath, stagingDir } from './layout.js';
 import { DKMS_REMOVE, REMOVE_KERNEL, sh } from './scripts.js';
 
@@ -26,8 +26,8 @@ export function pruneSet(ctx: Ctx): { remove: PruneItem[]; spared: { release: st
   const others = ctx.owned
     .filter((r) => r.release !== d.release)
     .sort((a, b) => {
-      const ta = receiptField(a, 'installedAt') ?? '';
-      const tb = receiptField(b, 'installedAt') ?? '';
+      const ta = a.data.installedAt;
+      const tb = b.data.installedAt;
       return ta === tb ? compareVersions(b.release, a.release) : ta < tb ? 1 : -1;
     });
   const budget = Math.max(0, d.boot.keep - 1);
@@ -54,14 +54,14 @@ export function pruneSet(ctx: Ctx): { remove: PruneItem[]; spared: { release: st
   // since): nobody else will ever complete or remove them.
   const receipted = new Set(f.receipts.receipts.map((r) => r.release));
   for (const p of f.receipts.pending ?? []) {
-    if (p.release === d.release || receipted.has(p.release) || receiptField(p, 'name') !== d.name) continue;
+    if (p.release === d.release || receipted.has(p.release) || p.data.name !== d.name) continue;
     const why = guard(p.release);
     if (why) spared.push({ release: p.release, why });
     else
       remove.push({
         release: p.release,
-        reason: `an interrupted apply (started ${receiptField(p, 'startedAt') ?? 'at an unknown time'}) that the kernelfile no longer wants`,
-        buildId: receiptField(p, 'buildId'),
+        reason: `an interrupted apply (started ${p.data.startedAt}) that the kernelfile no longer wants`,
+        buildId: p.data.buildId,
       });
   }
   return { remove, spared };

@@ -1,13 +1,14 @@
 /** Receipts: drift against the sha256sum sidecar, and the journals of applies under way. */
 import { describe, expect, it } from 'vitest';
 import { parseDrift, receipts, sidecarPaths } from '../../../src/facts/receipts.js';
+import { journal, journalText, receiptText } from '../../helpers/receipt-text.js';
 import { fixtureSections } from './fixtures.js';
 
 const H = (c: string) => c.repeat(64);
 const R = '6.1.192-kf3f9a2c1d';
 const sidecar = `${H('a')}  /boot/vmlinuz-${R}\n${H('b')}  /boot/System.map-${R}\n${H('c')}  /lib/modules/${R}/updates/my module.ko\n`;
 const receipt = (extra: Record<string, string>) =>
-  receipts.parse({ [`file:${R}.json`]: '{"release":"x"}\n', [`sidecar:${R}.sha256`]: sidecar, ...extra });
+  receipts.parse({ [`file:${R}.json`]: receiptText(R), [`sidecar:${R}.sha256`]: sidecar, ...extra });
 const drift = (extra: Record<string, string>) => receipt(extra).receipts[0]?.drift;
 
 describe('receipt drift', () => {
@@ -35,12 +36,12 @@ describe('receipt drift', () => {
   });
 
   it('null: no sidecar, no sha256sum, an exit status that says nothing about the files', () => {
-    expect(receipts.parse({ [`file:${R}.json`]: '{}' }).receipts[0]?.drift).toBeNull();
+    expect(receipts.parse({ [`file:${R}.json`]: receiptText(R) }).receipts[0]?.drift).toBeNull();
     expect(drift({})).toBeNull(); // sha256sum absent: kf_run printed nothing
     expect(drift({ [`check:${R}.sha256`]: '', [`check:${R}.sha256#rc`]: '2' })).toBeNull();
     expect(
       receipts.parse({
-        [`file:${R}.json`]: '{}',
+        [`file:${R}.json`]: receiptText(R),
         [`sidecar:${R}.sha256#denied`]: `/var/lib/kernelfile/${R}.sha256`,
       }).receipts[0]?.drift,
     ).toBeNull();
@@ -72,15 +73,16 @@ describe('pending applies', () => {
   it('are read like receipts, drift null; bad ones are errors', () => {
     const f = receipts.parse({
       'pending-dir':
-        'f 6.1.193-kf1.json\nf 6.1.194-kf2.json\nf 6.1.195-kf3.json\nd 6.1.196-kf4.json\nf notes.txt\n',
-      'pending:6.1.193-kf1.json': '{"step":"initramfs"}\n',
+        'f 6.1.193-kf1.json\nf 6.1.194-kf2.json\nf 6.1.195-kf3.json\nd 6.1.196-kf4.json\nf notes.txt\nf 6.1.197-kf5.json\n',
+      'pending:6.1.193-kf1.json': journalText('6.1.193-kf1'),
       'pending:6.1.194-kf2.json': '{"st',
+      'pending:6.1.197-kf5.json': journalText('6.1.197-kf5', { buildId: 'XYZ' }),
     });
     expect(f.pending).toEqual([
       {
         file: '/var/lib/kernelfile/pending/6.1.193-kf1.json',
         release: '6.1.193-kf1',
-        data: { step: 'initramfs' },
+        data: journal('6.1.193-kf1'),
         drift: null,
       },
     ]);
@@ -88,10 +90,14 @@ describe('pending applies', () => {
     expect(f.errors).toEqual([
       {
         file: '/var/lib/kernelfile/pending/6.1.194-kf2.json',
-        error: expect.stringMatching(/^not valid JSON: /),
+        error: expect.stringMatching(/^truncated JSON: /),
       },
       { file: '/var/lib/kernelfile/pending/6.1.195-kf3.json', error: 'not readable by the gathering user' },
       { file: '/var/lib/kernelfile/pending/6.1.196-kf4.json', error: 'not a regular file (dir)' },
+      {
+        file: '/var/lib/kernelfile/pending/6.1.197-kf5.json',
+        error: "buildId 'XYZ' is not a build id (64 lowercase hex digits)",
+      },
     ]);
   });
 

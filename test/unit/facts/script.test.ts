@@ -25,6 +25,7 @@ import { composeScript, deniedPaths, isComplete, splitSections } from '../../../
 import { RECEIPT_DIR, receipts } from '../../../src/facts/receipts.js';
 import { parseOsRelease } from '../../../src/facts/system.js';
 import { TOOL_NAMES } from '../../../src/facts/types.js';
+import { journal, journalText, receiptText } from '../../helpers/receipt-text.js';
 import { canRunUnprivileged, isRoot, NOBODY, runSh, type ShRun, which } from './sh.js';
 
 const NONCE = 'kfSCRIPTTEST42';
@@ -128,8 +129,8 @@ function makeRoot(): void {
   );
   expect(sums.code).toBe(0);
   writeFileSync(`${kf}/${REL}.sha256`, sums.stdout);
-  writeFileSync(`${kf}/${REL}.json`, `{"release":"${REL}"}\n`);
-  writeFileSync(`${kf}/pending/6.1.0-19-amd64.json`, '{"step":"modules"}\n');
+  writeFileSync(`${kf}/${REL}.json`, receiptText(REL));
+  writeFileSync(`${kf}/pending/6.1.0-19-amd64.json`, journalText('6.1.0-19-amd64'));
   writeFileSync(sidecarFiles.config, 'x'.repeat(300)); // changed after apply, same size
   rmSync(sidecarFiles.gone);
 }
@@ -173,7 +174,7 @@ describe('the kernels and receipts families against a temp root', () => {
     ]);
     expect(f.receipts.receipts.map((r) => [r.release, r.drift])).toEqual([[REL, expected]]);
     expect(f.receipts.pending.map((r) => [r.release, r.data, r.drift])).toEqual([
-      ['6.1.0-19-amd64', { step: 'modules' }, null],
+      ['6.1.0-19-amd64', journal('6.1.0-19-amd64'), null],
     ]);
     expect(f.receipts.errors).toEqual([]);
   };

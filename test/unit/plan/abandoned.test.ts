@@ -5,13 +5,19 @@ import { loadCase, planOptions } from '../../helpers/plan-fixtures.js';
 
 const OLD = '6.1.119-web-kf00c0ffee';
 
-function withJournal(name: string | null, running = false) {
+function withJournal(name: string, running = false) {
   const c = loadCase('converged');
   const facts = structuredClone(c.facts);
   facts.receipts.pending.push({
     file: `/var/lib/kernelfile/pending/${OLD}.json`,
     release: OLD,
-    data: { release: OLD, buildId: 'c0ffee'.padEnd(64, '0'), name, startedAt: '2026-11-01T10:00:00.000Z' },
+    data: {
+      release: OLD,
+      buildId: 'c0ffee'.padEnd(64, '0'),
+      name,
+      startedAt: '2026-11-01T10:00:00.000Z',
+      host: facts.host,
+    },
     drift: null,
   });
   if (running) facts.system.running = OLD;

@@ -10,11 +10,12 @@
  *   (e) planning is deterministic and pure (frozen inputs, the same plan every time).
  */
 import { describe, expect, it } from 'vitest';
-import type { HostFacts, Receipt } from '../../../src/facts/types.js';
+import type { HostFacts, ReceiptRecord } from '../../../src/facts/types.js';
 import { compareVersions } from '../../../src/facts/version.js';
 import type { Desired } from '../../../src/plan/desired.js';
 import { bootBytesNeeded, plan } from '../../../src/plan/planner.js';
 import type { Change, HostPlan } from '../../../src/plan/types.js';
+import { decodeReceipt } from '../../../src/receipt/decode.js';
 import {
   baseFacts,
   fakeId,
@@ -97,18 +98,16 @@ function scenario(seed: number): Scenario {
       installedAt: '2024-06-01T00:00:00Z',
       entry: { title: 'the wanted one', cmdline: 'root=/dev/vda1 ro' },
     });
-  // A receipt whose data is not what kernelfile writes (hand-edited, another tool's): never ours.
+  // A receipt that is not what kernelfile writes (hand-edited, another tool's): the facts keep it
+  // as an error, not as a receipt: never ours.
   if (r.chance(0.2)) {
     const k = r.pick(f.kernels);
-    const bad: Receipt = {
-      file: `/var/lib/kernelfile/${k.release}.json`,
-      release: k.release,
-      data: r.pick([null, [], 'web', { name: 42 }]),
-      drift: null,
-    };
+    const bad = decodeReceipt(r.pick(['null', '[]', '"web"', '{"name":42}']), `${k.release}.json`);
+    if (bad.ok) throw new Error('a hand-edited receipt was accepted');
     f.receipts = {
       ...f.receipts,
-      receipts: [...f.receipts.receipts.filter((x) => x.release !== k.release), bad],
+      receipts: f.receipts.receipts.filter((x) => x.release !== k.release),
+      errors: [...f.receipts.errors, { file: `/var/lib/kernelfile/${k.release}.json`, error: bad.error }],
     };
   }
   f.system = { ...f.system, running: r.pick(f.kernels).release };
@@ -130,14 +129,7 @@ const pruned = (p: HostPlan) =>
   p.changes.filter((c) => c.resource === 'prune').map((c) => c.before as string);
 const defaultRelease = (f: HostFacts) => f.boot.entries.find((e) => e.id === f.boot.default)?.release ?? null;
 const ownedOthers = (d: Desired, f: HostFacts) =>
-  f.receipts.receipts.filter(
-    (x) =>
-      x.release !== d.release &&
-      x.data !== null &&
-      typeof x.data === 'object' &&
-      !Array.isArray(x.data) &&
-      x.data.name === d.name,
-  );
+  f.receipts.receipts.filter((x) => x.release !== d.release && x.data.name === d.name);
 
 describe('the generated hosts cover what the invariants are about', () => {
   it('prunes, spared running kernels and defaults, trials, every keep', () => {
@@ -202,7 +194,7 @@ describe('(c) boot.keep counts only this kernelfile’s kernels', () => {
     for (const r of pruned(p)) expect(ours.has(r), `${r} is not this kernelfile's`).toBe(true);
     // The newest keep-1 (by installedAt, then version) stay; of the rest, all but the running
     // kernel and the current default go.
-    const at = (o: Receipt) => (o.data as { installedAt: string }).installedAt;
+    const at = (o: ReceiptRecord) => o.data.installedAt;
     const newestFirst = [...others].sort((a, b) =>
       at(a) === at(b) ? compareVersions(b.release, a.release) : at(a) < at(b) ? 1 : -1,
     );

@@ -1,0 +1,69 @@
+/**
+ * The receipt a host keeps for each release kernelfile installed (/var/lib/kernelfile/<release>.json)
+ * and the journal of an apply under way (/var/lib/kernelfile/pending/<release>.json). Plain data,
+ * as written to the host and as read back (after decode.ts has checked it).
+ */
+
+/** The receipt format this kernelfile writes and understands; a newer one is refused when read. */
+export const RECEIPT_VERSION = 1;
+/**
+ * The journal format. Version 1 carries no version field (the journal is written byte for byte as
+ * before it had a number); a later format writes `journalVersion`.
+ */
+export const JOURNAL_VERSION = 1;
+
+/** What the plan knows of a receipt; apply adds `files`, `installedAt`, `host` and `receiptVersion`. */
+export interface ReceiptData {
+  name: string;
+  kernelfile: { path: string; sha256: string };
+  release: string;
+  version: string;
+  buildId: string;
+  arch: string;
+  modules: { name: string; version: string }[];
+  initramfs: string | null;
+  initramfsModules: string[];
+  entries: string[];
+  loader: string | null;
+}
+
+/** An installed file that must stay as shipped: what the sidecar checks for drift. */
+export interface ReceiptFile {
+  path: string;
+  sha256: string;
+  size: number;
+}
+
+export interface Receipt extends ReceiptData {
+  receiptVersion: number;
+  /** When apply wrote it (the controller's clock, ISO 8601). */
+  installedAt: string;
+  /** The transport's name for the host ("ssh://root@web-1:22"). */
+  host: string;
+  files: ReceiptFile[];
+}
+
+/** Written before an apply changes anything on the host, removed with the receipt's write. */
+export interface Journal {
+  release: string;
+  buildId: string;
+  /** The kernelfile's name: whose apply it is. */
+  name: string;
+  startedAt: string;
+  host: string;
+}
+
+/** The part of a build's manifest the receipt is made from (structural: no import of src/compile). */
+export interface ManifestFiles {
+  release: string;
+  /** Paths relative to the artifacts directory: `vmlinuz`, `modules/lib/modules/<release>/…`. */
+  files: readonly { path: string; sha256: string; size: number }[];
+}
+
+/** Where the shipped files are installed on a host (src/resources/layout.ts has them). */
+export interface InstallLayout {
+  imagePath(release: string): string;
+  systemMapPath(release: string): string;
+  configPath(release: string): string;
+  modulesDir(release: string): string;
+}
