@@ -1,6 +1,6 @@
 /** The options every command that talks to a host takes, and how they become HostOptions. */
 import { type Command, Option } from 'commander';
-import type { HostOptions } from '../host/open.js';
+import type { HostOptions } from '../engine/index.js';
 import type { Io } from './io.js';
 import { UserError } from './io.js';
 

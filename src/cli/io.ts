@@ -13,13 +13,4 @@ export interface Io {
 /** 0 success, 1 error, 2 changes pending; `status` uses 3–7 for host states (README). */
 export type ExitCode = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
 
-/** A user error: main.ts prints it as one line (plus hint), never with a stack trace. */
-export class UserError extends Error {
-  constructor(
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-    this.name = 'UserError';
-  }
-}
+export { UserError } from '../engine/index.js';

@@ -3,21 +3,15 @@
  * diagnostics against the files they point into (names relative to the working directory).
  */
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { isAbsolute, relative } from 'node:path';
+import { type KernelfileBytes, type Loaded, loadKernelfile } from '../engine/index.js';
 import { type RenderOptions, renderDiagnostic } from '../render/diagnostics.js';
 import { colored, plain } from '../render/style.js';
 import type { Diagnostic } from '../spec/diagnostic.js';
-import { validate } from '../spec/validate.js';
-import { nodeFileView } from '../engine/fsview.js';
 import type { Io } from './io.js';
-import { type KernelfileBytes, readKernelfile } from '../engine/read-kernelfile.js';
 
-export async function loadSpec(file: string | undefined, io: Io) {
-  const kf = await readKernelfile(file, io);
-  const home = io.env.HOME ?? homedir();
-  const result = validate(kf.bytes, kf.display, { fs: nodeFileView, kernelfile: kf.abs, home }, kf.size);
-  return { kf, home, result };
+export function loadSpec(file: string | undefined, io: Io): Promise<Loaded> {
+  return loadKernelfile(file, io);
 }
 
 /** How diagnostics about this kernelfile (and the files it names) are rendered on this terminal. */
@@ -49,7 +43,7 @@ export function renderAll(ds: Diagnostic[], o: RenderOptions): string[] {
  * How a command reports on the kernelfile it loaded: `show` prints diagnostics on stderr against
  * the files they point into; `rejectInvalid` prints an invalid file's errors and says so (true).
  */
-export function reporter(loaded: Awaited<ReturnType<typeof loadSpec>>, io: Io) {
+export function reporter(loaded: Loaded, io: Io) {
   const { kf, result } = loaded;
   const render = diagnosticOptions(kf, io);
   const show = (ds: Diagnostic[]) => {

@@ -53,7 +53,12 @@ export interface VerifyOptions {
 }
 
 /** Build if needed, then boot it under QEMU and check the release and each module from the console. */
-export async function verify(loaded: Loaded, target: BuildTarget, env: Env, o: VerifyOptions = {}): Promise<VerifyResult> {
+export async function verify(
+  loaded: Loaded,
+  target: BuildTarget,
+  env: Env,
+  o: VerifyOptions = {},
+): Promise<VerifyResult> {
   const input = await prepareInput(loaded, target, env);
   const p = await prepare({ ...input, progress: o.progress });
   const { errors } = buildDiagnostics(p);

@@ -16,9 +16,21 @@ export interface StatusRow {
 export function statusRows(hosts: readonly FleetHost[]): { rows: StatusRow[]; exitCode: number } {
   const rows = hosts.map((h): StatusRow => {
     if (!h.ok)
-      return { name: h.target.name, state: h.unreachable ? 'unreachable' : 'error', detail: h.error, running: null, target: null };
+      return {
+        name: h.target.name,
+        state: h.unreachable ? 'unreachable' : 'error',
+        detail: h.error,
+        running: null,
+        target: null,
+      };
     const s = hostState(h.plan, h.facts);
-    return { name: h.target.name, state: s.state, detail: s.detail, running: h.facts.system.running, target: h.plan.summary.release };
+    return {
+      name: h.target.name,
+      state: s.state,
+      detail: s.detail,
+      running: h.facts.system.running,
+      target: h.plan.summary.release,
+    };
   });
   return { rows, exitCode: worstExit(rows.map((r) => r.state)) };
 }

@@ -1,53 +1,86 @@
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { hasChanges } from '../../plan/types.js';
-import { planFile, planJson } from '../../render/plan-json.js';
+/**
+ * `kernelfile plan [FILE]` for one host (`--host`) or an inventory's hosts: what apply would change,
+ * never changing anything. One host gets its plan; a fleet gets a summary table, the builds it
+ * needs and each host's plan.
+ */
+import {
+  blocked,
+  closeAll,
+  counts,
+  type FleetHost,
+  hasChanges,
+  planDocument,
+  writePlanDocument,
+} from '../../engine/index.js';
+import { type FleetBuild, type FleetRow, fleetTotals, renderFleetSummary } from '../../render/fleet-text.js';
+import { ACTIONS } from '../../render/plan-json.js';
 import { type ConfigDiffMode, renderHostPlan } from '../../render/plan-text.js';
 import { colored, plain } from '../../render/style.js';
+import { type FleetFlags, type ProgressSink, planOne, sessionFor, targetsOf } from '../hosts.js';
 import type { ExitCode, Io } from '../io.js';
 import { UserError } from '../io.js';
-import { loadSpec, reporter } from '../kernelfile.js';
-import { type PlanFlags, type PlannedHost, planHost } from '../plan-host.js';
+import { reporter } from '../kernelfile.js';
 
-export interface PlanCommandFlags extends PlanFlags {
+export interface PlanCommandFlags extends FleetFlags {
   json?: boolean;
   out?: string;
   detailedExitcode?: boolean;
   configDiff?: ConfigDiffMode;
 }
 
-/** Plan with progress on a terminal's stderr (the Kconfig resolution can take seconds when cold). */
-export async function planWithProgress(
-  loaded: Awaited<ReturnType<typeof loadSpec>>,
-  flags: PlanFlags,
-  io: Io,
-  tty: boolean,
-): Promise<PlannedHost> {
-  if (!tty) return planHost(loaded, flags, io);
-  const { runStages } = await import('../../render/progress.js');
-  const ctx: { planned?: PlannedHost } = {};
-  await runStages(
-    [
-      {
-        title: `Facts of ${flags.host ?? 'local'}, source, patches and Kconfig resolution`,
-        run: async (c, update) => {
-          c.planned = await planHost(loaded, flags, io, update);
-        },
-      },
-    ],
-    ctx,
-    { tty },
-  );
-  return ctx.planned as PlannedHost;
+export function rowOf(h: FleetHost): FleetRow {
+  if (!h.ok)
+    return {
+      name: h.target.name,
+      running: null,
+      target: null,
+      counts: null,
+      state: `${h.unreachable ? 'unreachable' : 'error'}: ${h.error}`,
+      kind: 'error',
+    };
+  const p = h.plan;
+  const no = blocked(h);
+  return {
+    name: h.target.name,
+    running: p.summary.running,
+    target: p.summary.release,
+    counts: counts(p.changes),
+    state: no
+      ? `not possible: ${p.problems.map((x) => x.code).join(', ') || 'config values dropped'}`
+      : hasChanges(p)
+        ? 'changes pending'
+        : 'converged',
+    kind: no ? 'error' : hasChanges(p) ? 'change' : 'ok',
+  };
 }
 
-export async function run(file: string | undefined, flags: PlanCommandFlags, io: Io): Promise<ExitCode> {
-  const loaded = await loadSpec(file, io);
-  const { kf } = loaded;
+export function buildsOf(hosts: readonly FleetHost[]): FleetBuild[] {
+  const byId = new Map<string, FleetBuild>();
+  for (const h of hosts) {
+    if (!h.ok || h.plan.buildIds.length === 0) continue;
+    const d = h.desired;
+    const b = byId.get(d.buildId) ?? {
+      buildId: d.buildId,
+      release: d.release,
+      kernelfile: d.kernelfile.path,
+      hosts: [],
+      cached: d.artifacts.cached,
+    };
+    b.hosts.push(h.target.name);
+    byId.set(d.buildId, b);
+  }
+  return [...byId.values()];
+}
+
+async function planHost(file: string | undefined, flags: PlanCommandFlags, io: Io): Promise<ExitCode> {
+  const [target] = targetsOf(file ?? 'kernelfile.yaml', flags, io);
+  if (!target) throw new UserError('no host to plan');
+  const sink: ProgressSink = { update: () => {} };
+  const session = sessionFor(flags, io, { sink });
+  const loaded = await session.load(target.kernelfile);
   const { show, rejectInvalid } = reporter(loaded, io);
   if (rejectInvalid()) return 1;
-  const tty = Boolean(process.stderr.isTTY) && !flags.json;
-  const planned = await planWithProgress(loaded, flags, io, tty);
+  const planned = await planOne(session, target, Boolean(process.stderr.isTTY) && !flags.json, sink);
   await planned.transport.close();
   const errors = planned.diagnostics.filter((d) => d.severity === 'error');
   show(planned.diagnostics);
@@ -55,19 +88,9 @@ export async function run(file: string | undefined, flags: PlanCommandFlags, io:
     io.err(`kernelfile: ${errors.length} requested config value(s) would not survive Kconfig: no plan\n`);
     return 1;
   }
-  const file_ = planFile(
-    { path: kf.display, sha256: planned.desired.kernelfile.sha256, name: planned.desired.name },
-    [planned.plan],
-  );
-  if (flags.out) {
-    const out = resolve(io.cwd, flags.out);
-    try {
-      writeFileSync(out, `${JSON.stringify(planJson(file_), null, 2)}\n`);
-    } catch (e) {
-      throw new UserError(`cannot write the plan to ${flags.out}: ${(e as Error).message}`);
-    }
-  }
-  if (flags.json) io.out(`${JSON.stringify(planJson(file_), null, 2)}\n`);
+  const doc = planDocument([planned]);
+  if (flags.out) writePlanDocument(flags.out, doc, io);
+  if (flags.json) io.out(`${JSON.stringify(doc, null, 2)}\n`);
   else {
     io.out(
       renderHostPlan(planned.plan, {
@@ -82,4 +105,82 @@ export async function run(file: string | undefined, flags: PlanCommandFlags, io:
   }
   if (planned.plan.problems.length) return 1;
   return flags.detailedExitcode && hasChanges(planned.plan) ? 2 : 0;
+}
+
+async function planFleet(file: string | undefined, flags: PlanCommandFlags, io: Io): Promise<ExitCode> {
+  if (flags.out)
+    throw new UserError('--out saves the plan of one host; with --inventory it is not supported yet');
+  const hosts = await sessionFor(flags, io).planAll(targetsOf(file, flags, io));
+  await closeAll(hosts);
+  const style = io.color ? colored : plain;
+  const builds = buildsOf(hosts);
+  const failed = hosts.filter((h) => !h.ok || blocked(h));
+  const planned = hosts.flatMap((h) => (h.ok ? [h] : []));
+  if (flags.json) {
+    io.out(
+      `${JSON.stringify(
+        {
+          formatVersion: 1,
+          kind: 'kernelfile-fleet-plan',
+          inventory: flags.inventory ?? null,
+          limit: flags.limit ?? null,
+          hosts: hosts.map((h) =>
+            h.ok
+              ? {
+                  name: h.target.name,
+                  state: rowOf(h).state,
+                  kernelfile: {
+                    path: h.desired.kernelfile.path,
+                    sha256: h.desired.kernelfile.sha256,
+                    name: h.desired.name,
+                  },
+                  plan: {
+                    ...h.plan,
+                    changes: h.plan.changes.map((c) => ({ ...c, actions: ACTIONS[c.action] })),
+                    counts: counts(h.plan.changes),
+                    changed: hasChanges(h.plan),
+                    possible: h.plan.problems.length === 0,
+                  },
+                }
+              : {
+                  name: h.target.name,
+                  state: h.unreachable ? 'unreachable' : 'error',
+                  error: h.error,
+                  hint: h.hint ?? null,
+                },
+          ),
+          builds,
+          counts: fleetTotals(planned.map((p) => p.plan)),
+          changed: planned.some((p) => hasChanges(p.plan)),
+          possible: failed.length === 0,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  } else {
+    io.out(
+      `${style('bold', `Fleet: ${hosts.length} host${hosts.length === 1 ? '' : 's'}`)}${flags.inventory ? ` from ${flags.inventory}${flags.limit ? ` (limit ${flags.limit})` : ''}` : ''}, ${builds.length} build${builds.length === 1 ? '' : 's'} needed\n\n`,
+    );
+    io.out(renderFleetSummary(hosts.map(rowOf), builds, style));
+    for (const h of hosts) {
+      io.out(`\n${style('bold', `── ${h.target.name} ──`)}\n`);
+      if (!h.ok)
+        io.out(
+          `  ${style('error', h.unreachable ? 'unreachable:' : 'error:')} ${h.error}\n${h.hint ? `    hint: ${h.hint}\n` : ''}`,
+        );
+      else io.out(renderHostPlan(h.plan, { style, configDiff: flags.configDiff ?? 'summary' }));
+    }
+    const t = fleetTotals(planned.map((p) => p.plan));
+    const changed = planned.filter((p) => hasChanges(p.plan)).length;
+    io.out(
+      `\n${style('bold', 'Fleet plan:')} ${t.add} to add, ${t.change} to change, ${t.destroy} to destroy on ${changed} of ${hosts.length} host${hosts.length === 1 ? '' : 's'}${failed.length ? `; ${failed.length} cannot be planned (above)` : ''}.\n`,
+    );
+  }
+  if (failed.length) return 1;
+  return flags.detailedExitcode && planned.some((p) => hasChanges(p.plan)) ? 2 : 0;
+}
+
+export function run(file: string | undefined, flags: PlanCommandFlags, io: Io): Promise<ExitCode> {
+  return flags.inventory ? planFleet(file, flags, io) : planHost(file, flags, io);
 }
