@@ -6,17 +6,17 @@
  * reported as a problem (apply refuses a plan with problems).
  */
 import type { HostFacts } from '../facts/types.js';
-import { bootEntryChanges, loaderName, plannedEntry } from '../resources/boot-entry.js';
+import { bootEntryChanges, loaderName, type RenderedEntry } from '../resources/boot-entry.js';
 import { type Ctx, makeCtx } from '../resources/context.js';
 import { defaultChanges } from '../resources/default-entry.js';
+import type { Desired } from '../resources/desired.js';
 import { dkmsChanges } from '../resources/dkms-module.js';
 import { initramfsChanges } from '../resources/initramfs.js';
 import { kernelChanges } from '../resources/kernel.js';
 import { initramfsPath } from '../resources/layout.js';
 import { pruneChanges, pruneSet } from '../resources/prune.js';
 import { configDiff } from './config-diff.js';
-import type { Desired } from './desired.js';
-import type { Change, ConfigDiff, HostPlan, ReceiptData } from './types.js';
+import type { Change, ConfigDiff, HostPlan, PlannedEntry, ReceiptData } from './types.js';
 
 const MiB = 1024 * 1024;
 /** When nothing better is known: a compressed x86 image plus a modest initramfs. */
@@ -112,6 +112,13 @@ function memoDiff(d: Desired, f: HostFacts, opts: PlanOptions): ConfigDiff {
   const diff = configDiff(f.config, d.config.effective, d.config.requested);
   if (key) opts.configDiffs?.set(key, diff);
   return diff;
+}
+
+/** The entry the new release boots by default, for the text output. */
+export function plannedEntry(entries: RenderedEntry[], trial: boolean): PlannedEntry | null {
+  const e = entries.find((x) => x.default) ?? entries[0];
+  if (!e) return null;
+  return { id: e.id, title: e.title, cmdline: e.cmdline, default: e.default, trial: trial && e.default };
 }
 
 export function plan(d: Desired, f: HostFacts, opts: PlanOptions = {}): HostPlan {

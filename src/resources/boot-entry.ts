@@ -11,7 +11,7 @@
  *   grubby         `grubby --add-kernel` (Fedora, RHEL).
  */
 import type { BootEntry } from '../facts/types.js';
-import type { Change, PlannedEntry, Step } from '../plan/types.js';
+import type { Change, Step } from './change.js';
 import { type Ctx, change, type LoaderMode, problem } from './context.js';
 import {
   entryId,
@@ -439,10 +439,4 @@ function whyExplicit(ctx: Ctx): string {
 
 export function loaderName(mode: LoaderMode): string {
   return mode === 'grub-mkconfig' ? 'GRUB' : mode === 'grub-explicit' ? 'GRUB (explicit grub.cfg)' : mode;
-}
-
-export function plannedEntry(entries: RenderedEntry[], trial: boolean): PlannedEntry | null {
-  const e = entries.find((x) => x.default) ?? entries[0];
-  if (!e) return null;
-  return { id: e.id, title: e.title, cmdline: e.cmdline, default: e.default, trial: trial && e.default };
 }

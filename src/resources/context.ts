@@ -3,8 +3,8 @@
  * from them (our receipts, the chosen loader and initramfs tool, whether commands need sudo).
  */
 import type { HostFacts, InitramfsTool, InstalledKernel, Receipt } from '../facts/types.js';
-import type { Desired } from '../plan/desired.js';
-import type { Change, PlanProblem } from '../plan/types.js';
+import type { Change, PlanProblem } from './change.js';
+import type { Desired } from './desired.js';
 
 export type LoaderMode = 'grub-mkconfig' | 'grub-explicit' | 'systemd-boot' | 'grubby';
 

@@ -7,8 +7,9 @@
  * the default only once the host runs it: a kernel that does not come up falls back to the old
  * default at the next reset.
  */
-import type { Change, Step } from '../plan/types.js';
+
 import { grubEnv, loaderName, type RenderedEntry } from './boot-entry.js';
+import type { Change, Step } from './change.js';
 import { type Ctx, change } from './context.js';
 import { GRUB_DEFAULT_CFG } from './layout.js';
 import { GRUB_DEFAULT_SAVED } from './scripts.js';

@@ -5,9 +5,9 @@
  */
 
 import { moduleCheckErrors } from '../dkms/module-check.js';
-import type { DesiredModule } from '../plan/desired.js';
-import type { Change, Step } from '../plan/types.js';
+import type { Change, Step } from './change.js';
 import { type Ctx, change, problem, receiptList } from './context.js';
+import type { DesiredModule } from './desired.js';
 import { moduleBinaryTarball, moduleSourceDir, moduleUpload } from './layout.js';
 import { DKMS_INSTALL, DKMS_LOAD_INSTALL, DKMS_REMOVE, sh, UNPACK_MODULE } from './scripts.js';
 

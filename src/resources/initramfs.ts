@@ -3,7 +3,7 @@
  * (update-initramfs, dracut, mkinitcpio) with the kernelfile's extra modules in it.
  */
 import type { InitramfsTool } from '../facts/types.js';
-import type { Change, Step } from '../plan/types.js';
+import type { Change, Step } from './change.js';
 import { type Ctx, change, problem, receiptList } from './context.js';
 import { INITRAMFS_HOOK_PATH, initramfsModulesFile, initramfsPath, mkinitcpioConf } from './layout.js';
 import { CHECK_FILE, INITRAMFS_HOOK, sh } from './scripts.js';

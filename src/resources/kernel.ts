@@ -2,7 +2,7 @@
  * Resource `kernel`: the new release's image, System.map, config, modules tree and headers on the
  * host, built once on the controller and shipped. Identity: the release (it carries the build id).
  */
-import type { Change, Step } from '../plan/types.js';
+import type { Change, Step } from './change.js';
 import { type Ctx, change, receiptField } from './context.js';
 import { stagingDir } from './layout.js';
 import { INSTALL_KERNEL, sh } from './scripts.js';

@@ -5,8 +5,8 @@
  * kernelfile receipt.
  */
 import { compareVersions } from '../facts/version.js';
-import type { Change, Step } from '../plan/types.js';
 import { explicitGrubCfg, grubCfgPath, keptEntries, type RenderedEntry } from './boot-entry.js';
+import type { Change, Step } from './change.js';
 import { type Ctx, change, receiptField } from './context.js';
 import { pendingPath, receiptPath, sidecarPath, stagingDir } from './layout.js';
 import { DKMS_REMOVE, REMOVE_KERNEL, sh } from './scripts.js';

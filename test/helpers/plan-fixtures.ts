@@ -32,12 +32,12 @@ import type {
   ToolFacts,
 } from '../../src/facts/types.js';
 import { compareVersions } from '../../src/facts/version.js';
-import { type BuildFacts, type Desired, desiredFrom } from '../../src/plan/desired.js';
 import { type PlanOptions, plan } from '../../src/plan/planner.js';
 import type { HostPlan } from '../../src/plan/types.js';
 import { planFile, planJson } from '../../src/render/plan-json.js';
 import { renderHostPlan } from '../../src/render/plan-text.js';
 import { plain } from '../../src/render/style.js';
+import { type BuildFacts, type Desired, desiredFrom } from '../../src/resources/desired.js';
 import type { Spec } from '../../src/spec/schema.js';
 import { validate } from '../../src/spec/validate.js';
 import { fixtureSections } from '../unit/facts/fixtures.js';

@@ -12,9 +12,9 @@
 import { describe, expect, it } from 'vitest';
 import type { HostFacts, Receipt } from '../../../src/facts/types.js';
 import { compareVersions } from '../../../src/facts/version.js';
-import type { Desired } from '../../../src/plan/desired.js';
 import { bootBytesNeeded, plan } from '../../../src/plan/planner.js';
 import type { Change, HostPlan } from '../../../src/plan/types.js';
+import type { Desired } from '../../../src/resources/desired.js';
 import {
   baseFacts,
   fakeId,
