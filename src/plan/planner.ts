@@ -6,7 +6,7 @@
  * reported as a problem (apply refuses a plan with problems).
  */
 import type { HostFacts } from '../facts/types.js';
-import { bootEntryChanges, loaderName, type RenderedEntry } from '../resources/boot-entry.js';
+import { bootEntryChanges, type RenderedEntry } from '../resources/boot-entry.js';
 import { type Ctx, makeCtx } from '../resources/context.js';
 import { defaultChanges } from '../resources/default-entry.js';
 import type { Desired } from '../resources/desired.js';
@@ -14,6 +14,7 @@ import { dkmsChanges } from '../resources/dkms-module.js';
 import { initramfsChanges } from '../resources/initramfs.js';
 import { kernelChanges } from '../resources/kernel.js';
 import { initramfsPath } from '../resources/layout.js';
+import { LOADERS, type LoaderDriver } from '../resources/loaders/index.js';
 import { pruneChanges, pruneSet } from '../resources/prune.js';
 import { configDiff } from './config-diff.js';
 import type { Change, ConfigDiff, HostPlan, PlannedEntry, ReceiptData } from './types.js';
@@ -77,7 +78,7 @@ function attachReceipt(ctx: Ctx, changes: Change[], entries: string[]): void {
     initramfs: ctx.tool ? initramfsPath(ctx.tool, d.release) : null,
     initramfsModules: d.initramfs.modules,
     entries,
-    loader: ctx.loader,
+    loader: ctx.loader?.mode ?? null,
   };
   last.steps.push({
     kind: 'receipt',
@@ -102,6 +103,8 @@ export interface PlanOptions {
    * digest) and one build is computed once.
    */
   configDiffs?: Map<string, ConfigDiff>;
+  /** The boot loader drivers to choose from (default: resources/loaders LOADERS). */
+  loaders?: readonly LoaderDriver[];
 }
 
 function memoDiff(d: Desired, f: HostFacts, opts: PlanOptions): ConfigDiff {
@@ -122,7 +125,7 @@ export function plannedEntry(entries: RenderedEntry[], trial: boolean): PlannedE
 }
 
 export function plan(d: Desired, f: HostFacts, opts: PlanOptions = {}): HostPlan {
-  const ctx = makeCtx(d, f);
+  const ctx = makeCtx(d, f, opts.loaders ?? LOADERS);
   ctx.image = opts.image === true;
   if (f.system.arch && f.system.arch !== d.arch)
     ctx.problems.push({
@@ -157,7 +160,7 @@ export function plan(d: Desired, f: HostFacts, opts: PlanOptions = {}): HostPlan
       arch: f.system.arch,
       running: f.system.running,
       loader: f.boot.loader,
-      loaderMode: ctx.loader ? loaderName(ctx.loader) : null,
+      loaderMode: ctx.loader?.displayName ?? null,
       initramfs: ctx.tool,
       release: d.release,
       buildId: d.buildId,

@@ -5,8 +5,7 @@
 import type { HostFacts, InitramfsTool, InstalledKernel, Receipt } from '../facts/types.js';
 import type { Change, PlanProblem } from './change.js';
 import type { Desired } from './desired.js';
-
-export type LoaderMode = 'grub-mkconfig' | 'grub-explicit' | 'systemd-boot' | 'grubby';
+import type { LoaderDriver } from './loaders/driver.js';
 
 export interface Ctx {
   d: Desired;
@@ -21,7 +20,10 @@ export interface Ctx {
   /** Receipts of kernels this kernelfile (same name) installed, any release. */
   owned: Receipt[];
   tool: InitramfsTool | null;
-  loader: LoaderMode | null;
+  /** The boot loader drivers to choose from (./loaders/index.ts LOADERS unless the planner is given others). */
+  loaders: readonly LoaderDriver[];
+  /** The driver that writes the host's boot entries (chosen by the boot-entry resource). */
+  loader: LoaderDriver | null;
   problems: PlanProblem[];
   notes: string[];
   /** The host is a root filesystem directory (image build). */
@@ -47,7 +49,7 @@ export function receiptList(r: Receipt | undefined, key: string): unknown[] {
   return Array.isArray(v) ? v : [];
 }
 
-export function makeCtx(d: Desired, f: HostFacts): Ctx {
+export function makeCtx(d: Desired, f: HostFacts, loaders: readonly LoaderDriver[]): Ctx {
   const receipts = f.receipts.receipts;
   const owned = receipts.filter((r) => receiptField(r, 'name') === d.name);
   return {
@@ -59,6 +61,7 @@ export function makeCtx(d: Desired, f: HostFacts): Ctx {
     installed: f.kernels.find((k) => k.release === d.release),
     owned,
     tool: null,
+    loaders,
     loader: null,
     problems: [],
     notes: [],

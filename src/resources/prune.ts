@@ -5,10 +5,10 @@
  * kernelfile receipt.
  */
 import { compareVersions } from '../facts/version.js';
-import { explicitGrubCfg, grubCfgPath, keptEntries, type RenderedEntry } from './boot-entry.js';
 import type { Change, Step } from './change.js';
 import { type Ctx, change, receiptField } from './context.js';
 import { pendingPath, receiptPath, sidecarPath, stagingDir } from './layout.js';
+import type { RenderedEntry } from './loaders/driver.js';
 import { DKMS_REMOVE, REMOVE_KERNEL, sh } from './scripts.js';
 
 export const pruneId = (release: string) => `prune[${release}]`;
@@ -77,7 +77,6 @@ export function pruneChanges(
   const deps = upstream.filter((c) => c.action !== 'noop').map((c) => c.id);
   const out: Change[] = [];
   const remove = items.map((x) => x.release);
-  const pruned = new Set(remove);
   remove.forEach((r, i) => {
     const steps: Step[] = [];
     for (const m of f.dkms.modules.filter((e) => e.kernel === r))
@@ -93,38 +92,9 @@ export function pruneChanges(
       argv: sh(REMOVE_KERNEL, r, ctx.tool ?? ''),
       sudo,
     });
-    // The menu once, after the last removal.
+    // The entries and the menu once, after the last removal (the loader driver's).
     if (i === remove.length - 1) {
-      if (ctx.loader === 'grub-mkconfig') {
-        const mk = f.boot.tools['update-grub']
-          ? ['update-grub']
-          : [f.boot.tools['grub-mkconfig'] ? 'grub-mkconfig' : 'grub2-mkconfig', '-o', grubCfgPath(ctx)];
-        steps.push({ kind: 'run', title: mk.join(' '), argv: mk, sudo });
-      } else if (ctx.loader === 'grub-explicit')
-        steps.push({
-          kind: 'write',
-          title: `write ${grubCfgPath(ctx)}`,
-          path: grubCfgPath(ctx),
-          content: explicitGrubCfg([...keptEntries(ctx, pruned), ...entries]),
-          mode: 0o644,
-          sudo,
-        });
-      else if (ctx.loader === 'systemd-boot')
-        for (const x of remove)
-          steps.push({
-            kind: 'run',
-            title: `kernel-install remove ${x}`,
-            argv: ['kernel-install', 'remove', x],
-            sudo,
-          });
-      else if (ctx.loader === 'grubby')
-        for (const x of remove)
-          steps.push({
-            kind: 'run',
-            title: `grubby --remove-kernel /boot/vmlinuz-${x}`,
-            argv: ['grubby', '--remove-kernel', `/boot/vmlinuz-${x}`],
-            sudo,
-          });
+      if (ctx.loader) steps.push(...ctx.loader.removeSteps(ctx, remove, entries));
     }
     const item = items[i] as PruneItem;
     steps.push({
