@@ -4,20 +4,23 @@
  * the kernelfile names (or the host's, with `auto`) and the first of its drivers that claims the
  * host (GRUB: grub-explicit where grub-mkconfig cannot run, else grub-mkconfig).
  */
-import type { Change } from './change.js';
+import type { Change, PlannedChange } from './change.js';
 import { type Ctx, change, problem } from './context.js';
 import { imagePath, initramfsPath } from './layout.js';
 import type { LoaderDriver, RenderedEntry } from './loaders/driver.js';
+import { pruneSelection } from './prune.js';
+import type { Resource } from './resource.js';
 
 export type { RenderedEntry } from './loaders/driver.js';
-
-export const entryChangeId = (id: string) => `boot-entry[${id}]`;
 
 /** The driver for the host's boot loader, or null (none wanted, or a problem says why not). */
 export function chooseLoader(ctx: Ctx): LoaderDriver | null {
   const { d, f } = ctx;
   const want = d.boot.loader;
-  if (want === 'none') return null;
+  if (want === 'none') {
+    ctx.notes.push('boot.loader: none: no boot entry is written');
+    return null;
+  }
   const loader = want === 'auto' ? f.boot.loader : want;
   if (!loader) {
     problem(
@@ -123,28 +126,25 @@ function checkEntries(ctx: Ctx, driver: LoaderDriver, entries: readonly Rendered
   ctx.problems.push(...(driver.problems?.(ctx, entries) ?? []));
 }
 
-export function bootEntryChanges(
+function bootEntryChanges(
   ctx: Ctx,
-  upstream: Change[],
+  upstream: readonly Change[],
   pruned: ReadonlySet<string>,
-): {
-  changes: Change[];
-  entries: RenderedEntry[];
-} {
+): PlannedChange[] {
   const loader = chooseLoader(ctx);
   ctx.loader = loader;
-  if (!loader) return { changes: [], entries: [] };
+  if (!loader) return [];
   const entries = renderEntries(ctx, loader);
+  ctx.entries = entries;
   checkEntries(ctx, loader, entries);
   const changedUp = upstream.filter((c) => c.action !== 'noop');
-  const out: Change[] = [];
+  const out: PlannedChange[] = [];
   for (const e of entries) {
     const have = ctx.f.boot.entries.find((x) => x.id === e.id);
     const same = have !== undefined && loader.sameEntry(have, e);
     out.push(
       change({
-        id: entryChangeId(e.id),
-        resource: 'boot-entry',
+        address: { kind: 'boot-entry', entry: e.id },
         action: !have ? 'create' : same ? 'noop' : 'update',
         before: have ? have.title : null,
         after: e.title,
@@ -164,5 +164,16 @@ export function bootEntryChanges(
     first.steps = loader.addSteps(ctx, entries, pruned);
     first.dependsOn = changedUp.map((c) => c.id);
   }
-  return { changes: out, entries };
+  return out;
 }
+
+export const bootEntry: Resource = {
+  name: 'boot-entry',
+  order: 40,
+  installs: true,
+  plan(ctx, upstream) {
+    // A grub.cfg written in full leaves out the releases prune removes after.
+    const pruned = new Set(pruneSelection(ctx).remove.map((r) => r.release));
+    return bootEntryChanges(ctx, upstream, pruned);
+  },
+};

@@ -5,17 +5,37 @@
 
 export type Action = 'create' | 'update' | 'replace' | 'delete' | 'noop';
 
-/** The kinds of resource, in the order apply converges them. */
-export const RESOURCE_ORDER = [
-  'kernel',
-  'dkms-module',
-  'initramfs',
-  'boot-entry',
-  'trial',
-  'default-entry',
-  'prune',
-] as const;
-export type ResourceKind = (typeof RESOURCE_ORDER)[number];
+/**
+ * What a change is about, typed: its id in the plan (`dkms-module[hello/1.0@REL]`) is formatted
+ * from it by changeId, and nothing parses an id back.
+ */
+export type Address =
+  | { kind: 'kernel'; release: string }
+  | { kind: 'dkms-module'; name: string; version: string; kernel: string }
+  | { kind: 'initramfs'; release: string }
+  | { kind: 'boot-entry'; entry: string }
+  | { kind: 'trial' }
+  | { kind: 'default-entry' }
+  | { kind: 'prune'; release: string };
+
+export type ResourceKind = Address['kind'];
+
+/** The id of the change at an address: stable and unique within a plan. */
+export function changeId(a: Address): string {
+  switch (a.kind) {
+    case 'kernel':
+    case 'initramfs':
+    case 'prune':
+      return `${a.kind}[${a.release}]`;
+    case 'dkms-module':
+      return `dkms-module[${a.name}/${a.version}@${a.kernel}]`;
+    case 'boot-entry':
+      return `boot-entry[${a.entry}]`;
+    case 'trial':
+    case 'default-entry':
+      return a.kind;
+  }
+}
 
 /**
  * One thing apply does on a host, fully concrete except where it needs the controller:
@@ -79,6 +99,15 @@ export interface Change {
   /** Ids of changes that must have completed first. */
   dependsOn: string[];
   steps: Step[];
+}
+
+/** A change as a resource plans it: with its address (a plan keeps only the id formatted from it). */
+export type PlannedChange = Change & { readonly address: Address };
+
+/** The change as the plan holds it (JSON: without the address). */
+export function planChange(c: PlannedChange): Change {
+  const { address: _address, ...change } = c;
+  return change;
 }
 
 /** A problem that makes the plan impossible: apply refuses to start. */

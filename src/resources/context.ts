@@ -3,9 +3,9 @@
  * from them (our receipts, the chosen loader and initramfs tool, whether commands need sudo).
  */
 import type { HostFacts, InitramfsTool, InstalledKernel, Receipt } from '../facts/types.js';
-import type { Change, PlanProblem } from './change.js';
+import { type Address, type Change, changeId, type PlannedChange, type PlanProblem } from './change.js';
 import type { Desired } from './desired.js';
-import type { LoaderDriver } from './loaders/driver.js';
+import type { LoaderDriver, RenderedEntry } from './loaders/driver.js';
 
 export interface Ctx {
   d: Desired;
@@ -24,10 +24,27 @@ export interface Ctx {
   loaders: readonly LoaderDriver[];
   /** The driver that writes the host's boot entries (chosen by the boot-entry resource). */
   loader: LoaderDriver | null;
+  /** The new release's boot entries (rendered by the boot-entry resource for the chosen loader). */
+  entries: RenderedEntry[];
+  /** The releases prune removes and spares, once chosen (prune.ts pruneSelection). */
+  pruning: PruneSelection | null;
   problems: PlanProblem[];
   notes: string[];
   /** The host is a root filesystem directory (image build). */
   image: boolean;
+}
+
+export interface PruneItem {
+  release: string;
+  reason: string;
+  /** An apply that never finished: its journal names the build whose staging to remove. */
+  buildId: string | null;
+}
+
+/** The releases to remove, and the ones kept against the count (with why). */
+export interface PruneSelection {
+  remove: PruneItem[];
+  spared: { release: string; why: string }[];
 }
 
 export function problem(ctx: Ctx, code: string, message: string, hint: string): void {
@@ -63,14 +80,19 @@ export function makeCtx(d: Desired, f: HostFacts, loaders: readonly LoaderDriver
     tool: null,
     loaders,
     loader: null,
+    entries: [],
+    pruning: null,
     problems: [],
     notes: [],
     image: false,
   };
 }
 
+/** A planned change: its id and resource from its address; no dependencies or steps unless given. */
 export function change(
-  c: Omit<Change, 'dependsOn' | 'steps'> & Partial<Pick<Change, 'dependsOn' | 'steps'>>,
-): Change {
-  return { dependsOn: [], steps: [], ...c };
+  c: { address: Address } & Omit<Change, 'id' | 'resource' | 'dependsOn' | 'steps'> &
+    Partial<Pick<Change, 'dependsOn' | 'steps'>>,
+): PlannedChange {
+  const { address, ...rest } = c;
+  return { dependsOn: [], steps: [], id: changeId(address), resource: address.kind, ...rest, address };
 }

@@ -8,23 +8,20 @@
  * the default only once the host runs it: a kernel that does not come up falls back to the old
  * default at the next reset.
  */
-import type { Change } from './change.js';
+import type { Change, PlannedChange } from './change.js';
 import { type Ctx, change } from './context.js';
-import type { RenderedEntry } from './loaders/driver.js';
+import type { Resource } from './resource.js';
 
-export const DEFAULT_ID = 'default-entry';
-export const TRIAL_ID = 'trial';
-
-export function defaultChanges(ctx: Ctx, entries: RenderedEntry[], upstream: Change[]): Change[] {
+function defaultChanges(ctx: Ctx, upstream: readonly Change[]): PlannedChange[] {
   const { d, f } = ctx;
-  const target = entries.find((e) => e.default);
+  const target = ctx.entries.find((e) => e.default);
   const loader = ctx.loader;
   if (!loader || !target) return [];
   const deps = upstream.filter((c) => c.action !== 'noop').map((c) => c.id);
   const current = f.boot.default;
   const currentTitle = f.boot.entries.find((e) => e.id === current)?.title ?? current;
   const isDefault = current === target.id;
-  const out: Change[] = [];
+  const out: PlannedChange[] = [];
   const running = f.system.running === d.release;
   if (d.boot.trial && !isDefault && !running) {
     const armed = f.boot.oneshot === target.id;
@@ -34,8 +31,7 @@ export function defaultChanges(ctx: Ctx, entries: RenderedEntry[], upstream: Cha
       );
     out.push(
       change({
-        id: TRIAL_ID,
-        resource: 'trial',
+        address: { kind: 'trial' },
         action: armed ? 'noop' : 'create',
         before: f.boot.oneshot,
         after: target.id,
@@ -50,8 +46,7 @@ export function defaultChanges(ctx: Ctx, entries: RenderedEntry[], upstream: Cha
   }
   out.push(
     change({
-      id: DEFAULT_ID,
-      resource: 'default-entry',
+      address: { kind: 'default-entry' },
       action: isDefault ? 'noop' : current ? 'update' : 'create',
       before: currentTitle,
       after: target.title,
@@ -66,3 +61,10 @@ export function defaultChanges(ctx: Ctx, entries: RenderedEntry[], upstream: Cha
   );
   return out;
 }
+
+export const defaultEntry: Resource = {
+  name: 'default-entry',
+  order: 50,
+  installs: false,
+  plan: defaultChanges,
+};
