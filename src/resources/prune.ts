@@ -92,9 +92,8 @@ function pruneChanges(ctx: Ctx, items: readonly PruneItem[], upstream: readonly 
       sudo,
     });
     // The entries and the menu once, after the last removal (the loader driver's).
-    if (i === remove.length - 1) {
-      if (ctx.loader) steps.push(...ctx.loader.removeSteps(ctx, remove, ctx.entries));
-    }
+    if (i === remove.length - 1 && ctx.loader)
+      steps.push(...ctx.loader.removeSteps(ctx, remove, ctx.entries));
     const item = items[i] as PruneItem;
     steps.push({
       kind: 'run',
