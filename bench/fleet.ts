@@ -227,17 +227,14 @@ async function rounds(tools: Tool[], hosts: SshHost[], runs: number): Promise<vo
 }
 
 /**
- * `kernelfile plan --inventory` in this process, phase by phase per host (as src/cli/fleet.ts
- * planFleet runs them: a pool of 20, each host connected, gathered and planned in turn): medians over
+ * `kernelfile plan --inventory` in this process, phase by phase per host (as the engine's
+ * PlanningSession runs them: a pool of 20, each host connected, gathered and planned in turn): medians over
  * the hosts of the last of 3 rounds (the first pays for loading modules and the Kconfig cache).
  */
 async function phases(root: string, inv: string, kh: string, dir: string, kfEnv: NodeJS.ProcessEnv) {
-  const { targets } = await import('../src/cli/fleet.js');
-  const { loadSpec } = await import('../src/cli/kernelfile.js');
-  const { hostOptions } = await import('../src/cli/host-options.js');
+  const { PlanningSession, selectTargets } = await import('../src/engine/index.js');
   const { openHost } = await import('../src/host/open.js');
   const { gather } = await import('../src/facts/gather.js');
-  const { planGathered } = await import('../src/cli/plan-host.js');
   const { pool } = await import('../src/fleet/rollout.js');
   const io = {
     out: () => {},
@@ -251,21 +248,21 @@ async function phases(root: string, inv: string, kh: string, dir: string, kfEnv:
   for (let round = 0; round < 3; round++) {
     const t0 = process.hrtime.bigint();
     const ms = (a: bigint, b: bigint) => Number(b - a) / 1e6;
-    const list = targets(undefined, { inventory: inv, sshConfig: 'none', knownHosts: [kh] }, io);
-    const cache = new Map();
+    const list = selectTargets(
+      { inventory: inv, hostOptions: { sshConfig: 'none', knownHosts: [kh], env: io.env } },
+      io,
+    );
+    const session = new PlanningSession(io);
     const rows: Array<{ connect: number; gather: number; plan: number }> = [];
-    const loaded = await loadSpec(EXAMPLE, io); // every host's kernelfile (planFleet loads each file once)
+    const loaded = await session.load(EXAMPLE); // every host's kernelfile (the session loads each file once)
     const settled = await pool(list, 20, async (t) => {
       const a = process.hrtime.bigint();
-      const tr = await openHost(
-        t.flags.host as string,
-        hostOptions({ ...t.flags, host: t.flags.host as string }, io),
-      );
+      const tr = await openHost(t.address, t.hostOptions);
       const b = process.hrtime.bigint();
       try {
         const facts = await gather(tr);
         const c = process.hrtime.bigint();
-        await planGathered(loaded, { transport: tr, facts }, t.flags, io, undefined, cache);
+        await session.planGathered(t, loaded, { transport: tr, facts });
         rows.push({ connect: ms(a, b), gather: ms(b, c), plan: ms(c, process.hrtime.bigint()) });
       } finally {
         await tr.close();

@@ -20,9 +20,9 @@ import { familyDigests } from '../src/facts/gather.js';
 import type { HostFacts } from '../src/facts/types.js';
 import { parseConfig } from '../src/kconfig/config.js';
 import { configDiff } from '../src/plan/config-diff.js';
-import type { Desired } from '../src/plan/desired.js';
 import { type PlanOptions, plan } from '../src/plan/planner.js';
 import { hasChanges } from '../src/plan/types.js';
+import type { Desired } from '../src/resources/desired.js';
 import {
   DEBIAN_OPTIONS,
   DEBIAN_TITLE,

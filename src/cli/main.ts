@@ -4,9 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { BuildError } from '../compile/errors.js';
-import { AddressError } from '../host/address.js';
-import { HostError } from '../host/transport.js';
+import { describe } from '../engine/errors.js';
 import { wantColor } from '../render/style.js';
 import { addHostOptions, type HostFlags } from './host-options.js';
 import { type ExitCode, type Io, UserError } from './io.js';
@@ -181,15 +179,10 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     )
     .option('--sudo', 'gather facts as root with `sudo -n` (a non-root SSH user)');
   addFleetOptions(planCmd).action(
-    async (file: string | undefined, opts: import('./commands/plan-fleet.js').FleetPlanFlags & HostFlags) => {
+    async (file: string | undefined, opts: import('./commands/plan.js').PlanCommandFlags & HostFlags) => {
       requireInventory(opts);
-      if (opts.inventory) {
-        const { run } = await import('./commands/plan-fleet.js');
-        done(await run(file, opts, io));
-      } else {
-        const { run } = await import('./commands/plan.js');
-        done(await run(file ?? 'kernelfile.yaml', opts, io));
-      }
+      const { run } = await import('./commands/plan.js');
+      done(await run(file, opts, io));
     },
   );
 
@@ -221,18 +214,10 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       'with --inventory: stop the rollout once more than this share of the hosts failed',
     );
   addFleetOptions(applyCmd).action(
-    async (
-      file: string | undefined,
-      opts: import('./commands/apply-fleet.js').FleetApplyFlags & HostFlags,
-    ) => {
+    async (file: string | undefined, opts: import('./commands/apply.js').ApplyFlags & HostFlags) => {
       requireInventory(opts);
-      if (opts.inventory) {
-        const { run } = await import('./commands/apply-fleet.js');
-        done(await run(file, opts, io));
-      } else {
-        const { run } = await import('./commands/apply.js');
-        done(await run(file ?? 'kernelfile.yaml', opts, io));
-      }
+      const { run } = await import('./commands/apply.js');
+      done(await run(file, opts, io));
     },
   );
 
@@ -283,15 +268,10 @@ export async function main(argv: string[], io: Io = makeIo()): Promise<ExitCode>
       // --help and --version exit 0; usage errors were already printed by commander.
       return e.exitCode === 0 ? 0 : 1;
     }
-    if (
-      e instanceof UserError ||
-      e instanceof HostError ||
-      e instanceof AddressError ||
-      e instanceof BuildError
-    ) {
-      const details =
-        e instanceof BuildError && e.details.length ? `${e.details.map((l) => `  | ${l}`).join('\n')}\n` : '';
-      io.err(`${details}kernelfile: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`);
+    const d = describe(e);
+    if (d.expected) {
+      const details = d.details.length ? `${d.details.map((l) => `  | ${l}`).join('\n')}\n` : '';
+      io.err(`${details}kernelfile: ${d.message}\n${d.hint ? `  hint: ${d.hint}\n` : ''}`);
       return 1;
     }
     const err = e as Error;

@@ -54,7 +54,14 @@ export class DkmsPreflight {
         if (src?.conf) conf = { conf: src.conf, file: `${facts.host}:${src.dir}/dkms.conf` };
       }
       if (!conf) {
-        checks.push({ name: m.name, version: m.version, confFile: null, unmet: [], error: null, builtModules: [] });
+        checks.push({
+          name: m.name,
+          version: m.version,
+          confFile: null,
+          unmet: [],
+          error: null,
+          builtModules: [],
+        });
         continue;
       }
       const key = `${p.buildId}\0${conf.file.replace(/^[^:]*:/, '')}\0${sha256(conf.conf)}`;

@@ -40,7 +40,13 @@ export {
 export type { Env } from './env.js';
 export { processEnv } from './env.js';
 export { ApplyError, type Described, describe, StalePlanError, UserError } from './errors.js';
-export { type KernelfileBytes, type Loaded, loadKernelfile, type ValidSpec, validSpec } from './kernelfile.js';
+export {
+  type KernelfileBytes,
+  type Loaded,
+  loadKernelfile,
+  type ValidSpec,
+  validSpec,
+} from './kernelfile.js';
 export {
   blocked,
   closeAll,

@@ -1,71 +1,27 @@
 /**
- * The planner: (Desired, HostFacts) → HostPlan, pure. Resources are planned in the order apply
- * converges them — kernel → DKMS → initramfs → boot entry → trial/default → prune — each change
- * depending on the changes before it, so the previous default stays in place until the new entry
- * is complete. Everything that can be checked before a host is touched is checked here and
- * reported as a problem (apply refuses a plan with problems).
+ * The planner: (Desired, HostFacts) → HostPlan, pure. It runs the resource registry
+ * (resources/index.ts) in order — kernel → DKMS → initramfs → boot entry → trial/default → prune —
+ * giving each resource the changes planned before it, so the previous default stays in place until
+ * the new entry is complete. Everything that can be checked before a host is touched is checked
+ * there and reported as a problem (apply refuses a plan with problems).
  */
 import type { HostFacts } from '../facts/types.js';
 import type { ReceiptData } from '../receipt/types.js';
-import { bootEntryChanges, loaderName, plannedEntry } from '../resources/boot-entry.js';
+import { type PlannedChange, planChange } from '../resources/change.js';
 import { type Ctx, makeCtx } from '../resources/context.js';
-import { defaultChanges } from '../resources/default-entry.js';
-import { dkmsChanges } from '../resources/dkms-module.js';
-import { initramfsChanges } from '../resources/initramfs.js';
-import { kernelChanges } from '../resources/kernel.js';
+import type { Desired } from '../resources/desired.js';
+import { RESOURCES, type Resource } from '../resources/index.js';
 import { initramfsPath } from '../resources/layout.js';
-import { pruneChanges, pruneSet } from '../resources/prune.js';
+import { LOADERS, type LoaderDriver, type RenderedEntry } from '../resources/loaders/index.js';
 import { configDiff } from './config-diff.js';
-import type { Desired } from './desired.js';
-import type { Change, ConfigDiff, HostPlan } from './types.js';
+import type { ConfigDiff, HostPlan, PlannedEntry } from './types.js';
 
-const MiB = 1024 * 1024;
-/** When nothing better is known: a compressed x86 image plus a modest initramfs. */
-const DEFAULT_BOOT_BYTES = 48 * MiB;
-
-/** Bytes the new release will take in /boot, from the build (when cached) or the host's kernels. */
-export function bootBytesNeeded(d: Desired, f: HostFacts): { bytes: number; estimated: boolean } {
-  const existing = f.kernels.map((k) => k.bootBytes ?? 0).filter((b) => b > 0);
-  const largest = existing.length ? Math.max(...existing) : 0;
-  if (d.artifacts.bootBytes !== null) {
-    // The image, System.map and config are known; the initramfs is estimated from the host's own.
-    const initrds = f.kernels.filter((k) => k.initramfs && k.bootBytes).map((k) => k.bootBytes as number);
-    const initrd =
-      d.initramfs.generator === 'none' ? 0 : initrds.length ? Math.max(...initrds) / 2 : 32 * MiB;
-    return { bytes: Math.ceil(d.artifacts.bootBytes + initrd), estimated: true };
-  }
-  return { bytes: largest || DEFAULT_BOOT_BYTES, estimated: true };
-}
-
-function spaceCheck(ctx: Ctx, kernel: Change): void {
-  const { d, f } = ctx;
-  if (kernel.action === 'noop') return;
-  const boot = f.space.boot;
-  if (!boot) return;
-  const need = bootBytesNeeded(d, f);
-  const margin = Math.ceil(need.bytes * 1.1);
-  if (boot.freeBytes < margin) {
-    const mib = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
-    ctx.problems.push({
-      code: 'boot-too-small',
-      message: `${boot.mountPoint} on ${f.host} has ${mib(boot.freeBytes)} free; ${d.release} needs about ${mib(margin)} (image, System.map, config and initramfs, with 10% to spare)`,
-      hint: 'free space in /boot (remove old kernels, e.g. with a lower boot.keep once the new kernel is in), or make /boot larger',
-    });
-  }
-}
+export { bootBytesNeeded } from '../resources/boot-space.js';
 
 /** Where the receipt goes: the last install change that does something (kernel … boot entries). */
-function attachReceipt(ctx: Ctx, changes: Change[], entries: string[]): void {
+function attachReceipt(ctx: Ctx, installs: readonly PlannedChange[]): void {
   const { d } = ctx;
-  const install = changes.filter(
-    (c) =>
-      c.action !== 'noop' &&
-      (c.resource === 'kernel' ||
-        c.resource === 'dkms-module' ||
-        c.resource === 'initramfs' ||
-        c.resource === 'boot-entry'),
-  );
-  const last = install.at(-1);
+  const last = installs.filter((c) => c.action !== 'noop').at(-1);
   if (!last) return;
   const data: ReceiptData = {
     name: d.name,
@@ -77,8 +33,8 @@ function attachReceipt(ctx: Ctx, changes: Change[], entries: string[]): void {
     modules: d.modules.map((m) => ({ name: m.name, version: m.version })),
     initramfs: ctx.tool ? initramfsPath(ctx.tool, d.release) : null,
     initramfsModules: d.initramfs.modules,
-    entries,
-    loader: ctx.loader,
+    entries: ctx.entries.map((e) => e.id),
+    loader: ctx.loader?.mode ?? null,
   };
   last.steps.push({
     kind: 'receipt',
@@ -103,6 +59,10 @@ export interface PlanOptions {
    * digest) and one build is computed once.
    */
   configDiffs?: Map<string, ConfigDiff>;
+  /** The resource kinds to plan (default: resources/index.ts RESOURCES). */
+  resources?: readonly Resource[];
+  /** The boot loader drivers to choose from (default: resources/loaders/index.ts LOADERS). */
+  loaders?: readonly LoaderDriver[];
 }
 
 function memoDiff(d: Desired, f: HostFacts, opts: PlanOptions): ConfigDiff {
@@ -115,32 +75,25 @@ function memoDiff(d: Desired, f: HostFacts, opts: PlanOptions): ConfigDiff {
   return diff;
 }
 
+/** The entry the new release boots by default, for the text output. */
+export function plannedEntry(entries: readonly RenderedEntry[], trial: boolean): PlannedEntry | null {
+  const e = entries.find((x) => x.default) ?? entries[0];
+  if (!e) return null;
+  return { id: e.id, title: e.title, cmdline: e.cmdline, default: e.default, trial: trial && e.default };
+}
+
 export function plan(d: Desired, f: HostFacts, opts: PlanOptions = {}): HostPlan {
-  const ctx = makeCtx(d, f);
+  const ctx = makeCtx(d, f, opts.loaders ?? LOADERS);
   ctx.image = opts.image === true;
-  if (f.system.arch && f.system.arch !== d.arch)
-    ctx.problems.push({
-      code: 'arch-mismatch',
-      message: `the kernel is built for ${d.arch} but ${f.host} is ${f.system.arch}`,
-      hint: 'remove kernel.arch from the kernelfile (the default is the host’s), or plan for hosts of that architecture',
-    });
-  const [kernel] = kernelChanges(ctx) as [Change];
-  spaceCheck(ctx, kernel);
-  const dkms = dkmsChanges(ctx, kernel);
-  const initramfs = initramfsChanges(ctx, [kernel, ...dkms]);
-  const { remove, spared } = pruneSet(ctx);
-  for (const s of spared) ctx.notes.push(`${s.release} is beyond boot.keep but stays: ${s.why}`);
-  const boot = bootEntryChanges(ctx, [kernel, ...dkms, ...initramfs], new Set(remove.map((r) => r.release)));
-  const defaults = defaultChanges(ctx, boot.entries, [kernel, ...dkms, ...initramfs, ...boot.changes]);
-  const installs = [kernel, ...dkms, ...initramfs, ...boot.changes];
-  const prune = pruneChanges(ctx, remove, boot.entries, [...installs, ...defaults]);
-  const changes = [...installs, ...defaults, ...prune];
-  attachReceipt(
-    ctx,
-    changes,
-    boot.entries.map((e) => e.id),
-  );
-  if (d.boot.loader === 'none') ctx.notes.push('boot.loader: none: no boot entry is written');
+  const changes: PlannedChange[] = [];
+  const installs: PlannedChange[] = [];
+  for (const resource of [...(opts.resources ?? RESOURCES)].sort((a, b) => a.order - b.order)) {
+    const planned = resource.plan(ctx, [...changes]);
+    changes.push(...planned);
+    if (resource.installs) installs.push(...planned);
+  }
+  attachReceipt(ctx, installs);
+  const kernel = changes.find((c) => c.address.kind === 'kernel');
   return {
     host: f.host,
     factsDigest: f.digest,
@@ -151,20 +104,21 @@ export function plan(d: Desired, f: HostFacts, opts: PlanOptions = {}): HostPlan
       arch: f.system.arch,
       running: f.system.running,
       loader: f.boot.loader,
-      loaderMode: ctx.loader ? loaderName(ctx.loader) : null,
+      loaderMode: ctx.loader?.displayName ?? null,
       initramfs: ctx.tool,
       release: d.release,
       buildId: d.buildId,
     },
-    buildIds: kernel.action === 'noop' ? [] : [d.buildId],
-    changes,
+    buildIds: kernel && kernel.action !== 'noop' ? [d.buildId] : [],
+    changes: changes.map(planChange),
     problems: ctx.problems,
     notes: ctx.notes,
     config: memoDiff(d, f, opts),
-    modules: dkms.map((c) => {
-      const m = /^dkms-module\[(.+)\/(.+)@(.+)\]$/.exec(c.id);
-      return { name: m?.[1] ?? c.id, version: m?.[2] ?? '', kernel: m?.[3] ?? d.release, action: c.action };
-    }),
-    entry: plannedEntry(boot.entries, d.boot.trial),
+    modules: changes.flatMap((c) =>
+      c.address.kind === 'dkms-module'
+        ? [{ name: c.address.name, version: c.address.version, kernel: c.address.kernel, action: c.action }]
+        : [],
+    ),
+    entry: plannedEntry(ctx.entries, d.boot.trial),
   };
 }

@@ -2,78 +2,18 @@
  * What a plan is made of. Pure data (JSON-safe): a plan is printed, saved to a file, read back and
  * executed by `apply`, which decides from `action` and `steps` alone (`reason` only explains).
  */
-import type { ReceiptData } from '../receipt/types.js';
 
-export type Action = 'create' | 'update' | 'replace' | 'delete' | 'noop';
+export type {
+  Action,
+  Change,
+  DkmsTarballStep,
+  PlanProblem,
+  ReceiptData,
+  ResourceKind,
+  Step,
+} from '../resources/change.js';
 
-/** The kinds of resource, in the order apply converges them. */
-export const RESOURCE_ORDER = [
-  'kernel',
-  'dkms-module',
-  'initramfs',
-  'boot-entry',
-  'trial',
-  'default-entry',
-  'prune',
-] as const;
-export type ResourceKind = (typeof RESOURCE_ORDER)[number];
-
-/**
- * One thing apply does on a host, fully concrete except where it needs the controller:
- * - run: a command (argv, never a shell string) on the host; `sudo` for a non-root SSH user.
- * - write: a file written atomically (temp name + rename) with this content.
- * - build: make sure the build with this id is in the controller's cache (compile if not).
- * - ship: upload the build's artifacts to a staging directory on the host (files already there with
- *   the same sha256 are skipped).
- * - upload: a directory or tarball on the controller, packed and uploaded to `to` as a tarball.
- * - dkms-tarball: a DKMS module built on the controller against the build's headers (for hosts
- *   without a compiler), packed with `dkms mktarball` and uploaded to `to` for `dkms ldtarball`.
- * - receipt: write the receipt of a release: `data` from the plan, plus the installed files with
- *   their sha256 (from the build's manifest) and the time; then drop the journal and the staging.
- */
-export type Step =
-  | { kind: 'run'; title: string; argv: string[]; sudo: boolean }
-  | { kind: 'write'; title: string; path: string; content: string; mode: number; sudo: boolean }
-  | { kind: 'build'; title: string; buildId: string }
-  | { kind: 'ship'; title: string; buildId: string; to: string; sudo: boolean }
-  | { kind: 'upload'; title: string; from: string; to: string; sudo: boolean }
-  | {
-      kind: 'dkms-tarball';
-      title: string;
-      name: string;
-      version: string;
-      /** The module source on the controller. */
-      from: string;
-      buildId: string;
-      release: string;
-      /** Where the `dkms mktarball` archive goes on the host. */
-      to: string;
-      sudo: boolean;
-    }
-  | { kind: 'receipt'; title: string; release: string; buildId: string; data: ReceiptData; sudo: boolean };
-
-export interface Change {
-  /** Stable and unique within a plan: `kernel[6.1.192-tiny-kf0123abcd]`, `dkms-module[hello/1.0@REL]`. */
-  id: string;
-  resource: ResourceKind;
-  action: Action;
-  /** What the host has now, and what it will have: short human values (a release, an entry id). */
-  before: string | null;
-  after: string | null;
-  /** Why, in words (never decides anything). */
-  reason: string;
-  /** Ids of changes that must have completed first. */
-  dependsOn: string[];
-  steps: Step[];
-}
-
-/** A problem that makes the plan impossible: apply refuses to start. */
-export interface PlanProblem {
-  /** Stable identifier: `no-dkms`, `boot-too-small`, `module-excluded`, … */
-  code: string;
-  message: string;
-  hint: string;
-}
+import type { Action, Change, PlanProblem } from '../resources/change.js';
 
 /** The Kconfig difference between the host's running config and the new kernel's effective config. */
 export interface ConfigDiff {
@@ -152,5 +92,3 @@ export function counts(changes: readonly Change[]): { add: number; change: numbe
 export function hasChanges(p: HostPlan): boolean {
   return p.changes.some((c) => c.action !== 'noop');
 }
-
-export type DkmsTarballStep = Extract<Step, { kind: 'dkms-tarball' }>;

@@ -9,10 +9,9 @@ import type {
   JournalRecord,
   ReceiptRecord,
 } from '../facts/types.js';
-import type { Desired } from '../plan/desired.js';
-import type { Change, PlanProblem } from '../plan/types.js';
-
-export type LoaderMode = 'grub-mkconfig' | 'grub-explicit' | 'systemd-boot' | 'grubby';
+import { type Address, type Change, changeId, type PlannedChange, type PlanProblem } from './change.js';
+import type { Desired } from './desired.js';
+import type { LoaderDriver, RenderedEntry } from './loaders/driver.js';
 
 export interface Ctx {
   d: Desired;
@@ -27,18 +26,38 @@ export interface Ctx {
   /** Receipts of kernels this kernelfile (same name) installed, any release. */
   owned: ReceiptRecord[];
   tool: InitramfsTool | null;
-  loader: LoaderMode | null;
+  /** The boot loader drivers to choose from (./loaders/index.ts LOADERS unless the planner is given others). */
+  loaders: readonly LoaderDriver[];
+  /** The driver that writes the host's boot entries (chosen by the boot-entry resource). */
+  loader: LoaderDriver | null;
+  /** The new release's boot entries (rendered by the boot-entry resource for the chosen loader). */
+  entries: RenderedEntry[];
+  /** The releases prune removes and spares, once chosen (prune.ts pruneSelection). */
+  pruning: PruneSelection | null;
   problems: PlanProblem[];
   notes: string[];
   /** The host is a root filesystem directory (image build). */
   image: boolean;
 }
 
+export interface PruneItem {
+  release: string;
+  reason: string;
+  /** An apply that never finished: its journal names the build whose staging to remove. */
+  buildId: string | null;
+}
+
+/** The releases to remove, and the ones kept against the count (with why). */
+export interface PruneSelection {
+  remove: PruneItem[];
+  spared: { release: string; why: string }[];
+}
+
 export function problem(ctx: Ctx, code: string, message: string, hint: string): void {
   ctx.problems.push({ code, message, hint });
 }
 
-export function makeCtx(d: Desired, f: HostFacts): Ctx {
+export function makeCtx(d: Desired, f: HostFacts, loaders: readonly LoaderDriver[]): Ctx {
   const receipts = f.receipts.receipts;
   const owned = receipts.filter((r) => r.data.name === d.name);
   return {
@@ -50,15 +69,21 @@ export function makeCtx(d: Desired, f: HostFacts): Ctx {
     installed: f.kernels.find((k) => k.release === d.release),
     owned,
     tool: null,
+    loaders,
     loader: null,
+    entries: [],
+    pruning: null,
     problems: [],
     notes: [],
     image: false,
   };
 }
 
+/** A planned change: its id and resource from its address; no dependencies or steps unless given. */
 export function change(
-  c: Omit<Change, 'dependsOn' | 'steps'> & Partial<Pick<Change, 'dependsOn' | 'steps'>>,
-): Change {
-  return { dependsOn: [], steps: [], ...c };
+  c: { address: Address } & Omit<Change, 'id' | 'resource' | 'dependsOn' | 'steps'> &
+    Partial<Pick<Change, 'dependsOn' | 'steps'>>,
+): PlannedChange {
+  const { address, ...rest } = c;
+  return { dependsOn: [], steps: [], id: changeId(address), resource: address.kind, ...rest, address };
 }

@@ -5,14 +5,19 @@
  */
 
 import { moduleCheckErrors } from '../dkms/module-check.js';
-import type { DesiredModule } from '../plan/desired.js';
-import type { Change, Step } from '../plan/types.js';
+import type { Address, Change, PlannedChange, Step } from './change.js';
 import { type Ctx, change, problem } from './context.js';
+import type { DesiredModule } from './desired.js';
 import { moduleBinaryTarball, moduleSourceDir, moduleUpload } from './layout.js';
+import type { Resource } from './resource.js';
 import { DKMS_INSTALL, DKMS_LOAD_INSTALL, DKMS_REMOVE, sh, UNPACK_MODULE } from './scripts.js';
 
-export const moduleId = (name: string, version: string, release: string) =>
-  `dkms-module[${name}/${version}@${release}]`;
+const moduleAt = (name: string, version: string, kernel: string): Address => ({
+  kind: 'dkms-module',
+  name,
+  version,
+  kernel,
+});
 
 /** The host cannot compile: dkms there can load and install prebuilt modules, not build them. */
 export function noCompiler(ctx: Ctx): boolean {
@@ -142,14 +147,14 @@ function builtOnHost(
   return { steps, reason };
 }
 
-export function dkmsChanges(ctx: Ctx, kernel: Change): Change[] {
+function dkmsChanges(ctx: Ctx, kernel: Change): PlannedChange[] {
   const { d, f, sudo } = ctx;
-  const out: Change[] = [];
+  const out: PlannedChange[] = [];
   preflight(ctx);
   const r = d.release;
   const reinstall = kernel.action !== 'noop';
   for (const m of d.modules) {
-    const id = moduleId(m.name, m.version, r);
+    const address = moduleAt(m.name, m.version, r);
     const entries = f.dkms.modules.filter((e) => e.name === m.name && e.version === m.version);
     const installed = entries.some(
       (e) => e.kernel === r && (e.state === 'installed' || e.state === 'installed-weak'),
@@ -158,8 +163,7 @@ export function dkmsChanges(ctx: Ctx, kernel: Change): Change[] {
     if (installed && !reinstall) {
       out.push(
         change({
-          id,
-          resource: 'dkms-module',
+          address,
           action: 'noop',
           before: label,
           after: label,
@@ -174,8 +178,7 @@ export function dkmsChanges(ctx: Ctx, kernel: Change): Change[] {
         : builtOnHost(ctx, m, entries.length > 0, installed);
     out.push(
       change({
-        id,
-        resource: 'dkms-module',
+        address,
         action: installed ? 'update' : 'create',
         before: installed ? label : null,
         after: label,
@@ -205,8 +208,7 @@ export function dkmsChanges(ctx: Ctx, kernel: Change): Change[] {
     if (!present) continue;
     out.push(
       change({
-        id: moduleId(old.name, old.version, r),
-        resource: 'dkms-module',
+        address: moduleAt(old.name, old.version, r),
         action: 'delete',
         before: `${old.name} ${old.version}`,
         after: null,
@@ -225,3 +227,14 @@ export function dkmsChanges(ctx: Ctx, kernel: Change): Change[] {
   }
   return out;
 }
+
+export const dkmsModule: Resource = {
+  name: 'dkms-module',
+  order: 20,
+  installs: true,
+  plan(ctx, upstream) {
+    const kernel = upstream.find((c) => c.address.kind === 'kernel');
+    if (!kernel) throw new Error('dkms-module plans after the kernel');
+    return dkmsChanges(ctx, kernel);
+  },
+};

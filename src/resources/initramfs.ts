@@ -3,12 +3,11 @@
  * (update-initramfs, dracut, mkinitcpio) with the kernelfile's extra modules in it.
  */
 import type { InitramfsTool } from '../facts/types.js';
-import type { Change, Step } from '../plan/types.js';
+import type { Change, PlannedChange, Step } from './change.js';
 import { type Ctx, change, problem } from './context.js';
 import { INITRAMFS_HOOK_PATH, initramfsModulesFile, initramfsPath, mkinitcpioConf } from './layout.js';
+import type { Resource } from './resource.js';
 import { CHECK_FILE, INITRAMFS_HOOK, sh } from './scripts.js';
-
-export const initramfsId = (release: string) => `initramfs[${release}]`;
 
 /** The tool the kernelfile asks for, or the host's own; records a problem when there is none. */
 export function chooseTool(ctx: Ctx): InitramfsTool | null {
@@ -99,7 +98,7 @@ function makeSteps(ctx: Ctx, tool: InitramfsTool, exists: boolean): Step[] {
   return steps;
 }
 
-export function initramfsChanges(ctx: Ctx, upstream: Change[]): Change[] {
+function initramfsChanges(ctx: Ctx, upstream: readonly Change[]): PlannedChange[] {
   const { d } = ctx;
   const tool = chooseTool(ctx);
   ctx.tool = tool;
@@ -110,8 +109,11 @@ export function initramfsChanges(ctx: Ctx, upstream: Change[]): Change[] {
   const changed = upstream.filter((c) => c.action !== 'noop');
   const recorded = ctx.receipt?.data.initramfsModules ?? [];
   const sameModules = ctx.receipt !== undefined && recorded.join(' ') === d.initramfs.modules.join(' ');
-  const id = initramfsId(r);
-  const base = { id, resource: 'initramfs' as const, after: image, dependsOn: upstream.map((c) => c.id) };
+  const base = {
+    address: { kind: 'initramfs', release: r } as const,
+    after: image,
+    dependsOn: upstream.map((c) => c.id),
+  };
   if (!exists)
     return [
       change({
@@ -136,3 +138,10 @@ export function initramfsChanges(ctx: Ctx, upstream: Change[]): Change[] {
     ];
   return [change({ ...base, action: 'noop', before: image, reason: 'present', dependsOn: [] })];
 }
+
+export const initramfs: Resource = {
+  name: 'initramfs',
+  order: 30,
+  installs: true,
+  plan: initramfsChanges,
+};

@@ -2,12 +2,12 @@
  * Resource `kernel`: the new release's image, System.map, config, modules tree and headers on the
  * host, built once on the controller and shipped. Identity: the release (it carries the build id).
  */
-import type { Change, Step } from '../plan/types.js';
+import { spaceCheck } from './boot-space.js';
+import type { PlannedChange, Step } from './change.js';
 import { type Ctx, change } from './context.js';
 import { stagingDir } from './layout.js';
+import type { Resource } from './resource.js';
 import { INSTALL_KERNEL, sh } from './scripts.js';
-
-export const kernelId = (release: string) => `kernel[${release}]`;
 
 export function installSteps(ctx: Ctx): Step[] {
   const { d, sudo } = ctx;
@@ -31,9 +31,9 @@ export function installSteps(ctx: Ctx): Step[] {
   ];
 }
 
-export function kernelChanges(ctx: Ctx): Change[] {
+function kernelChanges(ctx: Ctx): PlannedChange[] {
   const { d, f, receipt, pending, installed } = ctx;
-  const id = kernelId(d.release);
+  const address = { kind: 'kernel', release: d.release } as const;
   const after = d.release;
   const running = f.system.running;
   if (receipt && receipt.data.buildId === d.buildId) {
@@ -41,8 +41,7 @@ export function kernelChanges(ctx: Ctx): Change[] {
     if (drift.length === 0)
       return [
         change({
-          id,
-          resource: 'kernel',
+          address,
           action: 'noop',
           before: d.release,
           after,
@@ -52,8 +51,7 @@ export function kernelChanges(ctx: Ctx): Change[] {
     const shown = drift.slice(0, 3).join(', ') + (drift.length > 3 ? `, and ${drift.length - 3} more` : '');
     return [
       change({
-        id,
-        resource: 'kernel',
+        address,
         action: 'update',
         before: d.release,
         after,
@@ -74,8 +72,7 @@ export function kernelChanges(ctx: Ctx): Change[] {
     reason = 'files of this release are present without a receipt (an interrupted apply?): reinstalled';
   return [
     change({
-      id,
-      resource: 'kernel',
+      address,
       action: 'create',
       before: null,
       after,
@@ -84,3 +81,21 @@ export function kernelChanges(ctx: Ctx): Change[] {
     }),
   ];
 }
+
+export const kernel: Resource = {
+  name: 'kernel',
+  order: 10,
+  installs: true,
+  plan(ctx) {
+    const { d, f } = ctx;
+    if (f.system.arch && f.system.arch !== d.arch)
+      ctx.problems.push({
+        code: 'arch-mismatch',
+        message: `the kernel is built for ${d.arch} but ${f.host} is ${f.system.arch}`,
+        hint: 'remove kernel.arch from the kernelfile (the default is the host’s), or plan for hosts of that architecture',
+      });
+    const changes = kernelChanges(ctx);
+    for (const c of changes) spaceCheck(ctx, c);
+    return changes;
+  },
+};

@@ -5,23 +5,15 @@
  * kernelfile receipt.
  */
 import { compareVersions } from '../facts/version.js';
-import type { Change, Step } from '../plan/types.js';
-import { explicitGrubCfg, grubCfgPath, keptEntries, type RenderedEntry } from './boot-entry.js';
+import type { Change, PlannedChange, Step } from './change.js';
+import type { PruneItem, PruneSelection } from './context.js';
 import { type Ctx, change } from './context.js';
 import { pendingPath, receiptPath, sidecarPath, stagingDir } from './layout.js';
+import type { Resource } from './resource.js';
 import { DKMS_REMOVE, REMOVE_KERNEL, sh } from './scripts.js';
 
-export const pruneId = (release: string) => `prune[${release}]`;
-
-export interface PruneItem {
-  release: string;
-  reason: string;
-  /** An apply that never finished: its journal names the build whose staging to remove. */
-  buildId: string | null;
-}
-
 /** The releases to remove, and the ones kept against the count (with why). */
-export function pruneSet(ctx: Ctx): { remove: PruneItem[]; spared: { release: string; why: string }[] } {
+function pruneSet(ctx: Ctx): PruneSelection {
   const { d, f } = ctx;
   const others = ctx.owned
     .filter((r) => r.release !== d.release)
@@ -67,17 +59,23 @@ export function pruneSet(ctx: Ctx): { remove: PruneItem[]; spared: { release: st
   return { remove, spared };
 }
 
-export function pruneChanges(
-  ctx: Ctx,
-  items: PruneItem[],
-  entries: RenderedEntry[],
-  upstream: Change[],
-): Change[] {
+/**
+ * The releases to remove and the ones spared (with a note why), chosen once per plan: by the first
+ * resource that asks (boot-entry, which leaves them out of a grub.cfg written in full).
+ */
+export function pruneSelection(ctx: Ctx): PruneSelection {
+  if (ctx.pruning) return ctx.pruning;
+  const selection = pruneSet(ctx);
+  ctx.pruning = selection;
+  for (const s of selection.spared) ctx.notes.push(`${s.release} is beyond boot.keep but stays: ${s.why}`);
+  return selection;
+}
+
+function pruneChanges(ctx: Ctx, items: readonly PruneItem[], upstream: readonly Change[]): PlannedChange[] {
   const { f, sudo } = ctx;
   const deps = upstream.filter((c) => c.action !== 'noop').map((c) => c.id);
-  const out: Change[] = [];
+  const out: PlannedChange[] = [];
   const remove = items.map((x) => x.release);
-  const pruned = new Set(remove);
   remove.forEach((r, i) => {
     const steps: Step[] = [];
     for (const m of f.dkms.modules.filter((e) => e.kernel === r))
@@ -93,39 +91,9 @@ export function pruneChanges(
       argv: sh(REMOVE_KERNEL, r, ctx.tool ?? ''),
       sudo,
     });
-    // The menu once, after the last removal.
-    if (i === remove.length - 1) {
-      if (ctx.loader === 'grub-mkconfig') {
-        const mk = f.boot.tools['update-grub']
-          ? ['update-grub']
-          : [f.boot.tools['grub-mkconfig'] ? 'grub-mkconfig' : 'grub2-mkconfig', '-o', grubCfgPath(ctx)];
-        steps.push({ kind: 'run', title: mk.join(' '), argv: mk, sudo });
-      } else if (ctx.loader === 'grub-explicit')
-        steps.push({
-          kind: 'write',
-          title: `write ${grubCfgPath(ctx)}`,
-          path: grubCfgPath(ctx),
-          content: explicitGrubCfg([...keptEntries(ctx, pruned), ...entries]),
-          mode: 0o644,
-          sudo,
-        });
-      else if (ctx.loader === 'systemd-boot')
-        for (const x of remove)
-          steps.push({
-            kind: 'run',
-            title: `kernel-install remove ${x}`,
-            argv: ['kernel-install', 'remove', x],
-            sudo,
-          });
-      else if (ctx.loader === 'grubby')
-        for (const x of remove)
-          steps.push({
-            kind: 'run',
-            title: `grubby --remove-kernel /boot/vmlinuz-${x}`,
-            argv: ['grubby', '--remove-kernel', `/boot/vmlinuz-${x}`],
-            sudo,
-          });
-    }
+    // The entries and the menu once, after the last removal (the loader driver's).
+    if (i === remove.length - 1 && ctx.loader)
+      steps.push(...ctx.loader.removeSteps(ctx, remove, ctx.entries));
     const item = items[i] as PruneItem;
     steps.push({
       kind: 'run',
@@ -142,8 +110,7 @@ export function pruneChanges(
     });
     out.push(
       change({
-        id: pruneId(r),
-        resource: 'prune',
+        address: { kind: 'prune', release: r },
         action: 'delete',
         before: r,
         after: null,
@@ -155,3 +122,10 @@ export function pruneChanges(
   });
   return out;
 }
+
+export const prune: Resource = {
+  name: 'prune',
+  order: 60,
+  installs: false,
+  plan: (ctx, upstream) => pruneChanges(ctx, pruneSelection(ctx).remove, upstream),
+};

@@ -13,8 +13,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nodeFileView } from '../../src/engine/fsview.js';
 import type { ModuleCheck } from '../../src/dkms/module-check.js';
+import { nodeFileView } from '../../src/engine/fsview.js';
 import { FAMILIES } from '../../src/facts/families.js';
 import { factsDigest, familyDigests } from '../../src/facts/gather.js';
 import { linkBootReleases } from '../../src/facts/link.js';
@@ -31,13 +31,13 @@ import type {
   ToolFacts,
 } from '../../src/facts/types.js';
 import { compareVersions } from '../../src/facts/version.js';
-import { type BuildFacts, type Desired, desiredFrom } from '../../src/plan/desired.js';
 import { type PlanOptions, plan } from '../../src/plan/planner.js';
 import type { HostPlan } from '../../src/plan/types.js';
 import type { Journal, Receipt } from '../../src/receipt/types.js';
 import { planFile, planJson } from '../../src/render/plan-json.js';
 import { renderHostPlan } from '../../src/render/plan-text.js';
 import { plain } from '../../src/render/style.js';
+import { type BuildFacts, type Desired, desiredFrom } from '../../src/resources/desired.js';
 import type { Spec } from '../../src/spec/schema.js';
 import { validate } from '../../src/spec/validate.js';
 import { fixtureSections } from '../unit/facts/fixtures.js';

@@ -2,10 +2,10 @@
  * `kernelfile status [FILE] (--host H | --inventory FILE [--limit P])`: where each host stands
  * against its kernelfile, read-only. Exit code: the worst state's (README).
  */
-import { type HostState, hostState, STATE_TEXT, worstExit } from '../../fleet/status.js';
+import { closeAll, STATE_TEXT, statusRows } from '../../engine/index.js';
 import { table } from '../../render/fleet-text.js';
 import { colored, plain } from '../../render/style.js';
-import { closeAll, type FleetFlags, parallelism, planFleet, targets } from '../fleet.js';
+import { type FleetFlags, sessionFor, targetsOf } from '../hosts.js';
 import type { ExitCode, Io } from '../io.js';
 
 export interface StatusFlags extends FleetFlags {
@@ -13,27 +13,10 @@ export interface StatusFlags extends FleetFlags {
 }
 
 export async function run(file: string | undefined, flags: StatusFlags, io: Io): Promise<ExitCode> {
-  const hosts = await planFleet(targets(file, flags, io), io, parallelism(flags));
+  const hosts = await sessionFor(flags, io).planAll(targetsOf(file, flags, io));
   await closeAll(hosts);
-  const rows = hosts.map((h) => {
-    if (!h.ok)
-      return {
-        name: h.target.name,
-        state: (h.unreachable ? 'unreachable' : 'error') as HostState,
-        detail: h.error,
-        running: null,
-        target: null,
-      };
-    const s = hostState(h.planned.plan, h.planned.facts);
-    return {
-      name: h.target.name,
-      state: s.state,
-      detail: s.detail,
-      running: h.planned.facts.system.running,
-      target: h.planned.plan.summary.release,
-    };
-  });
-  const exit = worstExit(rows.map((r) => r.state)) as ExitCode;
+  const { rows, exitCode } = statusRows(hosts);
+  const exit = exitCode as ExitCode;
   if (flags.json)
     io.out(
       `${JSON.stringify({ formatVersion: 1, kind: 'kernelfile-status', hosts: rows, exitCode: exit }, null, 2)}\n`,

@@ -12,10 +12,10 @@
 import { describe, expect, it } from 'vitest';
 import type { HostFacts, ReceiptRecord } from '../../../src/facts/types.js';
 import { compareVersions } from '../../../src/facts/version.js';
-import type { Desired } from '../../../src/plan/desired.js';
 import { bootBytesNeeded, plan } from '../../../src/plan/planner.js';
 import type { Change, HostPlan } from '../../../src/plan/types.js';
 import { decodeReceipt } from '../../../src/receipt/decode.js';
+import type { Desired } from '../../../src/resources/desired.js';
 import {
   baseFacts,
   fakeId,

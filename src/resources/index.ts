@@ -1,0 +1,16 @@
+/**
+ * The resource kinds the planner converges, in the order apply converges them: kernel → DKMS →
+ * initramfs → boot entry → trial/default → prune. The previous default stays in place until the
+ * new entry is complete.
+ */
+import { bootEntry } from './boot-entry.js';
+import { defaultEntry } from './default-entry.js';
+import { dkmsModule } from './dkms-module.js';
+import { initramfs } from './initramfs.js';
+import { kernel } from './kernel.js';
+import { prune } from './prune.js';
+import type { Resource } from './resource.js';
+
+export const RESOURCES: readonly Resource[] = [kernel, dkmsModule, initramfs, bootEntry, defaultEntry, prune];
+
+export type { Resource } from './resource.js';

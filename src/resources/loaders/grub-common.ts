@@ -1,0 +1,178 @@
+/**
+ * What the GRUB drivers (grub-mkconfig, grub-explicit) share: where grubenv and grub.cfg are, the
+ * one grub-mkconfig command line, the default pinned by id, and grub.cfg written in full.
+ */
+import type { BootEntry } from '../../facts/types.js';
+import type { Step } from '../change.js';
+import { GRUB_DEFAULT_CFG } from '../layout.js';
+import { GRUB_CFG_HEADER, GRUB_DEFAULT_SAVED } from '../scripts.js';
+import type { LoaderCtx, RenderedEntry } from './driver.js';
+
+/** The grubenv file and the editor for it (grub-editenv on Debian, grub2-editenv on Fedora). */
+export function grubEnv(ctx: LoaderCtx): { file: string; editor: string } {
+  const g = ctx.f.boot.grub;
+  const dir = g?.cfg?.startsWith('/boot/grub2/') ? '/boot/grub2' : '/boot/grub';
+  return {
+    file: g?.envFile ?? `${dir}/grubenv`,
+    editor: ctx.f.boot.tools['grub-editenv']
+      ? 'grub-editenv'
+      : ctx.f.boot.tools['grub2-editenv']
+        ? 'grub2-editenv'
+        : 'grub-editenv',
+  };
+}
+
+export function grubCfgPath(ctx: LoaderCtx): string {
+  return (
+    ctx.f.boot.grub?.cfg ??
+    (grubEnv(ctx).file.startsWith('/boot/grub2/') ? '/boot/grub2/grub.cfg' : '/boot/grub/grub.cfg')
+  );
+}
+
+/** Regenerate grub.cfg: update-grub where there is one, else grub-mkconfig (grub2-mkconfig) -o grub.cfg. */
+export function grubMkconfigArgv(ctx: LoaderCtx): string[] {
+  const t = ctx.f.boot.tools;
+  if (t['update-grub']) return ['update-grub'];
+  return [t['grub-mkconfig'] ? 'grub-mkconfig' : 'grub2-mkconfig', '-o', grubCfgPath(ctx)];
+}
+
+export function grubMkconfigStep(ctx: LoaderCtx): Step {
+  const argv = grubMkconfigArgv(ctx);
+  return { kind: 'run', title: argv.join(' '), argv, sudo: ctx.sudo };
+}
+
+/**
+ * grub-mkconfig cannot run here: in a root filesystem directory it would probe the controller's
+ * disk, and where grub-probe fails it stops. kernelfile writes grub.cfg itself (grub-explicit).
+ */
+export function grubNeedsExplicit(ctx: LoaderCtx): boolean {
+  const probe = ctx.f.boot.grub?.probe;
+  return ctx.image || (probe !== undefined && probe !== null && !probe.ok);
+}
+
+/** The default by id: saved_entry in grubenv. */
+export function savedEntryStep(ctx: LoaderCtx, id: string): Step {
+  const env = grubEnv(ctx);
+  return {
+    kind: 'run',
+    title: `${env.editor} set saved_entry=${id}`,
+    argv: [env.editor, env.file, 'set', `saved_entry=${id}`],
+    sudo: ctx.sudo,
+  };
+}
+
+/** What grub-reboot does: next_entry in grubenv, consumed by grub.cfg at the next boot. */
+export function nextEntryStep(ctx: LoaderCtx, id: string): Step {
+  const env = grubEnv(ctx);
+  return {
+    kind: 'run',
+    title: `${env.editor} set next_entry=${id} (grub-reboot)`,
+    argv: [env.editor, env.file, 'set', `next_entry=${id}`],
+    sudo: ctx.sudo,
+  };
+}
+
+export function grubDefaultSavedStep(ctx: LoaderCtx): Step {
+  return {
+    kind: 'write',
+    title: `write ${GRUB_DEFAULT_CFG} (GRUB_DEFAULT=saved)`,
+    path: GRUB_DEFAULT_CFG,
+    content: GRUB_DEFAULT_SAVED,
+    mode: 0o644,
+    sudo: ctx.sudo,
+  };
+}
+
+/**
+ * GRUB_DEFAULT other than `saved` would let the menu decide (entry 0 on Debian boots the newest
+ * kernel by version, which may be the one being installed): pin the current default by its id
+ * first, so installing an entry never changes what boots.
+ */
+export function pinDefaultSteps(ctx: LoaderCtx): Step[] {
+  const { f } = ctx;
+  if (f.boot.grub?.settings.GRUB_DEFAULT === 'saved') return [];
+  const current = f.boot.entries.find((e) => e.id === f.boot.default);
+  if (!current) {
+    ctx.notes.push(
+      'the current default entry is unknown: GRUB keeps its own default (GRUB_DEFAULT) until the new one is set',
+    );
+    return [];
+  }
+  // Debian's first entry ("Debian GNU/Linux") boots the newest kernel: pin the same release by its
+  // entry in the "Advanced options" submenu, which names the release.
+  const pinned =
+    current.submenu === null
+      ? (f.boot.entries.find(
+          (e: BootEntry) =>
+            e.release === current.release && e.submenu !== null && !/recovery/i.test(e.id + e.title),
+        ) ?? current)
+      : current;
+  const env = grubEnv(ctx);
+  return [
+    {
+      kind: 'run',
+      title: `pin the current default (${pinned.title})`,
+      argv: [env.editor, env.file, 'set', `saved_entry=${pinned.id}`],
+      sudo: ctx.sudo,
+    },
+    grubDefaultSavedStep(ctx),
+  ];
+}
+
+export const norm = (s: string | null | undefined) => (s ?? '').replace(/\s+/g, ' ').trim();
+
+/** GRUB shows the title and command line kernelfile wrote: the same entry when both match. */
+export function sameGrubEntry(have: BootEntry, want: RenderedEntry): boolean {
+  return norm(have.title) === norm(want.title) && norm(have.options) === norm(want.cmdline);
+}
+
+/** Entries kernelfile wrote for other releases that stay (for a grub.cfg written in full). */
+export function keptEntries(ctx: LoaderCtx, pruned: ReadonlySet<string>): RenderedEntry[] {
+  return ctx.f.boot.entries
+    .filter(
+      (e) => e.id.startsWith('kernelfile-') && e.release !== ctx.d.release && !pruned.has(e.release ?? ''),
+    )
+    .map((e) => ({
+      id: e.id,
+      release: e.release ?? '',
+      title: e.title,
+      cmdline: norm(e.options),
+      linux: e.kernel ?? '',
+      initrd: e.initrd[0] ?? null,
+      default: false,
+    }));
+}
+
+const grubQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** grub.cfg written in full where grub-mkconfig cannot run (grub-explicit). */
+export function explicitGrubCfg(entries: readonly RenderedEntry[]): string {
+  const lines = [GRUB_CFG_HEADER.trimEnd()];
+  for (const e of entries) {
+    lines.push(
+      `menuentry ${grubQuote(e.title)} --class gnu-linux --id ${grubQuote(e.id)} {`,
+      `\tsearch --no-floppy --set=root --file ${e.linux}`,
+      `\tlinux\t${e.linux} ${e.cmdline}`.trimEnd(),
+    );
+    if (e.initrd) lines.push(`\tinitrd\t${e.initrd}`);
+    lines.push('}');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Write grub.cfg in full: kernelfile's entries for the releases that stay, then the new ones. */
+export function explicitCfgStep(
+  ctx: LoaderCtx,
+  entries: readonly RenderedEntry[],
+  pruned: ReadonlySet<string>,
+  title: string,
+): Step {
+  return {
+    kind: 'write',
+    title,
+    path: grubCfgPath(ctx),
+    content: explicitGrubCfg([...keptEntries(ctx, pruned), ...entries]),
+    mode: 0o644,
+    sudo: ctx.sudo,
+  };
+}
