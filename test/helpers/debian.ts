@@ -1,5 +1,12 @@
-/** Debian's kernel source, as the linux-source-6.1 package installs it (`.ci/run` installs it). */
-import { existsSync } from 'node:fs';
+/**
+ * Debian's kernel source, as the linux-source-6.1 package installs it (`.ci/run` installs it), and
+ * its Kconfig files, extracted once into a cache under os.tmpdir() keyed by the tarball's mtime and
+ * size, so later runs start at once. For integration tests only: it runs tar.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const DEBIAN_SOURCE = '/usr/src/linux-source-6.1.tar.xz';
 /** The top directory inside the tarball. */
@@ -10,4 +17,29 @@ export function requireDebianSource(): void {
     throw new Error(
       `${DEBIAN_SOURCE} is missing: apt-get install linux-source-6.1 (the README's test command does)`,
     );
+}
+
+/**
+ * The root of the Kconfig files of Debian's 6.1 source (throws, naming the package, if the tarball
+ * is missing). The first call extracts them (about 10 s); later ones reuse the cache.
+ */
+export function debianKconfigTree(): string {
+  requireDebianSource();
+  const st = statSync(DEBIAN_SOURCE);
+  const cache = join(tmpdir(), `kernelfile-kconfig-${Math.floor(st.mtimeMs / 1000)}-${st.size}`);
+  const root = join(cache, DEBIAN_SOURCE_TOP);
+  if (existsSync(join(root, 'Kconfig'))) return root;
+  const tmp = mkdtempSync(join(tmpdir(), 'kernelfile-kconfig-tmp-'));
+  try {
+    execFileSync('tar', ['-xJf', DEBIAN_SOURCE, '-C', tmp, '--wildcards', '*/Kconfig*'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    if (!existsSync(join(tmp, DEBIAN_SOURCE_TOP, 'Kconfig')))
+      throw new Error(`${DEBIAN_SOURCE} has no ${DEBIAN_SOURCE_TOP}/Kconfig`);
+    renameSync(tmp, cache);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (!existsSync(join(root, 'Kconfig'))) throw e; // else another run extracted it meanwhile
+  }
+  return root;
 }

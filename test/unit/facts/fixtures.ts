@@ -2,10 +2,11 @@
  * Fact fixtures: test/fixtures/facts/<family>/<case>/output.txt holds exactly what the facts script
  * printed for one family (nonce FIXTURE_NONCE), expected.json what parse must return.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Sections, splitSections } from '../../../src/facts/protocol.js';
+import { golden } from '../../helpers/golden.js';
 
 export const FIXTURE_NONCE = 'kfFIXTURE';
 export const FIXTURE_DIR = fileURLToPath(new URL('../../fixtures/facts/', import.meta.url));
@@ -36,9 +37,13 @@ export function readExpected(family: string, name: string): unknown {
   return JSON.parse(readFileSync(join(FIXTURE_DIR, family, name, 'expected.json'), 'utf8'));
 }
 
-/** expected.json of a case; with UPDATE_FACT_FIXTURES=1 it is (re)written from `actual` first. */
+/** expected.json of a case; with UPDATE_FACT_FIXTURES=1 it is (re)written from `actual` first; missing, an error. */
 export function fixtureExpected(family: string, name: string, actual: unknown): unknown {
   const file = join(FIXTURE_DIR, family, name, 'expected.json');
-  if (process.env.UPDATE_FACT_FIXTURES === '1') writeFileSync(file, `${JSON.stringify(actual, null, 2)}\n`);
-  return readExpected(family, name);
+  return JSON.parse(
+    golden(file, `${JSON.stringify(actual, null, 2)}\n`, {
+      updateVar: 'UPDATE_FACT_FIXTURES',
+      command: 'npx vitest run test/unit/facts/fixtures.test.ts',
+    }),
+  );
 }

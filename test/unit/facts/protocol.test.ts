@@ -1,56 +1,8 @@
-/**
- * The section protocol, end to end: the prelude's functions run under a real POSIX sh (dash here)
- * against real files, and splitSections must give back exactly what the files hold.
- */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  composeScript,
-  deniedPaths,
-  isComplete,
-  prelude,
-  splitSections,
-} from '../../../src/facts/protocol.js';
-import { parseListing } from '../../../src/facts/sections.js';
-import { canRunUnprivileged, runSh, which } from './sh.js';
+/** The section protocol's pure parts (test/integration/facts-protocol.test.ts runs the prelude under sh). */
+import { describe, expect, it } from 'vitest';
+import { isComplete, prelude, splitSections } from '../../../src/facts/protocol.js';
 
 const NONCE = 'kfTEST0123456789';
-let dir = '';
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'kf-protocol-'));
-  chmodSync(dir, 0o755);
-  writeFileSync(join(dir, 'two-lines'), 'x\ny\n');
-  writeFileSync(join(dir, 'no-newline'), 'last line without newline');
-  writeFileSync(join(dir, 'empty'), '');
-  writeFileSync(join(dir, 'blank-lines'), '\n\n\n');
-  // Looks like a header, but with another nonce (or none): must stay content.
-  writeFileSync(
-    join(dir, 'impostor'),
-    'kfOTHERNONCE system arch\nkfTEST01234 x y\n kfTEST0123456789 leading space\n',
-  );
-  writeFileSync(join(dir, 'secret'), 'root only\n');
-  chmodSync(join(dir, 'secret'), 0o600);
-  mkdirSync(join(dir, 'd'));
-  writeFileSync(join(dir, 'd', 'a file with spaces'), '');
-  mkdirSync(join(dir, 'd', 'sub'));
-  symlinkSync('/nonexistent/target', join(dir, 'd', 'dangling'));
-  symlinkSync('sub', join(dir, 'd', 'to-dir'));
-  symlinkSync('a file with spaces', join(dir, 'd', 'to-file'));
-  writeFileSync(join(dir, 'd', '.hidden'), '');
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function run(body: string, unprivileged = false) {
-  const r = runSh(composeScript(NONCE, [{ name: 't', script: body }]), { unprivileged });
-  expect(r.code).toBe(0);
-  expect(r.stderr).toBe('');
-  const sections = splitSections(r.stdout, NONCE);
-  expect(isComplete(sections)).toBe(true);
-  return { sections, family: sections.t ?? {} };
-}
 
 describe('splitSections', () => {
   it('ignores what comes before the first header (a login banner, a chatty .bashrc)', () => {
@@ -68,104 +20,7 @@ describe('splitSections', () => {
   });
 });
 
-describe('prelude functions under sh', () => {
-  it('kf_cat gives back file contents exactly, with or without a final newline', () => {
-    const { family } = run(
-      ['two-lines', 'no-newline', 'empty', 'blank-lines', 'impostor']
-        .map((f) => `kf_cat ${f} ${dir}/${f}`)
-        .join('\n'),
-    );
-    expect(family).toEqual({
-      'two-lines': 'x\ny\n',
-      'no-newline': 'last line without newline',
-      empty: '',
-      'blank-lines': '\n\n\n',
-      impostor: 'kfOTHERNONCE system arch\nkfTEST01234 x y\n kfTEST0123456789 leading space\n',
-    });
-  });
-
-  it('missing files, directories and missing commands give absent keys, not errors', () => {
-    const { family } = run(
-      `kf_cat a ${dir}/nope\nkf_cat b ${dir}/d\nkf_run c no-such-command-kf\nkf_ls e ${dir}/nope`,
-    );
-    expect(family).toEqual({});
-  });
-
-  it('kf_ls lists entries with their type; dot files are skipped; names with spaces kept', () => {
-    const { family } = run(`kf_ls d ${dir}/d\nkf_exists x ${dir}/d/to-dir\nkf_link l ${dir}/d/dangling`);
-    expect(parseListing(family.d)).toEqual([
-      { name: 'a file with spaces', type: 'file', symlink: false },
-      { name: 'dangling', type: 'dangling', symlink: true },
-      { name: 'sub', type: 'dir', symlink: false },
-      { name: 'to-dir', type: 'dir', symlink: true },
-      { name: 'to-file', type: 'file', symlink: true },
-    ]);
-    expect(family.x).toBe('ld');
-    expect(family.l).toBe('/nonexistent/target');
-  });
-
-  it('kf_run keeps stdout, drops stderr, and records the exit status', () => {
-    const { family } = run("kf_run ok printf 'a\\nb'\nkf_run bad sh -c 'echo out; echo err >&2; exit 3'");
-    expect(family).toEqual({ ok: 'a\nb', 'ok#rc': '0', bad: 'out\n', 'bad#rc': '3' });
-  });
-
-  const busybox = which('busybox');
-  function runErr(shell: Parameters<typeof runSh>[1]) {
-    const script =
-      "kf_run_err bad sh -c 'echo out; echo err >&2; echo more >&2; exit 3'\nkf_run_err ok printf 'a\\nb'\nkf_run_err none no-such-command-kf";
-    const r = runSh(composeScript(NONCE, [{ name: 't', script }]), shell);
-    expect(r.code).toBe(0);
-    expect(r.stderr).toBe('');
-    expect(splitSections(r.stdout, NONCE).t).toEqual({
-      bad: 'out\n',
-      'bad#rc': '3',
-      'bad#stderr': 'err\nmore',
-      ok: 'a\nb',
-      'ok#rc': '0',
-    });
-  }
-
-  it('kf_run_err keeps stdout and stderr apart, without a temp file', () => runErr({}));
-
-  it.skipIf(!busybox)('kf_run_err under busybox sh', () =>
-    runErr({ prefix: [busybox as string], shell: 'sh' }),
-  );
-
-  it('kf_hex prints a binary file as hex bytes', () => {
-    writeFileSync(join(dir, 'bin'), Buffer.from([7, 0, 0, 0, 0x61, 0, 0, 0]));
-    expect(run(`kf_hex h ${dir}/bin`).family.h?.trim()).toBe('07 00 00 00 61 00 00 00');
-  });
-
-  const depmod = which('depmod');
-  it.skipIf(!depmod?.includes('/sbin/'))('kf_which finds commands in sbin directories PATH lacks', () => {
-    const { family } = run('PATH=/nonexistent\nkf_tool d depmod\nkf_tool s sh\nkf_tool n no-such-command-kf');
-    expect(family).toEqual({ d: depmod, s: expect.stringMatching(/^\/(usr\/)?bin\/sh$/) });
-  });
-
-  it.skipIf(!canRunUnprivileged)('an unreadable file is reported as denied, not read', () => {
-    const { sections, family } = run(`kf_cat s ${dir}/secret`, true);
-    expect(family.s).toBeUndefined();
-    expect(family['s#denied']).toBe(`${dir}/secret`);
-    expect(deniedPaths(sections)).toEqual([`${dir}/secret`]);
-  });
-});
-
-describe('families are isolated', () => {
-  it('a family that exits, fails, or reads stdin does not stop the others', () => {
-    const script = composeScript(NONCE, [
-      { name: 'exits', script: 'kf_val a 1\nexit 3\nkf_val never 1' },
-      { name: 'reads', script: 'cat\nread x\nkf_val b 2' },
-      { name: 'fails', script: 'false\nls /nonexistent\nkf_val c 3' },
-      { name: 'last', script: 'kf_val d 4' },
-    ]);
-    const r = runSh(script);
-    expect(r.stderr).toBe('');
-    const s = splitSections(r.stdout, NONCE);
-    expect(s).toMatchObject({ exits: { a: '1' }, reads: { b: '2' }, fails: { c: '3' }, last: { d: '4' } });
-    expect(s.exits?.never).toBeUndefined();
-    expect(isComplete(s)).toBe(true);
-  });
-
+describe('the nonce', () => {
   it('rejects a nonce that could break the script', () => {
     expect(() => prelude("x'; rm -rf /; '")).toThrow(/bad nonce/);
     expect(() => prelude('short')).toThrow(/bad nonce/);

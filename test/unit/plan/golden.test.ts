@@ -1,16 +1,17 @@
 /**
  * Planner golden cases: for every test/fixtures/plan/<case>, the kernelfile (validated for real),
  * build.json and facts.json go through desiredFrom and plan, and the text (plain, summary Kconfig
- * diff) and JSON must be plan.txt and plan.json. `UPDATE_GOLDEN=1` rewrites those two; review the
- * diff, it is the point. `UPDATE_PLAN_INPUTS=1` first rewrites facts.json and build.json from
+ * diff) and JSON must be plan.txt and plan.json. `UPDATE_GOLDEN=1` rewrites those two (a missing
+ * one is a failure otherwise); review the diff, it is the point. `UPDATE_PLAN_INPUTS=1` first rewrites facts.json and build.json from
  * golden-cases.ts (the fact fixtures put together and edited per case).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { factsDigest } from '../../../src/facts/gather.js';
 import type { HostFacts } from '../../../src/facts/types.js';
 import { hasChanges } from '../../../src/plan/types.js';
+import { type GoldenOptions, golden as goldenFile } from '../../helpers/golden.js';
 import {
   type BuildJson,
   baseFacts,
@@ -31,14 +32,14 @@ if (process.env.UPDATE_PLAN_INPUTS === '1')
     writeJson(name, 'build.json', build);
   }
 
-const update = process.env.UPDATE_GOLDEN === '1';
+const PLAN_GOLDENS: GoldenOptions = {
+  updateVar: 'UPDATE_GOLDEN',
+  command: 'npx vitest run test/unit/plan/golden.test.ts',
+};
 const cases = planCases();
 
-function golden(name: string, file: string, actual: string): string {
-  const path = join(caseDir(name), file);
-  if (update || !existsSync(path)) writeFileSync(path, actual);
-  return readFileSync(path, 'utf8');
-}
+const golden = (name: string, file: string, actual: string) =>
+  goldenFile(join(caseDir(name), file), actual, PLAN_GOLDENS);
 
 describe('planner golden cases', () => {
   it('every case has its inputs, and every defined case a directory', () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DkmsConfInput, evaluateDkmsConf, readModuleConf } from '../../../src/dkms/conf.js';
+import { type DkmsConfInput, evaluateDkmsConf, readModuleConf } from '../../src/dkms/conf.js';
 
 // dkms.conf files written for these tests, in the shapes real -dkms packages use.
 

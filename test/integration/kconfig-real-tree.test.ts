@@ -4,18 +4,19 @@
  * tarball is missing), and a .config that the kernel's own kconfig wrote for tinyconfig + fragments.
  */
 import { describe, expect, it } from 'vitest';
-import { configValues, parseConfig } from '../../../src/kconfig/config.js';
+import { configValues, parseConfig } from '../../src/kconfig/config.js';
 import {
   describeDropped,
   findDropped,
   type Requested,
   requestedFromConfig,
-} from '../../../src/kconfig/dropped.js';
-import { formatExpr } from '../../../src/kconfig/expr.js';
-import { loadKconfig } from '../../../src/kconfig/kconfig-db.js';
-import { definitions, dependencyOf } from '../../../src/kconfig/kconfig-query.js';
-import type { KconfigDb } from '../../../src/kconfig/kconfig-types.js';
-import { debianKconfigTree, dirReader, fixture } from './trees.js';
+} from '../../src/kconfig/dropped.js';
+import { formatExpr } from '../../src/kconfig/expr.js';
+import { loadKconfig } from '../../src/kconfig/kconfig-db.js';
+import { definitions, dependencyOf } from '../../src/kconfig/kconfig-query.js';
+import type { KconfigDb } from '../../src/kconfig/kconfig-types.js';
+import { debianKconfigTree } from '../helpers/debian.js';
+import { dirReader, fixture } from '../unit/kconfig/trees.js';
 
 const VARS = { SRCARCH: 'x86', ARCH: 'x86_64' };
 

@@ -3,7 +3,9 @@
  * cached by test/helpers/kernel-artifacts.ts, about 2.5 minutes cold), the hello DKMS module built
  * with the real dkms in trees of our own, a busybox initramfs, and QEMU (TCG). Needs root (dkms
  * insists), linux-source-6.1, build-essential bc flex bison libelf-dev libssl-dev cpio kmod dkms
- * qemu-system-x86 busybox-static.
+ * qemu-system-x86 busybox-static. In the end-to-end suite because it builds that kernel on an empty
+ * cache; the console parser is tested in test/unit/verify/console.test.ts, the cpio writer in
+ * test/integration/verify-cpio.test.ts.
  */
 import { cpSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -11,9 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpioNewc, MARKER } from '../../src/verify/initramfs-image.js';
+import { MARKER } from '../../src/verify/initramfs-image.js';
 import { runningQemuCount } from '../../src/verify/qemu.js';
-import { type ArtifactsInfo, loadArtifacts, parseConsole, verifyKernel } from '../../src/verify/verify.js';
+import { type ArtifactsInfo, loadArtifacts, verifyKernel } from '../../src/verify/verify.js';
 import { ensureKernelArtifacts, HELLO_MODULE } from '../helpers/kernel-artifacts.js';
 import { note, requireCommands, run, secs, sweepStale } from '../helpers/proc.js';
 
@@ -38,54 +40,6 @@ function qemuProcessesUnder(dir: string): number[] {
   }
   return pids;
 }
-
-describe('verify: console markers', () => {
-  it('reads the release, module verdicts and panics, with kernel text on the same line', () => {
-    const r = parseConsole([
-      '[    0.5] Run /init as init process\r',
-      `${MARKER} start`,
-      `${MARKER} uname 6.1.192-kfverify\r`,
-      `[    0.9] random: crng init done${MARKER} module a ok loaded by modprobe`,
-      `${MARKER} module b failed modprobe: module b not found in modules.dep (exit 1)`,
-      'kf-dmesg: [    1.0] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000000',
-      `${MARKER} done`,
-    ]);
-    expect(r.started).toBe(true);
-    expect(r.done).toBe(true);
-    expect(r.uname).toBe('6.1.192-kfverify');
-    expect(r.modules.get('a')).toEqual({ ok: true, detail: 'loaded by modprobe' });
-    expect(r.modules.get('b')).toEqual({
-      ok: false,
-      detail: 'modprobe: module b not found in modules.dep (exit 1)',
-    });
-    expect(r.panics).toEqual(['Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000000']);
-  });
-
-  it('writes cpio newc that cpio(1) lists', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'kf-cpio-'));
-    try {
-      const archive = cpioNewc([
-        { path: 'bin', type: 'dir' },
-        { path: 'bin/hello', type: 'file', mode: 0o755, data: Buffer.from('#!/bin/sh\necho hi\n') },
-        { path: 'bin/sh', type: 'symlink', target: 'busybox' },
-        { path: 'dev/console', type: 'char', major: 5, minor: 1 },
-      ]);
-      await writeFile(join(dir, 'a.cpio'), archive);
-      const r = await run(['sh', '-c', 'cpio -itv --quiet < "$1"', 'kf', join(dir, 'a.cpio')]);
-      expect(r.code).toBe(0);
-      const lines = r.stdout.trim().split('\n');
-      expect(lines[0]).toMatch(/^drwxr-xr-x .* bin$/);
-      expect(lines[1]).toMatch(/ bin\/hello$/);
-      expect(lines[2]).toMatch(/^lrwxrwxrwx .* bin\/sh -> busybox$/);
-      expect(lines[3]).toMatch(/ dev\/console$/);
-      expect(lines).toHaveLength(4);
-      expect(lines[1]).toMatch(/^-rwxr-xr-x\s+1 root\s+root\s+18 /);
-      expect(lines[3]).toMatch(/^crw-------\s+1 root\s+root\s+5,\s+1 /);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
-});
 
 describe('verify: a real kernel under QEMU', () => {
   let artifacts: ArtifactsInfo;

@@ -19,14 +19,14 @@ import {
 import * as os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { factsScript, parseFacts } from '../../../src/facts/gather.js';
-import { kernels } from '../../../src/facts/kernels.js';
-import { composeScript, deniedPaths, isComplete, splitSections } from '../../../src/facts/protocol.js';
-import { RECEIPT_DIR, receipts } from '../../../src/facts/receipts.js';
-import { parseOsRelease } from '../../../src/facts/system.js';
-import { TOOL_NAMES } from '../../../src/facts/types.js';
-import { journal, journalText, receiptText } from '../../helpers/receipt-text.js';
-import { canRunUnprivileged, isRoot, NOBODY, runSh, type ShRun, which } from './sh.js';
+import { factsScript, parseFacts } from '../../src/facts/gather.js';
+import { kernels } from '../../src/facts/kernels.js';
+import { composeScript, deniedPaths, isComplete, splitSections } from '../../src/facts/protocol.js';
+import { RECEIPT_DIR, receipts } from '../../src/facts/receipts.js';
+import { parseOsRelease } from '../../src/facts/system.js';
+import { TOOL_NAMES } from '../../src/facts/types.js';
+import { journal, journalText, receiptText } from '../helpers/receipt-text.js';
+import { canRunUnprivileged, isRoot, NOBODY, runSh, type ShRun, which } from '../helpers/sh.js';
 
 const NONCE = 'kfSCRIPTTEST42';
 const script = factsScript(NONCE);

@@ -1,0 +1,127 @@
+/**
+ * An in-memory Transport for unit tests: it records every run, put, write and get, answers runs
+ * with exit 0 and no output (or what `respond` says), keeps the files written through the
+ * executor's write-as-root command, and can be told to fail a given call: with an exit code (and
+ * output), or by throwing HostError 'disconnected' as a dropped SSH connection does.
+ */
+import { locked } from '../../src/apply/executor.js';
+import { HostError, type RunOptions, type RunResult, type Transport } from '../../src/host/transport.js';
+
+export type Call =
+  | {
+      kind: 'run';
+      argv: readonly string[];
+      opts: RunOptions | undefined;
+      /** The command inside `locked(…)`, or null when the command does not hold the host lock. */
+      inner: readonly string[] | null;
+      /** For the executor's write-as-root command (locked `sh -c … kernelfile PATH MODE BYTES`, content on stdin). */
+      wrote: { path: string; content: string } | null;
+    }
+  | { kind: 'put'; from: string; to: string; mode: number | undefined }
+  | { kind: 'write'; path: string; data: string; mode: number | undefined }
+  | { kind: 'get'; path: string };
+
+export type Failure = { code: number; stdout?: string; stderr?: string } | 'disconnected';
+
+const LOCK_PREFIX = locked([]);
+
+/** The command inside `locked(argv)`, or null when argv is not a locked command. */
+export function unlock(argv: readonly string[]): readonly string[] | null {
+  if (argv.length < LOCK_PREFIX.length) return null;
+  return LOCK_PREFIX.every((a, i) => argv[i] === a) ? argv.slice(LOCK_PREFIX.length) : null;
+}
+
+/** One line per call, for readable assertions: `write PATH`, `locked: ARGV…`, `run: ARGV…`, `put FROM -> TO`. */
+export function describeCall(c: Call): string {
+  switch (c.kind) {
+    case 'run':
+      if (c.wrote) return `write ${c.wrote.path}`;
+      return c.inner ? `locked: ${c.inner.join(' ')}` : `run: ${c.argv.join(' ')}`;
+    case 'put':
+      return `put ${c.from} -> ${c.to}`;
+    case 'write':
+      return `write() ${c.path}`;
+    case 'get':
+      return `get ${c.path}`;
+  }
+}
+
+export class FakeTransport implements Transport {
+  readonly kind = 'ssh' as const;
+  readonly calls: Call[] = [];
+  /** Files written by the executor's write command (path → content), in the order written. */
+  readonly files = new Map<string, string>();
+  private readonly failures: { match: (c: Call) => boolean; how: Failure }[] = [];
+
+  constructor(
+    readonly name = 'ssh://root@web-1:22',
+    private readonly respond: (argv: readonly string[]) => Partial<RunResult> | undefined = () => undefined,
+  ) {}
+
+  /** Make the first call that matches (and every later one) fail. */
+  failWhen(match: (c: Call) => boolean, how: Failure): this {
+    this.failures.push({ match, how });
+    return this;
+  }
+
+  private failure(c: Call): Failure | undefined {
+    return this.failures.find((f) => f.match(c))?.how;
+  }
+
+  private disconnect(): never {
+    throw new HostError(this.name, 'disconnected', 'the connection dropped (fake)');
+  }
+
+  async run(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
+    const inner = unlock(argv);
+    const isWrite =
+      inner !== null && inner[0] === 'sh' && inner[3] === 'kernelfile' && opts?.stdin !== undefined;
+    const wrote = isWrite ? { path: inner[4] as string, content: String(opts?.stdin) } : null;
+    const call: Call = { kind: 'run', argv: [...argv], opts, inner, wrote };
+    this.calls.push(call);
+    const how = this.failure(call);
+    if (how === 'disconnected') this.disconnect();
+    if (how) {
+      for (const l of `${how.stdout ?? ''}`.split('\n').filter(Boolean)) opts?.onLine?.(l, 'stdout');
+      return { code: how.code, stdout: how.stdout ?? '', stderr: how.stderr ?? '' };
+    }
+    if (wrote) this.files.set(wrote.path, wrote.content);
+    return { code: 0, stdout: '', stderr: '', ...this.respond(argv) };
+  }
+
+  async put(from: string, to: string, mode?: number): Promise<void> {
+    const call: Call = { kind: 'put', from, to, mode };
+    this.calls.push(call);
+    const how = this.failure(call);
+    if (how === 'disconnected') this.disconnect();
+    if (how) throw new HostError(this.name, 'io', `cannot put ${to} (fake, exit ${how.code})`);
+  }
+
+  async write(path: string, data: string | Buffer, mode?: number): Promise<void> {
+    const call: Call = { kind: 'write', path, data: String(data), mode };
+    this.calls.push(call);
+    const how = this.failure(call);
+    if (how === 'disconnected') this.disconnect();
+    if (how) throw new HostError(this.name, 'io', `cannot write ${path} (fake, exit ${how.code})`);
+    this.files.set(path, String(data));
+  }
+
+  async get(path: string): Promise<Buffer> {
+    this.calls.push({ kind: 'get', path });
+    const content = this.files.get(path);
+    if (content === undefined) throw new HostError(this.name, 'io', `no such file: ${path} (fake)`);
+    return Buffer.from(content);
+  }
+
+  async close(): Promise<void> {}
+
+  /** The calls as lines (see describeCall). */
+  lines(): string[] {
+    return this.calls.map(describeCall);
+  }
+
+  /** The run calls. */
+  runs(): Extract<Call, { kind: 'run' }>[] {
+    return this.calls.filter((c): c is Extract<Call, { kind: 'run' }> => c.kind === 'run');
+  }
+}
