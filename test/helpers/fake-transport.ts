@@ -4,7 +4,9 @@
  * executor's write-as-root command, and can be told to fail a given call: with an exit code (and
  * output), or by throwing HostError 'disconnected' as a dropped SSH connection does.
  */
+
 import { locked } from '../../src/apply/executor.js';
+import { capabilitiesOf, parseHostAddress } from '../../src/host/address.js';
 import { HostError, type RunOptions, type RunResult, type Transport } from '../../src/host/transport.js';
 
 export type Call =
@@ -48,6 +50,7 @@ export function describeCall(c: Call): string {
 
 export class FakeTransport implements Transport {
   readonly kind = 'ssh' as const;
+  readonly capabilities = capabilitiesOf(parseHostAddress('ssh://root@web-1:22'));
   readonly calls: Call[] = [];
   /** Files written by the executor's write command (path → content), in the order written. */
   readonly files = new Map<string, string>();

@@ -2,8 +2,10 @@
  * gather(): one round trip over the transport. The fake transport runs what it is given with the
  * local sh, so the facts are real (split from test/unit/facts/gather.test.ts: it starts sh).
  */
+
 import { describe, expect, it } from 'vitest';
 import { gather } from '../../src/facts/gather.js';
+import { capabilitiesOf, parseHostAddress } from '../../src/host/address.js';
 import type { RunOptions, RunResult, Transport } from '../../src/host/transport.js';
 import { runSh } from '../helpers/sh.js';
 
@@ -12,6 +14,7 @@ function fakeTransport(respond?: (stdin: string) => RunResult) {
   const t: Transport = {
     name: 'ssh://root@web-1:22',
     kind: 'ssh',
+    capabilities: capabilitiesOf(parseHostAddress('ssh://root@web-1:22')),
     async run(argv, opts) {
       calls.push({ argv, opts });
       const stdin = String(opts?.stdin ?? '');
