@@ -114,8 +114,6 @@ export async function execute(
   const changes = plan.changes.filter((c) => c.action !== 'noop' && c.steps.length > 0);
   const result: ExecuteResult = { host: t.name, changes: changes.length, steps: 0, mutating: 0 };
   if (changes.length === 0) return result;
-  const release = plan.summary.release;
-  const buildId = plan.summary.buildId;
   const artifacts = new Map<string, { dir: string; manifest: Manifest }>();
   const artifactsOf = async (id: string, change: Change, step: Step) => {
     const a =
@@ -126,16 +124,20 @@ export async function execute(
   };
   // The journal covers the install of the release, up to its receipt; what comes after (the
   // default, pruning) is planned again from the host's facts if it is interrupted.
-  const installs = plan.changes.some((c) => c.steps.some((s) => s.kind === 'receipt'));
+  // It is the receipt step's release (the plan's display summary decides nothing).
+  const installs = plan.changes
+    .flatMap((c) => c.steps)
+    .find((s): s is Extract<Step, { kind: 'receipt' }> => s.kind === 'receipt');
   let journal = false;
   let receipted = false;
   const ensureJournal = async () => {
     if (journal || receipted || !installs) return;
     journal = true;
+    const { release, buildId, data } = installs;
     await writeFile(
       t,
       pendingPath(release),
-      encodeJournal({ release, buildId, name: plan.summary.name, startedAt: controller.now(), host: t.name }),
+      encodeJournal({ release, buildId, name: data.name, startedAt: controller.now(), host: t.name }),
       0o644,
     );
     result.mutating++;
@@ -223,6 +225,6 @@ export async function execute(
     }
   }
   // Nothing left to resume: no receipt step ran (e.g. only the default or a prune changed).
-  if (journal) await t.run(locked(['rm', '-f', pendingPath(release)]), { sudo: true });
+  if (journal && installs) await t.run(locked(['rm', '-f', pendingPath(installs.release)]), { sudo: true });
   return result;
 }

@@ -235,7 +235,7 @@ export class Rollout {
       if (e instanceof StepError) throw new ApplyError(e.message, RESUME_HINT, e.details);
       throw e;
     }
-    const release = p.plan.summary.release;
+    const release = p.desired.release;
     const reboot = this.options.reboot === true && p.facts.system.running !== release;
     if (reboot) await this.rebootAndSettle(p, release, rebootTimeoutMs);
     return {
