@@ -20,7 +20,7 @@ import {
 } from '../apply/executor.js';
 import { packSource } from '../apply/pack-source.js';
 import { bootId, requestReboot, waitForReboot } from '../apply/reboot.js';
-import { build, type Manifest } from '../compile/build.js';
+import { build, type Manifest, type Prepared } from '../compile/build.js';
 import { buildDkmsTarball } from '../dkms/tarball.js';
 import { batches, parsePercent, parseSerial, pool, stopReason } from '../fleet/rollout.js';
 import { runOk } from '../host/transport.js';
@@ -146,15 +146,39 @@ function parseRollout(o: ApplyOptions) {
   return { serial, maxFail, rebootTimeoutMs };
 }
 
+/** What a rollout does on the controller and with the clock: the real ones, or a test's. */
+export interface RolloutDeps {
+  build(
+    p: Prepared,
+    progress: (e: { stage: string; compiled: number }) => void,
+  ): Promise<{ dir: string; manifest: Manifest }>;
+  packSource(from: string, scratch: string): Promise<string>;
+  dkmsTarball: typeof buildDkmsTarball;
+  sleep(ms: number): Promise<void>;
+}
+
+const REAL: RolloutDeps = {
+  build,
+  packSource,
+  dkmsTarball: buildDkmsTarball,
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+};
+
+/** What a rollout needs of the planning session: reconnecting, and planning again after a reboot. */
+export type RolloutSession = Pick<PlanningSession, 'gather' | 'planTarget'>;
+
 export class Rollout {
   private readonly builds = new Map<string, Promise<{ dir: string; manifest: Manifest }>>();
   private readonly emit: (e: ApplyEvent) => void;
+  private readonly deps: RolloutDeps;
 
   constructor(
-    private readonly session: PlanningSession,
+    private readonly session: RolloutSession,
     private readonly options: ApplyOptions,
+    deps: Partial<RolloutDeps> = {},
   ) {
     this.emit = options.onEvent ?? (() => {});
+    this.deps = { ...REAL, ...deps };
   }
 
   /** Each distinct build once, whichever host asks first. */
@@ -163,18 +187,20 @@ export class Rollout {
     let b = this.builds.get(buildId);
     if (!b) {
       this.emit({ type: 'build', buildId, release, state: 'start' });
-      b = build(p.prepared, (e) =>
-        this.emit({
-          type: 'build',
-          buildId,
-          release,
-          state: 'progress',
-          message: `${e.stage}: ${e.compiled} files`,
-        }),
-      ).then((a) => {
-        this.emit({ type: 'build', buildId, release, state: 'done' });
-        return a;
-      });
+      b = this.deps
+        .build(p.prepared, (e) =>
+          this.emit({
+            type: 'build',
+            buildId,
+            release,
+            state: 'progress',
+            message: `${e.stage}: ${e.compiled} files`,
+          }),
+        )
+        .then((a) => {
+          this.emit({ type: 'build', buildId, release, state: 'done' });
+          return a;
+        });
       this.builds.set(buildId, b);
     }
     return b;
@@ -192,9 +218,9 @@ export class Rollout {
         spaceCheck(p, a.manifest);
         return a;
       },
-      packSource: (from) => packSource(from, scratch),
+      packSource: (from) => this.deps.packSource(from, scratch),
       dkmsTarball: (step, artifactsDir, onLine) =>
-        buildDkmsTarball({ ...step, artifactsDir, workDir: scratch, onLine }),
+        this.deps.dkmsTarball({ ...step, artifactsDir, workDir: scratch, onLine }),
       now: () => new Date().toISOString(),
     };
   }
@@ -268,7 +294,7 @@ export class Rollout {
             await transport.close();
           }
         },
-        sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+        sleep: this.deps.sleep,
         now: () => Date.now(),
       },
       before,

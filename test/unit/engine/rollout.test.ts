@@ -1,0 +1,273 @@
+/**
+ * The engine's one apply path (Rollout) over in-memory transports: one host is a rollout of one;
+ * a fleet goes in batches with a canary and a failure budget; every distinct build is made once
+ * before the first batch; the build id is checked; lost connections are reopened only onto
+ * unchanged facts; a failed step says the next apply resumes. Plans come from the real planner's
+ * golden cases; builds are fakes (no process).
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Manifest, Prepared } from '../../../src/compile/build.js';
+import {
+  type ApplyEvent,
+  type ApplyOptions,
+  Rollout,
+  type RolloutSession,
+} from '../../../src/engine/apply.js';
+import { ApplyError, UserError } from '../../../src/engine/errors.js';
+import type { Loaded } from '../../../src/engine/kernelfile.js';
+import type { FleetHost, PlannedHost } from '../../../src/engine/planning.js';
+import { parseHostAddress } from '../../../src/host/address.js';
+import { receiptPath } from '../../../src/resources/layout.js';
+import { FakeTransport } from '../../helpers/fake-transport.js';
+import { planCase } from '../../helpers/plan-fixtures.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'kf-rollout-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function artifacts(buildId: string, release: string): { dir: string; manifest: Manifest } {
+  const dir = join(tmp, `artifacts-${buildId.slice(0, 8)}`);
+  mkdirSync(join(dir, 'ship'), { recursive: true });
+  for (const f of ['vmlinuz', 'System.map', 'config', 'ship/modules.tar', 'ship/headers.tar'])
+    writeFileSync(join(dir, f), `${f} of ${buildId}\n`);
+  const file = (path: string) => ({ path, sha256: 'a'.repeat(64), size: 1000 });
+  return {
+    dir,
+    manifest: {
+      formatVersion: 1,
+      buildId,
+      name: 'web',
+      version: release.split('-')[0] as string,
+      release,
+      arch: 'x86_64',
+      kernelArch: 'x86_64',
+      image: 'arch/x86/boot/bzImage',
+      modules: true,
+      toolchain: 'gcc 12.2.0',
+      source: 'b'.repeat(64),
+      patches: [],
+      files: [file('vmlinuz'), file('System.map'), file('config')],
+      seconds: 1,
+      compileSeconds: 1,
+    },
+  };
+}
+
+function planned(name: string, caseName: string, transport = new FakeTransport(`ssh://root@${name}:22`)) {
+  const c = planCase(caseName);
+  const host: PlannedHost = {
+    target: {
+      name,
+      address: parseHostAddress(`ssh://root@${name}`),
+      hostOptions: {},
+      sudo: false,
+      kernelfile: 'kernelfile.yaml',
+    },
+    loaded: {} as Loaded,
+    transport,
+    facts: c.facts,
+    prepared: { buildId: c.desired.buildId, release: c.desired.release } as Prepared,
+    desired: c.desired,
+    plan: c.plan,
+    diagnostics: [],
+  };
+  return { ok: true as const, ...host, fake: transport };
+}
+
+function rollout(options: ApplyOptions = {}, session: Partial<RolloutSession> = {}) {
+  const events: ApplyEvent[] = [];
+  const built: string[] = [];
+  const r = new Rollout(
+    {
+      gather: session.gather ?? (async () => Promise.reject(new Error('no reconnect expected'))),
+      planTarget: session.planTarget ?? (async () => Promise.reject(new Error('no replan expected'))),
+    },
+    { yes: true, ...options, onEvent: (e) => events.push(e) },
+    {
+      build: async (p) => {
+        built.push(p.buildId);
+        return artifacts(p.buildId, p.release);
+      },
+      packSource: async () => {
+        const source = join(tmp, 'source.tar');
+        writeFileSync(source, 'a module source\n');
+        return source;
+      },
+      sleep: async () => {},
+    },
+  );
+  return { r, events, built };
+}
+
+const failOn = (cmd: string) => (c: Parameters<Parameters<FakeTransport['failWhen']>[0]>[0]) =>
+  c.kind === 'run' && (c.inner ?? c.argv).includes(cmd);
+
+describe('one host is a rollout of one', () => {
+  it('converges it: the build once, the plan executed, the receipt written', async () => {
+    const h = planned('web-1', 'fresh-grub');
+    const { r, built } = rollout();
+    const res = await r.run([h]);
+    expect(res.failed).toBe(0);
+    expect(res.outcomes.map((o) => [o.name, o.result])).toEqual([['web-1', 'converged']]);
+    expect(res.outcomes[0]?.executed?.changes).toBeGreaterThan(0);
+    expect(built).toEqual([h.prepared.buildId]);
+    expect(h.fake.files.has(receiptPath(h.desired.release))).toBe(true);
+  });
+
+  it('a failed step is an ApplyError that says the previous default stays and the next apply resumes', async () => {
+    const t = new FakeTransport('ssh://root@web-1:22').failWhen(failOn('update-grub'), {
+      code: 1,
+      stderr: 'grub-probe: error: failed',
+    });
+    const h = planned('web-1', 'fresh-grub', t);
+    const res = await rollout().r.run([h]);
+    const o = res.outcomes[0];
+    expect(o?.result).toBe('failed');
+    expect(o?.cause).toBeInstanceOf(ApplyError);
+    expect(o?.hint).toMatch(/previous default boot entry is unchanged.*resumes where this one stopped/);
+    expect((o?.cause as ApplyError).details.join('\n')).toMatch(/grub-probe: error: failed/);
+    // Nothing after the failed step: no default entry was set.
+    expect(
+      t.runs().some((c) => (c.inner ?? c.argv).some((a) => a.startsWith('saved_entry=kernelfile-'))),
+    ).toBe(false);
+  });
+
+  it('refuses a plan whose build id the kernelfile no longer resolves to, before changing the host', async () => {
+    const h = planned('web-1', 'fresh-grub');
+    h.prepared = { ...h.prepared, buildId: 'f'.repeat(64) } as Prepared;
+    const res = await rollout().r.run([h]);
+    expect(res.outcomes[0]?.result).toBe('failed');
+    expect(res.outcomes[0]?.detail).toMatch(
+      /the plan wants build [0-9a-f]{12}, the kernelfile now resolves to ffffffffffff/,
+    );
+  });
+
+  it('without --yes and no way to ask, refuses before anything runs; a "no" changes nothing', async () => {
+    const h = planned('web-1', 'fresh-grub');
+    await expect(rollout({ yes: false }).r.run([h])).rejects.toThrow(UserError);
+    await expect(rollout({ yes: false }).r.run([h])).rejects.toThrow(/confirm with --yes/);
+    const asked: string[] = [];
+    const res = await rollout({
+      yes: false,
+      confirm: async (what) => {
+        asked.push(what);
+        return false;
+      },
+    }).r.run([h]);
+    expect(asked).toEqual(['ssh://root@web-1:22']);
+    expect(res.failed).toBe(-1);
+    expect(h.fake.calls).toEqual([]);
+  });
+
+  it('a host lost mid-apply is unreachable, not failed', async () => {
+    const t = new FakeTransport('ssh://root@web-1:22').failWhen(failOn('depmod'), 'disconnected');
+    const res = await rollout().r.run([planned('web-1', 'fresh-grub', t)]);
+    expect(res.outcomes[0]?.result).toBe('unreachable');
+  });
+});
+
+describe('a fleet', () => {
+  it('builds each distinct build once before the first batch, then goes batch by batch', async () => {
+    const hosts = ['web-1', 'web-2', 'web-3'].map((n) => planned(n, 'fresh-grub'));
+    const { r, events, built } = rollout({ serial: '1' });
+    const res = await r.run(hosts);
+    expect(res.outcomes.map((o) => o.result)).toEqual(['converged', 'converged', 'converged']);
+    expect(built).toHaveLength(1);
+    const kinds = events.filter((e) => e.type === 'build' || e.type === 'batch').map((e) => e.type);
+    expect(kinds.slice(0, 3)).toEqual(['build', 'build', 'batch']);
+    expect(events.filter((e) => e.type === 'batch').map((e) => (e.type === 'batch' ? e.hosts : []))).toEqual([
+      ['web-1'],
+      ['web-2'],
+      ['web-3'],
+    ]);
+  });
+
+  it('stops when the canary batch fails; the rest are skipped untouched', async () => {
+    const bad = new FakeTransport('ssh://root@web-1:22').failWhen(failOn('depmod'), { code: 1 });
+    const hosts = [
+      planned('web-1', 'fresh-grub', bad),
+      planned('web-2', 'fresh-grub'),
+      planned('web-3', 'fresh-grub'),
+    ];
+    const { r, events } = rollout({ serial: '1' });
+    const res = await r.run(hosts);
+    expect(res.outcomes.map((o) => o.result)).toEqual(['failed', 'skipped', 'skipped']);
+    expect(res.outcomes[1]?.detail).toBe('not applied: the canary batch failed (1 of 1 host)');
+    expect(hosts[1]?.fake.calls).toEqual([]);
+    expect(events.some((e) => e.type === 'stop')).toBe(true);
+  });
+
+  it('stops once more hosts failed than --max-fail allows', async () => {
+    const failing = (n: string) =>
+      new FakeTransport(`ssh://root@${n}:22`).failWhen(failOn('depmod'), { code: 1 });
+    const hosts = [
+      planned('a', 'fresh-grub'),
+      planned('b', 'fresh-grub', failing('b')),
+      planned('c', 'fresh-grub', failing('c')),
+      planned('d', 'fresh-grub'),
+    ];
+    const res = await rollout({ serial: '1', maxFail: '25%' }).r.run(hosts);
+    expect(res.outcomes.map((o) => o.result)).toEqual(['converged', 'failed', 'failed', 'skipped']);
+    expect(res.outcomes[3]?.detail).toMatch(/2 of 4 hosts failed, more than --max-fail 25% allows/);
+    expect(res.failed).toBe(3);
+  });
+
+  it('reports unreachable and impossible hosts, leaves converged ones unchanged, and applies the rest', async () => {
+    const down: FleetHost = {
+      ok: false,
+      target: { ...planned('down', 'fresh-grub').target, name: 'down' },
+      unreachable: true,
+      error: 'ssh://root@down:22: connection refused',
+      cause: new Error('refused'),
+    };
+    const hosts: FleetHost[] = [
+      down,
+      planned('full', 'boot-too-small'),
+      planned('done', 'converged'),
+      planned('new', 'fresh-grub'),
+    ];
+    const res = await rollout().r.run(hosts);
+    expect(res.outcomes.map((o) => [o.name, o.result])).toEqual([
+      ['down', 'unreachable'],
+      ['full', 'failed'],
+      ['done', 'unchanged'],
+      ['new', 'converged'],
+    ]);
+    expect(res.outcomes[1]?.detail).toMatch(/^not possible: .*free/);
+  });
+});
+
+describe('a connection lost while its host waited', () => {
+  const lost = () =>
+    new FakeTransport('ssh://root@web-2:22').failWhen(
+      (c) => c.kind === 'run' && c.argv[0] === 'true',
+      'disconnected',
+    );
+
+  it('is opened again, and the host applied over the new one when its facts are unchanged', async () => {
+    const h = planned('web-2', 'fresh-grub', lost());
+    const fresh = new FakeTransport('ssh://root@web-2:22');
+    const { r, events } = rollout({}, { gather: async () => ({ transport: fresh, facts: h.facts }) });
+    const res = await r.run([h]);
+    expect(res.outcomes[0]?.result).toBe('converged');
+    expect(events.some((e) => e.type === 'reconnected' && e.host === 'web-2')).toBe(true);
+    expect(fresh.files.has(receiptPath(h.desired.release))).toBe(true);
+  });
+
+  it('is not used when the facts changed since the plan: nothing runs', async () => {
+    const h = planned('web-2', 'fresh-grub', lost());
+    const fresh = new FakeTransport('ssh://root@web-2:22');
+    const { r } = rollout(
+      {},
+      { gather: async () => ({ transport: fresh, facts: { ...h.facts, digest: 'changed' } }) },
+    );
+    const res = await r.run([h]);
+    expect(res.outcomes[0]?.result).toBe('failed');
+    expect(res.outcomes[0]?.detail).toMatch(
+      /reconnected, but its facts changed since the plan; nothing was changed/,
+    );
+    expect(fresh.calls).toEqual([]);
+  });
+});
