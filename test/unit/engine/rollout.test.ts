@@ -127,7 +127,7 @@ describe('one host is a rollout of one', () => {
     expect(o?.result).toBe('failed');
     expect(o?.cause).toBeInstanceOf(ApplyError);
     expect(o?.hint).toMatch(/previous default boot entry is unchanged.*resumes where this one stopped/);
-    expect((o?.cause as ApplyError).details.join('\n')).toMatch(/grub-probe: error: failed/);
+    expect((o as { cause: ApplyError }).cause.details.join('\n')).toMatch(/grub-probe: error: failed/);
     // Nothing after the failed step: no default entry was set.
     expect(
       t.runs().some((c) => (c.inner ?? c.argv).some((a) => a.startsWith('saved_entry=kernelfile-'))),
