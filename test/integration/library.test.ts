@@ -4,7 +4,7 @@
  * declarations) and working (node runs it against the compiled dist/).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'kf-library-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+const docExamples: string[] = [];
 const consumer = `
 import { apply, loadKernelfile, plan, status, type FleetHost, type Loaded } from 'kernelfile';
 
@@ -43,6 +44,11 @@ beforeAll(() => {
   symlinkSync(root, join(dir, 'node_modules/kernelfile'));
   writeFileSync(join(dir, 'package.json'), '{"type":"module","private":true}\n');
   writeFileSync(join(dir, 'consumer.ts'), consumer);
+  // Every TypeScript example of docs/library.md, each as a module of its own.
+  const examples = [...readFileSync(join(root, 'docs/library.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)];
+  expect(examples.length).toBeGreaterThan(1);
+  examples.forEach((m, i) => writeFileSync(join(dir, `example-${i}.ts`), `${m[1]}\nexport {};\n`));
+  docExamples.push(...examples.map((_, i) => `example-${i}.ts`));
   writeFileSync(
     join(dir, 'consumer.mjs'),
     consumer.replace(/, type FleetHost, type Loaded/, '').replace(/: (Loaded|FleetHost\[\])/g, ''),
@@ -60,13 +66,13 @@ beforeAll(() => {
         types: ['node'],
         typeRoots: [join(root, 'node_modules/@types')],
       },
-      files: ['consumer.ts'],
+      files: ['consumer.ts', ...docExamples],
     }),
   );
 }, 120_000);
 
 describe("import('kernelfile') from another package", () => {
-  it('type-checks against the published declarations', () => {
+  it('type-checks against the published declarations, with the examples of docs/library.md', () => {
     const r = spawnSync(
       process.execPath,
       [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'],
