@@ -47,7 +47,8 @@ beforeAll(() => {
   // Every TypeScript example of docs/library.md, each as a module of its own.
   const examples = [...readFileSync(join(root, 'docs/library.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)];
   expect(examples.length).toBeGreaterThan(1);
-  examples.forEach((m, i) => writeFileSync(join(dir, `example-${i}.ts`), `${m[1]}\nexport {};\n`));
+  for (const [i, m] of examples.entries())
+    writeFileSync(join(dir, `example-${i}.ts`), `${m[1]}\nexport {};\n`);
   docExamples.push(...examples.map((_, i) => `example-${i}.ts`));
   writeFileSync(
     join(dir, 'consumer.mjs'),
