@@ -13,7 +13,7 @@ import { capabilitiesOf, type HostAddress, parseHostAddress } from '../host/addr
 import { type HostOptions, openHost } from '../host/open.js';
 import { type ApplyOptions, type ApplyResult, adoptSavedPlan, Rollout } from './apply.js';
 import { type Env, processEnv } from './env.js';
-import { UserError } from './errors.js';
+import { describe, UserError } from './errors.js';
 import { closeAll, type FleetHost, PlanningSession, type PlanOptions } from './planning.js';
 import { readSavedPlan } from './saved-plan.js';
 import { type StatusRow, statusRows } from './status.js';
@@ -82,7 +82,15 @@ export async function planHosts(
   o: PlanHostsOptions = {},
   env: Env = processEnv(),
 ): Promise<Planned> {
-  const targets = selectTargets(sel, env, o.warn);
+  return planTargets(selectTargets(sel, env, o.warn), o, env);
+}
+
+/** Plan hosts already selected (see selectTargets). */
+export async function planTargets(
+  targets: Target[],
+  o: PlanOptions = {},
+  env: Env = processEnv(),
+): Promise<Planned> {
   const session = new PlanningSession(env, o);
   const hosts = await session.planAll(targets);
   return { hosts, session, close: () => closeAll(hosts) };
@@ -126,8 +134,9 @@ export async function apply(
   if (sel.plan && !saved)
     throw new UserError(`${sel.plan} is not a plan saved with \`kernelfile plan --out\``);
   const selection = saved ? { ...sel, kernelfile: saved.kernelfile.path } : sel;
-  checkCapabilities(selectTargets(selection, env), o);
-  const planned = await planHosts(selection, { ...o, trial: o.trial || o.reboot }, env);
+  const targets = selectTargets(selection, env, o.warn);
+  checkCapabilities(targets, o);
+  const planned = await planTargets(targets, { ...o, trial: o.trial || o.reboot }, env);
   try {
     if (saved && sel.plan)
       planned.hosts = planned.hosts.map((h) => {
