@@ -182,7 +182,7 @@ export async function benchHost(root: string, o: { apply: boolean; ship: boolean
       ).stdout
         .split('\n')
         .filter(Boolean);
-      // /tmp's own mtime: dkms creates and removes a temp file on every `dkms status` (see README, facts).
+      // /tmp's own mtime: dkms creates and removes a temp file on every `dkms status` (see docs/cli.md, facts).
       const files = changed.filter((f) => f !== '/tmp');
       console.log(
         `${''.padEnd(48)} per re-apply: ${fmtSessions(sessions)} (sshd log); files changed by ${runs + 1} re-applies: ${files.length ? files.join(' ') : 'none'}${changed.includes('/tmp') ? " (/tmp's mtime: dkms's temp file)" : ''}`,

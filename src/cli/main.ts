@@ -79,7 +79,7 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       'check a kernelfile against the schema and for problems the schema cannot see; exit 1 on any error',
     )
     .argument('[file]', 'the kernelfile (`-` reads standard input)', 'kernelfile.yaml')
-    .option('--json', 'print the diagnostics as JSON (format documented in README.md)')
+    .option('--json', 'print the diagnostics as JSON (format documented in docs/json.md)')
     .option('--strict', 'treat warnings as errors')
     .action(async (file: string, opts: { json?: boolean; strict?: boolean }) => {
       const { run } = await import('./commands/validate.js');
@@ -163,7 +163,7 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       '[file]',
       'the kernelfile (default ./kernelfile.yaml; with --inventory, for hosts without a `kernelfile` var)',
     )
-    .option('--json', 'print the plan as JSON (format documented in README.md)')
+    .option('--json', 'print the plan as JSON (format documented in docs/json.md)')
     .option('--out <file>', 'save the plan, for `kernelfile apply FILE` to apply exactly it')
     .option(
       '--detailed-exitcode',

@@ -1,6 +1,6 @@
 /**
  * `kernelfile status`: the state of a host against its kernelfile, from its plan and facts. Pure.
- * Each state has its own exit code (README); a fleet exits with the worst.
+ * Each state has its own exit code (docs/cli.md); a fleet exits with the worst.
  */
 import type { HostFacts } from '../facts/types.js';
 import type { HostPlan } from '../plan/types.js';

@@ -1,6 +1,6 @@
 /**
  * The plan as JSON (`plan --json`, and the saved plan of `plan --out FILE`): one versioned format,
- * documented in README.md. Actions are arrays, as in Terraform's JSON plan, so a CI job finds
+ * documented in docs/json.md. Actions are arrays, as in Terraform's JSON plan, so a CI job finds
  * deletions with one test (`.actions | index("delete")`): a replace is ["delete", "create"].
  */
 import {

@@ -1,6 +1,6 @@
 /**
  * The kernelfile reference in Markdown, generated from the schema's descriptions, defaults and
- * examples, so the README cannot drift from the format (a test compares them).
+ * examples, so docs/kernelfile.md cannot drift from the format (a test compares them).
  */
 import { stringify } from 'yaml';
 

@@ -4,7 +4,7 @@
  * a unit test fails when the committed JSON differs from what this file produces.
  *
  * Every property carries a `description` and `examples`: they feed editors (yaml-language-server)
- * and the kernelfile reference in README.md.
+ * and the kernelfile reference in docs/kernelfile.md.
  *
  * Build-time only: at run time the CLI uses the validator precompiled from this schema
  * (generated/kernelfile.validator.ts) and imports this file for its types alone.

@@ -1,6 +1,6 @@
 /**
  * `kernelfile status [FILE] (--host H | --inventory FILE [--limit P])`: where each host stands
- * against its kernelfile, read-only. Exit code: the worst state's (README).
+ * against its kernelfile, read-only. Exit code: the worst state's (docs/cli.md).
  */
 import { closeAll, STATE_TEXT, statusRows } from '../../engine/index.js';
 import { table } from '../../render/fleet-text.js';

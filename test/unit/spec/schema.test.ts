@@ -2,12 +2,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  README_FILE,
-  readmeWithReference,
+  REFERENCE_FILE,
   SCHEMA_FILE,
   schemaJson,
   VALIDATOR_FILE,
   validatorSource,
+  withReference,
 } from '../../../scripts/gen.js';
 
 interface Node {
@@ -56,9 +56,9 @@ describe('schemas/kernelfile.schema.json', () => {
   });
 });
 
-describe('README.md', () => {
+describe('docs/kernelfile.md', () => {
   it('holds the reference generated from the schema (run `npm run gen`)', () => {
-    const readme = readFileSync(README_FILE, 'utf8');
-    expect(readme).toBe(readmeWithReference(readme));
+    const doc = readFileSync(REFERENCE_FILE, 'utf8');
+    expect(doc).toBe(withReference(doc));
   });
 });
