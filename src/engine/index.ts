@@ -145,11 +145,13 @@ export async function apply(
           adoptSavedPlan(h, saved, sel.plan as string);
           return h;
         } catch (e) {
+          const d = describe(e);
           return {
             ok: false as const,
             target: h.target,
             unreachable: false,
-            error: (e as Error).message,
+            error: d.message,
+            ...(d.hint ? { hint: d.hint } : {}),
             cause: e,
           };
         }

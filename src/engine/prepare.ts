@@ -85,7 +85,7 @@ export async function prepareInput(
   target: BuildTarget,
   env: Env,
 ): Promise<Omit<PrepareInput, 'progress'>> {
-  const { spec, source } = validSpec(loaded);
+  const { spec } = validSpec(loaded);
   const facts = await targetFacts(target, spec.config?.base === 'running');
   return {
     spec,
