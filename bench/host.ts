@@ -26,7 +26,7 @@ import type { Io } from '../src/cli/io.js';
 import { loadSpec } from '../src/cli/kernelfile.js';
 import { prepare, readManifest } from '../src/compile/build.js';
 import { cacheDirs, cacheRoot } from '../src/compile/cache.js';
-import { evaluateDkmsConf, readModuleConf } from '../src/dkms/conf.js';
+import { DkmsPreflight } from '../src/dkms/preflight.js';
 import { familyDigests, gather } from '../src/facts/gather.js';
 import { openHost } from '../src/host/open.js';
 import { plan } from '../src/plan/planner.js';
@@ -265,29 +265,9 @@ async function planPhases(
         setOrigin: () => ({ file: EXAMPLE, line: 1 }),
       }),
     );
-    const checks = await lap('DKMS preflight', async () => {
-      const out = [];
-      for (const m of spec.modules ?? []) {
-        if (!('path' in m)) continue;
-        const conf = await readModuleConf(resolve(m.path));
-        const r = await evaluateDkmsConf({
-          conf: conf.conf,
-          confFile: conf.file,
-          kernelver: prepared.release,
-          arch: prepared.arch,
-          configText: prepared.config.text,
-        });
-        out.push({
-          name: m.name,
-          version: m.version,
-          confFile: conf.file,
-          unmet: r.unmet,
-          error: r.error,
-          builtModules: r.vars?.builtModules ?? [],
-        });
-      }
-      return out;
-    });
+    const checks = await lap('DKMS preflight', () =>
+      new DkmsPreflight().check(spec, resolve, facts, prepared),
+    );
     const p = await lap('plan() + render', () => {
       const mf = readManifest(join(dirs.artifacts, prepared.buildId));
       const boot = mf?.files.filter((f) => ['vmlinuz', 'System.map', 'config'].includes(f.path));

@@ -13,47 +13,13 @@ import type { Manifest } from '../../../src/compile/build.js';
 import { HostError } from '../../../src/host/transport.js';
 import type { Change, HostPlan, Step } from '../../../src/plan/types.js';
 import { pendingPath, receiptPath, sidecarPath, stagingDir } from '../../../src/resources/layout.js';
+import { fakeArtifactsDir, fakeManifest } from '../../helpers/fake-artifacts.js';
 import { type Call, type Failure, FakeTransport } from '../../helpers/fake-transport.js';
 import { planCase } from '../../helpers/plan-fixtures.js';
 
 const NOW = '2026-12-01T10:00:00.000Z';
 const tmp = mkdtempSync(join(tmpdir(), 'kf-executor-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-/** An artifacts directory as the build cache holds one, with its ship/ tarballs already packed. */
-function artifactsDir(id: string): string {
-  const dir = join(tmp, `artifacts-${id.slice(0, 8)}`);
-  mkdirSync(join(dir, 'ship'), { recursive: true });
-  for (const f of ['vmlinuz', 'System.map', 'config', 'ship/modules.tar', 'ship/headers.tar'])
-    writeFileSync(join(dir, f), `${f} of ${id}\n`);
-  return dir;
-}
-
-function manifest(buildId: string, release: string): Manifest {
-  const file = (path: string) => ({ path, sha256: 'a'.repeat(64), size: 10 });
-  return {
-    formatVersion: 1,
-    buildId,
-    name: 'web',
-    version: release.split('-')[0] as string,
-    release,
-    arch: 'x86_64',
-    kernelArch: 'x86_64',
-    image: 'arch/x86/boot/bzImage',
-    modules: true,
-    toolchain: 'gcc 12.2.0',
-    source: 'b'.repeat(64),
-    patches: [],
-    files: [
-      file('vmlinuz'),
-      file('System.map'),
-      file('config'),
-      file(`modules/lib/modules/${release}/kernel/a.ko`),
-    ],
-    seconds: 1,
-    compileSeconds: 1,
-  };
-}
 
 function fakeController(releaseOf: (buildId: string) => string) {
   const builds: string[] = [];
@@ -64,7 +30,7 @@ function fakeController(releaseOf: (buildId: string) => string) {
     async build(buildId, progress) {
       builds.push(buildId);
       progress(`build ${buildId}: cached`);
-      return { dir: artifactsDir(buildId), manifest: manifest(buildId, releaseOf(buildId)) };
+      return { dir: fakeArtifactsDir(tmp, buildId), manifest: fakeManifest(buildId, releaseOf(buildId)) };
     },
     async packSource(from) {
       packed.push(from);

@@ -21,6 +21,7 @@ import type { Loaded } from '../../../src/engine/kernelfile.js';
 import type { FleetHost, PlannedHost } from '../../../src/engine/planning.js';
 import { parseHostAddress } from '../../../src/host/address.js';
 import { receiptPath } from '../../../src/resources/layout.js';
+import { fakeArtifactsDir, fakeManifest } from '../../helpers/fake-artifacts.js';
 import { FakeTransport } from '../../helpers/fake-transport.js';
 import { planCase } from '../../helpers/plan-fixtures.js';
 
@@ -28,31 +29,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'kf-rollout-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function artifacts(buildId: string, release: string): { dir: string; manifest: Manifest } {
-  const dir = join(tmp, `artifacts-${buildId.slice(0, 8)}`);
-  mkdirSync(join(dir, 'ship'), { recursive: true });
-  for (const f of ['vmlinuz', 'System.map', 'config', 'ship/modules.tar', 'ship/headers.tar'])
-    writeFileSync(join(dir, f), `${f} of ${buildId}\n`);
-  const file = (path: string) => ({ path, sha256: 'a'.repeat(64), size: 1000 });
-  return {
-    dir,
-    manifest: {
-      formatVersion: 1,
-      buildId,
-      name: 'web',
-      version: release.split('-')[0] as string,
-      release,
-      arch: 'x86_64',
-      kernelArch: 'x86_64',
-      image: 'arch/x86/boot/bzImage',
-      modules: true,
-      toolchain: 'gcc 12.2.0',
-      source: 'b'.repeat(64),
-      patches: [],
-      files: [file('vmlinuz'), file('System.map'), file('config')],
-      seconds: 1,
-      compileSeconds: 1,
-    },
-  };
+  return { dir: fakeArtifactsDir(tmp, buildId), manifest: fakeManifest(buildId, release, 1000) };
 }
 
 function planned(name: string, caseName: string, transport = new FakeTransport(`ssh://root@${name}:22`)) {
