@@ -24,10 +24,11 @@ import { build, type Manifest } from '../compile/build.js';
 import { buildDkmsTarball } from '../dkms/tarball.js';
 import { batches, parsePercent, parseSerial, pool, stopReason } from '../fleet/rollout.js';
 import { runOk } from '../host/transport.js';
+import { planDifference } from '../plan/compare.js';
 import { staleReasons } from '../plan/planfile.js';
 import { bootBytesNeeded } from '../plan/planner.js';
 import { hasChanges, type PlanFile } from '../plan/types.js';
-import { ApplyError, describe, StalePlanError, UserError } from './errors.js';
+import { ApplyError, describe, PlanMismatchError, StalePlanError, UserError } from './errors.js';
 import { blocked, type FleetHost, type PlannedHost, type PlanningSession } from './planning.js';
 
 export interface ApplyOptions {
@@ -94,8 +95,10 @@ function reportedFailure(name: string, e: unknown): Outcome {
 }
 
 /**
- * A saved plan (`plan --out`) is applied only while it still holds: same kernelfile, same facts.
- * On success the host's plan becomes the saved one.
+ * A saved plan (`plan --out`) is applied only while it still holds: same kernelfile, same facts,
+ * and the same changes and steps as the fresh plan `host` carries (src/plan/compare.ts: every
+ * field a step acts on; titles and reasons are display text). The file is a claim checked against
+ * the fresh plan, never a program: the host keeps its fresh plan, and that is what is executed.
  */
 export function adoptSavedPlan(host: PlannedHost, saved: PlanFile, file: string): void {
   const name = host.transport.name;
@@ -116,7 +119,12 @@ export function adoptSavedPlan(host: PlannedHost, saved: PlanFile, file: string)
       `the saved plan ${file} is stale: ${stale.join('; ')}. Nothing was changed`,
       `review a new plan: kernelfile plan ${host.loaded.kf.display} --host ${host.target.name} --out ${file}`,
     );
-  host.plan = planned;
+  const differs = planDifference(planned, host.plan);
+  if (differs)
+    throw new PlanMismatchError(
+      `the saved plan ${file} does not match a fresh plan for ${name}: ${differs}. Nothing was changed`,
+      `was the file edited? Review a new plan: kernelfile plan ${host.loaded.kf.display} --host ${host.target.name} --out ${file}`,
+    );
 }
 
 /** /boot must hold the built files (known exactly once built) with 10% to spare. */
