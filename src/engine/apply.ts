@@ -18,6 +18,7 @@ import {
   StepError,
   type StepEvent,
 } from '../apply/executor.js';
+import { thisController } from '../apply/host-lock.js';
 import { packSource } from '../apply/pack-source.js';
 import { bootId, requestReboot, waitForReboot } from '../apply/reboot.js';
 import { build, type Manifest } from '../compile/build.js';
@@ -42,6 +43,11 @@ export interface ApplyOptions {
   /** Reboot into the new kernel (one-time boot), wait, and only then make it the default. */
   reboot?: boolean;
   rebootTimeoutMs?: number;
+  /**
+   * How long to wait for another apply to the same host to release the host lock (default 0: a
+   * host being applied by someone else fails at once, naming the holder).
+   */
+  lockTimeoutMs?: number;
   /** Hosts of a batch worked on at once (default 20). */
   parallel?: number;
   onEvent?: (e: ApplyEvent) => void;
@@ -151,6 +157,8 @@ function parseRollout(o: ApplyOptions) {
   const rebootTimeoutMs = o.rebootTimeoutMs ?? 600_000;
   if (!Number.isFinite(rebootTimeoutMs) || rebootTimeoutMs <= 0)
     throw new UserError('the reboot timeout must be a positive number of seconds');
+  if (o.lockTimeoutMs !== undefined && !(Number.isFinite(o.lockTimeoutMs) && o.lockTimeoutMs >= 0))
+    throw new UserError('the lock timeout (--lock-timeout) must be a number of seconds, 0 or more');
   return { serial, maxFail, rebootTimeoutMs };
 }
 
@@ -188,8 +196,17 @@ export class Rollout {
     return b;
   }
 
+  /** Who holds a host's lock while this rollout applies it, and how long to wait for another. */
+  private lock(p: PlannedHost): Controller['lock'] {
+    return {
+      holder: thisController(new Date().toISOString(), p.loaded.kf.display),
+      waitMs: this.options.lockTimeoutMs ?? 0,
+    };
+  }
+
   private controller(p: PlannedHost, scratch: string): Controller {
     return {
+      lock: this.lock(p),
       build: async (buildId) => {
         if (buildId !== p.prepared.buildId)
           throw new UserError(
@@ -297,7 +314,13 @@ export class Rollout {
       await execute(
         again.transport,
         again.plan,
-        { build: refuse, packSource: refuse, dkmsTarball: refuse, now: () => new Date().toISOString() },
+        {
+          build: refuse,
+          packSource: refuse,
+          dkmsTarball: refuse,
+          now: () => new Date().toISOString(),
+          lock: this.lock(p),
+        },
         (event) => this.emit({ type: 'step', host, event }),
       );
     } finally {
