@@ -22,6 +22,7 @@ import {
   stagingDir,
   systemMapPath,
 } from '../resources/layout.js';
+import { acquireHostLock, type LockHolder, thisController } from './host-lock.js';
 import { makeUploadDir, sha256File, ship, shipFiles } from './ship.js';
 
 /** What the executor needs from the controller. */
@@ -38,6 +39,11 @@ export interface Controller {
   ): Promise<string>;
   /** The clock (ISO 8601), for the journal and receipts. */
   now(): string;
+  /**
+   * Who takes the host lock (shown to another apply), and how long to wait for another apply to
+   * release it (0 or absent: fail at once). Default: this process, no kernelfile named.
+   */
+  lock?: { holder: LockHolder; waitMs?: number };
 }
 
 export type StepEvent =
@@ -89,9 +95,10 @@ export async function writeFile(t: Transport, path: string, content: string, mod
 }
 
 /**
- * Every command that changes a host holds the host's kernelfile lock (flock, where the host has
- * it): a step left running by an apply that was killed finishes before the next apply's steps
- * start, and two applies to one host take turns instead of interleaving.
+ * Every command that changes a host also holds the per-command lock (flock, where the host has
+ * it): a step left running by an apply that was killed (its host lock gone with it) finishes
+ * before the next apply's steps start. Two applies are kept apart by the host lock (host-lock.ts),
+ * held by execute for the whole apply.
  */
 export function locked(argv: readonly string[]): string[] {
   return [
@@ -114,6 +121,29 @@ export async function execute(
   const changes = plan.changes.filter((c) => c.action !== 'noop' && c.steps.length > 0);
   const result: ExecuteResult = { host: t.name, changes: changes.length, steps: 0, mutating: 0 };
   if (changes.length === 0) return result;
+  // One host lock from before the first step to after the last: another apply fails fast (or
+  // waits, with lock.waitMs) instead of interleaving its steps with these.
+  const lock = await acquireHostLock(
+    t,
+    controller.lock?.holder ?? thisController(controller.now(), null),
+    controller.lock?.waitMs ?? 0,
+  );
+  try {
+    await executeLocked(t, plan, changes, controller, onEvent, result);
+  } finally {
+    await lock.release().catch(() => {});
+  }
+  return result;
+}
+
+async function executeLocked(
+  t: Transport,
+  plan: HostPlan,
+  changes: Change[],
+  controller: Controller,
+  onEvent: (e: StepEvent) => void,
+  result: ExecuteResult,
+): Promise<void> {
   const artifacts = new Map<string, { dir: string; manifest: Manifest }>();
   const artifactsOf = async (id: string, change: Change, step: Step) => {
     const a =
@@ -226,5 +256,4 @@ export async function execute(
   }
   // Nothing left to resume: no receipt step ran (e.g. only the default or a prune changed).
   if (journal && installs) await t.run(locked(['rm', '-f', pendingPath(installs.release)]), { sudo: true });
-  return result;
 }

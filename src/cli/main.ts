@@ -204,6 +204,10 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       'reboot an SSH host into the new kernel (one-time boot), wait for it, check `uname -r`, then make it the default',
     )
     .option('--reboot-timeout <seconds>', 'how long --reboot waits for the host to come back (default 600)')
+    .option(
+      '--lock-timeout <seconds>',
+      'wait this long for another apply to the same host to finish (default 0: fail at once, naming it)',
+    )
     .option('--sudo', 'gather facts as root with `sudo -n` (a non-root SSH user; changes always run as root)')
     .option(
       '--serial <n|p%>',

@@ -18,16 +18,18 @@ import {
   StepError,
   type StepEvent,
 } from '../apply/executor.js';
+import { thisController } from '../apply/host-lock.js';
 import { packSource } from '../apply/pack-source.js';
 import { bootId, requestReboot, waitForReboot } from '../apply/reboot.js';
 import { build, type Manifest, type Prepared } from '../compile/build.js';
 import { buildDkmsTarball } from '../dkms/tarball.js';
 import { batches, parsePercent, parseSerial, pool, stopReason } from '../fleet/rollout.js';
 import { runOk } from '../host/transport.js';
+import { planDifference } from '../plan/compare.js';
 import { staleReasons } from '../plan/planfile.js';
 import { bootBytesNeeded } from '../plan/planner.js';
 import { hasChanges, type PlanFile } from '../plan/types.js';
-import { ApplyError, describe, StalePlanError, UserError } from './errors.js';
+import { ApplyError, describe, PlanMismatchError, StalePlanError, UserError } from './errors.js';
 import { blocked, type FleetHost, type PlannedHost, type PlanningSession } from './planning.js';
 
 export interface ApplyOptions {
@@ -41,6 +43,11 @@ export interface ApplyOptions {
   /** Reboot into the new kernel (one-time boot), wait, and only then make it the default. */
   reboot?: boolean;
   rebootTimeoutMs?: number;
+  /**
+   * How long to wait for another apply to the same host to release the host lock (default 0: a
+   * host being applied by someone else fails at once, naming the holder).
+   */
+  lockTimeoutMs?: number;
   /** Hosts of a batch worked on at once (default 20). */
   parallel?: number;
   onEvent?: (e: ApplyEvent) => void;
@@ -94,8 +101,10 @@ function reportedFailure(name: string, e: unknown): Outcome {
 }
 
 /**
- * A saved plan (`plan --out`) is applied only while it still holds: same kernelfile, same facts.
- * On success the host's plan becomes the saved one.
+ * A saved plan (`plan --out`) is applied only while it still holds: same kernelfile, same facts,
+ * and the same changes and steps as the fresh plan `host` carries (src/plan/compare.ts: every
+ * field a step acts on; titles and reasons are display text). The file is a claim checked against
+ * the fresh plan, never a program: the host keeps its fresh plan, and that is what is executed.
  */
 export function adoptSavedPlan(host: PlannedHost, saved: PlanFile, file: string): void {
   const name = host.transport.name;
@@ -116,7 +125,12 @@ export function adoptSavedPlan(host: PlannedHost, saved: PlanFile, file: string)
       `the saved plan ${file} is stale: ${stale.join('; ')}. Nothing was changed`,
       `review a new plan: kernelfile plan ${host.loaded.kf.display} --host ${host.target.name} --out ${file}`,
     );
-  host.plan = planned;
+  const differs = planDifference(planned, host.plan);
+  if (differs)
+    throw new PlanMismatchError(
+      `the saved plan ${file} does not match a fresh plan for ${name}: ${differs}. Nothing was changed`,
+      `was the file edited? Review a new plan: kernelfile plan ${host.loaded.kf.display} --host ${host.target.name} --out ${file}`,
+    );
 }
 
 /** /boot must hold the built files (known exactly once built) with 10% to spare. */
@@ -143,6 +157,8 @@ function parseRollout(o: ApplyOptions) {
   const rebootTimeoutMs = o.rebootTimeoutMs ?? 600_000;
   if (!Number.isFinite(rebootTimeoutMs) || rebootTimeoutMs <= 0)
     throw new UserError('the reboot timeout must be a positive number of seconds');
+  if (o.lockTimeoutMs !== undefined && !(Number.isFinite(o.lockTimeoutMs) && o.lockTimeoutMs >= 0))
+    throw new UserError('the lock timeout (--lock-timeout) must be a number of seconds, 0 or more');
   return { serial, maxFail, rebootTimeoutMs };
 }
 
@@ -206,8 +222,17 @@ export class Rollout {
     return b;
   }
 
+  /** Who holds a host's lock while this rollout applies it, and how long to wait for another. */
+  private lock(p: PlannedHost): Controller['lock'] {
+    return {
+      holder: thisController(new Date().toISOString(), p.loaded.kf.display),
+      waitMs: this.options.lockTimeoutMs ?? 0,
+    };
+  }
+
   private controller(p: PlannedHost, scratch: string): Controller {
     return {
+      lock: this.lock(p),
       build: async (buildId) => {
         if (buildId !== p.prepared.buildId)
           throw new UserError(
@@ -315,7 +340,13 @@ export class Rollout {
       await execute(
         again.transport,
         again.plan,
-        { build: refuse, packSource: refuse, dkmsTarball: refuse, now: () => new Date().toISOString() },
+        {
+          build: refuse,
+          packSource: refuse,
+          dkmsTarball: refuse,
+          now: () => new Date().toISOString(),
+          lock: this.lock(p),
+        },
         (event) => this.emit({ type: 'step', host, event }),
       );
     } finally {

@@ -36,6 +36,11 @@ export class StalePlanError extends UserError {
   override name = 'StalePlanError';
 }
 
+/** A saved plan that says something else than a fresh plan for the host: nothing was changed. */
+export class PlanMismatchError extends UserError {
+  override name = 'PlanMismatchError';
+}
+
 /** Host error kinds that mean "the host could not be reached or was lost", not "it failed". */
 const LOST: ReadonlySet<HostErrorKind> = new Set([
   'unreachable',

@@ -39,7 +39,14 @@ export {
 } from './build.js';
 export type { Env } from './env.js';
 export { processEnv } from './env.js';
-export { ApplyError, type Described, describe, StalePlanError, UserError } from './errors.js';
+export {
+  ApplyError,
+  type Described,
+  describe,
+  PlanMismatchError,
+  StalePlanError,
+  UserError,
+} from './errors.js';
 export {
   type KernelfileBytes,
   type Loaded,

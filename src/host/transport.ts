@@ -51,6 +51,7 @@ export type HostErrorKind =
   | 'timeout' // a command ran past its timeout
   | 'disconnected' // the connection dropped during an operation
   | 'bad-address' // --host could not be understood
+  | 'locked' // another apply holds the host lock
   | 'io'; // a file operation failed on the host
 
 /** A failure that concerns a host: printed as one line naming the host and the cause, with a hint. */

@@ -1,8 +1,18 @@
 /**
  * Resource `prune`: kernels this kernelfile installed (a receipt with its name) beyond `boot.keep`,
  * the new one included, are removed: DKMS builds, files, initramfs, entries, then the receipt.
- * Never the running kernel, never the current default (the fallback), never a kernel without a
- * kernelfile receipt.
+ * Never the running kernel, never the current default (the fallback), never the entry armed to
+ * boot once (next_entry, the systemd-boot one-shot), never a kernel without a valid kernelfile
+ * receipt.
+ *
+ * A receipt or a journal is host data (anyone with root on the host may have written it): only
+ * values that validate are used, and every path a removal step names is built from them.
+ * src/receipt/decode.ts refuses malformed files into the facts' errors; this checks again what a
+ * removal depends on, whoever built the facts: the release is a plain name equal to the receipt's
+ * file name and ends in `-kf` plus the first 8 hex digits of its 64-hex build id (how
+ * src/compile names a build), and a DKMS module name and version are plain names. A journal alone
+ * (an apply of this kernelfile that stopped before its receipt) never removes a kernel: only the
+ * journal and the staging of its build are forgotten, and a note says the release's files stay.
  */
 import { compareVersions } from '../facts/version.js';
 import type { Change, PlannedChange, Step } from './change.js';
@@ -12,10 +22,41 @@ import { pendingPath, receiptPath, sidecarPath, stagingDir } from './layout.js';
 import type { Resource } from './resource.js';
 import { DKMS_REMOVE, REMOVE_KERNEL, sh } from './scripts.js';
 
+const BUILD_ID = /^[0-9a-f]{64}$/;
+const PLAIN = /^[A-Za-z0-9_+][A-Za-z0-9._+~:-]{0,255}$/;
+
+/** A release kernelfile made for `buildId`, named as its file: a plain name ending in -kf<hex8>. */
+export function validRelease(release: unknown, fileRelease: string, buildId: unknown): boolean {
+  return (
+    typeof release === 'string' &&
+    typeof buildId === 'string' &&
+    BUILD_ID.test(buildId) &&
+    release === fileRelease &&
+    PLAIN.test(release) &&
+    !release.includes('..') &&
+    release.endsWith(`-kf${buildId.slice(0, 8)}`) &&
+    release.length > `-kf${buildId.slice(0, 8)}`.length
+  );
+}
+
+/** A DKMS module name or version that may reach dkms's command line (and its /var/lib/dkms paths). */
+const plainName = (v: unknown): v is string => typeof v === 'string' && PLAIN.test(v) && !v.includes('..');
+
 /** The releases to remove, and the ones kept against the count (with why). */
 function pruneSet(ctx: Ctx): PruneSelection {
   const { d, f } = ctx;
-  const others = ctx.owned
+  const remove: PruneItem[] = [];
+  const spared: { release: string; why: string }[] = [];
+  const owned = ctx.owned.filter((r) => {
+    if (r.data.name === d.name && validRelease(r.data.release, r.release, r.data.buildId)) return true;
+    if (r.release !== d.release)
+      spared.push({
+        release: r.release,
+        why: 'its receipt does not validate (the release must be its file name and end in -kf and its build id)',
+      });
+    return false;
+  });
+  const others = owned
     .filter((r) => r.release !== d.release)
     .sort((a, b) => {
       const ta = a.data.installedAt;
@@ -23,15 +64,18 @@ function pruneSet(ctx: Ctx): PruneSelection {
       return ta === tb ? compareVersions(b.release, a.release) : ta < tb ? 1 : -1;
     });
   const budget = Math.max(0, d.boot.keep - 1);
-  const defaultRelease = f.boot.entries.find((e) => e.id === f.boot.default)?.release ?? null;
-  const remove: PruneItem[] = [];
-  const spared: { release: string; why: string }[] = [];
+  const releaseOf = (id: string | null) =>
+    id === null ? null : (f.boot.entries.find((e) => e.id === id)?.release ?? null);
+  const defaultRelease = releaseOf(f.boot.default);
+  const oneshotRelease = releaseOf(f.boot.oneshot ?? null);
   const guard = (release: string) =>
     release === f.system.running
       ? 'it is the running kernel'
       : release === defaultRelease
         ? 'it is the current default (the fallback)'
-        : null;
+        : release === oneshotRelease
+          ? 'it is armed to boot once, next time'
+          : null;
   for (const r of others.slice(budget)) {
     const why = guard(r.release);
     if (why) spared.push({ release: r.release, why });
@@ -43,16 +87,18 @@ function pruneSet(ctx: Ctx): PruneSelection {
       });
   }
   // Applies of this kernelfile that never finished, for another release (the kernelfile changed
-  // since): nobody else will ever complete or remove them.
+  // since): nobody else will ever complete them. Their journal and staging are forgotten; the
+  // release's files (if the apply got that far) stay, as for any kernel without a receipt.
   const receipted = new Set(f.receipts.receipts.map((r) => r.release));
   for (const p of f.receipts.pending ?? []) {
     if (p.release === d.release || receipted.has(p.release) || p.data.name !== d.name) continue;
+    if (!validRelease(p.data.release, p.release, p.data.buildId)) continue;
     const why = guard(p.release);
     if (why) spared.push({ release: p.release, why });
     else
       remove.push({
         release: p.release,
-        reason: `an interrupted apply (started ${p.data.startedAt}) that the kernelfile no longer wants`,
+        reason: `an interrupted apply (started ${p.data.startedAt}) that the kernelfile no longer wants: its journal and staging are forgotten; the release's files, if any, stay (no receipt)`,
         buildId: p.data.buildId,
       });
   }
@@ -75,39 +121,52 @@ function pruneChanges(ctx: Ctx, items: readonly PruneItem[], upstream: readonly 
   const { f, sudo } = ctx;
   const deps = upstream.filter((c) => c.action !== 'noop').map((c) => c.id);
   const out: PlannedChange[] = [];
-  const remove = items.map((x) => x.release);
-  remove.forEach((r, i) => {
+  // Kernels (a valid receipt) are removed; journals alone are only forgotten.
+  const kernels = items.filter((x) => x.buildId === null).map((x) => x.release);
+  for (const item of items) {
+    const r = item.release;
     const steps: Step[] = [];
-    for (const m of f.dkms.modules.filter((e) => e.kernel === r))
+    if (item.buildId === null) {
+      for (const m of f.dkms.modules.filter((e) => e.kernel === r)) {
+        if (!plainName(m.name) || !plainName(m.version)) {
+          ctx.notes.push(
+            `dkms lists a module for ${r} whose name or version is not a plain name: left to dkms`,
+          );
+          continue;
+        }
+        steps.push({
+          kind: 'run',
+          title: `dkms remove ${m.name}/${m.version} from ${r}`,
+          argv: sh(DKMS_REMOVE, m.name, m.version, r),
+          sudo,
+        });
+      }
       steps.push({
         kind: 'run',
-        title: `dkms remove ${m.name}/${m.version} from ${r}`,
-        argv: sh(DKMS_REMOVE, m.name, m.version, r),
+        title: `remove ${r}: /boot files, modules, headers`,
+        argv: sh(REMOVE_KERNEL, r, ctx.tool ?? ''),
         sudo,
       });
-    steps.push({
-      kind: 'run',
-      title: `remove ${r}: /boot files, modules, headers`,
-      argv: sh(REMOVE_KERNEL, r, ctx.tool ?? ''),
-      sudo,
-    });
-    // The entries and the menu once, after the last removal (the loader driver's).
-    if (i === remove.length - 1 && ctx.loader)
-      steps.push(...ctx.loader.removeSteps(ctx, remove, ctx.entries));
-    const item = items[i] as PruneItem;
-    steps.push({
-      kind: 'run',
-      title: `forget ${r} (its receipt${item.buildId ? ', journal and staging' : ''})`,
-      argv: [
-        'rm',
-        '-rf',
-        receiptPath(r),
-        sidecarPath(r),
-        pendingPath(r),
-        ...(item.buildId ? [stagingDir(item.buildId)] : []),
-      ],
-      sudo,
-    });
+      // The entries and the menu once, after the last removal (the loader driver's).
+      if (r === kernels.at(-1) && ctx.loader)
+        steps.push(...ctx.loader.removeSteps(ctx, kernels, ctx.entries));
+      steps.push({
+        kind: 'run',
+        title: `forget ${r} (its receipt)`,
+        argv: ['rm', '-rf', receiptPath(r), sidecarPath(r), pendingPath(r)],
+        sudo,
+      });
+    } else {
+      ctx.notes.push(
+        `${r}: an interrupted apply of this kernelfile left it without a receipt; its journal is forgotten, its files (if any) stay: remove them by hand`,
+      );
+      steps.push({
+        kind: 'run',
+        title: `forget the interrupted apply of ${r} (its journal and staging)`,
+        argv: ['rm', '-rf', pendingPath(r), stagingDir(item.buildId)],
+        sudo,
+      });
+    }
     out.push(
       change({
         address: { kind: 'prune', release: r },
@@ -119,7 +178,7 @@ function pruneChanges(ctx: Ctx, items: readonly PruneItem[], upstream: readonly 
         steps,
       }),
     );
-  });
+  }
   return out;
 }
 

@@ -3,9 +3,14 @@
  * with exit 0 and no output (or what `respond` says), keeps the files written through the
  * executor's write-as-root command, and can be told to fail a given call: with an exit code (and
  * output), or by throwing HostError 'disconnected' as a dropped SSH connection does.
+ *
+ * The host lock's keeper (src/apply/host-lock.ts) is played, not recorded in `calls`: it prints
+ * `locked` and lives until the release command, or finds the lock taken (`lockedBy`) and ends
+ * printing the holder. `lockLog` says what happened, `heldAt[i]` whether calls[i] ran under it.
  */
 
 import { locked } from '../../src/apply/executor.js';
+import { HOST_LOCK, KEEPER_NAME } from '../../src/apply/host-lock.js';
 import { capabilitiesOf, parseHostAddress } from '../../src/host/address.js';
 import { HostError, type RunOptions, type RunResult, type Transport } from '../../src/host/transport.js';
 
@@ -55,6 +60,12 @@ export class FakeTransport implements Transport {
   /** Files written by the executor's write command (path → content), in the order written. */
   readonly files = new Map<string, string>();
   private readonly failures: { match: (c: Call) => boolean; how: Failure }[] = [];
+  /** The host lock: what the keeper and its release did (`acquire wait=N holder=JSON`, `release`). */
+  readonly lockLog: string[] = [];
+  /** For each call in `calls`: whether the host lock was held when it ran. */
+  readonly heldAt: boolean[] = [];
+  private keeperEnd: (() => void) | null = null;
+  private busyHolder: string | null = null;
 
   constructor(
     readonly name = 'ssh://root@web-1:22',
@@ -75,7 +86,39 @@ export class FakeTransport implements Transport {
     throw new HostError(this.name, 'disconnected', 'the connection dropped (fake)');
   }
 
+  /** Another apply holds the host lock: a keeper ends at once, printing this holder file. */
+  lockedBy(holderText: string | null): this {
+    this.busyHolder = holderText;
+    return this;
+  }
+
+  /** Whether the host lock is held now. */
+  get lockHeld(): boolean {
+    return this.keeperEnd !== null;
+  }
+
+  private keeper(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
+    this.lockLog.push(`acquire wait=${argv[6]} holder=${argv[7]}`);
+    if (this.busyHolder !== null)
+      return Promise.resolve({ code: 75, stdout: `busy\n${this.busyHolder}`, stderr: '' });
+    if (this.keeperEnd) throw new Error('fake: a second keeper while the lock is held');
+    return new Promise((resolve) => {
+      this.keeperEnd = () => {
+        this.keeperEnd = null;
+        resolve({ code: 0, stdout: 'locked\n', stderr: '' });
+      };
+      opts?.onLine?.('locked', 'stdout');
+    });
+  }
+
   async run(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
+    if (argv[3] === KEEPER_NAME) return this.keeper(argv, opts);
+    if (argv[0] === 'rm' && argv.length === 3 && argv[2]?.startsWith(`${HOST_LOCK}.t-`)) {
+      this.lockLog.push('release');
+      this.keeperEnd?.();
+      return { code: 0, stdout: '', stderr: '' };
+    }
+    this.heldAt[this.calls.length] = this.lockHeld;
     const inner = unlock(argv);
     const isWrite =
       inner !== null && inner[0] === 'sh' && inner[3] === 'kernelfile' && opts?.stdin !== undefined;
@@ -94,6 +137,7 @@ export class FakeTransport implements Transport {
 
   async put(from: string, to: string, mode?: number): Promise<void> {
     const call: Call = { kind: 'put', from, to, mode };
+    this.heldAt[this.calls.length] = this.lockHeld;
     this.calls.push(call);
     const how = this.failure(call);
     if (how === 'disconnected') this.disconnect();
@@ -102,6 +146,7 @@ export class FakeTransport implements Transport {
 
   async write(path: string, data: string | Buffer, mode?: number): Promise<void> {
     const call: Call = { kind: 'write', path, data: String(data), mode };
+    this.heldAt[this.calls.length] = this.lockHeld;
     this.calls.push(call);
     const how = this.failure(call);
     if (how === 'disconnected') this.disconnect();

@@ -31,6 +31,7 @@ export interface ApplyFlags extends FleetFlags {
   yes?: boolean;
   reboot?: boolean;
   rebootTimeout?: string;
+  lockTimeout?: string;
   serial?: string;
   maxFail?: string;
   /** Boot the new default entry once before making it the default, whatever boot.trial says. */
@@ -96,8 +97,14 @@ function rolloutOptions(flags: ApplyFlags, onEvent: (e: ApplyEvent) => void): Ap
     throw new UserError(
       `--reboot-timeout must be a positive number of seconds, got \`${flags.rebootTimeout}\``,
     );
+  const lockTimeoutMs = Number(flags.lockTimeout ?? '0') * 1000;
+  if (!Number.isFinite(lockTimeoutMs) || lockTimeoutMs < 0)
+    throw new UserError(
+      `--lock-timeout must be a number of seconds (0 or more), got \`${flags.lockTimeout}\``,
+    );
   return {
     yes: true,
+    lockTimeoutMs,
     ...(flags.serial ? { serial: flags.serial } : {}),
     ...(flags.maxFail !== undefined ? { maxFail: flags.maxFail } : {}),
     reboot: flags.reboot === true,

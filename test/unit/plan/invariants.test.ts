@@ -7,15 +7,24 @@
  *       (default/trial after the entries and the initramfs, prune after the default);
  *   (c) boot.keep counts only kernels with a receipt of this kernelfile's name;
  *   (d) what cannot work is a problem: no dkms, no boot loader, too small a /boot;
- *   (e) planning is deterministic and pure (frozen inputs, the same plan every time).
+ *   (e) planning is deterministic and pure (frozen inputs, the same plan every time);
+ *   (f) with hostile receipts and journals (test/fixtures/hostile/prune, read by the real receipts
+ *       fact parser, and records put in the facts without it), no prune step touches anything a
+ *       valid receipt of this kernelfile does not own.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { FAMILIES } from '../../../src/facts/families.js';
 import type { HostFacts, ReceiptRecord } from '../../../src/facts/types.js';
 import { compareVersions } from '../../../src/facts/version.js';
 import { bootBytesNeeded, plan } from '../../../src/plan/planner.js';
 import type { Change, HostPlan } from '../../../src/plan/types.js';
 import { decodeReceipt } from '../../../src/receipt/decode.js';
+import { pendingPath, receiptPath, sidecarPath, stagingDir } from '../../../src/receipt/paths.js';
 import type { Desired } from '../../../src/resources/desired.js';
+import { DKMS_REMOVE, REMOVE_KERNEL } from '../../../src/resources/scripts.js';
 import {
   baseFacts,
   fakeId,
@@ -199,7 +208,8 @@ describe('(c) boot.keep counts only this kernelfile’s kernels', () => {
       at(a) === at(b) ? compareVersions(b.release, a.release) : at(a) < at(b) ? 1 : -1,
     );
     const beyond = newestFirst.slice(d.boot.keep - 1).map((o) => o.release);
-    const expected = beyond.filter((r) => r !== f.system.running && r !== defaultRelease(f));
+    const oneshot = f.boot.entries.find((e) => e.id === f.boot.oneshot)?.release ?? null;
+    const expected = beyond.filter((r) => r !== f.system.running && r !== defaultRelease(f) && r !== oneshot);
     expect([...pruned(p)].sort()).toEqual([...expected].sort());
     for (const r of beyond.filter((y) => !expected.includes(y)))
       expect(p.notes.some((n) => n.startsWith(`${r} is beyond boot.keep but stays`))).toBe(true);
@@ -367,4 +377,204 @@ describe('(e) deterministic and pure', () => {
       expect({ ...p, factsDigest: x.p.factsDigest }).toEqual(x.p);
     }
   });
+});
+
+// ── (f) hostile receipts and journals ────────────────────────────────────────────────────────
+
+const HOSTILE = fileURLToPath(new URL('../../fixtures/hostile/prune/', import.meta.url));
+const corpus = (dir: string) =>
+  readdirSync(join(HOSTILE, dir)).map((file) => ({
+    file,
+    text: readFileSync(join(HOSTILE, dir, file), 'utf8'),
+  }));
+const hostileReceipts = corpus('receipts');
+const hostileJournals = corpus('pending');
+
+/** What a host's receipts look like after the receipts fact parser read the corpus (with `name`). */
+function parsedCorpus(name: string, pick: (n: number) => boolean) {
+  const sections: Record<string, string> = {};
+  hostileReceipts.forEach((x, i) => {
+    if (pick(i)) sections[`file:${x.file}`] = x.text.replaceAll('@NAME@', name);
+  });
+  hostileJournals.forEach((x, i) => {
+    if (pick(i + 100)) sections[`pending:${x.file}`] = x.text.replaceAll('@NAME@', name);
+  });
+  return FAMILIES.receipts.parse(sections);
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+/** The test's own idea of a valid release: its file name, plain, ending in -kf + its build id's first 8. */
+const valid = (fileRelease: string, release: unknown, buildId: unknown) =>
+  typeof release === 'string' &&
+  typeof buildId === 'string' &&
+  HEX64.test(buildId) &&
+  release === fileRelease &&
+  /^[A-Za-z0-9][A-Za-z0-9._+~-]*$/.test(release) &&
+  !release.includes('..') &&
+  release.endsWith(`-kf${buildId.slice(0, 8)}`);
+
+/** A generated host with hostile receipts and journals added: through the parser, and put in directly. */
+function hostile(x: (typeof planned)[number]) {
+  const r = rng(x.seed ^ 0x5eed);
+  const f = structuredClone(x.f) as Facts & { digest?: string };
+  const parsed = parsedCorpus(x.d.name, () => r.chance(0.6));
+  const raw = r.chance(0.5);
+  const rec = (release: string, data: Record<string, unknown>) => ({
+    file: `/var/lib/kernelfile/${release}.json`,
+    release,
+    data: { ...f.receipts.receipts[0]?.data, name: x.d.name, installedAt: '2000-01-01T00:00:00Z', ...data },
+    drift: [],
+  });
+  const jr = (release: string, data: Record<string, unknown>) => ({
+    file: `/var/lib/kernelfile/pending/${release}.json`,
+    release,
+    data: { name: x.d.name, startedAt: '2000-01-01T00:00:00Z', host: f.host, ...data },
+    drift: null,
+  });
+  // Facts built without the decoder (a library user, a future parser): prune checks for itself.
+  const rawReceipts = raw
+    ? [
+        rec('6.1.0-96-amd64', { release: '6.1.0-96-amd64', buildId: '8'.repeat(64) }),
+        rec('../../../etc', { release: '../../../etc', buildId: `${'9'.repeat(56)}` }),
+        rec('6.1.137-web-kf../../x', { release: '6.1.137-web-kf../../x', buildId: '../../x' }),
+      ]
+    : [];
+  const rawJournals = raw
+    ? [
+        jr('6.1.0-95-amd64', { release: '6.1.0-95-amd64', buildId: '../../../../etc/apt' }),
+        jr('6.1.138-web-kfabababab', { release: '6.1.138-web-kfabababab', buildId: '../../../../etc/apt' }),
+      ]
+    : [];
+  if (raw)
+    f.dkms = {
+      ...f.dkms,
+      modules: [
+        ...f.dkms.modules,
+        ...f.receipts.receipts.map((o) => ({
+          name: '-rf',
+          version: '../../../etc',
+          kernel: o.release,
+          arch: 'x86_64',
+          state: 'installed' as const,
+          rawState: null,
+          remarks: null,
+        })),
+      ] as typeof f.dkms.modules,
+    };
+  f.receipts = {
+    receipts: [...f.receipts.receipts, ...parsed.receipts, ...(rawReceipts as ReceiptRecord[])],
+    pending: [...f.receipts.pending, ...parsed.pending, ...(rawJournals as typeof f.receipts.pending)],
+    errors: [...f.receipts.errors, ...parsed.errors],
+  };
+  const facts = withDigest(f);
+  return { ...x, f: facts, parsed, p: plan(x.d, facts, planOptions(facts)) };
+}
+
+const hostiles = planned.map(hostile);
+
+/** Releases a valid receipt of this kernelfile owns and prune may remove; journals it may forget. */
+function owners(d: Desired, f: HostFacts) {
+  const entryRelease = (id: string | null) => f.boot.entries.find((e) => e.id === id)?.release ?? null;
+  const protectedReleases = new Set([
+    f.system.running,
+    entryRelease(f.boot.default),
+    entryRelease(f.boot.oneshot),
+  ]);
+  const kernels = new Set(
+    f.receipts.receipts
+      .filter(
+        (o) =>
+          o.data.name === d.name &&
+          o.release !== d.release &&
+          valid(o.release, o.data.release, o.data.buildId),
+      )
+      .map((o) => o.release)
+      .filter((rel) => !protectedReleases.has(rel)),
+  );
+  const receipted = new Set(f.receipts.receipts.map((o) => o.release));
+  const journals = new Map(
+    f.receipts.pending
+      .filter(
+        (j) =>
+          j.data.name === d.name &&
+          j.release !== d.release &&
+          !receipted.has(j.release) &&
+          valid(j.release, j.data.release, j.data.buildId),
+      )
+      .map((j) => [j.release, j.data.buildId]),
+  );
+  return { kernels, journals };
+}
+
+describe('(f) prune over hostile receipts and journals', () => {
+  it('the corpus is refused by the decoder where it must be, and some of it reaches the planner', () => {
+    const all = parsedCorpus('web', () => true);
+    const refused = all.errors.map((e) => e.file.replace(/^.*\//, ''));
+    for (const f of [
+      '6.1.0-99-amd64.json', // buildId ../../../../etc/apt
+      '-rf.json',
+      '...json',
+      '6.1.131-web-kfabcdef01.json',
+      '6.1.132-db-kf3333aaaa.json',
+      '6.1.134-web-kf66666666.json',
+      '6.1.135-web-kf77777777.json',
+      '6.1.136-web-kf88888888.json',
+      'x.json',
+    ])
+      expect(refused, f).toContain(f);
+    // Well-formed, but not what kernelfile makes: it is prune's check that keeps them.
+    expect(all.receipts.map((o) => o.release).sort()).toEqual(['6.1.0-97-amd64', '6.1.133-web-kfdeadbeef']);
+    expect(all.pending.map((o) => o.release).sort()).toEqual(['6.1.0-98-amd64', '6.1.130-web-kf12345678']);
+    expect(hostiles.filter((h) => pruned(h.p).length > 0).length).toBeGreaterThan(20);
+  });
+
+  it.each(hostiles.map((x) => [x.seed, x] as const))(
+    'seed %i: every removal is owned by a valid receipt',
+    (_, x) => {
+      const { kernels, journals } = owners(x.d, x.f);
+      const allowedRm = new Set<string>();
+      for (const r of kernels)
+        for (const p of [receiptPath(r), sidecarPath(r), pendingPath(r)]) allowedRm.add(p);
+      for (const [r, b] of journals) for (const p of [pendingPath(r), stagingDir(b)]) allowedRm.add(p);
+      const plain = (v: string | undefined) =>
+        typeof v === 'string' && /^[A-Za-z0-9_+][A-Za-z0-9._+~:-]*$/.test(v) && !v.includes('..');
+      for (const c of x.p.changes.filter((y) => y.resource === 'prune')) {
+        const rel = c.before as string;
+        expect(
+          kernels.has(rel) || journals.has(rel),
+          `${c.id} is neither a valid receipt nor a valid journal`,
+        ).toBe(true);
+        for (const s of c.steps) {
+          if (s.kind === 'write') {
+            expect(s.path, c.id).toMatch(/^\/boot\/grub2?\/grub\.cfg$/);
+            continue;
+          }
+          expect(s.kind, c.id).toBe('run');
+          if (s.kind !== 'run') continue;
+          const a = s.argv;
+          if (a[0] === 'sh' && a[2] === REMOVE_KERNEL) {
+            expect(kernels.has(a[4] as string), `REMOVE_KERNEL ${a[4]}`).toBe(true);
+          } else if (a[0] === 'sh' && a[2] === DKMS_REMOVE) {
+            expect(kernels.has(a[6] as string), `DKMS_REMOVE for ${a[6]}`).toBe(true);
+            expect(plain(a[4]) && plain(a[5]), `DKMS_REMOVE ${a[4]}/${a[5]}`).toBe(true);
+          } else if (a[0] === 'rm') {
+            expect(a[1]).toBe('-rf');
+            for (const path of a.slice(2)) expect(allowedRm.has(path), `rm ${path}`).toBe(true);
+          } else if (a[0] === 'grubby') {
+            expect(a.slice(0, 2)).toEqual(['grubby', '--remove-kernel']);
+            expect(kernels.has((a[2] as string).replace(/^\/boot\/vmlinuz-/, '')), a.join(' ')).toBe(true);
+          } else if (a[0] === 'kernel-install') {
+            expect(a[1]).toBe('remove');
+            expect(kernels.has(a[2] as string), a.join(' ')).toBe(true);
+          } else expect(['update-grub', 'grub-mkconfig', 'grub2-mkconfig'], a.join(' ')).toContain(a[0]);
+        }
+        // A journal alone never removes a kernel.
+        if (!kernels.has(rel))
+          expect(
+            c.steps.every((s) => s.kind === 'run' && s.argv[0] === 'rm'),
+            `${c.id} removes more than the journal`,
+          ).toBe(true);
+      }
+    },
+  );
 });
