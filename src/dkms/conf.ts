@@ -35,20 +35,10 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:fs';
-import {
-  access,
-  chown,
-  mkdir,
-  mkdtemp,
-  open,
-  readdir,
-  readFile,
-  rm,
-  stat,
-  writeFile,
-} from 'node:fs/promises';
+import { access, chown, mkdir, mkdtemp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileKind, MAX_DKMS_CONF_BYTES, readRegular } from '../compile/read-file.js';
 import type { Transport } from '../host/transport.js';
 
 export interface DkmsConfVars {
@@ -725,15 +715,13 @@ export async function readModuleConf(path: string): Promise<{ conf: string; file
   if (st === null) throw new Error(`${path} does not exist`);
   if (st.isDirectory()) {
     const file = join(path, 'dkms.conf');
-    try {
-      return { conf: await readFile(file, 'utf8'), file };
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new Error(`${path} has no dkms.conf`);
-      throw new Error(`cannot read ${file}: ${(e as Error).message}`);
-    }
+    const r = await readRegular(file, MAX_DKMS_CONF_BYTES);
+    if (r.ok) return { conf: r.bytes.toString('utf8'), file };
+    if (r.reason === 'missing') throw new Error(`${path} has no dkms.conf`);
+    throw new Error(r.message);
   }
-  if (!st.isFile()) throw new Error(`${path} is neither a directory with dkms.conf nor a tarball`);
+  if (!st.isFile())
+    throw new Error(`${path} is ${fileKind(st)}, neither a directory with dkms.conf nor a tarball`);
   const { execa } = await import('execa');
   const tar = (args: string[]) =>
     execa('tar', args, {
