@@ -28,6 +28,7 @@ import { sha256Json } from './hash.js';
 import { installHeaders } from './headers.js';
 import { buildSuffix, compile, type MakeEvent, modulesInstall } from './make.js';
 import { patchedTree, type ResolvedPatch } from './patches.js';
+import { MAX_CONFIG_BYTES, readRegularTextSync } from './read-file.js';
 import { checkSignature, type FetchedSource, fetchFile, fetchSource, sourceKey, unpack } from './source.js';
 
 /** Bump when the way kernelfile builds changes, so old artifacts are not reused. */
@@ -182,12 +183,12 @@ export async function prepare(input: PrepareInput): Promise<Prepared> {
   const toolchain = await toolchainId(spec, input.dirs);
   const fragments = (spec.config?.fragments ?? []).map((written) => {
     const abs = input.resolvePath(written);
-    return { abs, written, text: readFileSync(abs, 'utf8') };
+    return { abs, written, text: readRegularTextSync(abs, MAX_CONFIG_BYTES, `config fragment ${written}`) };
   });
   const base = spec.config?.base;
   const baseText =
     typeof base === 'object'
-      ? readFileSync(input.resolvePath(base.file), 'utf8')
+      ? readRegularTextSync(input.resolvePath(base.file), MAX_CONFIG_BYTES, `config.base.file ${base.file}`)
       : base === 'running'
         ? input.runningConfig
         : undefined;

@@ -40,7 +40,10 @@ export function cacheDirs(root: string): CacheDirs {
     objects: join(root, 'objects'),
     artifacts: join(root, 'artifacts'),
   };
-  for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
+  // Created 0700 (and every missing parent with it): sources, trees and builds are the user's, and
+  // nobody else may plant or swap an entry in a cache that is trusted by key. An existing
+  // directory keeps its mode.
+  for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true, mode: 0o700 });
   return dirs;
 }
 

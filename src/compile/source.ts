@@ -21,6 +21,7 @@ import type { CacheDirs } from './cache.js';
 import { commit, staging } from './cache.js';
 import { BuildError } from './errors.js';
 import { sha256File, sha256Json, sha256Text } from './hash.js';
+import { requireRegular } from './read-file.js';
 
 export type Progress = (message: string) => void;
 
@@ -115,6 +116,7 @@ export async function fetchFile(
   if (ref.url?.startsWith('file://'))
     ref = { ...ref, path: decodeURIComponent(new URL(ref.url).pathname), url: undefined };
   if (ref.path) {
+    requireRegular(ref.path, what);
     const sha256 = await hashLocal(ref.path, dirs);
     if (want && sha256 !== want) throw mismatch(`${what} ${ref.path}`, want, sha256);
     return { file: ref.path, sha256 };
@@ -184,6 +186,8 @@ async function fetchGit(
 
 /** gpgv over the uncompressed tar, as kernel.org signs its tarballs. */
 export async function checkSignature(tarball: string, signature: string, keyring: string): Promise<void> {
+  requireRegular(keyring, 'kernel.signature.keyring');
+  requireRegular(signature, 'kernel.signature');
   const decompress = /\.xz$|\.txz$/.test(tarball)
     ? 'xz -dc'
     : /\.gz$|\.tgz$/.test(tarball)

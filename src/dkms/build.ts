@@ -18,6 +18,7 @@
 import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
+import { MAX_DKMS_CONF_BYTES, readRegular } from '../compile/read-file.js';
 import { runLocal } from '../host/local.js';
 
 /** A module as the kernelfile declares it (`modules:` entries). */
@@ -268,7 +269,8 @@ const LITERAL = `(?:"([^"$\`#]*)"|'([^']*)'|([^\\s"'$\`#;]+))\\s*(?:#.*)?$`;
  * name and version, and the module names it installs (dkms's default: PACKAGE_NAME).
  */
 export async function readDkmsConf(confPath: string): Promise<DkmsConfInfo> {
-  const text = await readFile(confPath, 'utf8').catch(() => '');
+  const read = await readRegular(confPath, MAX_DKMS_CONF_BYTES);
+  const text = read.ok ? read.bytes.toString('utf8') : '';
   const out: DkmsConfInfo = { moduleNames: [] };
   const value = (m: RegExpExecArray | null) => {
     const v = m?.[1] ?? m?.[2] ?? m?.[3];

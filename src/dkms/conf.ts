@@ -12,17 +12,17 @@
  * matches and the same `grep -q -E "^CONFIG_X=[ym]"` against the kernel's .config. Nothing the conf
  * prints is evaluated in JS: the script prints NUL-separated key/value records.
  *
- * SECURITY: this runs a dkms.conf on the controller. For a module with `path:` the file comes from
- * the user's own repository (as trusted as the kernelfile). For a module with `installed: true` it
- * comes from the host (read by facts), i.e. from whoever can write the host's /usr/src or
- * /var/lib/dkms, and dkms itself runs it as root there. Here it runs isolated as far as an
- * unprivileged process can be: an empty environment (`env -i`, a minimal PATH; nothing of the
- * controller's environment, no HOME, no SSH agent), a fresh temp directory as cwd and
- * kernel_source_dir, stdin closed, a time limit, its own process group (SIGKILLed at the time
- * limit and again when the script ends, so nothing it starts in the background outlives it unless it
- * leaves the group with setsid), file-size and memory limits, and, when kernelfile runs as root,
- * uid/gid 65534 (nobody) with no_new_privs through `setpriv` (as root without setpriv: as root). It is not a sandbox: the conf can still
- * read what any unprivileged user can read, and use the network.
+ * SECURITY (the controller trusts the kernelfile's repository, nothing else): a module with `path:`
+ * has its dkms.conf from the user's own repository; it is evaluated on the controller, but in a
+ * sandbox (evaluateDkmsConf): new network, pid, mount, ipc and uts namespaces through util-linux
+ * `unshare` (no network, nothing it starts outlives it), the temp directory as a private /tmp,
+ * /home, /root, /run and the user's home hidden, an empty environment (no HOME), a
+ * time limit, file-size and memory limits, and as nobody with no_new_privs when kernelfile runs as
+ * root (a user namespace otherwise). Without unshare it is not evaluated, and the plan says why.
+ * A module with `installed: true` has its dkms.conf from the host (read by facts): that file is
+ * the host's data and never runs on the controller; evaluateDkmsConfOnHost runs the same script
+ * on the host through its transport (where dkms sources it as root anyway), as nobody when it can,
+ * with the same limits, and parses its output with the same parser.
  *
  * Differences from dkms on the host, by design: the host's /etc/dkms/<module>*.conf overrides and
  * dkms's own environment are not there; kernel_source_dir is the temp directory (holding the new
@@ -35,20 +35,11 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:fs';
-import {
-  access,
-  chown,
-  mkdir,
-  mkdtemp,
-  open,
-  readdir,
-  readFile,
-  rm,
-  stat,
-  writeFile,
-} from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { access, chown, mkdir, mkdtemp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileKind, MAX_DKMS_CONF_BYTES, readRegular } from '../compile/read-file.js';
+import type { Transport } from '../host/transport.js';
 
 export interface DkmsConfVars {
   packageName: string | null;
@@ -324,56 +315,119 @@ kf_read_conf "$2" "$3"
 kf_out done ok
 `;
 
-/** Evaluate a dkms.conf for the new kernel as dkms would, and say which BUILD_EXCLUSIVE_* it fails. */
+/**
+ * Sets up the sandbox inside fresh namespaces (run by `unshare`, as root of its mount namespace),
+ * then execs the evaluation. argv: $1 the work directory (dkms.conf, build/, tmp/), $2 the user's
+ * home, then the command to exec. The work directory becomes the private /tmp; /home, /root, /run,
+ * /var/tmp and the user's home are hidden under empty read-only tmpfs mounts.
+ */
+const SANDBOX_SETUP = `
+set -e
+kf_w=$1 kf_home=$2
+shift 2
+mount --make-rprivate / 2>/dev/null || true
+mount --bind "$kf_w" /tmp
+for kf_d in /home /root /run /var/tmp "$kf_home"; do
+    case $kf_d in ''|/|/tmp|/tmp/*) continue ;; esac
+    [ -d "$kf_d" ] || continue
+    mount -t tmpfs -o ro,nosuid,nodev,mode=755,size=4k kernelfile-empty "$kf_d"
+done
+[ -d /dev/shm ] && mount -t tmpfs -o nosuid,nodev,mode=1777,size=1m kernelfile-shm /dev/shm
+cd /tmp/build
+printf 'sandbox\\0ok\\0'
+exec "$@"
+`;
+
+/**
+ * Evaluate a repository module's dkms.conf for the new kernel as dkms would, and say which
+ * BUILD_EXCLUSIVE_* it fails. It runs in a sandbox (see the header): new net, pid, mount, ipc and
+ * uts namespaces (no network but a down loopback; everything it starts dies with it), a private
+ * /tmp, no home, as nobody when kernelfile runs as root (a user namespace otherwise). Without
+ * `unshare` (util-linux), or where namespaces are refused, it is not evaluated: the result's error
+ * says so.
+ */
 export async function evaluateDkmsConf(input: DkmsConfInput): Promise<DkmsConfResult> {
   const timeoutMs = input.timeoutMs ?? DKMS_CONF_TIMEOUT_MS;
   const dir = await mkdtemp(join(tmpdir(), 'kernelfile-dkms-'));
   try {
     const ksrc = join(dir, 'build');
     const tmp = join(dir, 'tmp');
-    const confPath = join(dir, 'dkms.conf');
     await mkdir(join(ksrc, 'include', 'config'), { recursive: true });
     await mkdir(tmp);
     await writeFile(join(ksrc, '.config'), input.configText);
     await writeFile(join(ksrc, 'include', 'config', 'auto.conf'), autoConf(input.configText));
-    await writeFile(confPath, input.conf);
-    const drop = await dropPrivileges();
-    if (drop.length > 0) await chownTree(dir, NOBODY);
-
+    await writeFile(join(dir, 'dkms.conf'), input.conf);
+    const failed = (why: string): DkmsConfResult => ({
+      vars: null,
+      unmet: [],
+      error: `${input.confFile} could not be evaluated: ${why}`,
+    });
+    const unshare = await findTool('unshare');
+    if (unshare === null) return failed(NO_SANDBOX('unshare (util-linux) is not installed'));
+    const root = process.getuid?.() === 0;
+    const setpriv = root ? await findTool('setpriv') : null;
+    if (root && setpriv === null) return failed(NO_SANDBOX('setpriv (util-linux) is not installed'));
+    // The work directory is the sandbox's /tmp: nobody must be able to use it.
+    if (root) await chownTree(dir, NOBODY);
+    const drop = setpriv
+      ? [setpriv, `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--no-new-privs', '--']
+      : [];
+    const argv = [
+      ...(root ? [] : ['--user', '--map-root-user']),
+      '--net',
+      '--pid',
+      '--fork',
+      '--kill-child',
+      '--mount',
+      '--mount-proc',
+      '--ipc',
+      '--uts',
+      '--',
+      'bash',
+      '--noprofile',
+      '--norc',
+      '-c',
+      SANDBOX_SETUP,
+      'kernelfile',
+      dir,
+      homedir(),
+      ...drop,
+      'env',
+      '-i',
+      `PATH=${SANDBOX_PATH}`,
+      'bash',
+      '--noprofile',
+      '--norc',
+      '-c',
+      EVAL_SCRIPT,
+      'kernelfile',
+      '/tmp/dkms.conf',
+      input.kernelver,
+      input.arch,
+      '/tmp/build',
+      input.module ?? '',
+      input.moduleVersion ?? '',
+      '/tmp/tmp',
+    ];
     const outPath = join(dir, 'out');
     const errPath = join(dir, 'err');
-    const out = await open(outPath, 'w');
-    const err = await open(errPath, 'w');
+    const out = await open(outPath, 'w', 0o600);
+    const err = await open(errPath, 'w', 0o600);
     let child: ChildProcess;
     let exited: Promise<string>;
     try {
-      child = spawn(
-        'env',
-        [
-          '-i',
-          `PATH=${SANDBOX_PATH}`,
-          ...drop,
-          'bash',
-          '--noprofile',
-          '--norc',
-          '-c',
-          EVAL_SCRIPT,
-          'kernelfile',
-          confPath,
-          input.kernelver,
-          input.arch,
-          ksrc,
-          input.module ?? '',
-          input.moduleVersion ?? '',
-          tmp,
-        ],
-        // Its own process group, to end it with whatever the conf started in the background; output
-        // to files (descriptors, not pipes), so that nothing waits for a process left behind.
-        { cwd: ksrc, detached: true, stdio: ['ignore', out.fd, err.fd] },
-      );
+      child = spawn(unshare, argv, {
+        // Its own process group, to end unshare (and, through --kill-child and the pid namespace,
+        // everything in it) at the time limit; output to files (descriptors, not pipes), so that
+        // nothing waits for a process left behind.
+        cwd: dir,
+        detached: true,
+        stdio: ['ignore', out.fd, err.fd],
+        env: { PATH: SANDBOX_PATH, LC_ALL: 'C' },
+      });
       const c = child;
       exited = new Promise<string>((resolve) => {
-        c.once('error', (e) => resolve(`cannot run bash: ${e.message}`));
+        c.once('error', (e) => resolve(`cannot run unshare: ${e.message}`));
         c.once('exit', (code, signal) => resolve(signal ? `signal ${signal}` : `code ${code}`));
       });
     } finally {
@@ -394,36 +448,160 @@ export async function evaluateDkmsConf(input: DkmsConfInput): Promise<DkmsConfRe
     ]);
     clearTimeout(timer);
     killGroup(child.pid);
-    const failed = (why: string): DkmsConfResult => ({
-      vars: null,
-      unmet: [],
-      error: `${input.confFile} could not be evaluated: ${why}`,
-    });
     if (timedOut)
       return failed(`it ran for more than ${timeoutMs / 1000} s (does it loop, or wait for something?)`);
-    const stdout = await readFile(outPath, 'utf8');
-    if (stdout.length > MAX_OUTPUT) return failed('it printed too much');
+    const stdout = await readBounded(outPath, MAX_OUTPUT);
+    const stderr = await readBounded(errPath, MAX_OUTPUT);
+    if (stdout === null) return failed('it printed too much');
     const rec = parseRecords(stdout);
-    if (rec === null) {
-      const stderr = await readFile(errPath, 'utf8').catch(() => '');
-      const tail = stderr
-        .slice(-4096)
-        .trim()
-        .split('\n')
-        .slice(-3)
-        .join(' ')
-        .replaceAll(confPath, input.confFile);
-      return failed(`bash exited with ${exit}${tail ? `: ${tail}` : ''}`);
-    }
-    const syntax = rec.get('syntax');
-    if (syntax) {
-      const msg = (syntax[0] as string).replaceAll(confPath, input.confFile).trim().split('\n');
-      return { vars: null, unmet: [], error: `${input.confFile} is not valid bash: ${msg.join(' ')}` };
-    }
-    return interpret(rec, input);
+    if (!stdout.startsWith('sandbox\0ok\0'))
+      return failed(NO_SANDBOX(`unshare exited with ${exit}: ${tailOf(stderr ?? '', '', '')}`));
+    return finish(rec, stderr ?? '', exit, input, (s) => s.replaceAll('/tmp/dkms.conf', input.confFile));
   } finally {
     await rm(dir, { recursive: true, force: true, maxRetries: 3 });
   }
+}
+
+const NO_SANDBOX = (why: string) =>
+  `kernelfile evaluates a repository module's dkms.conf only in a sandbox (util-linux unshare: network, pid and mount namespaces), and ${why}; run kernelfile as root, or where unprivileged user namespaces are allowed (sysctl kernel.unprivileged_userns_clone=1), with util-linux installed`;
+
+/** The script's records → the result; `clean` puts the conf's real name in bash's messages. */
+function finish(
+  rec: Records | null,
+  stderr: string,
+  exit: string,
+  input: DkmsConfInput,
+  clean: (s: string) => string,
+): DkmsConfResult {
+  if (rec === null) {
+    const tail = clean(tailOf(stderr, '', ''));
+    return {
+      vars: null,
+      unmet: [],
+      error: `${input.confFile} could not be evaluated: bash exited with ${exit}${tail ? `: ${tail}` : ''}`,
+    };
+  }
+  const syntax = rec.get('syntax');
+  if (syntax) {
+    const msg = clean(syntax[0] as string)
+      .trim()
+      .split('\n');
+    return { vars: null, unmet: [], error: `${input.confFile} is not valid bash: ${msg.join(' ')}` };
+  }
+  return interpret(rec, input);
+}
+
+function tailOf(stderr: string, from: string, to: string): string {
+  return stderr.slice(-4096).trim().split('\n').slice(-3).join(' ').replaceAll(from, to);
+}
+
+/**
+ * Run on the host (argv: $1 bytes of dkms.conf on stdin, then the .config; $2 time limit in
+ * seconds; $3 EVAL_SCRIPT; $4 kernelver; $5 arch; $6 module; $7 module_version): a temp directory,
+ * the evaluation as nobody when root (setpriv), an empty environment, a time limit, its process
+ * group killed afterwards, the temp directory removed. The host's dkms would source the same file
+ * as root: this is what it runs anyway, with less.
+ */
+const HOST_WRAPPER = `
+umask 077
+kf_d=$(mktemp -d -t kernelfile-dkms.XXXXXXXXXX) || exit 3
+trap 'rm -rf "$kf_d"' EXIT
+mkdir -p "$kf_d/build/include/config" "$kf_d/tmp" || exit 3
+head -c "$1" >"$kf_d/dkms.conf" || exit 3
+cat >"$kf_d/build/.config" || exit 3
+{ printf '#\\n# Automatically generated file; DO NOT EDIT.\\n#\\n'
+  grep -E '^CONFIG_[A-Za-z0-9_]+=' "$kf_d/build/.config"; } >"$kf_d/build/include/config/auto.conf"
+kf_drop=()
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
+    chown -R ${NOBODY}:${NOBODY} "$kf_d" || exit 3
+    kf_drop=(setpriv --reuid=${NOBODY} --regid=${NOBODY} --clear-groups --no-new-privs --)
+fi
+chmod 700 "$kf_d"
+cd "$kf_d/build" || exit 3
+timeout -k 1 "$2" "\${kf_drop[@]}" env -i PATH=${SANDBOX_PATH} \\
+    bash --noprofile --norc -c "$3" kernelfile "$kf_d/dkms.conf" "$4" "$5" "$kf_d/build" "$6" "$7" "$kf_d/tmp" \\
+    </dev/null >"$kf_d/out" 2>"$kf_d/err" &
+kf_pid=$!
+wait "$kf_pid"
+kf_rc=$?
+# timeout leads its own process group: end whatever the conf left in it.
+kill -KILL -- "-$kf_pid" 2>/dev/null
+cd / || exit 3
+head -c ${MAX_OUTPUT + 1} "$kf_d/out"
+tail -c 4096 "$kf_d/err" >&2
+exit "$kf_rc"
+`;
+
+/**
+ * Evaluate a host's dkms.conf (an `installed: true` module's, read by facts) ON THE HOST, through
+ * its transport: the controller never runs a host's file. Same script, same limits, same parser.
+ */
+export async function evaluateDkmsConfOnHost(
+  transport: Pick<Transport, 'run' | 'name'>,
+  input: DkmsConfInput,
+): Promise<DkmsConfResult> {
+  const timeoutMs = input.timeoutMs ?? DKMS_CONF_TIMEOUT_MS;
+  const conf = Buffer.from(input.conf, 'utf8');
+  const r = await transport.run(
+    [
+      'bash',
+      '--noprofile',
+      '--norc',
+      '-c',
+      HOST_WRAPPER,
+      'kernelfile',
+      String(conf.length),
+      String(Math.ceil(timeoutMs / 1000)),
+      EVAL_SCRIPT,
+      input.kernelver,
+      input.arch,
+      input.module ?? '',
+      input.moduleVersion ?? '',
+    ],
+    { stdin: Buffer.concat([conf, Buffer.from(input.configText, 'utf8')]), timeoutMs: timeoutMs + 30_000 },
+  );
+  const failed = (why: string): DkmsConfResult => ({
+    vars: null,
+    unmet: [],
+    error: `${input.confFile} could not be evaluated on ${transport.name}: ${why}`,
+  });
+  if (r.code === 124 || r.code === 137)
+    return failed(`it ran for more than ${timeoutMs / 1000} s (does it loop, or wait for something?)`);
+  if (r.stdout.length > MAX_OUTPUT) return failed('it printed too much');
+  return finish(parseRecords(r.stdout), r.stderr, `code ${r.code}`, input, (s) =>
+    s.replace(/\S*kernelfile-dkms\.[A-Za-z0-9]{10}\/dkms\.conf/g, input.confFile),
+  );
+}
+
+/** A file of ours, at most `max` bytes (null when larger). */
+async function readBounded(path: string, max: number): Promise<string | null> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(max + 1);
+    let got = 0;
+    while (got < buf.length) {
+      const { bytesRead } = await fh.read(buf, got, buf.length - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return got > max ? null : buf.subarray(0, got).toString('utf8');
+  } finally {
+    await fh.close();
+  }
+}
+
+async function findTool(name: string): Promise<string | null> {
+  for (const d of SANDBOX_PATH.split(':')) {
+    const p = join(d, name);
+    if (
+      await access(p, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return p;
+  }
+  return null;
 }
 
 type Records = Map<string, string[]>;
@@ -509,20 +687,6 @@ function autoConf(configText: string): string {
   return `#\n# Automatically generated file; DO NOT EDIT.\n#\n${set.map((l) => `${l}\n`).join('')}`;
 }
 
-/** As root: run the conf as nobody, with no_new_privs (when setpriv is there). */
-async function dropPrivileges(): Promise<string[]> {
-  if (process.getuid?.() !== 0) return [];
-  for (const d of SANDBOX_PATH.split(':')) {
-    const ok = await access(join(d, 'setpriv'), constants.X_OK).then(
-      () => true,
-      () => false,
-    );
-    if (ok)
-      return ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--no-new-privs', '--'];
-  }
-  return [];
-}
-
 /** SIGKILL to a process group (the evaluation and anything it left behind), if it is still there. */
 function killGroup(pid: number | undefined): void {
   if (pid === undefined) return;
@@ -551,15 +715,13 @@ export async function readModuleConf(path: string): Promise<{ conf: string; file
   if (st === null) throw new Error(`${path} does not exist`);
   if (st.isDirectory()) {
     const file = join(path, 'dkms.conf');
-    try {
-      return { conf: await readFile(file, 'utf8'), file };
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new Error(`${path} has no dkms.conf`);
-      throw new Error(`cannot read ${file}: ${(e as Error).message}`);
-    }
+    const r = await readRegular(file, MAX_DKMS_CONF_BYTES);
+    if (r.ok) return { conf: r.bytes.toString('utf8'), file };
+    if (r.reason === 'missing') throw new Error(`${path} has no dkms.conf`);
+    throw new Error(r.message);
   }
-  if (!st.isFile()) throw new Error(`${path} is neither a directory with dkms.conf nor a tarball`);
+  if (!st.isFile())
+    throw new Error(`${path} is ${fileKind(st)}, neither a directory with dkms.conf nor a tarball`);
   const { execa } = await import('execa');
   const tar = (args: string[]) =>
     execa('tar', args, {

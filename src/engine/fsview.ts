@@ -1,31 +1,41 @@
 /** The controller's file system as validation sees it (synchronous: a kernelfile names a handful of files). */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, realpathSync, statSync } from 'node:fs';
+import { fileKind, readRegularSync } from '../compile/read-file.js';
 import type { FileView } from '../spec/semantic.js';
-
-/** Files larger than this are not read for checks (patches, fragments and dkms.conf are far smaller). */
-const MAX_READ = 64 * 1024 * 1024;
 
 export const nodeFileView: FileView = {
   stat(abs) {
     try {
-      return statSync(abs).isDirectory() ? 'dir' : 'file';
+      const st = statSync(abs);
+      return st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'special';
     } catch {
       return 'missing';
     }
   },
-  readText(abs) {
+  kindOf(abs) {
     try {
-      if (statSync(abs).size > MAX_READ) return undefined;
-      return readFileSync(abs, 'utf8');
+      return fileKind(statSync(abs));
     } catch {
-      return undefined;
+      return 'missing';
     }
+  },
+  // Only regular files, opened once without waiting (a FIFO), read up to the limit and no further.
+  readText(abs, maxBytes) {
+    const r = readRegularSync(abs, maxBytes);
+    return r.ok ? r.bytes.toString('utf8') : { error: r.message };
   },
   list(dir) {
     try {
       return readdirSync(dir);
     } catch {
       return [];
+    }
+  },
+  realpath(abs) {
+    try {
+      return realpathSync(abs);
+    } catch {
+      return undefined;
     }
   },
 };

@@ -163,7 +163,7 @@ export class PlanningSession {
         requested: prepared.config.requestedSymbols,
         artifacts: this.artifactsOf(join(dirs.artifacts, prepared.buildId)),
       },
-      await this.preflight.check(spec, resolve, facts, prepared),
+      await this.preflight.check(spec, resolve, facts, prepared, transport),
     );
     if (trial) desired.boot.trial = true;
     return {

@@ -41,6 +41,57 @@ const BOOLISH: Record<string, string> = {
   module: 'm',
 };
 
+/** Longest piece of a file's line quoted in a message. */
+export const EXCERPT_CHARS = 40;
+
+/**
+ * A line of a user's file as a message may quote it: control characters shown as `?`, and at most
+ * EXCERPT_CHARS characters (then `…`). Files that are not Kconfig fragments at all are never
+ * quoted (see fragmentShape).
+ */
+export function excerpt(text: string, max = EXCERPT_CHARS): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is replaced
+  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
+  const chars = [...clean];
+  return chars.length > max ? `${chars.slice(0, max).join('')}…` : clean;
+}
+
+/**
+ * Does this text look like a Kconfig fragment (or a whole .config) at all? Not when it is binary,
+ * holds a PEM block or an SSH private key, or when most of its lines are not config lines (and
+ * none, or few, are): then the caller reports the file once, and quotes none of its lines.
+ */
+export function fragmentShape(text: string): { ok: true } | { ok: false; why: string } {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: binary content is what is looked for
+  const binary = /[\u0000\ufffd]/.test(text) || /[\u0001-\u0008\u000e-\u001a\u001c-\u001f]/.test(text);
+  if (binary) return { ok: false, why: 'it is a binary file (NUL or control bytes, or not UTF-8)' };
+  if (/^-----BEGIN [A-Z0-9 ]+-----/m.test(text) || /^(?:openssh-key-v1|PuTTY-User-Key-File-)/m.test(text))
+    return {
+      ok: false,
+      why: /PRIVATE KEY|openssh-key-v1|PuTTY/.test(text)
+        ? 'it holds a private key (a PEM `-----BEGIN … PRIVATE KEY-----` block or an SSH key); none of its lines is shown'
+        : 'it holds a PEM block (`-----BEGIN …-----`: a key or a certificate)',
+    };
+  let good = 0;
+  let bad = 0;
+  let firstBad = 0;
+  text.split('\n').forEach((raw, i) => {
+    const t = raw.trim();
+    if (t === '' || t.startsWith('#')) return;
+    if (/^CONFIG_[A-Za-z0-9_]*\s*=/i.test(t)) good++;
+    else {
+      bad++;
+      if (firstBad === 0) firstBad = i + 1;
+    }
+  });
+  if ((good === 0 && bad > 0) || (bad >= 3 && bad > good))
+    return {
+      ok: false,
+      why: `${bad} of its ${good + bad} lines are not \`CONFIG_NAME=value\` lines (the first is line ${firstBad}); its lines are not shown`,
+    };
+  return { ok: true };
+}
+
 /** Is `v` a value Kconfig accepts as written in a .config line? Returns a problem or null. */
 export function checkValue(
   v: string,
@@ -51,7 +102,7 @@ export function checkValue(
     if (!/^"(?:[^"\\]|\\.)*"$/.test(v)) {
       return {
         severity: 'error',
-        message: `unterminated string ${v}`,
+        message: `unterminated string ${excerpt(v)}`,
         hint: 'close the string with `"`; escape inner quotes as `\\"`',
       };
     }
@@ -60,7 +111,11 @@ export function checkValue(
   const lower = v.toLowerCase();
   if (BOOLISH[lower] || lower === 'y' || lower === 'm' || lower === 'n') {
     const want = BOOLISH[lower] ?? lower;
-    return { severity: 'error', message: `\`${v}\` is not a Kconfig value`, hint: `use \`${want}\`` };
+    return {
+      severity: 'error',
+      message: `\`${excerpt(v)}\` is not a Kconfig value`,
+      hint: `use \`${want}\``,
+    };
   }
   if (v === '')
     return {
@@ -70,8 +125,8 @@ export function checkValue(
     };
   return {
     severity: 'error',
-    message: `\`${v}\` is not a Kconfig value`,
-    hint: `use y, m, n, a number, or a string in double quotes: "${v.replace(/["\\]/g, '\\$&')}"`,
+    message: `\`${excerpt(v)}\` is not a Kconfig value`,
+    hint: `use y, m, n, a number, or a string in double quotes: "${excerpt(v.replace(/["\\]/g, '\\$&'))}"`,
   };
 }
 
@@ -94,8 +149,8 @@ export function parseConfig(text: string): ParsedConfig {
             severity: 'error',
             line,
             column: lead + trimmed.indexOf(sym) + 1,
-            message: `\`${sym}\` is not a Kconfig symbol name`,
-            hint: `symbol names are upper case: \`${sym.toUpperCase()}\``,
+            message: `\`${excerpt(sym)}\` is not a Kconfig symbol name`,
+            hint: `symbol names are upper case: \`${excerpt(sym.toUpperCase())}\``,
           });
           return;
         }
@@ -111,7 +166,7 @@ export function parseConfig(text: string): ParsedConfig {
         severity: 'error',
         line,
         column: lead + 1,
-        message: `not a config line: \`${trimmed}\``,
+        message: `not a config line: \`${excerpt(trimmed)}\``,
         hint: 'lines are `CONFIG_NAME=value`, `# CONFIG_NAME is not set`, or comments starting with #',
       });
       return;
@@ -120,16 +175,17 @@ export function parseConfig(text: string): ParsedConfig {
       const cleaned = name.trim();
       const upper = cleaned.toUpperCase();
       let hint: string;
-      if (cleaned !== name) hint = `remove the spaces around \`=\`: \`${cleaned}=${value.trim()}\``;
-      else if (SYMBOL.test(upper)) hint = `symbol names are upper case: \`${upper}\``;
+      if (cleaned !== name)
+        hint = `remove the spaces around \`=\`: \`${excerpt(`${cleaned}=${value.trim()}`)}\``;
+      else if (SYMBOL.test(upper)) hint = `symbol names are upper case: \`${excerpt(upper)}\``;
       else if (/^[A-Z0-9_]+$/.test(upper))
-        hint = `symbols in a .config start with CONFIG_: \`CONFIG_${upper}\``;
+        hint = `symbols in a .config start with CONFIG_: \`CONFIG_${excerpt(upper)}\``;
       else hint = 'lines are `CONFIG_NAME=value` or `# CONFIG_NAME is not set`';
       problems.push({
         severity: 'error',
         line,
         column: 1,
-        message: `\`${cleaned}\` is not a Kconfig symbol; Kconfig would silently ignore this line`,
+        message: `\`${excerpt(cleaned)}\` is not a Kconfig symbol; Kconfig would silently ignore this line`,
         hint,
       });
       return;
@@ -140,7 +196,7 @@ export function parseConfig(text: string): ParsedConfig {
         line,
         column: eq + 2,
         message: 'whitespace around the value; Kconfig would not read it',
-        hint: `write \`${name}=${value.trim()}\``,
+        hint: `write \`${excerpt(`${name}=${value.trim()}`)}\``,
       });
       return;
     }

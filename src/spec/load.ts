@@ -3,7 +3,16 @@
  * Refuses what no kernelfile can be, fast and with a position: too large, not UTF-8,
  * YAML errors, duplicate keys, alias bombs, several documents, an empty file.
  */
-import { isAlias, isPair, isScalar, LineCounter, parseDocument, visit, type YAMLError } from 'yaml';
+import {
+  isAlias,
+  isPair,
+  isScalar,
+  LineCounter,
+  parseAllDocuments,
+  parseDocument,
+  visit,
+  type YAMLError,
+} from 'yaml';
 import type { Diagnostic, Result } from './diagnostic.js';
 import { type SourceDoc, spanOf } from './source.js';
 import { firstInvalidUtf8 } from './utf8.js';
@@ -175,6 +184,11 @@ function yamlDiagnostic(src: SourceDoc, e: YAMLError, severity: Diagnostic['seve
     pos = [open >= 0 && /flow/i.test(e.message) ? open : Math.max(0, content.length - 1)];
   }
   let message = e.message.replace(/\s+at line \d+, column \d+.*$/s, '');
+  if (e.code === 'MULTIPLE_DOCS') {
+    const docs = parseAllDocuments(src.text);
+    const n = Array.isArray(docs) ? docs.length : 2;
+    message = `a kernelfile holds one YAML document; this file has ${n}`;
+  }
   if (e.code === 'DUPLICATE_KEY') message = duplicateKeyMessage(src, e.pos[0]) ?? message;
   return {
     severity,

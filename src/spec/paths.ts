@@ -30,7 +30,7 @@ export interface ResolvedFile {
 interface PathEnv {
   kernelfile: string;
   home?: string;
-  fs: { stat(abs: string): 'file' | 'dir' | 'missing' };
+  fs: { stat(abs: string): 'file' | 'dir' | 'missing' | 'special' };
 }
 
 /** Resolve a path as written in the kernelfile: relative to its directory; `~/` is the home directory. */

@@ -4,8 +4,9 @@
  * Pure: the file system is read through `FileView`. Written defensively, so it runs on data the
  * schema rejected too and the user sees every problem in one go.
  */
+import { posix } from 'node:path';
 import { isScalar, type Scalar } from 'yaml';
-import { checkValue, formatSetValue, parseConfig } from '../kconfig/config.js';
+import { checkValue, formatSetValue, fragmentShape, parseConfig } from '../kconfig/config.js';
 import type { Diagnostic, PathSegment } from './diagnostic.js';
 import { PATTERNS, STRIP_DEFAULT, TITLE_PLACEHOLDERS } from './format.js';
 import { projectRoot, type ResolvedFile, sourceFiles } from './paths.js';
@@ -14,12 +15,25 @@ import { at, locate, nodeAt, type SourceDoc } from './source.js';
 
 /** What validation may know of the controller's file system. */
 export interface FileView {
-  stat(abs: string): 'file' | 'dir' | 'missing';
-  /** Contents of a small text file, or undefined when it cannot be read. */
-  readText(abs: string): string | undefined;
+  /** `special`: a FIFO, a device or a socket, which kernelfile never reads. */
+  stat(abs: string): 'file' | 'dir' | 'missing' | 'special';
+  /** What a `special` file is, for messages: "a FIFO (named pipe)", "a character device". */
+  kindOf?(abs: string): string;
+  /**
+   * Contents of a regular text file of at most maxBytes; `{ error }` says why it was not read (not
+   * a regular file, larger than the limit); undefined when it does not exist.
+   */
+  readText(abs: string, maxBytes: number): string | { error: string } | undefined;
   /** Names in a directory ([] when it cannot be read). */
   list(absDir: string): string[];
+  /** The path with every symbolic link resolved (undefined when it cannot be). */
+  realpath?(abs: string): string | undefined;
 }
+
+/** Limits of what validation reads (the same as compile's: src/compile/read-file.ts). */
+export const READ_LIMITS = { config: 8 * 1024 * 1024, patch: 64 * 1024 * 1024, dkmsConf: 1024 * 1024 };
+/** Per-line problems shown for one fragment; the rest are counted. */
+const MAX_LINE_PROBLEMS = 20;
 
 export interface SemanticEnv {
   fs: FileView;
@@ -62,9 +76,17 @@ export function semanticChecks(data: unknown, src: SourceDoc, env: SemanticEnv):
   // ── files ──────────────────────────────────────────────────────────────────────────────────
   const root = projectRoot(env);
   const files = sourceFiles(data, env);
-  const checkFile = (f: ResolvedFile): 'file' | 'dir' | 'missing' => {
+  const inside = (p: string) => !!root && (p === root || p.startsWith(`${root}/`));
+  const checkFile = (f: ResolvedFile): 'file' | 'dir' | 'missing' | 'special' => {
     const kind = env.fs.stat(f.abs);
-    if (kind === 'missing') {
+    if (kind === 'special') {
+      err(
+        f.path,
+        'not-a-regular-file',
+        `${f.what} ${f.written} is ${env.fs.kindOf?.(f.abs) ?? 'not a regular file'}${f.written !== f.abs ? ` (${f.abs})` : ''}; kernelfile reads only regular files`,
+        'point it at a regular file (a FIFO, a device or a socket is never read)',
+      );
+    } else if (kind === 'missing') {
       const dir = f.abs.slice(0, f.abs.lastIndexOf('/')) || '/';
       const base = f.abs.slice(f.abs.lastIndexOf('/') + 1);
       const near = nearest(base, env.fs.list(dir));
@@ -85,13 +107,47 @@ export function semanticChecks(data: unknown, src: SourceDoc, env: SemanticEnv):
         `${f.what} ${f.written} is outside the project (${root})`,
         'a checkout of this repository will not contain it; move it into the repository, or use an absolute path to make the dependency on this machine explicit',
       );
+    } else if (f.relative && inside(f.abs)) {
+      const real = env.fs.realpath?.(f.abs);
+      if (real !== undefined && !inside(real))
+        warn(
+          f.path,
+          'path-escapes-project',
+          `${f.what} ${f.written} is a symbolic link to ${real}, outside the project (${root})`,
+          'a checkout of this repository will not contain it; copy the file into the repository, or name its absolute path',
+        );
     }
     return kind;
   };
 
+  /**
+   * A fragment's or base config's text, or undefined (reported) when it cannot be read or is not a
+   * Kconfig fragment at all: then no line of it is quoted (it may be a key that was named by mistake).
+   */
+  const configText = (f: ResolvedFile): string | undefined => {
+    const text = env.fs.readText(f.abs, READ_LIMITS.config);
+    if (text === undefined) return undefined;
+    if (typeof text !== 'string') {
+      err(f.path, 'unreadable-file', `${f.what} ${f.written}: ${text.error}`, 'point it at a regular file');
+      return undefined;
+    }
+    const shape = fragmentShape(text);
+    if (!shape.ok) {
+      err(
+        f.path,
+        'not-a-fragment',
+        `${f.written} does not look like a Kconfig fragment: ${shape.why}`,
+        f.role === 'base-file'
+          ? 'config.base.file names a .config (CONFIG_NAME=value lines): is this the right file?'
+          : 'config.fragments lists files of `CONFIG_NAME=value` lines (like a .config): is this the right file?',
+      );
+      return undefined;
+    }
+    return text;
+  };
   for (const f of files) {
     const kind = checkFile(f);
-    if (kind === 'missing') continue;
+    if (kind === 'missing' || kind === 'special') continue;
     switch (f.role) {
       case 'source-path': {
         if (kind === 'dir') {
@@ -117,8 +173,11 @@ export function semanticChecks(data: unknown, src: SourceDoc, env: SemanticEnv):
         break;
       }
       case 'fragment':
+        if (kind === 'dir') err(f.path, 'not-a-file', `${f.what} ${f.written} is a directory`);
+        break;
       case 'base-file':
         if (kind === 'dir') err(f.path, 'not-a-file', `${f.what} ${f.written} is a directory`);
+        else configText(f);
         break;
       case 'patch':
         if (kind === 'dir') err(f.path, 'not-a-file', `${f.what} ${f.written} is a directory`);
@@ -193,10 +252,16 @@ export function semanticChecks(data: unknown, src: SourceDoc, env: SemanticEnv):
   };
   for (const f of files) {
     if (f.role !== 'fragment' || env.fs.stat(f.abs) !== 'file') continue;
-    const text = env.fs.readText(f.abs);
+    const text = configText(f);
     if (text === undefined) continue;
     const parsed = parseConfig(text);
-    for (const p of parsed.problems)
+    if (parsed.problems.length > MAX_LINE_PROBLEMS)
+      warn(
+        f.path,
+        'fragment-syntax',
+        `${f.written} has ${parsed.problems.length} problems; the first ${MAX_LINE_PROBLEMS} are shown`,
+      );
+    for (const p of parsed.problems.slice(0, MAX_LINE_PROBLEMS))
       out.push({
         severity: p.severity,
         code: 'fragment-syntax',
@@ -320,6 +385,17 @@ export function semanticChecks(data: unknown, src: SourceDoc, env: SemanticEnv):
   });
 
   // ── build ──────────────────────────────────────────────────────────────────────────────────
+  const cacheDir = str(obj(doc.build)?.cacheDir);
+  if (cacheDir !== undefined) {
+    const danger = dangerousCacheDir(cacheDir, env.home);
+    if (danger)
+      err(
+        ['build', 'cacheDir'],
+        'dangerous-cache-dir',
+        `build.cacheDir ${cacheDir} is ${danger}; kernelfile creates, replaces and removes entries in its cache directory`,
+        'use a directory of its own, e.g. ~/.cache/kernelfile or /var/cache/kernelfile',
+      );
+  }
   for (const k of Object.keys(obj(obj(doc.build)?.makeVars) ?? {})) {
     if (RESERVED_MAKE_VARS.test(k))
       err(
@@ -407,11 +483,59 @@ export function semanticChecks(data: unknown, src: SourceDoc, env: SemanticEnv):
   return out;
 }
 
+/** System directories (and their parents) a cache must never be: the cache's own entries are removed and replaced. */
+const SYSTEM_DIRS = new Set([
+  '/',
+  '/bin',
+  '/boot',
+  '/dev',
+  '/etc',
+  '/home',
+  '/lib',
+  '/lib32',
+  '/lib64',
+  '/opt',
+  '/proc',
+  '/root',
+  '/run',
+  '/sbin',
+  '/srv',
+  '/sys',
+  '/tmp',
+  '/usr',
+  '/usr/bin',
+  '/usr/lib',
+  '/usr/local',
+  '/usr/sbin',
+  '/usr/src',
+  '/var',
+  '/var/cache',
+  '/var/lib',
+  '/var/tmp',
+]);
+
+/** Why a cacheDir is dangerous ("the root directory", "your home directory", …), or null. */
+export function dangerousCacheDir(written: string, home: string | undefined): string | null {
+  const expanded = home ? written.replace(/^~(?=\/|$)/, home) : written;
+  if (!expanded.startsWith('/')) return null;
+  const norm = posix.normalize(expanded).replace(/(.)\/+$/, '$1');
+  if (norm === '/') return 'the root directory';
+  if (home && norm === posix.normalize(home).replace(/(.)\/+$/, '$1')) return 'your home directory itself';
+  if (SYSTEM_DIRS.has(norm)) return `the system directory ${norm}`;
+  if (/^\/(?:boot|etc|proc|sys|dev)\//.test(norm))
+    return `inside ${norm.split('/')[1] ? `/${norm.split('/')[1]}` : norm}`;
+  return null;
+}
+
 type Report = (path: PathSegment[], code: string, message: string, hint?: string, key?: boolean) => void;
 
 function checkPatch(f: ResolvedFile, env: SemanticEnv, err: Report, warn: Report): void {
-  const text = env.fs.readText(f.abs);
+  const text = env.fs.readText(f.abs, READ_LIMITS.patch);
   if (text === undefined) return;
+  if (typeof text !== 'string') {
+    err(f.path, 'unreadable-file', `${f.what} ${f.written}: ${text.error}`, 'point it at a regular file');
+    return;
+  }
   const minus = [...text.matchAll(/^--- (\S+)/gm)].map((m) => m[1] as string);
   const plus = [...text.matchAll(/^\+\+\+ (\S+)/gm)].map((m) => m[1] as string);
   if (plus.length === 0 || !/^@@ /m.test(text)) {
@@ -440,7 +564,16 @@ function checkModulePath(f: ResolvedFile, kind: 'file' | 'dir', env: SemanticEnv
       err(f.path, 'not-a-module', `${f.written} is neither a directory with dkms.conf nor a tarball`);
     return;
   }
-  const conf = env.fs.readText(`${f.abs}/dkms.conf`);
+  const conf = env.fs.readText(`${f.abs}/dkms.conf`, READ_LIMITS.dkmsConf);
+  if (conf !== undefined && typeof conf !== 'string') {
+    err(
+      f.path,
+      'unreadable-dkms-conf',
+      `dkms.conf of ${f.written}: ${conf.error}`,
+      'dkms.conf must be a regular file',
+    );
+    return;
+  }
   if (conf === undefined) {
     err(
       f.path,
