@@ -225,7 +225,7 @@ export class Rollout {
   /** Who holds a host's lock while this rollout applies it, and how long to wait for another. */
   private lock(p: PlannedHost): Controller['lock'] {
     return {
-      holder: thisController(new Date().toISOString(), p.loaded.kf.display),
+      holder: thisController(new Date().toISOString(), p.desired.kernelfile.path),
       waitMs: this.options.lockTimeoutMs ?? 0,
     };
   }
