@@ -266,7 +266,7 @@ async function planPhases(
       }),
     );
     const checks = await lap('DKMS preflight', () =>
-      new DkmsPreflight().check(spec, resolve, facts, prepared),
+      new DkmsPreflight().check(spec, resolve, facts, prepared, t),
     );
     const p = await lap('plan() + render', () => {
       const mf = readManifest(join(dirs.artifacts, prepared.buildId));
