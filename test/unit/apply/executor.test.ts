@@ -4,12 +4,11 @@
  * No process, no host: the artifacts are a few small files in a temp directory, with the shipped
  * tarballs already packed so that nothing runs tar.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Controller, execute, locked, StepError, type StepEvent } from '../../../src/apply/executor.js';
-import type { Manifest } from '../../../src/compile/build.js';
 import { HostError } from '../../../src/host/transport.js';
 import type { Change, HostPlan, Step } from '../../../src/plan/types.js';
 import { pendingPath, receiptPath, sidecarPath, stagingDir } from '../../../src/resources/layout.js';

@@ -5,7 +5,7 @@
  * unchanged facts; a failed step says the next apply resumes. Plans come from the real planner's
  * golden cases; builds are fakes (no process).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
