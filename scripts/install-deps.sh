@@ -28,6 +28,7 @@ if [ "${1:-}" = "--tests" ] || [ "${1:-}" = "--bench" ]; then
     mount                  # mount (overlayfs, proc, sysfs, devpts) inside those private mount namespaces
     openssh-client         # sshd.ts: ssh-keygen, ssh-agent, ssh-add; ssh and sftp (sshd comes from inside the Debian root)
     iproute2               # sshd.ts { netns: true }: ip netns/link/route/neigh (hosts with addresses of their own), ss -K (cutNetwork)
+    grub-common            # grub-script-check.test.ts: grub-script-check, GRUB's own parser, reads the grub.cfg kernelfile writes
   )
 fi
 

@@ -4,6 +4,7 @@
  * the `set default=…` of the header, and where `blscfg` (Fedora/RHEL) inserts the BLS entries.
  * Conditionals cannot be evaluated: every entry found is listed, in file order.
  */
+import { cmdlineFromWords } from './kernel-cmdline.js';
 import { shellWords } from './shell-words.js';
 
 export interface GrubMenuEntry {
@@ -93,7 +94,7 @@ export function parseGrubCfg(text: string): GrubCfg {
     } else if (frame?.kind === 'entry') {
       if (/^linux(16|efi)?$/.test(first)) {
         frame.entry.kernel = words[1] ?? null;
-        frame.entry.options = words.length > 2 ? words.slice(2).join(' ') : null;
+        frame.entry.options = words.length > 2 ? cmdlineFromWords(words.slice(2)) : null;
       } else if (/^initrd(16|efi)?$/.test(first)) frame.entry.initrd.push(...words.slice(1));
     } else if (first === 'blscfg' && !stack.some((f) => f.kind === 'other')) {
       out.blscfg = true;

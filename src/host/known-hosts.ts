@@ -2,7 +2,8 @@
  * OpenSSH known_hosts: plain and hashed (`|1|salt|hash`) host fields, patterns with `*`, `?` and
  * `!`, `[host]:port` for non-standard ports, and the `@revoked` marker (`@cert-authority` lines
  * are skipped: kernelfile does not verify host certificates). The verdict for a presented key is
- * `known`, `changed` (a different key is recorded for this host: refuse) or `unknown`.
+ * `known`, `changed` (a different key of the same type is recorded for this host: refuse) or
+ * `unknown`; the host key algorithms offered put the types known_hosts holds first, as OpenSSH does.
  */
 import { createHash, createHmac } from 'node:crypto';
 
@@ -76,19 +77,69 @@ export type Verdict =
   | { status: 'known'; line: KnownHostLine }
   | { status: 'changed'; line: KnownHostLine }
   | { status: 'revoked'; line: KnownHostLine }
-  | { status: 'unknown' };
+  /** `others`: keys of other types recorded for the host (the host did not offer one of those). */
+  | { status: 'unknown'; others: KnownHostLine[] };
 
-export function verifyHostKey(lines: KnownHostLine[], host: string, port: number, blob: Buffer): Verdict {
+/** The host's own lines (not @cert-authority). */
+const linesFor = (lines: readonly KnownHostLine[], host: string, port: number) => {
   const name = hostField(host, port);
+  return lines.filter((l) => l.marker !== '@cert-authority' && hostMatches(l.hosts, name));
+};
+
+/**
+ * As OpenSSH: the presented key is `known` when a line holds it, `changed` only when a line holds a
+ * different key of the same type (a host has one key per type; keys of other types are not
+ * evidence of anything), else `unknown`.
+ */
+export function verifyHostKey(lines: KnownHostLine[], host: string, port: number, blob: Buffer): Verdict {
   const key = blob.toString('base64');
-  const mine = lines.filter((l) => l.marker !== '@cert-authority' && hostMatches(l.hosts, name));
+  const type = keyTypeOf(blob);
+  const mine = linesFor(lines, host, port);
   const revoked = mine.find((l) => l.marker === '@revoked' && l.key === key);
   if (revoked) return { status: 'revoked', line: revoked };
   const same = mine.find((l) => !l.marker && l.key === key);
   if (same) return { status: 'known', line: same };
-  const other = mine.find((l) => !l.marker);
+  const other = mine.find((l) => !l.marker && l.keyType === type);
   if (other) return { status: 'changed', line: other };
-  return { status: 'unknown' };
+  return { status: 'unknown', others: mine.filter((l) => !l.marker) };
+}
+
+/**
+ * The host key algorithms kernelfile offers, in OpenSSH's default order (HostKeyAlgorithms, less
+ * the certificate and security-key ones, which it does not verify), with ssh-rsa (SHA-1) last for
+ * old hosts.
+ */
+export const DEFAULT_HOST_KEY_ALGORITHMS: readonly string[] = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
+];
+
+/** The signature algorithms a key type in known_hosts is used with (an RSA key: three). */
+const algorithmsOf = (keyType: string): string[] =>
+  keyType === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [keyType];
+
+/**
+ * What OpenSSH does (order_hostkeyalgs): the algorithms of the key types known_hosts holds for the
+ * host first, in the default order, then the others. The host then presents a key kernelfile
+ * knows, whichever else it has.
+ */
+export function hostKeyAlgorithms(
+  lines: readonly KnownHostLine[],
+  host: string,
+  port: number,
+  defaults: readonly string[] = DEFAULT_HOST_KEY_ALGORITHMS,
+): string[] {
+  const known = new Set(
+    linesFor(lines, host, port)
+      .filter((l) => !l.marker)
+      .flatMap((l) => algorithmsOf(l.keyType)),
+  );
+  return [...defaults.filter((a) => known.has(a)), ...defaults.filter((a) => !known.has(a))];
 }
 
 export function knownHostsEntry(host: string, port: number, blob: Buffer): string {

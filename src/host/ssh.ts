@@ -8,14 +8,20 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, posix } from 'node:path';
-import ssh2, { type ConnectConfig, type SFTPWrapper } from 'ssh2';
+import ssh2, { type ConnectConfig, type ServerHostKeyAlgorithm, type SFTPWrapper } from 'ssh2';
 
 // ssh2 is CommonJS: its named exports are only reachable through the default export under ESM.
 const { Client, utils } = ssh2;
 type Client = InstanceType<typeof Client>;
 
 import { SSH_CAPABILITIES } from './kinds/ssh.js';
-import { fingerprint, knownHostsEntry, parseKnownHosts, verifyHostKey } from './known-hosts.js';
+import {
+  fingerprint,
+  hostKeyAlgorithms,
+  knownHostsEntry,
+  parseKnownHosts,
+  verifyHostKey,
+} from './known-hosts.js';
 import { LineCollector } from './lines.js';
 import { quoteArgv, withEnv } from './quote.js';
 import type { SshTarget } from './ssh-config.js';
@@ -121,6 +127,9 @@ export async function connectSsh(t: SshTarget, s: SshSettings, depth = 0): Promi
         keepaliveInterval: s.keepaliveIntervalMs ?? 10_000,
         keepaliveCountMax: 3,
         authHandler: methods,
+        // The key types known_hosts holds for the host first (OpenSSH's order_hostkeyalgs): a host
+        // with ed25519 and ecdsa keys, known by its ecdsa key, presents that one.
+        algorithms: { serverHostKey: hostKeyAlgorithms(lines, t.host, t.port) as ServerHostKeyAlgorithm[] },
         hostVerifier: (key: Buffer) => {
           const v = verifyHostKey(lines, t.host, t.port, key);
           if (v.status === 'known') return true;
@@ -138,7 +147,11 @@ export async function connectSsh(t: SshTarget, s: SshSettings, depth = 0): Promi
               ? new HostError(
                   name,
                   'host-key-unknown',
-                  `host key ${fp} is not in known_hosts (${s.knownHostsFiles.join(', ')})`,
+                  `host key ${fp} is not in known_hosts (${s.knownHostsFiles.join(', ')})${
+                    v.others.length
+                      ? `; it records only keys of other types for this host (${[...new Set(v.others.map((l) => l.keyType))].join(', ')}), which the host no longer offers`
+                      : ''
+                  }`,
                   "check the fingerprint with the host's owner, then connect once with --accept-new-host-keys (or add it with ssh-keyscan)",
                 )
               : v.status === 'revoked'

@@ -4,6 +4,7 @@
  * the kernelfile names (or the host's, with `auto`) and the first of its drivers that claims the
  * host (GRUB: grub-explicit where grub-mkconfig cannot run, else grub-mkconfig).
  */
+import { cmdlineProblem, titleProblem } from '../spec/boot-text.js';
 import type { Change, PlannedChange } from './change.js';
 import { type Ctx, change, problem } from './context.js';
 import { imagePath, initramfsPath } from './layout.js';
@@ -122,6 +123,18 @@ function checkEntries(ctx: Ctx, driver: LoaderDriver, entries: readonly Rendered
       `${limits.oneEntryPerKernel} writes one boot entry per kernel, and the kernelfile declares ${entries.length}`,
       'declare one entry in boot.entries on this loader',
     );
+  // validate refused these in the kernelfile; a title's {distro} and a command line taken from the
+  // host's default entry come from the host.
+  for (const e of entries) {
+    const p = titleProblem(e.title) ?? cmdlineProblem(e.cmdline);
+    if (p)
+      problem(
+        ctx,
+        'entry-text',
+        `the boot entry ${e.id}: ${p.message} (from ${ctx.f.host})`,
+        'set `title` and `cmdline` on the entry in boot.entries',
+      );
+  }
   ctx.notes.push(...limits.notes);
   ctx.problems.push(...(driver.problems?.(ctx, entries) ?? []));
 }

@@ -99,6 +99,11 @@ exit 0
 /**
  * /etc/grub.d script (run by grub-mkconfig): a menu entry for every /etc/kernelfile/grub/*.entry,
  * with the paths made relative to /boot's filesystem and the commands to reach it, as 10_linux does.
+ * Every value it prints is one single-quoted GRUB word (q), each kernel argument its own (`arg=`
+ * lines; a file from before them has only `options=`, split at spaces): a title, path or argument
+ * never ends the command, opens a block or expands a variable (printf, never echo: dash's echo
+ * would turn a title's backslashes into escapes). grub-mkconfig checks the whole
+ * grub.cfg with grub-script-check before it replaces the old one.
  */
 export const GRUB_SCRIPT = `#!/bin/sh
 # Written by kernelfile: menu entries for the kernels kernelfile installed, one per
@@ -111,19 +116,25 @@ datarootdir=/usr/share
 q() { printf "'%s'" "$(printf %s "$1" | sed "s/'/'\\\\\\\\''/g")"; }
 for f in /etc/kernelfile/grub/*.entry; do
   [ -f "$f" ] || continue
-  id= title= linux= initrd= options=
+  id= title= linux= initrd= options= args= n=0
   while IFS= read -r line; do
     case $line in
       id=*) id=\${line#id=} ;; title=*) title=\${line#title=} ;; linux=*) linux=\${line#linux=} ;;
       initrd=*) initrd=\${line#initrd=} ;; options=*) options=\${line#options=} ;;
+      arg=*) args="$args $(q "\${line#arg=}")"; n=$((n + 1)) ;;
     esac
   done < "$f"
   [ -n "$id" ] && [ -f "$linux" ] || continue
+  if [ "$n" -eq 0 ]; then
+    set -f
+    for a in $options; do args="$args $(q "$a")"; done
+    set +f
+  fi
   echo "Found kernelfile entry: $linux" >&2
-  echo "menuentry $(q "$title") --class gnu-linux --id $(q "$id") {"
+  printf '%s\\n' "menuentry $(q "$title") --class gnu-linux --id $(q "$id") {"
   prepare_grub_to_access_device "\${GRUB_DEVICE_BOOT}" | sed 's/^/\\t/'
-  echo "	linux	$(make_system_path_relative_to_its_root "$linux") $options"
-  if [ -n "$initrd" ] && [ -f "$initrd" ]; then echo "	initrd	$(make_system_path_relative_to_its_root "$initrd")"; fi
+  printf '\\tlinux\\t%s%s\\n' "$(q "$(make_system_path_relative_to_its_root "$linux")")" "$args"
+  if [ -n "$initrd" ] && [ -f "$initrd" ]; then printf '\\tinitrd\\t%s\\n' "$(q "$(make_system_path_relative_to_its_root "$initrd")")"; fi
   echo "}"
 done
 `;
@@ -141,6 +152,24 @@ rm -f "/boot/vmlinuz-$r" "/boot/System.map-$r" "/boot/config-$r" "/boot/initrd.i
 rm -f "/etc/kernelfile/initramfs/$r.modules" "/etc/kernelfile/mkinitcpio-$r.conf"
 rm -f /etc/kernelfile/grub/kernelfile-"$r".entry /etc/kernelfile/grub/kernelfile-"$r"-*.entry
 rm -rf "/lib/modules/$r" "/usr/src/linux-headers-$r"
+`;
+
+/**
+ * Put a new grub.cfg in place: $1 the new file beside it, $2 grub.cfg. The host's grub-script-check
+ * (grub2-script-check on Fedora) reads it first when the host has one; on an error the new file is
+ * removed and the old grub.cfg stays.
+ */
+export const INSTALL_GRUB_CFG = `set -u
+new=$1 cfg=$2 chk=
+for c in grub-script-check grub2-script-check; do
+  if command -v "$c" >/dev/null 2>&1; then chk=$c; break; fi
+done
+if [ -n "$chk" ] && ! out=$("$chk" "$new" 2>&1); then
+  rm -f "$new"
+  echo "kernelfile: $chk found errors in the new grub.cfg; $cfg is unchanged: $out" >&2
+  exit 1
+fi
+mv -f "$new" "$cfg"
 `;
 
 /** The head of a grub.cfg kernelfile writes itself (grub-explicit): grubenv decides the entry. */

@@ -7,6 +7,7 @@
 import { posix } from 'node:path';
 import { isScalar, type Scalar } from 'yaml';
 import { checkValue, formatSetValue, fragmentShape, parseConfig } from '../kconfig/config.js';
+import { cmdlineProblem, rootProblem, titleProblem } from './boot-text.js';
 import type { Diagnostic, PathSegment } from './diagnostic.js';
 import { PATTERNS, STRIP_DEFAULT, TITLE_PLACEHOLDERS } from './format.js';
 import { projectRoot, type ResolvedFile, sourceFiles } from './paths.js';
@@ -464,13 +465,16 @@ export function semanticChecks(data: unknown, src: SourceDoc, env: SemanticEnv):
       }
     }
     const cmdline = str(obj(e)?.cmdline);
-    if (cmdline && /[\n\r\0]/.test(cmdline))
-      err(
-        ['boot', 'entries', i, 'cmdline'],
-        'invalid-cmdline',
-        'the kernel command line cannot contain a line break',
-        'use a plain (not `|`) YAML string on one line',
-      );
+    const root = str(obj(e)?.root);
+    // What cannot reach the loader as written, refused here rather than quoted into something else.
+    for (const [field, value, check, code] of [
+      ['title', title, titleProblem, 'invalid-title'],
+      ['cmdline', cmdline, cmdlineProblem, 'invalid-cmdline'],
+      ['root', root, rootProblem, 'invalid-root'],
+    ] as const) {
+      const p = value === undefined ? null : check(value);
+      if (p) err(['boot', 'entries', i, field], code, p.message, p.hint);
+    }
     if (cmdline && str(obj(e)?.root) && /(^|\s)root=/.test(cmdline))
       err(
         ['boot', 'entries', i, 'root'],

@@ -234,8 +234,8 @@ describe('apply interrupted: the previous default stays, the next apply resumes'
     const block = menuEntry(cfg, `kernelfile-${prev.release}`);
     expect(block, cfg).toBeDefined();
     prevBlock = block as string;
-    expect(prevBlock).toContain(`linux\t/boot/vmlinuz-${prev.release} root=/dev/vda`);
-    expect(prevBlock).toContain(`initrd\t/boot/initrd.img-${prev.release}`);
+    expect(prevBlock).toContain(`linux\t'/boot/vmlinuz-${prev.release}' 'root=/dev/vda`);
+    expect(prevBlock).toContain(`initrd\t'/boot/initrd.img-${prev.release}'`);
     prevFiles = Object.fromEntries(
       ['vmlinuz', 'System.map', 'config', 'initrd.img'].map((k) => {
         const p = `/boot/${k}-${prev.release}`;

@@ -81,6 +81,11 @@ export interface SshHost {
   keys: Record<SshUser, KeyPair>;
   /** An RSA key (3072 bits) authorized for root, alice and bob, when startSshHost({ rsaKey: true }). */
   rsaKey?: KeyPair;
+  /**
+   * "ecdsa-sha2-nistp256 AAAA..." (no comment): the host's second host key, when
+   * startSshHost({ ecdsaHostKey: true }); sshd offers both it and the ed25519 one.
+   */
+  ecdsaHostKeyPublic?: string;
   bobPassword: string;
   /** Run a command INSIDE the host (in its namespaces and chroot, as root), out of band. */
   exec(argv: readonly string[], opts?: { stdin?: string | Buffer }): Promise<ProcResult>;
@@ -126,6 +131,8 @@ export interface SshHostOptions {
   port?: number;
   /** Also generate an RSA key (about 0.5 s of CPU) authorized for root, alice and bob. */
   rsaKey?: boolean;
+  /** A second host key, ECDSA (nistp256), offered besides the ed25519 one. */
+  ecdsaHostKey?: boolean;
   /** Extra sshd_config lines, placed first (in sshd_config the first value of an option wins). */
   sshdConfig?: string[];
   /**
@@ -248,7 +255,7 @@ export function portOpen(port: number, timeoutMs = 1000, host = '127.0.0.1'): Pr
   });
 }
 
-async function keygen(path: string, type: 'ed25519' | 'rsa', comment: string): Promise<KeyPair> {
+async function keygen(path: string, type: 'ed25519' | 'rsa' | 'ecdsa', comment: string): Promise<KeyPair> {
   await runOk([
     'ssh-keygen',
     '-q',
@@ -543,8 +550,11 @@ export async function startSshHost(opts: SshHostOptions = {}): Promise<SshHost> 
       ),
     ];
     const rsa = opts.rsaKey ? keygen(join(keysDir, 'rsa'), 'rsa', 'rsa@kernelfile-test') : undefined;
+    const ecdsa = opts.ecdsaHostKey
+      ? keygen(join(keysDir, 'host_ecdsa_key'), 'ecdsa', `${hostname} host key`)
+      : undefined;
     // Awaited below, after the namespace is up: until then a failure must not count as unhandled.
-    const keysReady = Promise.all([Promise.all(gen), rsa]);
+    const keysReady = Promise.all([Promise.all(gen), rsa, ecdsa]);
     keysReady.catch(() => {});
 
     if (opts.netns) {
@@ -585,7 +595,7 @@ export async function startSshHost(opts: SshHostOptions = {}): Promise<SshHost> 
       throw new Error(`${root} leads to ${seen || 'nothing'}, not the host root ${merged}`);
 
     // Keys and configuration, written into the running overlay.
-    const [[hostKey, rootKey, aliceKey, bobKey, strangerKey], rsaKey] = await keysReady;
+    const [[hostKey, rootKey, aliceKey, bobKey, strangerKey], rsaKey, ecdsaKey] = await keysReady;
     if (!hostKey || !rootKey || !aliceKey || !bobKey || !strangerKey) throw new Error('ssh-keygen failed');
     const passwd = await readFile(`${root}/etc/passwd`, 'utf8');
     const ids = (user: string): [number, number] => {
@@ -630,7 +640,8 @@ export async function startSshHost(opts: SshHostOptions = {}): Promise<SshHost> 
     /** Start sshd and wait until it listens: its "Server listening" line, then a TCP connect. */
     const startSshd = async (): Promise<void> => {
       for (let attempt = 1; ; attempt++) {
-        await writeFile(`${root}${KF}/sshd_config`, sshdConfig(port, opts.sshdConfig ?? [], address));
+        const extra = [...(opts.sshdConfig ?? []), ...(ecdsaKey ? [`HostKey ${KF}/host_ecdsa_key`] : [])];
+        await writeFile(`${root}${KF}/sshd_config`, sshdConfig(port, extra, address));
         const [cmd, ...args] = enter(
           initPid,
           merged,
@@ -667,6 +678,12 @@ export async function startSshHost(opts: SshHostOptions = {}): Promise<SshHost> 
     };
 
     await installHostKey(hostKey);
+    if (ecdsaKey) {
+      await writeFile(`${root}${KF}/host_ecdsa_key`, await readFile(ecdsaKey.privateKeyPath), {
+        mode: 0o600,
+      });
+      await chmod(`${root}${KF}/host_ecdsa_key`, 0o600);
+    }
     await startSshd();
 
     let cut = false;
@@ -691,6 +708,7 @@ export async function startSshHost(opts: SshHostOptions = {}): Promise<SshHost> 
       knownHostsLine: () => `${port === 22 ? address : `[${address}]:${port}`} ${hostKeyPublic}`,
       keys: { root: rootKey, alice: aliceKey, bob: bobKey, stranger: strangerKey },
       ...(rsaKey ? { rsaKey } : {}),
+      ...(ecdsaKey ? { ecdsaHostKeyPublic: ecdsaKey.publicKey.split(' ').slice(0, 2).join(' ') } : {}),
       bobPassword: BOB_PASSWORD,
       exec: async (argv, o = {}) => {
         if (stopping || !pidAlive(initPid))

@@ -2,10 +2,12 @@
  * The SSH transport against real OpenSSH sshd hosts (Debian's, in test namespaces on 127.0.0.1):
  * the shared contract, then every way a connection can go wrong.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fingerprint } from '../../src/host/known-hosts.js';
 import { type HostOptions, openHost } from '../../src/host/open.js';
 import type { SshTransport } from '../../src/host/ssh.js';
 import { freePort, type SshHost, startSshAgent, startSshHost } from '../helpers/sshd.js';
@@ -221,5 +223,50 @@ describe('ssh: ~/.ssh/config aliases and ProxyJump', () => {
     } finally {
       await Promise.all([jump.stop(), target.stop()]);
     }
+  });
+});
+
+describe('ssh: a host with ed25519 and ecdsa host keys (known_hosts with one type, as OpenSSH)', () => {
+  let h: SshHost;
+  beforeAll(async () => {
+    h = await startSshHost({ ecdsaHostKey: true });
+  }, 300_000);
+  afterAll(() => h?.stop());
+
+  const addr = () => `ssh://root@127.0.0.1:${h.port}`;
+  const knownHosts = (name: string, key: string) => {
+    const kh = join(dir, name);
+    writeFileSync(kh, `[127.0.0.1]:${h.port} ${key}\n`);
+    return { ...options(h), knownHosts: [kh] };
+  };
+
+  it('connects when known_hosts holds only its ecdsa key (the host is asked for that type first)', async () => {
+    const t = await openHost(addr(), knownHosts('kh-ecdsa-only', h.ecdsaHostKeyPublic as string));
+    try {
+      expect((await t.run(['true'])).code).toBe(0);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('connects when known_hosts holds only its ed25519 key', async () => {
+    await (await openHost(addr(), knownHosts('kh-ed25519-only', h.hostKeyPublic))).close();
+  });
+
+  it('refuses as changed when known_hosts holds a different ecdsa key for it', async () => {
+    const other = join(dir, 'other_ecdsa');
+    const r = spawnSync('ssh-keygen', ['-q', '-t', 'ecdsa', '-N', '', '-f', other], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const key = readFileSync(`${other}.pub`, 'utf8').split(' ').slice(0, 2).join(' ');
+    // The host presented its ecdsa key (the type known_hosts holds), not its ed25519 one.
+    const presented = fingerprint(
+      Buffer.from((h.ecdsaHostKeyPublic as string).split(' ')[1] as string, 'base64'),
+    );
+    await expect(openHost(addr(), knownHosts('kh-ecdsa-other', key))).rejects.toMatchObject({
+      kind: 'host-key-changed',
+      message: expect.stringContaining(
+        `HOST KEY CHANGED: the host presented ${presented}, but ${join(dir, 'kh-ecdsa-other')}:1 records a different key`,
+      ),
+    });
   });
 });

@@ -2,11 +2,13 @@
  * What the GRUB drivers (grub-mkconfig, grub-explicit) share: where grubenv and grub.cfg are, the
  * one grub-mkconfig command line, the default pinned by id, and grub.cfg written in full.
  */
+import { sameKernelArgs } from '../../facts/kernel-cmdline.js';
 import type { BootEntry } from '../../facts/types.js';
 import type { Step } from '../change.js';
 import { GRUB_DEFAULT_CFG } from '../layout.js';
-import { GRUB_CFG_HEADER, GRUB_DEFAULT_SAVED } from '../scripts.js';
+import { GRUB_CFG_HEADER, GRUB_DEFAULT_SAVED, INSTALL_GRUB_CFG, sh } from '../scripts.js';
 import type { LoaderCtx, RenderedEntry } from './driver.js';
+import { grubArgs, grubQuote } from './grub-quote.js';
 
 /** The grubenv file and the editor for it (grub-editenv on Debian, grub2-editenv on Fedora). */
 export function grubEnv(ctx: LoaderCtx): { file: string; editor: string } {
@@ -121,9 +123,13 @@ export function pinDefaultSteps(ctx: LoaderCtx): Step[] {
 
 export const norm = (s: string | null | undefined) => (s ?? '').replace(/\s+/g, ' ').trim();
 
-/** GRUB shows the title and command line kernelfile wrote: the same entry when both match. */
+/**
+ * GRUB shows the title and command line kernelfile wrote: the same entry when the titles match and
+ * the kernel gets the same arguments (grub.cfg holds them unquoted the kernel's way, see
+ * kernel-cmdline.ts).
+ */
 export function sameGrubEntry(have: BootEntry, want: RenderedEntry): boolean {
-  return norm(have.title) === norm(want.title) && norm(have.options) === norm(want.cmdline);
+  return norm(have.title) === norm(want.title) && sameKernelArgs(have.options, want.cmdline);
 }
 
 /** Entries kernelfile wrote for other releases that stay (for a grub.cfg written in full). */
@@ -136,43 +142,59 @@ export function keptEntries(ctx: LoaderCtx, pruned: ReadonlySet<string>): Render
       id: e.id,
       release: e.release ?? '',
       title: e.title,
-      cmdline: norm(e.options),
+      cmdline: (e.options ?? '').trim(),
       linux: e.kernel ?? '',
       initrd: e.initrd[0] ?? null,
       default: false,
     }));
 }
 
-const grubQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-/** grub.cfg written in full where grub-mkconfig cannot run (grub-explicit). */
+/**
+ * grub.cfg written in full where grub-mkconfig cannot run (grub-explicit). Every value is a quoted
+ * GRUB word (grub-quote.ts): a title, id, path or kernel argument never ends its command, opens a
+ * block or expands a variable.
+ */
 export function explicitGrubCfg(entries: readonly RenderedEntry[]): string {
   const lines = [GRUB_CFG_HEADER.trimEnd()];
   for (const e of entries) {
     lines.push(
       `menuentry ${grubQuote(e.title)} --class gnu-linux --id ${grubQuote(e.id)} {`,
-      `\tsearch --no-floppy --set=root --file ${e.linux}`,
-      `\tlinux\t${e.linux} ${e.cmdline}`.trimEnd(),
+      `\tsearch --no-floppy --set=root --file ${grubQuote(e.linux)}`,
+      `\tlinux\t${grubQuote(e.linux)} ${grubArgs(e.cmdline)}`.trimEnd(),
     );
-    if (e.initrd) lines.push(`\tinitrd\t${e.initrd}`);
+    if (e.initrd) lines.push(`\tinitrd\t${grubQuote(e.initrd)}`);
     lines.push('}');
   }
   return `${lines.join('\n')}\n`;
 }
 
-/** Write grub.cfg in full: kernelfile's entries for the releases that stay, then the new ones. */
-export function explicitCfgStep(
+/**
+ * Write grub.cfg in full (kernelfile's entries for the releases that stay, then the new ones)
+ * beside the old one, check it with the host's grub-script-check (when it has one), then rename it
+ * over the old one: a grub.cfg GRUB cannot parse never replaces one it can.
+ */
+export function explicitCfgSteps(
   ctx: LoaderCtx,
   entries: readonly RenderedEntry[],
   pruned: ReadonlySet<string>,
   title: string,
-): Step {
-  return {
-    kind: 'write',
-    title,
-    path: grubCfgPath(ctx),
-    content: explicitGrubCfg([...keptEntries(ctx, pruned), ...entries]),
-    mode: 0o644,
-    sudo: ctx.sudo,
-  };
+): Step[] {
+  const cfg = grubCfgPath(ctx);
+  const next = `${cfg}.kf-check`;
+  return [
+    {
+      kind: 'write',
+      title,
+      path: next,
+      content: explicitGrubCfg([...keptEntries(ctx, pruned), ...entries]),
+      mode: 0o644,
+      sudo: ctx.sudo,
+    },
+    {
+      kind: 'run',
+      title: `grub-script-check the new ${cfg} and put it in place`,
+      argv: sh(INSTALL_GRUB_CFG, next, cfg),
+      sudo: ctx.sudo,
+    },
+  ];
 }

@@ -8,7 +8,7 @@ import type { PlanProblem, Step } from '../change.js';
 import { entryId } from '../layout.js';
 import type { LoaderCtx, LoaderDriver } from './driver.js';
 import {
-  explicitCfgStep,
+  explicitCfgSteps,
   grubCfgPath,
   grubEnv,
   grubNeedsExplicit,
@@ -47,15 +47,19 @@ export const grubExplicit: LoaderDriver = {
         sudo: ctx.sudo,
       });
     steps.push(
-      explicitCfgStep(ctx, entries, pruned, `write ${cfg} (explicit entries: grub-mkconfig cannot run here)`),
+      ...explicitCfgSteps(
+        ctx,
+        entries,
+        pruned,
+        `write ${cfg}.kf-check (explicit entries: grub-mkconfig cannot run here)`,
+      ),
     );
     return steps;
   },
   defaultSteps: (ctx, entry) => [savedEntryStep(ctx, entry.id)],
   oneshotSteps: (ctx, entry) => [nextEntryStep(ctx, entry.id)],
-  removeSteps: (ctx, releases, entries) => [
-    explicitCfgStep(ctx, entries, new Set(releases), `write ${grubCfgPath(ctx)}`),
-  ],
+  removeSteps: (ctx, releases, entries) =>
+    explicitCfgSteps(ctx, entries, new Set(releases), `write ${grubCfgPath(ctx)}.kf-check`),
   noRootProblem: (ctx) => ({
     message: `${whyExplicit(ctx)}, so each entry needs the root device, and the kernelfile does not name it`,
     hint: 'set `root:` on each entry in boot.entries (e.g. root: /dev/vda1 or UUID=…)',

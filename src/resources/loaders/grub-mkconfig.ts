@@ -3,7 +3,9 @@
  * into menu entries by /etc/grub.d/41_kernelfile when update-grub/grub-mkconfig runs (after every
  * other entry, so no menu index moves and GRUB_DEFAULT=0 keeps booting what it booted). The
  * default is saved_entry in grubenv, by id, with GRUB_DEFAULT=saved; a one-time boot is next_entry
- * (what grub-reboot does).
+ * (what grub-reboot does). The values are quoted where 41_kernelfile prints them; grub-mkconfig
+ * itself runs grub-script-check on the grub.cfg it made before it replaces the old one, so a menu
+ * GRUB cannot parse stops update-grub with the old grub.cfg in place (no check of our own).
  */
 import type { Step } from '../change.js';
 import { entryId, GRUB_DEFAULT_CFG, GRUB_SCRIPT_PATH, grubEntryFile } from '../layout.js';
@@ -18,6 +20,7 @@ import {
   sameGrubEntry,
   savedEntryStep,
 } from './grub-common.js';
+import { entryArgLines } from './grub-quote.js';
 
 export const grubMkconfig: LoaderDriver = {
   mode: 'grub-mkconfig',
@@ -54,7 +57,7 @@ export const grubMkconfig: LoaderDriver = {
           kind: 'write',
           title: `write ${grubEntryFile(e.id)}`,
           path: grubEntryFile(e.id),
-          content: `id=${e.id}\ntitle=${e.title}\nlinux=${e.linux}\ninitrd=${e.initrd ?? ''}\noptions=${e.cmdline}\n`,
+          content: `id=${e.id}\ntitle=${e.title}\nlinux=${e.linux}\ninitrd=${e.initrd ?? ''}\noptions=${e.cmdline}\n${entryArgLines(e.cmdline)}`,
           mode: 0o644,
           sudo,
         }),

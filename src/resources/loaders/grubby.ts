@@ -73,6 +73,16 @@ export const grubby: LoaderDriver = {
       },
     ];
   },
+  // Fedora's GRUB (blscfg) expands $NAME in a BLS entry's options ($kernelopts, $tuned_params).
+  problems: (_ctx, entries) =>
+    entries
+      .filter((e) => e.cmdline.includes('$'))
+      .slice(0, 1)
+      .map((e) => ({
+        code: 'entry-text',
+        message: `the command line of ${e.id} has a $, which GRUB's blscfg expands as a variable in a BLS entry's options`,
+        hint: 'remove the $ from cmdline in boot.entries',
+      })),
   removeSteps: (ctx, releases) =>
     releases.map((r) => ({
       kind: 'run' as const,

@@ -1,8 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  DEFAULT_HOST_KEY_ALGORITHMS,
   fingerprint,
   hostField,
+  hostKeyAlgorithms,
   keyTypeOf,
   knownHostsEntry,
   parseKnownHosts,
@@ -90,5 +92,72 @@ describe('known_hosts', () => {
       KEY,
     );
     expect(v).toMatchObject({ status: 'changed', line: { file: '/home/u/.ssh/known_hosts', line: 2 } });
+  });
+});
+
+describe('mixed key types (issue 12, defect 9)', () => {
+  const ECDSA = blob('ecdsa-sha2-nistp256', 'the-ecdsa-key-material');
+  const ECDSA_OTHER = blob('ecdsa-sha2-nistp256', 'another-ecdsa-key');
+  const RSA = blob('ssh-rsa', 'an-rsa-key');
+  const line = (b: Buffer, host = 'web-1') => `${host} ${keyTypeOf(b)} ${b.toString('base64')}`;
+
+  it('an ed25519 key the file does not hold is unknown, not changed, when only an ecdsa key is recorded', () => {
+    const v = verifyHostKey(parseKnownHosts(line(ECDSA), 'kh'), 'web-1', 22, KEY);
+    expect(v.status).toBe('unknown');
+    expect(v.status === 'unknown' && v.others.map((l) => l.keyType)).toEqual(['ecdsa-sha2-nistp256']);
+  });
+
+  it('is changed only when a recorded key of the presented type differs', () => {
+    const lines = parseKnownHosts(`${line(OTHER)}\n${line(ECDSA)}\n`, 'kh');
+    expect(verifyHostKey(lines, 'web-1', 22, ECDSA).status).toBe('known');
+    expect(verifyHostKey(lines, 'web-1', 22, ECDSA_OTHER)).toMatchObject({
+      status: 'changed',
+      line: { line: 2 },
+    });
+    expect(verifyHostKey(lines, 'web-1', 22, KEY)).toMatchObject({ status: 'changed', line: { line: 1 } });
+  });
+
+  it('offers OpenSSH’s default order when known_hosts holds nothing for the host', () => {
+    expect(hostKeyAlgorithms(parseKnownHosts(line(ECDSA, 'db-1'), 'kh'), 'web-1', 22)).toEqual([
+      ...DEFAULT_HOST_KEY_ALGORITHMS,
+    ]);
+    expect(DEFAULT_HOST_KEY_ALGORITHMS[0]).toBe('ssh-ed25519');
+  });
+
+  it('puts the types known_hosts holds for the host first, in the default order, then the rest', () => {
+    expect(hostKeyAlgorithms(parseKnownHosts(line(ECDSA), 'kh'), 'web-1', 22)).toEqual([
+      'ecdsa-sha2-nistp256',
+      'ssh-ed25519',
+      'ecdsa-sha2-nistp384',
+      'ecdsa-sha2-nistp521',
+      'rsa-sha2-512',
+      'rsa-sha2-256',
+      'ssh-rsa',
+    ]);
+  });
+
+  it('an RSA key brings its three signature algorithms forward; several types keep the default order', () => {
+    const lines = parseKnownHosts(`${line(RSA)}\n${line(ECDSA)}\n`, 'kh');
+    expect(hostKeyAlgorithms(lines, 'web-1', 22)).toEqual([
+      'ecdsa-sha2-nistp256',
+      'rsa-sha2-512',
+      'rsa-sha2-256',
+      'ssh-rsa',
+      'ssh-ed25519',
+      'ecdsa-sha2-nistp384',
+      'ecdsa-sha2-nistp521',
+    ]);
+  });
+
+  it('matches the host as verification does: [host]:port, hashed names; @revoked and @cert-authority lines bring nothing forward', () => {
+    const text = [
+      `${hashed('[10.0.0.5]:2222')} ecdsa-sha2-nistp384 ${ECDSA.toString('base64')}`,
+      `@revoked [10.0.0.5]:2222 ssh-rsa ${RSA.toString('base64')}`,
+      `@cert-authority * ecdsa-sha2-nistp521 ${ECDSA.toString('base64')}`,
+    ].join('\n');
+    expect(hostKeyAlgorithms(parseKnownHosts(text, 'kh'), '10.0.0.5', 2222).slice(0, 2)).toEqual([
+      'ecdsa-sha2-nistp384',
+      'ssh-ed25519',
+    ]);
   });
 });
