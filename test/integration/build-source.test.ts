@@ -184,6 +184,21 @@ describe('a git commit as the source', () => {
       'the source is Linux 6.1.0, but kernel.version says 6.1.1',
     );
   });
+
+  it('a local repository written relative to the kernelfile is fetched from there, not from the working directory', async () => {
+    const dirs = cacheDirs(join(dir, 'git-cache-relative'));
+    const first = execFileSync('git', ['-C', join(dir, 'linux.git'), 'rev-list', '--max-parents=0', 'HEAD'], {
+      encoding: 'utf8',
+    }).trim();
+    const spec = {
+      kernel: { version: '6.1.0', source: { git: 'linux.git', ref: first } },
+    } as unknown as Spec;
+    const src = await fetchSource(spec, dirs, (p) => join(dir, p));
+    expect(src).toMatchObject({ kind: 'git', commit: first });
+    expect(readFileSync(join((await unpack(src, '6.1.0', dirs)).dir, 'Kconfig'), 'utf8')).toBe(
+      'mainmenu "test"\n',
+    );
+  });
 });
 
 describe('hostile git sources never run anything (issue 12, defect 2)', () => {
