@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  chmodSync,
   createWriteStream,
   existsSync,
   readFileSync,
@@ -288,7 +289,9 @@ export async function unpack(
       if (s.kind === 'tarball')
         await extractTar(s.file, tmp, { strip: 1, label: `the kernel source ${s.file}` });
       else {
-        // Owners are not kept and modes lose setuid/setgid and pass through umask 022, as for a tarball.
+        // Owners are not kept and modes lose setuid/setgid and pass through umask 022, as for a
+        // tarball; only root can enter the directory until it is checked.
+        chmodSync(tmp, 0o700);
         const r =
           s.kind === 'tree'
             ? await runLocal([
@@ -316,6 +319,7 @@ export async function unpack(
             `cannot unpack the kernel source: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`,
           );
         await refuseSpecialFiles(tmp, s.kind === 'tree' ? `the kernel tree ${s.dir}` : `commit ${s.commit}`);
+        chmodSync(tmp, 0o755);
       }
       commit(tmp, final);
     } catch (e) {
