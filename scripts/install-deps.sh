@@ -18,6 +18,7 @@ packages=(
   gnupg gpgv git        # signature checks of sources; git sources
   debootstrap debian-archive-keyring ca-certificates # scripts/quickstart.sh: a throwaway Debian root to apply to
   e2fsprogs             # scripts/quickstart.sh: mke2fs -d makes the disk image the VM boots
+  util-linux libcap2-bin # root:DIR hosts: unshare (private namespaces) and capsh (capabilities dropped before the image's binaries run)
 )
 
 # With --tests (or --bench): what the test suites need besides.

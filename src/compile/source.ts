@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  chmodSync,
   createWriteStream,
   existsSync,
   readFileSync,
@@ -16,10 +17,12 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { runLocal } from '../host/local.js';
+import { classifyGitUrl } from '../spec/git-url.js';
 import type { Spec } from '../spec/schema.js';
 import type { CacheDirs } from './cache.js';
 import { commit, staging } from './cache.js';
 import { BuildError } from './errors.js';
+import { extractTar, refuseSpecialFiles, SAFE_TAR_OPTIONS } from './extract.js';
 import { sha256File, sha256Json, sha256Text } from './hash.js';
 import { requireRegular } from './read-file.js';
 
@@ -113,6 +116,21 @@ export async function fetchFile(
   progress?: Progress,
 ): Promise<{ file: string; sha256: string }> {
   const want = ref.sha256?.toLowerCase();
+  if (ref.url !== undefined) {
+    // Validation allows https:// and file:// only; checked again where the URL is used.
+    const scheme = ref.url.match(/^([A-Za-z][A-Za-z0-9+.-]*):/)?.[1]?.toLowerCase();
+    if (scheme !== 'https' && scheme !== 'http' && scheme !== 'file')
+      throw new BuildError(
+        `${what} ${ref.url}: only https:// and file:// URLs are fetched`,
+        'download the file yourself and give its path, or use an https:// URL with its sha256',
+      );
+    if (scheme === 'http' && !want)
+      throw new BuildError(
+        `${what} ${ref.url}: a plain http:// download needs a sha256 to check it against`,
+        'use https://, or give the sha256 of the file',
+      );
+    if (scheme === 'file') ref = { ...ref, url: `file://${ref.url.slice('file://'.length)}` };
+  }
   if (ref.url?.startsWith('file://'))
     ref = { ...ref, path: decodeURIComponent(new URL(ref.url).pathname), url: undefined };
   if (ref.path) {
@@ -149,7 +167,7 @@ export async function fetchSource(
   progress?: Progress,
 ): Promise<FetchedSource> {
   const src = spec.kernel.source;
-  if ('git' in src) return fetchGit(src.git, src.ref, dirs, progress);
+  if ('git' in src) return fetchGit(src.git, src.ref, resolvePath, dirs, progress);
   if ('path' in src) {
     const path = resolvePath(src.path);
     if (statSync(path).isDirectory()) return { kind: 'tree', dir: path, key: await treeFingerprint(path) };
@@ -160,21 +178,67 @@ export async function fetchSource(
   return { kind: 'tarball', file, sha256 };
 }
 
+/**
+ * git is never given a value it could read as an option (`--` before every positional) and may
+ * only speak https, ssh and file (a local path is `file`): no `ext::`, `fd::` or other helpers,
+ * also when a server redirects or a submodule asks.
+ */
+export const GIT_CONFIG = [
+  '-c',
+  'protocol.allow=never',
+  '-c',
+  'protocol.https.allow=always',
+  '-c',
+  'protocol.ssh.allow=always',
+  '-c',
+  'protocol.file.allow=always',
+] as const;
+export const GIT_ENV: Record<string, string> = {
+  GIT_PROTOCOL_FROM_USER: '0',
+  GIT_ALLOW_PROTOCOL: 'https:ssh:file',
+  GIT_TERMINAL_PROMPT: '0',
+};
+
+const COMMIT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
 async function fetchGit(
-  repo: string,
+  written: string,
   commitId: string,
+  resolvePath: (p: string) => string,
   dirs: CacheDirs,
   progress?: Progress,
 ): Promise<FetchedSource> {
+  // Validation refuses these already; checked again here because this is where git runs.
+  const c = classifyGitUrl(written);
+  if ('problem' in c)
+    throw new BuildError(`kernel.source.git \`${written}\` is refused: ${c.problem.message}`, c.problem.hint);
+  if (!COMMIT_ID.test(commitId))
+    throw new BuildError(
+      `kernel.source.ref \`${commitId}\` is not a full commit id (40 or 64 lower-case hex digits)`,
+      'pin the commit: `git rev-parse REF^{commit}`',
+    );
+  const repo = c.kind === 'path' ? resolvePath(written) : written;
+  const git = (args: string[]) => runLocal(['git', ...GIT_CONFIG, ...args], { env: GIT_ENV });
   const bare = join(dirs.sources, `git-${sha256Text(repo).slice(0, 32)}.git`);
   if (!existsSync(bare)) {
-    const r = await runLocal(['git', 'init', '--bare', '-q', bare]);
+    const r = await git(['init', '--bare', '-q', '--', bare]);
     if (r.code !== 0) throw new BuildError(`git init failed: ${r.stderr.trim()}`);
   }
-  const has = await runLocal(['git', '-C', bare, 'cat-file', '-e', `${commitId}^{commit}`]);
+  const has = await git(['-C', bare, 'cat-file', '-e', '--', `${commitId}^{commit}`]);
   if (has.code !== 0) {
     progress?.(`fetching ${commitId.slice(0, 12)} from ${repo}`);
-    const f = await runLocal(['git', '-C', bare, 'fetch', '-q', '--depth', '1', repo, commitId]);
+    const f = await git([
+      '-C',
+      bare,
+      'fetch',
+      '-q',
+      '--no-recurse-submodules',
+      '--depth',
+      '1',
+      '--',
+      repo,
+      commitId,
+    ]);
     if (f.code !== 0)
       throw new BuildError(
         `cannot fetch commit ${commitId} from ${repo}: ${f.stderr.trim().split('\n').pop()}`,
@@ -226,24 +290,41 @@ export async function unpack(
     const tmp = staging(final);
     try {
       progress?.('unpacking the kernel source');
-      const r =
-        s.kind === 'tarball'
-          ? await runLocal(['tar', '-xf', s.file, '-C', tmp, '--strip-components=1'])
-          : s.kind === 'tree'
-            ? await runLocal(['cp', '-a', '--reflink=auto', `${s.dir}/.`, tmp])
-            : await runLocal([
+      if (s.kind === 'tarball')
+        await extractTar(s.file, tmp, { strip: 1, label: `the kernel source ${s.file}` });
+      else {
+        // Owners are not kept and modes lose setuid/setgid and pass through umask 022, as for a
+        // tarball; only root can enter the directory until it is checked.
+        chmodSync(tmp, 0o700);
+        const r =
+          s.kind === 'tree'
+            ? await runLocal([
                 'sh',
                 '-c',
-                'git -C "$1" archive --format=tar "$2" | tar -x -C "$3"',
-                'kf-git',
-                s.repo,
-                s.commit,
+                'umask 022; exec cp -R --preserve=timestamps --reflink=auto -- "$1/." "$2"',
+                'kf-copy',
+                s.dir,
                 tmp,
-              ]);
-      if (r.code !== 0)
-        throw new BuildError(
-          `cannot unpack the kernel source: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`,
-        );
+              ])
+            : await runLocal(
+                [
+                  'sh',
+                  '-c',
+                  `umask 022; git -C "$1" archive --format=tar -- "$2" | tar -x ${SAFE_TAR_OPTIONS.join(' ')} -C "$3"`,
+                  'kf-git',
+                  s.repo,
+                  s.commit,
+                  tmp,
+                ],
+                { env: GIT_ENV },
+              );
+        if (r.code !== 0)
+          throw new BuildError(
+            `cannot unpack the kernel source: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`,
+          );
+        await refuseSpecialFiles(tmp, s.kind === 'tree' ? `the kernel tree ${s.dir}` : `commit ${s.commit}`);
+        chmodSync(tmp, 0o755);
+      }
       commit(tmp, final);
     } catch (e) {
       rmSync(tmp, { recursive: true, force: true });

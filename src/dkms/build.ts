@@ -18,6 +18,7 @@
 import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
+import { refuseSpecialFiles } from '../compile/extract.js';
 import { MAX_DKMS_CONF_BYTES, readRegular } from '../compile/read-file.js';
 import { runLocal } from '../host/local.js';
 
@@ -238,6 +239,7 @@ export async function moduleSourceDir(path: string, unpackDir: string): Promise<
   ]);
   if (r.code !== 0)
     throw new Error(`cannot unpack ${path}: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`);
+  await refuseSpecialFiles(unpackDir, `the module source ${path}`);
   // dkms.conf at the top, one directory down, or in dkms_source_tree/ (`dkms mktarball` layout).
   const found: string[] = [];
   const look = (dir: string, depth: number) => {

@@ -23,7 +23,7 @@ export function statusRows(hosts: readonly FleetHost[]): { rows: StatusRow[]; ex
         running: null,
         target: null,
       };
-    const s = hostState(h.plan, h.facts);
+    const s = hostState(h.plan, h.facts, { image: !h.transport.capabilities.runningKernel });
     return {
       name: h.target.name,
       state: s.state,

@@ -11,8 +11,8 @@ import { composeScript, deniedPaths, isComplete, type Sections, splitSections } 
 import type { HostFacts } from './types.js';
 
 /** The facts script for a nonce (tests run it anywhere with a fixed one). */
-export function factsScript(nonce: string): string {
-  return composeScript(nonce, Object.values(FAMILIES));
+export function factsScript(nonce: string, opts: { image?: boolean } = {}): string {
+  return composeScript(nonce, Object.values(FAMILIES), opts);
 }
 
 export function newNonce(): string {
@@ -100,7 +100,9 @@ export interface GatherOptions {
 /** Gather a host's facts in one round trip. */
 export async function gather(t: Transport, opts: GatherOptions = {}): Promise<HostFacts> {
   const nonce = newNonce();
-  const r = await t.run(['sh', '-s'], { stdin: factsScript(nonce), ...(opts.sudo ? { sudo: true } : {}) });
+  // A root filesystem directory runs no kernel: its facts say so rather than report this machine's.
+  const script = factsScript(nonce, { image: !t.capabilities.runningKernel });
+  const r = await t.run(['sh', '-s'], { stdin: script, ...(opts.sudo ? { sudo: true } : {}) });
   try {
     return parseFacts(r.stdout, nonce, t.name);
   } catch (e) {

@@ -128,8 +128,13 @@ ${script.trim()}
 }
 
 /** The whole script: prelude, every family, then the trailer that proves the output is complete. */
-export function composeScript(nonce: string, families: readonly { name: string; script: string }[]): string {
-  return `${prelude(nonce)}${families.map((f) => familyBlock(f.name, f.script)).join('')}kf__fam=${END_FAMILY}\nkf_val end ok\n`;
+export function composeScript(
+  nonce: string,
+  families: readonly { name: string; script: string }[],
+  opts: { image?: boolean } = {},
+): string {
+  // kf_image: the host is a root filesystem directory (families skip what only a running kernel has).
+  return `${prelude(nonce)}${opts.image ? 'kf_image=1\n' : ''}${families.map((f) => familyBlock(f.name, f.script)).join('')}kf__fam=${END_FAMILY}\nkf_val end ok\n`;
 }
 
 /**

@@ -7,16 +7,31 @@ import type { Distro, SystemFacts } from './types.js';
 /** Families that decide by distribution read os-release themselves (each family parses alone). */
 export const OS_RELEASE_SCRIPT = 'kf_cat os-release /etc/os-release || kf_cat os-release /usr/lib/os-release';
 
+/**
+ * An image (\`kf_image\` set: a root filesystem directory) runs no kernel of its own: what uname
+ * and /proc say there are this machine's, so they are not read; its hostname is /etc/hostname.
+ */
 const script = `
 kf_run arch uname -m
-kf_run release uname -r
-kf_run version uname -v
-kf_run hostname uname -n
+if [ -n "\${kf_image-}" ]; then
+  kf_val image 1
+  kf_cat etc-hostname /etc/hostname
+else
+  kf_run release uname -r
+  kf_run version uname -v
+  kf_run hostname uname -n
+fi
 ${OS_RELEASE_SCRIPT}
-kf_cat cmdline /proc/cmdline
+if [ -z "\${kf_image-}" ]; then kf_cat cmdline /proc/cmdline; fi
 kf_cat machine-id /etc/machine-id
 kf_run uid id -u
 `;
+
+/** A hostname as /etc/hostname holds it (first line), when it is one. */
+function imageHostname(text: string | undefined): string | null {
+  const name = firstLine(text ?? '')?.trim() ?? '';
+  return /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(name) ? name : null;
+}
 
 /** /etc/os-release (shell-style assignments). */
 export function parseOsRelease(text: string | undefined): Distro {
@@ -37,6 +52,17 @@ export function distroFamily(d: Distro): string[] {
 
 function parse(s: Sections): SystemFacts {
   const uid = firstLine(okOutput(s, 'uid'));
+  if (s.image !== undefined)
+    return {
+      arch: firstLine(okOutput(s, 'arch')),
+      running: null,
+      kernelVersion: null,
+      hostname: imageHostname(s['etc-hostname']),
+      distro: parseOsRelease(s['os-release']),
+      cmdline: null,
+      machineId: firstLine(s['machine-id']),
+      uid: uid !== null && /^\d+$/.test(uid) ? Number(uid) : null,
+    };
   const cmdline = s.cmdline?.replace(/\n+$/, '') ?? null;
   return {
     arch: firstLine(okOutput(s, 'arch')),

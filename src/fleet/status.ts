@@ -36,7 +36,16 @@ export const STATE_TEXT: Record<HostState, string> = {
   unreachable: 'unreachable',
 };
 
-export function hostState(plan: HostPlan, facts: HostFacts): { state: HostState; detail: string } {
+/**
+ * `opts.image`: the host is a root filesystem directory. It runs no kernel, so "booted" means
+ * nothing there: an image whose kernel is installed and the default, with nothing pending, is
+ * converged.
+ */
+export function hostState(
+  plan: HostPlan,
+  facts: HostFacts,
+  opts: { image?: boolean } = {},
+): { state: HostState; detail: string } {
   const release = plan.summary.release;
   const kernel = plan.changes.find((c) => c.resource === 'kernel');
   if (kernel?.action === 'update' && /drifted/.test(kernel.reason))
@@ -45,6 +54,14 @@ export function hostState(plan: HostPlan, facts: HostFacts): { state: HostState;
   const installed = kernel?.action === 'noop';
   const running = facts.system.running === release;
   if (plan.problems.length) return { state: 'error', detail: plan.problems.map((p) => p.message).join('; ') };
+  if (opts.image) {
+    if (pending.length)
+      return {
+        state: 'changes-pending',
+        detail: `${pending.length} change${pending.length === 1 ? '' : 's'} pending`,
+      };
+    return { state: 'converged', detail: `${release} installed and default (an image: no kernel runs)` };
+  }
   if (
     installed &&
     running &&

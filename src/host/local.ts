@@ -10,7 +10,12 @@ import { HostError, type RunOptions, type RunResult, type Transport } from './tr
 const isRoot = () => process.getuid?.() === 0;
 
 /** Run argv on this machine; shared by the root-filesystem transport. */
-export async function runLocal(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+export async function runLocal(
+  argv: readonly string[],
+  opts: RunOptions = {},
+  /** The signal a timeout sends (the chroot transport's `unshare --fork` parent ignores SIGTERM). */
+  killSignal: NodeJS.Signals = 'SIGTERM',
+): Promise<RunResult> {
   const full = opts.sudo && !isRoot() ? ['sudo', '-n', '--', ...argv] : [...argv];
   const out = new LineCollector(opts.onLine && ((l) => opts.onLine?.(l, 'stdout')));
   const err = new LineCollector(opts.onLine && ((l) => opts.onLine?.(l, 'stderr')));
@@ -21,6 +26,7 @@ export async function runLocal(argv: readonly string[], opts: RunOptions = {}): 
     stdin: opts.stdin === undefined ? 'ignore' : 'pipe',
     reject: false,
     timeout: opts.timeoutMs,
+    killSignal,
     env: opts.env,
     extendEnv: true,
     stripFinalNewline: false,

@@ -34,10 +34,21 @@ swap "/lib/modules/$r" "$s/modules.tar"
 ln -sfn "/usr/src/linux-headers-$r" "/lib/modules/$r/build"
 `;
 
-/** Unpack a DKMS module's source: $1 tarball, $2 /usr/src/NAME-VERSION. */
+/**
+ * Unpack a DKMS module's source: $1 tarball, $2 /usr/src/NAME-VERSION. Owned by root, modes
+ * through umask 022 without setuid/setgid, and refused when it holds a device node, FIFO or socket.
+ */
 export const UNPACK_MODULE = `set -eu
-rm -rf "$2.kf-new"; mkdir -p "$2.kf-new"
-tar -xf "$1" -C "$2.kf-new" --no-same-owner
+umask 022
+rm -rf "$2.kf-new"; mkdir -m 0700 -p "$2.kf-new"
+tar -xf "$1" -C "$2.kf-new" --no-same-owner --no-same-permissions
+bad=$(find "$2.kf-new" \\( -type b -o -type c -o -type p -o -type s \\) -print | head -n 1)
+if [ -n "$bad" ]; then
+  rm -rf "$2.kf-new"
+  echo "kernelfile: the module source $1 holds a device node, FIFO or socket, \${bad#"$2.kf-new"/}: refused, nothing was installed" >&2
+  exit 1
+fi
+chmod 0755 "$2.kf-new"
 rm -rf "$2.kf-old"; if [ -e "$2" ]; then mv "$2" "$2.kf-old"; fi
 mv "$2.kf-new" "$2"; rm -rf "$2.kf-old" "$1"
 `;

@@ -1,6 +1,7 @@
 /** Every file a kernelfile refers to, resolved against the kernelfile's directory. Pure (pathe). */
 import { dirname, isAbsolute, join, normalize, resolve } from 'pathe';
 import type { PathSegment } from './diagnostic.js';
+import { classifyGitUrl } from './git-url.js';
 
 export type FileRole =
   | 'source-path'
@@ -55,6 +56,11 @@ const obj = (v: unknown): Obj | undefined =>
   v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : undefined;
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
 
+const gitUrlKind = (v: string) => {
+  const c = classifyGitUrl(v);
+  return 'kind' in c ? c.kind : undefined;
+};
+
 export function sourceFiles(data: unknown, env: Pick<PathEnv, 'kernelfile' | 'home'>): ResolvedFile[] {
   const out: ResolvedFile[] = [];
   const add = (
@@ -92,8 +98,9 @@ export function sourceFiles(data: unknown, env: Pick<PathEnv, 'kernelfile' | 'ho
   const source = obj(kernel?.source);
   add('source-path', 'kernel source', source?.path, ['kernel', 'source', 'path']);
   add('source-url-file', 'kernel source', source?.url, ['kernel', 'source', 'url']);
-  if (str(source?.git) && !/^[a-z+]+:\/\/|^[^/]+@[^:]+:/.test(source?.git as string))
-    add('source-path', 'git repository', source?.git, ['kernel', 'source', 'git']);
+  const git = str(source?.git);
+  if (git && gitUrlKind(git) === 'path')
+    add('source-path', 'git repository', git, ['kernel', 'source', 'git']);
   const sig = obj(kernel?.signature);
   add('signature', 'signature file', sig?.path, ['kernel', 'signature', 'path']);
   add('signature', 'signature file', sig?.url, ['kernel', 'signature', 'url']);

@@ -10,6 +10,7 @@ import { checkValue, formatSetValue, fragmentShape, parseConfig } from '../kconf
 import { cmdlineProblem, rootProblem, titleProblem } from './boot-text.js';
 import type { Diagnostic, PathSegment } from './diagnostic.js';
 import { PATTERNS, STRIP_DEFAULT, TITLE_PLACEHOLDERS } from './format.js';
+import { gitUrlProblem } from './git-url.js';
 import { projectRoot, type ResolvedFile, sourceFiles } from './paths.js';
 import { suggest as nearest, typeName } from './schema-errors.js';
 import { at, locate, nodeAt, type SourceDoc } from './source.js';
@@ -207,14 +208,8 @@ export function semanticChecks(data: unknown, src: SourceDoc, env: SemanticEnv):
     );
   }
   const git = str(source?.git);
-  if (git && /^(git|http|ftp):\/\//.test(git)) {
-    err(
-      ['kernel', 'source', 'git'],
-      'insecure-url',
-      `the \`${git.split(':')[0]}://\` protocol is not authenticated`,
-      'use https://, ssh:// or a local path',
-    );
-  }
+  const gitProblem = git === undefined ? undefined : gitUrlProblem(git);
+  if (gitProblem) err(['kernel', 'source', 'git'], gitProblem.code, gitProblem.message, gitProblem.hint);
   if (kernel?.signature !== undefined) {
     const isDir = source?.path && files.some((f) => f.role === 'source-path' && env.fs.stat(f.abs) === 'dir');
     if (git || isDir)

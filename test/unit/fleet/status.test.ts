@@ -49,3 +49,33 @@ describe('host states', () => {
     expect(worstExit(['converged', 'unreachable', 'drifted'])).toBe(7);
   });
 });
+
+describe('an image (root:DIR): no kernel runs there', () => {
+  /**
+   * The converged case's facts as an image's: nothing running, no command line. Planned without
+   * the planner's image option (its GRUB checks want the grub.cfg kernelfile writes into images,
+   * which this booted host's fixture does not have): what is tested is the state of a plan with
+   * nothing pending on a host where no kernel runs.
+   */
+  function imageState(name: string) {
+    const c = loadCase(name);
+    const facts = structuredClone(c.facts);
+    facts.system.running = null;
+    facts.system.cmdline = null;
+    facts.system.kernelVersion = null;
+    return hostState(plan(c.desired, facts, planOptions(facts)), facts, { image: true });
+  }
+
+  it('installed and the default is converged (exit 0), not installed-not-booted', () => {
+    const s = imageState('converged');
+    expect(s).toEqual({
+      state: 'converged',
+      detail: `${loadCase('converged').desired.release} installed and default (an image: no kernel runs)`,
+    });
+    expect(STATE_EXIT[s.state]).toBe(0);
+  });
+
+  it('changes still pending are pending', () => {
+    expect(imageState('fresh-grub').state).toBe('changes-pending');
+  });
+});
