@@ -7,7 +7,6 @@
  * refused after reading limit + 1 bytes, never more.
  */
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { BuildError } from './errors.js';
 
 export const KIB = 1024;
@@ -89,33 +88,12 @@ export function readRegularSync(path: string, max: number): ReadOutcome {
   }
 }
 
-/** At most `max` bytes of a regular file. */
+/**
+ * At most `max` bytes of a regular file, for async callers. The read is the synchronous one: it is
+ * bounded (a FIFO or device is refused before any read, the size by the limit), so it never waits.
+ */
 export async function readRegular(path: string, max: number): Promise<ReadOutcome> {
-  let fh: Awaited<ReturnType<typeof open>>;
-  try {
-    fh = await open(path, OPEN_FLAGS);
-  } catch (e) {
-    return failure(path, e);
-  }
-  try {
-    const st = await fh.stat();
-    if (!st.isFile()) return notRegular(path, st);
-    const chunks: Buffer[] = [];
-    let total = 0;
-    const buf = Buffer.allocUnsafe(CHUNK);
-    for (;;) {
-      const { bytesRead: n } = await fh.read(buf, 0, Math.min(CHUNK, max + 1 - total), null);
-      if (n === 0) break;
-      chunks.push(Buffer.from(buf.subarray(0, n)));
-      total += n;
-      if (total > max) return tooLarge(path, max);
-    }
-    return { ok: true, bytes: Buffer.concat(chunks, total) };
-  } catch (e) {
-    return failure(path, e);
-  } finally {
-    await fh.close();
-  }
+  return readRegularSync(path, max);
 }
 
 /** The text of a regular file of at most `max` bytes; throws an Error naming `what` and the path. */
