@@ -23,9 +23,10 @@ import { kernelArch, srcArch } from './arch.js';
 import type { CacheDirs } from './cache.js';
 import { commit, staging } from './cache.js';
 import { type Origin, type ResolvedConfig, resolveConfig } from './config.js';
+import type { HeadersNeed } from './elf-needs.js';
 import { BuildError } from './errors.js';
 import { sha256Json } from './hash.js';
-import { installHeaders } from './headers.js';
+import { headersNeed, installHeaders } from './headers.js';
 import { buildSuffix, compile, type MakeEvent, modulesInstall } from './make.js';
 import { patchedTree, type ResolvedPatch } from './patches.js';
 import { MAX_CONFIG_BYTES, readRegularTextSync } from './read-file.js';
@@ -76,6 +77,12 @@ export interface Manifest {
   /** Wall time of the whole build, and of the compile (make) alone. */
   seconds: number;
   compileSeconds: number;
+  /**
+   * What the headers' host tools (fixdep, modpost, objtool, sign-file…) need to run on a host:
+   * sonames and the highest GLIBC version, read from their ELF bytes. Absent in manifests written
+   * before it was recorded (readers then work it out from the headers tree).
+   */
+  headersNeed?: HeadersNeed;
 }
 
 /** Where a command named in make variables lives (PATH search), without running anything. */
@@ -241,6 +248,11 @@ async function hashTree(dir: string, skip: string[]): Promise<Manifest['files']>
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
+/** A manifest's headersNeed; for one written before it was recorded, read from its headers tree. */
+export function manifestHeadersNeed(dir: string, manifest: Manifest): HeadersNeed | null {
+  return manifest.headersNeed ?? headersNeed(join(dir, 'headers'));
+}
+
 export function readManifest(dir: string): Manifest | undefined {
   try {
     return JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
@@ -297,6 +309,7 @@ export async function build(
     if (built.modules)
       for (const l of ['build', 'source'])
         rmSync(join(tmp, 'modules/lib/modules', p.release, l), { force: true });
+    const needs = headersNeed(join(tmp, 'headers'));
     const files = await hashTree(tmp, ['build.log']);
     const manifest: Manifest = {
       formatVersion: 1,
@@ -314,6 +327,7 @@ export async function build(
       files,
       seconds: Math.round((Date.now() - started) / 100) / 10,
       compileSeconds: Math.round((compiled - started) / 100) / 10,
+      ...(needs ? { headersNeed: needs } : {}),
     };
     writeFileSync(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     commit(tmp, final);

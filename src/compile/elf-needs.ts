@@ -141,3 +141,23 @@ export function elfNeeds(bytes: Uint8Array): ElfNeeds | null {
   }
   return { interp, needed, glibc };
 }
+
+/** What the host tools of a headers tree need, together: recorded in a build's manifest. */
+export interface HeadersNeed {
+  /** Every DT_NEEDED soname of any host tool, sorted. */
+  sonames: string[];
+  /** The highest GLIBC_x.y any of them needs, or null. */
+  glibc: string | null;
+}
+
+/** The union of several executables' needs (null entries, files that are not ELF, are skipped). */
+export function unionNeeds(all: readonly (ElfNeeds | null)[]): HeadersNeed {
+  const sonames = new Set<string>();
+  let glibc: string | null = null;
+  for (const n of all) {
+    if (!n) continue;
+    for (const s of n.needed) sonames.add(s);
+    if (n.glibc && (glibc === null || compareGlibc(n.glibc, glibc) > 0)) glibc = n.glibc;
+  }
+  return { sonames: [...sonames].sort(), glibc };
+}

@@ -4,9 +4,19 @@
  * architecture's include and scripts directories, overlaid with the build's generated files
  * (.config, Module.symvers, include/generated, include/config, host tools in scripts/, objtool).
  */
-import { writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { runLocal } from '../host/local.js';
+import { ElfError, elfNeeds, type HeadersNeed, unionNeeds } from './elf-needs.js';
 import { BuildError } from './errors.js';
 
 /** Paths printed by a `find` script (relative to where it cd's). */
@@ -60,4 +70,41 @@ export async function installHeaders(
   await copyList(objtree, dest, fromBuild, `${dest}.obj-list`);
   await runLocal(['rm', '-f', `${dest}.src-list`, `${dest}.obj-list`]);
   await runLocal(['cp', join(objtree, '.config'), join(dest, '.config')]);
+}
+
+/** Host tools are small (objtool is a few MB): a larger "executable" is not read whole. */
+const MAX_TOOL_BYTES = 64 * 1024 * 1024;
+
+/**
+ * What the host tools of a headers tree need to run (every regular file with an execute bit that
+ * is ELF: scripts/basic/fixdep, scripts/mod/modpost, tools/objtool/objtool, scripts/sign-file…),
+ * read from their bytes, never run. Symlinks are not followed. null when the tree is absent.
+ */
+export function headersNeed(dir: string): HeadersNeed | null {
+  if (!existsSync(dir)) return null;
+  const files: string[] = [];
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const path = join(e.parentPath, e.name);
+    const st = statSync(path);
+    if ((st.mode & 0o111) === 0 || st.size < 52 || st.size > MAX_TOOL_BYTES) continue;
+    const head = Buffer.alloc(4);
+    const fd = openSync(path, 'r');
+    try {
+      readSync(fd, head, 0, 4, 0);
+    } finally {
+      closeSync(fd);
+    }
+    if (head.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))) files.push(path);
+  }
+  return unionNeeds(
+    files.sort().map((f) => {
+      try {
+        return elfNeeds(readFileSync(f));
+      } catch (e) {
+        if (e instanceof ElfError) throw new BuildError(`cannot read the host tool ${f}: ${e.message}`);
+        throw e;
+      }
+    }),
+  );
 }

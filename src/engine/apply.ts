@@ -21,7 +21,7 @@ import {
 import { thisController } from '../apply/host-lock.js';
 import { packSource } from '../apply/pack-source.js';
 import { bootId, requestReboot, waitForReboot } from '../apply/reboot.js';
-import { build, type Manifest, type Prepared } from '../compile/build.js';
+import { build, type Manifest, manifestHeadersNeed, type Prepared } from '../compile/build.js';
 import { buildDkmsTarball } from '../dkms/tarball.js';
 import { batches, parsePercent, parseSerial, pool, stopReason } from '../fleet/rollout.js';
 import { runOk } from '../host/transport.js';
@@ -29,6 +29,7 @@ import { planDifference } from '../plan/compare.js';
 import { staleReasons } from '../plan/planfile.js';
 import { bootBytesNeeded } from '../plan/planner.js';
 import { hasChanges, type PlanFile } from '../plan/types.js';
+import { describeGap, gapHint, headersGap } from '../resources/host-libs.js';
 import { ApplyError, describe, PlanMismatchError, StalePlanError, UserError } from './errors.js';
 import { blocked, type FleetHost, type PlannedHost, type PlanningSession } from './planning.js';
 
@@ -149,6 +150,33 @@ function spaceCheck(p: PlannedHost, manifest: Manifest): void {
     );
 }
 
+/**
+ * The headers' host tools must run on a host whose dkms builds modules with them. The plan checks
+ * it when the build was cached; otherwise it is known only now, before anything on the host changes.
+ */
+function headersCheck(p: PlannedHost, dir: string, manifest: Manifest): void {
+  const gap = headersGap(manifestHeadersNeed(dir, manifest), p.facts.libs);
+  if (!gap) return;
+  const onHost = p.plan.changes.filter(
+    (c) =>
+      c.resource === 'dkms-module' &&
+      (c.action === 'create' || c.action === 'update') &&
+      c.steps.length > 0 &&
+      !c.steps.some((s) => s.kind === 'dkms-tarball'),
+  );
+  if (onHost.length === 0) return;
+  const names = onHost.map((c) => c.after ?? c.id);
+  const modules = p.desired.modules.filter((m) => names.includes(`${m.name} ${m.version}`));
+  const controllerCan =
+    p.desired.buildOn === 'controller' && modules.length === onHost.length && modules.every((m) => m.path);
+  throw new UserError(
+    `the headers of ${manifest.release} cannot build ${names.join(', ')} on ${p.facts.host}: their host tools (objtool, modpost…) ${describeGap(gap, p.facts.host)}. Nothing was changed on the host`,
+    controllerCan
+      ? `plan again: the build is in the cache now, and the plan builds ${names.join(', ')} on the controller`
+      : `${gapHint(gap, p.facts.system.distro)}, then apply again`,
+  );
+}
+
 function parseRollout(o: ApplyOptions) {
   const serial = o.serial ? parseSerial(o.serial) : null;
   if (serial && 'error' in serial) throw new UserError(serial.error);
@@ -241,6 +269,7 @@ export class Rollout {
           );
         const a = await this.buildOf(p);
         spaceCheck(p, a.manifest);
+        headersCheck(p, a.dir, a.manifest);
         return a;
       },
       packSource: (from) => this.deps.packSource(from, scratch),

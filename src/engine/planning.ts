@@ -6,7 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { blockingDrops, type Prepared, prepare, readManifest } from '../compile/build.js';
+import {
+  blockingDrops,
+  manifestHeadersNeed,
+  type Prepared,
+  prepare,
+  readManifest,
+} from '../compile/build.js';
 import { cacheDirs, cacheRoot } from '../compile/cache.js';
 import { DkmsPreflight } from '../dkms/preflight.js';
 import { familyDigests, gather } from '../facts/gather.js';
@@ -16,7 +22,7 @@ import { openHost } from '../host/open.js';
 import type { Transport } from '../host/transport.js';
 import { plan } from '../plan/planner.js';
 import type { ConfigDiff, HostPlan } from '../plan/types.js';
-import { type Desired, desiredFrom } from '../resources/desired.js';
+import { type Artifacts, type Desired, desiredFrom } from '../resources/desired.js';
 import type { Diagnostic } from '../spec/diagnostic.js';
 import type { Env } from './env.js';
 import { describe, UserError } from './errors.js';
@@ -73,7 +79,7 @@ export class PlanningSession {
   /** One Kconfig difference per (running config, build). */
   private readonly configDiffs = new Map<string, ConfigDiff>();
   /** What a plan needs of a build's manifest (about 1 MB of JSON), read once per build. */
-  private readonly built = new Map<string, { cached: true; bootBytes: number }>();
+  private readonly built = new Map<string, Artifacts>();
   private readonly preflight = new DkmsPreflight();
 
   constructor(
@@ -105,13 +111,17 @@ export class PlanningSession {
     }
   }
 
-  private artifactsOf(dir: string): { cached: boolean; bootBytes: number | null } {
+  private artifactsOf(dir: string): Artifacts {
     const hit = this.built.get(dir);
     if (hit) return hit;
     const manifest = readManifest(dir);
     if (!manifest) return { cached: false, bootBytes: null };
     const boot = manifest.files.filter((f) => ['vmlinuz', 'System.map', 'config'].includes(f.path));
-    const summary = { cached: true as const, bootBytes: boot.reduce((n, f) => n + f.size, 0) };
+    const summary: Artifacts = {
+      cached: true,
+      bootBytes: boot.reduce((n, f) => n + f.size, 0),
+      headersNeed: manifestHeadersNeed(dir, manifest),
+    };
     this.built.set(dir, summary);
     return summary;
   }

@@ -4,10 +4,22 @@ import { config } from './config.js';
 import { dkms } from './dkms.js';
 import { initramfs } from './initramfs.js';
 import { kernels } from './kernels.js';
+import { libs } from './libs.js';
 import { receipts } from './receipts.js';
 import { space } from './space.js';
 import { system } from './system.js';
 import { tools } from './tools.js';
 
-export const FAMILIES = { system, kernels, config, dkms, initramfs, boot, space, receipts, tools } as const;
+export const FAMILIES = {
+  system,
+  kernels,
+  config,
+  dkms,
+  initramfs,
+  boot,
+  space,
+  receipts,
+  tools,
+  libs,
+} as const;
 export type FamilyName = keyof typeof FAMILIES;

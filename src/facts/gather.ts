@@ -43,6 +43,7 @@ export function parseFacts(output: string, nonce: string, host: string): HostFac
     space: FAMILIES.space.parse(of('space')),
     receipts: FAMILIES.receipts.parse(of('receipts')),
     tools: FAMILIES.tools.parse(of('tools')),
+    libs: FAMILIES.libs.parse(of('libs')),
     unreadable: deniedPaths(sections),
   };
   return { ...facts, digest: factsDigest(facts) };

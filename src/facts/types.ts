@@ -300,6 +300,16 @@ export type ToolName = (typeof TOOL_NAMES)[number];
 /** `tools`: absolute path of each tool, null when absent (PATH, then /usr/local/sbin, /usr/sbin, /sbin, …). */
 export type ToolFacts = Record<ToolName, string | null>;
 
+/** `libs`: the shared libraries the host's dynamic loader finds, and its glibc. */
+export interface LibFacts {
+  /** The library directories that were listed, sorted. */
+  dirs: string[];
+  /** Every lib*.so.* and ld-*.so.* name in them that resolves to a file (sorted, once each). */
+  sonames: string[];
+  /** The glibc version ("2.36"); null when not glibc, or not found out. */
+  glibc: string | null;
+}
+
 export interface HostFacts {
   factsVersion: 1;
   /** The transport's name for the host ("local", "ssh://root@web-1:22"). */
@@ -315,6 +325,11 @@ export interface HostFacts {
   space: SpaceFacts;
   receipts: ReceiptFacts;
   tools: ToolFacts;
+  /**
+   * null when no library directory could be listed; absent in facts gathered before the family
+   * existed (saved plans, test fixtures). Either way: unknown, and nothing is checked against it.
+   */
+  libs?: LibFacts | null;
   /** Paths that exist but could not be read by the gathering user: facts about them are missing. */
   unreadable: string[];
 }

@@ -95,6 +95,13 @@ export function renderFacts(f: HostFacts, style: Style): string {
     'Tools',
     `${present.join(' ') || none}${missing.length ? style('dim', `; missing: ${missing.join(' ')}`) : ''}`,
   );
+  const libs = f.libs;
+  row(
+    'Libraries',
+    libs
+      ? `${libs.sonames.length} in ${libs.dirs.join(' ')}; glibc ${libs.glibc ?? 'unknown'}`
+      : style('dim', 'not listed (whether the headers of a build can run here is not checked)'),
+  );
   if (f.unreadable.length)
     row(
       'Unreadable',

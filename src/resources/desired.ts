@@ -5,6 +5,7 @@
  * planner turns (Desired, HostFacts) into a plan without any I/O.
  */
 
+import type { HeadersNeed } from '../compile/elf-needs.js';
 import type { ModuleCheck } from '../dkms/module-check.js';
 import type { Spec } from '../spec/schema.js';
 
@@ -17,6 +18,17 @@ export interface DesiredEntry {
   cmdline: string | null;
   root: string | null;
   default: boolean;
+}
+
+/** What the controller's cache says of the build (nothing yet when it is not built). */
+export interface Artifacts {
+  cached: boolean;
+  bootBytes: number | null;
+  /**
+   * What the headers' host tools need to run (from the manifest); absent when the build is not
+   * cached yet (apply checks it after the build, before it touches the host).
+   */
+  headersNeed?: HeadersNeed | null;
 }
 
 export interface DesiredModule {
@@ -38,7 +50,7 @@ export interface Desired {
   /** `build.on`: where the kernel (and, without a compiler on the host, DKMS modules) is built. */
   buildOn: 'controller' | 'host';
   /** The build is in the controller's cache; its /boot files' total size when it is. */
-  artifacts: { cached: boolean; bootBytes: number | null };
+  artifacts: Artifacts;
   config: {
     effective: Record<string, string>;
     /** Symbols the kernelfile asks for (fragments and `set`). */
@@ -57,7 +69,7 @@ export interface BuildFacts {
   arch: string;
   effective: Record<string, string>;
   requested: string[];
-  artifacts: { cached: boolean; bootBytes: number | null };
+  artifacts: Artifacts;
 }
 
 /** A validated spec plus the controller's results → Desired (defaults applied). */

@@ -8,6 +8,7 @@ import { moduleCheckErrors } from '../dkms/module-check.js';
 import type { Address, Change, PlannedChange, Step } from './change.js';
 import { type Ctx, change, problem } from './context.js';
 import type { DesiredModule } from './desired.js';
+import { describeGap, gapHint, headersGap } from './host-libs.js';
 import { moduleBinaryTarball, moduleSourceDir, moduleUpload } from './layout.js';
 import type { Resource } from './resource.js';
 import { DKMS_INSTALL, DKMS_LOAD_INSTALL, DKMS_REMOVE, sh, UNPACK_MODULE } from './scripts.js';
@@ -71,13 +72,31 @@ function preflight(ctx: Ctx): boolean {
   return ok;
 }
 
-/** A host without a compiler: dkms mktarball on the controller, dkms ldtarball + install on the host. */
-function builtOnController(ctx: Ctx, m: DesiredModule & { path: string }): { steps: Step[]; reason: string } {
+/**
+ * Why a module with a source on the controller is built there rather than by the host's dkms: the
+ * host has no compiler, or it cannot run the headers' host tools (a library or glibc missing).
+ * null: the host's dkms builds it.
+ */
+function controllerBuildReason(ctx: Ctx, m: DesiredModule): string | null {
+  const { d, f } = ctx;
+  if (!m.path || d.buildOn !== 'controller') return null;
+  if (noCompiler(ctx)) return `${f.host} has no compiler`;
+  const gap = headersGap(d.artifacts.headersNeed, f.libs);
+  if (gap) return `the headers' host tools (objtool, modpost…) ${describeGap(gap, f.host)}`;
+  return null;
+}
+
+/** dkms mktarball on the controller, dkms ldtarball + install on the host. */
+function builtOnController(
+  ctx: Ctx,
+  m: DesiredModule & { path: string },
+  why: string,
+): { steps: Step[]; reason: string } {
   const { d, sudo } = ctx;
   const r = d.release;
   const tar = moduleBinaryTarball(m.name, m.version, r);
   return {
-    reason: `${ctx.f.host} has no compiler: built on the controller, loaded with dkms ldtarball`,
+    reason: `${why}: built on the controller, loaded with dkms ldtarball`,
     steps: [
       {
         kind: 'dkms-tarball',
@@ -147,12 +166,52 @@ function builtOnHost(
   return { steps, reason };
 }
 
+/**
+ * The host's dkms runs the headers' host tools: a host that cannot (a library missing, an older
+ * glibc) would fail half-way through the apply, so the plan refuses. Unknown either side (the
+ * build not cached yet, facts without a library list): apply checks after the build, or nothing.
+ */
+function headersCheck(ctx: Ctx, onHost: DesiredModule[]): void {
+  const { d, f } = ctx;
+  if (onHost.length === 0 || noCompiler(ctx)) return;
+  const need = d.artifacts.headersNeed;
+  if (need && f.libs == null) {
+    ctx.notes.push(
+      `whether ${f.host} can run the headers' host tools (${need.sonames.join(', ')}) is not checked: its facts have no library list`,
+    );
+    return;
+  }
+  if (!need) {
+    if (f.libs && !d.artifacts.cached)
+      ctx.notes.push(
+        `whether ${f.host} can run the headers' host tools is checked once the kernel is built, before the host is changed`,
+      );
+    return;
+  }
+  const gap = headersGap(need, f.libs);
+  if (!gap) return;
+  const names = onHost.map((m) => m.name).join(', ');
+  const ways = [
+    gapHint(gap, f.system.distro),
+    d.buildOn === 'host' && onHost.some((m) => m.path) ? 'or set build.on: controller' : '',
+    onHost.some((m) => !m.path) ? 'or give the module a `path` so it is built on the controller' : '',
+  ].filter(Boolean);
+  problem(
+    ctx,
+    'headers-unusable',
+    `the headers of ${d.release} cannot build ${names} on ${f.host}: their host tools (objtool, modpost…) ${describeGap(gap, f.host)}${onHost.some((m) => m.installed) ? ' (an `installed: true` module has its source only on the host, where dkms builds it)' : ''}`,
+    ways.join(', '),
+  );
+}
+
 function dkmsChanges(ctx: Ctx, kernel: Change): PlannedChange[] {
   const { d, f, sudo } = ctx;
   const out: PlannedChange[] = [];
   preflight(ctx);
   const r = d.release;
   const reinstall = kernel.action !== 'noop';
+  /** Modules the host's own dkms will build (it runs the headers' host tools to do it). */
+  const onHost: DesiredModule[] = [];
   for (const m of d.modules) {
     const address = moduleAt(m.name, m.version, r);
     const entries = f.dkms.modules.filter((e) => e.name === m.name && e.version === m.version);
@@ -172,9 +231,11 @@ function dkmsChanges(ctx: Ctx, kernel: Change): PlannedChange[] {
       );
       continue;
     }
+    const why = controllerBuildReason(ctx, m);
+    if (why === null) onHost.push(m);
     const how =
-      m.path && d.buildOn === 'controller' && noCompiler(ctx)
-        ? builtOnController(ctx, m as DesiredModule & { path: string })
+      why !== null
+        ? builtOnController(ctx, m as DesiredModule & { path: string }, why)
         : builtOnHost(ctx, m, entries.length > 0, installed);
     out.push(
       change({
@@ -188,6 +249,7 @@ function dkmsChanges(ctx: Ctx, kernel: Change): PlannedChange[] {
       }),
     );
   }
+  headersCheck(ctx, onHost);
   // What the running kernel has that the new one will not: a host booting from ZFS would not boot.
   const running = f.system.running;
   const seen = new Set<string>();

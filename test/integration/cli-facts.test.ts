@@ -60,6 +60,7 @@ describe('kernelfile facts', () => {
     );
     expect(r.out).toMatch(/^DKMS: +dkms 3\.\d+/m);
     expect(r.out).toMatch(/^Tools: .*\bdkms\b.*\bupdate-initramfs\b.*\bgrub-mkconfig\b/m);
+    expect(r.out).toMatch(/^Libraries: +\d+ in .*\/usr\/lib\/x86_64-linux-gnu.*; glibc 2\.36$/m);
     expect(r.out).toMatch(/^Digest: +[0-9a-f]{64}$/m);
   });
 

@@ -51,6 +51,7 @@ describe('gather', () => {
       'space',
       'receipts',
       'tools',
+      'libs',
     ])
       expect(stdin).toContain(`kf__fam=${family}\n`);
     expect(calls[0]?.opts?.sudo).toBeUndefined();

@@ -145,6 +145,84 @@ describe('one host is a rollout of one', () => {
   });
 });
 
+describe('a build that was not cached at plan time (issue 12, defect 12)', () => {
+  it('is checked against the host libraries once built: a host without libelf.so.1 is refused before anything changes', async () => {
+    const h = planned('web-1', 'fresh-grub');
+    // The host's loader finds libc but not libelf; the plan could not check (the build was not cached).
+    h.facts = {
+      ...h.facts,
+      libs: { dirs: ['/usr/lib/x86_64-linux-gnu'], sonames: ['libc.so.6'], glibc: '2.36' },
+    };
+    const r = new Rollout(
+      {
+        gather: async () => Promise.reject(new Error('no reconnect expected')),
+        planTarget: async () => Promise.reject(new Error('no replan expected')),
+      },
+      { yes: true },
+      {
+        build: async (p) => {
+          const a = artifacts(p.buildId, p.release);
+          return {
+            ...a,
+            manifest: {
+              ...a.manifest,
+              headersNeed: { sonames: ['libc.so.6', 'libelf.so.1'], glibc: '2.34' },
+            },
+          };
+        },
+        sleep: async () => {},
+      },
+    );
+    const res = await r.run([h]);
+    const o = res.outcomes[0];
+    expect(o?.result).toBe('failed');
+    expect(o?.detail).toBe(
+      `the headers of ${h.desired.release} cannot build kernelfile-hello 1.0 on ssh://root@web-1:22: their host tools (objtool, modpost…) need libelf.so.1, which ssh://root@web-1:22 lacks. Nothing was changed on the host`,
+    );
+    expect(o?.hint).toBe(
+      'plan again: the build is in the cache now, and the plan builds kernelfile-hello 1.0 on the controller',
+    );
+    // Nothing was uploaded, written or run on the host but the liveness probe (the lock is the
+    // fake's keeper, not a call).
+    expect(h.fake.calls.filter((c) => !(c.kind === 'run' && c.argv.join(' ') === 'true'))).toEqual([]);
+  });
+
+  it('a host that has them is applied as planned', async () => {
+    const h = planned('web-1', 'fresh-grub');
+    h.facts = {
+      ...h.facts,
+      libs: { dirs: ['/usr/lib/x86_64-linux-gnu'], sonames: ['libc.so.6', 'libelf.so.1'], glibc: '2.36' },
+    };
+    const r = new Rollout(
+      {
+        gather: async () => Promise.reject(new Error('no reconnect expected')),
+        planTarget: async () => Promise.reject(new Error('no replan expected')),
+      },
+      { yes: true },
+      {
+        build: async (p) => {
+          const a = artifacts(p.buildId, p.release);
+          return {
+            ...a,
+            manifest: {
+              ...a.manifest,
+              headersNeed: { sonames: ['libc.so.6', 'libelf.so.1'], glibc: '2.34' },
+            },
+          };
+        },
+        packSource: async () => {
+          const source = join(tmp, 'source.tar');
+          writeFileSync(source, 'a module source\n');
+          return source;
+        },
+        sleep: async () => {},
+      },
+    );
+    const res = await r.run([h]);
+    expect(res.outcomes.map((o) => o.result)).toEqual(['converged']);
+  });
+});
+
 describe('a fleet', () => {
   it('builds each distinct build once before the first batch, then goes batch by batch', async () => {
     const hosts = ['web-1', 'web-2', 'web-3'].map((n) => planned(n, 'fresh-grub'));
