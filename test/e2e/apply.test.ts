@@ -174,3 +174,29 @@ describe('a host without a compiler', () => {
     }
   });
 });
+
+describe("a host that cannot run the headers' host tools", () => {
+  it('has no libelf.so.1 for objtool: the plan foresees it and builds the module on the controller', async () => {
+    const bare = await startSshHost({ hostname: 'kf-nolibelf' });
+    try {
+      await bare.exec([
+        'sh',
+        '-c',
+        'rm -f /usr/lib/x86_64-linux-gnu/libelf.so* /usr/lib/x86_64-linux-gnu/libelf-*.so',
+      ]);
+      const args = sshTarget(bare, dir);
+      const plan = await kernelfile(['plan', EXAMPLE, ...args]);
+      expect(plan.code, plan.out + plan.err).toBe(0);
+      expect(plan.out).toMatch(
+        /\+ dkms-module\[kernelfile-hello\/1\.0@.*\] .*libelf\.so\.1.*built on the controller, loaded with dkms ldtarball/,
+      );
+      const r = await kernelfile(['apply', EXAMPLE, ...args, '--yes']);
+      expect(r.code, r.out + r.err).toBe(0);
+      expect(r.err).toContain('dkms ldtarball and install kernelfile-hello/1.0');
+      const st = await bare.exec(['dkms', 'status', '-m', 'kernelfile-hello', '-k', release]);
+      expect(st.stdout).toMatch(/installed/);
+    } finally {
+      await bare.stop();
+    }
+  });
+});
