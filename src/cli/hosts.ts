@@ -3,16 +3,10 @@
  * planning through the engine with the views a terminal gets (a progress stage for one host, the
  * diagnostics of an invalid kernelfile once).
  */
-import {
-  type FleetHost,
-  type Loaded,
-  type PlannedHost,
-  PlanningSession,
-  type Selection,
-  selectTargets,
-  type Target,
-  UserError,
-} from '../engine/index.js';
+import { UserError } from '../engine/errors.js';
+import type { Loaded } from '../engine/kernelfile.js';
+import { type FleetHost, type PlannedHost, PlanningSession } from '../engine/planning.js';
+import { type Selection, selectTargets, type Target } from '../engine/targets.js';
 import { runStages } from '../render/progress.js';
 import { type HostFlags, hostOptions } from './host-options.js';
 import type { Io } from './io.js';

@@ -13,4 +13,4 @@ export interface Io {
 /** 0 success, 1 error, 2 changes pending; `status` uses 3–7 for host states (docs/cli.md). */
 export type ExitCode = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
 
-export { UserError } from '../engine/index.js';
+export { UserError } from '../engine/errors.js';

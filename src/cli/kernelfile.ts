@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
-import { type KernelfileBytes, type Loaded, loadKernelfile } from '../engine/index.js';
+import { type KernelfileBytes, type Loaded, loadKernelfile } from '../engine/kernelfile.js';
 import { type RenderOptions, renderDiagnostic } from '../render/diagnostics.js';
 import { colored, plain } from '../render/style.js';
 import type { Diagnostic } from '../spec/diagnostic.js';

@@ -33,6 +33,8 @@ import { describeGap, gapHint, headersGap } from '../resources/host-libs.js';
 import { ApplyError, describe, PlanMismatchError, StalePlanError, UserError } from './errors.js';
 import { blocked, type FleetHost, type PlannedHost, type PlanningSession } from './planning.js';
 
+export type { StepEvent } from '../apply/executor.js';
+
 export interface ApplyOptions {
   /** Apply without asking. Without it, `confirm` is asked once; with neither, apply refuses. */
   yes?: boolean;

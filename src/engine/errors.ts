@@ -5,7 +5,7 @@
  * was lost (unreachable) or failed.
  */
 import { BuildError } from '../compile/errors.js';
-import { AddressError } from '../host/address.js';
+import { AddressError } from '../host/kind.js';
 import { HostError, type HostErrorKind } from '../host/transport.js';
 
 /** Something the user asked for cannot be done as asked: one line and a hint, never a stack trace. */

@@ -7,24 +7,19 @@
  * `plan`, `apply` and `status` are the same in one call each. Everything reports through return
  * values and events; nothing here prints or reads standard input.
  */
-import { gather } from '../facts/gather.js';
-import type { HostFacts } from '../facts/types.js';
-import { capabilitiesOf, type HostAddress, parseHostAddress } from '../host/address.js';
-import { type HostOptions, openHost } from '../host/open.js';
 import { type ApplyOptions, type ApplyResult, adoptSavedPlan, Rollout } from './apply.js';
 import { type Env, processEnv } from './env.js';
 import { describe, UserError } from './errors.js';
 import { closeAll, type FleetHost, PlanningSession, type PlanOptions } from './planning.js';
 import { readSavedPlan } from './saved-plan.js';
 import { type StatusRow, statusRows } from './status.js';
-import { type Selection, selectTargets, type Target } from './targets.js';
+import { checkCapabilities, type Selection, selectTargets, type Target } from './targets.js';
 
 export type { ExecuteResult, StepEvent } from '../apply/executor.js';
 export type { HostFacts } from '../facts/types.js';
 export type { HostCapabilities } from '../host/kind.js';
 export type { HostOptions } from '../host/open.js';
 export type { Change, HostPlan, PlanFile, Step } from '../plan/types.js';
-export { counts, hasChanges } from '../plan/types.js';
 export type { Diagnostic } from '../spec/diagnostic.js';
 export type { ApplyEvent, ApplyOptions, ApplyResult, Outcome, OutcomeResult } from './apply.js';
 export { adoptSavedPlan, Rollout } from './apply.js';
@@ -47,6 +42,7 @@ export {
   StalePlanError,
   UserError,
 } from './errors.js';
+export { facts } from './facts.js';
 export {
   type KernelfileBytes,
   type Loaded,
@@ -57,7 +53,9 @@ export {
 export {
   blocked,
   closeAll,
+  counts,
   type FleetHost,
+  hasChanges,
   type PlannedHost,
   PlanningSession,
   type PlanOptions,
@@ -66,7 +64,13 @@ export {
 export { type BuildTarget, localArch } from './prepare.js';
 export { planDocument, readSavedPlan, writePlanDocument } from './saved-plan.js';
 export { type HostState, STATE_TEXT, type StatusRow, statusRows } from './status.js';
-export { DEFAULT_KERNELFILE, type Selection, selectTargets, type Target } from './targets.js';
+export {
+  checkCapabilities,
+  DEFAULT_KERNELFILE,
+  type Selection,
+  selectTargets,
+  type Target,
+} from './targets.js';
 
 /** Planned hosts with their connections open (for apply); `close()` when done. */
 export interface Planned {
@@ -101,15 +105,6 @@ export async function planTargets(
   const session = new PlanningSession(env, o);
   const hosts = await session.planAll(targets);
   return { hosts, session, close: () => closeAll(hosts) };
-}
-
-/** Refuse options a host kind cannot honour before anything connects (e.g. reboot an image). */
-export function checkCapabilities(targets: readonly Target[], o: { reboot?: boolean }): void {
-  if (!o.reboot) return;
-  for (const t of targets) {
-    const c = capabilitiesOf(t.address);
-    if (!c.reboot.ok) throw new UserError(c.reboot.why, c.reboot.hint);
-  }
 }
 
 /** Apply planned hosts (a saved plan's, when given: each host's is checked against a fresh one). */
@@ -176,17 +171,4 @@ export async function status(
   env: Env = processEnv(),
 ): Promise<{ rows: StatusRow[]; exitCode: number }> {
   return statusRows(await plan(sel, o, env));
-}
-
-/** A host's facts, gathered in one round trip. */
-export async function facts(
-  host: string | HostAddress,
-  o: { hostOptions?: HostOptions; sudo?: boolean } = {},
-): Promise<HostFacts> {
-  const t = await openHost(typeof host === 'string' ? parseHostAddress(host) : host, o.hostOptions);
-  try {
-    return await gather(t, { sudo: o.sudo === true });
-  } finally {
-    await t.close();
-  }
 }

@@ -22,6 +22,10 @@ import { openHost } from '../host/open.js';
 import type { Transport } from '../host/transport.js';
 import { plan } from '../plan/planner.js';
 import type { ConfigDiff, HostPlan } from '../plan/types.js';
+
+/** What a face asks of a plan. */
+export { counts, hasChanges } from '../plan/types.js';
+
 import { type Artifacts, type Desired, desiredFrom } from '../resources/desired.js';
 import type { Diagnostic } from '../spec/diagnostic.js';
 import type { Env } from './env.js';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { hostKernelfile, type InventoryHost, parseInventory } from '../fleet/inventory.js';
 import { selectHosts } from '../fleet/limit.js';
-import { type HostAddress, inventoryAddress, parseHostAddress } from '../host/address.js';
+import { capabilitiesOf, type HostAddress, inventoryAddress, parseHostAddress } from '../host/address.js';
 import type { HostOptions } from '../host/open.js';
 import type { Env } from './env.js';
 import { UserError } from './errors.js';
@@ -108,4 +108,13 @@ export function selectTargets(
     hostOptions,
     sudo: sel.sudo === true || h.address.become,
   }));
+}
+
+/** Refuse options a host kind cannot honour before anything connects (e.g. reboot an image). */
+export function checkCapabilities(targets: readonly Target[], o: { reboot?: boolean }): void {
+  if (!o.reboot) return;
+  for (const t of targets) {
+    const c = capabilitiesOf(t.address);
+    if (!c.reboot.ok) throw new UserError(c.reboot.why, c.reboot.hint);
+  }
 }

@@ -9,15 +9,13 @@ import {
   type ApplyEvent,
   type ApplyOptions,
   adoptSavedPlan,
-  blocked,
-  checkCapabilities,
-  closeAll,
-  hasChanges,
   type Outcome,
   Rollout,
-  readSavedPlan,
   type StepEvent,
-} from '../../engine/index.js';
+} from '../../engine/apply.js';
+import { blocked, closeAll, hasChanges } from '../../engine/planning.js';
+import { readSavedPlan } from '../../engine/saved-plan.js';
+import { checkCapabilities } from '../../engine/targets.js';
 import { renderFleetSummary, table } from '../../render/fleet-text.js';
 import { renderHostPlan } from '../../render/plan-text.js';
 import { colored, plain } from '../../render/style.js';

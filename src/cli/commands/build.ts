@@ -1,5 +1,5 @@
 /** `kernelfile build [FILE]`: prepare (source, patches, Kconfig resolution) and compile once per build. */
-import { type Built, buildDiagnostics, compile, type Prepared, prepareBuild } from '../../engine/index.js';
+import { type Built, buildDiagnostics, compile, type Prepared, prepareBuild } from '../../engine/build.js';
 import { runStages } from '../../render/progress.js';
 import { type HostFlags, hostOptions } from '../host-options.js';
 import type { ExitCode, Io } from '../io.js';

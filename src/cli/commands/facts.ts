@@ -1,5 +1,5 @@
 /** `kernelfile facts [--host H] [--json]`: what kernelfile knows about a host, in one round trip. */
-import { facts } from '../../engine/index.js';
+import { facts } from '../../engine/facts.js';
 import { renderFacts } from '../../render/facts-text.js';
 import { colored, plain } from '../../render/style.js';
 import { type HostFlags, hostOptions } from '../host-options.js';

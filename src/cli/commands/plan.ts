@@ -3,15 +3,8 @@
  * never changing anything. One host gets its plan; a fleet gets a summary table, the builds it
  * needs and each host's plan.
  */
-import {
-  blocked,
-  closeAll,
-  counts,
-  type FleetHost,
-  hasChanges,
-  planDocument,
-  writePlanDocument,
-} from '../../engine/index.js';
+import { blocked, closeAll, counts, type FleetHost, hasChanges } from '../../engine/planning.js';
+import { planDocument, writePlanDocument } from '../../engine/saved-plan.js';
 import { type FleetBuild, type FleetRow, fleetTotals, renderFleetSummary } from '../../render/fleet-text.js';
 import { ACTIONS } from '../../render/plan-json.js';
 import { type ConfigDiffMode, renderHostPlan } from '../../render/plan-text.js';

@@ -2,7 +2,8 @@
  * `kernelfile status [FILE] (--host H | --inventory FILE [--limit P])`: where each host stands
  * against its kernelfile, read-only. Exit code: the worst state's (docs/cli.md).
  */
-import { closeAll, STATE_TEXT, statusRows } from '../../engine/index.js';
+import { closeAll } from '../../engine/planning.js';
+import { STATE_TEXT, statusRows } from '../../engine/status.js';
 import { table } from '../../render/fleet-text.js';
 import { colored, plain } from '../../render/style.js';
 import { type FleetFlags, sessionFor, targetsOf } from '../hosts.js';

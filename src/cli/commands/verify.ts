@@ -3,7 +3,7 @@
  * initramfs holding its modules and the declared DKMS modules built against it, and check from the
  * serial console that `uname -r` is the expected release and that each module loads.
  */
-import { verify } from '../../engine/index.js';
+import { verify } from '../../engine/build.js';
 import { runStages } from '../../render/progress.js';
 import { colored, plain } from '../../render/style.js';
 import type { HostFlags } from '../host-options.js';
