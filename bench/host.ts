@@ -230,6 +230,9 @@ async function planPhases(
     cwd: root,
     env: { ...process.env, XDG_CACHE_HOME: TEST_BUILD_CACHE, NO_COLOR: '1' },
     readStdin: async () => Buffer.alloc(0),
+    stdinIsTTY: false,
+    stderrIsTTY: false,
+    ask: async () => '',
   };
   const phases: Record<string, number[]> = {};
   const lap = async <T>(name: string, fn: () => Promise<T> | T): Promise<T> => {

@@ -7,6 +7,11 @@ export interface Io {
   cwd: string;
   env: Record<string, string | undefined>;
   readStdin(): Promise<Buffer>;
+  /** Standard input is a terminal (kernelfile may ask), standard error is one (live progress). */
+  stdinIsTTY: boolean;
+  stderrIsTTY: boolean;
+  /** Ask a question on the terminal (stderr) and read one line of answer. */
+  ask(question: string): Promise<string>;
 }
 
 /** A command's outcome: the exit code main.ts passes to process.exit. */

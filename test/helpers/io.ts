@@ -8,7 +8,7 @@ export interface FakeIo extends Io {
 
 export function fakeIo(
   cwd: string,
-  opts: { stdin?: string; color?: boolean; env?: Record<string, string> } = {},
+  opts: { stdin?: string; color?: boolean; env?: Record<string, string>; answer?: string } = {},
 ): FakeIo {
   const io: FakeIo = {
     stdout: '',
@@ -23,6 +23,14 @@ export function fakeIo(
     cwd,
     env: { HOME: '/nonexistent-home', ...opts.env },
     readStdin: async () => Buffer.from(opts.stdin ?? ''),
+    // A terminal on standard input only when the test gives the answer to type.
+    stdinIsTTY: opts.answer !== undefined,
+    stderrIsTTY: false,
+    ask: async (question) => {
+      io.stderr += question;
+      if (opts.answer === undefined) throw new Error('the command asked without a terminal');
+      return opts.answer;
+    },
   };
   return io;
 }

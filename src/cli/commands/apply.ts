@@ -4,7 +4,6 @@
  * inventory's hosts go in batches. Nothing on a host changes before every check that can run first
  * has passed: the plan's problems, dropped Kconfig values, the build, /boot's room.
  */
-import { createInterface } from 'node:readline/promises';
 import {
   type ApplyEvent,
   type ApplyOptions,
@@ -36,24 +35,15 @@ export interface ApplyFlags extends FleetFlags {
   trial?: boolean;
 }
 
-async function confirm(what: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const answer = await rl.question(`\nApply these changes to ${what}? Only "yes" is accepted: `);
-    return answer.trim() === 'yes';
-  } finally {
-    rl.close();
-  }
-}
-
 /** Ask on a terminal; without one, --yes is required (kernelfile never waits on a pipe). */
-async function confirmed(flags: ApplyFlags, what: string, hosts: number): Promise<boolean> {
+async function confirmed(io: Io, flags: ApplyFlags, what: string, hosts: number): Promise<boolean> {
   if (flags.yes) return true;
-  if (!process.stdin.isTTY)
+  if (!io.stdinIsTTY)
     throw new UserError(
       `apply changes ${hosts === 1 ? 'a host' : 'hosts'}: confirm with --yes (standard input is not a terminal, so kernelfile cannot ask)`,
     );
-  return confirm(what);
+  const answer = await io.ask(`\nApply these changes to ${what}? Only "yes" is accepted: `);
+  return answer.trim() === 'yes';
 }
 
 function stepLine(io: Io, host: string, e: StepEvent): void {
@@ -122,7 +112,7 @@ async function applyHost(file: string | undefined, flags: ApplyFlags, io: Io): P
   const { show, rejectInvalid } = reporter(loaded, io);
   if (rejectInvalid()) return 1;
   checkCapabilities([target], flags);
-  const tty = Boolean(process.stderr.isTTY);
+  const tty = io.stderrIsTTY;
   const lines = eventLine(io, false);
   const options = rolloutOptions(flags, lines);
   const planned = await planOne(session, target, tty, sink);
@@ -137,7 +127,7 @@ async function applyHost(file: string | undefined, flags: ApplyFlags, io: Io): P
     io.out(renderHostPlan(plan, { style: io.color ? colored : plain, configDiff: 'none' }));
     if (plan.problems.length) return 1;
     if (!hasChanges(plan)) return 0;
-    if (!(await confirmed(flags, planned.transport.name, 1))) {
+    if (!(await confirmed(io, flags, planned.transport.name, 1))) {
       io.err('Not applied: the answer was not "yes".\n');
       return 1;
     }
@@ -201,7 +191,7 @@ async function applyFleet(file: string | undefined, flags: ApplyFlags, io: Io): 
         io.out(renderHostPlan(h.plan, { style, configDiff: 'none' }));
       }
     const todo = hosts.filter((h) => h.ok && !blocked(h) && hasChanges(h.plan)).length;
-    if (todo && !(await confirmed(flags, `${todo} host${todo === 1 ? '' : 's'}`, hosts.length))) {
+    if (todo && !(await confirmed(io, flags, `${todo} host${todo === 1 ? '' : 's'}`, hosts.length))) {
       io.err('Not applied: the answer was not "yes".\n');
       return 1;
     }

@@ -30,7 +30,7 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
   const { spec } = result.value;
   const target = buildTarget(flags, io);
   const ctx: { prepared?: Prepared; artifacts?: Built } = {};
-  const tty = Boolean(process.stderr.isTTY) && !flags.json;
+  const tty = io.stderrIsTTY && !flags.json;
   await runStages(
     [
       {

@@ -73,7 +73,7 @@ async function planHost(file: string | undefined, flags: PlanCommandFlags, io: I
   const loaded = await session.load(target.kernelfile);
   const { show, rejectInvalid } = reporter(loaded, io);
   if (rejectInvalid()) return 1;
-  const planned = await planOne(session, target, Boolean(process.stderr.isTTY) && !flags.json, sink);
+  const planned = await planOne(session, target, io.stderrIsTTY && !flags.json, sink);
   await planned.transport.close();
   const errors = planned.diagnostics.filter((d) => d.severity === 'error');
   show(planned.diagnostics);

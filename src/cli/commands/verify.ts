@@ -40,7 +40,7 @@ export async function run(file: string | undefined, flags: VerifyFlags, io: Io):
       },
     ],
     ctx,
-    { tty: Boolean(process.stderr.isTTY) && !flags.json },
+    { tty: io.stderrIsTTY && !flags.json },
   );
   const v = ctx.v as Awaited<ReturnType<typeof verify>>;
   if (flags.json) {
