@@ -266,6 +266,8 @@ describe('gathering only reads', () => {
         'grub-probe --target=device /',
         'grub2-probe --target=device /',
         'sha256sum -c "$kf_x"',
+        // libs: the host's glibc version (read-only)
+        'getconf GNU_LIBC_VERSION',
       ]),
     );
   });
