@@ -248,9 +248,25 @@ async function hashTree(dir: string, skip: string[]): Promise<Manifest['files']>
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-/** A manifest's headersNeed; for one written before it was recorded, read from its headers tree. */
+/**
+ * A manifest's headersNeed. For a build made before it was recorded, it is read once from the
+ * headers tree (thousands of files) and kept beside the manifest, so later plans do not walk it.
+ */
 export function manifestHeadersNeed(dir: string, manifest: Manifest): HeadersNeed | null {
-  return manifest.headersNeed ?? headersNeed(join(dir, 'headers'));
+  if (manifest.headersNeed !== undefined) return manifest.headersNeed;
+  const kept = join(dir, 'headers-need.json');
+  try {
+    return JSON.parse(readFileSync(kept, 'utf8')) as HeadersNeed | null;
+  } catch {
+    const need = headersNeed(join(dir, 'headers'));
+    try {
+      writeFileSync(`${kept}.${process.pid}.tmp`, JSON.stringify(need));
+      renameSync(`${kept}.${process.pid}.tmp`, kept);
+    } catch {
+      // a read-only cache: read again next time
+    }
+    return need;
+  }
 }
 
 export function readManifest(dir: string): Manifest | undefined {

@@ -3,7 +3,7 @@
  * the ELF bytes of every executable under it (never run), recorded in the manifest; for a manifest
  * written before that, worked out from the tree in the cache.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -80,5 +80,12 @@ describe('headersNeed', () => {
     expect(manifestHeadersNeed(dir, old)).toEqual({ sonames: ['libc.so.6', 'libelf.so.1'], glibc: '2.34' });
     const recorded = { ...old, headersNeed: { sonames: ['libz.so.1'], glibc: null } };
     expect(manifestHeadersNeed(dir, recorded)).toEqual({ sonames: ['libz.so.1'], glibc: null });
+    // Read once: kept beside the manifest, so the next plan does not walk the tree again.
+    expect(JSON.parse(readFileSync(join(dir, 'headers-need.json'), 'utf8'))).toEqual({
+      sonames: ['libc.so.6', 'libelf.so.1'],
+      glibc: '2.34',
+    });
+    rmSync(join(dir, 'headers'), { recursive: true, force: true });
+    expect(manifestHeadersNeed(dir, old)).toEqual({ sonames: ['libc.so.6', 'libelf.so.1'], glibc: '2.34' });
   });
 });
