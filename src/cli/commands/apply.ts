@@ -4,14 +4,7 @@
  * inventory's hosts go in batches. Nothing on a host changes before every check that can run first
  * has passed: the plan's problems, dropped Kconfig values, the build, /boot's room.
  */
-import {
-  type ApplyEvent,
-  type ApplyOptions,
-  adoptSavedPlan,
-  type Outcome,
-  Rollout,
-  type StepEvent,
-} from '../../engine/apply.js';
+import type { ApplyEvent, ApplyOptions, Outcome, StepEvent } from '../../engine/apply.js';
 import { blocked, closeAll, hasChanges } from '../../engine/planning.js';
 import { readSavedPlan } from '../../engine/saved-plan.js';
 import { checkCapabilities } from '../../engine/targets.js';
@@ -101,6 +94,9 @@ function rolloutOptions(flags: ApplyFlags, onEvent: (e: ApplyEvent) => void): Ap
   };
 }
 
+/** The apply half of the engine, loaded once there is something to apply (a converged host needs none of it). */
+const applyEngine = () => import('../../engine/apply.js');
+
 /** One host: its plan, the question, live progress on a terminal, and its failure as raised. */
 async function applyHost(file: string | undefined, flags: ApplyFlags, io: Io): Promise<ExitCode> {
   const saved = file ? readSavedPlan(file, io) : undefined;
@@ -122,7 +118,7 @@ async function applyHost(file: string | undefined, flags: ApplyFlags, io: Io): P
       io.err('kernelfile: requested config values would not survive Kconfig: nothing was changed\n');
       return 1;
     }
-    if (saved && file) adoptSavedPlan(planned, saved, file);
+    if (saved && file) (await applyEngine()).adoptSavedPlan(planned, saved, file);
     const plan = planned.plan;
     io.out(renderHostPlan(plan, { style: io.color ? colored : plain, configDiff: 'none' }));
     if (plan.problems.length) return 1;
@@ -131,6 +127,7 @@ async function applyHost(file: string | undefined, flags: ApplyFlags, io: Io): P
       io.err('Not applied: the answer was not "yes".\n');
       return 1;
     }
+    const { Rollout } = await applyEngine();
     const started = Date.now();
     const host = { ok: true as const, ...planned };
     let outcome: Outcome | undefined;
@@ -195,6 +192,7 @@ async function applyFleet(file: string | undefined, flags: ApplyFlags, io: Io): 
       io.err('Not applied: the answer was not "yes".\n');
       return 1;
     }
+    const { Rollout } = await applyEngine();
     outcomes = (await new Rollout(session, options).run(hosts)).outcomes;
   } finally {
     await closeAll(hosts);
