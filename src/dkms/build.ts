@@ -41,6 +41,20 @@ export interface DkmsTrees {
   installRoot: string;
 }
 
+/** The dkms options that keep it in our own trees, building against `headersDir`. */
+export function treeArgs(trees: DkmsTrees, headersDir: string): string[] {
+  return [
+    '--dkmstree',
+    trees.dkmsTree,
+    '--sourcetree',
+    trees.sourceTree,
+    '--installtree',
+    join(trees.installRoot, 'lib', 'modules'),
+    '--kernelsourcedir',
+    headersDir,
+  ];
+}
+
 export interface DkmsBuildOutcome {
   name: string;
   version: string;
@@ -142,19 +156,7 @@ export async function buildDkmsModule(opts: {
       return fail(`${join(src, 'dkms.conf')} says ${field}="${got}" but the kernelfile declares "${want}"`);
   }
 
-  const base = [
-    '--dkmstree',
-    trees.dkmsTree,
-    '--sourcetree',
-    trees.sourceTree,
-    '--installtree',
-    join(trees.installRoot, 'lib', 'modules'),
-    '--kernelsourcedir',
-    opts.headersDir,
-    '-k',
-    release,
-    '--no-depmod',
-  ];
+  const base = [...treeArgs(trees, opts.headersDir), '-k', release, '--no-depmod'];
   const dkms = async (args: string[]) => {
     const argv = [opts.dkms ?? 'dkms', ...base, ...args];
     // dkms refuses add/install unless uid 0: as another user, be root in a user namespace of our own.

@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BuildError } from '../compile/errors.js';
 import { runLocal } from '../host/local.js';
-import { buildDkmsModule, dkmsEnv, makeDkmsTrees } from './build.js';
+import { buildDkmsModule, dkmsEnv, makeDkmsTrees, treeArgs } from './build.js';
 
 export async function buildDkmsTarball(opts: {
   name: string;
@@ -49,14 +49,7 @@ export async function buildDkmsTarball(opts: {
     opts.version,
     '-k',
     opts.release,
-    '--dkmstree',
-    trees.dkmsTree,
-    '--sourcetree',
-    trees.sourceTree,
-    '--installtree',
-    join(trees.installRoot, 'lib', 'modules'),
-    '--kernelsourcedir',
-    headersDir,
+    ...treeArgs(trees, headersDir),
     `--archive=${archive}`,
   ];
   const full = process.getuid?.() === 0 ? argv : ['unshare', '--user', '--map-root-user', '--', ...argv];
