@@ -5,33 +5,12 @@
 
 import { describe, expect, it } from 'vitest';
 import { gather } from '../../src/facts/gather.js';
-import { capabilitiesOf, parseHostAddress } from '../../src/host/address.js';
-import type { RunOptions, RunResult, Transport } from '../../src/host/transport.js';
+import type { RunResult } from '../../src/host/transport.js';
+import { gatherTransport } from '../helpers/gather-transport.js';
 import { runSh } from '../helpers/sh.js';
 
 function fakeTransport(respond?: (stdin: string) => RunResult) {
-  const calls: { argv: readonly string[]; opts: RunOptions | undefined }[] = [];
-  const t: Transport = {
-    name: 'ssh://root@web-1:22',
-    kind: 'ssh',
-    capabilities: capabilitiesOf(parseHostAddress('ssh://root@web-1:22')),
-    async run(argv, opts) {
-      calls.push({ argv, opts });
-      const stdin = String(opts?.stdin ?? '');
-      return respond ? respond(stdin) : runSh(stdin);
-    },
-    put: async () => {
-      throw new Error('gather must not put');
-    },
-    write: async () => {
-      throw new Error('gather must not write');
-    },
-    get: async () => {
-      throw new Error('gather must not get');
-    },
-    close: async () => {},
-  };
-  return { t, calls };
+  return gatherTransport(respond ?? runSh);
 }
 
 describe('gather', () => {

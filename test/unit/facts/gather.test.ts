@@ -4,33 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { factsDigest, gather, parseFacts } from '../../../src/facts/gather.js';
-import { capabilitiesOf, parseHostAddress } from '../../../src/host/address.js';
-import { HostError, type RunOptions, type RunResult, type Transport } from '../../../src/host/transport.js';
+import { HostError } from '../../../src/host/transport.js';
+import { gatherTransport } from '../../helpers/gather-transport.js';
 
-function fakeTransport(respond: (stdin: string) => RunResult) {
-  const calls: { argv: readonly string[]; opts: RunOptions | undefined }[] = [];
-  const t: Transport = {
-    name: 'ssh://root@web-1:22',
-    kind: 'ssh',
-    capabilities: capabilitiesOf(parseHostAddress('ssh://root@web-1:22')),
-    async run(argv, opts) {
-      calls.push({ argv, opts });
-      const stdin = String(opts?.stdin ?? '');
-      return respond(stdin);
-    },
-    put: async () => {
-      throw new Error('gather must not put');
-    },
-    write: async () => {
-      throw new Error('gather must not write');
-    },
-    get: async () => {
-      throw new Error('gather must not get');
-    },
-    close: async () => {},
-  };
-  return { t, calls };
-}
+const fakeTransport = gatherTransport;
 
 describe('gather', () => {
   it('refuses output that stops before the trailer, naming the host and the stderr', async () => {
