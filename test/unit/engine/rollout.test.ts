@@ -53,7 +53,12 @@ function planned(name: string, caseName: string, transport = new FakeTransport(`
   return { ok: true as const, ...host, fake: transport };
 }
 
-function rollout(options: ApplyOptions = {}, session: Partial<RolloutSession> = {}) {
+/** A rollout over fake builds; `headersNeed` is what the built headers' host tools need. */
+function rollout(
+  options: ApplyOptions = {},
+  session: Partial<RolloutSession> = {},
+  headersNeed?: Manifest['headersNeed'],
+) {
   const events: ApplyEvent[] = [];
   const built: string[] = [];
   const r = new Rollout(
@@ -65,7 +70,8 @@ function rollout(options: ApplyOptions = {}, session: Partial<RolloutSession> = 
     {
       build: async (p) => {
         built.push(p.buildId);
-        return artifacts(p.buildId, p.release);
+        const a = artifacts(p.buildId, p.release);
+        return headersNeed === undefined ? a : { ...a, manifest: { ...a.manifest, headersNeed } };
       },
       packSource: async () => {
         const source = join(tmp, 'source.tar');
@@ -153,26 +159,7 @@ describe('a build that was not cached at plan time (issue 12, defect 12)', () =>
       ...h.facts,
       libs: { dirs: ['/usr/lib/x86_64-linux-gnu'], sonames: ['libc.so.6'], glibc: '2.36' },
     };
-    const r = new Rollout(
-      {
-        gather: async () => Promise.reject(new Error('no reconnect expected')),
-        planTarget: async () => Promise.reject(new Error('no replan expected')),
-      },
-      { yes: true },
-      {
-        build: async (p) => {
-          const a = artifacts(p.buildId, p.release);
-          return {
-            ...a,
-            manifest: {
-              ...a.manifest,
-              headersNeed: { sonames: ['libc.so.6', 'libelf.so.1'], glibc: '2.34' },
-            },
-          };
-        },
-        sleep: async () => {},
-      },
-    );
+    const { r } = rollout({}, {}, { sonames: ['libc.so.6', 'libelf.so.1'], glibc: '2.34' });
     const res = await r.run([h]);
     const o = res.outcomes[0];
     expect(o?.result).toBe('failed');
@@ -193,31 +180,7 @@ describe('a build that was not cached at plan time (issue 12, defect 12)', () =>
       ...h.facts,
       libs: { dirs: ['/usr/lib/x86_64-linux-gnu'], sonames: ['libc.so.6', 'libelf.so.1'], glibc: '2.36' },
     };
-    const r = new Rollout(
-      {
-        gather: async () => Promise.reject(new Error('no reconnect expected')),
-        planTarget: async () => Promise.reject(new Error('no replan expected')),
-      },
-      { yes: true },
-      {
-        build: async (p) => {
-          const a = artifacts(p.buildId, p.release);
-          return {
-            ...a,
-            manifest: {
-              ...a.manifest,
-              headersNeed: { sonames: ['libc.so.6', 'libelf.so.1'], glibc: '2.34' },
-            },
-          };
-        },
-        packSource: async () => {
-          const source = join(tmp, 'source.tar');
-          writeFileSync(source, 'a module source\n');
-          return source;
-        },
-        sleep: async () => {},
-      },
-    );
+    const { r } = rollout({}, {}, { sonames: ['libc.so.6', 'libelf.so.1'], glibc: '2.34' });
     const res = await r.run([h]);
     expect(res.outcomes.map((o) => o.result)).toEqual(['converged']);
   });
