@@ -14,8 +14,8 @@ export interface RebootDeps {
 }
 
 export type RebootOutcome =
-  | { ok: true; release: string; seconds: number }
-  | { ok: false; reason: string; release: string | null };
+  | { ok: true; release: string; bootId: string; seconds: number }
+  | { ok: false; reason: string; release: string | null; bootId: string | null };
 
 /** Ask the host to reboot; the command returns before the connection drops. */
 export async function requestReboot(t: Transport): Promise<void> {
@@ -43,7 +43,7 @@ export async function waitForReboot(
   intervalMs = 5000,
 ): Promise<RebootOutcome> {
   const start = deps.now();
-  let last: string | null = null;
+  let stayedUp = false;
   while (deps.now() - start < timeoutMs) {
     await deps.sleep(intervalMs);
     let seen: { release: string; bootId: string };
@@ -52,19 +52,27 @@ export async function waitForReboot(
     } catch {
       continue; // still down (or not yet accepting connections)
     }
-    last = seen.release;
-    if (seen.bootId === before.bootId) continue; // not gone down yet
+    if (seen.bootId === before.bootId) {
+      stayedUp = true; // not gone down yet
+      continue;
+    }
+    stayedUp = false;
     const seconds = Math.round((deps.now() - start) / 1000);
-    if (seen.release === expected) return { ok: true, release: seen.release, seconds };
+    if (seen.release === expected) return { ok: true, release: seen.release, bootId: seen.bootId, seconds };
     return {
       ok: false,
       release: seen.release,
+      bootId: seen.bootId,
       reason: `came back after ${seconds} s running ${seen.release}, not ${expected}: the trial boot of the new kernel failed and the previous default booted`,
     };
   }
+  const secs = Math.round(timeoutMs / 1000);
   return {
     ok: false,
-    release: last,
-    reason: `did not come back within ${Math.round(timeoutMs / 1000)} s (the previous default is still the default: a reset boots it)`,
+    release: null,
+    bootId: null,
+    reason: stayedUp
+      ? `did not reboot within ${secs} s (the same boot id answered throughout; the one-time entry is still armed)`
+      : `did not come back within ${secs} s (the previous default is still the default: a reset boots it)`,
   };
 }

@@ -51,10 +51,11 @@ export interface ProgressSink {
 export function sessionFor(
   flags: FleetFlags,
   io: Io,
-  o: { trial?: boolean; sink?: ProgressSink } = {},
+  o: { trial?: boolean; retryTrial?: boolean; sink?: ProgressSink } = {},
 ): PlanningSession {
   return new PlanningSession(io, {
     trial: o.trial === true,
+    retryTrial: o.retryTrial === true,
     parallel: parallelism(flags),
     ...(o.sink ? { progress: (_t: Target, m: string) => o.sink?.update(m) } : {}),
     onInvalid: (l: Loaded) => {

@@ -216,6 +216,10 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     )
     .option('--reboot-timeout <seconds>', 'how long --reboot waits for the host to come back (default 600)')
     .option(
+      '--retry-trial',
+      'arm the trial boot again although the last trial of this kernel and entry failed (the plan refuses otherwise)',
+    )
+    .option(
       '--lock-timeout <seconds>',
       'wait this long for another apply to the same host to finish (default 0: fail at once, naming it)',
     )
@@ -233,6 +237,39 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       requireInventory(opts);
       const { run } = await import('./commands/apply.js');
       done(await run(file, opts, io));
+    },
+  );
+
+  const rollbackCmd = addHostOptions(
+    program
+      .command('rollback')
+      .description(
+        'make the previous kept kernel of the kernelfile (or --to RELEASE) the default again; with --reboot, boot it once first and make it the default only once it is up',
+      ),
+  )
+    .argument('[file]', 'the kernelfile whose kernels to roll back', 'kernelfile.yaml')
+    .option('--to <release>', 'the kernel to roll back to (any kernel with a boot entry on the host)')
+    .option('-y, --yes', 'roll back without asking (required when standard input is not a terminal)')
+    .option(
+      '--reboot',
+      'reboot into it (one-time boot), wait, check `uname -r` and the health check, then make it the default',
+    )
+    .option('--reboot-timeout <seconds>', 'how long --reboot waits for the host to come back (default 600)')
+    .option(
+      '--lock-timeout <seconds>',
+      'wait this long for another apply to the same host to finish (default 0)',
+    )
+    .option('--sudo', 'gather facts as root with `sudo -n` (a non-root SSH user; changes always run as root)')
+    .option('--serial <n|p%>', 'with --inventory: roll back in batches of this many hosts (or percent)')
+    .option('--max-fail <p%>', 'with --inventory: stop once more than this share of the hosts failed');
+  addFleetOptions(rollbackCmd).action(
+    async (
+      file: string | undefined,
+      opts: import('./commands/apply.js').ApplyFlags & HostFlags & { to?: string },
+    ) => {
+      requireInventory(opts);
+      const { run } = await import('./commands/apply.js');
+      done(await run(file, { ...opts, rollback: opts.to === undefined ? {} : { to: opts.to } }, io));
     },
   );
 

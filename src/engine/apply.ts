@@ -20,7 +20,6 @@ import {
 } from '../apply/executor.js';
 import { thisController } from '../apply/host-lock.js';
 import { packSource } from '../apply/pack-source.js';
-import { bootId, requestReboot, waitForReboot } from '../apply/reboot.js';
 import { build, type Manifest, manifestHeadersNeed, type Prepared } from '../compile/build.js';
 import { buildDkmsTarball } from '../dkms/tarball.js';
 import { batches, parsePercent, parseSerial, pool, stopReason } from '../fleet/rollout.js';
@@ -32,6 +31,8 @@ import { hasChanges, type PlanFile } from '../plan/types.js';
 import { describeGap, gapHint, headersGap } from '../resources/host-libs.js';
 import { ApplyError, describe, PlanMismatchError, StalePlanError, UserError } from './errors.js';
 import { blocked, type FleetHost, type PlannedHost, type PlanningSession } from './planning.js';
+import { rollbackPlan } from './rollback.js';
+import { type TrialDeps, trialBoot } from './trial.js';
 
 export type { StepEvent } from '../apply/executor.js';
 
@@ -67,7 +68,15 @@ export type ApplyEvent =
   | { type: 'batch'; index: number; total: number; hosts: string[] }
   | { type: 'step'; host: string; event: StepEvent }
   | { type: 'reconnected'; host: string }
-  | { type: 'reboot'; host: string; release: string; phase: 'rebooting' | 'up' | 'default'; seconds?: number }
+  | {
+      type: 'reboot';
+      host: string;
+      release: string;
+      phase: 'rebooting' | 'up' | 'healthy' | 'unhealthy' | 'fallback' | 'default';
+      seconds?: number;
+      /** fallback: the release the host goes back to. */
+      to?: string | null;
+    }
   | { type: 'stop'; reason: string };
 
 export type OutcomeResult = 'converged' | 'unchanged' | 'failed' | 'unreachable' | 'skipped';
@@ -317,53 +326,76 @@ export class Rollout {
       if (e instanceof StepError) throw new ApplyError(e.message, RESUME_HINT, e.details);
       throw e;
     }
-    const release = p.desired.release;
+    const release = p.rollback?.to ?? p.desired.release;
     const reboot = this.options.reboot === true && p.facts.system.running !== release;
     if (reboot) await this.rebootAndSettle(p, release, rebootTimeoutMs);
+    const what = p.rollback ? `rolled back to ${release}` : 'applied';
     return {
       name: p.target.name,
       result: 'converged',
-      detail: this.options.reboot ? 'rebooted into the new kernel' : 'applied',
+      detail: reboot
+        ? `rebooted into ${release}, now the default${p.rollback ? ' (rolled back)' : ''}`
+        : what,
       executed,
       seconds: (Date.now() - started) / 1000,
     };
   }
 
-  /** Reboot into the armed one-time entry, wait for it, and make it the default once it runs. */
+  /** Reboot into the armed one-time entry, judge the trial, and make it the default once it passed. */
   private async rebootAndSettle(p: PlannedHost, release: string, timeoutMs: number): Promise<void> {
-    const t = p.transport;
     const host = p.target.name;
-    const before = { bootId: await bootId(t) };
-    this.emit({ type: 'reboot', host, release, phase: 'rebooting' });
-    await requestReboot(t);
-    const probeTarget = { ...p.target, hostOptions: { ...p.target.hostOptions, connectTimeoutMs: 10_000 } };
-    const outcome = await waitForReboot(
+    const entry = p.plan.entry;
+    if (!entry) throw new UserError(`${host}: the plan has no boot entry to reboot into`);
+    await trialBoot(
       {
-        probe: async () => {
-          const { transport } = await this.session.gather(probeTarget);
-          try {
-            return {
-              release: (await runOk(transport, ['uname', '-r'])).stdout.trim(),
-              bootId: await bootId(transport),
-            };
-          } finally {
-            await transport.close();
-          }
-        },
-        sleep: this.deps.sleep,
-        now: () => Date.now(),
+        target: p.target,
+        transport: p.transport,
+        entry: { release, id: entry.id, cmdline: entry.cmdline },
+        previous: p.facts.system.running,
+        healthCheck: p.desired.boot.healthCheck,
+        timeoutMs,
       },
-      before,
-      release,
-      timeoutMs,
+      this.trialDeps(host, release),
     );
-    if (!outcome.ok)
+    const again = p.rollback
+      ? await this.replanRollback(p, p.rollback.to)
+      : await this.session.planTarget(p.target, true);
+    await this.settle(p, again, host);
+    this.emit({ type: 'reboot', host, release, phase: 'default' });
+  }
+
+  /** After a rollback's trial boot: the plan that makes it the default (no second trial). */
+  private async replanRollback(p: PlannedHost, to: string): Promise<PlannedHost> {
+    const { transport, facts } = await this.session.gather(p.target);
+    const fresh = rollbackPlan({ ...p, transport, facts }, { to, trial: false });
+    if (fresh.plan.problems.length) {
+      await transport.close();
       throw new UserError(
-        `${t.name} ${outcome.reason}`,
-        'look at the host console; the next apply arms the trial boot again',
+        `${p.target.name}: ${to} came up, but cannot be made the default: ${fresh.plan.problems.map((x) => x.message).join('; ')}`,
       );
-    this.emit({ type: 'reboot', host, release, phase: 'up', seconds: outcome.seconds });
-    const again = await this.session.planTarget(p.target, true);
+    }
+    return fresh;
+  }
+
+  /** The trial's connection, clock and events, as this rollout reports them. */
+  trialDeps(host: string, release: string): TrialDeps {
+    return {
+      gather: (t) => this.session.gather(t),
+      sleep: this.deps.sleep,
+      now: () => new Date(),
+      emit: (e) => {
+        if (e.phase === 'rebooting') this.emit({ type: 'reboot', host, release, phase: 'rebooting' });
+        else if (e.phase === 'up')
+          this.emit({ type: 'reboot', host, release, phase: 'up', seconds: e.seconds });
+        else if (e.phase === 'health')
+          this.emit({ type: 'reboot', host, release, phase: e.ok ? 'healthy' : 'unhealthy' });
+        else this.emit({ type: 'reboot', host, release, phase: 'fallback', to: e.to });
+      },
+    };
+  }
+
+  /** Execute a plan made after the reboot: only the default (and prune) are left to do. */
+  private async settle(p: PlannedHost, again: PlannedHost, host: string): Promise<void> {
     const refuse = async (): Promise<never> => {
       throw new UserError('nothing should need building or uploading after the reboot');
     };
@@ -383,7 +415,6 @@ export class Rollout {
     } finally {
       await again.transport.close();
     }
-    this.emit({ type: 'reboot', host, release, phase: 'default' });
   }
 
   /**

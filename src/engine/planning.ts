@@ -44,6 +44,8 @@ export interface PlannedHost {
   plan: HostPlan;
   /** Dropped Kconfig values and the like: errors make the host's plan impossible. */
   diagnostics: Diagnostic[];
+  /** The plan is a rollback (engine/rollback.ts) to this release, not the kernelfile's. */
+  rollback?: { to: string; requested: string | undefined };
 }
 
 /** A host that could not be planned: unreachable, or an error (its kernelfile, its facts). */
@@ -61,6 +63,8 @@ export type FleetHost = ({ ok: true } & PlannedHost) | ({ ok: false } & Unplanne
 export interface PlanOptions {
   /** Boot the new default entry once before making it the default, whatever boot.trial says. */
   trial?: boolean;
+  /** Arm a trial boot again although the last trial of the same release and entry failed. */
+  retryTrial?: boolean;
   /** Hosts planned at once, one connection each (default 20). */
   parallel?: number;
   /** Progress of the slow parts (the Kconfig resolution when it is not cached). */
@@ -180,6 +184,7 @@ export class PlanningSession {
       await this.preflight.check(spec, resolve, facts, prepared, transport),
     );
     if (trial) desired.boot.trial = true;
+    if (this.options.retryTrial) desired.boot.retryTrial = true;
     return {
       target,
       loaded,

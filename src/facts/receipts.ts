@@ -11,11 +11,11 @@
  * unreadable), busybox `PATH: FAILED` for both; either exits 1 then. Any other exit status (the
  * tool is broken, or refused its arguments) means "not checked": null.
  */
-import { type Decoded, decodeJournal, decodeReceipt } from '../receipt/decode.js';
-import { PENDING_DIR, STATE_DIR } from '../receipt/paths.js';
+import { type Decoded, decodeJournal, decodeReceipt, decodeTrial } from '../receipt/decode.js';
+import { PENDING_DIR, STATE_DIR, TRIALS_DIR } from '../receipt/paths.js';
 import type { FactFamily, Sections } from './protocol.js';
 import { exitCode, keysWithPrefix, parseListing } from './sections.js';
-import type { JournalRecord, ReceiptFacts, ReceiptRecord } from './types.js';
+import type { JournalRecord, ReceiptFacts, ReceiptRecord, TrialRecord } from './types.js';
 
 export const RECEIPT_DIR = STATE_DIR;
 export { PENDING_DIR };
@@ -39,6 +39,8 @@ for kf_x in ${RECEIPT_DIR}/*.sha256; do
 done
 kf_ls pending-dir ${PENDING_DIR}
 for kf_x in ${PENDING_DIR}/*.json; do kf_cat "pending:\${kf_x##*/}" "$kf_x"; done
+kf_ls trials-dir ${TRIALS_DIR}
+for kf_x in ${TRIALS_DIR}/*.json; do kf_cat "trial:\${kf_x##*/}" "$kf_x"; done
 `;
 
 /** GNU sha256sum writes a name holding `\` or a newline escaped, the line starting with `\`. */
@@ -128,8 +130,9 @@ function parse(s: Sections): ReceiptFacts {
     decodeJournal,
     errors,
   ).map(({ file, release, data }) => ({ file, release, data, drift: null }));
+  const trials: TrialRecord[] = readJsonFiles(s, TRIALS_DIR, 'trials-dir', 'trial:', decodeTrial, errors);
   errors.sort(byFile);
-  return { receipts, pending, errors };
+  return { receipts, pending, trials, errors };
 }
 
 export const receipts: FactFamily<ReceiptFacts> = { name: 'receipts', script, parse };

@@ -22,7 +22,7 @@ else
   kf_run hostname uname -n
 fi
 ${OS_RELEASE_SCRIPT}
-if [ -z "\${kf_image-}" ]; then kf_cat cmdline /proc/cmdline; fi
+if [ -z "\${kf_image-}" ]; then kf_cat cmdline /proc/cmdline; kf_cat boot-id /proc/sys/kernel/random/boot_id; fi
 kf_cat machine-id /etc/machine-id
 kf_run uid id -u
 `;
@@ -61,6 +61,7 @@ function parse(s: Sections): SystemFacts {
       distro: parseOsRelease(s['os-release']),
       cmdline: null,
       machineId: firstLine(s['machine-id']),
+      bootId: null,
       uid: uid !== null && /^\d+$/.test(uid) ? Number(uid) : null,
     };
   const cmdline = s.cmdline?.replace(/\n+$/, '') ?? null;
@@ -72,8 +73,15 @@ function parse(s: Sections): SystemFacts {
     distro: parseOsRelease(s['os-release']),
     cmdline: cmdline === '' ? null : cmdline,
     machineId: firstLine(s['machine-id']),
+    bootId: bootIdOf(s['boot-id']),
     uid: uid !== null && /^\d+$/.test(uid) ? Number(uid) : null,
   };
+}
+
+/** The boot id when it is one (a UUID), else null. */
+function bootIdOf(text: string | undefined): string | null {
+  const id = firstLine(text ?? '')?.trim() ?? '';
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id) ? id : null;
 }
 
 export const system: FactFamily<SystemFacts> = { name: 'system', script, parse };

@@ -3,7 +3,7 @@
  * (no Maps, no classes, no undefined: an absent scalar is `null`), so it prints as JSON and
  * hashes canonically. One interface per fact family; `HostFacts` composes them.
  */
-import type { Journal, Receipt } from '../receipt/types.js';
+import type { Journal, Receipt, Trial } from '../receipt/types.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -21,6 +21,8 @@ export interface SystemFacts {
   cmdline: string | null;
   /** /etc/machine-id (names BLS entries on Fedora and systemd-boot hosts). */
   machineId: string | null;
+  /** /proc/sys/kernel/random/boot_id: changes at every boot (null on an image, or unreadable). */
+  bootId: string | null;
   /** `id -u` of the gathering shell: facts read as non-root may lack unreadable files (see HostFacts.unreadable). */
   uid: number | null;
 }
@@ -264,10 +266,19 @@ export interface JournalRecord {
   drift: null;
 }
 
+/** A trial boot record, /var/lib/kernelfile/trials/<release>.json, as decoded. */
+export interface TrialRecord {
+  file: string;
+  release: string;
+  data: Trial;
+}
+
 export interface ReceiptFacts {
   receipts: ReceiptRecord[];
   /** The journals of applies that have not finished. */
   pending: JournalRecord[];
+  /** Trial boots armed or failed (one per release). */
+  trials: TrialRecord[];
   /**
    * Receipts and journals that could not be read or were refused by the decoder (truncated, not
    * JSON, a newer format, a field of the wrong type, a release that is not the file name…):

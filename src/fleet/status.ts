@@ -12,10 +12,14 @@ export const STATES = [
   'booted-not-default',
   'drifted',
   'unreachable',
+  'trial-failed',
 ] as const;
 export type HostState = (typeof STATES)[number] | 'error';
 
-/** Exit codes, worst last: 0 converged … 7 unreachable; 1 stays "kernelfile itself failed". */
+/**
+ * Exit codes, worst last: 0 converged … 7 unreachable, 8 a trial boot failed (the host needs a new
+ * kernel, `--retry-trial` or a rollback); 1 stays "kernelfile itself failed".
+ */
 export const STATE_EXIT: Record<HostState, number> = {
   converged: 0,
   'changes-pending': 2,
@@ -24,6 +28,7 @@ export const STATE_EXIT: Record<HostState, number> = {
   drifted: 5,
   error: 6,
   unreachable: 7,
+  'trial-failed': 8,
 };
 
 export const STATE_TEXT: Record<HostState, string> = {
@@ -34,6 +39,7 @@ export const STATE_TEXT: Record<HostState, string> = {
   drifted: 'drifted',
   error: 'error',
   unreachable: 'unreachable',
+  'trial-failed': 'trial failed',
 };
 
 /**
@@ -53,6 +59,8 @@ export function hostState(
   const pending = plan.changes.filter((c) => c.action !== 'noop');
   const installed = kernel?.action === 'noop';
   const running = facts.system.running === release;
+  const trial = plan.problems.find((p) => p.code === 'trial-failed');
+  if (trial) return { state: 'trial-failed', detail: trial.message };
   if (plan.problems.length) return { state: 'error', detail: plan.problems.map((p) => p.message).join('; ') };
   if (opts.image) {
     if (pending.length)

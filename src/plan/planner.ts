@@ -14,6 +14,7 @@ import { RESOURCES, type Resource } from '../resources/index.js';
 import { initramfsPath } from '../resources/layout.js';
 import { LOADERS, type LoaderDriver, type RenderedEntry } from '../resources/loaders/index.js';
 import { configDiff } from './config-diff.js';
+import { keptKernels, rollbackChoice } from './rollback.js';
 import type { ConfigDiff, HostPlan, PlannedEntry } from './types.js';
 
 export { bootBytesNeeded } from '../resources/boot-space.js';
@@ -120,5 +121,7 @@ export function plan(d: Desired, f: HostFacts, opts: PlanOptions = {}): HostPlan
         : [],
     ),
     entry: plannedEntry(ctx.entries, d.boot.trial),
+    kept: keptKernels(d.name, f),
+    rollback: rollbackChoice(d.name, f),
   };
 }

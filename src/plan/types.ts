@@ -59,6 +59,9 @@ export interface HostPlan {
   config: ConfigDiff;
   modules: { name: string; version: string; kernel: string; action: Action }[];
   entry: PlannedEntry | null;
+  /** The kernels this kernelfile installed that still boot (newest first), and what a rollback would choose. */
+  kept: { release: string; installedAt: string; default: boolean; running: boolean }[];
+  rollback: string | null;
 }
 
 export const PLAN_FORMAT_VERSION = 1;

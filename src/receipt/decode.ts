@@ -12,6 +12,8 @@ import {
   type Receipt,
   type ReceiptData,
   type ReceiptFile,
+  TRIAL_VERSION,
+  type Trial,
 } from './types.js';
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -19,6 +21,8 @@ export type Decoded<T> = { ok: true; value: T } | { ok: false; error: string };
 /** Larger than any receipt kernelfile writes (a full modules tree is about 1 MiB of JSON). */
 export const MAX_RECEIPT_CHARS = 16 * 1024 * 1024;
 export const MAX_JOURNAL_CHARS = 64 * 1024;
+/** A trial record holds at most a few KiB of health-check output. */
+export const MAX_TRIAL_CHARS = 64 * 1024;
 /** For the scalar fields: a name, a time, a path. */
 const MAX_FIELD = 4096;
 
@@ -214,6 +218,45 @@ export function decodeJournal(text: string, fileName: string): Decoded<Journal> 
       name: line(o.name, 'name'),
       startedAt: line(o.startedAt, 'startedAt'),
       host: line(o.host, 'host'),
+    };
+  });
+}
+
+/** A boot id as the kernel prints it (a UUID). */
+const BOOT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function bootIdOf(v: unknown, field: string): string {
+  if (typeof v !== 'string' || !BOOT_ID.test(v)) throw new Refusal(`${field} ${show(v)} is not a boot id`);
+  return v;
+}
+
+/** A trial record, /var/lib/kernelfile/trials/<fileName>: typed, or why it cannot be trusted. */
+export function decodeTrial(body: string, fileName: string): Decoded<Trial> {
+  return decode(() => {
+    const o = parseObject(body, fileName, MAX_TRIAL_CHARS);
+    const trialVersion = version(o, 'trialVersion', TRIAL_VERSION, null);
+    const state = o.state;
+    if (state !== 'armed' && state !== 'failed')
+      throw new Refusal(`state ${show(state)} is not 'armed' or 'failed'`);
+    const health = nullable(o.health ?? null, (v) => {
+      const h = object(v, 'health');
+      const code = h.code;
+      if (code !== null && (typeof code !== 'number' || !Number.isSafeInteger(code)))
+        throw new Refusal(`health.code ${show(code)} is not an exit status`);
+      return { command: text(h.command, 'health.command'), code, output: text(h.output, 'health.output') };
+    });
+    return {
+      trialVersion,
+      release: release(o.release, fileName),
+      entry: word(o.entry, 'entry'),
+      cmdline: line(o.cmdline, 'cmdline'),
+      bootId: nullable(o.bootId ?? null, (v) => bootIdOf(v, 'bootId')),
+      state,
+      failedAt: nullable(o.failedAt ?? null, (v) => line(v, 'failedAt')),
+      seenRelease: nullable(o.seenRelease ?? null, (v) => line(v, 'seenRelease')),
+      seenBootId: nullable(o.seenBootId ?? null, (v) => bootIdOf(v, 'seenBootId')),
+      reason: nullable(o.reason ?? null, (v) => text(v, 'reason')),
+      health,
     };
   });
 }

@@ -8,10 +8,13 @@
 import {
   type InstallLayout,
   type Journal,
+  MAX_HEALTH_OUTPUT,
   type ManifestFiles,
   RECEIPT_VERSION,
   type ReceiptData,
   type ReceiptFile,
+  TRIAL_VERSION,
+  type Trial,
 } from './types.js';
 
 const MODULE = /\.ko(\.(xz|gz|zst))?$/;
@@ -57,4 +60,12 @@ export function encodeJournal(j: Journal): string {
 /** The sidecar, in `sha256sum -c` format. */
 export function sidecar(files: readonly ReceiptFile[]): string {
   return files.map((f) => `${f.sha256}  ${f.path}\n`).join('');
+}
+
+/** A trial record: its fields in a fixed order, the health-check output cut to its end. */
+export function encodeTrial(t: Omit<Trial, 'trialVersion'>): string {
+  const health = t.health && { ...t.health, output: t.health.output.slice(-MAX_HEALTH_OUTPUT) };
+  const { release, entry, cmdline, bootId, state, failedAt, seenRelease, seenBootId, reason } = t;
+  const o = { trialVersion: TRIAL_VERSION, release, entry, cmdline, bootId, state, failedAt };
+  return `${JSON.stringify({ ...o, seenRelease, seenBootId, reason, health }, null, 2)}\n`;
 }

@@ -6,18 +6,31 @@ export {
   type Decoded,
   decodeJournal,
   decodeReceipt,
+  decodeTrial,
   MAX_JOURNAL_CHARS,
   MAX_RECEIPT_CHARS,
 } from './decode.js';
-export { encodeJournal, encodeReceipt, installedFiles, sidecar } from './encode.js';
-export { PENDING_DIR, pendingPath, receiptPath, STATE_DIR, sidecarPath, stagingDir } from './paths.js';
+export { encodeJournal, encodeReceipt, encodeTrial, installedFiles, sidecar } from './encode.js';
+export {
+  PENDING_DIR,
+  pendingPath,
+  receiptPath,
+  STATE_DIR,
+  sidecarPath,
+  stagingDir,
+  TRIALS_DIR,
+  trialPath,
+} from './paths.js';
 export {
   type InstallLayout,
   JOURNAL_VERSION,
   type Journal,
+  MAX_HEALTH_OUTPUT,
   type ManifestFiles,
   RECEIPT_VERSION,
   type Receipt,
   type ReceiptData,
   type ReceiptFile,
+  TRIAL_VERSION,
+  type Trial,
 } from './types.js';

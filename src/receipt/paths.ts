@@ -10,5 +10,8 @@ export const PENDING_DIR = `${STATE_DIR}/pending`;
 export const receiptPath = (release: string) => `${STATE_DIR}/${release}.json`;
 export const sidecarPath = (release: string) => `${STATE_DIR}/${release}.sha256`;
 export const pendingPath = (release: string) => `${PENDING_DIR}/${release}.json`;
+/** The trial boots armed and failed (src/receipt/types.ts Trial). */
+export const TRIALS_DIR = `${STATE_DIR}/trials`;
+export const trialPath = (release: string) => `${TRIALS_DIR}/${release}.json`;
 /** Shipped artifacts wait here until they are installed (removed when the receipt is written). */
 export const stagingDir = (buildId: string) => `${STATE_DIR}/staging/${buildId}`;

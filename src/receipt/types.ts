@@ -67,3 +67,37 @@ export interface InstallLayout {
   configPath(release: string): string;
   modulesDir(release: string): string;
 }
+
+/** The health-check output a trial record keeps (the end of it). */
+export const MAX_HEALTH_OUTPUT = 4096;
+
+/** The trial record format this kernelfile writes and understands. */
+export const TRIAL_VERSION = 1;
+
+/**
+ * A one-time (trial) boot of a release, /var/lib/kernelfile/trials/<release>.json: written when the
+ * trial is armed (`armed`, with the boot id of the system that armed it), rewritten `failed` when
+ * the host came back without running it or failed its health check, removed once the release is
+ * the default. An armed trial whose host has booted since (another boot id) and does not run the
+ * release failed too: the loader fell back by itself.
+ */
+export interface Trial {
+  trialVersion: number;
+  release: string;
+  /** The loader's id of the entry booted once. */
+  entry: string;
+  /** The entry's command line when it was armed: a trial with another one is a new trial. */
+  cmdline: string;
+  /** `/proc/sys/kernel/random/boot_id` of the system that armed it (null: unknown). */
+  bootId: string | null;
+  state: 'armed' | 'failed';
+  /** When it failed (the controller's clock, ISO 8601); null while armed. */
+  failedAt: string | null;
+  /** What was seen after the reboot: the release running and the boot id (null: nothing seen). */
+  seenRelease: string | null;
+  seenBootId: string | null;
+  /** Why it failed, in words. */
+  reason: string | null;
+  /** The health check, when it ran and failed. */
+  health: { command: string; code: number | null; output: string } | null;
+}

@@ -97,6 +97,14 @@ export function renderHostPlan(p: HostPlan, o: PlanTextOptions): string {
     );
     out.push(`    cmdline: ${p.entry.cmdline || '(empty)'}`);
   }
+  const kept = p.kept ?? [];
+  if (kept.length) {
+    const marks = (k: (typeof kept)[number]) =>
+      [k.default ? 'default' : null, k.running ? 'running' : null].filter(Boolean).join(', ');
+    out.push(
+      `  Kept kernels: ${kept.map((k) => `${k.release}${marks(k) ? ` (${marks(k)})` : ''}`).join(', ')}; a rollback would choose ${p.rollback ?? 'none'}`,
+    );
+  }
   for (const n of p.notes) out.push(`  note: ${n}`);
   if (p.problems.length) {
     out.push('');

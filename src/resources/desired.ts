@@ -59,7 +59,16 @@ export interface Desired {
   modules: DesiredModule[];
   moduleChecks: ModuleCheck[];
   initramfs: { generator: Generator; modules: string[] };
-  boot: { loader: LoaderChoice; entries: DesiredEntry[]; trial: boolean; keep: number };
+  boot: {
+    loader: LoaderChoice;
+    entries: DesiredEntry[];
+    trial: boolean;
+    keep: number;
+    /** Run on the host after a trial boot came up; failing it fails the trial. */
+    healthCheck: { command: string; timeoutSeconds: number } | null;
+    /** Arm a trial boot again although the last trial of this release and entry failed (`--retry-trial`). */
+    retryTrial: boolean;
+  };
 }
 
 /** What the controller worked out for the kernelfile: the Kconfig resolution and the build cache. */
@@ -108,6 +117,10 @@ export function desiredFrom(
       })),
       trial: spec.boot?.trial ?? false,
       keep: spec.boot?.keep ?? 2,
+      healthCheck: spec.boot?.healthCheck
+        ? { command: spec.boot.healthCheck.command, timeoutSeconds: spec.boot.healthCheck.timeout ?? 300 }
+        : null,
+      retryTrial: false,
     },
   };
 }

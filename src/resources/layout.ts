@@ -5,7 +5,14 @@ import type { InitramfsTool } from '../facts/types.js';
 import { STATE_DIR } from '../receipt/paths.js';
 
 /** The receipts, their sidecars, the journals and the staging: src/receipt/paths.ts. */
-export { pendingPath, receiptPath, STATE_DIR, sidecarPath, stagingDir } from '../receipt/paths.js';
+export {
+  pendingPath,
+  receiptPath,
+  STATE_DIR,
+  sidecarPath,
+  stagingDir,
+  trialPath,
+} from '../receipt/paths.js';
 
 /** A DKMS module's source tarball, uploaded before it is unpacked into /usr/src. */
 export const moduleUpload = (name: string, version: string) =>

@@ -18,7 +18,7 @@ import { compareVersions } from '../facts/version.js';
 import type { Change, PlannedChange, Step } from './change.js';
 import type { PruneItem, PruneSelection } from './context.js';
 import { type Ctx, change } from './context.js';
-import { pendingPath, receiptPath, sidecarPath, stagingDir } from './layout.js';
+import { pendingPath, receiptPath, sidecarPath, stagingDir, trialPath } from './layout.js';
 import type { Resource } from './resource.js';
 import { DKMS_REMOVE, REMOVE_KERNEL, sh } from './scripts.js';
 
@@ -153,7 +153,14 @@ function pruneChanges(ctx: Ctx, items: readonly PruneItem[], upstream: readonly 
       steps.push({
         kind: 'run',
         title: `forget ${r} (its receipt)`,
-        argv: ['rm', '-rf', receiptPath(r), sidecarPath(r), pendingPath(r)],
+        argv: [
+          'rm',
+          '-rf',
+          receiptPath(r),
+          sidecarPath(r),
+          pendingPath(r),
+          ...((ctx.f.receipts.trials ?? []).some((t) => t.release === r) ? [trialPath(r)] : []),
+        ],
         sudo,
       });
     } else {

@@ -478,6 +478,33 @@ const Boot = T.Object(
         default: false,
       }),
     ),
+    healthCheck: T.Optional(
+      T.Object(
+        {
+          command: T.String({
+            minLength: 1,
+            description:
+              'A shell command run as root on the host (`sh -c`) once it is up in the new kernel; exit status 0 means healthy.',
+            examples: ['systemctl is-system-running --wait', 'curl -fsS http://localhost/healthz'],
+          }),
+          timeout: T.Optional(
+            T.Integer({
+              minimum: 1,
+              maximum: 3600,
+              description: 'Seconds the command may take; past that the check failed.',
+              examples: [120],
+              default: 300,
+            }),
+          ),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'With `apply --reboot` or `rollback --reboot`: checked after the host came back in the trial kernel. A failure counts as a failed trial: the kernel is not made the default and the host is rebooted into its previous default.',
+          examples: [{ command: 'systemctl is-system-running --wait', timeout: 120 }],
+        },
+      ),
+    ),
     keep: T.Optional(
       T.Integer({
         minimum: 1,

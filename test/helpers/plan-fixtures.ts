@@ -239,7 +239,7 @@ export function baseFacts(kind: BaseHost): HostFacts {
       initramfs: parsed('initramfs', 'fedora39'),
       boot: linkBootReleases(parsed('boot', 'fedora39'), kernels),
       space: parsed('space', 'fedora39'),
-      receipts: { receipts: [], pending: [], errors: [] },
+      receipts: { receipts: [], pending: [], trials: [], errors: [] },
       tools: FEDORA_TOOLS,
       unreadable: [],
     };
@@ -264,7 +264,7 @@ export function baseFacts(kind: BaseHost): HostFacts {
         boot: fsSpace('/boot', '/dev/nvme0n1p1', '/boot', 1071624192, 151232512, 920391680),
         modules: fsSpace('/lib/modules', '/dev/nvme0n1p2', '/', 510027366400, 31457280000, 452658675712),
       },
-      receipts: { receipts: [], pending: [], errors: [] },
+      receipts: { receipts: [], pending: [], trials: [], errors: [] },
       tools: ARCH_TOOLS,
       unreadable: [],
     };
@@ -287,7 +287,7 @@ export function baseFacts(kind: BaseHost): HostFacts {
       initramfs: parsed('initramfs', 'debian12-grub'),
       boot: linkBootReleases(parsed('boot', bootFixture), kernels),
       space: DEBIAN_SPACE,
-      receipts: { receipts: [], pending: [], errors: [] },
+      receipts: { receipts: [], pending: [], trials: [], errors: [] },
       tools: kind === 'debian12-chroot' ? { ...DEBIAN_TOOLS, 'update-grub': null } : DEBIAN_TOOLS,
       unreadable: [],
     };

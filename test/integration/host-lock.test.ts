@@ -115,6 +115,8 @@ function plan(name: string, seconds: number): HostPlan {
     config: { from: null, added: [], removed: [], changed: [] },
     modules: [],
     entry: null,
+    kept: [],
+    rollback: null,
   };
 }
 

@@ -26,6 +26,10 @@ export interface ApplyFlags extends FleetFlags {
   maxFail?: string;
   /** Boot the new default entry once before making it the default, whatever boot.trial says. */
   trial?: boolean;
+  /** Arm the trial again although the last one of this release and entry failed. */
+  retryTrial?: boolean;
+  /** `kernelfile rollback`: make a kept kernel the default again instead of applying the kernelfile. */
+  rollback?: { to?: string };
 }
 
 /** Ask on a terminal; without one, --yes is required (kernelfile never waits on a pipe). */
@@ -67,6 +71,10 @@ function eventLine(io: Io, fleet: boolean): (e: ApplyEvent) => void {
       );
     else if (e.type === 'reboot' && e.phase === 'up')
       io.err(`${e.host}: up again in ${e.seconds} s, running ${e.release}\n`);
+    else if (e.type === 'reboot' && e.phase === 'healthy') io.err(`${e.host}: health check passed\n`);
+    else if (e.type === 'reboot' && e.phase === 'unhealthy') io.err(`${e.host}: health check FAILED\n`);
+    else if (e.type === 'reboot' && e.phase === 'fallback')
+      io.err(`${e.host}: rebooting back into its default${e.to ? ` (${e.to})` : ''}\n`);
     else if (e.type === 'reboot' && e.phase === 'default')
       io.out(`${e.host} runs ${e.release}, now its default boot entry.\n`);
   };
@@ -96,6 +104,7 @@ function rolloutOptions(flags: ApplyFlags, onEvent: (e: ApplyEvent) => void): Ap
 
 /** The apply half of the engine, loaded once there is something to apply (a converged host needs none of it). */
 const applyEngine = () => import('../../engine/apply.js');
+const rollbackEngine = () => import('../../engine/rollback.js');
 
 /** One host: its plan, the question, live progress on a terminal, and its failure as raised. */
 async function applyHost(file: string | undefined, flags: ApplyFlags, io: Io): Promise<ExitCode> {
@@ -103,7 +112,11 @@ async function applyHost(file: string | undefined, flags: ApplyFlags, io: Io): P
   const [target] = targetsOf(saved ? saved.kernelfile.path : file, flags, io);
   if (!target) throw new UserError('no host to apply to');
   const sink: ProgressSink = { update: () => {} };
-  const session = sessionFor(flags, io, { trial: flags.trial || flags.reboot, sink });
+  const session = sessionFor(flags, io, {
+    trial: flags.trial || flags.reboot,
+    retryTrial: flags.retryTrial,
+    sink,
+  });
   const loaded = await session.load(target.kernelfile);
   const { show, rejectInvalid } = reporter(loaded, io);
   if (rejectInvalid()) return 1;
@@ -111,7 +124,10 @@ async function applyHost(file: string | undefined, flags: ApplyFlags, io: Io): P
   const tty = io.stderrIsTTY;
   const lines = eventLine(io, false);
   const options = rolloutOptions(flags, lines);
-  const planned = await planOne(session, target, tty, sink);
+  const forward = await planOne(session, target, tty, sink);
+  const planned = flags.rollback
+    ? (await rollbackEngine()).rollbackPlan(forward, { to: flags.rollback.to, trial: flags.reboot === true })
+    : forward;
   try {
     show(planned.diagnostics);
     if (planned.diagnostics.some((d) => d.severity === 'error')) {
@@ -163,7 +179,7 @@ async function applyHost(file: string | undefined, flags: ApplyFlags, io: Io): P
     }
     const done = outcome?.executed;
     io.out(
-      `\nApply complete: ${done?.changes ?? 0} change${done?.changes === 1 ? '' : 's'} on ${planned.transport.name} (${done?.steps ?? 0} steps) in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`,
+      `\n${flags.rollback ? 'Rollback' : 'Apply'} complete: ${done?.changes ?? 0} change${done?.changes === 1 ? '' : 's'} on ${planned.transport.name} (${done?.steps ?? 0} steps) in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`,
     );
     return 0;
   } finally {
@@ -176,8 +192,11 @@ async function applyFleet(file: string | undefined, flags: ApplyFlags, io: Io): 
   const options = rolloutOptions(flags, eventLine(io, true));
   const targets = targetsOf(file, flags, io);
   checkCapabilities(targets, flags);
-  const session = sessionFor(flags, io, { trial: flags.trial || flags.reboot });
-  const hosts = await session.planAll(targets);
+  const session = sessionFor(flags, io, { trial: flags.trial || flags.reboot, retryTrial: flags.retryTrial });
+  const forward = await session.planAll(targets);
+  const hosts = flags.rollback
+    ? (await rollbackEngine()).rollbackPlans(forward, { to: flags.rollback.to, trial: flags.reboot === true })
+    : forward;
   const style = io.color ? colored : plain;
   let outcomes: Outcome[];
   try {

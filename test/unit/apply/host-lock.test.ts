@@ -65,6 +65,8 @@ function plan(steps: Step[]): HostPlan {
     config: { from: null, added: [], removed: [], changed: [] },
     modules: [],
     entry: null,
+    kept: [],
+    rollback: null,
   };
 }
 

@@ -31,7 +31,7 @@ describe('waiting for a rebooted host', () => {
   it('succeeds once the host is back with a new boot id, running the new release', async () => {
     const h = host([OLD, 'down', 'down', { release: '6.1.192-kfa', bootId: 'boot-2' }]);
     const r = await waitForReboot(h.deps, { bootId: 'boot-1' }, '6.1.192-kfa', 600_000, 5000);
-    expect(r).toEqual({ ok: true, release: '6.1.192-kfa', seconds: 20 });
+    expect(r).toEqual({ ok: true, release: '6.1.192-kfa', bootId: 'boot-2', seconds: 20 });
     expect(h.probes).toEqual([5000, 10000, 15000, 20000]);
   });
 

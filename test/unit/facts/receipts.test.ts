@@ -102,6 +102,6 @@ describe('pending applies', () => {
   });
 
   it('none: an empty list', () => {
-    expect(receipts.parse({})).toEqual({ receipts: [], pending: [], errors: [] });
+    expect(receipts.parse({})).toEqual({ receipts: [], pending: [], trials: [], errors: [] });
   });
 });

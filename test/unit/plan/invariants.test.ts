@@ -464,6 +464,7 @@ function hostile(x: (typeof planned)[number]) {
   f.receipts = {
     receipts: [...f.receipts.receipts, ...parsed.receipts, ...(rawReceipts as ReceiptRecord[])],
     pending: [...f.receipts.pending, ...parsed.pending, ...(rawJournals as typeof f.receipts.pending)],
+    trials: [...(f.receipts.trials ?? []), ...parsed.trials],
     errors: [...f.receipts.errors, ...parsed.errors],
   };
   const facts = withDigest(f);
