@@ -30,6 +30,10 @@ if [ "${1:-}" = "--tests" ] || [ "${1:-}" = "--bench" ]; then
     openssh-client         # sshd.ts: ssh-keygen, ssh-agent, ssh-add; ssh and sftp (sshd comes from inside the Debian root)
     iproute2               # sshd.ts { netns: true }: ip netns/link/route/neigh (hosts with addresses of their own), ss -K (cutNetwork)
     grub-common            # grub-script-check.test.ts: grub-script-check, GRUB's own parser, reads the grub.cfg kernelfile writes
+    qemu-utils             # machines.ts: qemu-img (the VMs' qcow2 base images and per-test overlays)
+    fdisk                  # machines-image.ts: sfdisk partitions the VM disk image (a file: no loop devices)
+    dosfstools mtools      # machines-image.ts: mkfs.vfat -C makes the VMs' EFI system partition as a file, mtools reads it
+    ovmf                   # machines.ts: the UEFI firmware (OVMF_CODE_4M.fd, OVMF_VARS_4M.fd) the systemd-boot VMs boot
   )
 fi
 

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { open, readdir, readFile, rm, unlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -155,6 +155,42 @@ export async function withFileLock<T>(
   } finally {
     await unlink(path).catch(() => {});
   }
+}
+
+/**
+ * Make a cache entry once, for every process that wants it: `ready()` returns the entry when it is
+ * there (checked again once the lock `${cache}/${name}.lock` is held: another process may have made
+ * it meanwhile); otherwise `make(tmp)` runs in a fresh `${cache}/.tmp-PID-XXXXXX`, builds there and
+ * renames what it made into place as its last step. The temp directory is removed afterwards, also on
+ * failure, and those of killed runs are swept first: an interrupted build leaves nothing that a
+ * later run would mistake for a finished one.
+ */
+export async function makeCacheEntry<T>(o: {
+  cache: string;
+  name: string;
+  ready: () => T | undefined;
+  make: (tmp: string) => Promise<T>;
+  /** Told once when another process holds the lock. */
+  onWait?: (holder: number) => void;
+}): Promise<T> {
+  const done = o.ready();
+  if (done !== undefined) return done;
+  await mkdir(o.cache, { recursive: true });
+  return withFileLock(
+    join(o.cache, `${o.name}.lock`),
+    async () => {
+      const made = o.ready();
+      if (made !== undefined) return made;
+      await sweepStale('.tmp', o.cache);
+      const tmp = await mkdtemp(join(o.cache, `.tmp-${process.pid}-`));
+      try {
+        return await o.make(tmp);
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
+    },
+    o.onWait ? { onWait: o.onWait } : {},
+  );
 }
 
 /**

@@ -25,6 +25,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   isolated,
+  makeCacheEntry,
   note,
   PATH_ENV,
   requireCommands,
@@ -32,7 +33,6 @@ import {
   runOk,
   secs,
   sweepStale,
-  withFileLock,
 } from './proc.js';
 
 export const SUITE = 'bookworm';
@@ -81,25 +81,50 @@ export const MOUNT_DEV_SH = [
   'ln -s /proc/self/fd/0 "$m/dev/stdin"; ln -s /proc/self/fd/1 "$m/dev/stdout"; ln -s /proc/self/fd/2 "$m/dev/stderr"',
 ].join('\n');
 
+/** sh snippet, in a build namespace: proc, a read-only sysfs and a private /dev for a chroot into "$m". */
+export const CHROOT_MOUNTS_SH = [
+  'mount -t proc -o nosuid,nodev,noexec kf-proc "$m/proc"',
+  'mount -t sysfs -o ro,nosuid,nodev,noexec kf-sys "$m/sys"',
+  MOUNT_DEV_SH,
+].join('\n');
+
+/** sh snippet: `in_root CMD...` runs CMD chrooted into "$m" as root, with a clean environment. */
+export const IN_ROOT_SH = `in_root() { chroot "$m" /usr/bin/env -i PATH=${PATH_ENV} HOME=/root LC_ALL=C DEBIAN_FRONTEND=noninteractive "$@"; }`;
+
+/** sh snippet: no package script run in the root "$m" may start a daemon (a policy-rc.d that says no). */
+export const NO_DAEMONS_SH = [
+  `printf '#!/bin/sh\\n# kernelfile test root: package scripts never start daemons\\nexit 101\\n' > "$m/usr/sbin/policy-rc.d"`,
+  'chmod 0755 "$m/usr/sbin/policy-rc.d"',
+].join('\n');
+
+/** sh snippet: a smaller root "$m": no documentation, manual pages or translations (now, nor from later installs). */
+export const SLIM_SH = [
+  `printf '%s\\n' 'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*/copyright' 'path-exclude /usr/share/man/*' 'path-exclude /usr/share/info/*' 'path-exclude /usr/share/locale/*' 'path-include /usr/share/locale/locale.alias' > "$m/etc/dpkg/dpkg.cfg.d/kernelfile-slim"`,
+  'find "$m/usr/share/doc" -type f ! -name copyright -delete; rm -rf "$m/usr/share/man"/* "$m/usr/share/info"/*',
+  'find "$m/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} +',
+].join('\n');
+
+/**
+ * sh snippet (after IN_ROOT_SH): install the packages "$@" into the root without recommends, then
+ * empty apt's cache. The machine's mirror may be a dated snapshot: its Release file is accepted as
+ * this machine's apt does.
+ */
+export const APT_INSTALL_SH = [
+  'in_root apt-get -q -o Acquire::Check-Valid-Until=false update',
+  'in_root apt-get install -y -q --no-install-recommends "$@"',
+  'in_root apt-get clean',
+].join('\n');
+
 /** In the build namespace: mounts for the chroot, then packages and users. Args: ROOT BOBPW PKG... */
 const CONFIGURE_SH = [
   'set -eu',
   'm=$1; bobpw=$2; shift 2',
-  'mount -t proc -o nosuid,nodev,noexec kf-proc "$m/proc"',
-  'mount -t sysfs -o ro,nosuid,nodev,noexec kf-sys "$m/sys"',
-  MOUNT_DEV_SH,
-  `in_root() { chroot "$m" /usr/bin/env -i PATH=${PATH_ENV} HOME=/root LC_ALL=C DEBIAN_FRONTEND=noninteractive "$@"; }`,
+  CHROOT_MOUNTS_SH,
+  IN_ROOT_SH,
   // No package script may start a daemon, now or when a test installs packages into a host later.
-  `printf '#!/bin/sh\\n# kernelfile test root: package scripts never start daemons\\nexit 101\\n' > "$m/usr/sbin/policy-rc.d"`,
-  'chmod 0755 "$m/usr/sbin/policy-rc.d"',
-  // Smaller: no documentation, manual pages or translations (now, nor from later installs).
-  `printf '%s\\n' 'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*/copyright' 'path-exclude /usr/share/man/*' 'path-exclude /usr/share/info/*' 'path-exclude /usr/share/locale/*' 'path-include /usr/share/locale/locale.alias' > "$m/etc/dpkg/dpkg.cfg.d/kernelfile-slim"`,
-  'find "$m/usr/share/doc" -type f ! -name copyright -delete; rm -rf "$m/usr/share/man"/* "$m/usr/share/info"/*',
-  'find "$m/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} +',
-  // The machine's mirror may be a dated snapshot: accept its Release file as this machine's apt does.
-  'in_root apt-get -q -o Acquire::Check-Valid-Until=false update',
-  'in_root apt-get install -y -q --no-install-recommends "$@"',
-  'in_root apt-get clean',
+  NO_DAEMONS_SH,
+  SLIM_SH,
+  APT_INSTALL_SH,
   // alice: sudo without a password. Her password field is "*" (no password), not "!" (locked): sshd
   // without PAM refuses every login, keys included, to a locked account.
   'in_root useradd --create-home --shell /bin/bash alice',
@@ -211,43 +236,36 @@ async function prepare(): Promise<string> {
   const name = `debian-${SUITE}-${hash}`;
   const rootDir = join(cache, name);
   const tarball = join(cache, `${name}.tar`);
-  if (existsSync(join(rootDir, 'etc/debian_version'))) return rootDir;
-
-  await mkdir(cache, { recursive: true });
-  return withFileLock(
-    join(cache, `${name}.lock`),
-    async () => {
-      if (existsSync(join(rootDir, 'etc/debian_version'))) return rootDir;
-      await sweepStale('.tmp', cache);
-      const tmp = await mkdtemp(join(cache, `.tmp-${process.pid}-`));
-      try {
-        const t0 = Date.now();
-        if (existsSync(tarball)) {
-          await mkdir(join(tmp, 'root'));
-          await runOk(['tar', ...TAR_OPTS, '-C', join(tmp, 'root'), '-xpf', tarball]);
-          const size = (await stat(tarball)).size;
-          note(
-            `Debian root: extracted cached ${name}.tar (${Math.round(size / 2 ** 20)} MiB) in ${secs(Date.now() - t0)}`,
-          );
-        } else {
-          await build(join(tmp, 'root'), mirror, name);
-          const t1 = Date.now();
-          await runOk(['tar', ...TAR_OPTS, '-C', join(tmp, 'root'), '-cf', join(tmp, 'root.tar'), '.']);
-          await rename(join(tmp, 'root.tar'), tarball);
-          const size = (await stat(tarball)).size;
-          note(
-            `Debian root: cached as ${tarball} (${Math.round(size / 2 ** 20)} MiB) in ${secs(Date.now() - t1)}`,
-          );
-          note(`Debian root: first build took ${secs(Date.now() - t0)} in all`);
-        }
-        await rename(join(tmp, 'root'), rootDir);
-        return rootDir;
-      } finally {
-        await rm(tmp, { recursive: true, force: true });
+  const ready = () => (existsSync(join(rootDir, 'etc/debian_version')) ? rootDir : undefined);
+  return makeCacheEntry({
+    cache,
+    name,
+    ready,
+    onWait: (pid) => note(`Debian root: waiting for process ${pid}, which is preparing ${name}`),
+    make: async (tmp) => {
+      const t0 = Date.now();
+      if (existsSync(tarball)) {
+        await mkdir(join(tmp, 'root'));
+        await runOk(['tar', ...TAR_OPTS, '-C', join(tmp, 'root'), '-xpf', tarball]);
+        const size = (await stat(tarball)).size;
+        note(
+          `Debian root: extracted cached ${name}.tar (${Math.round(size / 2 ** 20)} MiB) in ${secs(Date.now() - t0)}`,
+        );
+      } else {
+        await build(join(tmp, 'root'), mirror, name);
+        const t1 = Date.now();
+        await runOk(['tar', ...TAR_OPTS, '-C', join(tmp, 'root'), '-cf', join(tmp, 'root.tar'), '.']);
+        await rename(join(tmp, 'root.tar'), tarball);
+        const size = (await stat(tarball)).size;
+        note(
+          `Debian root: cached as ${tarball} (${Math.round(size / 2 ** 20)} MiB) in ${secs(Date.now() - t1)}`,
+        );
+        note(`Debian root: first build took ${secs(Date.now() - t0)} in all`);
       }
+      await rename(join(tmp, 'root'), rootDir);
+      return rootDir;
     },
-    { onWait: (pid) => note(`Debian root: waiting for process ${pid}, which is preparing ${name}`) },
-  );
+  });
 }
 
 async function build(root: string, mirror: string, name: string): Promise<void> {
