@@ -23,7 +23,6 @@ import { packSource } from '../apply/pack-source.js';
 import { build, type Manifest, manifestHeadersNeed, type Prepared } from '../compile/build.js';
 import { buildDkmsTarball } from '../dkms/tarball.js';
 import { batches, parsePercent, parseSerial, pool, stopReason } from '../fleet/rollout.js';
-import { runOk } from '../host/transport.js';
 import { planDifference } from '../plan/compare.js';
 import { staleReasons } from '../plan/planfile.js';
 import { bootBytesNeeded } from '../plan/planner.js';
