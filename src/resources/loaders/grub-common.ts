@@ -88,12 +88,14 @@ export function grubDefaultSavedStep(ctx: LoaderCtx): Step {
 /**
  * GRUB_DEFAULT other than `saved` would let the menu decide (entry 0 on Debian boots the newest
  * kernel by version, which may be the one being installed): pin the current default by its id
- * first, so installing an entry never changes what boots.
+ * first, so installing an entry never changes what boots. The same with GRUB_DEFAULT=saved when
+ * the saved entry is missing or a menu position, or is Debian's top-level entry (it follows the
+ * newest kernel too): a trial that falls back must land on the kernel that ran before.
  */
 export function pinDefaultSteps(ctx: LoaderCtx): Step[] {
   const { f } = ctx;
-  if (f.boot.grub?.settings.GRUB_DEFAULT === 'saved') return [];
   const current = f.boot.entries.find((e) => e.id === f.boot.default);
+  if (f.boot.grub?.settings.GRUB_DEFAULT === 'saved' && !followsNewest(f, current)) return [];
   if (!current) {
     ctx.notes.push(
       'the current default entry is unknown: GRUB keeps its own default (GRUB_DEFAULT) until the new one is set',
@@ -117,8 +119,20 @@ export function pinDefaultSteps(ctx: LoaderCtx): Step[] {
       argv: [env.editor, env.file, 'set', `saved_entry=${pinned.id}`],
       sudo: ctx.sudo,
     },
-    grubDefaultSavedStep(ctx),
+    ...(f.boot.grub?.settings.GRUB_DEFAULT === 'saved' ? [] : [grubDefaultSavedStep(ctx)]),
   ];
+}
+
+/**
+ * With GRUB_DEFAULT=saved, the default still moves when a newer kernel is installed if grubenv
+ * names no entry, names one by menu position, or names Debian's top-level entry (not in a submenu,
+ * not kernelfile's, while the submenu lists the same release: that entry boots the newest kernel).
+ */
+function followsNewest(f: LoaderCtx['f'], current: BootEntry | undefined): boolean {
+  const saved = f.boot.grub?.env.saved_entry;
+  if (saved === undefined || saved === '' || /^\d+$/.test(saved)) return true;
+  if (!current || current.submenu !== null || current.id.startsWith('kernelfile-')) return false;
+  return f.boot.entries.some((e) => e.submenu !== null && e.release === current.release);
 }
 
 export const norm = (s: string | null | undefined) => (s ?? '').replace(/\s+/g, ' ').trim();

@@ -54,3 +54,42 @@ describe('grub-mkconfig', () => {
     for (const a of runs) expect(a).toEqual(want);
   });
 });
+
+describe('grub-mkconfig: pinning the default before an entry is added', () => {
+  const pinSteps = (f: ReturnType<typeof loadCase>['facts']) => {
+    const c = loadCase('fresh-grub');
+    const p = plan(c.desired, f, planOptions(f));
+    return argvs(p.changes.flatMap((x) => x.steps)).filter((a) =>
+      a.some((w) => w.startsWith('saved_entry=')),
+    );
+  };
+  const withSaved = (env: Record<string, string>) => {
+    const f = structuredClone(loadCase('fresh-grub').facts);
+    if (f.boot.grub) {
+      f.boot.grub.settings = { ...f.boot.grub.settings, GRUB_DEFAULT: 'saved' };
+      f.boot.grub.env = env;
+    }
+    return f;
+  };
+  const advanced = (f: ReturnType<typeof withSaved>) =>
+    f.boot.entries.find((e) => e.submenu !== null && e.release === '6.1.0-18-amd64')?.id as string;
+
+  it('GRUB_DEFAULT=saved without a saved entry: Debian’s first entry would boot the new kernel, so the running release is pinned by its submenu entry', () => {
+    const f = withSaved({});
+    const pins = pinSteps(f);
+    expect(pins[0]?.at(-1)).toBe(`saved_entry=${advanced(f)}`);
+  });
+
+  it('GRUB_DEFAULT=saved naming Debian’s top-level entry (it follows the newest kernel): pinned the same way', () => {
+    const f = withSaved({ saved_entry: 'gnulinux-simple-8c2f5d0e-3b7a-4c1e-9f4d-2a6b1c0d9e71' });
+    expect(pinSteps(f)[0]?.at(-1)).toBe(`saved_entry=${advanced(f)}`);
+  });
+
+  it('GRUB_DEFAULT=saved naming an entry of the submenu: nothing to pin', () => {
+    const f = withSaved({});
+    if (f.boot.grub) f.boot.grub.env = { saved_entry: advanced(f) };
+    f.boot.default = advanced(f);
+    // Only the new default is set (after the entry is added), never a pin first.
+    expect(pinSteps(f).map((a) => a.at(-1))).toEqual([expect.stringMatching(/^saved_entry=kernelfile-/)]);
+  });
+});
