@@ -351,17 +351,16 @@ export async function build(
   } catch (e) {
     // Keep the log of a failed build where the error message says it is.
     const log = join(tmp, 'build.log');
-    if (existsSync(log)) {
+    const kept = join(p.dirs.root, 'failed', `${p.buildId}.log`);
+    const hasLog = existsSync(log);
+    if (hasLog) {
       mkdirSync(join(p.dirs.root, 'failed'), { recursive: true });
-      copyFileSync(log, join(p.dirs.root, 'failed', `${p.buildId}.log`));
+      copyFileSync(log, kept);
     }
     rmSync(tmp, { recursive: true, force: true });
-    if (e instanceof BuildError && existsSync(log))
-      throw new BuildError(
-        e.message.replace(log, join(p.dirs.root, 'failed', `${p.buildId}.log`)),
-        e.hint,
-        e.details,
-      );
+    // (The temporary directory is gone now: the message names the copy.)
+    if (e instanceof BuildError && hasLog)
+      throw new BuildError(e.message.replace(log, kept), e.hint, e.details);
     throw e;
   }
 }
