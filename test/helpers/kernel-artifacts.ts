@@ -1,17 +1,25 @@
 /**
- * A REAL artifacts directory for tests that boot or build against a kernel: examples/qemu-tiny
- * (Debian's linux-source-6.1, tinyconfig + its fragment and patch) built by kernelfile's own build
- * pipeline into the test build cache, the same cache the end-to-end suite uses, so CI compiles the
- * test kernel once for every suite. About 2 minutes on 2 cores the first time; a cache hit after.
- * Parallel vitest workers share it through a lock file.
+ * REAL artifacts directories for tests that boot or build against a kernel, built by kernelfile's
+ * own build pipeline into the test build cache, the same cache the end-to-end suite uses, so CI
+ * compiles each test kernel once for every suite. Parallel vitest workers share it through a lock
+ * file; a cache hit after the first time.
+ *  - ensureKernelArtifacts(): examples/qemu-tiny (Debian's linux-source-6.1, tinyconfig + its
+ *    fragment and patch), the kernel for busybox initramfs boots and Debian roots: about 2 minutes
+ *    on 2 cores the first time.
+ *  - ensureVmKernelArtifacts(): examples/qemu-vm, the kernel that boots the full Debian VMs
+ *    (systemd, sshd; GRUB or systemd-boot): about 6 minutes on 2 quiet cores. With `localversion`,
+ *    the same kernelfile with another kernel.localversion: a second, distinct build (its own build
+ *    id and release) for rollback and prune tests, compiled incrementally from the first build's
+ *    object tree (about a minute) when that tree is in the cache.
  */
-import { readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, prepare } from '../../src/compile/build.js';
+import { build, type Prepared, prepare } from '../../src/compile/build.js';
 import { cacheDirs, cacheRoot } from '../../src/compile/cache.js';
 import { nodeFileView } from '../../src/engine/fsview.js';
+import { PATTERNS } from '../../src/spec/format.js';
 import { resolvePath } from '../../src/spec/paths.js';
 import { validate } from '../../src/spec/validate.js';
 import { requireDebianSource } from './debian.js';
@@ -21,37 +29,87 @@ import { testCacheDir } from './rootfs.js';
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const EXAMPLE = join(REPO, 'examples/qemu-tiny/kernelfile.yaml');
 export const HELLO_MODULE = join(REPO, 'examples/qemu-tiny/modules/hello');
+/** The full-VM kernel: tinyconfig + what systemd, udev, sshd, GRUB/initramfs-tools and systemd-boot/dracut need. */
+export const VM_EXAMPLE = join(REPO, 'examples/qemu-vm/kernelfile.yaml');
 /** XDG_CACHE_HOME for the tests' builds: kernelfile's cache is its `kernelfile/` directory. */
 export const TEST_BUILD_CACHE = join(testCacheDir(), 'build-cache');
 
-let pending: Promise<string> | undefined;
+/** One build per kernelfile and localversion per test process: the same promise for every caller. */
+const pending = new Map<string, Promise<string>>();
 
-/** The path of the example's artifacts directory (shared: read-only by convention). */
-export function ensureKernelArtifacts(): Promise<string> {
-  pending ??= buildExample().catch((e) => {
-    pending = undefined;
-    throw e;
-  });
-  return pending;
+function once(key: string, make: () => Promise<string>): Promise<string> {
+  let p = pending.get(key);
+  if (!p) {
+    p = make().catch((e) => {
+      pending.delete(key);
+      throw e;
+    });
+    pending.set(key, p);
+  }
+  return p;
 }
 
-async function buildExample(): Promise<string> {
+/** The path of examples/qemu-tiny's artifacts directory (shared: read-only by convention). */
+export function ensureKernelArtifacts(): Promise<string> {
+  return once(EXAMPLE, () => buildExample(EXAMPLE));
+}
+
+/**
+ * The path of examples/qemu-vm's artifacts directory (shared: read-only by convention); its
+ * manifest.json holds the release and build id. `localversion` (e.g. `-vm2`) replaces the example's
+ * kernel.localversion: a distinct build. A CLI run on a copy of the example with that localversion
+ * (fragment path made absolute) has the same build id, so it finds this build in the cache.
+ */
+export function ensureVmKernelArtifacts(opts: { localversion?: string } = {}): Promise<string> {
+  const { localversion } = opts;
+  if (localversion === undefined) return once(VM_EXAMPLE, () => buildExample(VM_EXAMPLE));
+  if (!new RegExp(PATTERNS.localversion).test(localversion))
+    throw new Error(`localversion ${JSON.stringify(localversion)} does not match ${PATTERNS.localversion}`);
+  return once(`${VM_EXAMPLE}\0${localversion}`, async () => {
+    const first = await ensureVmKernelArtifacts();
+    return buildExample(VM_EXAMPLE, { localversion, seedFrom: basename(first) });
+  });
+}
+
+async function buildExample(
+  kernelfile: string,
+  variant?: { localversion: string; seedFrom: string },
+): Promise<string> {
   requireDebianSource();
-  const v = validate(readFileSync(EXAMPLE), 'kernelfile.yaml', {
+  const v = validate(readFileSync(kernelfile), 'kernelfile.yaml', {
     fs: nodeFileView,
-    kernelfile: EXAMPLE,
+    kernelfile,
     home: homedir(),
   });
-  if (!v.ok) throw new Error(`${EXAMPLE} does not validate: ${v.errors.map((e) => e.message).join('; ')}`);
+  if (!v.ok) throw new Error(`${kernelfile} does not validate: ${v.errors.map((e) => e.message).join('; ')}`);
+  const spec = variant
+    ? { ...v.value.spec, kernel: { ...v.value.spec.kernel, localversion: variant.localversion } }
+    : v.value.spec;
   const dirs = cacheDirs(cacheRoot(undefined, { HOME: homedir(), XDG_CACHE_HOME: TEST_BUILD_CACHE }));
   return withFileLock(join(TEST_BUILD_CACHE, 'build.lock'), async () => {
     const p = await prepare({
-      spec: v.value.spec,
+      spec,
       arch: 'x86_64',
       dirs,
-      resolvePath: (w) => resolvePath(w, { kernelfile: EXAMPLE, home: homedir() }),
-      setOrigin: () => ({ file: EXAMPLE, line: 1 }),
+      resolvePath: (w) => resolvePath(w, { kernelfile, home: homedir() }),
+      setOrigin: () => ({ file: kernelfile, line: 1 }),
     });
+    if (variant) seedObjectTree(p, variant.seedFrom);
     return (await build(p)).dir;
   });
+}
+
+/**
+ * A variant differs from its first build only in CONFIG_LOCALVERSION (and the release make is
+ * given): start its object tree as a copy of the first build's, so make recompiles only what the
+ * release string reaches (kbuild tracks each object's config symbols) instead of everything. The
+ * result is what a clean build gives, except the build counter in `uname -v` (#2). Nothing to do
+ * when the variant is already built or its tree exists, or the first build's tree is gone.
+ */
+function seedObjectTree(p: Prepared, seedFrom: string): void {
+  const objtree = join(p.dirs.objects, p.buildId);
+  const seed = join(p.dirs.objects, seedFrom);
+  if (existsSync(join(p.dirs.artifacts, p.buildId, 'manifest.json')) || existsSync(objtree)) return;
+  if (!existsSync(join(seed, '.config'))) return;
+  cpSync(seed, objtree, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
 }
