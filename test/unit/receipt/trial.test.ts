@@ -93,6 +93,30 @@ describe('encodeTrial → decodeTrial', () => {
     expect(d.value.health?.output).toBe(output.slice(-MAX_HEALTH_OUTPUT));
     expect(d.value.health?.output.endsWith('the end: exit 3\n')).toBe(true);
   });
+  it('what a failed health check printed, NUL bytes included, still gives a record that reads back', () => {
+    // A health check may print anything (`cat` of a binary file, a tool's NUL-separated output).
+    // A record the decoder refuses is reported in the facts' errors and otherwise ignored: the
+    // next plan would arm the failed trial again.
+    const output = 'status\u0000degraded\u0000\n';
+    const d = decodeTrial(
+      encodeTrial(trialData(R, { ...FAILED, health: { command: 'c', code: 1, output } })),
+      FILE,
+    );
+    if (!d.ok) throw new Error(d.error);
+    expect(d.value.health?.output).not.toContain('\u0000');
+    expect(d.value.health?.output).toMatch(/^status.degraded.\n$/);
+  });
+
+  it('a health command longer than a record field is cut, not a reason to refuse the record', () => {
+    const command = `set -e\n${'test -e /run/ready-flag || exit 1\n'.repeat(200)}`;
+    expect(command.length).toBeGreaterThan(MAX_HEALTH_OUTPUT);
+    const d = decodeTrial(
+      encodeTrial(trialData(R, { ...FAILED, health: { command, code: 1, output: '' } })),
+      FILE,
+    );
+    if (!d.ok) throw new Error(d.error);
+    expect(d.value.health?.command).toBe(command.slice(0, MAX_HEALTH_OUTPUT));
+  });
 });
 
 describe('refusals', () => {
