@@ -31,10 +31,21 @@ export function defaultRelease(f: HostFacts): string | null {
   return f.boot.entries.find((e) => e.id === f.boot.default)?.release ?? null;
 }
 
-/** The entry that boots `release`: the default's own when it is one, else the first plain one. */
+/**
+ * The entry that boots `release`: the default's own when it is one, else one kernelfile wrote for
+ * it (its receipt's), else the first plain one. Other entries may boot it too and come first
+ * (Debian's "Debian GNU/Linux" boots whichever kernel is newest, and would carry the default along
+ * to the next kernel installed).
+ */
 function entryOf(f: HostFacts, release: string): BootEntry | undefined {
   const all = f.boot.entries.filter((e) => e.release === release);
-  return all.find((e) => !/recovery|fallback/i.test(`${e.id} ${e.title}`)) ?? all[0];
+  const ours = f.receipts.receipts.find((r) => r.release === release)?.data.entries ?? [];
+  return (
+    all.find((e) => e.id === f.boot.default) ??
+    all.find((e) => ours.includes(e.id)) ??
+    all.find((e) => !/recovery|fallback/i.test(`${e.id} ${e.title}`)) ??
+    all[0]
+  );
 }
 
 /** By install time, then by version, newest first. */

@@ -239,6 +239,40 @@ describe('planRollback', () => {
   });
 });
 
+describe('the entry a rollback uses (Debian GRUB lists 10_linux’s entries before kernelfile’s)', () => {
+  it('--to the default’s release: already the default, though other entries boot it too', () => {
+    // prune-running: "Debian GNU/Linux" (GRUB's first entry, the newest kernel by version) and the
+    // advanced menu's entry boot 6.1.119 too; the default is kernelfile's own entry.
+    expect(PR.facts.boot.default).toBe(kfEntryId(R119));
+    expect(PR.facts.boot.entries.findIndex((e) => e.release === R119)).toBeLessThan(
+      PR.facts.boot.entries.findIndex((e) => e.id === kfEntryId(R119)),
+    );
+    const r = rollback(PR, { to: R119 });
+    expect(r.ok || r.problem).toMatchObject({
+      code: 'already-default',
+      message: `${R119} already is the default on ${PR.facts.host}`,
+    });
+    const c = load('converged');
+    const again = rollback(c, { to: c.desired.release });
+    expect(again.ok || again.problem.code).toBe('already-default');
+  });
+
+  it('a kernel of this kernelfile: the entry kernelfile wrote for it (its receipt’s), never GRUB’s "newest kernel" entry', () => {
+    // After a rollback from 6.1.119 to 6.1.118, rolling forward to 6.1.119 (the newest by version)
+    // must not make "Debian GNU/Linux" the default: that entry boots whatever kernel is newest, and
+    // would boot the next kernel installed before its trial.
+    const c = load('prune-running');
+    c.facts.boot.default = kfEntryId(R118);
+    if (c.facts.boot.grub) c.facts.boot.grub.env.saved_entry = kfEntryId(R118);
+    const r = ok(rollback(c, { to: R119 }));
+    expect(r.plan.entry?.id).toBe(kfEntryId(R119));
+    expect(r.plan.changes[0]?.steps.map(argvOf)).toEqual([
+      ['grub-editenv', '/boot/grub/grubenv', 'set', `saved_entry=${kfEntryId(R119)}`],
+    ]);
+    expect(ok(rollback(PR, { to: R117 })).plan.entry?.id).toBe(kfEntryId(R117));
+  });
+});
+
 describe('planRollback on systemd-boot (bls-host, with an LTS kernel beside Arch’s)', () => {
   const LTS = '6.1.70-1-lts';
   function blsHost(): Case {
