@@ -2,10 +2,10 @@
  * `kernelfile rollback`: which kernel a rollback makes the default again, and the plan that does
  * it. Kept kernels are those this kernelfile installed (its receipts) that still have a boot entry,
  * newest first (by install time, then version);
- * a rollback chooses the newest kept one that is not the current default, or the release named
- * with `--to` (any kernel with an entry: a distribution kernel too). The change is the same as the
- * forward one: the default by entry id through the host's loader driver, or, with `--reboot`, a
- * one-time boot first (armed and recorded like any trial). Pure.
+ * a rollback chooses the newest kept one that is not the current default nor under trial, or the
+ * release named with `--to` (any kernel with an entry: a distribution kernel too). The change is
+ * the same as the forward one: the default by entry id through the host's loader driver, or, with
+ * `--reboot`, a one-time boot first (armed and recorded like any trial). Pure.
  */
 import type { BootEntry, HostFacts, ReceiptRecord } from '../facts/types.js';
 import { compareVersions } from '../facts/version.js';
@@ -72,9 +72,15 @@ export function keptKernels(name: string, f: HostFacts): KeptKernel[] {
     }));
 }
 
-/** The release a rollback without `--to` makes the default: the newest kept one that is not it now. */
+/**
+ * The release a rollback without `--to` makes the default: the newest kept one that is not it now
+ * and has no trial record (armed or failed: it has not come up as the default since it was
+ * installed, so making it the default would be no rollback; after a failed trial, it is the very
+ * kernel that failed).
+ */
 export function rollbackChoice(name: string, f: HostFacts): string | null {
-  return keptKernels(name, f).find((k) => !k.default)?.release ?? null;
+  const trials = new Set((f.receipts.trials ?? []).map((t) => t.release));
+  return keptKernels(name, f).find((k) => !k.default && !trials.has(k.release))?.release ?? null;
 }
 
 export type RollbackPlan = { ok: true; to: string; plan: HostPlan } | { ok: false; problem: PlanProblem };

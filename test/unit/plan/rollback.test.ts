@@ -110,6 +110,53 @@ describe('rollbackChoice', () => {
   });
 });
 
+describe('rollbackChoice after a trial boot', () => {
+  /** trial-pending (6.1.119 the default, 6.1.120 installed and armed) with 6.1.120's trial record. */
+  function underTrial(state: 'armed' | 'failed'): Case {
+    const c = load('trial-pending');
+    const release = c.desired.release;
+    c.facts.receipts.trials = [
+      {
+        file: trialPath(release),
+        release,
+        data: {
+          trialVersion: 1,
+          release,
+          entry: kfEntryId(release),
+          cmdline: 'root=UUID=8c2f5d0e-3b7a-4c1e-9f4d-2a6b1c0d9e71 ro quiet',
+          bootId: BOOT_A,
+          state,
+          failedAt: state === 'failed' ? '2026-12-02T09:14:03.512Z' : null,
+          seenRelease: null,
+          seenBootId: null,
+          reason: state === 'failed' ? 'came back running the previous default' : null,
+          health: null,
+        },
+      },
+    ];
+    return c;
+  }
+
+  it('a kernel whose trial failed is kept, but never what a rollback chooses', () => {
+    // The failed trial's hint suggests `kernelfile rollback`: it must not make the kernel that
+    // just failed to boot the default.
+    const c = underTrial('failed');
+    expect(keptKernels('web', c.facts).map((k) => k.release)).toContain(c.desired.release);
+    expect(rollbackChoice('web', c.facts)).toBeNull();
+    const r = rollback(c);
+    expect(r.ok || r.problem.code).toBe('no-rollback');
+  });
+
+  it('nor one whose trial is armed and has not come up', () => {
+    expect(rollbackChoice('web', underTrial('armed').facts)).toBeNull();
+  });
+
+  it('--to names it all the same', () => {
+    const c = underTrial('failed');
+    expect(ok(rollback(c, { to: c.desired.release })).to).toBe(c.desired.release);
+  });
+});
+
 describe('planRollback', () => {
   it('without --to: the choice, made the default by GRUB saved_entry, nothing else', () => {
     const r = ok(rollback(PR));
