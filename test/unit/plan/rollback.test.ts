@@ -254,6 +254,26 @@ describe('planRollback', () => {
     );
   });
 
+  it('--reboot to an entry GRUB names by its title (no --id, a "/" in it): the record reads back', () => {
+    // grub.cfg entries without --id are addressed by their titles (submenu>entry), as the facts
+    // name them; Debian's titles say "GNU/Linux".
+    const c = load('prune-running');
+    const e = c.facts.boot.entries.find((x) => x.release === DISTRO && !/recovery/.test(x.title));
+    if (!e) throw new Error('no entry for the distribution kernel');
+    e.id = `Advanced options for Debian GNU/Linux>${e.title}`;
+    const r = ok(rollback(c, { to: DISTRO, trial: true }));
+    expect(r.plan.changes[0]?.steps.map(argvOf)[0]).toEqual([
+      'grub-editenv',
+      '/boot/grub/grubenv',
+      'set',
+      `next_entry=${e.id}`,
+    ]);
+    const write = r.plan.changes[0]?.steps[1];
+    if (write?.kind !== 'write') throw new Error('no record written');
+    const d = decodeTrial(write.content, `${DISTRO}.json`);
+    expect(d.ok && d.value.entry).toBe(e.id);
+  });
+
   it('--reboot to the running kernel needs no trial: it is made the default at once', () => {
     const r = ok(rollback(PR, { to: R118, trial: true }));
     expect(r.plan.changes.map((x) => x.resource)).toEqual(['default-entry']);
