@@ -75,4 +75,11 @@ describe('waiting for a rebooted host', () => {
     });
     expect(h.probes.length).toBe(12);
   });
+
+  it('one that went down after answering with the same boot id, and stayed down, did not come back', async () => {
+    const h = host([OLD, OLD, 'down']);
+    const r = await waitForReboot(h.deps, { bootId: 'boot-1' }, '6.1.192-kfa', 60_000, 5000);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.reason).toMatch(/^did not come back within 60 s/);
+  });
 });

@@ -211,6 +211,20 @@ describe('a trial that fails', () => {
     expect(t.clock.elapsed()).toBe(600_000);
   });
 
+  it('still up at the first probe, then down for good: it did not come back (not "did not reboot")', async () => {
+    // A host takes a while to shut down: the first probe often still sees the old system.
+    const host = new FakeHost(NAME, { release: OLD, bootId: BOOT_A }, [], { staysUp: 1 });
+    const clock = fakeClock();
+    const run: TrialRun = { ...trial([]).run, transport: host.connect() };
+    const e = await failure(
+      trialBoot(run, { gather: host.gather, sleep: clock.sleep, now: clock.now, emit: () => {} }),
+    );
+    expect(host.log.slice(0, 3)).toEqual([`reboot requested in ${BOOT_A}`, `up ${OLD} ${BOOT_A}`, 'down']);
+    expect(e.message).toMatch(
+      /did not come back within 600 s \(the previous default is still the default: a reset boots it\)$/,
+    );
+  });
+
   it('never goes down: the one-time entry is still armed, nothing written', async () => {
     const host = new FakeHost(NAME, { release: OLD, bootId: BOOT_A }, [], { staysUp: 1000 });
     const clock = fakeClock();
