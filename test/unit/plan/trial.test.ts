@@ -244,6 +244,47 @@ describe('a failed trial', () => {
   });
 });
 
+describe('a failed trial, planned without a trial (boot.trial off, no --reboot or --trial)', () => {
+  // `apply --reboot` makes any apply a trial, whatever the kernelfile says; the next `plan`,
+  // `status` or plain `apply` plans without one. The trial's failure still stands: the kernel did
+  // not come up, and must not become the default (nor its record be removed) unnoticed.
+  function planned(over: Partial<Trial>, retry = false) {
+    const c = bootedPast(load('trial-pending'));
+    c.desired.boot.trial = false;
+    c.desired.boot.retryTrial = retry;
+    c.facts.receipts.trials = [record(over)];
+    return { c, p: planOf(c) };
+  }
+
+  it('a recorded failure is the same problem, and the default is not changed', () => {
+    const { c, p } = planned(FAILED);
+    expect(p.problems.map((x) => x.code)).toEqual(['trial-failed']);
+    expect(p.problems[0]?.message).toBe(
+      `the trial boot of ${NEW} failed at ${FAILED.failedAt}: ${FAILED.reason}`,
+    );
+    expect(
+      p.changes.filter((x) => x.resource === 'default-entry' || x.resource === 'trial').map((x) => x.action),
+    ).toEqual(['noop']);
+    expect(
+      p.changes.flatMap((x) => x.steps).some((s) => argvOf(s)?.some((a) => a.includes('saved_entry='))),
+    ).toBe(false);
+    expect(hostState(p, c.facts).state).toBe('trial-failed');
+  });
+
+  it('so is an armed trial the host has booted past', () => {
+    expect(planned({}).p.problems.map((x) => x.code)).toEqual(['trial-failed']);
+  });
+
+  it('--retry-trial: made the default as asked, and the record forgotten', () => {
+    const { p } = planned(FAILED, true);
+    expect(p.problems).toEqual([]);
+    expect(defaultChange(p)?.steps.map(argvOf)).toEqual([
+      ['grub-editenv', '/boot/grub/grubenv', 'set', `saved_entry=${kfEntryId(NEW)}`],
+      ['rm', '-f', trialPath(NEW)],
+    ]);
+  });
+});
+
 describe('failedTrial', () => {
   const entry = (): RenderedEntry => {
     const e = planOf(unarmed()).entry;
