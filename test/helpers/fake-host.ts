@@ -20,7 +20,10 @@ export class FakeHost {
   readonly transports: FakeTransport[] = [];
   /** What each gather was asked to connect to (the reboot probes shorten the connect timeout). */
   readonly gathered: { connectTimeoutMs: number | undefined }[] = [];
-  /** What each boot saw: the boot id and release running, per connection (null: down). */
+  /**
+   * What happened, in order: `reboot requested in BOOT_ID`, and per connection attempt `down` or
+   * `up RELEASE BOOT_ID` (the system it reached).
+   */
   readonly log: string[] = [];
   private up: Boot | null;
   /** A reboot was requested and the host has not come back yet. */
@@ -38,6 +41,7 @@ export class FakeHost {
       downProbes?: number;
       /** Connections that still see the old system after a reboot request (default 0). */
       staysUp?: number;
+      /** What the health check returns (default: exit 0, no output). */
       health?: Partial<RunResult>;
     } = {},
   ) {
