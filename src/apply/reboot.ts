@@ -50,7 +50,8 @@ export async function waitForReboot(
     try {
       seen = await deps.probe();
     } catch {
-      continue; // still down (or not yet accepting connections)
+      stayedUp = false; // it went down (or is not yet accepting connections)
+      continue;
     }
     if (seen.bootId === before.bootId) {
       stayedUp = true; // not gone down yet

@@ -2,10 +2,10 @@
  * `kernelfile rollback`: which kernel a rollback makes the default again, and the plan that does
  * it. Kept kernels are those this kernelfile installed (its receipts) that still have a boot entry,
  * newest first (by install time, then version);
- * a rollback chooses the newest kept one that is not the current default, or the release named
- * with `--to` (any kernel with an entry: a distribution kernel too). The change is the same as the
- * forward one: the default by entry id through the host's loader driver, or, with `--reboot`, a
- * one-time boot first (armed and recorded like any trial). Pure.
+ * a rollback chooses the newest kept one that is not the current default nor under trial, or the
+ * release named with `--to` (any kernel with an entry: a distribution kernel too). The change is
+ * the same as the forward one: the default by entry id through the host's loader driver, or, with
+ * `--reboot`, a one-time boot first (armed and recorded like any trial). Pure.
  */
 import type { BootEntry, HostFacts, ReceiptRecord } from '../facts/types.js';
 import { compareVersions } from '../facts/version.js';
@@ -31,10 +31,21 @@ export function defaultRelease(f: HostFacts): string | null {
   return f.boot.entries.find((e) => e.id === f.boot.default)?.release ?? null;
 }
 
-/** The entry that boots `release`: the default's own when it is one, else the first plain one. */
+/**
+ * The entry that boots `release`: the default's own when it is one, else one kernelfile wrote for
+ * it (its receipt's), else the first plain one. Other entries may boot it too and come first
+ * (Debian's "Debian GNU/Linux" boots whichever kernel is newest, and would carry the default along
+ * to the next kernel installed).
+ */
 function entryOf(f: HostFacts, release: string): BootEntry | undefined {
   const all = f.boot.entries.filter((e) => e.release === release);
-  return all.find((e) => !/recovery|fallback/i.test(`${e.id} ${e.title}`)) ?? all[0];
+  const ours = f.receipts.receipts.find((r) => r.release === release)?.data.entries ?? [];
+  return (
+    all.find((e) => e.id === f.boot.default) ??
+    all.find((e) => ours.includes(e.id)) ??
+    all.find((e) => !/recovery|fallback/i.test(`${e.id} ${e.title}`)) ??
+    all[0]
+  );
 }
 
 /** By install time, then by version, newest first. */
@@ -61,9 +72,15 @@ export function keptKernels(name: string, f: HostFacts): KeptKernel[] {
     }));
 }
 
-/** The release a rollback without `--to` makes the default: the newest kept one that is not it now. */
+/**
+ * The release a rollback without `--to` makes the default: the newest kept one that is not it now
+ * and has no trial record (armed or failed: it has not come up as the default since it was
+ * installed, so making it the default would be no rollback; after a failed trial, it is the very
+ * kernel that failed).
+ */
 export function rollbackChoice(name: string, f: HostFacts): string | null {
-  return keptKernels(name, f).find((k) => !k.default)?.release ?? null;
+  const trials = new Set((f.receipts.trials ?? []).map((t) => t.release));
+  return keptKernels(name, f).find((k) => !k.default && !trials.has(k.release))?.release ?? null;
 }
 
 export type RollbackPlan = { ok: true; to: string; plan: HostPlan } | { ok: false; problem: PlanProblem };

@@ -248,7 +248,9 @@ export function decodeTrial(body: string, fileName: string): Decoded<Trial> {
     return {
       trialVersion,
       release: release(o.release, fileName),
-      entry: word(o.entry, 'entry'),
+      // Only ever compared with the loader's entry ids, which may be a title path without an --id
+      // ("Advanced options for Debian GNU/Linux>…"): one line, not a plain name.
+      entry: line(o.entry, 'entry'),
       cmdline: line(o.cmdline, 'cmdline'),
       bootId: nullable(o.bootId ?? null, (v) => bootIdOf(v, 'bootId')),
       state,

@@ -62,9 +62,19 @@ export function sidecar(files: readonly ReceiptFile[]): string {
   return files.map((f) => `${f.sha256}  ${f.path}\n`).join('');
 }
 
-/** A trial record: its fields in a fixed order, the health-check output cut to its end. */
+/**
+ * A trial record: its fields in a fixed order, the health-check output cut to its end. The health
+ * check's command and output are written so that decodeTrial accepts them (no NUL, at most
+ * MAX_HEALTH_OUTPUT characters each): a record it refused would be ignored, and the failed trial
+ * armed again.
+ */
 export function encodeTrial(t: Omit<Trial, 'trialVersion'>): string {
-  const health = t.health && { ...t.health, output: t.health.output.slice(-MAX_HEALTH_OUTPUT) };
+  const noNul = (s: string) => s.replaceAll('\0', '\uFFFD');
+  const health = t.health && {
+    command: noNul(t.health.command).slice(0, MAX_HEALTH_OUTPUT),
+    code: t.health.code,
+    output: noNul(t.health.output).slice(-MAX_HEALTH_OUTPUT),
+  };
   const { release, entry, cmdline, bootId, state, failedAt, seenRelease, seenBootId, reason } = t;
   const o = { trialVersion: TRIAL_VERSION, release, entry, cmdline, bootId, state, failedAt };
   return `${JSON.stringify({ ...o, seenRelease, seenBootId, reason, health }, null, 2)}\n`;

@@ -77,29 +77,32 @@ function defaultChanges(ctx: Ctx, upstream: readonly Change[]): PlannedChange[] 
   const isDefault = current === target.id;
   const out: PlannedChange[] = [];
   const running = f.system.running === d.release;
+  // A failed trial stands whether or not this plan is a trial (`apply --reboot` makes one whatever
+  // boot.trial says; the next plan may not): the kernel did not come up, so it is neither armed
+  // again nor made the default.
+  const failed = isDefault || running ? null : failedTrial(f, target);
+  if (failed && !d.boot.retryTrial) {
+    const text = trialFailureText(d.release, failed);
+    problem(
+      ctx,
+      'trial-failed',
+      text,
+      `kernelfile does not arm it again by itself: fix the kernel or its entry (a new build or command line is a new trial), or apply with --retry-trial to boot it once more`,
+    );
+    out.push(
+      change({
+        address: { kind: d.boot.trial ? 'trial' : 'default-entry' },
+        action: 'noop',
+        before: d.boot.trial ? f.boot.oneshot : currentTitle,
+        after: d.boot.trial ? target.id : target.title,
+        reason: text,
+        dependsOn: deps,
+        steps: [],
+      }),
+    );
+    return out;
+  }
   if (d.boot.trial && !isDefault && !running) {
-    const failed = failedTrial(f, target);
-    if (failed && !d.boot.retryTrial) {
-      const text = trialFailureText(d.release, failed);
-      problem(
-        ctx,
-        'trial-failed',
-        text,
-        `kernelfile does not arm it again by itself: fix the kernel or its entry (a new build or command line is a new trial), or apply with --retry-trial to boot it once more`,
-      );
-      out.push(
-        change({
-          address: { kind: 'trial' },
-          action: 'noop',
-          before: f.boot.oneshot,
-          after: target.id,
-          reason: text,
-          dependsOn: deps,
-          steps: [],
-        }),
-      );
-      return out;
-    }
     const armed = f.boot.oneshot === target.id && !failed;
     if (armed)
       ctx.notes.push(

@@ -1,6 +1,6 @@
-/** Receipts and journals as apply writes them, for the tests that read them back. */
-import { encodeJournal, encodeReceipt } from '../../src/receipt/encode.js';
-import type { Journal, ReceiptData, ReceiptFile } from '../../src/receipt/types.js';
+/** Receipts, journals and trial records as apply writes them, for the tests that read them back. */
+import { encodeJournal, encodeReceipt, encodeTrial } from '../../src/receipt/encode.js';
+import type { Journal, ReceiptData, ReceiptFile, Trial } from '../../src/receipt/types.js';
 
 export const BUILD_ID = 'b'.repeat(64);
 
@@ -47,4 +47,34 @@ export function journal(release: string, over: Partial<Journal> = {}): Journal {
 /** The text of /var/lib/kernelfile/pending/<release>.json. */
 export function journalText(release: string, over: Partial<Journal> = {}): string {
   return encodeJournal(journal(release, over));
+}
+
+/** Boot ids as /proc/sys/kernel/random/boot_id prints them: the one a trial was armed in, and later ones. */
+export const BOOT_A = '3f2a9c1e-7b4d-4e8a-9c0f-1d2e3f4a5b6c';
+export const BOOT_B = '8e7d6c5b-4a39-4281-9f0e-d1c2b3a4f5e6';
+export const BOOT_C = 'c0ffee00-1111-4222-8333-444455556666';
+
+/** An armed trial record of `release` (entry kernelfile-<release>), as the plan's arm step writes it. */
+export function trialData(
+  release: string,
+  over: Partial<Omit<Trial, 'trialVersion'>> = {},
+): Omit<Trial, 'trialVersion'> {
+  return {
+    release,
+    entry: `kernelfile-${release}`,
+    cmdline: 'root=UUID=8c2f5d0e-3b7a-4c1e-9f4d-2a6b1c0d9e71 ro quiet',
+    bootId: BOOT_A,
+    state: 'armed',
+    failedAt: null,
+    seenRelease: null,
+    seenBootId: null,
+    reason: null,
+    health: null,
+    ...over,
+  };
+}
+
+/** The text of /var/lib/kernelfile/trials/<release>.json. */
+export function trialText(release: string, over: Partial<Omit<Trial, 'trialVersion'>> = {}): string {
+  return encodeTrial(trialData(release, over));
 }

@@ -62,4 +62,24 @@ describe('waiting for a rebooted host', () => {
       );
     expect(h.probes.length).toBe(12);
   });
+
+  it('a host that answers with the same boot id throughout did not reboot: the one-time entry is still armed', async () => {
+    const h = host([OLD]);
+    const r = await waitForReboot(h.deps, { bootId: 'boot-1' }, '6.1.192-kfa', 60_000, 5000);
+    expect(r).toEqual({
+      ok: false,
+      release: null,
+      bootId: null,
+      reason:
+        'did not reboot within 60 s (the same boot id answered throughout; the one-time entry is still armed)',
+    });
+    expect(h.probes.length).toBe(12);
+  });
+
+  it('one that went down after answering with the same boot id, and stayed down, did not come back', async () => {
+    const h = host([OLD, OLD, 'down']);
+    const r = await waitForReboot(h.deps, { bootId: 'boot-1' }, '6.1.192-kfa', 60_000, 5000);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.reason).toMatch(/^did not come back within 60 s/);
+  });
 });

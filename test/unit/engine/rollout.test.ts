@@ -20,10 +20,14 @@ import { ApplyError, UserError } from '../../../src/engine/errors.js';
 import type { Loaded } from '../../../src/engine/kernelfile.js';
 import type { FleetHost, PlannedHost } from '../../../src/engine/planning.js';
 import { parseHostAddress } from '../../../src/host/address.js';
-import { receiptPath } from '../../../src/resources/layout.js';
+import { plan } from '../../../src/plan/planner.js';
+import { decodeTrial } from '../../../src/receipt/decode.js';
+import { receiptPath, trialPath } from '../../../src/resources/layout.js';
 import { fakeArtifactsDir, fakeManifest } from '../../helpers/fake-artifacts.js';
+import { FakeHost } from '../../helpers/fake-host.js';
 import { FakeTransport } from '../../helpers/fake-transport.js';
-import { planCase } from '../../helpers/plan-fixtures.js';
+import { kfEntryId, loadCase, planCase, planOptions } from '../../helpers/plan-fixtures.js';
+import { BOOT_A, BOOT_B, BOOT_C } from '../../helpers/receipt-text.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kf-rollout-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -287,5 +291,133 @@ describe('a connection lost while its host waited', () => {
       /reconnected, but its facts changed since the plan; nothing was changed/,
     );
     expect(fresh.calls).toEqual([]);
+  });
+});
+
+describe('apply --reboot: a trial boot per host', () => {
+  /** version-bump with boot.trial: 6.1.119 runs and is the default; the plan installs 6.1.120 and arms it. */
+  const OLD = loadCase('version-bump').facts.system.running as string;
+  const NEW = loadCase('version-bump').desired.release;
+
+  /** The trial record a host keeps for 6.1.120, decoded. */
+  function recordOn(host: FakeHost) {
+    const d = decodeTrial(host.files().get(trialPath(NEW)) ?? '', `${NEW}.json`);
+    if (!d.ok) throw new Error(d.error);
+    return d.value;
+  }
+
+  /** A host of the fleet that comes back from its reboot as `boots`. */
+  function trialHost(name: string, boots: { release: string; bootId: string }[]) {
+    const host = new FakeHost(`ssh://root@${name}:22`, { release: OLD, bootId: BOOT_A }, boots);
+    const h = planned(name, 'version-bump', host.connect());
+    h.facts = { ...h.facts, system: { ...h.facts.system, bootId: BOOT_A } };
+    h.desired = { ...h.desired, boot: { ...h.desired.boot, trial: true } };
+    h.plan = plan(h.desired, h.facts, planOptions(h.facts));
+    return { h, host };
+  }
+
+  it('the plan arms the trial (a one-time entry and its record), so the reboot is a trial', () => {
+    const { h } = trialHost('web-1', []);
+    expect(h.plan.changes.find((c) => c.resource === 'trial')?.action).toBe('create');
+    expect(h.plan.entry?.trial).toBe(true);
+  });
+
+  it('a canary whose trial fails stops the rollout: the other hosts are skipped, untouched', async () => {
+    const canary = trialHost('web-1', [{ release: OLD, bootId: BOOT_B }]);
+    const others = ['web-2', 'web-3'].map((n) => trialHost(n, [{ release: NEW, bootId: BOOT_C }]));
+    const hosts = [canary, ...others];
+    const gather = async (t: { name: string; hostOptions: { connectTimeoutMs?: number } }) => {
+      const host = hosts.find((x) => x.h.target.name === t.name)?.host;
+      if (!host) throw new Error(`no host ${t.name}`);
+      return host.gather(t);
+    };
+    const { r, events } = rollout(
+      { serial: '1', reboot: true, rebootTimeoutMs: 60_000 },
+      { gather: gather as RolloutSession['gather'] },
+    );
+    const res = await r.run(hosts.map((x) => x.h));
+    expect(res.outcomes.map((o) => [o.name, o.result])).toEqual([
+      ['web-1', 'failed'],
+      ['web-2', 'skipped'],
+      ['web-3', 'skipped'],
+    ]);
+    expect(res.failed).toBe(3);
+    const [failed] = res.outcomes;
+    expect(failed?.cause).toBeInstanceOf(ApplyError);
+    expect(failed?.detail).toMatch(
+      new RegExp(
+        `^ssh://root@web-1:22: the trial boot of ${NEW}.* failed: came back after \\d+ s running ${OLD}, not ${NEW}`,
+      ),
+    );
+    expect(failed?.hint).toMatch(/--retry-trial/);
+    // The stop, reported as an event and as the skipped hosts' detail.
+    const stop = events.find((e) => e.type === 'stop');
+    expect(stop).toEqual({ type: 'stop', reason: 'the canary batch failed (1 of 1 host)' });
+    expect(res.outcomes[1]?.detail).toBe('not applied: the canary batch failed (1 of 1 host)');
+    for (const o of others) expect(o.host.transports.flatMap((t) => t.calls)).toEqual([]);
+    // The canary: its plan executed (armed, recorded), rebooted once, the failure recorded, and
+    // the default never changed.
+    expect(recordOn(canary.host)).toMatchObject({
+      state: 'failed',
+      seenRelease: OLD,
+      seenBootId: BOOT_B,
+      bootId: BOOT_A,
+    });
+    expect(canary.host.log.filter((l) => l.startsWith('reboot requested'))).toHaveLength(1);
+    const runs = canary.host.transports.flatMap((t) => t.runs().map((c) => (c.inner ?? c.argv).join(' ')));
+    expect(runs.some((c) => c.includes(`next_entry=${kfEntryId(NEW)}`))).toBe(true);
+    expect(runs.some((c) => c.includes('saved_entry='))).toBe(false);
+    expect(
+      events.filter((e) => e.type === 'reboot').map((e) => (e.type === 'reboot' ? [e.host, e.phase] : [])),
+    ).toEqual([['web-1', 'rebooting']]);
+  });
+
+  it('a trial that passes: the host is planned again and the default set, the trial record removed', async () => {
+    const { h, host } = trialHost('web-1', [{ release: NEW, bootId: BOOT_B }]);
+    const again = async (): Promise<PlannedHost> => {
+      // The host after its trial boot: trial-booted (6.1.120 runs, 6.1.119 still the default), with
+      // the record the apply wrote.
+      const after = planned(
+        'web-1',
+        'trial-booted',
+        (await host.gather({ hostOptions: {} })).transport as FakeTransport,
+      );
+      after.facts = {
+        ...after.facts,
+        system: { ...after.facts.system, bootId: BOOT_B },
+        receipts: {
+          ...after.facts.receipts,
+          trials: [{ file: trialPath(NEW), release: NEW, data: recordOn(host) }],
+        },
+      };
+      after.plan = plan(after.desired, after.facts, planOptions(after.facts));
+      return after;
+    };
+    const replans: unknown[] = [];
+    const { r, events } = rollout(
+      { reboot: true, rebootTimeoutMs: 60_000 },
+      {
+        gather: host.gather as RolloutSession['gather'],
+        planTarget: async (t, trial) => {
+          replans.push([t.name, trial]);
+          return again();
+        },
+      },
+    );
+    const res = await r.run([h]);
+    expect(res.outcomes.map((o) => [o.result, o.detail])).toEqual([
+      ['converged', `rebooted into ${NEW}, now the default`],
+    ]);
+    expect(replans).toEqual([['web-1', true]]);
+    const last = host.transports.at(-1) as FakeTransport;
+    expect(last.runs().map((c) => (c.inner ?? c.argv).join(' '))).toEqual(
+      expect.arrayContaining([
+        `grub-editenv /boot/grub/grubenv set saved_entry=${kfEntryId(NEW)}`,
+        `rm -f ${trialPath(NEW)}`,
+      ]),
+    );
+    expect(
+      events.filter((e) => e.type === 'reboot').map((e) => (e.type === 'reboot' ? e.phase : '')),
+    ).toEqual(['rebooting', 'up', 'default']);
   });
 });
