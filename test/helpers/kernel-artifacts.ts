@@ -12,7 +12,16 @@
  *    id and release) for rollback and prune tests, compiled incrementally from the first build's
  *    object tree (about a minute) when that tree is in the cache.
  */
-import { cpSync, existsSync, readFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,13 +112,29 @@ async function buildExample(
  * A variant differs from its first build only in CONFIG_LOCALVERSION (and the release make is
  * given): start its object tree as a copy of the first build's, so make recompiles only what the
  * release string reaches (kbuild tracks each object's config symbols) instead of everything. The
- * result is what a clean build gives, except the build counter in `uname -v` (#2). Nothing to do
- * when the variant is already built or its tree exists, or the first build's tree is gone.
+ * tools under tools/ (objtool, which every object depends on) record their output directory as an
+ * absolute path in their .cmd and .d files: it is rewritten to the copy's, mtimes kept, or they
+ * would be rebuilt and with them the whole kernel. The result is what a clean build gives, except
+ * the build counter in `uname -v` (#2). Nothing to do when the variant is already built or its
+ * tree exists, or the first build's tree is gone.
  */
 function seedObjectTree(p: Prepared, seedFrom: string): void {
   const objtree = join(p.dirs.objects, p.buildId);
   const seed = join(p.dirs.objects, seedFrom);
   if (existsSync(join(p.dirs.artifacts, p.buildId, 'manifest.json')) || existsSync(objtree)) return;
   if (!existsSync(join(seed, '.config'))) return;
-  cpSync(seed, objtree, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+  const tmp = `${objtree}.seed-${process.pid}`;
+  cpSync(seed, tmp, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+  const tools = join(tmp, 'tools');
+  const files = existsSync(tools) ? (readdirSync(tools, { recursive: true }) as string[]) : [];
+  for (const rel of files) {
+    if (!/(^|\/)\.[^/]*\.(cmd|d)$/.test(rel)) continue;
+    const f = join(tools, rel);
+    const text = readFileSync(f, 'utf8');
+    if (!text.includes(seed)) continue;
+    const st = statSync(f);
+    writeFileSync(f, text.replaceAll(seed, objtree));
+    utimesSync(f, st.atime, st.mtime);
+  }
+  renameSync(tmp, objtree);
 }
