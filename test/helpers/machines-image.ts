@@ -41,7 +41,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, copyFile, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { QemuMachine, tail } from './machines-qemu.js';
+import { launchMachine, type QemuMachine, type QemuMachineOptions, tail } from './machines-qemu.js';
 import { isolated, makeCacheEntry, note, requireCommands, requireRoot, runOk, secs } from './proc.js';
 import {
   APT_INSTALL_SH,
@@ -54,7 +54,6 @@ import {
   testCacheDir,
   VARIANT,
 } from './rootfs.js';
-import { freePort } from './sshd.js';
 
 export type VmKind = 'bios' | 'uefi';
 export const VM_KINDS: readonly VmKind[] = ['bios', 'uefi'];
@@ -212,7 +211,10 @@ const SETUP_SH: Record<VmKind, string> = {
   ].join('\n'),
 };
 
-/** Everything that decides an image's content; its hash names the cache directory. */
+/**
+ * Everything that decides an image's content; its hash names the cache directory. `v`: bump it when
+ * the build changes in a way these strings do not show (the build steps' code).
+ */
 function recipe(kind: VmKind, mirror: string) {
   return {
     v: 1,
@@ -330,6 +332,8 @@ async function prepare(kind: VmKind): Promise<string> {
     name,
     ready: () => (existsSync(join(dir, 'image.json')) ? disk : undefined),
     onWait: (pid) => note(`VM image ${kind}: waiting for process ${pid}, which is building ${name}`),
+    // A build takes 10 to 20 min on a busy 2-core machine.
+    timeoutMs: 90 * 60_000,
     make: async (tmp) => {
       await build(kind, tmp, mirror, name);
       await rename(join(tmp, 'image'), dir);
@@ -402,25 +406,19 @@ async function build(kind: VmKind, tmp: string, mirror: string, name: string): P
     makeDisk(root, raw, tmp, rootUuid, volId),
   );
 
-  const knownHosts = join(tmp, 'known_hosts');
-  const machine = async (what: string, extra: Partial<ConstructorParameters<typeof QemuMachine>[0]>) => {
-    const port = await freePort();
-    await writeFile(knownHosts, `[127.0.0.1]:${port} ${hostKey}\n`);
+  const machine = async (what: string, extra: Partial<QemuMachineOptions>) => {
     const dir = join(tmp, what);
     await mkdir(dir);
-    const m = new QemuMachine({
+    return launchMachine({
       name: `VM image ${kind} (${what} boot)`,
       dir,
       disk: raw,
       diskFormat: 'raw',
-      port,
       restart: false,
       identity: join(out, 'id_ed25519'),
-      knownHosts,
+      hostKey,
       ...extra,
     });
-    m.start();
-    return m;
   };
   const keepLog = (m: QemuMachine, what: string) =>
     copyFile(m.consolePath(1), join(out, 'logs', `${what}.log`));

@@ -16,9 +16,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { quoteArgv } from '../../src/host/quote.js';
 import { type ProcResult, run, sleep } from './proc.js';
+import { freePort, portOpen } from './sshd.js';
 
 export interface QemuMachineOptions {
   /** For messages. */
@@ -219,6 +221,25 @@ export class QemuMachine {
     });
   }
 
+  /**
+   * Whether QEMU took its port: true once something accepts connections on it (slirp listens from
+   * QEMU's start, long before the guest's sshd), false when QEMU exited first or timeoutMs passed.
+   */
+  async listening(timeoutMs = 15_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (!this.child) return false;
+      if (await portOpen(this.port, 500)) return this.child !== undefined;
+      await sleep(100);
+    }
+    return false;
+  }
+
+  /** Why the supervisor gave up, if it did. */
+  get error(): Error | undefined {
+    return this.failure;
+  }
+
   /** Resolves when the QEMU process running now (if any) has exited. */
   private exited(): Promise<void> {
     if (!this.child) return Promise.resolve();
@@ -343,6 +364,30 @@ export class QemuMachine {
     try {
       this.child?.kill('SIGKILL');
     } catch {}
+  }
+}
+
+/**
+ * Start a machine on a free loopback port, with a known_hosts file for it in its directory naming
+ * `hostKey` ("ssh-ed25519 AAAA…"). Between freePort() and QEMU's bind another process may take the
+ * port: QEMU then exits at once, and this tries again on another port (up to 5 times). Returns once
+ * QEMU holds the port (the guest is still booting).
+ */
+export async function launchMachine(
+  o: Omit<QemuMachineOptions, 'port' | 'knownHosts'> & { hostKey: string },
+): Promise<QemuMachine> {
+  const { hostKey, ...opts } = o;
+  const knownHosts = join(o.dir, 'known_hosts');
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    await writeFile(knownHosts, `[127.0.0.1]:${port} ${hostKey}\n`);
+    const m = new QemuMachine({ ...opts, port, knownHosts });
+    m.start();
+    if (await m.listening()) return m;
+    const why = m.error?.message ?? m.records[0]?.stderr ?? '';
+    await m.stop();
+    if (attempt >= 5 || !/host ?forward/i.test(why))
+      throw new Error(`${o.name}: QEMU did not start: ${why.trim() || 'its port never opened'}`);
   }
 }
 

@@ -29,12 +29,11 @@
  * Resources: QEMU with -m 384 and tb-size=256 is about 550 MB; three at once fit a 2-core CI machine
  * (sshd after ~85 s then). No QEMU outlives the test process (see machines-qemu.ts).
  */
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureVmImage, OVMF_CODE, readVmImage, type VmImage, type VmKind } from './machines-image.js';
-import { QemuMachine } from './machines-qemu.js';
+import { launchMachine } from './machines-qemu.js';
 import { note, type ProcResult, requireCommands, runOk, secs } from './proc.js';
-import { freePort } from './sshd.js';
 
 export { ensureVmImage, readVmImage, VM_KINDS, type VmImage, type VmKind } from './machines-image.js';
 export { runningQemuPids } from './machines-qemu.js';
@@ -98,7 +97,10 @@ export interface Vm {
 
 let counter = 0;
 
-/** Start a VM of a kind on an overlay of its cached image (built first if need be); returns at once, before it is up. */
+/**
+ * Start a VM of a kind on an overlay of its cached image (built first if need be). Returns once QEMU
+ * runs and holds its port, while the guest boots: waitUp() waits for its sshd.
+ */
 export async function startVm(opts: StartVmOptions): Promise<Vm> {
   requireCommands('a test VM', [
     ['qemu-system-x86_64', 'qemu-system-x86'],
@@ -118,22 +120,18 @@ export async function startVm(opts: StartVmOptions): Promise<Vm> {
     firmware = { code: OVMF_CODE, vars: join(dir, 'OVMF_VARS_4M.fd') };
     await copyFile(image.vars, firmware.vars);
   }
-  const port = await freePort();
-  const knownHostsLine = `[127.0.0.1]:${port} ${image.hostKey}`;
-  const knownHosts = join(dir, 'known_hosts');
-  await writeFile(knownHosts, `${knownHostsLine}\n`);
-  const m = new QemuMachine({
+  const m = await launchMachine({
     name,
     dir,
     disk: overlay,
     diskFormat: 'qcow2',
-    port,
     ...(firmware ? { firmware } : {}),
     ...(opts.memoryMb ? { memoryMb: opts.memoryMb } : {}),
     identity: image.identity,
-    knownHosts,
+    hostKey: image.hostKey,
   });
-  m.start();
+  const { port, knownHosts } = m;
+  const knownHostsLine = `[127.0.0.1]:${port} ${image.hostKey}`;
   const address = `ssh://root@127.0.0.1:${port}`;
   return {
     name,

@@ -172,6 +172,8 @@ export async function makeCacheEntry<T>(o: {
   make: (tmp: string) => Promise<T>;
   /** Told once when another process holds the lock. */
   onWait?: (holder: number) => void;
+  /** How long to wait for another process's build (default withFileLock's, 30 min). */
+  timeoutMs?: number;
 }): Promise<T> {
   const done = o.ready();
   if (done !== undefined) return done;
@@ -189,7 +191,7 @@ export async function makeCacheEntry<T>(o: {
         await rm(tmp, { recursive: true, force: true });
       }
     },
-    o.onWait ? { onWait: o.onWait } : {},
+    { ...(o.onWait ? { onWait: o.onWait } : {}), ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) },
   );
 }
 
