@@ -6,7 +6,7 @@
  * marker entry boots once (the loader consumed the one-time choice), with a new boot id. kernelfile
  * itself reads each VM's facts through vm.cliArgs(), checking the pinned host key.
  *
- * The images are built on first use (about 9 min each under TCG) and cached; with them cached, this
+ * The images are built on first use (15 to 20 min each under TCG) and cached; with them cached, this
  * file takes two boots per kind.
  */
 import { mkdtemp, rm } from 'node:fs/promises';

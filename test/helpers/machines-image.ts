@@ -11,7 +11,8 @@
  * by UUID, systemd-networkd DHCP on en*, sshd with root login by key (a test key made at build time),
  * apt/fstrim/e2scrub/dpkg-db-backup timers masked, a fixed /etc/machine-id, hostname kf-vm-KIND.
  *
- * The build (about 8 to 10 min under TCG, printed with timings), nothing mounted on this machine:
+ * The build (15 to 20 min on a busy 2-core machine, most of it the initramfs made under TCG; printed
+ * with timings), nothing mounted on this machine:
  *  1. debootstrap and apt-get in a chroot inside a private mount/pid namespace (rootfs.ts helpers);
  *  2. the disk as a plain file: sfdisk, `mkfs.vfat -C` + dd for the ESP, `mke2fs -d ROOT -E offset=`
  *     for the root; no loop devices;
@@ -274,7 +275,7 @@ export interface VmImage {
 const pending = new Map<VmKind, Promise<string>>();
 
 /**
- * The base image of a kind (the path of its disk.qcow2), built on first use (about 9 minutes under
+ * The base image of a kind (the path of its disk.qcow2), built on first use (15 to 20 minutes under
  * TCG; two processes wanting it share one build) and cached. readVmImage() tells the rest.
  */
 export function ensureVmImage(kind: VmKind): Promise<string> {
