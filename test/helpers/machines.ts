@@ -27,8 +27,8 @@
  * or the lines of `knownHostsLine()` in one file).
  *
  * Resources: QEMU with -m 384 and tb-size=256 is about 550 MB (bios) or 620 MB (uefi) resident; three
- * at once fit a 2-core CI machine
- * (sshd after ~170 s then, on a busy machine). No QEMU outlives the test process (see machines-qemu.ts).
+ * at once fit a 2-core CI machine (sshd after ~170 s then, on a busy machine). No QEMU outlives the
+ * test process (see machines-qemu.ts).
  */
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
