@@ -3,15 +3,17 @@
  * from an overlay of its cached image through its real boot loader (bios: GRUB; uefi: systemd-boot
  * under OVMF), answers over SSH with a host key that is checked, then takes a one-time boot entry
  * that adds a marker to the kernel command line and reboots: the supervisor starts QEMU again, the
- * marker entry boots once (the loader consumed the one-time choice), with a new boot id.
+ * marker entry boots once (the loader consumed the one-time choice), with a new boot id. kernelfile
+ * itself reads each VM's facts through vm.cliArgs(), checking the pinned host key.
  *
- * The images are built on first use (about 9 min each under TCG) and cached; with them cached, this
+ * The images are built on first use (15 to 20 min each under TCG) and cached; with them cached, this
  * file takes two boots per kind.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { kernelfile } from '../helpers/cli.js';
 import { ensureVmImage, runningQemuPids, startVm, VM_KINDS, type Vm } from '../helpers/machines.js';
 import { note, run, secs } from '../helpers/proc.js';
 import { portOpen } from '../helpers/sshd.js';
@@ -75,6 +77,22 @@ describe.concurrent('rebootable VMs', () => {
       ]);
       expect(stranger.code).toBe(255);
       expect(stranger.stderr).toContain('Host key verification failed');
+
+      // What kernelfile sees through vm.cliArgs() (its own SSH client, the pinned host key): the
+      // loader and initramfs generator of the kind, and the Debian entry as the default.
+      const facts = await kernelfile(['facts', ...vm.cliArgs(), '--json']);
+      expect(facts.code, facts.err).toBe(0);
+      const f = JSON.parse(facts.out) as {
+        system: { running: string; machineId: string };
+        boot: { loader: string; default: string | null; entries: Array<{ id: string; title: string }> };
+        initramfs: { tool: string };
+      };
+      expect(f.system.running).toBe(image.release);
+      expect(f.system.machineId).toBe(image.machineId);
+      expect(f.boot.loader).toBe(kind === 'bios' ? 'grub' : 'systemd-boot');
+      expect(f.initramfs.tool).toBe(kind === 'bios' ? 'initramfs-tools' : 'dracut');
+      const def = f.boot.entries.find((e) => e.id === f.boot.default);
+      expect(kind === 'bios' ? def?.title : `${def?.id}.conf`).toBe(image.defaultEntry);
 
       const cmdline = (await sh(vm, ['cat', '/proc/cmdline'])).trim();
       expect(cmdline).toContain(`root=UUID=${image.rootUuid} ro console=ttyS0,115200 panic=5`);

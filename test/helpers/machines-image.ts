@@ -11,7 +11,8 @@
  * by UUID, systemd-networkd DHCP on en*, sshd with root login by key (a test key made at build time),
  * apt/fstrim/e2scrub/dpkg-db-backup timers masked, a fixed /etc/machine-id, hostname kf-vm-KIND.
  *
- * The build (about 8 to 10 min under TCG, printed with timings), nothing mounted on this machine:
+ * The build (15 to 20 min on a busy 2-core machine, most of it the initramfs made under TCG; printed
+ * with timings), nothing mounted on this machine:
  *  1. debootstrap and apt-get in a chroot inside a private mount/pid namespace (rootfs.ts helpers);
  *  2. the disk as a plain file: sfdisk, `mkfs.vfat -C` + dd for the ESP, `mke2fs -d ROOT -E offset=`
  *     for the root; no loop devices;
@@ -125,6 +126,9 @@ const CONFIGURE_SH = [
   'in_root systemctl enable systemd-networkd.service',
   // Nothing that wakes up by itself in the middle of a test.
   'in_root systemctl mask apt-daily.timer apt-daily-upgrade.timer fstrim.timer e2scrub_all.timer e2scrub_reap.service dpkg-db-backup.timer',
+  // No gettys on virtual consoles that nobody sees (-vga none): less to start on one slow vCPU.
+  // The serial console keeps its getty.
+  'in_root systemctl mask getty-static.service getty@tty1.service',
   `if [ "$kind" = bios ]; then echo 'grub-pc grub-pc/install_devices multiselect /dev/vda' | in_root debconf-set-selections; fi`,
   // A machine, not a chroot: services start as usual from now on.
   'rm -f "$m/usr/sbin/policy-rc.d"',
@@ -179,6 +183,10 @@ function rootFiles(kind: VmKind): Record<string, string> {
   return files;
 }
 
+/** sh: `kf_t CMD...` runs CMD and prints how long it took on a line `kf-vm-setup: N s: CMD`. */
+const SETUP_TIMER_SH =
+  'kf_t() { kf_s=$(date +%s); "$@"; echo "kf-vm-setup: $(( $(date +%s) - kf_s )) s: $*"; }';
+
 /**
  * Run inside the VM on its setup boot (direct kernel boot), as root; args: RELEASE. Installs the
  * boot loader and remakes the initramfs for this machine (modules for its own disk only).
@@ -187,22 +195,24 @@ const SETUP_SH: Record<VmKind, string> = {
   bios: [
     'set -eu',
     'r=$1',
-    'grub-install /dev/vda',
-    'update-grub',
+    SETUP_TIMER_SH,
+    'kf_t grub-install /dev/vda',
+    'kf_t update-grub',
     "sed -i 's/^MODULES=.*/MODULES=dep/' /etc/initramfs-tools/initramfs.conf",
     'grep -qx MODULES=dep /etc/initramfs-tools/initramfs.conf',
-    'update-initramfs -u -k "$r"',
+    'kf_t update-initramfs -u -k "$r"',
     'grub-editenv list',
   ].join('\n'),
   uefi: [
     'set -eu',
     'r=$1',
+    SETUP_TIMER_SH,
     'mountpoint -q /boot/efi',
     // Host-only from now on: this initramfs, and those of kernels installed later.
     'printf \'# kernelfile test VM: an initramfs for this machine only\\nhostonly="yes"\\n\' > /etc/dracut.conf.d/50-kernelfile-vm.conf',
-    'dracut --force "/boot/initrd.img-$r" "$r"',
-    'bootctl install --no-variables',
-    'kernel-install add "$r" "/boot/vmlinuz-$r"',
+    'kf_t dracut --force "/boot/initrd.img-$r" "$r"',
+    'kf_t bootctl install --no-variables',
+    'kf_t kernel-install add "$r" "/boot/vmlinuz-$r"',
     'entry="$(cat /etc/machine-id)-$r.conf"',
     'test -s "/boot/efi/loader/entries/$entry"',
     // The default by file name, in loader.conf (no EFI variable: it would live in one VM's VARS only).
@@ -265,7 +275,7 @@ export interface VmImage {
 const pending = new Map<VmKind, Promise<string>>();
 
 /**
- * The base image of a kind (the path of its disk.qcow2), built on first use (about 9 minutes under
+ * The base image of a kind (the path of its disk.qcow2), built on first use (15 to 20 minutes under
  * TCG; two processes wanting it share one build) and cached. readVmImage() tells the rest.
  */
 export function ensureVmImage(kind: VmKind): Promise<string> {
@@ -453,6 +463,8 @@ async function build(kind: VmKind, tmp: string, mirror: string, name: string): P
       sshOk(setup, ['sh', '-c', SETUP_SH[kind], 'kf-vm-setup', release]),
     );
     await writeFile(join(out, 'logs', 'setup.out'), log);
+    for (const line of log.split('\n'))
+      if (line.startsWith('kf-vm-setup: ')) note(`VM image ${kind}: ${line}`);
     await poweroff(setup, 'setup');
   } catch (e) {
     await keepLog(setup, 'setup').catch(() => {});

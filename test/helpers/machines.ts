@@ -8,7 +8,7 @@
  *   await kernelfile(['apply', FILE, ...vm.cliArgs(), '--yes', '--reboot']);
  *   await vm.stop();
  *
- * Kinds (machines-image.ts builds and caches their base images, ~9 min each the first time):
+ * Kinds (machines-image.ts builds and caches their base images, 15 to 20 min each the first time):
  *   bios   SeaBIOS → GRUB (grub-pc, GRUB_DEFAULT=saved, serial console) → Debian's kernel,
  *          initramfs-tools; /boot on the root ext4
  *   uefi   OVMF → systemd-boot (ESP at /boot/efi, loader.conf's default: the Debian kernel's BLS
@@ -26,8 +26,9 @@
  * `inventoryEntry()` the Ansible variables of a host of an inventory (with one `--known-hosts` per VM,
  * or the lines of `knownHostsLine()` in one file).
  *
- * Resources: QEMU with -m 384 and tb-size=256 is about 550 MB; three at once fit a 2-core CI machine
- * (sshd after ~85 s then). No QEMU outlives the test process (see machines-qemu.ts).
+ * Resources: QEMU with -m 384 and tb-size=256 is about 550 MB (bios) or 620 MB (uefi) resident; three
+ * at once fit a 2-core CI machine (sshd after ~170 s then, on a busy machine). No QEMU outlives the
+ * test process (see machines-qemu.ts).
  */
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
