@@ -130,9 +130,11 @@ describe('kernelfile facts --host root:DIR with a hostile /usr/bin/sh', () => {
 describe('the image transport', () => {
   it('leaves nothing running: a background process dies with the command', async () => {
     const t = new ChrootTransport(root.dir);
-    const r = await t.run(['sh', '-c', `(sleep 300 &) ; echo started`]);
+    // A duration no other process on the machine is likely to sleep for: pgrep matches machine-wide.
+    const secs = 30_000 + Math.floor(Math.random() * 9_000);
+    const r = await t.run(['sh', '-c', `(sleep ${secs} &) ; echo started`]);
     expect(r.stdout).toBe('started\n');
-    const left = execFileSync('sh', ['-c', 'pgrep -f "^sleep 300$" || true'], { encoding: 'utf8' });
+    const left = execFileSync('sh', ['-c', `pgrep -f "^sleep ${secs}$" || true`], { encoding: 'utf8' });
     expect(left.trim()).toBe('');
   });
 });
