@@ -16,7 +16,7 @@ import { renderHostPlan } from '../../../src/render/plan-text.js';
 import { plain } from '../../../src/render/style.js';
 import type { Step } from '../../../src/resources/change.js';
 import { kfEntryId, loadCase, planOptions } from '../../helpers/plan-fixtures.js';
-import { BOOT_A } from '../../helpers/receipt-text.js';
+import { BOOT_A, trialData } from '../../helpers/receipt-text.js';
 
 type Case = ReturnType<typeof loadCase>;
 
@@ -237,16 +237,7 @@ describe('planRollback', () => {
       ok: true,
       value: {
         trialVersion: 1,
-        release: R117,
-        entry: id,
-        cmdline: entryById(c.facts, id)?.options,
-        bootId: BOOT_A,
-        state: 'armed',
-        failedAt: null,
-        seenRelease: null,
-        seenBootId: null,
-        reason: null,
-        health: null,
+        ...trialData(R117, { entry: id, cmdline: entryById(c.facts, id)?.options as string }),
       },
     });
     expect(change?.reason).toMatch(

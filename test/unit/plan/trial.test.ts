@@ -19,7 +19,7 @@ import type { Step } from '../../../src/resources/change.js';
 import { failedTrial } from '../../../src/resources/default-entry.js';
 import type { RenderedEntry } from '../../../src/resources/loaders/driver.js';
 import { kfEntryId, loadCase, planOptions, setGrubDefault } from '../../helpers/plan-fixtures.js';
-import { BOOT_A, BOOT_B } from '../../helpers/receipt-text.js';
+import { BOOT_A, BOOT_B, trialData } from '../../helpers/receipt-text.js';
 
 type Case = ReturnType<typeof loadCase>;
 
@@ -95,16 +95,7 @@ describe('arming a trial', () => {
     expect(t?.steps[1]).toMatchObject({ kind: 'write', mode: 0o644, sudo: true });
     expect(trial).toEqual({
       trialVersion: 1,
-      release: NEW,
-      entry: kfEntryId(NEW),
-      cmdline: p.entry?.cmdline,
-      bootId: BOOT_A,
-      state: 'armed',
-      failedAt: null,
-      seenRelease: null,
-      seenBootId: null,
-      reason: null,
-      health: null,
+      ...trialData(NEW, { entry: kfEntryId(NEW), cmdline: p.entry?.cmdline }),
     });
     // The default stays 6.1.119 until the host runs 6.1.120.
     expect(defaultChange(p)).toBeUndefined();
