@@ -18,6 +18,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmSync,
   statSync,
   utimesSync,
   writeFileSync,
@@ -114,9 +115,9 @@ async function buildExample(
  * release string reaches (kbuild tracks each object's config symbols) instead of everything. The
  * tools under tools/ (objtool, which every object depends on) record their output directory as an
  * absolute path in their .cmd and .d files: it is rewritten to the copy's, mtimes kept, or they
- * would be rebuilt and with them the whole kernel. The result is what a clean build gives, except
- * the build counter in `uname -v` (#2). Nothing to do when the variant is already built or its
- * tree exists, or the first build's tree is gone.
+ * would be rebuilt and with them the whole kernel. The build counter (`.version`, the #N of
+ * `uname -v`) starts again at 1, as in a clean build. Nothing to do when the variant is already
+ * built or its tree exists, or the first build's tree is gone.
  */
 function seedObjectTree(p: Prepared, seedFrom: string): void {
   const objtree = join(p.dirs.objects, p.buildId);
@@ -136,5 +137,6 @@ function seedObjectTree(p: Prepared, seedFrom: string): void {
     writeFileSync(f, text.replaceAll(seed, objtree));
     utimesSync(f, st.atime, st.mtime);
   }
+  rmSync(join(tmp, '.version'), { force: true });
   renameSync(tmp, objtree);
 }
