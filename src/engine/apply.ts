@@ -219,7 +219,7 @@ const REAL: RolloutDeps = {
 };
 
 /** What a rollout needs of the planning session: reconnecting, and planning again after a reboot. */
-export type RolloutSession = Pick<PlanningSession, 'gather' | 'planTarget'>;
+export type RolloutSession = Pick<PlanningSession, 'connect' | 'gather' | 'planTarget'>;
 
 export class Rollout {
   private readonly builds = new Map<string, Promise<{ dir: string; manifest: Manifest }>>();
@@ -379,7 +379,7 @@ export class Rollout {
   /** The trial's connection, clock and events, as this rollout reports them. */
   trialDeps(host: string, release: string): TrialDeps {
     return {
-      gather: (t) => this.session.gather(t),
+      connect: (t) => this.session.connect(t),
       sleep: this.deps.sleep,
       now: () => new Date(),
       emit: (e) => {

@@ -109,8 +109,13 @@ export class PlanningSession {
   }
 
   /** Open the target and gather its facts; the connection stays open (closed on failure). */
+  /** A connection to the host, without facts (the trial boot's probes and health check). */
+  connect(target: Target): Promise<Transport> {
+    return openHost(target.address, target.hostOptions);
+  }
+
   async gather(target: Target): Promise<{ transport: Transport; facts: HostFacts }> {
-    const transport = await openHost(target.address, target.hostOptions);
+    const transport = await this.connect(target);
     try {
       return { transport, facts: await gather(transport, { sudo: target.sudo }) };
     } catch (e) {

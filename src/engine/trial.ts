@@ -9,7 +9,6 @@
  */
 import { writeFile } from '../apply/executor.js';
 import { bootId, requestReboot, waitForReboot } from '../apply/reboot.js';
-import type { HostFacts } from '../facts/types.js';
 import { runOk, type Transport } from '../host/transport.js';
 import { encodeTrial } from '../receipt/encode.js';
 import { trialPath } from '../receipt/paths.js';
@@ -31,8 +30,8 @@ export type TrialEvent =
   | { phase: 'fallback'; release: string; to: string | null };
 
 export interface TrialDeps {
-  /** Connect anew (facts included): the probe after a reboot, and the record of a failure. */
-  gather(target: Target): Promise<{ transport: Transport; facts: HostFacts }>;
+  /** Connect anew (no facts): the probes after a reboot, the health check, the record of a failure. */
+  connect(target: Target): Promise<Transport>;
   sleep(ms: number): Promise<void>;
   now(): Date;
   emit(e: TrialEvent): void;
@@ -130,7 +129,7 @@ export async function trialBoot(run: TrialRun, deps: TrialDeps): Promise<{ secon
   await requestReboot(run.transport);
   const probeTarget = { ...target, hostOptions: { ...target.hostOptions, connectTimeoutMs: 10_000 } };
   const probe = async () => {
-    const { transport } = await deps.gather(probeTarget);
+    const transport = await deps.connect(probeTarget);
     try {
       return {
         release: (await runOk(transport, ['uname', '-r'])).stdout.trim(),
@@ -184,11 +183,11 @@ export async function trialBoot(run: TrialRun, deps: TrialDeps): Promise<{ secon
 
 /** Run `f` on a fresh connection to the host, closed afterwards. */
 async function withHost<T>(
-  deps: Pick<TrialDeps, 'gather'>,
+  deps: Pick<TrialDeps, 'connect'>,
   target: Target,
   f: (t: Transport) => Promise<T>,
 ): Promise<T> {
-  const { transport } = await deps.gather(target);
+  const transport = await deps.connect(target);
   try {
     return await f(transport);
   } finally {

@@ -72,8 +72,8 @@ export class FakeHost {
     return undefined;
   }
 
-  /** TrialDeps.gather / RolloutSession.gather: connect anew (refused while down). */
-  gather = async (target: { hostOptions: { connectTimeoutMs?: number } }) => {
+  /** TrialDeps.connect / RolloutSession.connect: connect anew (refused while down). */
+  reconnect = async (target: { hostOptions: { connectTimeoutMs?: number } }): Promise<Transport> => {
     this.gathered.push({ connectTimeoutMs: target.hostOptions.connectTimeoutMs });
     if (this.pending && this.stayingUp > 0) this.stayingUp--;
     else if (this.pending) {
@@ -90,9 +90,14 @@ export class FakeHost {
       throw new HostError(this.name, 'unreachable', 'connection timed out (fake)');
     }
     this.log.push(`up ${this.up.release} ${this.up.bootId}`);
-    const transport: Transport = this.connect();
-    return { transport, facts: {} as HostFacts };
+    return this.connect();
   };
+
+  /** RolloutSession.gather: reconnect, with no facts (the rollouts that use it replan by planTarget). */
+  gather = async (target: { hostOptions: { connectTimeoutMs?: number } }) => ({
+    transport: await this.reconnect(target),
+    facts: {} as HostFacts,
+  });
 
   /** The files written over every connection (path → content). */
   files(): Map<string, string> {

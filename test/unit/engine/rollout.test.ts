@@ -68,6 +68,11 @@ function rollout(
   const r = new Rollout(
     {
       gather: session.gather ?? (async () => Promise.reject(new Error('no reconnect expected'))),
+      connect:
+        session.connect ??
+        (session.gather
+          ? async (t) => (await (session.gather as RolloutSession['gather'])(t)).transport
+          : async () => Promise.reject(new Error('no reconnect expected'))),
       planTarget: session.planTarget ?? (async () => Promise.reject(new Error('no replan expected'))),
     },
     { yes: true, ...options, onEvent: (e) => events.push(e) },

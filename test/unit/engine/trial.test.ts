@@ -46,7 +46,7 @@ function trial(boots: Boot[], o: { health?: Partial<RunResult>; check?: TrialRun
     timeoutMs: 600_000,
   };
   const go = () =>
-    trialBoot(run, { gather: host.gather, sleep: clock.sleep, now: clock.now, emit: (e) => events.push(e) });
+    trialBoot(run, { connect: host.reconnect, sleep: clock.sleep, now: clock.now, emit: (e) => events.push(e) });
   return { host, clock, events, run, go };
 }
 
@@ -217,7 +217,7 @@ describe('a trial that fails', () => {
     const clock = fakeClock();
     const run: TrialRun = { ...trial([]).run, transport: host.connect() };
     const e = await failure(
-      trialBoot(run, { gather: host.gather, sleep: clock.sleep, now: clock.now, emit: () => {} }),
+      trialBoot(run, { connect: host.reconnect, sleep: clock.sleep, now: clock.now, emit: () => {} }),
     );
     expect(host.log.slice(0, 3)).toEqual([`reboot requested in ${BOOT_A}`, `up ${OLD} ${BOOT_A}`, 'down']);
     expect(e.message).toMatch(
@@ -237,7 +237,7 @@ describe('a trial that fails', () => {
       timeoutMs: 60_000,
     };
     const e = await failure(
-      trialBoot(run, { gather: host.gather, sleep: clock.sleep, now: clock.now, emit: () => {} }),
+      trialBoot(run, { connect: host.reconnect, sleep: clock.sleep, now: clock.now, emit: () => {} }),
     );
     expect(e.message).toMatch(
       /did not reboot within 60 s \(the same boot id answered throughout; the one-time entry is still armed\)$/,
