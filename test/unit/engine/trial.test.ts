@@ -46,7 +46,12 @@ function trial(boots: Boot[], o: { health?: Partial<RunResult>; check?: TrialRun
     timeoutMs: 600_000,
   };
   const go = () =>
-    trialBoot(run, { connect: host.reconnect, sleep: clock.sleep, now: clock.now, emit: (e) => events.push(e) });
+    trialBoot(run, {
+      connect: host.reconnect,
+      sleep: clock.sleep,
+      now: clock.now,
+      emit: (e) => events.push(e),
+    });
   return { host, clock, events, run, go };
 }
 
