@@ -56,6 +56,11 @@ function requireInventory(opts: {
     );
 }
 
+/** The options given on the command line, not left at their defaults (a saved plan yields only to these). */
+function givenOptions(cmd: Command): string[] {
+  return cmd.options.map((o) => o.attributeName()).filter((k) => cmd.getOptionValueSource(k) === 'cli');
+}
+
 /** Fleet options: the hosts of an Ansible inventory instead of one --host. */
 function addFleetOptions(cmd: Command): Command {
   return cmd
@@ -175,7 +180,10 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       'the kernelfile (default ./kernelfile.yaml; with --inventory, for hosts without a `kernelfile` var)',
     )
     .option('--json', 'print the plan as JSON (format documented in docs/json.md)')
-    .option('--out <file>', 'save the plan, for `kernelfile apply FILE` to apply exactly it')
+    .option(
+      '--out <file>',
+      "save the plan (one host's or the inventory's, with how to reach each host), for `kernelfile apply FILE` to apply exactly it",
+    )
     .option(
       '--detailed-exitcode',
       'exit 0 when there is nothing to change, 2 when there are changes, 1 on error',
@@ -206,7 +214,7 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
   )
     .argument(
       '[file]',
-      'the kernelfile, or a plan saved with `plan --out` (refused when stale)',
+      'the kernelfile, or a plan saved with `plan --out`: its hosts and how to reach them come from it; a host whose plan is stale is refused',
       'kernelfile.yaml',
     )
     .option('-y, --yes', 'apply without asking (required when standard input is not a terminal)')
@@ -233,10 +241,14 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       'with --inventory: stop the rollout once more than this share of the hosts failed',
     );
   addFleetOptions(applyCmd).action(
-    async (file: string | undefined, opts: import('./commands/apply.js').ApplyFlags & HostFlags) => {
+    async (
+      file: string | undefined,
+      opts: import('./commands/apply.js').ApplyFlags & HostFlags,
+      cmd: Command,
+    ) => {
       requireInventory(opts);
       const { run } = await import('./commands/apply.js');
-      done(await run(file, opts, io));
+      done(await run(file, { ...opts, given: givenOptions(cmd) }, io));
     },
   );
 

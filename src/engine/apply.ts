@@ -23,12 +23,10 @@ import { packSource } from '../apply/pack-source.js';
 import { build, type Manifest, manifestHeadersNeed, type Prepared } from '../compile/build.js';
 import { buildDkmsTarball } from '../dkms/tarball.js';
 import { batches, parsePercent, parseSerial, pool, stopReason } from '../fleet/rollout.js';
-import { planDifference } from '../plan/compare.js';
-import { staleReasons } from '../plan/planfile.js';
 import { bootBytesNeeded } from '../plan/planner.js';
-import { hasChanges, type PlanFile } from '../plan/types.js';
+import { hasChanges } from '../plan/types.js';
 import { describeGap, gapHint, headersGap } from '../resources/host-libs.js';
-import { ApplyError, describe, PlanMismatchError, StalePlanError, UserError } from './errors.js';
+import { ApplyError, describe, UserError } from './errors.js';
 import { blocked, type FleetHost, type PlannedHost, type PlanningSession } from './planning.js';
 import { rollbackPlan } from './rollback.js';
 import { type TrialDeps, trialBoot } from './trial.js';
@@ -109,39 +107,6 @@ function reportedFailure(name: string, e: unknown): Outcome {
     ...(d.hint ? { hint: d.hint } : {}),
     cause: e,
   };
-}
-
-/**
- * A saved plan (`plan --out`) is applied only while it still holds: same kernelfile, same facts,
- * and the same changes and steps as the fresh plan `host` carries (src/plan/compare.ts: every
- * field a step acts on; titles and reasons are display text). The file is a claim checked against
- * the fresh plan, never a program: the host keeps its fresh plan, and that is what is executed.
- */
-export function adoptSavedPlan(host: PlannedHost, saved: PlanFile, file: string): void {
-  const name = host.transport.name;
-  const planned =
-    saved.hosts.find((h) => h.host === name) ?? (saved.hosts.length === 1 ? saved.hosts[0] : undefined);
-  if (!planned)
-    throw new UserError(
-      `the plan ${file} has no plan for ${name}`,
-      `plan for this host: kernelfile plan --host ${name} --out FILE`,
-    );
-  const stale = staleReasons(saved, planned, {
-    kernelfileSha256: host.desired.kernelfile.sha256,
-    factsDigest: host.facts.digest,
-    factsFamilies: host.plan.factsFamilies,
-  });
-  if (stale.length)
-    throw new StalePlanError(
-      `the saved plan ${file} is stale: ${stale.join('; ')}. Nothing was changed`,
-      `review a new plan: kernelfile plan ${host.loaded.kf.display} --host ${host.target.name} --out ${file}`,
-    );
-  const differs = planDifference(planned, host.plan);
-  if (differs)
-    throw new PlanMismatchError(
-      `the saved plan ${file} does not match a fresh plan for ${name}: ${differs}. Nothing was changed`,
-      `was the file edited? Review a new plan: kernelfile plan ${host.loaded.kf.display} --host ${host.target.name} --out ${file}`,
-    );
 }
 
 /** /boot must hold the built files (known exactly once built) with 10% to spare. */

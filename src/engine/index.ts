@@ -7,11 +7,11 @@
  * `plan`, `apply` and `status` are the same in one call each. Everything reports through return
  * values and events; nothing here prints or reads standard input.
  */
-import { type ApplyOptions, type ApplyResult, adoptSavedPlan, Rollout } from './apply.js';
+import { type ApplyOptions, type ApplyResult, Rollout } from './apply.js';
 import { type Env, processEnv } from './env.js';
-import { describe, UserError } from './errors.js';
+import { UserError } from './errors.js';
 import { closeAll, type FleetHost, PlanningSession, type PlanOptions } from './planning.js';
-import { readSavedPlan } from './saved-plan.js';
+import { checkSavedSelection, planSaved, readSavedPlan, savedTargets } from './saved-plan.js';
 import { type StatusRow, statusRows } from './status.js';
 import { checkCapabilities, type Selection, selectTargets, type Target } from './targets.js';
 
@@ -19,10 +19,20 @@ export type { ExecuteResult, StepEvent } from '../apply/executor.js';
 export type { HostFacts } from '../facts/types.js';
 export type { HostCapabilities } from '../host/kind.js';
 export type { HostOptions } from '../host/open.js';
-export type { Change, HostPlan, PlanFile, Step } from '../plan/types.js';
+export type {
+  Change,
+  HostPlan,
+  PlanFile,
+  SavedConnection,
+  SavedHost,
+  SavedHostPlan,
+  SavedPlan,
+  SavedUnplanned,
+  Step,
+} from '../plan/types.js';
 export type { Diagnostic } from '../spec/diagnostic.js';
 export type { ApplyEvent, ApplyOptions, ApplyResult, Outcome, OutcomeResult } from './apply.js';
-export { adoptSavedPlan, Rollout } from './apply.js';
+export { Rollout } from './apply.js';
 export {
   type Built,
   buildDiagnostics,
@@ -62,7 +72,19 @@ export {
   type UnplannedHost,
 } from './planning.js';
 export { type BuildTarget, localArch } from './prepare.js';
-export { planDocument, readSavedPlan, writePlanDocument } from './saved-plan.js';
+export {
+  adoptSavedPlan,
+  checkSavedSelection,
+  planDocument,
+  planSaved,
+  readSavedPlan,
+  replanCommand,
+  type SavedTarget,
+  type SavedTargetOptions,
+  savedPlanDocument,
+  savedTargets,
+  writePlanDocument,
+} from './saved-plan.js';
 export { type HostState, STATE_TEXT, type StatusRow, statusRows } from './status.js';
 export {
   checkCapabilities,
@@ -125,39 +147,40 @@ export async function plan(
 
 /**
  * Converge the selected hosts (`yes` or `confirm` decides whether to go ahead). With `plan`, the
- * saved plan file is applied instead, refused for a host whose facts or kernelfile changed.
+ * saved plan file is applied instead: its hosts, reached as it says (the selection's SSH settings
+ * over its own; a `host` or `inventory` must name the same hosts), each refused by name when its
+ * facts or kernelfile changed or its fresh plan differs, the others applied.
  */
 export async function apply(
   sel: Selection & { plan?: string },
   o: ApplyOptions & PlanHostsOptions = {},
   env: Env = processEnv(),
 ): Promise<ApplyResult> {
-  const saved = sel.plan ? readSavedPlan(sel.plan, env) : undefined;
-  if (sel.plan && !saved)
-    throw new UserError(`${sel.plan} is not a plan saved with \`kernelfile plan --out\``);
-  const selection = saved ? { ...sel, kernelfile: saved.kernelfile.path } : sel;
-  const targets = selectTargets(selection, env, o.warn);
+  if (sel.plan) {
+    const file = sel.plan;
+    const saved = readSavedPlan(file, env);
+    if (!saved) throw new UserError(`${file} is not a plan saved with \`kernelfile plan --out\``);
+    checkSavedSelection(saved, file, sel, env, o.warn);
+    const chosen = savedTargets(saved, file, env, {
+      ...(sel.hostOptions ? { hostOptions: sel.hostOptions } : {}),
+      sudo: sel.sudo === true,
+    });
+    checkCapabilities(
+      chosen.map((c) => c.target),
+      o,
+    );
+    const session = new PlanningSession(env, { ...o, trial: o.trial || o.reboot });
+    const hosts = await planSaved(session, saved, file, chosen);
+    try {
+      return await applyPlanned({ hosts, session, close: () => closeAll(hosts) }, o);
+    } finally {
+      await closeAll(hosts);
+    }
+  }
+  const targets = selectTargets(sel, env, o.warn);
   checkCapabilities(targets, o);
   const planned = await planTargets(targets, { ...o, trial: o.trial || o.reboot }, env);
   try {
-    if (saved && sel.plan)
-      planned.hosts = planned.hosts.map((h) => {
-        if (!h.ok) return h;
-        try {
-          adoptSavedPlan(h, saved, sel.plan as string);
-          return h;
-        } catch (e) {
-          const d = describe(e);
-          return {
-            ok: false as const,
-            target: h.target,
-            unreachable: false,
-            error: d.message,
-            ...(d.hint ? { hint: d.hint } : {}),
-            cause: e,
-          };
-        }
-      });
     return await applyPlanned(planned, o);
   } finally {
     await planned.close();

@@ -64,15 +64,85 @@ export interface HostPlan {
   rollback: string | null;
 }
 
+/** The format of `plan --json` for one host (and of saved plans before format 2). */
 export const PLAN_FORMAT_VERSION = 1;
 
-/** A saved plan (`plan --out FILE`; `apply FILE`). */
+/** The `plan --json` document of one host's plan (and what `plan --out` saved before format 2). */
 export interface PlanFile {
   formatVersion: typeof PLAN_FORMAT_VERSION;
   kind: 'kernelfile-plan';
   /** The kernelfile the plan was made from, and the sha256 of its bytes. */
   kernelfile: { path: string; sha256: string; name: string };
   hosts: HostPlan[];
+}
+
+/**
+ * The format of saved plans (`plan --out FILE`, `apply FILE`). Format 2 names each host with how to
+ * reach it, so `apply FILE` needs no host options; format 1 files (which did not) are refused.
+ */
+export const SAVED_PLAN_FORMAT_VERSION = 2;
+
+/**
+ * How a saved plan reaches a host again: its address as `--host` takes it (normalised), what an
+ * inventory adds to it, and the SSH settings the plan was made with. Never the environment, and
+ * never `--accept-new-host-keys`: weakening host-key checks is for the apply command line only.
+ */
+export interface SavedConnection {
+  /** `local`, `root:/srv/rootfs` or `ssh://user@name:port` (as `formatHostAddress` writes it). */
+  host: string;
+  /** An inventory's `ansible_ssh_private_key_file` (a path on the controller). */
+  identity?: string;
+  /** An inventory's `ansible_become`. */
+  become?: boolean;
+  /** Facts gathered with `sudo -n`. */
+  sudo: boolean;
+  sshConfig?: string;
+  knownHosts?: string[];
+  identities?: string[];
+  connectTimeoutMs?: number;
+  commandTimeoutMs?: number;
+}
+
+/** The kernelfile a saved host plan was made from: its path relative to the working directory. */
+export interface SavedKernelfile {
+  path: string;
+  sha256: string;
+  name: string;
+}
+
+/** A host of a saved plan that was planned. */
+export interface SavedHostPlan {
+  name: string;
+  state: string;
+  connection: SavedConnection;
+  kernelfile: SavedKernelfile;
+  plan: HostPlan;
+}
+
+/** A host of a saved plan that could not be planned, and why (apply leaves it alone). */
+export interface SavedUnplanned {
+  name: string;
+  state: 'unreachable' | 'error';
+  connection: SavedConnection;
+  error: string;
+  hint: string | null;
+}
+
+export type SavedHost = SavedHostPlan | SavedUnplanned;
+
+/** A saved plan (`plan --out FILE`, one host or an inventory's; `apply FILE`). */
+export interface SavedPlan {
+  formatVersion: typeof SAVED_PLAN_FORMAT_VERSION;
+  kind: 'kernelfile-plan';
+  /** How the hosts were selected: an inventory (and `--limit`), or null for one `--host`. */
+  inventory: string | null;
+  limit: string | null;
+  /** In the order they were selected. */
+  hosts: SavedHost[];
+}
+
+export function isPlanned(h: SavedHost): h is SavedHostPlan {
+  return 'plan' in h;
 }
 
 /** Counts for `Plan: X to add, Y to change, Z to destroy.` */

@@ -24,21 +24,26 @@ export function planFile(kernelfile: PlanFile['kernelfile'], hosts: HostPlan[]):
   return { formatVersion: PLAN_FORMAT_VERSION, kind: 'kernelfile-plan', kernelfile, hosts };
 }
 
+/** One host's plan with what a CI job asks first: each change's actions, the counts, changed, possible. */
+export function hostPlanJson(h: HostPlan, possible = h.problems.length === 0) {
+  return {
+    ...h,
+    changes: h.changes.map((c) => ({ ...c, actions: ACTIONS[c.action] })),
+    counts: counts(h.changes),
+    changed: hasChanges(h),
+    possible,
+  };
+}
+
 /** The JSON document: the plan file plus, per host and in total, what a CI job asks first. */
 export function planJson(file: PlanFile): unknown {
   const total = { add: 0, change: 0, destroy: 0 };
   const hosts = file.hosts.map((h) => {
-    const n = counts(h.changes);
-    total.add += n.add;
-    total.change += n.change;
-    total.destroy += n.destroy;
-    return {
-      ...h,
-      changes: h.changes.map((c) => ({ ...c, actions: ACTIONS[c.action] })),
-      counts: n,
-      changed: hasChanges(h),
-      possible: h.problems.length === 0,
-    };
+    const j = hostPlanJson(h);
+    total.add += j.counts.add;
+    total.change += j.counts.change;
+    total.destroy += j.counts.destroy;
+    return j;
   });
   return {
     ...file,

@@ -5,12 +5,23 @@
  * has passed: the plan's problems, dropped Kconfig values, the build, /boot's room.
  */
 import type { ApplyEvent, ApplyOptions, Outcome, StepEvent } from '../../engine/apply.js';
-import { blocked, closeAll, hasChanges } from '../../engine/planning.js';
-import { readSavedPlan } from '../../engine/saved-plan.js';
-import { checkCapabilities } from '../../engine/targets.js';
+import type { HostOptions, SavedPlan } from '../../engine/index.js';
+import { blocked, closeAll, type FleetHost, hasChanges } from '../../engine/planning.js';
+import {
+  adoptSavedPlan,
+  checkSavedSelection,
+  isPlanned,
+  planSaved,
+  readSavedPlan,
+  type SavedTarget,
+  savedTargets,
+  shown,
+} from '../../engine/saved-plan.js';
+import { checkCapabilities, type Target } from '../../engine/targets.js';
 import { renderFleetSummary, table } from '../../render/fleet-text.js';
 import { renderHostPlan } from '../../render/plan-text.js';
 import { colored, plain } from '../../render/style.js';
+import { type HostFlags, hostOptions } from '../host-options.js';
 import { type FleetFlags, type ProgressSink, planOne, sessionFor, targetsOf } from '../hosts.js';
 import type { ExitCode, Io } from '../io.js';
 import { UserError } from '../io.js';
@@ -30,6 +41,8 @@ export interface ApplyFlags extends FleetFlags {
   retryTrial?: boolean;
   /** `kernelfile rollback`: make a kept kernel the default again instead of applying the kernelfile. */
   rollback?: { to?: string };
+  /** The options given on the command line (not defaults): they decide what a saved plan yields to. */
+  given?: string[];
 }
 
 /** Ask on a terminal; without one, --yes is required (kernelfile never waits on a pipe). */
@@ -106,10 +119,23 @@ function rolloutOptions(flags: ApplyFlags, onEvent: (e: ApplyEvent) => void): Ap
 const applyEngine = () => import('../../engine/apply.js');
 const rollbackEngine = () => import('../../engine/rollback.js');
 
+/** A saved plan being applied: the plan and its hosts, reached as it says. */
+interface FromPlan {
+  file: string;
+  saved: SavedPlan;
+  chosen: SavedTarget[];
+}
+
 /** One host: its plan, the question, live progress on a terminal, and its failure as raised. */
-async function applyHost(file: string | undefined, flags: ApplyFlags, io: Io): Promise<ExitCode> {
-  const saved = file ? readSavedPlan(file, io) : undefined;
-  const [target] = targetsOf(saved ? saved.kernelfile.path : file, flags, io);
+async function applyHost(
+  file: string | undefined,
+  flags: ApplyFlags,
+  io: Io,
+  from?: FromPlan,
+): Promise<ExitCode> {
+  const [target]: (Target | undefined)[] = from
+    ? from.chosen.map((c) => c.target)
+    : targetsOf(file, flags, io);
   if (!target) throw new UserError('no host to apply to');
   const sink: ProgressSink = { update: () => {} };
   const session = sessionFor(flags, io, {
@@ -134,7 +160,7 @@ async function applyHost(file: string | undefined, flags: ApplyFlags, io: Io): P
       io.err('kernelfile: requested config values would not survive Kconfig: nothing was changed\n');
       return 1;
     }
-    if (saved && file) (await applyEngine()).adoptSavedPlan(planned, saved, file);
+    if (from) adoptSavedPlan(planned, from.saved, from.file);
     const plan = planned.plan;
     io.out(renderHostPlan(plan, { style: io.color ? colored : plain, configDiff: 'none' }));
     if (plan.problems.length) return 1;
@@ -187,19 +213,35 @@ async function applyHost(file: string | undefined, flags: ApplyFlags, io: Io): P
   }
 }
 
-/** An inventory's hosts: the fleet table, each changed host's plan, batches, the outcome table. */
-async function applyFleet(file: string | undefined, flags: ApplyFlags, io: Io): Promise<ExitCode> {
+/** An inventory's hosts (or a saved plan's): the fleet table, each changed host's plan, batches, the outcome table. */
+async function applyFleet(
+  file: string | undefined,
+  flags: ApplyFlags,
+  io: Io,
+  from?: FromPlan,
+): Promise<ExitCode> {
   const options = rolloutOptions(flags, eventLine(io, true));
-  const targets = targetsOf(file, flags, io);
-  checkCapabilities(targets, flags);
   const session = sessionFor(flags, io, { trial: flags.trial || flags.reboot, retryTrial: flags.retryTrial });
-  const forward = await session.planAll(targets);
-  const hosts = flags.rollback
-    ? (await rollbackEngine()).rollbackPlans(forward, { to: flags.rollback.to, trial: flags.reboot === true })
-    : forward;
+  let hosts: FleetHost[];
+  if (from) hosts = await planSaved(session, from.saved, from.file, from.chosen);
+  else {
+    const targets = targetsOf(file, flags, io);
+    checkCapabilities(targets, flags);
+    const forward = await session.planAll(targets);
+    hosts = flags.rollback
+      ? (await rollbackEngine()).rollbackPlans(forward, {
+          to: flags.rollback.to,
+          trial: flags.reboot === true,
+        })
+      : forward;
+  }
   const style = io.color ? colored : plain;
   let outcomes: Outcome[];
   try {
+    if (from)
+      io.out(
+        `${style('bold', `Saved plan ${from.file}:`)} ${hosts.length} host${hosts.length === 1 ? '' : 's'}${from.saved.inventory !== null ? ` from ${shown(from.saved.inventory)}${from.saved.limit !== null ? ` (limit ${shown(from.saved.limit)})` : ''}` : ''}, each checked against a fresh plan\n\n`,
+      );
     io.out(renderFleetSummary(hosts.map(rowOf), buildsOf(hosts), style));
     for (const h of hosts)
       if (h.ok && hasChanges(h.plan)) {
@@ -236,6 +278,61 @@ async function applyFleet(file: string | undefined, flags: ApplyFlags, io: Io): 
   return bad.length ? 1 : 0;
 }
 
+/** The SSH settings given on the command line: each replaces the saved plan's. */
+function givenHostOptions(flags: ApplyFlags, io: Io): HostOptions {
+  const all = hostOptions({ ...flags, host: flags.host ?? 'local' } as HostFlags, io);
+  const given = new Set(flags.given ?? []);
+  return {
+    env: io.env,
+    ...(given.has('sshConfig') ? { sshConfig: all.sshConfig } : {}),
+    ...(given.has('knownHosts') ? { knownHosts: all.knownHosts } : {}),
+    ...(given.has('identity') ? { identities: all.identities } : {}),
+    ...(given.has('connectTimeout') ? { connectTimeoutMs: all.connectTimeoutMs } : {}),
+    ...(given.has('commandTimeout') ? { commandTimeoutMs: all.commandTimeoutMs } : {}),
+    ...(all.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}),
+  };
+}
+
+/**
+ * `apply PLAN`: the hosts come from the plan, reached as it says (SSH settings given now replace
+ * its own); a `--host` or `--inventory` must name the same hosts. A one-host plan gets the one-host
+ * view, any other the fleet's.
+ */
+function applySaved(file: string, saved: SavedPlan, flags: ApplyFlags, io: Io): Promise<ExitCode> {
+  if (flags.rollback)
+    throw new UserError(
+      `${file} is a saved plan: rollback takes a kernelfile`,
+      'kernelfile rollback KERNELFILE --host HOST (or --inventory FILE)',
+    );
+  const given = new Set(flags.given ?? []);
+  checkSavedSelection(
+    saved,
+    file,
+    {
+      ...(given.has('host') && flags.host !== undefined ? { host: flags.host } : {}),
+      ...(flags.inventory ? { inventory: flags.inventory } : {}),
+      ...(flags.limit ? { limit: flags.limit } : {}),
+    },
+    io,
+    (w) => io.err(`${w}\n`),
+  );
+  const chosen = savedTargets(saved, file, io, {
+    hostOptions: givenHostOptions(flags, io),
+    sudo: flags.sudo === true,
+  });
+  checkCapabilities(
+    chosen.map((c) => c.target),
+    flags,
+  );
+  const from = { file, saved, chosen };
+  const [only] = chosen;
+  return saved.inventory === null && chosen.length === 1 && only && isPlanned(only.entry)
+    ? applyHost(file, flags, io, from)
+    : applyFleet(file, flags, io, from);
+}
+
 export function run(file: string | undefined, flags: ApplyFlags, io: Io): Promise<ExitCode> {
+  const saved = file !== undefined ? readSavedPlan(file, io) : undefined;
+  if (saved && file !== undefined) return applySaved(file, saved, flags, io);
   return flags.inventory ? applyFleet(file, flags, io) : applyHost(file ?? 'kernelfile.yaml', flags, io);
 }

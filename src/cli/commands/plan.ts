@@ -4,7 +4,7 @@
  * needs and each host's plan.
  */
 import { blocked, closeAll, counts, type FleetHost, hasChanges } from '../../engine/planning.js';
-import { planDocument, writePlanDocument } from '../../engine/saved-plan.js';
+import { planDocument, savedPlanDocument, writePlanDocument } from '../../engine/saved-plan.js';
 import { type FleetBuild, type FleetRow, fleetTotals, renderFleetSummary } from '../../render/fleet-text.js';
 import { ACTIONS } from '../../render/plan-json.js';
 import { type ConfigDiffMode, renderHostPlan } from '../../render/plan-text.js';
@@ -81,9 +81,8 @@ async function planHost(file: string | undefined, flags: PlanCommandFlags, io: I
     io.err(`kernelfile: ${errors.length} requested config value(s) would not survive Kconfig: no plan\n`);
     return 1;
   }
-  const doc = planDocument([planned]);
-  if (flags.out) writePlanDocument(flags.out, doc, io);
-  if (flags.json) io.out(`${JSON.stringify(doc, null, 2)}\n`);
+  if (flags.out) writePlanDocument(flags.out, savedPlanDocument([{ ok: true, ...planned }], {}, io), io);
+  if (flags.json) io.out(`${JSON.stringify(planDocument([planned]), null, 2)}\n`);
   else {
     io.out(
       renderHostPlan(planned.plan, {
@@ -101,10 +100,21 @@ async function planHost(file: string | undefined, flags: PlanCommandFlags, io: I
 }
 
 async function planFleet(file: string | undefined, flags: PlanCommandFlags, io: Io): Promise<ExitCode> {
-  if (flags.out)
-    throw new UserError('--out saves the plan of one host; with --inventory it is not supported yet');
   const hosts = await sessionFor(flags, io).planAll(targetsOf(file, flags, io));
   await closeAll(hosts);
+  if (flags.out)
+    writePlanDocument(
+      flags.out,
+      savedPlanDocument(
+        hosts,
+        {
+          ...(flags.inventory ? { inventory: flags.inventory } : {}),
+          ...(flags.limit ? { limit: flags.limit } : {}),
+        },
+        io,
+      ),
+      io,
+    );
   const style = io.color ? colored : plain;
   const builds = buildsOf(hosts);
   const failed = hosts.filter((h) => !h.ok || blocked(h));
@@ -169,6 +179,12 @@ async function planFleet(file: string | undefined, flags: PlanCommandFlags, io: 
     io.out(
       `\n${style('bold', 'Fleet plan:')} ${t.add} to add, ${t.change} to change, ${t.destroy} to destroy on ${changed} of ${hosts.length} host${hosts.length === 1 ? '' : 's'}${failed.length ? `; ${failed.length} cannot be planned (above)` : ''}.\n`,
     );
+    if (flags.out) {
+      const unplanned = hosts.length - planned.length;
+      io.out(
+        `\nSaved the plan of ${planned.length} host${planned.length === 1 ? '' : 's'} to ${flags.out}${unplanned ? ` (with the ${unplanned} that could not be planned, and why)` : ''}. Apply exactly this plan with: kernelfile apply ${flags.out}\n`,
+      );
+    }
   }
   if (failed.length) return 1;
   return flags.detailedExitcode && planned.some((p) => hasChanges(p.plan)) ? 2 : 0;

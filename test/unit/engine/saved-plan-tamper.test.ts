@@ -5,34 +5,25 @@
  * the fresh plan's titles (documented in src/plan/compare.ts). Pure: real plans from a golden case.
  */
 import { describe, expect, it } from 'vitest';
-import { adoptSavedPlan } from '../../../src/engine/apply.js';
 import { PlanMismatchError, StalePlanError } from '../../../src/engine/errors.js';
 import type { PlannedHost } from '../../../src/engine/planning.js';
-import type { Change, HostPlan, PlanFile, Step } from '../../../src/plan/types.js';
-import { planFile, planJson } from '../../../src/render/plan-json.js';
+import { adoptSavedPlan } from '../../../src/engine/saved-plan.js';
+import type { Change, HostPlan, SavedHostPlan, SavedPlan, Step } from '../../../src/plan/types.js';
 import { planCase } from '../../helpers/plan-fixtures.js';
+import { plannedHost, savedOf } from '../../helpers/saved-plans.js';
 
 const c = planCase('version-bump-prune');
 
 /** The host as apply has it after planning again: its fresh plan, facts and kernelfile. */
 function fresh(): PlannedHost {
-  return {
-    target: { name: 'web-1' },
-    transport: { name: c.plan.host },
-    loaded: { kf: { display: 'kernelfile.yaml' } },
-    facts: c.facts,
-    desired: c.desired,
-    plan: structuredClone(c.plan),
-  } as unknown as PlannedHost;
+  return plannedHost('web-1', 'version-bump-prune');
 }
 
-/** The saved plan as `plan --out` writes it (JSON, read back), edited by `edit`. */
-function saved(edit: (h: HostPlan) => void = () => {}): PlanFile {
-  const doc = JSON.parse(
-    JSON.stringify(planJson(planFile({ ...c.kernelfile, name: c.spec.name }, [c.plan]))),
-  );
-  edit(doc.hosts[0]);
-  return doc as PlanFile;
+/** The one-host saved plan as `plan --out` writes it (JSON, read back), its host plan edited by `edit`. */
+function saved(edit: (h: HostPlan) => void = () => {}): SavedPlan {
+  const doc = savedOf([plannedHost('web-1', 'version-bump-prune')], {});
+  edit((doc.hosts[0] as SavedHostPlan).plan);
+  return doc;
 }
 
 const change = (h: HostPlan, prefix: string) => h.changes.find((x) => x.id.startsWith(prefix)) as Change;
@@ -49,7 +40,7 @@ function refusal(edit: (h: HostPlan) => void): string {
     expect(host.plan).toBe(before);
     const m = (e as Error).message;
     expect(m).toMatch(
-      /^the saved plan web\.plan does not match a fresh plan for ssh:\/\/.*\. Nothing was changed$/,
+      /^the saved plan web\.plan does not match a fresh plan for web-1: .*\. Nothing was changed$/,
     );
     expect((e as PlanMismatchError).hint).toContain(
       'kernelfile plan kernelfile.yaml --host web-1 --out web.plan',
@@ -86,7 +77,9 @@ describe('a saved plan equal to the fresh one', () => {
     const host = fresh();
     host.facts = { ...host.facts, digest: 'f'.repeat(64) };
     expect(() => adoptSavedPlan(host, saved(), 'web.plan')).toThrow(StalePlanError);
-    expect(() => adoptSavedPlan(host, saved(), 'web.plan')).toThrow(/is stale: the facts of .* changed/);
+    expect(() => adoptSavedPlan(host, saved(), 'web.plan')).toThrow(
+      /is stale for web-1: the facts of .* changed/,
+    );
   });
 });
 
