@@ -83,6 +83,7 @@ export {
   type SavedTargetOptions,
   savedPlanDocument,
   savedTargets,
+  targetsForSaving,
   writePlanDocument,
 } from './saved-plan.js';
 export { type HostState, STATE_TEXT, type StatusRow, statusRows } from './status.js';

@@ -125,6 +125,16 @@ function savedKernelfilePath(t: Target, env: Env): string {
   return rel;
 }
 
+/**
+ * The targets as `plan --out` plans them: each kernelfile named relative to the working directory,
+ * as the saved plan names it and `apply FILE` reads it again (the path is in the receipt a plan
+ * writes, so the plan must be made with the path apply will use). Refuses a kernelfile outside the
+ * working directory, or read from standard input.
+ */
+export function targetsForSaving(targets: readonly Target[], env: Env): Target[] {
+  return targets.map((t) => ({ ...t, kernelfile: savedKernelfilePath(t, env) }));
+}
+
 function stateOf(h: PlannedHost): string {
   if (blocked(h))
     return `not possible: ${h.plan.problems.map((x) => x.code).join(', ') || 'config values dropped'}`;
@@ -152,6 +162,12 @@ export function savedPlanDocument(
         error: h.error,
         hint: h.hint ?? null,
       };
+    const path = savedKernelfilePath(h.target, env);
+    if (h.desired.kernelfile.path !== path)
+      throw new UserError(
+        `cannot save the plan of ${h.target.name}: it was made from ${h.desired.kernelfile.path}, which \`apply FILE\` would read as ${path}`,
+        'plan the targets of targetsForSaving() (the kernelfile named relative to the working directory, as the plan saves it)',
+      );
     const plan = hostPlanJson(h.plan, !blocked(h));
     total.add += plan.counts.add;
     total.change += plan.counts.change;
@@ -161,7 +177,7 @@ export function savedPlanDocument(
       state: stateOf(h),
       connection,
       kernelfile: {
-        path: savedKernelfilePath(h.target, env),
+        path,
         sha256: h.desired.kernelfile.sha256,
         name: h.desired.name,
       },

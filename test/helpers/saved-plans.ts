@@ -41,7 +41,10 @@ export function plannedHost(
     transport,
     facts: structuredClone(c.facts),
     prepared: { buildId: c.desired.buildId, release: c.desired.release } as Prepared,
-    desired: c.desired,
+    desired: {
+      ...c.desired,
+      kernelfile: { ...c.desired.kernelfile, path: o.kernelfile ?? 'kernelfile.yaml' },
+    },
     plan: structuredClone(c.plan),
     diagnostics: [],
   };

@@ -4,7 +4,12 @@
  * needs and each host's plan.
  */
 import { blocked, closeAll, counts, type FleetHost, hasChanges } from '../../engine/planning.js';
-import { planDocument, savedPlanDocument, writePlanDocument } from '../../engine/saved-plan.js';
+import {
+  planDocument,
+  savedPlanDocument,
+  targetsForSaving,
+  writePlanDocument,
+} from '../../engine/saved-plan.js';
 import { type FleetBuild, type FleetRow, fleetTotals, renderFleetSummary } from '../../render/fleet-text.js';
 import { ACTIONS } from '../../render/plan-json.js';
 import { type ConfigDiffMode, renderHostPlan } from '../../render/plan-text.js';
@@ -66,7 +71,9 @@ export function buildsOf(hosts: readonly FleetHost[]): FleetBuild[] {
 }
 
 async function planHost(file: string | undefined, flags: PlanCommandFlags, io: Io): Promise<ExitCode> {
-  const [target] = targetsOf(file ?? 'kernelfile.yaml', flags, io);
+  const selected = targetsOf(file ?? 'kernelfile.yaml', flags, io);
+  // A saved plan is made with the kernelfile path apply will read it from.
+  const [target] = flags.out ? targetsForSaving(selected, io) : selected;
   if (!target) throw new UserError('no host to plan');
   const sink: ProgressSink = { update: () => {} };
   const session = sessionFor(flags, io, { sink });
@@ -100,7 +107,8 @@ async function planHost(file: string | undefined, flags: PlanCommandFlags, io: I
 }
 
 async function planFleet(file: string | undefined, flags: PlanCommandFlags, io: Io): Promise<ExitCode> {
-  const hosts = await sessionFor(flags, io).planAll(targetsOf(file, flags, io));
+  const selected = targetsOf(file, flags, io);
+  const hosts = await sessionFor(flags, io).planAll(flags.out ? targetsForSaving(selected, io) : selected);
   await closeAll(hosts);
   if (flags.out)
     writePlanDocument(

@@ -23,12 +23,13 @@ import {
   replanCommand,
   savedPlanDocument,
   savedTargets,
+  targetsForSaving,
 } from '../../../src/engine/saved-plan.js';
 import type { Target } from '../../../src/engine/targets.js';
 import { formatHostAddress, parseHostAddress, type SshAddress } from '../../../src/host/address.js';
 import type { SavedHostPlan, SavedPlan } from '../../../src/plan/types.js';
 import { fakeArtifactsDir, fakeManifest } from '../../helpers/fake-artifacts.js';
-import { CWD, ENV, plannedHost, savedOf, unreachableHost } from '../../helpers/saved-plans.js';
+import { CWD, ENV, plannedHost, savedOf, target, unreachableHost } from '../../helpers/saved-plans.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kf-saved-plan-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -54,17 +55,29 @@ function errorOf(f: () => unknown): Error {
 
 describe('plan --out saves every selected host', () => {
   it('kernelfiles relative to the working directory; refused when one is outside it, or read from stdin', () => {
-    const outside = plannedHost('web-1', 'fresh-grub', { kernelfile: '/etc/kernelfile.yaml' });
-    const e = errorOf(() => savedPlanDocument([outside], {}, ENV));
+    // plan --out plans the targets with their kernelfile named as the plan saves it (the path is in
+    // the receipt the plan writes, and apply reads the kernelfile from there).
+    const [inside] = targetsForSaving([target('web-1', { kernelfile: `${CWD}/k/web.yaml` })], ENV);
+    expect(inside?.kernelfile).toBe('k/web.yaml');
+    const e = errorOf(() => targetsForSaving([target('web-1', { kernelfile: '/etc/kernelfile.yaml' })], ENV));
     expect(e).toBeInstanceOf(UserError);
     expect(e.message).toBe(
       'cannot save the plan of web-1: its kernelfile /etc/kernelfile.yaml is outside the working directory',
     );
     expect((e as UserError).hint).toMatch(/run kernelfile from the directory that holds them/);
-    const stdin = plannedHost('web-1', 'fresh-grub', { kernelfile: '-' });
-    expect(() => savedPlanDocument([stdin], {}, ENV)).toThrow(/read from standard input/);
-    const inside = plannedHost('web-1', 'fresh-grub', { kernelfile: `${CWD}/k/web.yaml` });
-    expect((savedOf([inside]).hosts[0] as SavedHostPlan).kernelfile.path).toBe('k/web.yaml');
+    expect(() => targetsForSaving([target('web-1', { kernelfile: '-' })], ENV)).toThrow(
+      /read from standard input/,
+    );
+    expect(() =>
+      savedPlanDocument([plannedHost('web-1', 'fresh-grub', { kernelfile: '../kf.yaml' })], {}, ENV),
+    ).toThrow('cannot save the plan of web-1: its kernelfile ../kf.yaml is outside the working directory');
+  });
+
+  it('a host planned with another spelling of its kernelfile path is refused: apply would plan another receipt', () => {
+    const abs = plannedHost('web-1', 'fresh-grub', { kernelfile: `${CWD}/k/web.yaml` });
+    expect(() => savedPlanDocument([abs], {}, ENV)).toThrow(
+      `cannot save the plan of web-1: it was made from ${CWD}/k/web.yaml, which \`apply FILE\` would read as k/web.yaml`,
+    );
   });
 
   it('the selection it came from, in hints to plan again (values quoted for sh)', () => {

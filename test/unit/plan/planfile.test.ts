@@ -33,7 +33,7 @@ const fleet = savedOf([
     hostOptions: { knownHosts: ['ci/known_hosts'], identities: [], connectTimeoutMs: 10_000, env: {} },
   }),
   plannedHost('web-2', 'fresh-grub', {
-    kernelfile: '/srv/kernels/kernelfiles/web.yaml',
+    kernelfile: 'kernelfiles/web.yaml',
     address: {
       ...(parseHostAddress('ssh://deploy@10.0.0.12:2222') as SshAddress),
       identity: '/keys/web',
@@ -78,8 +78,7 @@ describe('a saved plan reads back', () => {
       knownHosts: ['ci/known_hosts'],
       connectTimeoutMs: 10_000,
     });
-    // An inventory's identity file and become travel with the address; an absolute kernelfile
-    // path inside the working directory is saved relative to it.
+    // An inventory's identity file and become travel with the address.
     expect(web2?.connection).toEqual({
       host: 'ssh://deploy@10.0.0.12:2222',
       identity: '/keys/web',
