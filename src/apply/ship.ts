@@ -17,9 +17,11 @@ export async function sha256File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-/** Pack `dir` into `out` reproducibly (same files → same bytes), through a temp name. */
+let packs = 0;
+
+/** Pack `dir` into `out` reproducibly (same files → same bytes), through a temp name of its own. */
 export async function packDir(dir: string, out: string): Promise<void> {
-  const tmp = `${out}.${process.pid}.tmp`;
+  const tmp = `${out}.${process.pid}.${++packs}.tmp`;
   const r = await runLocal([
     'tar',
     '--sort=name',
@@ -41,6 +43,22 @@ export async function packDir(dir: string, out: string): Promise<void> {
   renameSync(tmp, out);
 }
 
+/**
+ * Packs under way in this process, by output: the hosts of a batch that ship one build wait for one
+ * pack (each packing on its own raced for the same file; and a fleet's build is packed once).
+ */
+const packing = new Map<string, Promise<void>>();
+
+function packOnce(dir: string, out: string): Promise<void> {
+  if (existsSync(out)) return Promise.resolve();
+  let p = packing.get(out);
+  if (!p) {
+    p = packDir(dir, out).finally(() => packing.delete(out));
+    packing.set(out, p);
+  }
+  return p;
+}
+
 /** The files to ship for a build (packing its modules and headers once), by staging name. */
 export async function shipFiles(artifactsDir: string, release: string): Promise<Record<string, string>> {
   const dir = join(artifactsDir, 'ship');
@@ -51,9 +69,9 @@ export async function shipFiles(artifactsDir: string, release: string): Promise<
     const tree = join(artifactsDir, 'modules/lib/modules', release);
     const src = existsSync(tree) ? tree : join(dir, 'empty');
     mkdirSync(src, { recursive: true });
-    await packDir(src, modules);
+    await packOnce(src, modules);
   }
-  if (!existsSync(headers)) await packDir(join(artifactsDir, 'headers'), headers);
+  await packOnce(join(artifactsDir, 'headers'), headers);
   const files: Record<string, string> = {
     vmlinuz: join(artifactsDir, 'vmlinuz'),
     'System.map': join(artifactsDir, 'System.map'),
