@@ -57,3 +57,20 @@ export function hostOptions(flags: HostFlags, io: Io): HostOptions {
     env: io.env,
   };
 }
+
+/** Options that only mean something for the hosts of an inventory. */
+export function requireInventory(opts: {
+  inventory?: string;
+  limit?: string;
+  serial?: string;
+  maxFail?: string;
+}): void {
+  if (opts.inventory) return;
+  const given = [opts.limit && '--limit', opts.serial && '--serial', opts.maxFail && '--max-fail'].filter(
+    Boolean,
+  );
+  if (given.length)
+    throw new UserError(
+      `${given.join(', ')} ${given.length === 1 ? 'selects or batches' : 'select or batch'} hosts of an inventory: give --inventory FILE too`,
+    );
+}

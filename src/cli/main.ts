@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { describe } from '../engine/errors.js';
 import { wantColor } from '../render/style.js';
-import { addHostOptions, type HostFlags } from './host-options.js';
-import { type ExitCode, type Io, UserError } from './io.js';
+import { addHostOptions, type HostFlags, requireInventory } from './host-options.js';
+import type { ExitCode, Io } from './io.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -37,23 +37,6 @@ function makeIo(): Io {
       return Buffer.concat(chunks);
     },
   };
-}
-
-/** Options that only mean something for the hosts of an inventory. */
-function requireInventory(opts: {
-  inventory?: string;
-  limit?: string;
-  serial?: string;
-  maxFail?: string;
-}): void {
-  if (opts.inventory) return;
-  const given = [opts.limit && '--limit', opts.serial && '--serial', opts.maxFail && '--max-fail'].filter(
-    Boolean,
-  );
-  if (given.length)
-    throw new UserError(
-      `${given.join(', ')} ${given.length === 1 ? 'selects or batches' : 'select or batch'} hosts of an inventory: give --inventory FILE too`,
-    );
 }
 
 /** The options given on the command line, not left at their defaults (a saved plan yields only to these). */
@@ -246,7 +229,8 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       opts: import('./commands/apply.js').ApplyFlags & HostFlags,
       cmd: Command,
     ) => {
-      requireInventory(opts);
+      // --serial and --max-fail also batch the hosts of a saved plan: apply checks them there.
+      requireInventory({ ...opts, serial: undefined, maxFail: undefined });
       const { run } = await import('./commands/apply.js');
       done(await run(file, { ...opts, given: givenOptions(cmd) }, io));
     },

@@ -92,6 +92,30 @@ describe('apply PLAN takes its hosts from the plan', () => {
   });
 });
 
+describe('apply PLAN batches its hosts as --inventory does', () => {
+  it('--serial and --max-fail are taken without --inventory (the plan names the hosts)', async () => {
+    const r = await cli(
+      'apply',
+      'fleet.json',
+      '--yes',
+      '--serial',
+      '1',
+      '--max-fail',
+      '0%',
+      '--ssh-config',
+      'none',
+      '--connect-timeout',
+      '2',
+    );
+    expect(r.code).toBe(1);
+    expect(r.err).not.toContain('give --inventory FILE too');
+    expect(r.out).toMatch(/^0 of 3 hosts converged; 3 not \(above\)\.$/m);
+    const bad = await cli('apply', 'fleet.json', '--yes', '--serial', 'half', '--ssh-config', 'none');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('--serial takes a number of hosts (1, 5) or a percentage (25%), got `half`');
+  });
+});
+
 describe('plan --inventory --out', () => {
   it('saves every selected host, those it could not plan with why; exit 1 as the plan', async () => {
     const r = await cli(

@@ -21,7 +21,7 @@ import { checkCapabilities, type Target } from '../../engine/targets.js';
 import { renderFleetSummary, table } from '../../render/fleet-text.js';
 import { renderHostPlan } from '../../render/plan-text.js';
 import { colored, plain } from '../../render/style.js';
-import { type HostFlags, hostOptions } from '../host-options.js';
+import { type HostFlags, hostOptions, requireInventory } from '../host-options.js';
 import { type FleetFlags, type ProgressSink, planOne, sessionFor, targetsOf } from '../hosts.js';
 import type { ExitCode, Io } from '../io.js';
 import { UserError } from '../io.js';
@@ -334,5 +334,6 @@ function applySaved(file: string, saved: SavedPlan, flags: ApplyFlags, io: Io): 
 export function run(file: string | undefined, flags: ApplyFlags, io: Io): Promise<ExitCode> {
   const saved = file !== undefined ? readSavedPlan(file, io) : undefined;
   if (saved && file !== undefined) return applySaved(file, saved, flags, io);
+  requireInventory(flags);
   return flags.inventory ? applyFleet(file, flags, io) : applyHost(file ?? 'kernelfile.yaml', flags, io);
 }
