@@ -26,7 +26,7 @@ import { batches, parsePercent, parseSerial, pool, stopReason } from '../fleet/r
 import { planDifference } from '../plan/compare.js';
 import { staleReasons } from '../plan/planfile.js';
 import { bootBytesNeeded } from '../plan/planner.js';
-import { hasChanges, type PlanFile } from '../plan/types.js';
+import { needsApply, type PlanFile } from '../plan/types.js';
 import { describeGap, gapHint, headersGap } from '../resources/host-libs.js';
 import { ApplyError, describe, PlanMismatchError, StalePlanError, UserError } from './errors.js';
 import { blocked, type FleetHost, type PlannedHost, type PlanningSession } from './planning.js';
@@ -440,7 +440,8 @@ export class Rollout {
           result: 'failed',
           detail: `not possible: ${h.plan.problems.map((p) => p.message).join('; ') || 'requested config values would be dropped'}`,
         });
-      else if (!hasChanges(h.plan)) outcomes.set(name, { name, result: 'unchanged', detail: 'no changes' });
+      else if (!needsApply(h.plan, this.options))
+        outcomes.set(name, { name, result: 'unchanged', detail: 'no changes' });
       else todo.push(h);
     }
     if (todo.length && !this.options.yes) {

@@ -24,7 +24,7 @@ import { plan } from '../plan/planner.js';
 import type { ConfigDiff, HostPlan } from '../plan/types.js';
 
 /** What a face asks of a plan. */
-export { counts, hasChanges } from '../plan/types.js';
+export { counts, hasChanges, needsApply } from '../plan/types.js';
 
 import { type Artifacts, type Desired, desiredFrom } from '../resources/desired.js';
 import type { Diagnostic } from '../spec/diagnostic.js';

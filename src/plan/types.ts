@@ -95,3 +95,16 @@ export function counts(changes: readonly Change[]): { add: number; change: numbe
 export function hasChanges(p: HostPlan): boolean {
   return p.changes.some((c) => c.action !== 'noop');
 }
+
+/**
+ * A trial boot is armed (an earlier apply set the one-time entry, and the host has not rebooted into
+ * it yet): nothing is left to change, but `apply --reboot` still has the reboot to do.
+ */
+export function trialArmed(p: HostPlan): boolean {
+  return !p.problems.length && p.changes.some((c) => c.resource === 'trial' && c.action === 'noop');
+}
+
+/** Whether apply has anything to do on a host: a change, or with --reboot an armed trial to boot. */
+export function needsApply(p: HostPlan, o: { reboot?: boolean }): boolean {
+  return hasChanges(p) || (o.reboot === true && trialArmed(p));
+}

@@ -5,7 +5,7 @@
  * has passed: the plan's problems, dropped Kconfig values, the build, /boot's room.
  */
 import type { ApplyEvent, ApplyOptions, Outcome, StepEvent } from '../../engine/apply.js';
-import { blocked, closeAll, hasChanges } from '../../engine/planning.js';
+import { blocked, closeAll, needsApply } from '../../engine/planning.js';
 import { readSavedPlan } from '../../engine/saved-plan.js';
 import { checkCapabilities } from '../../engine/targets.js';
 import { renderFleetSummary, table } from '../../render/fleet-text.js';
@@ -138,7 +138,7 @@ async function applyHost(file: string | undefined, flags: ApplyFlags, io: Io): P
     const plan = planned.plan;
     io.out(renderHostPlan(plan, { style: io.color ? colored : plain, configDiff: 'none' }));
     if (plan.problems.length) return 1;
-    if (!hasChanges(plan)) return 0;
+    if (!needsApply(plan, options)) return 0;
     if (!(await confirmed(io, flags, planned.transport.name, 1))) {
       io.err('Not applied: the answer was not "yes".\n');
       return 1;
@@ -202,11 +202,11 @@ async function applyFleet(file: string | undefined, flags: ApplyFlags, io: Io): 
   try {
     io.out(renderFleetSummary(hosts.map(rowOf), buildsOf(hosts), style));
     for (const h of hosts)
-      if (h.ok && hasChanges(h.plan)) {
+      if (h.ok && needsApply(h.plan, options)) {
         io.out(`\n${style('bold', `── ${h.target.name} ──`)}\n`);
         io.out(renderHostPlan(h.plan, { style, configDiff: 'none' }));
       }
-    const todo = hosts.filter((h) => h.ok && !blocked(h) && hasChanges(h.plan)).length;
+    const todo = hosts.filter((h) => h.ok && !blocked(h) && needsApply(h.plan, options)).length;
     if (todo && !(await confirmed(io, flags, `${todo} host${todo === 1 ? '' : 's'}`, hosts.length))) {
       io.err('Not applied: the answer was not "yes".\n');
       return 1;
