@@ -394,14 +394,15 @@ export function renderPlanMarkdown(hosts: readonly MarkdownHost[], o: MarkdownOp
     });
     if (fits()) return join(parts);
   }
-  // 2. whole host sections: converged hosts first, hosts with problems or errors last; largest first within
+  // 2. whole host sections: converged hosts first, hosts with problems or errors last; within, the
+  // largest first, then the last in the table
   const order = sections
     .map((_, i) => i)
     .sort(
       (a, b) =>
         (sections[a]?.priority ?? 0) - (sections[b]?.priority ?? 0) ||
         (shown[b]?.cut.length ?? 0) - (shown[a]?.cut.length ?? 0) ||
-        a - b,
+        b - a,
     );
   for (const i of order) {
     cut.sections.add(i);
