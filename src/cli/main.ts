@@ -174,7 +174,13 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       '[file]',
       'the kernelfile (default ./kernelfile.yaml; with --inventory, for hosts without a `kernelfile` var)',
     )
-    .option('--json', 'print the plan as JSON (format documented in docs/json.md)')
+    .addOption(
+      new Option(
+        '--format <format>',
+        'output: text (default), json (documented in docs/json.md) or markdown (a pull-request comment)',
+      ).choices(['text', 'json', 'markdown']),
+    )
+    .option('--json', 'print the plan as JSON: the same as --format json')
     .option('--out <file>', 'save the plan, for `kernelfile apply FILE` to apply exactly it')
     .option(
       '--detailed-exitcode',

@@ -19,7 +19,7 @@ export type { ExecuteResult, StepEvent } from '../apply/executor.js';
 export type { HostFacts } from '../facts/types.js';
 export type { HostCapabilities } from '../host/kind.js';
 export type { HostOptions } from '../host/open.js';
-export type { Change, HostPlan, PlanFile, Step } from '../plan/types.js';
+export type { AttributeChange, Change, HostPlan, PlanFile, Step } from '../plan/types.js';
 export type { Diagnostic } from '../spec/diagnostic.js';
 export type { ApplyEvent, ApplyOptions, ApplyResult, Outcome, OutcomeResult } from './apply.js';
 export { adoptSavedPlan, Rollout } from './apply.js';

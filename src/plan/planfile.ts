@@ -7,6 +7,19 @@ import { type Action, type HostPlan, PLAN_FORMAT_VERSION, type PlanFile } from '
 
 const ACTIONS = new Set<Action>(['create', 'update', 'replace', 'delete', 'noop']);
 
+const validValue = (v: unknown): boolean =>
+  v === null ||
+  typeof v === 'string' ||
+  typeof v === 'number' ||
+  typeof v === 'boolean' ||
+  (Array.isArray(v) && v.every((x) => typeof x === 'string'));
+
+function validAttribute(a: unknown): boolean {
+  if (a === null || typeof a !== 'object') return false;
+  const o = a as Record<string, unknown>;
+  return typeof o.name === 'string' && validValue(o.before) && validValue(o.after);
+}
+
 /** Parse a saved plan; throws an Error whose message says what is wrong with it. */
 export function parsePlanFile(text: string): PlanFile {
   let v: unknown;
@@ -35,9 +48,16 @@ export function parsePlanFile(text: string): PlanFile {
       typeof h.summary.buildId !== 'string'
     )
       throw new Error('incomplete plan: a host entry lacks host, factsDigest, changes, problems or summary');
-    for (const c of h.changes)
+    for (const c of h.changes) {
       if (!ACTIONS.has(c.action) || !Array.isArray(c.steps))
         throw new Error(`incomplete plan: change ${String(c.id)} has no valid action or steps`);
+      // Display only (apply shows and runs the fresh plan's); a plan saved before they existed has none.
+      if (c.attributes === undefined) c.attributes = [];
+      else if (!Array.isArray(c.attributes) || !c.attributes.every(validAttribute))
+        throw new Error(
+          `incomplete plan: change ${String(c.id)} has attributes that are not {name, before, after}`,
+        );
+    }
   }
   return o as PlanFile;
 }

@@ -5,6 +5,8 @@
 
 export type {
   Action,
+  AttributeChange,
+  AttributeValue,
   Change,
   DkmsTarballStep,
   PlanProblem,

@@ -1,9 +1,11 @@
 /**
  * A plan as text, Terraform-style: per host a header, one line per change (`+` create, `~` update,
- * `-/+` replace, `-` delete) with its reason, the Kconfig difference, the DKMS modules, the boot
- * entry, problems and notes, then `Plan: X to add, Y to change, Z to destroy.`
+ * `-/+` replace, `-` delete) with its reason and, under it, each attribute it changes
+ * (`~ cmdline: "a" → "b"`), the Kconfig difference, the DKMS modules, the boot entry, problems and
+ * notes, then `Plan: X to add, Y to change, Z to destroy.` Host strings are escaped (escape.ts).
  */
 import { type Action, counts, type HostPlan } from '../plan/types.js';
+import { attributeLine, attributeSymbol, printable } from './escape.js';
 import type { Style } from './style.js';
 
 export type ConfigDiffMode = 'summary' | 'full' | 'none';
@@ -21,6 +23,8 @@ const KIND: Record<Action, 'add' | 'change' | 'remove' | 'dim'> = {
   delete: 'remove',
   noop: 'dim',
 };
+
+const ATTRIBUTE_KIND = { '+': 'add', '-': 'remove', '~': 'change' } as const;
 
 function configLines(p: HostPlan, o: PlanTextOptions): string[] {
   const { style } = o;
@@ -69,7 +73,9 @@ export function renderHostPlan(p: HostPlan, o: PlanTextOptions): string {
   const width = Math.min(60, Math.max(0, ...visible.map((c) => c.id.length)));
   for (const c of visible) {
     const sym = SYMBOL[c.action].padStart(3);
-    out.push(`${style(KIND[c.action], `${sym} ${c.id.padEnd(width)}`)}  ${c.reason}`);
+    out.push(`${style(KIND[c.action], `${sym} ${printable(c.id).padEnd(width)}`)}  ${printable(c.reason)}`);
+    for (const a of c.attributes ?? [])
+      out.push(`      ${style(ATTRIBUTE_KIND[attributeSymbol(a)], attributeLine(a))}`);
   }
   const unchanged = p.changes.length - visible.length;
   if (unchanged)
@@ -93,9 +99,9 @@ export function renderHostPlan(p: HostPlan, o: PlanTextOptions): string {
       Boolean,
     );
     out.push(
-      `  Boot entry: "${p.entry.title}" (${p.entry.id})${flags.length ? ` [${flags.join(', ')}]` : ''}`,
+      `  Boot entry: "${printable(p.entry.title)}" (${printable(p.entry.id)})${flags.length ? ` [${flags.join(', ')}]` : ''}`,
     );
-    out.push(`    cmdline: ${p.entry.cmdline || '(empty)'}`);
+    out.push(`    cmdline: ${printable(p.entry.cmdline) || '(empty)'}`);
   }
   const kept = p.kept ?? [];
   if (kept.length) {
@@ -105,7 +111,7 @@ export function renderHostPlan(p: HostPlan, o: PlanTextOptions): string {
       `  Kept kernels: ${kept.map((k) => `${k.release}${marks(k) ? ` (${marks(k)})` : ''}`).join(', ')}; a rollback would choose ${p.rollback ?? 'none'}`,
     );
   }
-  for (const n of p.notes) out.push(`  note: ${n}`);
+  for (const n of p.notes) out.push(`  note: ${printable(n)}`);
   if (p.problems.length) {
     out.push('');
     out.push(
@@ -115,8 +121,8 @@ export function renderHostPlan(p: HostPlan, o: PlanTextOptions): string {
       ),
     );
     for (const x of p.problems) {
-      out.push(`  ${style('error', 'error:')} ${x.message}`);
-      out.push(`    hint: ${x.hint}`);
+      out.push(`  ${style('error', 'error:')} ${printable(x.message)}`);
+      out.push(`    hint: ${printable(x.hint)}`);
     }
   }
   out.push('');

@@ -107,6 +107,7 @@ function plan(name: string, seconds: number): HostPlan {
         after: name,
         reason: 'test',
         dependsOn: [],
+        attributes: [],
         steps,
       },
     ],

@@ -57,6 +57,7 @@ function plan(steps: Step[]): HostPlan {
         after: 'a',
         reason: 'test',
         dependsOn: [],
+        attributes: [],
         steps,
       },
     ],

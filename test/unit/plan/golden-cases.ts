@@ -33,6 +33,7 @@ type Facts = Omit<HostFacts, 'digest'>;
 
 const HELLO = { name: 'kernelfile-hello', version: '1.0' };
 const ACPI_CALL = { name: 'acpi-call', version: '1.2.2' };
+const ACPI_CALL_NEW = { name: 'acpi-call', version: '1.2.3' };
 /** /usr/src/acpi-call-1.2.2/dkms.conf as Debian's acpi-call-dkms installs it. */
 export const ACPI_CALL_CONF = `PACKAGE_NAME="acpi-call"
 PACKAGE_VERSION="1.2.2"
@@ -94,8 +95,8 @@ function check(name: string, version: string, confFile: string, unmet: string[] 
   };
 }
 const helloCheck = () => check(HELLO.name, HELLO.version, 'examples/qemu-tiny/modules/hello/dkms.conf');
-const acpiCheck = (unmet: string[] = []) =>
-  check(ACPI_CALL.name, ACPI_CALL.version, 'ssh://root@web-1:22:/usr/src/acpi-call-1.2.2/dkms.conf', unmet);
+const acpiCheck = (unmet: string[] = [], version = ACPI_CALL.version) =>
+  check(ACPI_CALL.name, version, `ssh://root@web-1:22:/usr/src/acpi-call-${version}/dkms.conf`, unmet);
 
 function build(
   release: string,
@@ -201,6 +202,23 @@ export const CASES: Record<string, () => CaseInputs> = {
     addDkmsSource(f, ACPI_CALL.name, ACPI_CALL.version, ACPI_CALL_CONF);
     return { facts: withDigest(f), build: web119([helloCheck(), acpiCheck()]) };
   },
+
+  /** acpi-call 1.2.2 was in the kernelfile (and the receipt); it now declares 1.2.3, whose source is on the host. */
+  'dkms-upgraded': () => {
+    const f: Facts = baseFacts('debian12-grub');
+    addDkmsSource(f, ACPI_CALL.name, ACPI_CALL.version, ACPI_CALL_CONF);
+    addDkmsSource(f, ACPI_CALL_NEW.name, ACPI_CALL_NEW.version, ACPI_CALL_CONF.replace('1.2.2', '1.2.3'));
+    installWeb(f, R.r119, id.web119, '2025-01-20T10:16:41Z', {
+      modules: [HELLO, ACPI_CALL],
+      initramfsModules: ['kernelfile_hello'],
+    });
+    runDebian(f, R.r119, webEffective());
+    setGrubDefault(f, kfEntryId(R.r119));
+    return { facts: withDigest(f), build: web119([helloCheck(), acpiCheck([], ACPI_CALL_NEW.version)]) };
+  },
+
+  /** Converged; the kernelfile gives the entry another title, command line and root, and the initramfs a module more. */
+  'entry-changed': () => ({ facts: withDigest(webConverged()), build: web119() }),
 
   /** acpi-call was in the kernelfile (and the receipt) and is no longer. */
   'dkms-removed': () => {
