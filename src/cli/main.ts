@@ -306,7 +306,11 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     .command('schema')
     .description('print the kernelfile JSON Schema (for editors), or the reference as Markdown')
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'markdown']).default('json'))
-    .action(async (opts: { format: 'json' | 'markdown' }) => {
+    .option(
+      '--write <file>',
+      'write the JSON Schema to FILE in your project (for editor modelines), not stdout',
+    )
+    .action(async (opts: { format: 'json' | 'markdown'; write?: string }) => {
       const { run } = await import('./commands/schema.js');
       done(await run(opts, io));
     });
