@@ -117,6 +117,15 @@ function build(
 }
 
 const web119 = (checks = [helloCheck()]) => build(R.r119, id.web119, webEffective(), WEB_REQUESTED, checks);
+/** One more config.set: POSIX_MQUEUE off (and what depends on it). */
+const web119mq = () =>
+  build(
+    R.r119mq,
+    id.web119mq,
+    webEffective({ CONFIG_POSIX_MQUEUE: 'n', CONFIG_POSIX_MQUEUE_SYSCTL: 'n' }),
+    [...WEB_REQUESTED, 'CONFIG_POSIX_MQUEUE'],
+    [helloCheck()],
+  );
 const web120 = () => build(R.r120, id.web120, webEffective(), WEB_REQUESTED, [helloCheck()]);
 
 /** A web kernel as apply installed it: hello built for it, our GRUB entry, the receipt. */
@@ -138,6 +147,7 @@ function installWeb(
     modules: [HELLO],
     initramfsModules: ['kernelfile_hello'],
     entry: { title: DEBIAN_TITLE(release), cmdline: DEBIAN_OPTIONS },
+    config: webEffective(),
     ...more,
   });
 }
@@ -178,16 +188,19 @@ export const CASES: Record<string, () => CaseInputs> = {
   },
 
   /** Same version, one more config.set: another build id, so another release beside the first. */
-  'config-only-change': () => ({
-    facts: withDigest(webConverged()),
-    build: build(
-      R.r119mq,
-      id.web119mq,
-      webEffective({ CONFIG_POSIX_MQUEUE: 'n', CONFIG_POSIX_MQUEUE_SYSCTL: 'n' }),
-      [...WEB_REQUESTED, 'CONFIG_POSIX_MQUEUE'],
-      [helloCheck()],
-    ),
-  }),
+  'config-only-change': () => ({ facts: withDigest(webConverged()), build: web119mq() }),
+
+  /**
+   * The web kernel 6.1.119 was applied but the host has not rebooted into it (it still runs
+   * Debian's 6.1.0-18-amd64); the kernelfile now turns POSIX_MQUEUE off. The Kconfig difference
+   * is against the installed build (what changed since the last apply), not the running kernel.
+   */
+  'changed-since-apply': () => {
+    const f: Facts = baseFacts('debian12-grub');
+    installWeb(f, R.r119, id.web119, '2025-01-20T10:16:41Z');
+    setGrubDefault(f, kfEntryId(R.r119));
+    return { facts: withDigest(f), build: web119mq() };
+  },
 
   /** Same version and config, one patch more: another build id. */
   'patch-added': () => ({
@@ -346,10 +359,11 @@ export const CASES: Record<string, () => CaseInputs> = {
         title: `Fedora Linux 39 (Server Edition), with Linux ${release}`,
         cmdline: 'root=UUID=b7e9a1d3-52c4-4f86-9e0a-7c3d5f1b2e98 ro rhgb quiet',
       },
+      config: dbBuild().effective,
     });
     setGrubDefault(f, `${f.system.machineId}-${release}`);
     f.system = { ...f.system, running: release };
-    f.config = { source: `/boot/config-${release}`, options: dbBuild().effective };
+    f.config = { ...f.config, source: `/boot/config-${release}`, options: dbBuild().effective };
     return { facts: withDigest(f), build: dbBuild() };
   },
 };
