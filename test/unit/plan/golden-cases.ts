@@ -43,6 +43,23 @@ CLEAN="make clean"
 AUTOINSTALL="yes"
 BUILD_EXCLUSIVE_CONFIG="CONFIG_ACPI"
 `;
+const WMI_EXTRA = { name: 'wmi-extra', version: '0.4' };
+/**
+ * /usr/src/wmi-extra-0.4/dkms.conf in the shape some distribution -dkms packages use: it sources the
+ * kernel's .config and, without the option it needs, sets BUILD_EXCLUSIVE_KERNEL to a message.
+ */
+export const WMI_EXTRA_CONF = `PACKAGE_NAME="wmi-extra"
+PACKAGE_VERSION="0.4"
+BUILT_MODULE_NAME[0]="wmi_extra"
+DEST_MODULE_LOCATION[0]="/updates/dkms"
+AUTOINSTALL="yes"
+if [ -r "\${kernel_source_dir}/.config" ]; then
+  . "\${kernel_source_dir}/.config"
+fi
+if [ "\${CONFIG_ACPI_WMI}" != "y" ] && [ "\${CONFIG_ACPI_WMI}" != "m" ]; then
+  BUILD_EXCLUSIVE_KERNEL="needs CONFIG_ACPI_WMI"
+fi
+`;
 /** examples/qemu-tiny/modules/hello/dkms.conf, the module the cases declare. */
 const HELLO_CONF = `PACKAGE_NAME="kernelfile-hello"
 PACKAGE_VERSION="1.0"
@@ -281,6 +298,29 @@ export const CASES: Record<string, () => CaseInputs> = {
         [acpiCheck(['requires CONFIG_ACPI, which is not set'])],
       ),
     };
+  },
+
+  /**
+   * wmi-extra's dkms.conf (from its -dkms package) sources the kernel's .config and sets
+   * BUILD_EXCLUSIVE_KERNEL to "needs CONFIG_ACPI_WMI" without it; the web kernel has no ACPI_WMI.
+   * The preflight evaluated it again with CONFIG_ACPI_WMI=y: that lifts it. The plan names the
+   * option instead of asking for another kernel version.
+   */
+  'module-excluded-message': () => {
+    const f: Facts = baseFacts('debian12-grub');
+    addDkmsSource(f, WMI_EXTRA.name, WMI_EXTRA.version, WMI_EXTRA_CONF);
+    const c: ModuleCheck = {
+      ...check(WMI_EXTRA.name, WMI_EXTRA.version, 'ssh://root@web-1:22:/usr/src/wmi-extra-0.4/dkms.conf', [
+        `requires a kernel matching needs CONFIG_ACPI_WMI (this kernel is ${R.r119})`,
+      ]),
+      kernelExclusion: {
+        pattern: 'needs CONFIG_ACPI_WMI',
+        versionPattern: false,
+        tried: ['CONFIG_ACPI_WMI'],
+        liftedBy: [{ symbol: 'CONFIG_ACPI_WMI', value: 'y' }],
+      },
+    };
+    return { facts: withDigest(f), build: build(R.r119, id.web119, webEffective(), WEB_REQUESTED, [c]) };
   },
 
   /** boot.trial: 6.1.120 installed and armed with grub-reboot; the host still runs 6.1.119. */
