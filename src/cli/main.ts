@@ -70,6 +70,16 @@ function addFleetOptions(cmd: Command): Command {
     .option('--parallel <n>', 'hosts worked on at once, one connection each (default 20)');
 }
 
+/** `--config-diff` of plan and apply: how much of the Kconfig difference the printed plan shows. */
+function configDiffOption(): Option {
+  return new Option(
+    '--config-diff <mode>',
+    "Kconfig difference against the kernelfile's build installed on the host (else the running kernel): counts and requested options, every option (requested first), or none",
+  )
+    .choices(['summary', 'full', 'none'])
+    .default('summary');
+}
+
 export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
   const program = new Command('kernelfile')
     .description(
@@ -186,14 +196,7 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       '--detailed-exitcode',
       'exit 0 when there is nothing to change, 2 when there are changes, 1 on error',
     )
-    .addOption(
-      new Option(
-        '--config-diff <mode>',
-        'Kconfig difference against the running kernel: counts and requested options, every option, or none',
-      )
-        .choices(['summary', 'full', 'none'])
-        .default('summary'),
-    )
+    .addOption(configDiffOption())
     .option('--sudo', 'gather facts as root with `sudo -n` (a non-root SSH user)');
   addFleetOptions(planCmd).action(
     async (file: string | undefined, opts: import('./commands/plan.js').PlanCommandFlags & HostFlags) => {
@@ -216,6 +219,7 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       'kernelfile.yaml',
     )
     .option('-y, --yes', 'apply without asking (required when standard input is not a terminal)')
+    .addOption(configDiffOption())
     .option(
       '--reboot',
       'reboot an SSH host into the new kernel (one-time boot), wait for it, check `uname -r`, then make it the default',

@@ -84,7 +84,7 @@ export class PlanningSession {
   private readonly loads = new Map<string, Promise<Loaded>>();
   /** One Kconfig resolution per (kernelfile, arch, running config): keyed promises, shared by hosts. */
   private readonly prepares = new Map<string, Promise<Prepared>>();
-  /** One Kconfig difference per (running config, build). */
+  /** One Kconfig difference per (config compared with, build). */
   private readonly configDiffs = new Map<string, ConfigDiff>();
   /** What a plan needs of a build's manifest (about 1 MB of JSON), read once per build. */
   private readonly built = new Map<string, Artifacts>();

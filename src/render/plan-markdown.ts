@@ -16,6 +16,7 @@
  * and bidirectional characters are written as escapes everywhere (escape.ts). Pure.
  */
 import { counts, type HostPlan, hasChanges, type PlanProblem } from '../plan/types.js';
+import { configPath } from '../resources/layout.js';
 import { attributeLine, printable } from './escape.js';
 
 /** GitHub's limit on the body of an issue or pull-request comment, in characters. */
@@ -166,9 +167,17 @@ function configHead(p: HostPlan): string {
     return `**Kconfig:** the running kernel's config is not readable on this host (no /proc/config.gz or /boot/config-\\*): no difference shown.`;
   const all = configLines(p);
   const requested = all.filter((x) => x.requested);
+  const total = c.added.length + c.removed.length + c.changed.length;
+  const against =
+    c.base === 'installed' && c.release
+      ? `against the installed build ${mdCode(c.release)} (${mdCode(configPath(c.release))}, build ${mdCode((c.buildId ?? '').slice(0, 12))})`
+      : c.release
+        ? `against the running kernel ${mdCode(c.release)} (${mdCode(c.from)})`
+        : `against ${mdCode(c.from)}`;
   const out = [
-    `**Kconfig** ${mdCode(p.summary.running ?? 'running')} (${mdCode(c.from)}) → ${mdCode(p.summary.release)}: ${num(c.added.length)} added, ${num(c.removed.length)} removed, ${num(c.changed.length)} changed`,
+    `**Kconfig** ${against} → ${mdCode(p.summary.release)}: ${total === 0 ? 'no difference' : `${num(c.added.length)} added, ${num(c.removed.length)} removed, ${num(c.changed.length)} changed`}`,
   ];
+  if (c.fallback) out.push('', `Not against the kernelfile's installed build: ${mdText(c.fallback)}.`);
   if (requested.length)
     out.push(
       '',

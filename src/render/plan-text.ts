@@ -5,6 +5,7 @@
  * notes, then `Plan: X to add, Y to change, Z to destroy.` Host strings are escaped (escape.ts).
  */
 import { type Action, counts, type HostPlan } from '../plan/types.js';
+import { configPath } from '../resources/layout.js';
 import { attributeLine, attributeSymbol, printable } from './escape.js';
 import type { Style } from './style.js';
 
@@ -26,32 +27,57 @@ const KIND: Record<Action, 'add' | 'change' | 'remove' | 'dim'> = {
 
 const ATTRIBUTE_KIND = { '+': 'add', '-': 'remove', '~': 'change' } as const;
 
+/**
+ * The Kconfig difference: what it compares with (the kernelfile's installed build, else the
+ * running kernel), the counts, then the options the kernelfile requests (and with `full` every
+ * other option after them).
+ */
 function configLines(p: HostPlan, o: PlanTextOptions): string[] {
   const { style } = o;
   const c = p.config;
   if (o.configDiff === 'none') return [];
+  const fallback = c.fallback
+    ? [style('dim', `    (not against the kernelfile's installed build: ${c.fallback})`)]
+    : [];
   if (!c.from)
     return [
       `  Kconfig: the running kernel's config is not readable on this host (no /proc/config.gz or /boot/config-*): no diff`,
+      ...fallback,
     ];
-  const lines = [
-    `  Kconfig ${p.summary.running ?? 'running'} (${c.from}) → ${p.summary.release}: ${style('add', `${c.added.length} added`)}, ${style('remove', `${c.removed.length} removed`)}, ${style('change', `${c.changed.length} changed`)}`,
-  ];
-  const full = o.configDiff === 'full';
-  const pick = <T extends { requested: boolean }>(xs: T[]) => (full ? xs : xs.filter((x) => x.requested));
-  const shown = [
-    ...pick(c.added).map((x) => ({ s: x.symbol, t: style('add', `    + ${x.symbol}=${x.value}`) })),
-    ...pick(c.removed).map((x) => ({ s: x.symbol, t: style('remove', `    - ${x.symbol}=${x.value}`) })),
-    ...pick(c.changed).map((x) => ({
+  const against =
+    c.base === 'installed' && c.release
+      ? `against the installed build ${c.release} (${configPath(c.release)}, build ${(c.buildId ?? '').slice(0, 12)})`
+      : c.release
+        ? `against the running kernel ${c.release} (${c.from})`
+        : `against ${c.from}`;
+  const total = c.added.length + c.removed.length + c.changed.length;
+  const tally =
+    total === 0
+      ? 'no difference'
+      : `${style('add', `${c.added.length} added`)}, ${style('remove', `${c.removed.length} removed`)}, ${style('change', `${c.changed.length} changed`)}`;
+  const lines = [`  Kconfig ${against} → ${p.summary.release}: ${tally}`, ...fallback];
+  const all = [
+    ...c.added.map((x) => ({ s: x.symbol, r: x.requested, t: style('add', `    + ${x.symbol}=${x.value}`) })),
+    ...c.removed.map((x) => ({
       s: x.symbol,
+      r: x.requested,
+      t: style('remove', `    - ${x.symbol}=${x.value}`),
+    })),
+    ...c.changed.map((x) => ({
+      s: x.symbol,
+      r: x.requested,
       t: style('change', `    ~ ${x.symbol}: ${x.before} → ${x.after}`),
     })),
   ].sort((a, b) => (a.s < b.s ? -1 : a.s > b.s ? 1 : 0));
-  if (!full && shown.length) lines.push('    of the options the kernelfile requests:');
-  lines.push(...shown.map((x) => x.t));
-  const total = c.added.length + c.removed.length + c.changed.length;
-  if (!full && total > shown.length)
-    lines.push(style('dim', `    (${total - shown.length} more; --config-diff full lists every option)`));
+  const requested = all.filter((x) => x.r);
+  const others = all.filter((x) => !x.r);
+  if (requested.length)
+    lines.push('    of the options the kernelfile requests:', ...requested.map((x) => x.t));
+  if (o.configDiff === 'full') {
+    if (requested.length && others.length) lines.push('    other options:');
+    lines.push(...others.map((x) => x.t));
+  } else if (others.length)
+    lines.push(style('dim', `    (${others.length} more; --config-diff full lists every option)`));
   return lines;
 }
 

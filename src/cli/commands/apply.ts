@@ -9,7 +9,7 @@ import { blocked, closeAll, needsApply } from '../../engine/planning.js';
 import { readSavedPlan } from '../../engine/saved-plan.js';
 import { checkCapabilities } from '../../engine/targets.js';
 import { renderFleetSummary, table } from '../../render/fleet-text.js';
-import { renderHostPlan } from '../../render/plan-text.js';
+import { type ConfigDiffMode, renderHostPlan } from '../../render/plan-text.js';
 import { colored, plain } from '../../render/style.js';
 import { type FleetFlags, type ProgressSink, planOne, sessionFor, targetsOf } from '../hosts.js';
 import type { ExitCode, Io } from '../io.js';
@@ -19,6 +19,8 @@ import { buildsOf, rowOf } from './plan.js';
 
 export interface ApplyFlags extends FleetFlags {
   yes?: boolean;
+  /** How much of the Kconfig difference the printed plan shows (default summary; a rollback none). */
+  configDiff?: ConfigDiffMode;
   reboot?: boolean;
   rebootTimeout?: string;
   lockTimeout?: string;
@@ -30,6 +32,11 @@ export interface ApplyFlags extends FleetFlags {
   retryTrial?: boolean;
   /** `kernelfile rollback`: make a kept kernel the default again instead of applying the kernelfile. */
   rollback?: { to?: string };
+}
+
+/** A rollback changes no kernel: its plan shows no Kconfig difference. */
+function configDiffOf(flags: ApplyFlags): ConfigDiffMode {
+  return flags.rollback ? 'none' : (flags.configDiff ?? 'summary');
 }
 
 /** Ask on a terminal; without one, --yes is required (kernelfile never waits on a pipe). */
@@ -136,7 +143,7 @@ async function applyHost(file: string | undefined, flags: ApplyFlags, io: Io): P
     }
     if (saved && file) (await applyEngine()).adoptSavedPlan(planned, saved, file);
     const plan = planned.plan;
-    io.out(renderHostPlan(plan, { style: io.color ? colored : plain, configDiff: 'none' }));
+    io.out(renderHostPlan(plan, { style: io.color ? colored : plain, configDiff: configDiffOf(flags) }));
     if (plan.problems.length) return 1;
     if (!needsApply(plan, options)) return 0;
     if (!(await confirmed(io, flags, planned.transport.name, 1))) {
@@ -204,7 +211,7 @@ async function applyFleet(file: string | undefined, flags: ApplyFlags, io: Io): 
     for (const h of hosts)
       if (h.ok && needsApply(h.plan, options)) {
         io.out(`\n${style('bold', `── ${h.target.name} ──`)}\n`);
-        io.out(renderHostPlan(h.plan, { style, configDiff: 'none' }));
+        io.out(renderHostPlan(h.plan, { style, configDiff: configDiffOf(flags) }));
       }
     const todo = hosts.filter((h) => h.ok && !blocked(h) && needsApply(h.plan, options)).length;
     if (todo && !(await confirmed(io, flags, `${todo} host${todo === 1 ? '' : 's'}`, hosts.length))) {
