@@ -19,7 +19,7 @@ import { existsSync } from 'node:fs';
 import { familyDigests } from '../src/facts/gather.js';
 import type { HostFacts } from '../src/facts/types.js';
 import { parseConfig } from '../src/kconfig/config.js';
-import { configDiff } from '../src/plan/config-diff.js';
+import { configBase, configDiff } from '../src/plan/config-diff.js';
 import { type PlanOptions, plan } from '../src/plan/planner.js';
 import { hasChanges } from '../src/plan/types.js';
 import type { Desired } from '../src/resources/desired.js';
@@ -183,7 +183,7 @@ export async function benchPlan(): Promise<void> {
       [
         `of which configDiff() × ${HOSTS}`,
         () => {
-          for (const f of facts) configDiff(f.config, big.config.effective, big.config.requested);
+          for (const f of facts) configDiff(configBase(big, f), big.config.effective, big.config.requested);
         },
       ],
     ],

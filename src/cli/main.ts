@@ -58,6 +58,16 @@ function addFleetOptions(cmd: Command): Command {
     .option('--parallel <n>', 'hosts worked on at once, one connection each (default 20)');
 }
 
+/** `--config-diff` of plan and apply: how much of the Kconfig difference the printed plan shows. */
+function configDiffOption(): Option {
+  return new Option(
+    '--config-diff <mode>',
+    "Kconfig difference against the kernelfile's build installed on the host (else the running kernel): counts and requested options, every option (requested first), or none",
+  )
+    .choices(['summary', 'full', 'none'])
+    .default('summary');
+}
+
 export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
   const program = new Command('kernelfile')
     .description(
@@ -162,7 +172,13 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       '[file]',
       'the kernelfile (default ./kernelfile.yaml; with --inventory, for hosts without a `kernelfile` var)',
     )
-    .option('--json', 'print the plan as JSON (format documented in docs/json.md)')
+    .addOption(
+      new Option(
+        '--format <format>',
+        'output: text (default), json (documented in docs/json.md) or markdown (a pull-request comment)',
+      ).choices(['text', 'json', 'markdown']),
+    )
+    .option('--json', 'print the plan as JSON: the same as --format json')
     .option(
       '--out <file>',
       "save the plan (one host's or the inventory's, with how to reach each host), for `kernelfile apply FILE` to apply exactly it",
@@ -171,14 +187,7 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       '--detailed-exitcode',
       'exit 0 when there is nothing to change, 2 when there are changes, 1 on error',
     )
-    .addOption(
-      new Option(
-        '--config-diff <mode>',
-        'Kconfig difference against the running kernel: counts and requested options, every option, or none',
-      )
-        .choices(['summary', 'full', 'none'])
-        .default('summary'),
-    )
+    .addOption(configDiffOption())
     .option('--sudo', 'gather facts as root with `sudo -n` (a non-root SSH user)');
   addFleetOptions(planCmd).action(
     async (file: string | undefined, opts: import('./commands/plan.js').PlanCommandFlags & HostFlags) => {
@@ -201,6 +210,7 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       'kernelfile.yaml',
     )
     .option('-y, --yes', 'apply without asking (required when standard input is not a terminal)')
+    .addOption(configDiffOption())
     .option(
       '--reboot',
       'reboot an SSH host into the new kernel (one-time boot), wait for it, check `uname -r`, then make it the default',
@@ -296,7 +306,11 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     .command('schema')
     .description('print the kernelfile JSON Schema (for editors), or the reference as Markdown')
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'markdown']).default('json'))
-    .action(async (opts: { format: 'json' | 'markdown' }) => {
+    .option(
+      '--write <file>',
+      'write the JSON Schema to FILE in your project (for editor modelines), not stdout',
+    )
+    .action(async (opts: { format: 'json' | 'markdown'; write?: string }) => {
       const { run } = await import('./commands/schema.js');
       done(await run(opts, io));
     });

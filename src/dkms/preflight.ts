@@ -3,7 +3,8 @@
  * (release, arch, effective config), as dkms would. A repository module's conf is read from the
  * kernelfile's repository; an `installed: true` module's conf comes from the host's facts. Results
  * are remembered per (build, conf) for the life of a planning session (a fleet evaluates each
- * module once per build) and in the build cache across runs.
+ * module once per build) and in the build cache across runs. A conf that excludes the new kernel
+ * by version is evaluated again per CONFIG_ symbol it reads, to name the option that lifts it.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,15 @@ import {
   evaluateDkmsConfOnHost,
   readModuleConf,
 } from './conf.js';
+import {
+  configSymbols,
+  isVersionRequirement,
+  type KernelExclusion,
+  looksLikeVersionPattern,
+  type OptionValue,
+  otherWay,
+  withOption,
+} from './lift.js';
 import type { ModuleCheck } from './module-check.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -93,22 +103,15 @@ export class DkmsPreflight {
       const key = `${p.buildId}\0${conf.host ? 'host' : 'repo'}\0${conf.file.replace(/^[^:]*:/, '')}\0${sha256(conf.conf)}`;
       const evaluate =
         conf.host && host ? (i: DkmsConfInput) => evaluateDkmsConfOnHost(host, i) : evaluateDkmsConf;
-      let pending = this.evaluations.get(key);
-      if (!pending) {
-        pending = cachedEvaluation(
-          join(p.dirs.root, 'dkms-conf', `${sha256(key)}.json`),
-          {
-            conf: conf.conf,
-            confFile: conf.file,
-            kernelver: p.release,
-            arch: p.arch,
-            configText: p.config.text,
-          },
-          evaluate,
-        );
-        this.evaluations.set(key, pending);
-      }
-      const r = await pending;
+      const input: DkmsConfInput = {
+        conf: conf.conf,
+        confFile: conf.file,
+        kernelver: p.release,
+        arch: p.arch,
+        configText: p.config.text,
+      };
+      const r = await this.evaluation(p.dirs.root, key, input, evaluate);
+      const kernelExclusion = await this.kernelExclusion(p.dirs.root, key, input, r, evaluate);
       checks.push({
         name: m.name,
         version: m.version,
@@ -116,8 +119,56 @@ export class DkmsPreflight {
         unmet: r.unmet,
         error: r.error,
         builtModules: r.vars?.builtModules ?? [],
+        ...(kernelExclusion ? { kernelExclusion } : {}),
       });
     }
     return checks;
+  }
+
+  /** One evaluation, once per session (shared by a fleet's hosts) and cached across runs. */
+  private evaluation(
+    root: string,
+    key: string,
+    input: DkmsConfInput,
+    evaluate: (input: DkmsConfInput) => Promise<DkmsConfResult>,
+  ): Promise<DkmsConfResult> {
+    let pending = this.evaluations.get(key);
+    if (!pending) {
+      pending = cachedEvaluation(join(root, 'dkms-conf', `${sha256(key)}.json`), input, evaluate);
+      this.evaluations.set(key, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * When the conf excludes the new kernel by version (BUILD_EXCLUSIVE_KERNEL, _MIN, _MAX,
+   * OBSOLETE_BY), the Kconfig options that would lift it: the conf evaluated again with each
+   * CONFIG_ symbol it mentions set the other way, one at a time (lift.ts). An option lifts it when
+   * the conf then has no version requirement left and no requirement the first evaluation did not
+   * have. Undefined when there is no such exclusion.
+   */
+  private async kernelExclusion(
+    root: string,
+    key: string,
+    input: DkmsConfInput,
+    r: DkmsConfResult,
+    evaluate: (input: DkmsConfInput) => Promise<DkmsConfResult>,
+  ): Promise<KernelExclusion | undefined> {
+    if (!r.vars || r.error !== null || !r.unmet.some(isVersionRequirement)) return undefined;
+    const pattern = r.vars.buildExclusive.kernel;
+    const tried = configSymbols(input.conf);
+    const liftedBy: OptionValue[] = [];
+    for (const symbol of tried) {
+      const o = otherWay(input.configText, symbol);
+      const c = await this.evaluation(
+        root,
+        `${key}\0${o.symbol}=${o.value}`,
+        { ...input, configText: withOption(input.configText, o) },
+        evaluate,
+      );
+      if (c.vars && c.error === null && c.unmet.every((u) => !isVersionRequirement(u) && r.unmet.includes(u)))
+        liftedBy.push(o);
+    }
+    return { pattern, versionPattern: pattern === null || looksLikeVersionPattern(pattern), tried, liftedBy };
   }
 }

@@ -24,7 +24,7 @@ import { build, type Manifest, manifestHeadersNeed, type Prepared } from '../com
 import { buildDkmsTarball } from '../dkms/tarball.js';
 import { batches, parsePercent, parseSerial, pool, stopReason } from '../fleet/rollout.js';
 import { bootBytesNeeded } from '../plan/planner.js';
-import { hasChanges } from '../plan/types.js';
+import { needsApply } from '../plan/types.js';
 import { describeGap, gapHint, headersGap } from '../resources/host-libs.js';
 import { ApplyError, describe, UserError } from './errors.js';
 import { blocked, type FleetHost, type PlannedHost, type PlanningSession } from './planning.js';
@@ -405,7 +405,8 @@ export class Rollout {
           result: 'failed',
           detail: `not possible: ${h.plan.problems.map((p) => p.message).join('; ') || 'requested config values would be dropped'}`,
         });
-      else if (!hasChanges(h.plan)) outcomes.set(name, { name, result: 'unchanged', detail: 'no changes' });
+      else if (!needsApply(h.plan, this.options))
+        outcomes.set(name, { name, result: 'unchanged', detail: 'no changes' });
       else todo.push(h);
     }
     if (todo.length && !this.options.yes) {

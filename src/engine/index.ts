@@ -20,6 +20,7 @@ export type { HostFacts } from '../facts/types.js';
 export type { HostCapabilities } from '../host/kind.js';
 export type { HostOptions } from '../host/open.js';
 export type {
+  AttributeChange,
   Change,
   HostPlan,
   PlanFile,

@@ -24,7 +24,7 @@ import { plan } from '../plan/planner.js';
 import type { ConfigDiff, HostPlan } from '../plan/types.js';
 
 /** What a face asks of a plan. */
-export { counts, hasChanges } from '../plan/types.js';
+export { counts, hasChanges, needsApply } from '../plan/types.js';
 
 import { type Artifacts, type Desired, desiredFrom } from '../resources/desired.js';
 import type { Diagnostic } from '../spec/diagnostic.js';
@@ -84,7 +84,7 @@ export class PlanningSession {
   private readonly loads = new Map<string, Promise<Loaded>>();
   /** One Kconfig resolution per (kernelfile, arch, running config): keyed promises, shared by hosts. */
   private readonly prepares = new Map<string, Promise<Prepared>>();
-  /** One Kconfig difference per (running config, build). */
+  /** One Kconfig difference per (config compared with, build). */
   private readonly configDiffs = new Map<string, ConfigDiff>();
   /** What a plan needs of a build's manifest (about 1 MB of JSON), read once per build. */
   private readonly built = new Map<string, Artifacts>();

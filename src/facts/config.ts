@@ -3,31 +3,63 @@
  * stdout: never to a file) or else /boot/config-$(uname -r). An image (\`kf_image\` set) runs no
  * kernel: its config is that of the newest kernel kernelfile installed in it (the newest receipt),
  * /boot/config-REL, so the plan compares the kernelfile with the image's installed build.
+ *
+ * And the configs of the builds kernelfile installed last: /boot/config-REL for the releases of
+ * the INSTALLED_CONFIGS newest receipts in /var/lib/kernelfile (by modification time: apply writes
+ * a receipt last), each at most INSTALLED_CONFIG_MAX_BYTES. A plan compares the new configuration
+ * with its kernelfile's installed build rather than with whatever kernel the host runs. The file
+ * the running config was read from is not sent twice (`same:REL`), nor one equal to
+ * /proc/config.gz (compared on the host with cmp, when it has one).
  */
 import { parseConfig } from '../kconfig/config.js';
 import { STATE_DIR } from '../receipt/paths.js';
 import type { FactFamily, Sections } from './protocol.js';
 import { firstLine, okOutput } from './sections.js';
-import type { RunningConfig } from './types.js';
+import type { InstalledConfig, RunningConfig } from './types.js';
+
+/** How many of the newest receipts have their config read. */
+export const INSTALLED_CONFIGS = 2;
+/** The largest installed config read (a distribution's full config is about 300 KB). */
+export const INSTALLED_CONFIG_MAX_BYTES = 8 * 1024 * 1024;
 
 const script = `
+kf_from=
 if [ -n "\${kf_image-}" ]; then
   kf_f=$(ls -t ${STATE_DIR}/*.json 2>/dev/null | head -n 1)
   if [ -n "$kf_f" ]; then
     kf_f=\${kf_f##*/}; kf_f=\${kf_f%.json}
     kf_val image-release "$kf_f"
-    kf_cat boot "/boot/config-$kf_f"
+    kf_cat boot "/boot/config-$kf_f" && kf_from=boot:$kf_f
   fi
-  exit 0
+else
+  kf_run release uname -r
+  kf_crel=$(uname -r)
+  kf_c_ok=
+  if [ -r /proc/config.gz ]; then
+    if kf_run proc gzip -dc /proc/config.gz || kf_run proc zcat /proc/config.gz; then
+      kf_c_ok=1; kf_from=proc:$kf_crel
+    fi
+  elif [ -e /proc/config.gz ]; then
+    kf_denied proc /proc/config.gz
+  fi
+  if [ -z "$kf_c_ok" ] && [ -n "$kf_crel" ]; then
+    kf_cat boot "/boot/config-$kf_crel" && kf_from=boot:$kf_crel
+  fi
 fi
-kf_run release uname -r
-kf_c_ok=
-if [ -r /proc/config.gz ]; then
-  if kf_run proc gzip -dc /proc/config.gz || kf_run proc zcat /proc/config.gz; then kf_c_ok=1; fi
-elif [ -e /proc/config.gz ]; then
-  kf_denied proc /proc/config.gz
-fi
-if [ -z "$kf_c_ok" ] && kf_r=$(uname -r); then kf_cat boot "/boot/config-$kf_r"; fi
+ls -t ${STATE_DIR}/*.json 2>/dev/null | head -n ${INSTALLED_CONFIGS} | while IFS= read -r kf_f; do
+  kf_f=\${kf_f##*/}; kf_f=\${kf_f%.json}; kf_p=/boot/config-$kf_f
+  if [ "$kf_from" = "boot:$kf_f" ]; then
+    kf_val "same:$kf_f" running
+  elif [ ! -f "$kf_p" ]; then
+    kf_val "missing:$kf_f" "$kf_p"
+  elif [ ! -r "$kf_p" ]; then
+    kf_denied "installed:$kf_f" "$kf_p"
+  elif [ "$kf_from" = "proc:$kf_f" ] && gzip -dc /proc/config.gz | cmp -s - "$kf_p"; then
+    kf_val "same:$kf_f" running
+  else
+    kf_h "installed:$kf_f"; head -c ${INSTALLED_CONFIG_MAX_BYTES + 1} "$kf_p" </dev/null; echo
+  fi
+done
 `;
 
 /**
@@ -47,7 +79,7 @@ function options(text: string): Record<string, string> {
   return out;
 }
 
-function parse(s: Sections): RunningConfig {
+function running(s: Sections): RunningConfig {
   if (s['image-release'] !== undefined) {
     const release = firstLine(s['image-release']);
     if (release !== null && RELEASE.test(release) && s.boot !== undefined)
@@ -60,6 +92,39 @@ function parse(s: Sections): RunningConfig {
   if (s.boot !== undefined && release !== null)
     return { source: `/boot/config-${release}`, options: options(s.boot) };
   return { source: null, options: {} };
+}
+
+/** The installed configs, in the order the script printed them (newest receipt first). */
+function installed(s: Sections, run: RunningConfig): InstalledConfig[] {
+  const out: InstalledConfig[] = [];
+  const seen = new Set<string>();
+  for (const key of Object.keys(s)) {
+    const m = /^(same|missing|installed):(.*?)(#denied)?$/.exec(key);
+    if (!m) continue;
+    const [, kind, release = '', denied] = m;
+    if (!RELEASE.test(release) || seen.has(release)) continue;
+    seen.add(release);
+    const path = `/boot/config-${release}`;
+    const failed = (error: string): InstalledConfig => ({ release, path, options: null, error });
+    const text = s[key] ?? '';
+    if (kind === 'missing') out.push(failed('missing'));
+    else if (denied) out.push(failed('not readable by the gathering user'));
+    else if (kind === 'same')
+      out.push(
+        run.source !== null
+          ? { release, path, options: run.options, error: null }
+          : failed('not read (the same file as the running config, which could not be parsed)'),
+      );
+    else if (Buffer.byteLength(text, 'utf8') > INSTALLED_CONFIG_MAX_BYTES)
+      out.push(failed(`larger than ${INSTALLED_CONFIG_MAX_BYTES / 1024 / 1024} MiB: not read`));
+    else out.push({ release, path, options: options(text), error: null });
+  }
+  return out;
+}
+
+function parse(s: Sections): RunningConfig {
+  const run = running(s);
+  return { ...run, installed: installed(s, run) };
 }
 
 export const config: FactFamily<RunningConfig> = { name: 'config', script, parse };

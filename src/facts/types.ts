@@ -68,12 +68,29 @@ export interface KernelModulesDir {
   image: string | null;
 }
 
-/** `config`: the running kernel's configuration. */
+/** `config`: the running kernel's configuration, and those of the builds kernelfile installed last. */
 export interface RunningConfig {
   /** Where it was read: "/proc/config.gz" or "/boot/config-REL"; null when neither could be read. */
   source: string | null;
   /** CONFIG_X → value as written (`"string"` keeps its quotes); `# CONFIG_X is not set` → 'n'. */
   options: Record<string, string>;
+  /**
+   * /boot/config-REL of the releases of the newest receipts in /var/lib/kernelfile (at most
+   * INSTALLED_CONFIGS of them, newest first): what a plan compares the new configuration with
+   * ("what changed since the last apply"). Absent in facts gathered before the field existed.
+   */
+  installed?: InstalledConfig[];
+}
+
+/** The configuration file of a release kernelfile installed (a receipt names the release). */
+export interface InstalledConfig {
+  release: string;
+  /** `/boot/config-REL` */
+  path: string;
+  /** Its options; null when it could not be read (then `error` says why). */
+  options: Record<string, string> | null;
+  /** Why it could not be read: missing, not readable by the gathering user, too large; null: read. */
+  error: string | null;
 }
 
 export type DkmsState = 'added' | 'built' | 'installed' | 'installed-weak' | 'broken' | 'unknown';

@@ -78,16 +78,9 @@ export function hostState(
     if (pending.some((c) => c.resource === 'default-entry'))
       return { state: 'booted-not-default', detail: `runs ${release}, but the default entry is another` };
   }
+  // Installed but another kernel is the default (a rollback, or a default changed by hand) or its
+  // trial is not armed: apply would change that, so it is pending, not waiting for a reboot.
   if (pending.length) {
-    if (
-      installed &&
-      !running &&
-      pending.every((c) => c.resource === 'trial' || c.resource === 'default-entry')
-    )
-      return {
-        state: 'installed-not-booted',
-        detail: `${release} installed, ${facts.system.running} running`,
-      };
     return {
       state: 'changes-pending',
       detail: `${pending.length} change${pending.length === 1 ? '' : 's'} pending`,

@@ -6,7 +6,7 @@
  * that reaches the host or the controller (kind, argv, path, content, mode, sudo, build id, to,
  * from, release, receipt data, module name and version).
  *
- * Decided: titles, reasons and before/after are display text and decide nothing. A saved plan
+ * Decided: titles, reasons, before/after and attributes are display text and decide nothing. A saved plan
  * whose only difference is a title is applied, and progress shows the fresh plan's titles (the
  * executor never sees the file's), so an edited title cannot make a step look like another.
  * Pure.

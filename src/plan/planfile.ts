@@ -20,6 +20,19 @@ import {
 
 const ACTIONS = new Set<Action>(['create', 'update', 'replace', 'delete', 'noop']);
 
+const validValue = (v: unknown): boolean =>
+  v === null ||
+  typeof v === 'string' ||
+  typeof v === 'number' ||
+  typeof v === 'boolean' ||
+  (Array.isArray(v) && v.every((x) => typeof x === 'string'));
+
+function validAttribute(a: unknown): boolean {
+  if (a === null || typeof a !== 'object') return false;
+  const o = a as Record<string, unknown>;
+  return typeof o.name === 'string' && validValue(o.before) && validValue(o.after);
+}
+
 /** At most this many hosts in one saved plan. */
 export const MAX_SAVED_HOSTS = 10_000;
 /** A name, an address or a path: at most this long. */
@@ -152,6 +165,13 @@ function hostPlan(v: unknown, where: string): HostPlan {
       bad(
         `${where}.changes[${i}]`,
         `change ${shown(o.id)} has no valid id, action or steps (apply knows ${[...ACTIONS].join(', ')})`,
+      );
+    // Display only (apply shows and runs the fresh plan's); a plan saved before they existed has none.
+    if (o.attributes === undefined) o.attributes = [];
+    else if (!Array.isArray(o.attributes) || !o.attributes.every(validAttribute))
+      bad(
+        `${where}.changes[${i}]`,
+        `change ${shown(o.id)} has attributes that are not {name, before, after}`,
       );
   }
   return v as unknown as HostPlan;

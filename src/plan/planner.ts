@@ -13,7 +13,7 @@ import type { Desired } from '../resources/desired.js';
 import { RESOURCES, type Resource } from '../resources/index.js';
 import { initramfsPath } from '../resources/layout.js';
 import { LOADERS, type LoaderDriver, type RenderedEntry } from '../resources/loaders/index.js';
-import { configDiff } from './config-diff.js';
+import { configBase, configDiff } from './config-diff.js';
 import { keptKernels, rollbackChoice } from './rollback.js';
 import type { ConfigDiff, HostPlan, PlannedEntry } from './types.js';
 
@@ -56,8 +56,8 @@ export interface PlanOptions {
    */
   image?: boolean;
   /**
-   * Shared by the hosts of a fleet: the Kconfig difference for one running config (by its facts
-   * digest) and one build is computed once.
+   * Shared by the hosts of a fleet: the Kconfig difference for one config to compare with (by the
+   * config facts' digest and what was chosen of them) and one build is computed once.
    */
   configDiffs?: Map<string, ConfigDiff>;
   /** The resource kinds to plan (default: resources/index.ts RESOURCES). */
@@ -67,11 +67,15 @@ export interface PlanOptions {
 }
 
 function memoDiff(d: Desired, f: HostFacts, opts: PlanOptions): ConfigDiff {
+  const base = configBase(d, f);
+  // The config family's digest covers both the running and the installed configs' options.
   const digest = opts.factsFamilies?.config;
-  const key = digest ? `${digest}:${d.buildId}` : undefined;
+  const key = digest
+    ? JSON.stringify([digest, d.buildId, base.kind, base.from, base.release, base.buildId, base.fallback])
+    : undefined;
   const hit = key ? opts.configDiffs?.get(key) : undefined;
   if (hit) return hit;
-  const diff = configDiff(f.config, d.config.effective, d.config.requested);
+  const diff = configDiff(base, d.config.effective, d.config.requested);
   if (key) opts.configDiffs?.set(key, diff);
   return diff;
 }

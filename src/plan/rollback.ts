@@ -143,6 +143,7 @@ export function planRollback(
         before: f.boot.oneshot,
         after: target.id,
         reason: `roll back: boot ${to} once at the next reboot; the default stays ${current ?? 'as it is'} until it comes up`,
+        attributes: [{ name: 'trial', before: f.boot.oneshot ?? null, after: target.id }],
         dependsOn: [],
         steps: [...loader.oneshotSteps(ctx, target), armStep(ctx, target)],
       })
@@ -152,6 +153,7 @@ export function planRollback(
         before: current,
         after: target.title,
         reason: `roll back to ${to}${current ? ` (was "${current}")` : ''}`,
+        attributes: [{ name: 'default', before: f.boot.default, after: target.id }],
         dependsOn: [],
         steps: [...loader.defaultSteps(ctx, target, []), ...forgetTrial(ctx, to)],
       });

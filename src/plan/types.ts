@@ -5,6 +5,8 @@
 
 export type {
   Action,
+  AttributeChange,
+  AttributeValue,
   Change,
   DkmsTarballStep,
   PlanProblem,
@@ -15,10 +17,25 @@ export type {
 
 import type { Action, Change, PlanProblem } from '../resources/change.js';
 
-/** The Kconfig difference between the host's running config and the new kernel's effective config. */
+/**
+ * The Kconfig difference between the config of the kernelfile's build installed on the host (or,
+ * without one, the running kernel's) and the new kernel's effective config.
+ */
 export interface ConfigDiff {
-  /** Where the running config came from (null: the host has none readable: no diff). */
+  /**
+   * What was compared with, for display: `/boot/config-REL (installed by kernelfile, build ID…)`,
+   * or where the running config came from (`/proc/config.gz`, `/boot/config-REL`); null: the
+   * host has none readable: no diff.
+   */
   from: string | null;
+  /** `installed`: this kernelfile's build on the host (its receipt); `running`: the running kernel. */
+  base: 'installed' | 'running' | null;
+  /** The release whose config was compared with (null: unknown). */
+  release: string | null;
+  /** The installed build's id, for `installed`. */
+  buildId: string | null;
+  /** Why the installed build's config was not used although the host has one (null: it was, or none). */
+  fallback: string | null;
   added: { symbol: string; value: string; requested: boolean }[];
   removed: { symbol: string; value: string; requested: boolean }[];
   changed: { symbol: string; before: string; after: string; requested: boolean }[];
@@ -164,4 +181,17 @@ export function counts(changes: readonly Change[]): { add: number; change: numbe
 
 export function hasChanges(p: HostPlan): boolean {
   return p.changes.some((c) => c.action !== 'noop');
+}
+
+/**
+ * A trial boot is armed (an earlier apply set the one-time entry, and the host has not rebooted into
+ * it yet): nothing is left to change, but `apply --reboot` still has the reboot to do.
+ */
+export function trialArmed(p: HostPlan): boolean {
+  return !p.problems.length && p.changes.some((c) => c.resource === 'trial' && c.action === 'noop');
+}
+
+/** Whether apply has anything to do on a host: a change, or with --reboot an armed trial to boot. */
+export function needsApply(p: HostPlan, o: { reboot?: boolean }): boolean {
+  return hasChanges(p) || (o.reboot === true && trialArmed(p));
 }

@@ -34,6 +34,10 @@ export function renderFacts(f: HostFacts, style: Style): string {
     'Config',
     f.config.source ? `${f.config.source} (${Object.keys(f.config.options).length} options)` : none,
   );
+  for (const c of f.config.installed ?? [])
+    out.push(
+      `  ${style('dim', 'installed by kernelfile:')} ${c.path} (${c.options ? `${Object.keys(c.options).length} options` : c.error})`,
+    );
 
   row('Kernels', f.kernels.length ? `${f.kernels.length} installed` : none);
   for (const k of f.kernels) {

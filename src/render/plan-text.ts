@@ -1,9 +1,12 @@
 /**
  * A plan as text, Terraform-style: per host a header, one line per change (`+` create, `~` update,
- * `-/+` replace, `-` delete) with its reason, the Kconfig difference, the DKMS modules, the boot
- * entry, problems and notes, then `Plan: X to add, Y to change, Z to destroy.`
+ * `-/+` replace, `-` delete) with its reason and, under it, each attribute it changes
+ * (`~ cmdline: "a" → "b"`), the Kconfig difference, the DKMS modules, the boot entry, problems and
+ * notes, then `Plan: X to add, Y to change, Z to destroy.` Host strings are escaped (escape.ts).
  */
 import { type Action, counts, type HostPlan } from '../plan/types.js';
+import { configPath } from '../resources/layout.js';
+import { attributeLine, attributeSymbol, printable } from './escape.js';
 import type { Style } from './style.js';
 
 export type ConfigDiffMode = 'summary' | 'full' | 'none';
@@ -22,32 +25,59 @@ const KIND: Record<Action, 'add' | 'change' | 'remove' | 'dim'> = {
   noop: 'dim',
 };
 
+const ATTRIBUTE_KIND = { '+': 'add', '-': 'remove', '~': 'change' } as const;
+
+/**
+ * The Kconfig difference: what it compares with (the kernelfile's installed build, else the
+ * running kernel), the counts, then the options the kernelfile requests (and with `full` every
+ * other option after them).
+ */
 function configLines(p: HostPlan, o: PlanTextOptions): string[] {
   const { style } = o;
   const c = p.config;
   if (o.configDiff === 'none') return [];
+  const fallback = c.fallback
+    ? [style('dim', `    (not against the kernelfile's installed build: ${c.fallback})`)]
+    : [];
   if (!c.from)
     return [
       `  Kconfig: the running kernel's config is not readable on this host (no /proc/config.gz or /boot/config-*): no diff`,
+      ...fallback,
     ];
-  const lines = [
-    `  Kconfig ${p.summary.running ?? 'running'} (${c.from}) → ${p.summary.release}: ${style('add', `${c.added.length} added`)}, ${style('remove', `${c.removed.length} removed`)}, ${style('change', `${c.changed.length} changed`)}`,
-  ];
-  const full = o.configDiff === 'full';
-  const pick = <T extends { requested: boolean }>(xs: T[]) => (full ? xs : xs.filter((x) => x.requested));
-  const shown = [
-    ...pick(c.added).map((x) => ({ s: x.symbol, t: style('add', `    + ${x.symbol}=${x.value}`) })),
-    ...pick(c.removed).map((x) => ({ s: x.symbol, t: style('remove', `    - ${x.symbol}=${x.value}`) })),
-    ...pick(c.changed).map((x) => ({
+  const against =
+    c.base === 'installed' && c.release
+      ? `against the installed build ${c.release} (${configPath(c.release)}, build ${(c.buildId ?? '').slice(0, 12)})`
+      : c.release
+        ? `against the running kernel ${c.release} (${c.from})`
+        : `against ${c.from}`;
+  const total = c.added.length + c.removed.length + c.changed.length;
+  const tally =
+    total === 0
+      ? 'no difference'
+      : `${style('add', `${c.added.length} added`)}, ${style('remove', `${c.removed.length} removed`)}, ${style('change', `${c.changed.length} changed`)}`;
+  const lines = [`  Kconfig ${against} → ${p.summary.release}: ${tally}`, ...fallback];
+  const all = [
+    ...c.added.map((x) => ({ s: x.symbol, r: x.requested, t: style('add', `    + ${x.symbol}=${x.value}`) })),
+    ...c.removed.map((x) => ({
       s: x.symbol,
+      r: x.requested,
+      t: style('remove', `    - ${x.symbol}=${x.value}`),
+    })),
+    ...c.changed.map((x) => ({
+      s: x.symbol,
+      r: x.requested,
       t: style('change', `    ~ ${x.symbol}: ${x.before} → ${x.after}`),
     })),
   ].sort((a, b) => (a.s < b.s ? -1 : a.s > b.s ? 1 : 0));
-  if (!full && shown.length) lines.push('    of the options the kernelfile requests:');
-  lines.push(...shown.map((x) => x.t));
-  const total = c.added.length + c.removed.length + c.changed.length;
-  if (!full && total > shown.length)
-    lines.push(style('dim', `    (${total - shown.length} more; --config-diff full lists every option)`));
+  const requested = all.filter((x) => x.r);
+  const others = all.filter((x) => !x.r);
+  if (requested.length)
+    lines.push('    of the options the kernelfile requests:', ...requested.map((x) => x.t));
+  if (o.configDiff === 'full') {
+    if (requested.length && others.length) lines.push('    other options:');
+    lines.push(...others.map((x) => x.t));
+  } else if (others.length)
+    lines.push(style('dim', `    (${others.length} more; --config-diff full lists every option)`));
   return lines;
 }
 
@@ -69,7 +99,9 @@ export function renderHostPlan(p: HostPlan, o: PlanTextOptions): string {
   const width = Math.min(60, Math.max(0, ...visible.map((c) => c.id.length)));
   for (const c of visible) {
     const sym = SYMBOL[c.action].padStart(3);
-    out.push(`${style(KIND[c.action], `${sym} ${c.id.padEnd(width)}`)}  ${c.reason}`);
+    out.push(`${style(KIND[c.action], `${sym} ${printable(c.id).padEnd(width)}`)}  ${printable(c.reason)}`);
+    for (const a of c.attributes ?? [])
+      out.push(`      ${style(ATTRIBUTE_KIND[attributeSymbol(a)], attributeLine(a))}`);
   }
   const unchanged = p.changes.length - visible.length;
   if (unchanged)
@@ -93,9 +125,9 @@ export function renderHostPlan(p: HostPlan, o: PlanTextOptions): string {
       Boolean,
     );
     out.push(
-      `  Boot entry: "${p.entry.title}" (${p.entry.id})${flags.length ? ` [${flags.join(', ')}]` : ''}`,
+      `  Boot entry: "${printable(p.entry.title)}" (${printable(p.entry.id)})${flags.length ? ` [${flags.join(', ')}]` : ''}`,
     );
-    out.push(`    cmdline: ${p.entry.cmdline || '(empty)'}`);
+    out.push(`    cmdline: ${printable(p.entry.cmdline) || '(empty)'}`);
   }
   const kept = p.kept ?? [];
   if (kept.length) {
@@ -105,7 +137,7 @@ export function renderHostPlan(p: HostPlan, o: PlanTextOptions): string {
       `  Kept kernels: ${kept.map((k) => `${k.release}${marks(k) ? ` (${marks(k)})` : ''}`).join(', ')}; a rollback would choose ${p.rollback ?? 'none'}`,
     );
   }
-  for (const n of p.notes) out.push(`  note: ${n}`);
+  for (const n of p.notes) out.push(`  note: ${printable(n)}`);
   if (p.problems.length) {
     out.push('');
     out.push(
@@ -115,8 +147,8 @@ export function renderHostPlan(p: HostPlan, o: PlanTextOptions): string {
       ),
     );
     for (const x of p.problems) {
-      out.push(`  ${style('error', 'error:')} ${x.message}`);
-      out.push(`    hint: ${x.hint}`);
+      out.push(`  ${style('error', 'error:')} ${printable(x.message)}`);
+      out.push(`    hint: ${printable(x.hint)}`);
     }
   }
   out.push('');

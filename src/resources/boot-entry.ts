@@ -4,8 +4,10 @@
  * the kernelfile names (or the host's, with `auto`) and the first of its drivers that claims the
  * host (GRUB: grub-explicit where grub-mkconfig cannot run, else grub-mkconfig).
  */
+import { sameKernelArgs } from '../facts/kernel-cmdline.js';
+import type { BootEntry } from '../facts/types.js';
 import { cmdlineProblem, titleProblem } from '../spec/boot-text.js';
-import type { Change, PlannedChange } from './change.js';
+import type { AttributeChange, Change, PlannedChange } from './change.js';
 import { type Ctx, change, problem } from './context.js';
 import { imagePath, initramfsPath } from './layout.js';
 import type { LoaderDriver, RenderedEntry } from './loaders/driver.js';
@@ -139,6 +141,26 @@ function checkEntries(ctx: Ctx, driver: LoaderDriver, entries: readonly Rendered
   ctx.problems.push(...(driver.problems?.(ctx, entries) ?? []));
 }
 
+/**
+ * What differs between the host's entry and the one the kernelfile wants: the title, the command
+ * line (as the kernel reads it) and its root device. A loader whose `sameEntry` compares more
+ * than these may find a difference none of them shows: the reason then says so.
+ */
+export function entryAttributes(have: BootEntry, want: RenderedEntry): AttributeChange[] {
+  const out: AttributeChange[] = [];
+  if (norm(have.title) !== norm(want.title))
+    out.push({ name: 'title', before: have.title, after: want.title });
+  if (!sameKernelArgs(have.options, want.cmdline))
+    out.push({
+      name: 'cmdline',
+      before: have.options === null ? null : norm(have.options),
+      after: want.cmdline,
+    });
+  const root = { before: rootOf(have.options), after: rootOf(want.cmdline) };
+  if (root.before !== root.after) out.push({ name: 'root', ...root });
+  return out;
+}
+
 function bootEntryChanges(
   ctx: Ctx,
   upstream: readonly Change[],
@@ -155,6 +177,7 @@ function bootEntryChanges(
   for (const e of entries) {
     const have = ctx.f.boot.entries.find((x) => x.id === e.id);
     const same = have !== undefined && loader.sameEntry(have, e);
+    const attributes = have && !same ? entryAttributes(have, e) : [];
     out.push(
       change({
         address: { kind: 'boot-entry', entry: e.id },
@@ -165,9 +188,10 @@ function bootEntryChanges(
           ? `${loader.displayName} entry for ${e.release}`
           : same
             ? 'present'
-            : norm(have.title) !== norm(e.title)
-              ? `title was "${have.title}"`
-              : `command line was "${norm(have.options)}"`,
+            : attributes.length
+              ? `the ${loader.displayName} entry differs: ${attributes.map((a) => a.name).join(', ')}`
+              : `the ${loader.displayName} entry differs from the kernelfile's`,
+        attributes,
       }),
     );
   }

@@ -75,6 +75,20 @@ export type Step =
 /** What the plan knows of a receipt; apply adds `files`, `installedAt` and `receiptVersion`. */
 export type { ReceiptData } from '../receipt/types.js';
 
+/**
+ * One attribute of a resource the change sets or changes, Terraform's `~ attr = old -> new`: the
+ * value on the host now (`null`: it has none) and the value it will have (`null`: removed). Values
+ * from the host are data (a title from grub.cfg, a module list from a receipt): renderers escape
+ * them. Display only, like `reason`: apply decides from `action` and `steps`.
+ */
+export type AttributeValue = string | number | boolean | string[] | null;
+
+export interface AttributeChange {
+  name: string;
+  before: AttributeValue;
+  after: AttributeValue;
+}
+
 export interface Change {
   /** Stable and unique within a plan: `kernel[6.1.192-tiny-kf0123abcd]`, `dkms-module[hello/1.0@REL]`. */
   id: string;
@@ -85,6 +99,12 @@ export interface Change {
   after: string | null;
   /** Why, in words (never decides anything). */
   reason: string;
+  /**
+   * What differs, attribute by attribute: every changed attribute of an update (title, cmdline,
+   * root, the initramfs module list, a DKMS module's version…); the one pointer a trial or default
+   * change sets. Empty where nothing but the whole resource changes (a kernel installed, a prune).
+   */
+  attributes: AttributeChange[];
   /** Ids of changes that must have completed first. */
   dependsOn: string[];
   steps: Step[];

@@ -79,11 +79,19 @@ export function makeCtx(d: Desired, f: HostFacts, loaders: readonly LoaderDriver
   };
 }
 
-/** A planned change: its id and resource from its address; no dependencies or steps unless given. */
+/** A planned change: its id and resource from its address; no dependencies, steps or attributes unless given. */
 export function change(
-  c: { address: Address } & Omit<Change, 'id' | 'resource' | 'dependsOn' | 'steps'> &
-    Partial<Pick<Change, 'dependsOn' | 'steps'>>,
+  c: { address: Address } & Omit<Change, 'id' | 'resource' | 'dependsOn' | 'steps' | 'attributes'> &
+    Partial<Pick<Change, 'dependsOn' | 'steps' | 'attributes'>>,
 ): PlannedChange {
   const { address, ...rest } = c;
-  return { dependsOn: [], steps: [], id: changeId(address), resource: address.kind, ...rest, address };
+  return {
+    dependsOn: [],
+    steps: [],
+    id: changeId(address),
+    resource: address.kind,
+    ...rest,
+    attributes: rest.attributes ?? [],
+    address,
+  };
 }

@@ -117,6 +117,7 @@ function defaultChanges(ctx: Ctx, upstream: readonly Change[]): PlannedChange[] 
         reason: armed
           ? 'armed: boots once at the next reboot'
           : `boot ${d.release} once${failed ? ' more (--retry-trial)' : ''} at the next reboot; the default stays ${currentTitle ?? 'as it is'} until it comes up`,
+        attributes: armed ? [] : [{ name: 'trial', before: f.boot.oneshot ?? null, after: target.id }],
         dependsOn: deps,
         steps: armed ? [] : [...loader.oneshotSteps(ctx, target), armStep(ctx, target)],
       }),
@@ -134,6 +135,7 @@ function defaultChanges(ctx: Ctx, upstream: readonly Change[]): PlannedChange[] 
         : d.boot.trial
           ? `${d.release} came up in its trial boot`
           : `${loader.displayName} default by id ${target.id}${currentTitle ? ` (was "${currentTitle}")` : ''}`,
+      attributes: isDefault ? [] : [{ name: 'default', before: current, after: target.id }],
       dependsOn: deps,
       steps: isDefault ? [] : [...loader.defaultSteps(ctx, target, upstream), ...forgetTrial(ctx, d.release)],
     }),

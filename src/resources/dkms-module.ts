@@ -204,14 +204,45 @@ function headersCheck(ctx: Ctx, onHost: DesiredModule[]): void {
   );
 }
 
+/** Modules an earlier apply installed for the release (its receipt) that the kernelfile no longer declares. */
+function leftBehind(ctx: Ctx): { name: string; version: string }[] {
+  const { d, f } = ctx;
+  const r = d.release;
+  return (ctx.receipt?.data.modules ?? []).filter(
+    (old) =>
+      !d.modules.some((m) => m.name === old.name && m.version === old.version) &&
+      f.dkms.modules.some((e) => e.name === old.name && e.version === old.version && e.kernel === r),
+  );
+}
+
+/** The version of `m` an earlier apply installed for the release, when the kernelfile now wants another. */
+function replacedVersion(ctx: Ctx, m: DesiredModule): { name: string; version: string } | undefined {
+  const olds = leftBehind(ctx).filter((o) => o.name === m.name);
+  // Two declared versions of one name (or two left behind): no one-to-one update, deletes as before.
+  if (olds.length !== 1 || ctx.d.modules.filter((x) => x.name === m.name).length !== 1) return undefined;
+  return olds[0];
+}
+
+function removeStep(ctx: Ctx, old: { name: string; version: string }): Step {
+  const r = ctx.d.release;
+  return {
+    kind: 'run',
+    title: `dkms remove ${old.name}/${old.version} from ${r}`,
+    argv: sh(DKMS_REMOVE, old.name, old.version, r),
+    sudo: ctx.sudo,
+  };
+}
+
 function dkmsChanges(ctx: Ctx, kernel: Change): PlannedChange[] {
-  const { d, f, sudo } = ctx;
+  const { d, f } = ctx;
   const out: PlannedChange[] = [];
   preflight(ctx);
   const r = d.release;
   const reinstall = kernel.action !== 'noop';
   /** Modules the host's own dkms will build (it runs the headers' host tools to do it). */
   const onHost: DesiredModule[] = [];
+  /** Old versions a declared module's update removes (`name/version`). */
+  const replaced = new Set<string>();
   for (const m of d.modules) {
     const address = moduleAt(m.name, m.version, r);
     const entries = f.dkms.modules.filter((e) => e.name === m.name && e.version === m.version);
@@ -237,15 +268,20 @@ function dkmsChanges(ctx: Ctx, kernel: Change): PlannedChange[] {
       why !== null
         ? builtOnController(ctx, m as DesiredModule & { path: string }, why)
         : builtOnHost(ctx, m, entries.length > 0, installed);
+    // Another version of it installed for the release by an earlier apply: this one replaces it
+    // (built and installed first, then the old one removed, as a delete after it would).
+    const old = installed ? undefined : replacedVersion(ctx, m);
+    if (old) replaced.add(`${old.name}/${old.version}`);
     out.push(
       change({
         address,
-        action: installed ? 'update' : 'create',
-        before: installed ? label : null,
+        action: installed || old ? 'update' : 'create',
+        before: installed ? label : old ? `${old.name} ${old.version}` : null,
         after: label,
-        reason: how.reason,
+        reason: old ? `${how.reason}; replaces ${old.version}` : how.reason,
+        attributes: old ? [{ name: 'version', before: old.version, after: m.version }] : [],
         dependsOn: [kernel.id],
-        steps: how.steps,
+        steps: old ? [...how.steps, removeStep(ctx, old)] : how.steps,
       }),
     );
   }
@@ -262,12 +298,8 @@ function dkmsChanges(ctx: Ctx, kernel: Change): PlannedChange[] {
     );
   }
   // Installed for this release by an earlier apply, no longer declared.
-  for (const old of ctx.receipt?.data.modules ?? []) {
-    if (d.modules.some((m) => m.name === old.name && m.version === old.version)) continue;
-    const present = f.dkms.modules.some(
-      (e) => e.name === old.name && e.version === old.version && e.kernel === r,
-    );
-    if (!present) continue;
+  for (const old of leftBehind(ctx)) {
+    if (replaced.has(`${old.name}/${old.version}`)) continue;
     out.push(
       change({
         address: moduleAt(old.name, old.version, r),
@@ -276,14 +308,7 @@ function dkmsChanges(ctx: Ctx, kernel: Change): PlannedChange[] {
         after: null,
         reason: 'no longer in the kernelfile',
         dependsOn: [kernel.id],
-        steps: [
-          {
-            kind: 'run',
-            title: `dkms remove ${old.name}/${old.version} from ${r}`,
-            argv: sh(DKMS_REMOVE, old.name, old.version, r),
-            sudo,
-          },
-        ],
+        steps: [removeStep(ctx, old)],
       }),
     );
   }

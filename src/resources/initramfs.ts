@@ -3,7 +3,7 @@
  * (update-initramfs, dracut, mkinitcpio) with the kernelfile's extra modules in it.
  */
 import type { InitramfsTool } from '../facts/types.js';
-import type { Change, PlannedChange, Step } from './change.js';
+import type { AttributeChange, Change, PlannedChange, Step } from './change.js';
 import { type Ctx, change, problem } from './context.js';
 import { INITRAMFS_HOOK_PATH, initramfsModulesFile, initramfsPath, mkinitcpioConf } from './layout.js';
 import type { Resource } from './resource.js';
@@ -98,6 +98,13 @@ function makeSteps(ctx: Ctx, tool: InitramfsTool, exists: boolean): Step[] {
   return steps;
 }
 
+/** The generator that makes an image at this path (both dracut and mkinitcpio write initramfs-REL.img). */
+function generatorOf(path: string, release: string): string | null {
+  if (path === initramfsPath('initramfs-tools', release)) return 'initramfs-tools';
+  if (path === initramfsPath('dracut', release)) return 'dracut or mkinitcpio';
+  return null;
+}
+
 function initramfsChanges(ctx: Ctx, upstream: readonly Change[]): PlannedChange[] {
   const { d } = ctx;
   const tool = chooseTool(ctx);
@@ -105,15 +112,39 @@ function initramfsChanges(ctx: Ctx, upstream: readonly Change[]): PlannedChange[
   if (!tool) return [];
   const r = d.release;
   const image = initramfsPath(tool, r);
-  const exists = ctx.installed?.initramfs === image;
+  const have = ctx.installed?.initramfs ?? null;
+  const exists = have === image;
   const changed = upstream.filter((c) => c.action !== 'noop');
   const recorded = ctx.receipt?.data.initramfsModules ?? [];
   const sameModules = ctx.receipt !== undefined && recorded.join(' ') === d.initramfs.modules.join(' ');
+  const modules: AttributeChange[] =
+    ctx.receipt !== undefined && !sameModules
+      ? [{ name: 'modules', before: [...recorded], after: [...d.initramfs.modules] }]
+      : [];
   const base = {
     address: { kind: 'initramfs', release: r } as const,
     after: image,
     dependsOn: upstream.map((c) => c.id),
   };
+  // Another generator's image for the release (initrd.img-REL where dracut writes initramfs-REL.img):
+  // the new generator makes its own; the old image stays until the release is removed.
+  if (!exists && have !== null) {
+    const was = generatorOf(have, r);
+    return [
+      change({
+        ...base,
+        action: 'update',
+        before: have,
+        reason: `${tool} makes it; ${have} was made by ${was ?? 'another generator'}`,
+        attributes: [
+          ...(was !== tool ? [{ name: 'generator', before: was, after: tool }] : []),
+          { name: 'image', before: have, after: image },
+          ...modules,
+        ],
+        steps: makeSteps(ctx, tool, false),
+      }),
+    ];
+  }
   if (!exists)
     return [
       change({
@@ -133,6 +164,7 @@ function initramfsChanges(ctx: Ctx, upstream: readonly Change[]): PlannedChange[
         reason: changed.length
           ? `regenerated: ${changed.map((c) => c.id).join(', ')} change${changed.length === 1 ? 's' : ''}`
           : `regenerated: initramfs.modules is now [${d.initramfs.modules.join(', ')}]`,
+        attributes: modules,
         steps: makeSteps(ctx, tool, true),
       }),
     ];

@@ -56,6 +56,7 @@ function kernelChanges(ctx: Ctx): PlannedChange[] {
         before: d.release,
         after,
         reason: `drifted: ${drift.length} installed file${drift.length === 1 ? '' : 's'} differ${drift.length === 1 ? 's' : ''} from the receipt (${shown}); reinstalled`,
+        attributes: [{ name: 'drifted files', before: [...drift], after: [] }],
         steps: installSteps(ctx),
       }),
     ];
@@ -66,9 +67,20 @@ function kernelChanges(ctx: Ctx): PlannedChange[] {
   if (pending) {
     const started = pending.data.startedAt;
     reason = `resuming an interrupted apply${started ? ` (started ${started})` : ''}`;
-  } else if (receipt)
-    reason = `the receipt names build ${receipt.data.buildId}: reinstalled from build ${d.buildId.slice(0, 12)}`;
-  else if (installed?.image || installed?.modules)
+  } else if (receipt) {
+    // The release is installed, from another build (the release names 8 hex digits of the id).
+    return [
+      change({
+        address,
+        action: 'update',
+        before: d.release,
+        after,
+        reason: `the receipt names another build: reinstalled from build ${d.buildId.slice(0, 12)}`,
+        attributes: [{ name: 'build id', before: receipt.data.buildId, after: d.buildId }],
+        steps: installSteps(ctx),
+      }),
+    ];
+  } else if (installed?.image || installed?.modules)
     reason = 'files of this release are present without a receipt (an interrupted apply?): reinstalled';
   return [
     change({

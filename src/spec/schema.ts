@@ -13,6 +13,12 @@ import { type Static, Type as T } from '@sinclair/typebox';
 import { API_VERSION, ARCHES, BASE_TARGETS, GENERATORS, LOADERS, PATTERNS, STRIP_DEFAULT } from './format.js';
 
 /** One of a fixed set of strings (TypeBox writes it as anyOf of consts; errors list them all). */
+/**
+ * The schema's identity: the address SchemaStore serves it from once it is registered there
+ * (docs/kernelfile.md, "Editors"), the URL editors resolve `$schema` modelines and catalogs to.
+ */
+export const KERNELFILE_SCHEMA_ID = 'https://json.schemastore.org/kernelfile.json';
+
 const oneOf = <V extends string>(values: readonly V[], options: object) =>
   T.Union(
     values.map((v) => T.Literal(v)),
@@ -558,6 +564,7 @@ export const KernelfileSchema = T.Object(
   },
   {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: KERNELFILE_SCHEMA_ID,
     title: 'kernelfile',
     description:
       'A declarative specification of a Linux kernel: source, config, patches, DKMS modules, initramfs and boot entries.',

@@ -5,9 +5,9 @@
  * run, in their order:
  *
  *   kernelfile validate KERNELFILE
- *   kernelfile plan --inventory INV --out plan.json          (the pull request: the plan to review)
- *   kernelfile apply plan.json --yes                          (the merge: no host options at all)
- *   kernelfile plan --inventory INV                           ("No changes" on every host)
+ *   kernelfile plan --inventory INV --out plan.json --format markdown   (the pull request: plan, comment)
+ *   kernelfile apply plan.json --yes                    (the merge: no host options at all)
+ *   kernelfile plan --inventory INV                     ("No changes" on every host)
  *
  * The SSH options (known_hosts, ssh config) are given to `plan` only: `apply plan.json` reaches the
  * hosts as the plan says. Between plan and apply one host changes (its hostname: its facts digest
@@ -15,8 +15,7 @@
  * edited in one step (a tampered plan), is refused for that host and changes nothing; the unedited
  * plan then converges it. Plans whose hosts or kernelfiles were edited, and a --host or --inventory
  * that differs from the plan, are refused before anything connects. Last, a one-host plan takes its
- * host from the file too. (`plan --format markdown`, which the CI files post as a comment, is not run
- * here: it is not on this branch.)
+ * host from the file too.
  */
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -136,13 +135,24 @@ describe('the review loop: validate, plan --out, apply the plan (no host options
     expect(r.code, show(r)).toBe(0);
   });
 
-  it('plan --inventory --out: one file, every host with how to reach it', async () => {
-    const r = await cli('plan --out', ['plan', '--inventory', inventory, ...ssh(), '--out', at('plan.json')]);
-    expect(r.code, show(r)).toBe(0);
-    expect(r.out).toMatch(/^Fleet plan: 15 to add, 0 to change, 0 to destroy on 3 of 3 hosts\.$/m);
-    expect(r.out).toContain(
-      `Saved the plan of 3 hosts to ${at('plan.json')}. Apply exactly this plan with: kernelfile apply ${at('plan.json')}`,
-    );
+  it('plan --inventory --out --format markdown: one file, every host with how to reach it, and the comment', async () => {
+    const r = await cli('plan --out --format markdown', [
+      'plan',
+      '--inventory',
+      inventory,
+      ...ssh(),
+      '--out',
+      at('plan.json'),
+      '--format',
+      'markdown',
+      '--detailed-exitcode',
+    ]);
+    expect(r.code, show(r)).toBe(2);
+    // The comment the CI posts: found again by its first line; every host in it; no text plan.
+    expect(r.out.split('\n')[0]).toBe('<!-- kernelfile plan -->');
+    for (const n of NAMES) expect(r.out).toContain(n);
+    expect(r.out).not.toContain('Saved the plan');
+    note(`plan.md (the comment): ${r.out.length} characters`);
     const doc = readPlan('plan.json');
     expect(doc).toMatchObject({ formatVersion: 2, kind: 'kernelfile-plan', inventory });
     expect(doc.hosts.map((h) => [h.name, h.state])).toEqual(NAMES.map((n) => [n, 'changes pending']));
@@ -245,6 +255,10 @@ describe('the review loop: validate, plan --out, apply the plan (no host options
       at('plan2.json'),
     ]);
     expect(p.code, show(p)).toBe(0);
+    expect(p.out).toMatch(/^Fleet plan: 5 to add, 0 to change, 0 to destroy on 1 of 3 hosts\.$/m);
+    expect(p.out).toContain(
+      `Saved the plan of 3 hosts to ${at('plan2.json')}. Apply exactly this plan with: kernelfile apply ${at('plan2.json')}`,
+    );
     const doc = readPlan('plan2.json');
     expect(doc.hosts.map((h) => [h.name, h.state])).toEqual([
       ['web-1', 'converged'],

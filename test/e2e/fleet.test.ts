@@ -327,8 +327,23 @@ describe('kernelfile on a fleet (an Ansible inventory of three hosts, two builds
     expect(j.hosts[2].error).toMatch(/no route/i);
     expect(j.hosts[2].plan).toBeUndefined();
     expect(j.builds.map((b: { buildId: string }) => b.buildId)).toEqual([]);
+    // These hosts still run this machine's kernel: the Kconfig difference is against the build
+    // kernelfile installed (its receipt and /boot/config-REL, read by the facts), so none.
+    for (const h of j.hosts.slice(0, 2))
+      expect(h.plan.config, h.name).toMatchObject({
+        base: 'installed',
+        release: web.release,
+        buildId: web.buildId,
+        fallback: null,
+        added: [],
+        removed: [],
+        changed: [],
+      });
     const t = await cli('fleet plan (db-1 cut)', ['plan', ...common()]);
     expect(t.code, show(t)).toBe(1);
+    expect(t.out).toContain(
+      `  Kconfig against the installed build ${web.release} (/boot/config-${web.release}, build ${web.buildId.slice(0, 12)}) → ${web.release}: no difference\n`,
+    );
     expect(t.out).toMatch(
       /^Fleet plan: 0 to add, 0 to change, 0 to destroy on 0 of 3 hosts; 1 cannot be planned/m,
     );

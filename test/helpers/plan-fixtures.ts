@@ -15,6 +15,7 @@ import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ModuleCheck } from '../../src/dkms/module-check.js';
 import { nodeFileView } from '../../src/engine/fsview.js';
+import { INSTALLED_CONFIGS } from '../../src/facts/config.js';
 import { FAMILIES } from '../../src/facts/families.js';
 import { factsDigest, familyDigests } from '../../src/facts/gather.js';
 import { linkBootReleases } from '../../src/facts/link.js';
@@ -146,6 +147,7 @@ const NO_DKMS: DkmsFacts = { version: null, from: 'tree', modules: [], sources: 
 /** A short running config for the hosts whose fixtures have none (tens of options, as Kconfig writes them). */
 const FEDORA_CONFIG: RunningConfig = {
   source: '/boot/config-6.5.6-300.fc39.x86_64',
+  installed: [],
   options: {
     CONFIG_CC_VERSION_TEXT: '"gcc (GCC) 13.2.1 20230918 (Red Hat 13.2.1-3)"',
     CONFIG_CC_IS_GCC: 'y',
@@ -174,6 +176,7 @@ const FEDORA_CONFIG: RunningConfig = {
 
 const ARCH_CONFIG: RunningConfig = {
   source: '/proc/config.gz',
+  installed: [],
   options: {
     CONFIG_CC_VERSION_TEXT: '"gcc (GCC) 13.2.1 20230801"',
     CONFIG_CC_IS_GCC: 'y',
@@ -205,6 +208,7 @@ function debianConfig(): RunningConfig {
   const c = parsed('config', 'debian12-grub');
   return {
     source: c.source,
+    installed: c.installed ?? [],
     options: {
       ...c.options,
       CONFIG_MODULES: 'y',
@@ -378,6 +382,8 @@ export interface Install {
   drift?: string[];
   /** The initramfs was made (false: an apply stopped before it). */
   initramfs?: boolean;
+  /** The build's config (/boot/config-REL), as the config facts read it for the newest receipts. */
+  config?: Record<string, string>;
 }
 
 const BOOT_SIZES = { vmlinuz: 8421568, 'System.map': 4731904, config: 257318, initrd: 37102411 };
@@ -545,6 +551,24 @@ export function installRelease(f: Omit<HostFacts, 'digest'>, o: Install): void {
       byteOrder(a.release, b.release),
     ),
   };
+  if (o.config) installedConfig(f, r, o.config);
+}
+
+/**
+ * /boot/config-REL of an installed release as the config facts read it: only for the
+ * INSTALLED_CONFIGS newest receipts (by install time, as apply writes them), newest first.
+ */
+export function installedConfig(
+  f: Omit<HostFacts, 'digest'>,
+  release: string,
+  options: Record<string, string>,
+): void {
+  const at = (r: string) => f.receipts.receipts.find((x) => x.release === r)?.data.installedAt ?? '';
+  const all = [
+    ...(f.config.installed ?? []).filter((c) => c.release !== release),
+    { release, path: `/boot/config-${release}`, options, error: null },
+  ].sort((a, b) => byteOrder(at(b.release), at(a.release)));
+  f.config = { ...f.config, installed: all.slice(0, INSTALLED_CONFIGS) };
 }
 
 /** The journal of an apply that stopped before its receipt (/var/lib/kernelfile/pending/<release>.json). */
@@ -578,7 +602,7 @@ export function runDebian(
     kernelVersion: '#1 SMP PREEMPT_DYNAMIC Wed Jan 15 09:12:44 UTC 2025',
     cmdline: `BOOT_IMAGE=/boot/vmlinuz-${release} ${DEBIAN_OPTIONS}`,
   };
-  f.config = { source: `/boot/config-${release}`, options };
+  f.config = { ...f.config, source: `/boot/config-${release}`, options };
 }
 
 // ── cases on disk ────────────────────────────────────────────────────────────────────────────

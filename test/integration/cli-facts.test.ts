@@ -1,10 +1,11 @@
 /** `kernelfile facts` as a user runs it: local, a real SSH host, and each way a host can fail. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { fakeIo } from '../helpers/io.js';
+import { receiptText } from '../helpers/receipt-text.js';
 import { freePort, type SshHost, startSshHost } from '../helpers/sshd.js';
 
 let dir: string;
@@ -72,6 +73,61 @@ describe('kernelfile facts', () => {
     const b = await digest();
     expect(b).not.toBe(a);
     await h.exec(['rmdir', '/lib/modules/6.1.0-99-amd64']);
+  });
+
+  it('reads the configs of the builds kernelfile installed last: in full, or compared with the running one on the host', async () => {
+    const older = '6.1.118-web-kf00000118';
+    const newer = '6.1.119-web-kf00000119';
+    const running = (await h.exec(['uname', '-r'])).stdout.trim();
+    const put = (path: string, text: string) => h.exec(['sh', '-c', `cat > '${path}'`], { stdin: text });
+    await h.exec(['mkdir', '-p', '/var/lib/kernelfile', '/boot']);
+    try {
+      await put(`/var/lib/kernelfile/${older}.json`, receiptText(older));
+      await put(`/boot/config-${older}`, 'CONFIG_MODULES=y\nCONFIG_AUDIT=y\n');
+      await h.exec(['touch', '-d', '@1700000000', `/var/lib/kernelfile/${older}.json`]);
+      await put(`/var/lib/kernelfile/${newer}.json`, receiptText(newer));
+      await put(`/boot/config-${newer}`, 'CONFIG_MODULES=y\n# CONFIG_AUDIT is not set\n');
+      await h.exec(['touch', '-d', '@1700000100', `/var/lib/kernelfile/${newer}.json`]);
+      const f = JSON.parse((await cli('facts', '--json', ...ssh())).out);
+      expect(f.config.installed).toEqual([
+        {
+          release: newer,
+          path: `/boot/config-${newer}`,
+          options: { CONFIG_MODULES: 'y', CONFIG_AUDIT: 'n' },
+          error: null,
+        },
+        {
+          release: older,
+          path: `/boot/config-${older}`,
+          options: { CONFIG_MODULES: 'y', CONFIG_AUDIT: 'y' },
+          error: null,
+        },
+      ]);
+      const text = await cli('facts', ...ssh());
+      expect(text.out).toContain(`  installed by kernelfile: /boot/config-${newer} (2 options)\n`);
+      // The host runs a kernelfile build (the running release has a receipt): its config is the
+      // running one, compared on the host (this machine's /proc/config.gz) and not sent twice.
+      // The host shares this machine's kernel.
+      if (existsSync('/proc/config.gz')) {
+        expect(f.config.source).toBe('/proc/config.gz');
+        await h.exec(['sh', '-c', `gzip -dc /proc/config.gz > '/boot/config-${running}'`]);
+        await put(`/var/lib/kernelfile/${running}.json`, receiptText(running));
+        const g = JSON.parse((await cli('facts', '--json', ...ssh())).out);
+        expect(g.config.installed.map((c: { release: string }) => c.release)).toEqual([running, newer]);
+        expect(g.config.installed[0]).toEqual({
+          release: running,
+          path: `/boot/config-${running}`,
+          options: g.config.options,
+          error: null,
+        });
+      }
+    } finally {
+      await h.exec([
+        'sh',
+        '-c',
+        `rm -f /var/lib/kernelfile/*.json '/boot/config-${older}' '/boot/config-${newer}' '/boot/config-${running}'`,
+      ]);
+    }
   });
 
   it('reports a host without dkms and without /boot as facts, not as a failure', async () => {

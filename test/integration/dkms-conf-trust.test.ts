@@ -206,6 +206,56 @@ DEST_MODULE_LOCATION[1]="/extra"`),
     }
   });
 
+  it('names the Kconfig option that lifts a message exclusion, evaluating the conf again on the host', async () => {
+    const marker = `/tmp/kf-lift-marker-${tag}`;
+    await h.exec(['mkdir', '-p', '/usr/src/wmi-extra-0.4']);
+    await h.exec(['sh', '-c', 'cat > /usr/src/wmi-extra-0.4/dkms.conf'], {
+      stdin: `PACKAGE_NAME="wmi-extra"
+PACKAGE_VERSION="0.4"
+BUILT_MODULE_NAME[0]="wmi_extra"
+DEST_MODULE_LOCATION[0]="/updates/dkms"
+AUTOINSTALL="yes"
+echo "evaluated on $(uname -n)" >> ${marker}
+. "\${kernel_source_dir}/.config"
+if [ "\${CONFIG_ACPI_WMI}" != y ] && [ "\${CONFIG_ACPI_WMI}" != m ]; then
+  BUILD_EXCLUSIVE_KERNEL="needs CONFIG_ACPI_WMI"
+fi
+`,
+    });
+    const facts = await gather(t);
+    const spec = { modules: [{ name: 'wmi-extra', version: '0.4', installed: true }] } as unknown as Spec;
+    try {
+      const [c] = await new DkmsPreflight().check(
+        spec,
+        (p) => p,
+        facts,
+        {
+          buildId: `lift-${tag}`,
+          release: '6.1.0-kf1',
+          arch: 'x86_64',
+          config: { text: CONFIG } as never,
+          dirs: { root: dir },
+        },
+        t,
+      );
+      expect(c?.unmet).toEqual([
+        'requires a kernel matching needs CONFIG_ACPI_WMI (this kernel is 6.1.0-kf1)',
+      ]);
+      expect(c?.kernelExclusion).toEqual({
+        pattern: 'needs CONFIG_ACPI_WMI',
+        versionPattern: false,
+        tried: ['CONFIG_ACPI_WMI'],
+        liftedBy: [{ symbol: 'CONFIG_ACPI_WMI', value: 'y' }],
+      });
+      // Both evaluations ran on the host, none on the controller.
+      expect(readFileSync(join(h.root, marker), 'utf8')).toBe(`evaluated on ${h.hostname}\n`.repeat(2));
+      expect(existsSync(marker)).toBe(false);
+    } finally {
+      rmSync(marker, { force: true });
+      await h.exec(['rm', '-rf', '/usr/src/wmi-extra-0.4', marker]);
+    }
+  });
+
   it('without a connection to the host, it is not evaluated at all', async () => {
     const facts = await gather(t);
     const spec = { modules: [{ name: 'evil', version: '1.0', installed: true }] } as unknown as Spec;

@@ -1,10 +1,14 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DkmsConfInput, evaluateDkmsConf, readModuleConf } from '../../src/dkms/conf.js';
+import { moduleCheckErrors } from '../../src/dkms/module-check.js';
+import { DkmsPreflight } from '../../src/dkms/preflight.js';
+import type { HostFacts } from '../../src/facts/types.js';
+import type { Spec } from '../../src/spec/schema.js';
 
 // dkms.conf files written for these tests, in the shapes real -dkms packages use.
 
@@ -95,6 +99,72 @@ fi
 if [ "\${CONFIG_PREEMPT_RT}" = "y" ]; then
   # Only the 5.15 RT series is known to work.
   BUILD_EXCLUSIVE_KERNEL="^5\\.15\\..*-rt"
+fi
+`;
+
+/**
+ * Sources the kernel's .config and, without the option it needs, sets BUILD_EXCLUSIVE_KERNEL to a
+ * message rather than a version pattern (the way some distribution packages say "needs CONFIG_X").
+ */
+const WMI_MESSAGE = `PACKAGE_NAME="wmi-extra"
+PACKAGE_VERSION="0.4"
+BUILT_MODULE_NAME[0]="wmi_extra"
+DEST_MODULE_LOCATION[0]="/updates/dkms"
+AUTOINSTALL="yes"
+
+if [ -r "\${kernel_source_dir}/.config" ]; then
+  . "\${kernel_source_dir}/.config"
+fi
+# The driver binds through ACPI WMI; without it there is nothing to bind to.
+if [ "\${CONFIG_ACPI_WMI}" != "y" ] && [ "\${CONFIG_ACPI_WMI}" != "m" ]; then
+  BUILD_EXCLUSIVE_KERNEL="needs CONFIG_ACPI_WMI"
+fi
+`;
+
+/** Greps the .config for either of two helpers; without both, a bare marker no release matches. */
+const EITHER_HELPER = `PACKAGE_NAME="panel-extra"
+PACKAGE_VERSION="1.3"
+BUILT_MODULE_NAME[0]="panel_extra"
+DEST_MODULE_LOCATION[0]="/updates/dkms"
+AUTOINSTALL="yes"
+if ! grep -q -E '^CONFIG_DRM_KMS_HELPER=[ym]' "$kernel_source_dir/.config" && \\
+   ! grep -q -E '^CONFIG_DRM_SIMPLE_KMS_HELPER=[ym]' "$kernel_source_dir/.config"; then
+  BUILD_EXCLUSIVE_KERNEL="NOT_SUPPORTED"
+fi
+`;
+
+/** Needs two options at once: no single one lifts it. */
+const BOTH_NEEDED = `PACKAGE_NAME="netx"
+PACKAGE_VERSION="1.0"
+BUILT_MODULE_NAME[0]="netx"
+DEST_MODULE_LOCATION[0]="/extra"
+AUTOINSTALL="yes"
+. "$kernel_source_dir/.config"
+if [ "$CONFIG_IPV6" != y ] || [ "$CONFIG_NETFILTER" != y ]; then
+  BUILD_EXCLUSIVE_KERNEL="requires IPv6 and netfilter (CONFIG_IPV6, CONFIG_NETFILTER)"
+fi
+`;
+
+/** Setting the option the message asks for trips its own BUILD_EXCLUSIVE_CONFIG: no way out by one option. */
+const SELF_CONFLICT = `PACKAGE_NAME="legacy-fb"
+PACKAGE_VERSION="2.0"
+BUILT_MODULE_NAME[0]="legacy_fb"
+DEST_MODULE_LOCATION[0]="/extra"
+AUTOINSTALL="yes"
+. "$kernel_source_dir/.config"
+[ "$CONFIG_FB" = y ] || BUILD_EXCLUSIVE_KERNEL="needs CONFIG_FB built in"
+BUILD_EXCLUSIVE_CONFIG="!CONFIG_FB"
+`;
+
+/** Sources the .config and sets BUILD_EXCLUSIVE_CONFIG from it: dkms itself names the option. */
+const CONFIG_FROM_CONFIG = `PACKAGE_NAME="x86-wmi"
+PACKAGE_VERSION="0.9"
+BUILT_MODULE_NAME[0]="x86_wmi"
+DEST_MODULE_LOCATION[0]="/updates/dkms"
+AUTOINSTALL="yes"
+. "$kernel_source_dir/.config"
+if [ "$CONFIG_X86_64" = y ]; then
+  BUILD_EXCLUSIVE_CONFIG="CONFIG_ACPI CONFIG_ACPI_WMI"
 fi
 `;
 
@@ -207,6 +277,36 @@ const CASES: Case[] = [
     unmet: [],
   },
   { name: 'conditional on the sourced .config: not RT', input: base(RT_CONDITIONAL), unmet: [] },
+  {
+    name: 'a message in BUILD_EXCLUSIVE_KERNEL, the option it needs off',
+    input: base(WMI_MESSAGE, { configText: CONFIG_BASE.replace('CONFIG_ACPI_WMI=m\n', '') }),
+    unmet: ['requires a kernel matching needs CONFIG_ACPI_WMI (this kernel is 6.8.0-kf1)'],
+  },
+  {
+    name: 'a message in BUILD_EXCLUSIVE_KERNEL, the option it needs on',
+    input: base(WMI_MESSAGE),
+    unmet: [],
+  },
+  {
+    name: 'a bare marker in BUILD_EXCLUSIVE_KERNEL, neither helper set',
+    input: base(EITHER_HELPER),
+    unmet: ['requires a kernel matching NOT_SUPPORTED (this kernel is 6.8.0-kf1)'],
+  },
+  {
+    name: 'a bare marker in BUILD_EXCLUSIVE_KERNEL, one helper set',
+    input: base(EITHER_HELPER, { configText: withConfig('CONFIG_DRM_SIMPLE_KMS_HELPER=m') }),
+    unmet: [],
+  },
+  {
+    name: 'BUILD_EXCLUSIVE_CONFIG set from the sourced .config',
+    input: base(CONFIG_FROM_CONFIG, { configText: withConfig('CONFIG_ACPI=y') }),
+    unmet: [],
+  },
+  {
+    name: 'BUILD_EXCLUSIVE_CONFIG set from the sourced .config, unmet',
+    input: base(CONFIG_FROM_CONFIG),
+    unmet: ['requires CONFIG_ACPI, which is not set'],
+  },
   { name: 'MAKE with $kernelver, three modules', input: base(MULTI), unmet: [] },
   {
     name: 'BUILD_EXCLUSIVE_KERNEL that is not a valid regex',
@@ -433,6 +533,130 @@ describe.skipIf(!existsSync(REAL_DKMS))(`cross-check with ${REAL_DKMS}`, () => {
       expect(version).toBe(ours.vars?.packageVersion);
       expect(built).toEqual(ours.vars?.builtModules);
     });
+});
+
+// The preflight as a plan runs it (a repository module, evaluated in the sandbox): when the conf
+// excludes the new kernel by version, the option that lifts the exclusion, found by evaluating the
+// conf again with each CONFIG_ symbol it reads set the other way.
+describe('DkmsPreflight: the Kconfig option that lifts an exclusion', () => {
+  let dir: string;
+  let n = 0;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kf-dkms-lift-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** One module with `conf` through a fresh preflight and cache; its check and how many evaluations ran. */
+  async function preflight(conf: string, configText: string, release = '6.8.0-kf1') {
+    const name = `m${++n}`;
+    await mkdir(join(dir, name, 'src'), { recursive: true });
+    await writeFile(join(dir, name, 'src', 'dkms.conf'), conf);
+    const spec = { modules: [{ name, version: '1.0', path: join(dir, name, 'src') }] } as unknown as Spec;
+    const root = join(dir, name, 'cache');
+    const [check] = await new DkmsPreflight().check(
+      spec,
+      (p) => p,
+      { host: 'local' } as HostFacts,
+      {
+        buildId: `lift-${name}`,
+        release,
+        arch: 'x86_64',
+        config: { text: configText } as never,
+        dirs: { root },
+      },
+      null,
+    );
+    const evaluations = existsSync(join(root, 'dkms-conf'))
+      ? (await readdir(join(root, 'dkms-conf'))).length
+      : 0;
+    if (!check) throw new Error('no check');
+    return { check, evaluations, error: moduleCheckErrors([check])[0] };
+  }
+
+  it('a message BUILD_EXCLUSIVE_KERNEL: the option it needs, not another kernel version', async () => {
+    const r = await preflight(WMI_MESSAGE, CONFIG_BASE.replace('CONFIG_ACPI_WMI=m\n', ''));
+    expect(r.check.kernelExclusion).toEqual({
+      pattern: 'needs CONFIG_ACPI_WMI',
+      versionPattern: false,
+      tried: ['CONFIG_ACPI_WMI'],
+      liftedBy: [{ symbol: 'CONFIG_ACPI_WMI', value: 'y' }],
+    });
+    expect(r.evaluations).toBe(2);
+    expect(r.error?.message).toBe(
+      `${r.check.name} 1.0 cannot be built for this kernel: requires CONFIG_ACPI_WMI=y: its dkms.conf reads the kernel's .config and otherwise sets BUILD_EXCLUSIVE_KERNEL to "needs CONFIG_ACPI_WMI", a message rather than a kernel version: no kernel release matches it`,
+    );
+    expect(r.error?.hint).toMatch(/^set CONFIG_ACPI_WMI: y under config\.set in the kernelfile/);
+    expect(r.error?.hint).not.toContain('kernel version');
+  });
+
+  it('either of two options: both named', async () => {
+    const r = await preflight(EITHER_HELPER, CONFIG_BASE);
+    expect(r.check.kernelExclusion?.liftedBy).toEqual([
+      { symbol: 'CONFIG_DRM_KMS_HELPER', value: 'y' },
+      { symbol: 'CONFIG_DRM_SIMPLE_KMS_HELPER', value: 'y' },
+    ]);
+    expect(r.error?.message).toContain(
+      'requires one of CONFIG_DRM_KMS_HELPER=y, CONFIG_DRM_SIMPLE_KMS_HELPER=y: its dkms.conf reads',
+    );
+  });
+
+  it('two options needed at once: none alone, and the plan says so', async () => {
+    const r = await preflight(BOTH_NEEDED, CONFIG_BASE);
+    expect(r.check.kernelExclusion).toMatchObject({
+      versionPattern: false,
+      tried: ['CONFIG_IPV6', 'CONFIG_NETFILTER'],
+      liftedBy: [],
+    });
+    expect(r.error?.message).toContain(
+      'none of the options it reads, CONFIG_IPV6, CONFIG_NETFILTER, lifts it',
+    );
+    expect(r.error?.hint).toContain(`read ${join(dir, r.check.name, 'src', 'dkms.conf')} for what`);
+  });
+
+  it('an option that lifts the version exclusion but trips another requirement does not count', async () => {
+    const r = await preflight(SELF_CONFLICT, CONFIG_BASE);
+    expect(r.check.kernelExclusion).toMatchObject({ tried: ['CONFIG_FB'], liftedBy: [] });
+  });
+
+  it('a version pattern the .config switches on (RT): the option, and another kernel still an answer', async () => {
+    const r = await preflight(RT_CONDITIONAL, withConfig('CONFIG_PREEMPT_RT=y'));
+    expect(r.check.kernelExclusion).toEqual({
+      pattern: '^5\\.15\\..*-rt',
+      versionPattern: true,
+      tried: ['CONFIG_PREEMPT_RT'],
+      liftedBy: [{ symbol: 'CONFIG_PREEMPT_RT', value: 'n' }],
+    });
+    expect(r.error?.message).toContain('requires CONFIG_PREEMPT_RT unset: its dkms.conf reads');
+    expect(r.error?.hint).toContain('set CONFIG_PREEMPT_RT: n under config.set');
+    expect(r.error?.hint).toContain('build a kernel version');
+  });
+
+  it('a plain version pattern: nothing to try, the message as before', async () => {
+    const r = await preflight(OLD_KERNELS, CONFIG_BASE);
+    expect(r.check.kernelExclusion).toEqual({
+      pattern: '^5\\.(1[0-9])',
+      versionPattern: true,
+      tried: [],
+      liftedBy: [],
+    });
+    expect(r.evaluations).toBe(1);
+    expect(r.error?.message).toBe(
+      `${r.check.name} 1.0 cannot be built for this kernel: requires a kernel matching ^5\\.(1[0-9]) (this kernel is 6.8.0-kf1)`,
+    );
+  });
+
+  it('BUILD_EXCLUSIVE_CONFIG set from the .config names its option as it is; buildable modules cost one evaluation', async () => {
+    const r = await preflight(CONFIG_FROM_CONFIG, CONFIG_BASE);
+    expect(r.check.kernelExclusion).toBeUndefined();
+    expect(r.check.unmet).toEqual(['requires CONFIG_ACPI, which is not set']);
+    expect(r.error?.hint).toMatch(/^set CONFIG_ACPI: y under config\.set/);
+    const ok = await preflight(WMI_MESSAGE, CONFIG_BASE);
+    expect(ok.check.unmet).toEqual([]);
+    expect(ok.check.kernelExclusion).toBeUndefined();
+    expect(ok.evaluations).toBe(1);
+  });
 });
 
 describe('readModuleConf', () => {

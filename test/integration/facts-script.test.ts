@@ -14,11 +14,13 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { config, INSTALLED_CONFIG_MAX_BYTES } from '../../src/facts/config.js';
 import { factsScript, parseFacts } from '../../src/facts/gather.js';
 import { kernels } from '../../src/facts/kernels.js';
 import { composeScript, deniedPaths, isComplete, splitSections } from '../../src/facts/protocol.js';
@@ -231,6 +233,159 @@ describe('the kernels and receipts families against a temp root', () => {
     expect(isComplete(sections)).toBe(true);
     expect(receipts.parse(sections.receipts ?? {}).receipts.map((x) => x.drift)).toEqual([null]);
     expect(kernels.parse(sections.kernels ?? {}).find((k) => k.release === REL)?.bootBytes).toBe(6383);
+  });
+});
+
+/*
+ * The config family's installed configs against a temp root: /var/lib/kernelfile and /boot moved
+ * under it (the running kernel's config is still this machine's /proc/config.gz, when it has one).
+ * Receipts' modification times order them, as apply writes them: only the newest two are read.
+ */
+describe('the config family: the configs of the builds kernelfile installed', () => {
+  const CFG = mkdtempSync(join(os.tmpdir(), 'kf-config-root-'));
+  afterAll(() => rmSync(CFG, { recursive: true, force: true }));
+  chmodSync(CFG, 0o755);
+  mkdirSync(join(CFG, 'boot'), { recursive: true });
+  mkdirSync(join(CFG, RECEIPT_DIR), { recursive: true });
+  const running = os.release();
+  const proc = existsSync('/proc/config.gz') ? runSh('gzip -dc /proc/config.gz\n').stdout : null;
+  const cfgScript = config.script
+    .replaceAll('/boot/config-', `${CFG}/boot/config-`)
+    .replaceAll(RECEIPT_DIR, `${CFG}${RECEIPT_DIR}`);
+  expect(cfgScript).not.toBe(config.script);
+
+  /** Receipts (oldest first) and their configs: text, null for none, or `{text, mode}`. */
+  function layout(receipts: [string, string | null | { text: string; mode: number }][]) {
+    rmSync(join(CFG, 'boot'), { recursive: true, force: true });
+    rmSync(join(CFG, RECEIPT_DIR), { recursive: true, force: true });
+    mkdirSync(join(CFG, 'boot'));
+    mkdirSync(join(CFG, RECEIPT_DIR), { recursive: true });
+    const t0 = Date.now() / 1000 - 3600;
+    receipts.forEach(([release, cfg], i) => {
+      const file = join(CFG, RECEIPT_DIR, `${release}.json`);
+      writeFileSync(file, receiptText(release));
+      utimesSync(file, t0 + i * 60, t0 + i * 60);
+      if (cfg === null) return;
+      const path = join(CFG, 'boot', `config-${release}`);
+      writeFileSync(path, typeof cfg === 'string' ? cfg : cfg.text);
+      if (typeof cfg !== 'string') chmodSync(path, cfg.mode);
+    });
+  }
+  function gatherConfig(opts: Parameters<typeof runSh>[1] = {}) {
+    const r = runSh(composeScript(NONCE, [{ name: 'config', script: cfgScript }]), {
+      env: { PATH: '/usr/bin:/bin' },
+      ...opts,
+    });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const sections = splitSections(r.stdout, NONCE);
+    expect(isComplete(sections)).toBe(true);
+    return { config: config.parse(sections.config ?? {}), unreadable: deniedPaths(sections) };
+  }
+  const WEB =
+    'CONFIG_MODULES=y\nCONFIG_LOCALVERSION="-web"\n# CONFIG_AUDIT is not set\nCONFIG_KERNEL_ZSTD=y\n';
+  const OLD = 'CONFIG_MODULES=y\nCONFIG_AUDIT=y\n';
+  const shells: [string, Parameters<typeof runSh>[1]][] = [['dash', {}]];
+  if (which('busybox')) shells.push(['busybox sh', { prefix: [which('busybox') as string], shell: 'sh' }]);
+
+  it.each(shells)(
+    '%s: the two newest receipts, newest first; a missing config is said to be missing',
+    (_s, o) => {
+      layout([
+        ['6.1.117-web-kf00000117', OLD],
+        ['6.1.118-web-kf00000118', null],
+        ['6.1.119-web-kf00000119', WEB],
+      ]);
+      const { config: c } = gatherConfig(o);
+      expect(c.installed).toEqual([
+        {
+          release: '6.1.119-web-kf00000119',
+          path: '/boot/config-6.1.119-web-kf00000119',
+          options: {
+            CONFIG_MODULES: 'y',
+            CONFIG_LOCALVERSION: '"-web"',
+            CONFIG_AUDIT: 'n',
+            CONFIG_KERNEL_ZSTD: 'y',
+          },
+          error: null,
+        },
+        {
+          release: '6.1.118-web-kf00000118',
+          path: '/boot/config-6.1.118-web-kf00000118',
+          options: null,
+          error: 'missing',
+        },
+      ]);
+      // The running kernel's config is still this machine's.
+      if (proc !== null) expect(c.source).toBe('/proc/config.gz');
+    },
+  );
+
+  it.skipIf(proc === null)(
+    'the running release installed by kernelfile: compared with /proc/config.gz on the host, not sent twice',
+    () => {
+      layout([
+        ['6.1.119-web-kf00000119', WEB],
+        [running, proc as string],
+      ]);
+      const r = runSh(composeScript(NONCE, [{ name: 'config', script: cfgScript }]), {
+        env: { PATH: '/usr/bin:/bin' },
+      });
+      expect(r.stdout).toContain(`${NONCE} config same:${running}\n`);
+      expect(r.stdout.split(`${NONCE} config installed:`)).toHaveLength(2); // only 6.1.119 in full
+      const { config: c } = gatherConfig();
+      expect(c.installed?.[0]).toEqual({
+        release: running,
+        path: `/boot/config-${running}`,
+        options: c.options,
+        error: null,
+      });
+      expect(Object.keys(c.options).length).toBeGreaterThan(100);
+      // A /boot/config that differs from what the kernel runs is read in full.
+      layout([[running, `${proc}CONFIG_KF_EDITED_SINCE=y\n`]]);
+      const edited = gatherConfig().config.installed?.[0];
+      expect(edited?.options?.CONFIG_KF_EDITED_SINCE).toBe('y');
+      expect(edited?.options).not.toEqual(c.options);
+    },
+  );
+
+  it('a config larger than the limit is not read beyond it, and not used', () => {
+    const big = `CONFIG_MODULES=y\n${'# padding\n'.repeat(Math.ceil((2 * INSTALLED_CONFIG_MAX_BYTES) / 10))}`;
+    layout([['6.1.119-web-kf00000119', big]]);
+    const r = runSh(composeScript(NONCE, [{ name: 'config', script: cfgScript }]), {
+      env: { PATH: '/usr/bin:/bin' },
+    });
+    expect(r.stdout.length).toBeLessThan(INSTALLED_CONFIG_MAX_BYTES + 64 * 1024 + (proc?.length ?? 0) * 2);
+    expect(gatherConfig().config.installed).toEqual([
+      {
+        release: '6.1.119-web-kf00000119',
+        path: '/boot/config-6.1.119-web-kf00000119',
+        options: null,
+        error: 'larger than 8 MiB: not read',
+      },
+    ]);
+  });
+
+  it.skipIf(!isRoot || !which('setpriv'))(
+    'unprivileged: a root-only config is unreadable, and listed so',
+    () => {
+      layout([['6.1.119-web-kf00000119', { text: WEB, mode: 0o600 }]]);
+      const { config: c, unreadable } = gatherConfig({ unprivileged: true });
+      expect(c.installed).toEqual([
+        {
+          release: '6.1.119-web-kf00000119',
+          path: '/boot/config-6.1.119-web-kf00000119',
+          options: null,
+          error: 'not readable by the gathering user',
+        },
+      ]);
+      expect(unreadable).toContain(`${CFG}/boot/config-6.1.119-web-kf00000119`);
+    },
+  );
+
+  it('no receipts: none', () => {
+    layout([]);
+    expect(gatherConfig().config.installed).toEqual([]);
   });
 });
 

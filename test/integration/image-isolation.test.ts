@@ -124,6 +124,15 @@ describe('kernelfile facts --host root:DIR with a hostile /usr/bin/sh', () => {
     const f = JSON.parse(r.out);
     expect(f.config.source).toBe(`/boot/config-${RELEASE}`);
     expect(f.config.options).toEqual({ CONFIG_64BIT: 'y', CONFIG_KF_IMAGE_BUILD: 'y' });
+    // The installed build's config is that same file: read once, listed for the plan to compare with.
+    expect(f.config.installed).toEqual([
+      {
+        release: RELEASE,
+        path: `/boot/config-${RELEASE}`,
+        options: { CONFIG_64BIT: 'y', CONFIG_KF_IMAGE_BUILD: 'y' },
+        error: null,
+      },
+    ]);
   });
 });
 

@@ -6,7 +6,7 @@
  */
 import type { ApplyEvent, ApplyOptions, Outcome, StepEvent } from '../../engine/apply.js';
 import type { HostOptions, SavedPlan } from '../../engine/index.js';
-import { blocked, closeAll, type FleetHost, hasChanges } from '../../engine/planning.js';
+import { blocked, closeAll, type FleetHost, needsApply } from '../../engine/planning.js';
 import {
   adoptSavedPlan,
   checkSavedSelection,
@@ -19,7 +19,7 @@ import {
 } from '../../engine/saved-plan.js';
 import { checkCapabilities, type Target } from '../../engine/targets.js';
 import { renderFleetSummary, table } from '../../render/fleet-text.js';
-import { renderHostPlan } from '../../render/plan-text.js';
+import { type ConfigDiffMode, renderHostPlan } from '../../render/plan-text.js';
 import { colored, plain } from '../../render/style.js';
 import { type HostFlags, hostOptions, requireInventory } from '../host-options.js';
 import { type FleetFlags, type ProgressSink, planOne, sessionFor, targetsOf } from '../hosts.js';
@@ -30,6 +30,8 @@ import { buildsOf, rowOf } from './plan.js';
 
 export interface ApplyFlags extends FleetFlags {
   yes?: boolean;
+  /** How much of the Kconfig difference the printed plan shows (default summary; a rollback none). */
+  configDiff?: ConfigDiffMode;
   reboot?: boolean;
   rebootTimeout?: string;
   lockTimeout?: string;
@@ -43,6 +45,11 @@ export interface ApplyFlags extends FleetFlags {
   rollback?: { to?: string };
   /** The options given on the command line (not defaults): they decide what a saved plan yields to. */
   given?: string[];
+}
+
+/** A rollback changes no kernel: its plan shows no Kconfig difference. */
+function configDiffOf(flags: ApplyFlags): ConfigDiffMode {
+  return flags.rollback ? 'none' : (flags.configDiff ?? 'summary');
 }
 
 /** Ask on a terminal; without one, --yes is required (kernelfile never waits on a pipe). */
@@ -162,9 +169,9 @@ async function applyHost(
     }
     if (from) adoptSavedPlan(planned, from.saved, from.file);
     const plan = planned.plan;
-    io.out(renderHostPlan(plan, { style: io.color ? colored : plain, configDiff: 'none' }));
+    io.out(renderHostPlan(plan, { style: io.color ? colored : plain, configDiff: configDiffOf(flags) }));
     if (plan.problems.length) return 1;
-    if (!hasChanges(plan)) return 0;
+    if (!needsApply(plan, options)) return 0;
     if (!(await confirmed(io, flags, planned.transport.name, 1))) {
       io.err('Not applied: the answer was not "yes".\n');
       return 1;
@@ -244,11 +251,11 @@ async function applyFleet(
       );
     io.out(renderFleetSummary(hosts.map(rowOf), buildsOf(hosts), style));
     for (const h of hosts)
-      if (h.ok && hasChanges(h.plan)) {
+      if (h.ok && needsApply(h.plan, options)) {
         io.out(`\n${style('bold', `── ${h.target.name} ──`)}\n`);
-        io.out(renderHostPlan(h.plan, { style, configDiff: 'none' }));
+        io.out(renderHostPlan(h.plan, { style, configDiff: configDiffOf(flags) }));
       }
-    const todo = hosts.filter((h) => h.ok && !blocked(h) && hasChanges(h.plan)).length;
+    const todo = hosts.filter((h) => h.ok && !blocked(h) && needsApply(h.plan, options)).length;
     if (todo && !(await confirmed(io, flags, `${todo} host${todo === 1 ? '' : 's'}`, hosts.length))) {
       io.err('Not applied: the answer was not "yes".\n');
       return 1;

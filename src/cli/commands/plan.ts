@@ -1,8 +1,11 @@
 /**
  * `kernelfile plan [FILE]` for one host (`--host`) or an inventory's hosts: what apply would change,
  * never changing anything. One host gets its plan; a fleet gets a summary table, the builds it
- * needs and each host's plan.
+ * needs and each host's plan. `--format text|json|markdown` (`--json` is `--format json`):
+ * Markdown is for a pull-request comment (render/plan-markdown.ts).
  */
+
+import type { Diagnostic } from '../../engine/index.js';
 import { blocked, closeAll, counts, type FleetHost, hasChanges } from '../../engine/planning.js';
 import {
   planDocument,
@@ -12,6 +15,7 @@ import {
 } from '../../engine/saved-plan.js';
 import { type FleetBuild, type FleetRow, fleetTotals, renderFleetSummary } from '../../render/fleet-text.js';
 import { ACTIONS } from '../../render/plan-json.js';
+import { type MarkdownHost, renderPlanMarkdown } from '../../render/plan-markdown.js';
 import { type ConfigDiffMode, renderHostPlan } from '../../render/plan-text.js';
 import { colored, plain } from '../../render/style.js';
 import { type FleetFlags, type ProgressSink, planOne, sessionFor, targetsOf } from '../hosts.js';
@@ -19,11 +23,47 @@ import type { ExitCode, Io } from '../io.js';
 import { UserError } from '../io.js';
 import { reporter } from '../kernelfile.js';
 
+export type PlanFormat = 'text' | 'json' | 'markdown';
+
 export interface PlanCommandFlags extends FleetFlags {
   json?: boolean;
+  format?: PlanFormat;
   out?: string;
   detailedExitcode?: boolean;
   configDiff?: ConfigDiffMode;
+}
+
+/** The output format: `--format`, or `--json` (its alias for json); both only when they agree. */
+export function formatOf(flags: Pick<PlanCommandFlags, 'json' | 'format'>): PlanFormat {
+  if (flags.json && flags.format !== undefined && flags.format !== 'json')
+    throw new UserError(
+      `--json is short for --format json and cannot be combined with --format ${flags.format}: give one of them`,
+    );
+  return flags.json ? 'json' : (flags.format ?? 'text');
+}
+
+/** Requested Kconfig values that would be dropped, as the problems of a Markdown plan. */
+function diagnosticProblems(
+  diagnostics: readonly Diagnostic[],
+): { code: string; message: string; hint: string }[] {
+  return diagnostics
+    .filter((d) => d.severity === 'error')
+    .map((d) => ({
+      code: d.code,
+      message: `${d.file ? `${d.file}${d.line ? `:${d.line}${d.column ? `:${d.column}` : ''}` : ''}: ` : ''}${d.message}`,
+      hint: d.hint ?? '',
+    }));
+}
+
+/** A fleet host as the Markdown plan shows it. */
+export function markdownHost(h: FleetHost): MarkdownHost {
+  if (!h.ok)
+    return {
+      name: h.target.name,
+      plan: null,
+      error: { message: h.error, hint: h.hint ?? null, unreachable: h.unreachable },
+    };
+  return { name: h.target.name, plan: h.plan, problems: diagnosticProblems(h.diagnostics) };
 }
 
 export function rowOf(h: FleetHost): FleetRow {
@@ -71,6 +111,7 @@ export function buildsOf(hosts: readonly FleetHost[]): FleetBuild[] {
 }
 
 async function planHost(file: string | undefined, flags: PlanCommandFlags, io: Io): Promise<ExitCode> {
+  const format = formatOf(flags);
   const selected = targetsOf(file ?? 'kernelfile.yaml', flags, io);
   // A saved plan is made with the kernelfile path apply will read it from.
   const [target] = flags.out ? targetsForSaving(selected, io) : selected;
@@ -80,16 +121,19 @@ async function planHost(file: string | undefined, flags: PlanCommandFlags, io: I
   const loaded = await session.load(target.kernelfile);
   const { show, rejectInvalid } = reporter(loaded, io);
   if (rejectInvalid()) return 1;
-  const planned = await planOne(session, target, io.stderrIsTTY && !flags.json, sink);
+  const planned = await planOne(session, target, io.stderrIsTTY && format === 'text', sink);
   await planned.transport.close();
   const errors = planned.diagnostics.filter((d) => d.severity === 'error');
   show(planned.diagnostics);
   if (errors.length) {
+    if (format === 'markdown') io.out(renderPlanMarkdown([markdownHost({ ok: true, ...planned })]));
     io.err(`kernelfile: ${errors.length} requested config value(s) would not survive Kconfig: no plan\n`);
     return 1;
   }
   if (flags.out) writePlanDocument(flags.out, savedPlanDocument([{ ok: true, ...planned }], {}, io), io);
-  if (flags.json) io.out(`${JSON.stringify(planDocument([planned]), null, 2)}\n`);
+  if (format === 'json') io.out(`${JSON.stringify(planDocument([planned]), null, 2)}\n`);
+  else if (format === 'markdown')
+    io.out(renderPlanMarkdown([markdownHost({ ok: true, ...planned })], { artifact: flags.out ?? null }));
   else {
     io.out(
       renderHostPlan(planned.plan, {
@@ -107,6 +151,7 @@ async function planHost(file: string | undefined, flags: PlanCommandFlags, io: I
 }
 
 async function planFleet(file: string | undefined, flags: PlanCommandFlags, io: Io): Promise<ExitCode> {
+  const format = formatOf(flags);
   const selected = targetsOf(file, flags, io);
   const hosts = await sessionFor(flags, io).planAll(flags.out ? targetsForSaving(selected, io) : selected);
   await closeAll(hosts);
@@ -127,7 +172,12 @@ async function planFleet(file: string | undefined, flags: PlanCommandFlags, io: 
   const builds = buildsOf(hosts);
   const failed = hosts.filter((h) => !h.ok || blocked(h));
   const planned = hosts.flatMap((h) => (h.ok ? [h] : []));
-  if (flags.json) {
+  if (format === 'markdown') {
+    const source = flags.inventory
+      ? `${flags.inventory}${flags.limit ? ` --limit ${flags.limit}` : ''}`
+      : null;
+    io.out(renderPlanMarkdown(hosts.map(markdownHost), { source, artifact: flags.out ?? null }));
+  } else if (format === 'json') {
     io.out(
       `${JSON.stringify(
         {

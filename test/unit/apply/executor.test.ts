@@ -321,6 +321,7 @@ describe('execute: hand-made plans', () => {
     after: null,
     reason: 'test',
     dependsOn: [],
+    attributes: [],
     steps,
   });
   const hostPlan = (changes: Change[]): HostPlan => {

@@ -47,6 +47,19 @@ describe('plan, apply and status: bad input', () => {
     }
   });
 
+  it('--config-diff takes summary, full or none, on plan and on apply (not on rollback)', async () => {
+    for (const cmd of ['plan', 'apply']) {
+      const r = await cli(cmd, '--config-diff', 'all');
+      expect(r.code).toBe(1);
+      expect(r.err).toContain(
+        "error: option '--config-diff <mode>' argument 'all' is invalid. Allowed choices are summary, full, none.",
+      );
+    }
+    const rollback = await cli('rollback', '--config-diff', 'full');
+    expect(rollback.code).toBe(1);
+    expect(rollback.err).toContain("error: unknown option '--config-diff'");
+  });
+
   it('apply --reboot refuses a root filesystem directory and this machine', async () => {
     const root = await cli('apply', '--host', `root:${dir}`, '--reboot', '--yes');
     expect(root.code).toBe(1);

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -149,6 +149,30 @@ describe('kernelfile schema', () => {
     const r = await cli(['schema']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out).$schema).toBe('https://json-schema.org/draft/2020-12/schema');
+    expect(JSON.parse(r.out).$id).toBe('https://json.schemastore.org/kernelfile.json');
+  });
+
+  it('--write puts it into a project, says how to point kernelfiles at it, and replaces only a kernelfile schema', async () => {
+    const file = join(dir, 'kernelfile.schema.json');
+    const r = await cli(['schema', '--write', file]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toBe('');
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(JSON.parse((await cli(['schema'])).out));
+    expect(r.err).toContain('# yaml-language-server: $schema=');
+    expect(r.err).toContain('"yaml.schemas"');
+    // Again: an earlier --write is replaced.
+    expect((await cli(['schema', '--write', file])).code).toBe(0);
+    // Anything else is not.
+    const other = join(dir, 'package.json');
+    writeFileSync(other, '{"name": "mine"}\n');
+    const refused = await cli(['schema', '--write', other]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain('is not a kernelfile schema; nothing was written');
+    expect(readFileSync(other, 'utf8')).toBe('{"name": "mine"}\n');
+    const nodir = await cli(['schema', '--write', join(dir, 'missing', 'schema.json')]);
+    expect(nodir.code).toBe(1);
+    expect(nodir.err).toContain('does not exist');
+    expect((await cli(['schema', '--format', 'markdown', '--write', file])).code).toBe(1);
   });
 
   it('prints the reference as Markdown', async () => {

@@ -377,6 +377,41 @@ describe('apply --reboot: a trial boot per host', () => {
     ).toEqual([['web-1', 'rebooting']]);
   });
 
+  it('a trial an earlier apply armed (nothing left to change): apply --reboot boots it; without --reboot it is unchanged', async () => {
+    const pending = () => {
+      const host = new FakeHost('ssh://root@web-1:22', { release: OLD, bootId: BOOT_A }, [
+        { release: NEW, bootId: BOOT_B },
+      ]);
+      return { host, h: planned('web-1', 'trial-pending', host.connect()) };
+    };
+    const idle = pending();
+    expect(idle.h.plan.changes.find((c) => c.resource === 'trial')?.action).toBe('noop');
+    const plain = rollout({});
+    expect((await plain.r.run([idle.h])).outcomes.map((o) => [o.name, o.result])).toEqual([
+      ['web-1', 'unchanged'],
+    ]);
+
+    const { h, host } = pending();
+    const { r, events } = rollout(
+      { reboot: true, rebootTimeoutMs: 60_000 },
+      {
+        gather: host.gather as RolloutSession['gather'],
+        planTarget: async () => {
+          const after = planned('web-1', 'trial-booted', host.connect());
+          return after;
+        },
+      },
+    );
+    const res = await r.run([h]);
+    expect(res.outcomes.map((o) => [o.result, o.detail])).toEqual([
+      ['converged', `rebooted into ${NEW}, now the default`],
+    ]);
+    expect(host.log[0]).toBe(`reboot requested in ${BOOT_A}`);
+    expect(
+      events.filter((e) => e.type === 'reboot').map((e) => (e.type === 'reboot' ? e.phase : '')),
+    ).toEqual(['rebooting', 'up', 'default']);
+  });
+
   it('a trial that passes: the host is planned again and the default set, the trial record removed', async () => {
     const { h, host } = trialHost('web-1', [{ release: NEW, bootId: BOOT_B }]);
     const again = async (): Promise<PlannedHost> => {

@@ -79,10 +79,20 @@ describe('config facts of an image', () => {
       boot: 'CONFIG_64BIT=y\n# CONFIG_SWAP is not set\n',
       proc: 'CONFIG_CONTROLLER=y\n',
       'proc#rc': '0',
+      'same:6.1.192-kf0123abcd': 'running',
     });
     expect(c).toEqual({
       source: '/boot/config-6.1.192-kf0123abcd',
       options: { CONFIG_64BIT: 'y', CONFIG_SWAP: 'n' },
+      // the same file, read once: the installed build's config is the image's config
+      installed: [
+        {
+          release: '6.1.192-kf0123abcd',
+          path: '/boot/config-6.1.192-kf0123abcd',
+          options: { CONFIG_64BIT: 'y', CONFIG_SWAP: 'n' },
+          error: null,
+        },
+      ],
     });
   });
 
@@ -90,10 +100,12 @@ describe('config facts of an image', () => {
     expect(FAMILIES.config.parse({ 'image-release': '6.1.192-kf0123abcd' })).toEqual({
       source: null,
       options: {},
+      installed: [],
     });
     expect(FAMILIES.config.parse({ 'image-release': '../../etc/x', boot: 'CONFIG_A=y\n' })).toEqual({
       source: null,
       options: {},
+      installed: [],
     });
   });
 });

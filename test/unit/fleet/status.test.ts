@@ -41,6 +41,15 @@ describe('host states', () => {
     expect(s.detail).toContain(c.desired.release);
   });
 
+  it('installed but rolled back (another kernel the default and running): changes pending, not waiting for a reboot', () => {
+    const s = stateOf('converged', (f) => {
+      f.system.running = '6.1.0-18-amd64';
+      f.boot.default =
+        'gnulinux-advanced-8c2f5d0e-3b7a-4c1e-9f4d-2a6b1c0d9e71>gnulinux-6.1.0-18-amd64-advanced-8c2f5d0e-3b7a-4c1e-9f4d-2a6b1c0d9e71';
+    });
+    expect(s).toEqual({ state: 'changes-pending', detail: '1 change pending' });
+  });
+
   it('exit codes: distinct per state, a fleet exits with the worst', () => {
     expect(new Set(Object.values(STATE_EXIT)).size).toBe(Object.keys(STATE_EXIT).length);
     expect(Object.values(STATE_EXIT)).not.toContain(1);

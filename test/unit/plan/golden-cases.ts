@@ -33,6 +33,7 @@ type Facts = Omit<HostFacts, 'digest'>;
 
 const HELLO = { name: 'kernelfile-hello', version: '1.0' };
 const ACPI_CALL = { name: 'acpi-call', version: '1.2.2' };
+const ACPI_CALL_NEW = { name: 'acpi-call', version: '1.2.3' };
 /** /usr/src/acpi-call-1.2.2/dkms.conf as Debian's acpi-call-dkms installs it. */
 export const ACPI_CALL_CONF = `PACKAGE_NAME="acpi-call"
 PACKAGE_VERSION="1.2.2"
@@ -42,6 +43,23 @@ MAKE[0]="make KDIR=\${kernel_source_dir}"
 CLEAN="make clean"
 AUTOINSTALL="yes"
 BUILD_EXCLUSIVE_CONFIG="CONFIG_ACPI"
+`;
+const WMI_EXTRA = { name: 'wmi-extra', version: '0.4' };
+/**
+ * /usr/src/wmi-extra-0.4/dkms.conf in the shape some distribution -dkms packages use: it sources the
+ * kernel's .config and, without the option it needs, sets BUILD_EXCLUSIVE_KERNEL to a message.
+ */
+export const WMI_EXTRA_CONF = `PACKAGE_NAME="wmi-extra"
+PACKAGE_VERSION="0.4"
+BUILT_MODULE_NAME[0]="wmi_extra"
+DEST_MODULE_LOCATION[0]="/updates/dkms"
+AUTOINSTALL="yes"
+if [ -r "\${kernel_source_dir}/.config" ]; then
+  . "\${kernel_source_dir}/.config"
+fi
+if [ "\${CONFIG_ACPI_WMI}" != "y" ] && [ "\${CONFIG_ACPI_WMI}" != "m" ]; then
+  BUILD_EXCLUSIVE_KERNEL="needs CONFIG_ACPI_WMI"
+fi
 `;
 /** examples/qemu-tiny/modules/hello/dkms.conf, the module the cases declare. */
 const HELLO_CONF = `PACKAGE_NAME="kernelfile-hello"
@@ -94,8 +112,8 @@ function check(name: string, version: string, confFile: string, unmet: string[] 
   };
 }
 const helloCheck = () => check(HELLO.name, HELLO.version, 'examples/qemu-tiny/modules/hello/dkms.conf');
-const acpiCheck = (unmet: string[] = []) =>
-  check(ACPI_CALL.name, ACPI_CALL.version, 'ssh://root@web-1:22:/usr/src/acpi-call-1.2.2/dkms.conf', unmet);
+const acpiCheck = (unmet: string[] = [], version = ACPI_CALL.version) =>
+  check(ACPI_CALL.name, version, `ssh://root@web-1:22:/usr/src/acpi-call-${version}/dkms.conf`, unmet);
 
 function build(
   release: string,
@@ -117,6 +135,15 @@ function build(
 }
 
 const web119 = (checks = [helloCheck()]) => build(R.r119, id.web119, webEffective(), WEB_REQUESTED, checks);
+/** One more config.set: POSIX_MQUEUE off (and what depends on it). */
+const web119mq = () =>
+  build(
+    R.r119mq,
+    id.web119mq,
+    webEffective({ CONFIG_POSIX_MQUEUE: 'n', CONFIG_POSIX_MQUEUE_SYSCTL: 'n' }),
+    [...WEB_REQUESTED, 'CONFIG_POSIX_MQUEUE'],
+    [helloCheck()],
+  );
 const web120 = () => build(R.r120, id.web120, webEffective(), WEB_REQUESTED, [helloCheck()]);
 
 /** A web kernel as apply installed it: hello built for it, our GRUB entry, the receipt. */
@@ -138,6 +165,7 @@ function installWeb(
     modules: [HELLO],
     initramfsModules: ['kernelfile_hello'],
     entry: { title: DEBIAN_TITLE(release), cmdline: DEBIAN_OPTIONS },
+    config: webEffective(),
     ...more,
   });
 }
@@ -178,16 +206,19 @@ export const CASES: Record<string, () => CaseInputs> = {
   },
 
   /** Same version, one more config.set: another build id, so another release beside the first. */
-  'config-only-change': () => ({
-    facts: withDigest(webConverged()),
-    build: build(
-      R.r119mq,
-      id.web119mq,
-      webEffective({ CONFIG_POSIX_MQUEUE: 'n', CONFIG_POSIX_MQUEUE_SYSCTL: 'n' }),
-      [...WEB_REQUESTED, 'CONFIG_POSIX_MQUEUE'],
-      [helloCheck()],
-    ),
-  }),
+  'config-only-change': () => ({ facts: withDigest(webConverged()), build: web119mq() }),
+
+  /**
+   * The web kernel 6.1.119 was applied but the host has not rebooted into it (it still runs
+   * Debian's 6.1.0-18-amd64); the kernelfile now turns POSIX_MQUEUE off. The Kconfig difference
+   * is against the installed build (what changed since the last apply), not the running kernel.
+   */
+  'changed-since-apply': () => {
+    const f: Facts = baseFacts('debian12-grub');
+    installWeb(f, R.r119, id.web119, '2025-01-20T10:16:41Z');
+    setGrubDefault(f, kfEntryId(R.r119));
+    return { facts: withDigest(f), build: web119mq() };
+  },
 
   /** Same version and config, one patch more: another build id. */
   'patch-added': () => ({
@@ -201,6 +232,23 @@ export const CASES: Record<string, () => CaseInputs> = {
     addDkmsSource(f, ACPI_CALL.name, ACPI_CALL.version, ACPI_CALL_CONF);
     return { facts: withDigest(f), build: web119([helloCheck(), acpiCheck()]) };
   },
+
+  /** acpi-call 1.2.2 was in the kernelfile (and the receipt); it now declares 1.2.3, whose source is on the host. */
+  'dkms-upgraded': () => {
+    const f: Facts = baseFacts('debian12-grub');
+    addDkmsSource(f, ACPI_CALL.name, ACPI_CALL.version, ACPI_CALL_CONF);
+    addDkmsSource(f, ACPI_CALL_NEW.name, ACPI_CALL_NEW.version, ACPI_CALL_CONF.replace('1.2.2', '1.2.3'));
+    installWeb(f, R.r119, id.web119, '2025-01-20T10:16:41Z', {
+      modules: [HELLO, ACPI_CALL],
+      initramfsModules: ['kernelfile_hello'],
+    });
+    runDebian(f, R.r119, webEffective());
+    setGrubDefault(f, kfEntryId(R.r119));
+    return { facts: withDigest(f), build: web119([helloCheck(), acpiCheck([], ACPI_CALL_NEW.version)]) };
+  },
+
+  /** Converged; the kernelfile gives the entry another title, command line and root, and the initramfs a module more. */
+  'entry-changed': () => ({ facts: withDigest(webConverged()), build: web119() }),
 
   /** acpi-call was in the kernelfile (and the receipt) and is no longer. */
   'dkms-removed': () => {
@@ -268,6 +316,29 @@ export const CASES: Record<string, () => CaseInputs> = {
         [acpiCheck(['requires CONFIG_ACPI, which is not set'])],
       ),
     };
+  },
+
+  /**
+   * wmi-extra's dkms.conf (from its -dkms package) sources the kernel's .config and sets
+   * BUILD_EXCLUSIVE_KERNEL to "needs CONFIG_ACPI_WMI" without it; the web kernel has no ACPI_WMI.
+   * The preflight evaluated it again with CONFIG_ACPI_WMI=y: that lifts it. The plan names the
+   * option instead of asking for another kernel version.
+   */
+  'module-excluded-message': () => {
+    const f: Facts = baseFacts('debian12-grub');
+    addDkmsSource(f, WMI_EXTRA.name, WMI_EXTRA.version, WMI_EXTRA_CONF);
+    const c: ModuleCheck = {
+      ...check(WMI_EXTRA.name, WMI_EXTRA.version, 'ssh://root@web-1:22:/usr/src/wmi-extra-0.4/dkms.conf', [
+        `requires a kernel matching needs CONFIG_ACPI_WMI (this kernel is ${R.r119})`,
+      ]),
+      kernelExclusion: {
+        pattern: 'needs CONFIG_ACPI_WMI',
+        versionPattern: false,
+        tried: ['CONFIG_ACPI_WMI'],
+        liftedBy: [{ symbol: 'CONFIG_ACPI_WMI', value: 'y' }],
+      },
+    };
+    return { facts: withDigest(f), build: build(R.r119, id.web119, webEffective(), WEB_REQUESTED, [c]) };
   },
 
   /** boot.trial: 6.1.120 installed and armed with grub-reboot; the host still runs 6.1.119. */
@@ -346,10 +417,11 @@ export const CASES: Record<string, () => CaseInputs> = {
         title: `Fedora Linux 39 (Server Edition), with Linux ${release}`,
         cmdline: 'root=UUID=b7e9a1d3-52c4-4f86-9e0a-7c3d5f1b2e98 ro rhgb quiet',
       },
+      config: dbBuild().effective,
     });
     setGrubDefault(f, `${f.system.machineId}-${release}`);
     f.system = { ...f.system, running: release };
-    f.config = { source: `/boot/config-${release}`, options: dbBuild().effective };
+    f.config = { ...f.config, source: `/boot/config-${release}`, options: dbBuild().effective };
     return { facts: withDigest(f), build: dbBuild() };
   },
 };
