@@ -33,6 +33,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { bundleCli } from '../scripts/bundle.js';
 import { benchBuild } from './build.js';
 import { benchFacts } from './facts.js';
 import { benchFleet } from './fleet.js';
@@ -51,6 +52,7 @@ spawnSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', 'ts
   cwd: root,
   stdio: 'inherit',
 });
+await bundleCli(); // what bin/kernelfile.js runs: `npm run build` does both
 console.log(`node ${process.version}, ${new Date().toISOString()}; medians, subject then baseline`);
 if (on('validate')) await benchValidate(root);
 if (on('facts')) await benchFacts(root);

@@ -1,13 +1,22 @@
 #!/usr/bin/env node
-// The CLI is compiled to dist/ by `npm run build`, which `npm ci` and `npm install` run through `prepare`.
+// The CLI is bundled into dist/bundle/ by `npm run build` (scripts/bundle.ts), which `npm ci` and
+// `npm install` run through `prepare`.
 import { existsSync } from 'node:fs';
+import module from 'node:module';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 
-const main = new URL('../dist/cli/main.js', import.meta.url);
+const main = new URL('../dist/bundle/kernelfile.mjs', import.meta.url);
 if (!existsSync(main)) {
   process.stderr.write(
-    'kernelfile: dist/ is missing; run `npm run build` (or `npm ci`) in the kernelfile checkout\n',
+    'kernelfile: dist/bundle/ is missing; run `npm run build` (or `npm ci`) in the kernelfile checkout\n',
   );
   process.exit(1);
 }
+// Node ≥ 22.1 keeps V8's compiled code of the bundle between runs (in this user's cache, not a
+// shared temporary directory); Node 20 has no compile cache, and this does nothing there.
+module.enableCompileCache?.(
+  join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'kernelfile', 'node-compile-cache'),
+);
 const { runCli } = await import(main.href);
 await runCli();

@@ -8,8 +8,9 @@ import { describe } from '../engine/errors.js';
 import { wantColor } from '../render/style.js';
 import { addHostOptions, type HostFlags, requireInventory } from './host-options.js';
 import type { ExitCode, Io } from './io.js';
+import { PACKAGE_ROOT } from './package-root.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+const pkg = JSON.parse(readFileSync(new URL('package.json', PACKAGE_ROOT), 'utf8')) as {
   version: string;
 };
 

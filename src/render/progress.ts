@@ -1,9 +1,9 @@
 /**
  * Progress of long-running stages through listr2: a live task list on a terminal, plain lines
  * otherwise (CI logs). Stage functions report with `update(message)`; updates are throttled so a
- * kernel build's thousands of make lines do not flood a log.
+ * kernel build's thousands of make lines do not flood a log. listr2 is loaded on first use: a
+ * command that shows no progress (a one-host plan to a pipe) does not pay for it.
  */
-import { Listr, ListrLogger, ProcessOutput } from 'listr2';
 
 export interface Stage<C> {
   title: string;
@@ -17,6 +17,7 @@ export async function runStages<C extends object>(
   ctx: C,
   opts: { tty: boolean },
 ): Promise<C> {
+  const { Listr, ListrLogger, ProcessOutput } = await import('listr2');
   // Progress goes to stderr: stdout carries the result (and --json must stay parseable).
   const logger = new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr) });
   const list = new Listr<C>(
@@ -57,6 +58,7 @@ export async function runSequence<R>(
   titles: string[],
   work: (report: { start(index: number): void; output(text: string): void }) => Promise<R>,
 ): Promise<R> {
+  const { Listr, ListrLogger, ProcessOutput } = await import('listr2');
   const logger = new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr) });
   const gates = titles.map(() => {
     let open!: () => void;

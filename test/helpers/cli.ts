@@ -1,4 +1,4 @@
-/** Running the installed CLI (bin/kernelfile.js → dist/) as a user does, for end-to-end tests. */
+/** Running the installed CLI (bin/kernelfile.js → dist/bundle/) as a user does, for end-to-end tests. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { TEST_BUILD_CACHE } from './kernel-artifacts.js';

@@ -8,8 +8,9 @@ import { dirname, relative, resolve } from 'node:path';
 import { UserError } from '../../engine/errors.js';
 import { renderReference } from '../../render/reference.js';
 import type { ExitCode, Io } from '../io.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 
-const SCHEMA_FILE = new URL('../../../schemas/kernelfile.schema.json', import.meta.url);
+const SCHEMA_FILE = new URL('schemas/kernelfile.schema.json', PACKAGE_ROOT);
 
 export interface SchemaFlags {
   format: 'json' | 'markdown';
