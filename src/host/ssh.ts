@@ -8,11 +8,15 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, posix } from 'node:path';
-import ssh2, { type ConnectConfig, type ServerHostKeyAlgorithm, type SFTPWrapper } from 'ssh2';
+import type { ConnectConfig, ServerHostKeyAlgorithm, SFTPWrapper } from 'ssh2';
+// ssh2's client and key parser, not its index, which loads node:http, https and tls too
+// (ssh2-modules.d.ts). ssh2 is CommonJS: a module's exports are its default export under ESM.
+import ssh2Client from 'ssh2/lib/client.js';
+import keyParser from 'ssh2/lib/protocol/keyParser.js';
 
-// ssh2 is CommonJS: its named exports are only reachable through the default export under ESM.
-const { Client, utils } = ssh2;
+const Client = ssh2Client;
 type Client = InstanceType<typeof Client>;
+const { parseKey } = keyParser;
 
 import { SSH_CAPABILITIES } from './kinds/ssh.js';
 import {
@@ -61,7 +65,7 @@ function authMethods(
   for (const file of t.identityFiles) {
     if (!existsSync(file)) continue;
     const key = readFileSync(file);
-    const parsed = utils.parseKey(key);
+    const parsed = parseKey(key);
     if (parsed instanceof Error) {
       tried.push(
         `${file} (unusable: ${/passphrase/i.test(parsed.message) ? 'passphrase-protected; load it into ssh-agent' : parsed.message})`,
