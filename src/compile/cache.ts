@@ -4,7 +4,6 @@
  *
  *   sources/<sha256>.<ext>     downloaded tarballs, by their checksum
  *   trees/<treeKey>/           unpacked source with the patches applied (treeKey: source + patches)
- *   trees/src-<key>.kernelversion   what `make kernelversion` printed in that unpacked source
  *   configs/<configKey>/       Kconfig resolution results (.config, report), what `plan` uses
  *   objects/<buildId>/         the out-of-tree build directory (O=)
  *   artifacts/<buildId>/       what hosts receive: image, System.map, config, modules, headers, manifest
