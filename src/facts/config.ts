@@ -11,7 +11,7 @@
  * the running config was read from is not sent twice (`same:REL`), nor one equal to
  * /proc/config.gz (compared on the host with cmp, when it has one).
  */
-import { parseConfig } from '../kconfig/config.js';
+import { configValues } from '../kconfig/config.js';
 import { STATE_DIR } from '../receipt/paths.js';
 import type { FactFamily, Sections } from './protocol.js';
 import { firstLine, okOutput } from './sections.js';
@@ -73,8 +73,7 @@ const parsed = new Map<string, Readonly<Record<string, string>>>();
 function options(text: string): Record<string, string> {
   const hit = parsed.get(text);
   if (hit) return hit as Record<string, string>;
-  const out: Record<string, string> = {};
-  for (const e of parseConfig(text).entries) out[e.symbol] = e.value;
+  const out = configValues(text);
   if (parsed.size < 64) parsed.set(text, Object.freeze(out));
   return out;
 }

@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { checkValue, formatSetValue, parseConfig } from '../../../src/kconfig/config.js';
+import { checkValue, configValues, formatSetValue, parseConfig } from '../../../src/kconfig/config.js';
 
 describe('parseConfig', () => {
   it('reads values, "is not set" lines, and skips comments and blanks', () => {
@@ -59,5 +60,71 @@ describe('values', () => {
     for (const v of ['y', 'm', 'n', 0, 4096, '0xff', 'text', 'with "quotes"', 'back\\slash', '']) {
       expect(checkValue(formatSetValue(v)), String(v)).toBeNull();
     }
+  });
+});
+
+describe('configValues', () => {
+  /** What parseConfig reads from the text, as a map (the last line for a symbol wins). */
+  const viaParse = (text: string) =>
+    Object.fromEntries(parseConfig(text).entries.map((e) => [e.symbol, e.value]));
+  // Lines parseConfig takes, and lines it reports (and so leaves out), each alone and in every pair.
+  const lines = [
+    'CONFIG_A=y',
+    'CONFIG_A=m',
+    'CONFIG_B=n',
+    'CONFIG_NR_CPUS=64',
+    'CONFIG_NEG=-1',
+    'CONFIG_HEX=0x1f',
+    'CONFIG_HEX_UPPER=0XAB',
+    'CONFIG_S="a \\"quoted\\" = string"',
+    'CONFIG_EMPTY_S=""',
+    'CONFIG_CR=y\r',
+    'CONFIG_TWO_CR=y\r\r',
+    '# CONFIG_C is not set',
+    '   #CONFIG_D   is not set  ',
+    '# config_e is not set',
+    '# CONFIG_lower is not set',
+    '# CONFIG_F is not set, really',
+    'CONFIG_UNTERMINATED="abc',
+    'CONFIG_TRAILING="abc"  ',
+    'CONFIG_SPACE= y',
+    'CONFIG_SPACE2=y ',
+    ' CONFIG_LEAD=y',
+    'CONFIG_X = y',
+    'config_lower=y',
+    'CONFIG_lower=y',
+    'CONFIG_YES=yes',
+    'CONFIG_MISSING=',
+    'CONFIG_WORD=abc',
+    'CONFIG_NOEQ',
+    'NOT_CONFIG=y',
+    '# a comment',
+    '',
+    '   ',
+    '\ufeffCONFIG_BOM=y',
+    'CONFIG_DOUBLE=y=y',
+  ];
+
+  it('is parseConfig without positions: every line alone and in every pair', () => {
+    for (const a of lines) {
+      expect(configValues(a), JSON.stringify(a)).toEqual(viaParse(a));
+      for (const b of lines) {
+        const text = `${a}\n${b}\n`;
+        expect(configValues(text), JSON.stringify(text)).toEqual(viaParse(text));
+      }
+    }
+    // Not an empty comparison: most lines are taken, in order, the last value of a symbol winning.
+    expect(configValues(lines.join('\n'))).toMatchObject({ CONFIG_A: 'm', CONFIG_C: 'n', CONFIG_CR: 'y' });
+  });
+
+  it('reads a real .config as parseConfig does', () => {
+    const text = readFileSync(
+      new URL('../../fixtures/kconfig/real/tinyconfig-x86_64.config', import.meta.url),
+      'utf8',
+    );
+    const values = configValues(text);
+    expect(Object.keys(values).length).toBeGreaterThan(500);
+    expect(values).toEqual(viaParse(text));
+    expect(Object.keys(values)).toEqual(Object.keys(viaParse(text)));
   });
 });
