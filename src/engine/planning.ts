@@ -89,6 +89,8 @@ export class PlanningSession {
   /** What a plan needs of a build's manifest (about 1 MB of JSON), read once per build. */
   private readonly built = new Map<string, Artifacts>();
   private readonly preflight = new DkmsPreflight();
+  /** Gathers started ahead of planning (prefetch), each taken by the next gather of its target. */
+  private readonly prefetched = new Map<Target, Promise<{ transport: Transport; facts: HostFacts }>>();
 
   constructor(
     readonly env: Env,
@@ -108,13 +110,46 @@ export class PlanningSession {
     return p;
   }
 
-  /** Open the target and gather its facts; the connection stays open (closed on failure). */
   /** A connection to the host, without facts (the trial boot's probes and health check). */
   connect(target: Target): Promise<Transport> {
     return openHost(target.address, target.hostOptions);
   }
 
-  async gather(target: Target): Promise<{ transport: Transport; facts: HostFacts }> {
+  /**
+   * Start connecting to the target and gathering its facts now, so that the connection and the
+   * facts script (network and host time) overlap what a face does before planning: reading and
+   * validating the kernelfile. The next gather of the target (planTarget's) takes the result;
+   * dropPrefetched() closes what nobody took. Nothing is written to the host either way.
+   */
+  prefetch(target: Target): void {
+    if (this.prefetched.has(target)) return;
+    const gathering = this.gatherNow(target);
+    gathering.catch(() => {}); // reported by the gather that takes it
+    this.prefetched.set(target, gathering);
+  }
+
+  /**
+   * Close the prefetched connections that no gather took (the kernelfile did not validate), as they
+   * open: not waited for, so an unreachable host does not hold up the error that matters.
+   */
+  dropPrefetched(): void {
+    for (const gathering of this.prefetched.values())
+      gathering.then(
+        (g) => g.transport.close().catch(() => {}),
+        () => {},
+      );
+    this.prefetched.clear();
+  }
+
+  /** Open the target and gather its facts; the connection stays open (closed on failure). */
+  gather(target: Target): Promise<{ transport: Transport; facts: HostFacts }> {
+    const early = this.prefetched.get(target);
+    if (!early) return this.gatherNow(target);
+    this.prefetched.delete(target);
+    return early;
+  }
+
+  private async gatherNow(target: Target): Promise<{ transport: Transport; facts: HostFacts }> {
     const transport = await this.connect(target);
     try {
       return { transport, facts: await gather(transport, { sudo: target.sudo }) };

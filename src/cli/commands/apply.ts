@@ -5,8 +5,8 @@
  * has passed: the plan's problems, dropped Kconfig values, the build, /boot's room.
  */
 import type { ApplyEvent, ApplyOptions, Outcome, StepEvent } from '../../engine/apply.js';
-import type { HostOptions, SavedPlan } from '../../engine/index.js';
-import { blocked, closeAll, type FleetHost, needsApply } from '../../engine/planning.js';
+import type { Diagnostic, HostOptions, SavedPlan } from '../../engine/index.js';
+import { blocked, closeAll, type FleetHost, needsApply, type PlannedHost } from '../../engine/planning.js';
 import {
   adoptSavedPlan,
   checkSavedSelection,
@@ -150,14 +150,24 @@ async function applyHost(
     retryTrial: flags.retryTrial,
     sink,
   });
-  const loaded = await session.load(target.kernelfile);
-  const { show, rejectInvalid } = reporter(loaded, io);
-  if (rejectInvalid()) return 1;
-  checkCapabilities([target], flags);
+  // The connection and the facts script start now, while the kernelfile is read and validated.
+  session.prefetch(target);
+  let forward: PlannedHost;
+  let show: (ds: Diagnostic[]) => void;
   const tty = io.stderrIsTTY;
   const lines = eventLine(io, false);
-  const options = rolloutOptions(flags, lines);
-  const forward = await planOne(session, target, tty, sink);
+  let options: ReturnType<typeof rolloutOptions>;
+  try {
+    const loaded = await session.load(target.kernelfile);
+    const r = reporter(loaded, io);
+    show = r.show;
+    if (r.rejectInvalid()) return 1;
+    checkCapabilities([target], flags);
+    options = rolloutOptions(flags, lines);
+    forward = await planOne(session, target, tty, sink);
+  } finally {
+    session.dropPrefetched(); // what planning did not take: an invalid kernelfile, an error
+  }
   const planned = flags.rollback
     ? (await rollbackEngine()).rollbackPlan(forward, { to: flags.rollback.to, trial: flags.reboot === true })
     : forward;

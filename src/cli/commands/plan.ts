@@ -6,7 +6,14 @@
  */
 
 import type { Diagnostic } from '../../engine/index.js';
-import { blocked, closeAll, counts, type FleetHost, hasChanges } from '../../engine/planning.js';
+import {
+  blocked,
+  closeAll,
+  counts,
+  type FleetHost,
+  hasChanges,
+  type PlannedHost,
+} from '../../engine/planning.js';
 import {
   planDocument,
   savedPlanDocument,
@@ -118,10 +125,19 @@ async function planHost(file: string | undefined, flags: PlanCommandFlags, io: I
   if (!target) throw new UserError('no host to plan');
   const sink: ProgressSink = { update: () => {} };
   const session = sessionFor(flags, io, { sink });
-  const loaded = await session.load(target.kernelfile);
-  const { show, rejectInvalid } = reporter(loaded, io);
-  if (rejectInvalid()) return 1;
-  const planned = await planOne(session, target, io.stderrIsTTY && format === 'text', sink);
+  // The connection and the facts script start now, while the kernelfile is read and validated.
+  session.prefetch(target);
+  let planned: PlannedHost;
+  let show: (ds: Diagnostic[]) => void;
+  try {
+    const loaded = await session.load(target.kernelfile);
+    const r = reporter(loaded, io);
+    show = r.show;
+    if (r.rejectInvalid()) return 1;
+    planned = await planOne(session, target, io.stderrIsTTY && format === 'text', sink);
+  } finally {
+    session.dropPrefetched(); // what planning did not take: an invalid kernelfile, an error
+  }
   await planned.transport.close();
   const errors = planned.diagnostics.filter((d) => d.severity === 'error');
   show(planned.diagnostics);
