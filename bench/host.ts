@@ -16,7 +16,7 @@
  *    files into another fresh directory (goal ≥ 0.9× scp's throughput).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -36,10 +36,16 @@ import { plain } from '../src/render/style.js';
 import { desiredFrom } from '../src/resources/desired.js';
 import { resolvePath } from '../src/spec/paths.js';
 import { kernelfile } from '../test/helpers/cli.js';
+import {
+  countSshdSessions,
+  filesChangedSince,
+  type SshdSessions,
+  sshdLogSince,
+} from '../test/helpers/host-state.js';
 import { EXAMPLE, ensureKernelArtifacts, TEST_BUILD_CACHE } from '../test/helpers/kernel-artifacts.js';
 import { ensureDebianRoot } from '../test/helpers/rootfs.js';
 import { type SshHost, startSshHost } from '../test/helpers/sshd.js';
-import { goal, line, median, record, sideBySide, sideBySideMany, time } from './lib.js';
+import { goal, line, median, ratioGoal, record, sideBySide, sideBySideMany, time } from './lib.js';
 
 const MB = 1e6;
 
@@ -71,32 +77,16 @@ const openSshOptions = (h: SshHost, kh: string) => [
   h.keys.root.privateKeyPath,
 ];
 
-/** What sshd logged since `before` (its log is the last 64 KiB of its output). */
-function logSince(h: SshHost, before: string): string {
-  const now = h.log();
-  if (!before) return now;
-  const tail = before.slice(-400);
-  const at = now.lastIndexOf(tail);
-  return at < 0 ? now : now.slice(at + tail.length);
-}
-
-interface Sessions {
-  connections: number;
-  commands: number;
-  sftp: number;
-}
-
-function countSessions(log: string): Sessions {
-  const n = (re: RegExp) => (log.match(re) ?? []).length;
-  return {
-    connections: n(/^Accepted publickey for /gm),
-    commands: n(/^Starting session: command /gm),
-    sftp: n(/^Starting session: subsystem 'sftp' /gm),
-  };
-}
-
-const fmtSessions = (s: Sessions) =>
+const fmtSessions = (s: SshdSessions) =>
   `${s.connections} connection${s.connections === 1 ? '' : 's'}, ${s.commands} command${s.commands === 1 ? '' : 's'}, ${s.sftp} SFTP session${s.sftp === 1 ? '' : 's'}`;
+
+/** The connections and sessions sshd logged while `fn` ran (LogLevel VERBOSE). */
+async function sessionsOf(h: SshHost, fn: () => Promise<void>): Promise<SshdSessions> {
+  const before = h.log();
+  await fn();
+  await new Promise((r) => setTimeout(r, 300)); // sshd's last lines
+  return countSshdSessions(sshdLogSince(h, before));
+}
 
 export async function benchHost(root: string, o: { apply: boolean; ship: boolean }): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'kf-bench-host-'));
@@ -140,62 +130,69 @@ export async function benchHost(root: string, o: { apply: boolean; ship: boolean
       );
 
       // ── plan, converged host ────────────────────────────────────────────────────────────
+      const planArgs = ['plan', EXAMPLE, ...sshArgs, '--detailed-exitcode'];
       const planCli = async () => {
-        const r = await kernelfile(['plan', EXAMPLE, ...sshArgs, '--detailed-exitcode']);
+        const r = await kernelfile(planArgs);
         if (r.code !== 0) throw new Error(`plan on the converged host: exit ${r.code}\n${r.out}${r.err}`);
       };
       await planCli(); // the config cache is warm after apply; this warms the page cache too
+      const planSessions = await sessionsOf(h, planCli);
       const p = await sideBySideMany('kernelfile plan --host ssh://… (converged)', baselines, planCli, runs);
+      const sshMs = p.baselines[0] as number;
+      console.log(`${''.padEnd(48)} per plan: ${fmtSessions(planSessions)} (sshd log)`);
       record({
-        name: 'kernelfile plan, converged host (SSH, CLI)',
+        name: 'kernelfile plan, converged SSH host (CLI)',
         value: `${p.subject.toFixed(1)} ms`,
-        detail: `${(p.subject / (p.baselines[0] as number)).toFixed(2)}× ssh true, ${(p.subject / (p.baselines[1] as number)).toFixed(2)}× --version; ${goal(p.subject, 500)}`,
+        baseline: `ssh host true ${sshMs.toFixed(1)} ms`,
+        ratio: p.subject / sshMs,
+        goal: ratioGoal(p.subject / sshMs, 1.3),
+        detail: `${(p.subject / (p.baselines[1] as number)).toFixed(2)}× --version`,
+      });
+      record({
+        name: 'plan, converged host: round trips',
+        value: `${planSessions.connections + planSessions.commands + planSessions.sftp}`,
+        goal: {
+          text: '1 connection, 1 command',
+          met: planSessions.connections === 1 && planSessions.commands === 1 && planSessions.sftp === 0,
+        },
+        detail: fmtSessions(planSessions),
       });
       await planPhases(root, address, h, kh, dir, runs);
 
       // ── re-apply, converged host ────────────────────────────────────────────────────────
-      await h.exec(['touch', '/run/kf-bench-mark']);
+      const mark = '/run/kf-bench-mark';
+      await h.exec(['touch', mark]);
       await new Promise((r) => setTimeout(r, 20)); // a later mtime than the mark, on any file system
-      const before = h.log();
-      const counted = await kernelfile(['apply', EXAMPLE, ...sshArgs, '--yes']);
-      await new Promise((r) => setTimeout(r, 300)); // sshd's last lines
-      const sessions = countSessions(logSince(h, before));
-      if (counted.code !== 0 || !counted.out.includes('No changes.'))
-        throw new Error(`apply on the converged host changed something:\n${counted.out}${counted.err}`);
       const applyCli = async () => {
         const r = await kernelfile(['apply', EXAMPLE, ...sshArgs, '--yes']);
         if (r.code !== 0 || !r.out.includes('No changes.'))
-          throw new Error(`apply on the converged host: exit ${r.code}\n${r.out}${r.err}`);
+          throw new Error(`apply on the converged host changed something: exit ${r.code}\n${r.out}${r.err}`);
       };
+      const sessions = await sessionsOf(h, applyCli);
       const a = await sideBySideMany('kernelfile apply --yes (converged)', baselines, applyCli, runs);
-      const changed = (
-        await h.exec([
-          'find',
-          '/',
-          '-xdev',
-          '-newer',
-          '/run/kf-bench-mark',
-          '-not',
-          '-path',
-          '/run/kf-bench-mark',
-        ])
-      ).stdout
-        .split('\n')
-        .filter(Boolean);
-      // /tmp's own mtime: dkms creates and removes a temp file on every `dkms status` (see docs/cli.md, facts).
-      const files = changed.filter((f) => f !== '/tmp');
+      const files = await filesChangedSince(h, mark);
       console.log(
-        `${''.padEnd(48)} per re-apply: ${fmtSessions(sessions)} (sshd log); files changed by ${runs + 1} re-applies: ${files.length ? files.join(' ') : 'none'}${changed.includes('/tmp') ? " (/tmp's mtime: dkms's temp file)" : ''}`,
+        `${''.padEnd(48)} per re-apply: ${fmtSessions(sessions)} (sshd log); files changed by ${runs + 1} re-applies: ${files.length ? files.join(' ') : 'none'}`,
       );
       record({
-        name: 'kernelfile apply, converged host (SSH, CLI)',
+        name: 'kernelfile apply, converged SSH host (CLI)',
         value: `${a.subject.toFixed(1)} ms`,
-        detail: `${(a.subject / (a.baselines[0] as number)).toFixed(2)}× ssh true; ${goal(a.subject, 1000)}`,
+        baseline: `ssh host true ${(a.baselines[0] as number).toFixed(1)} ms`,
+        ratio: a.subject / (a.baselines[0] as number),
+        detail: goal(a.subject, 1000),
       });
       record({
-        name: 'apply, converged host: commands run on the host',
-        value: `${sessions.commands + sessions.sftp} cmd`,
-        detail: `${fmtSessions(sessions)}; files changed: ${files.length} (goal 0 mutating: ${files.length === 0 ? 'met' : 'MISSED'})`,
+        name: 're-apply, converged host: round trips, changes',
+        value: `${sessions.connections + sessions.commands + sessions.sftp}`,
+        goal: {
+          text: '1 connection, 1 command, 0 files changed',
+          met:
+            sessions.connections === 1 &&
+            sessions.commands === 1 &&
+            sessions.sftp === 0 &&
+            files.length === 0,
+        },
+        detail: `${fmtSessions(sessions)}; files changed by ${runs + 1} re-applies: ${files.length}`,
       });
     }
 
@@ -298,8 +295,11 @@ async function planPhases(
     await lap('close', () => t.close());
     if (hasChanges(p)) throw new Error('the in-process plan of the converged host has changes');
   }
-  // The CLI's own start-up: Node, and loading the modules of `plan` (what --version does not load).
-  const load = `await import(${JSON.stringify(pathToFileURL(join(root, 'dist/cli/commands/plan.js')).href)})`;
+  // The CLI's own start-up: Node, and loading the bundle's chunk of `plan` with every chunk it
+  // imports (what --version does not load; the SSH client comes later, when it connects).
+  const planChunk = readdirSync(join(root, 'dist/bundle')).find((f) => /^plan-[A-Z0-9]+\.mjs$/.test(f));
+  if (!planChunk) throw new Error('dist/bundle/ has no chunk of the plan command: run npm run build');
+  const load = `await import(${JSON.stringify(pathToFileURL(join(root, 'dist/bundle', planChunk)).href)})`;
   for (let i = 0; i < 6; i++)
     await lap('node + loading plan modules', () =>
       spawnOk([process.execPath, '--input-type=module', '-e', load]),

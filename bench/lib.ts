@@ -15,7 +15,13 @@ export interface Figure {
   name: string;
   /** The figure as printed, e.g. "412.3 ms" or "182 MB/s". */
   value: string;
-  /** e.g. "1.84× ssh … true", "goal ≤ 500 ms: met". */
+  /** The baseline measured side by side in the same run, as printed: "ssh host true 250.1 ms". */
+  baseline?: string;
+  /** subject / baseline (a time ratio: lower is better). */
+  ratio?: number;
+  /** The goal as printed ("≤ 1.3×", "1 connection, 1 command") and whether this run met it. */
+  goal?: { text: string; met: boolean };
+  /** Anything else, e.g. "1.84× ssh … true", "goal ≤ 500 ms: met". */
   detail?: string;
 }
 
@@ -31,11 +37,32 @@ export function goal(ms: number, max: number, unit = 'ms'): string {
   return `goal ≤ ${max} ${unit}: ${ms <= max ? 'met' : 'MISSED'}`;
 }
 
+/** A ratio goal: subject / baseline at most `max` (e.g. 1.3). */
+export function ratioGoal(ratio: number, max: number): { text: string; met: boolean } {
+  return { text: `≤ ${max}×`, met: ratio <= max };
+}
+
+/** The figures of this run as one table (one screen): value, baseline, ratio, goal. */
 export function printSummary(): void {
   if (!figures.length) return;
-  console.log('\nSummary (medians)');
-  for (const f of figures)
-    console.log(`  ${f.name.padEnd(50)} ${f.value.padStart(12)}${f.detail ? `   ${f.detail}` : ''}`);
+  const rows = figures.map((f) => [
+    f.name,
+    f.value,
+    f.baseline ?? '',
+    f.ratio === undefined ? '' : `${f.ratio.toFixed(2)}×`,
+    f.goal ? `${f.goal.text}: ${f.goal.met ? 'met' : 'MISSED'}` : '',
+    f.detail ?? '',
+  ]);
+  const head = ['figure', 'value', 'baseline (same run)', 'ratio', 'goal', ''];
+  const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const fmt = (r: string[]) =>
+    r
+      .map((c, i) => (i === 1 || i === 3 ? c.padStart(width[i] as number) : c.padEnd(width[i] as number)))
+      .join('  ')
+      .trimEnd();
+  console.log('\nSummary (medians; each ratio against its baseline measured in the same run)');
+  console.log(fmt(head));
+  for (const r of rows) console.log(fmt(r));
 }
 
 /** The side-by-side line: subject, then baseline, then their ratio. */

@@ -57,7 +57,6 @@ export async function bundleCli(): Promise<void> {
     entryPoints: { kernelfile: 'src/cli/main.ts' },
     outdir: BUNDLE_DIR,
     outExtension: { '.js': '.mjs' },
-    chunkNames: 'chunk-[hash]',
     bundle: true,
     splitting: true,
     format: 'esm',

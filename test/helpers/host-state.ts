@@ -131,3 +131,40 @@ export async function waitHostIdle(
   }
   return { first, waitedMs: Date.now() - t0 };
 }
+
+/** What a test host's sshd logged (with `sshdConfig: ['LogLevel VERBOSE']`) about logins and sessions. */
+export interface SshdSessions {
+  /** Logins (`Accepted publickey for …`): one per SSH connection. */
+  connections: number;
+  /** Command sessions (`Starting session: command …`): one per command run over a connection. */
+  commands: number;
+  /** SFTP sessions. */
+  sftp: number;
+}
+
+export function countSshdSessions(log: string): SshdSessions {
+  const n = (re: RegExp) => (log.match(re) ?? []).length;
+  return {
+    connections: n(/^Accepted publickey for /gm),
+    commands: n(/^Starting session: command /gm),
+    sftp: n(/^Starting session: subsystem 'sftp' /gm),
+  };
+}
+
+/** What sshd logged since `before` (an earlier h.log()): its log keeps the last 64 KiB of its output. */
+export function sshdLogSince(h: SshHost, before: string): string {
+  const now = h.log();
+  if (!before) return now;
+  const tail = before.slice(-400);
+  const at = now.lastIndexOf(tail);
+  return at < 0 ? now : now.slice(at + tail.length);
+}
+
+/**
+ * The files changed on the host since `mark` was touched (`find / -xdev -newer MARK`), without the
+ * mark and /tmp's own mtime (dkms creates and removes a temp file on every `dkms status`).
+ */
+export async function filesChangedSince(h: SshHost, mark: string): Promise<string[]> {
+  const r = await h.exec(['find', '/', '-xdev', '-newer', mark, '-not', '-path', mark]);
+  return r.stdout.split('\n').filter((f) => f && f !== '/tmp');
+}
