@@ -4,7 +4,7 @@
  * summary of the figures is printed at the end.
  *
  * Sections, in order (bench/<file>.ts):
- *   validate  `kernelfile validate` start-up, validate() in process                      (seconds)
+ *   validate  `kernelfile --version` and `validate` vs `node -e 0`, validate() in process (seconds)
  *   facts     connect + gather over SSH, 1 and 10 hosts                                  (seconds)
  *   plan      plan() for 1,000 hosts' facts, fixture facts and Debian's full config      (~1 min)
  *   apply     `kernelfile plan` / `apply` on a converged SSH host                   (~1 min; slow)
