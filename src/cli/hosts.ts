@@ -65,6 +65,15 @@ export function sessionFor(
   });
 }
 
+/**
+ * One host over SSH: start its connection and the facts script now (session.prefetch), so their
+ * round trips overlap reading and validating the kernelfile. This machine and root:DIR have no
+ * network to wait for: they start nothing before the kernelfile is known to be valid.
+ */
+export function prefetchRemote(session: PlanningSession, target: Target): void {
+  if (target.address.kind === 'ssh') session.prefetch(target);
+}
+
 /** Plan one host, with a progress stage on a terminal; its failure is thrown as it was raised. */
 export async function planOne(
   session: PlanningSession,

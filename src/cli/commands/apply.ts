@@ -22,7 +22,14 @@ import { renderFleetSummary, table } from '../../render/fleet-text.js';
 import { type ConfigDiffMode, renderHostPlan } from '../../render/plan-text.js';
 import { colored, plain } from '../../render/style.js';
 import { type HostFlags, hostOptions, requireInventory } from '../host-options.js';
-import { type FleetFlags, type ProgressSink, planOne, sessionFor, targetsOf } from '../hosts.js';
+import {
+  type FleetFlags,
+  type ProgressSink,
+  planOne,
+  prefetchRemote,
+  sessionFor,
+  targetsOf,
+} from '../hosts.js';
 import type { ExitCode, Io } from '../io.js';
 import { UserError } from '../io.js';
 import { reporter } from '../kernelfile.js';
@@ -150,8 +157,10 @@ async function applyHost(
     retryTrial: flags.retryTrial,
     sink,
   });
-  // The connection and the facts script start now, while the kernelfile is read and validated.
-  session.prefetch(target);
+  try {
+    checkCapabilities([target], flags);
+    prefetchRemote(session, target); // not for a host refused below (--reboot of root:DIR)
+  } catch {}
   let forward: PlannedHost;
   let show: (ds: Diagnostic[]) => void;
   const tty = io.stderrIsTTY;

@@ -25,7 +25,14 @@ import { ACTIONS } from '../../render/plan-json.js';
 import { type MarkdownHost, renderPlanMarkdown } from '../../render/plan-markdown.js';
 import { type ConfigDiffMode, renderHostPlan } from '../../render/plan-text.js';
 import { colored, plain } from '../../render/style.js';
-import { type FleetFlags, type ProgressSink, planOne, sessionFor, targetsOf } from '../hosts.js';
+import {
+  type FleetFlags,
+  type ProgressSink,
+  planOne,
+  prefetchRemote,
+  sessionFor,
+  targetsOf,
+} from '../hosts.js';
 import type { ExitCode, Io } from '../io.js';
 import { UserError } from '../io.js';
 import { reporter } from '../kernelfile.js';
@@ -125,8 +132,7 @@ async function planHost(file: string | undefined, flags: PlanCommandFlags, io: I
   if (!target) throw new UserError('no host to plan');
   const sink: ProgressSink = { update: () => {} };
   const session = sessionFor(flags, io, { sink });
-  // The connection and the facts script start now, while the kernelfile is read and validated.
-  session.prefetch(target);
+  prefetchRemote(session, target);
   let planned: PlannedHost;
   let show: (ds: Diagnostic[]) => void;
   try {
