@@ -90,6 +90,36 @@ interface PlanDoc {
 const readPlan = (f: string) => JSON.parse(readFileSync(at(f), 'utf8')) as PlanDoc;
 const writePlan = (f: string, doc: PlanDoc) => writeFileSync(at(f), JSON.stringify(doc, null, 2));
 
+/**
+ * The sizes of `plan --json` and of the saved plan (`--out`), for one host (web-1) and for the fleet:
+ * noted for the report; each must be a plan.
+ */
+async function measure(what: string): Promise<void> {
+  const one = [
+    'plan',
+    EXAMPLE,
+    '--host',
+    hosts['web-1'].url(),
+    '-i',
+    hosts['web-1'].keys.root.privateKeyPath,
+  ];
+  const fleet = ['plan', '--inventory', inventory];
+  for (const [who, args] of [
+    ['one host', one],
+    ['3 hosts', fleet],
+  ] as const) {
+    const json = await cli(`plan --json (${who}, ${what})`, [...args, ...ssh(), '--json']);
+    expect(json.code, show(json)).toBe(0);
+    expect(JSON.parse(json.out)).toHaveProperty('hosts');
+    const file = at(`size-${who.replace(' ', '-')}.json`);
+    const out = await cli(`plan --out (${who}, ${what})`, [...args, ...ssh(), '--out', file]);
+    expect(out.code, show(out)).toBe(0);
+    note(
+      `size (${what}, ${who}): plan --json ${Buffer.byteLength(json.out)} bytes, plan --out ${statSync(file).size} bytes`,
+    );
+  }
+}
+
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kf-e2e-saved-plan-'));
   const [artifacts] = await Promise.all([ensureKernelArtifacts(), ensureDebianRoot()]);
@@ -169,6 +199,11 @@ describe('the review loop: validate, plan --out, apply the plan (no host options
       expect(h.kernelfile?.path).toBe(relative(process.cwd(), EXAMPLE));
     }
     note(`plan.json (3 hosts, a full install each): ${statSync(at('plan.json')).size} bytes`);
+    for (const n of NAMES) expect(await untouched(hosts[n])).toBe(true);
+  });
+
+  it('sizes: the plan JSON and the saved plan of one host and of the fleet, a full install', async () => {
+    await measure('a full install');
     for (const n of NAMES) expect(await untouched(hosts[n])).toBe(true);
   });
 
@@ -303,6 +338,7 @@ describe('the review loop: validate, plan --out, apply the plan (no host options
     expect(again.code, show(again)).toBe(0);
     expect(again.out).toMatch(/^Fleet plan: 0 to add, 0 to change, 0 to destroy on 0 of 3 hosts\.$/m);
     for (const n of NAMES) expect(byHost(again.out, /^HOST +RUNNING/)[n]?.[3]).toBe('converged');
+    await measure('a no-op');
   });
 
   it('a one-host plan takes its host from the file too (no --host on apply)', async () => {
