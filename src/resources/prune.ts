@@ -1,9 +1,10 @@
 /**
  * Resource `prune`: kernels this kernelfile installed (a receipt with its name) beyond `boot.keep`,
  * the new one included, are removed: DKMS builds, files, initramfs, entries, then the receipt.
- * Never the running kernel, never the current default (the fallback), never the entry armed to
- * boot once (next_entry, the systemd-boot one-shot), never a kernel without a valid kernelfile
- * receipt.
+ * Never the running kernel, never the current default (the fallback) unless the host already runs
+ * the new kernel and this plan makes it the default (after a trial boot that passed, the old
+ * default is no fallback any more), never the entry armed to boot once (next_entry, the
+ * systemd-boot one-shot), never a kernel without a valid kernelfile receipt.
  *
  * A receipt or a journal is host data (anyone with root on the host may have written it): only
  * values that validate are used, and every path a removal step names is built from them.
@@ -66,7 +67,10 @@ function pruneSet(ctx: Ctx): PruneSelection {
   const budget = Math.max(0, d.boot.keep - 1);
   const releaseOf = (id: string | null) =>
     id === null ? null : (f.boot.entries.find((e) => e.id === id)?.release ?? null);
-  const defaultRelease = releaseOf(f.boot.default);
+  // The new kernel runs and this plan makes it the default (a trial that passed, or a host booted
+  // into it by hand): the old default stops being the fallback in this very plan.
+  const replacesDefault = f.system.running === d.release && d.boot.entries.some((e) => e.default);
+  const defaultRelease = replacesDefault ? null : releaseOf(f.boot.default);
   const oneshotRelease = releaseOf(f.boot.oneshot ?? null);
   const guard = (release: string) =>
     release === f.system.running

@@ -3,7 +3,8 @@
  * kernels installed in turn by this kernelfile, by another one and by the distribution, any of
  * them running or the default, a trial armed or not, any boot.keep.
  *   (a) the running kernel is never pruned;
- *   (b) neither is the current default's release, and every change comes after what it depends on
+ *   (b) neither is the current default's release (the fallback) while it is one: unless the host
+ *       already runs the new kernel and the plan makes it the default; and every change comes after what it depends on
  *       (default/trial after the entries and the initramfs, prune after the default);
  *   (c) boot.keep counts only kernels with a receipt of this kernelfile's name;
  *   (d) what cannot work is a problem: no dkms, no boot loader, too small a /boot;
@@ -137,6 +138,9 @@ const planned = scenarios.map((s) => ({ ...s, p: plan(s.d, s.f, planOptions(s.f)
 const pruned = (p: HostPlan) =>
   p.changes.filter((c) => c.resource === 'prune').map((c) => c.before as string);
 const defaultRelease = (f: HostFacts) => f.boot.entries.find((e) => e.id === f.boot.default)?.release ?? null;
+/** The current default's release while it is the fallback: not once the new kernel runs and becomes the default. */
+const fallbackRelease = (d: Desired, f: HostFacts) =>
+  f.system.running === d.release && d.boot.entries.some((e) => e.default) ? null : defaultRelease(f);
 const ownedOthers = (d: Desired, f: HostFacts) =>
   f.receipts.receipts.filter((x) => x.release !== d.release && x.data.name === d.name);
 
@@ -168,8 +172,8 @@ describe('(b) the default and the order of changes', () => {
   const index = (p: HostPlan) => new Map(p.changes.map((c, i) => [c.id, i]));
 
   it.each(planned.map((x) => [x.seed, x] as const))('seed %i', (_, x) => {
-    const { p, f } = x;
-    const def = defaultRelease(f);
+    const { p, f, d } = x;
+    const def = fallbackRelease(d, f);
     if (def) expect(pruned(p)).not.toContain(def);
     const at = index(p);
     expect(at.size).toBe(p.changes.length); // ids are unique
@@ -209,7 +213,9 @@ describe('(c) boot.keep counts only this kernelfile’s kernels', () => {
     );
     const beyond = newestFirst.slice(d.boot.keep - 1).map((o) => o.release);
     const oneshot = f.boot.entries.find((e) => e.id === f.boot.oneshot)?.release ?? null;
-    const expected = beyond.filter((r) => r !== f.system.running && r !== defaultRelease(f) && r !== oneshot);
+    const expected = beyond.filter(
+      (r) => r !== f.system.running && r !== fallbackRelease(d, f) && r !== oneshot,
+    );
     expect([...pruned(p)].sort()).toEqual([...expected].sort());
     for (const r of beyond.filter((y) => !expected.includes(y)))
       expect(p.notes.some((n) => n.startsWith(`${r} is beyond boot.keep but stays`))).toBe(true);
@@ -476,11 +482,7 @@ const hostiles = planned.map(hostile);
 /** Releases a valid receipt of this kernelfile owns and prune may remove; journals it may forget. */
 function owners(d: Desired, f: HostFacts) {
   const entryRelease = (id: string | null) => f.boot.entries.find((e) => e.id === id)?.release ?? null;
-  const protectedReleases = new Set([
-    f.system.running,
-    entryRelease(f.boot.default),
-    entryRelease(f.boot.oneshot),
-  ]);
+  const protectedReleases = new Set([f.system.running, fallbackRelease(d, f), entryRelease(f.boot.oneshot)]);
   const kernels = new Set(
     f.receipts.receipts
       .filter(

@@ -345,6 +345,33 @@ describe('the record once the trial is over', () => {
     ]);
   });
 
+  it('(h) after a trial that passed, keep: 1 prunes the old default in the same plan that replaces it', () => {
+    const c = load('trial-booted');
+    c.facts.system.bootId = BOOT_B;
+    c.facts.receipts.trials = [record()];
+    const kept = planOf(c);
+    expect(kept.changes.find((x) => x.id === `prune[${OLD}]`)).toBeUndefined();
+    c.desired.boot.keep = 1;
+    const p = planOf(c);
+    const prune = p.changes.find((x) => x.id === `prune[${OLD}]`);
+    expect(prune?.action).toBe('delete');
+    // After the default moved: the resources run in order, default-entry before prune.
+    const order = p.changes.map((x) => x.resource);
+    expect(order.indexOf('default-entry')).toBeLessThan(order.indexOf('prune'));
+    expect(p.notes.join('\n')).not.toContain(`${OLD} is beyond boot.keep but stays`);
+    // Not while the old kernel still runs, nor when the kernelfile does not make the new one the default.
+    const running = load('trial-booted');
+    running.desired.boot.keep = 1;
+    running.facts.system.running = OLD;
+    expect(planOf(running).changes.find((x) => x.id === `prune[${OLD}]`)).toBeUndefined();
+    const noDefault = load('trial-booted');
+    noDefault.desired.boot.keep = 1;
+    noDefault.desired.boot.entries = noDefault.desired.boot.entries.map((e) => ({ ...e, default: false }));
+    const nd = planOf(noDefault);
+    expect(nd.changes.find((x) => x.id === `prune[${OLD}]`)).toBeUndefined();
+    expect(nd.notes.join('\n')).toContain(`${OLD} is beyond boot.keep but stays: it is the current default`);
+  });
+
   it('(h) pruning a release also forgets its trial record', () => {
     const c = load('version-bump-prune');
     const pruned = c.facts.receipts.receipts.map((r) => r.release).find((r) => r.startsWith('6.1.118'));
