@@ -149,6 +149,8 @@ function breakStale(path: string, seen: string): void {
   try {
     // Nobody can replace the file while it exists (O_EXCL), and only a breaker removes a stale one.
     if (readText(path) === seen) unlinkSync(path);
+  } catch {
+    // gone meanwhile: the next round sees what is there now
   } finally {
     try {
       unlinkSync(breaker);
