@@ -106,7 +106,7 @@ function check(desired: Desired, facts: HostFacts[], opts: PlanOptions[]): strin
       throw new Error(
         `bench/plan.ts: ${kind} host ${f.host} planned ${changed ? 'changes' : 'no changes'}${p.problems.length ? ` and problems (${p.problems.map((x) => x.code).join(', ')})` : ''}`,
       );
-    const key = `${kind} (${p.changes.filter((c) => c.action !== 'noop').length} changes)`;
+    const key = `${kind} (${p.changes.filter((c) => c.action !== 'no-op').length} changes)`;
     counts[key] = (counts[key] ?? 0) + 1;
   });
   return Object.entries(counts)

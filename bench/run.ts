@@ -9,7 +9,7 @@
  *   plan      plan() for 1,000 hosts' facts, fixture facts and Debian's full config      (~1 min)
  *   apply     `kernelfile plan` / `apply` on a converged SSH host                   (~1 min; slow)
  *   ship      ship() of the build vs scp, same host                                      (~20 s)
- *   build     `kernelfile build` vs raw make, cache hit, --config-only          (~10 min; slow)
+ *   build     `kernelfile build` vs raw make, cache hit, --config-only vs olddefconfig (~10 min; slow)
  *   fleet     `plan --inventory` vs `ansible -m setup`, 20 SSH hosts; peak RSS at 50   (~2 min)
  * `apply` and `ship` need the example kernel (examples/qemu-tiny) in the tests' build cache:
  * about 2.5 min to build the first time (test/helpers/kernel-artifacts.ts), a cache hit after.
@@ -27,6 +27,8 @@
  *   BENCH_HOST_RUNS=N          rounds for `plan` and `apply` on the host (default 10)
  *   BENCH_SHIP_RUNS=N          rounds for ship() vs scp (default 5)
  *   BENCH_BUILD_RUNS=N         rounds for the build comparison (default 1)
+ *   BENCH_BUILD_CONFIG_ONLY=1  in `build`, only the Kconfig comparison (no kernel compile; ~2 min)
+ *   BENCH_CONFIG_RUNS=N        rounds for the Kconfig comparison (default 3)
  *   BENCH_FLEET_RUNS=N         rounds for plan --inventory vs ansible (default 5)
  *   BENCH_FLEET_MEM_HOSTS=N    hosts for the peak-RSS measurement (default 50)
  *   KERNELFILE_TEST_CACHE=DIR  the tests' cache (Debian root, build cache; default ~/.cache/kernelfile-tests)

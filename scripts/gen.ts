@@ -1,7 +1,9 @@
 /**
  * Regenerates what is derived from src/spec/schema.ts: schemas/kernelfile.schema.json, the
  * precompiled validator (src/spec/generated/kernelfile.validator.ts) and the kernelfile reference
- * in docs/kernelfile.md. `npm run gen`; test/unit/spec/schema.test.ts fails when any of them is stale.
+ * in docs/kernelfile.md; and the schemas of the output documents from src/render/json-documents.ts
+ * (scripts/output-schemas.ts). `npm run gen`; test/unit/spec/schema.test.ts and
+ * output-schemas.test.ts fail when any of them is stale.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +11,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import standaloneModule from 'ajv/dist/standalone/index.js';
 import { renderReference } from '../src/render/reference.js';
 import { KernelfileSchema } from '../src/spec/schema.js';
+import { OUTPUT_SCHEMA_NAMES, outputSchemaFile, outputSchemaJson } from './output-schemas.js';
 
 export const SCHEMA_FILE = fileURLToPath(new URL('../schemas/kernelfile.schema.json', import.meta.url));
 export const VALIDATOR_FILE = fileURLToPath(
@@ -81,5 +84,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   writeFileSync(SCHEMA_FILE, schemaJson());
   writeFileSync(VALIDATOR_FILE, validatorSource());
   writeFileSync(REFERENCE_FILE, withReference(readFileSync(REFERENCE_FILE, 'utf8')));
-  console.log(`wrote ${SCHEMA_FILE}, ${VALIDATOR_FILE} and the reference in ${REFERENCE_FILE}`);
+  for (const name of OUTPUT_SCHEMA_NAMES) writeFileSync(outputSchemaFile(name), outputSchemaJson(name));
+  console.log(
+    `wrote ${SCHEMA_FILE}, ${VALIDATOR_FILE}, the reference in ${REFERENCE_FILE} and ${OUTPUT_SCHEMA_NAMES.length} output schemas`,
+  );
 }

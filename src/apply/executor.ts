@@ -118,7 +118,7 @@ export async function execute(
   controller: Controller,
   onEvent: (e: StepEvent) => void = () => {},
 ): Promise<ExecuteResult> {
-  const changes = plan.changes.filter((c) => c.action !== 'noop' && c.steps.length > 0);
+  const changes = plan.changes.filter((c) => c.action !== 'no-op' && c.steps.length > 0);
   const result: ExecuteResult = { host: t.name, changes: changes.length, steps: 0, mutating: 0 };
   if (changes.length === 0) return result;
   // One host lock from before the first step to after the last: another apply fails fast (or

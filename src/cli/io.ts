@@ -12,6 +12,8 @@ export interface Io {
   stderrIsTTY: boolean;
   /** Ask a question on the terminal (stderr) and read one line of answer. */
   ask(question: string): Promise<string>;
+  /** The clock the `generatedAt` of JSON documents is read from (default: now); tests fix it. */
+  now?: () => Date;
 }
 
 /** A command's outcome: the exit code main.ts passes to process.exit. */

@@ -2,17 +2,13 @@
  * The kernelfile command line: the only place that reads argv, writes to the console and exits.
  * Commands are loaded lazily, so `kernelfile validate` does not pay for ssh2 or listr2.
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { describe } from '../engine/errors.js';
+import { KERNELFILE_VERSION } from '../engine/version.js';
 import { wantColor } from '../render/style.js';
 import { addHostOptions, type HostFlags, requireInventory } from './host-options.js';
 import type { ExitCode, Io } from './io.js';
-import { PACKAGE_ROOT } from './package-root.js';
-
-const pkg = JSON.parse(readFileSync(new URL('package.json', PACKAGE_ROOT), 'utf8')) as {
-  version: string;
-};
+import { failureOf, JSON_COMMANDS, printJsonError } from './json-error.js';
 
 function makeIo(): Io {
   return {
@@ -74,7 +70,7 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     .description(
       'Declarative provisioner for Linux kernels: build, install, DKMS, initramfs and boot entries from one YAML file.',
     )
-    .version(pkg.version, '-V, --version')
+    .version(KERNELFILE_VERSION, '-V, --version')
     .option('--no-color', 'never colour the output (NO_COLOR is honoured too)')
     .showSuggestionAfterError(true)
     .exitOverride()
@@ -318,10 +314,35 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
   return program;
 }
 
+/** The command of `argv` and whether it asked for JSON, as read before commander could (a usage error). */
+function jsonRequest(argv: readonly string[]): string | undefined {
+  const args = argv.slice(2);
+  const command = args.find((a) => !a.startsWith('-'));
+  const format = args.indexOf('--format');
+  const json =
+    args.includes('--json') || args.includes('--format=json') || (format >= 0 && args[format + 1] === 'json');
+  return command !== undefined && json && JSON_COMMANDS.has(command) ? command : undefined;
+}
+
 export async function main(argv: string[], io: Io = makeIo()): Promise<ExitCode> {
   let code: ExitCode = 0;
-  const program = buildProgram(io, (c) => {
+  // Under --json an error prints the error document on stdout, unless the command printed its own.
+  let printed = false;
+  const tracked: Io = {
+    ...io,
+    out: (t) => {
+      printed = true;
+      io.out(t);
+    },
+  };
+  let jsonCommand: string | undefined;
+  const program = buildProgram(tracked, (c) => {
     code = c;
+  });
+  program.hook('preAction', (_, action) => {
+    const o = action.opts() as { json?: boolean; format?: string };
+    if (JSON_COMMANDS.has(action.name()) && (o.json === true || o.format === 'json'))
+      jsonCommand = action.name();
   });
   try {
     await program.parseAsync(argv);
@@ -329,9 +350,13 @@ export async function main(argv: string[], io: Io = makeIo()): Promise<ExitCode>
   } catch (e) {
     if (e instanceof CommanderError) {
       // --help and --version exit 0; usage errors were already printed by commander.
+      const command = e.exitCode === 0 ? undefined : (jsonCommand ?? jsonRequest(argv));
+      if (command && !printed)
+        printJsonError(tracked, command, { message: e.message.replace(/^error: /, '') });
       return e.exitCode === 0 ? 0 : 1;
     }
     const d = describe(e);
+    if (jsonCommand && !printed) printJsonError(tracked, jsonCommand, failureOf(d));
     if (d.expected) {
       const details = d.details.length ? `${d.details.map((l) => `  | ${l}`).join('\n')}\n` : '';
       io.err(`${details}kernelfile: ${d.message}\n${d.hint ? `  hint: ${d.hint}\n` : ''}`);

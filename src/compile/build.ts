@@ -27,6 +27,7 @@ import type { HeadersNeed } from './elf-needs.js';
 import { BuildError } from './errors.js';
 import { sha256Json } from './hash.js';
 import { headersNeed, installHeaders } from './headers.js';
+import { withLock } from './lock.js';
 import { buildSuffix, compile, type MakeEvent, modulesInstall } from './make.js';
 import { patchedTree, type ResolvedPatch } from './patches.js';
 import { MAX_CONFIG_BYTES, readRegularTextSync } from './read-file.js';
@@ -277,6 +278,10 @@ export function readManifest(dir: string): Manifest | undefined {
   }
 }
 
+/**
+ * Compile the prepared build, or find it in the cache. One process compiles a build id at a time
+ * (they share its object directory): a second one waits for the first, then finds its artifacts.
+ */
 export async function build(
   p: Prepared,
   onEvent?: (e: MakeEvent) => void,
@@ -289,7 +294,29 @@ export async function build(
     throw new BuildError(
       `${drops.length} requested config value(s) did not survive Kconfig; nothing was compiled`,
     );
+  return withLock(
+    p.dirs.locks,
+    `build-${p.buildId}`,
+    `building ${p.release}`,
+    async () => {
+      const done = readManifest(final);
+      return done ? { dir: final, manifest: done, cached: true } : compileLocked(p, final, onEvent);
+    },
+    {
+      onWait: (h) =>
+        onEvent?.({
+          stage: `waiting for another kernelfile${h ? ` (pid ${h.pid} on ${h.host})` : ''} building ${p.release}`,
+          compiled: 0,
+        }),
+    },
+  );
+}
 
+async function compileLocked(
+  p: Prepared,
+  final: string,
+  onEvent?: (e: MakeEvent) => void,
+): Promise<{ dir: string; manifest: Manifest; cached: boolean }> {
   const started = Date.now();
   const objtree = join(p.dirs.objects, p.buildId);
   mkdirSync(objtree, { recursive: true });

@@ -4,15 +4,21 @@
  *
  *   sources/<sha256>.<ext>     downloaded tarballs, by their checksum
  *   trees/<treeKey>/           unpacked source with the patches applied (treeKey: source + patches)
- *   configs/<configKey>/       Kconfig resolution results (.config, report), what `plan` uses
+ *   configs/<configKey>/       Kconfig resolution results (.config, dropped-value reports), what `plan` uses
+ *   kconfig/base-<key>/        a base target's .config (`make tinyconfig`…) per tree, arch, make variables, toolchain
+ *   kconfig/tools-<key>/       the kconfig host tools (scripts/basic, scripts/kconfig) built for a tree
+ *   kconfig/db-<key>.v8        the Kconfig database of a tree (src/kconfig), serialised
  *   objects/<buildId>/         the out-of-tree build directory (O=)
  *   artifacts/<buildId>/       what hosts receive: image, System.map, config, modules, headers, manifest
+ *   locks/<name>.lock          who resolves a configuration or compiles a build right now (lock.ts)
  *
  * Entries are created under a temporary name and renamed into place when complete, so an
- * interrupted build never leaves a half-entry that a later run would trust.
+ * interrupted build never leaves a half-entry that a later run would trust. Small entries are
+ * sealed (`seal.json`: every file's sha256 and size, checked on each use): one that was damaged
+ * later is thrown away and made again, never used.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,6 +29,8 @@ export interface CacheDirs {
   configs: string;
   objects: string;
   artifacts: string;
+  kconfig: string;
+  locks: string;
 }
 
 export function cacheRoot(configured: string | undefined, env: Record<string, string | undefined>): string {
@@ -39,6 +47,8 @@ export function cacheDirs(root: string): CacheDirs {
     configs: join(root, 'configs'),
     objects: join(root, 'objects'),
     artifacts: join(root, 'artifacts'),
+    kconfig: join(root, 'kconfig'),
+    locks: join(root, 'locks'),
   };
   // Created 0700 (and every missing parent with it): sources, trees and builds are the user's, and
   // nobody else may plant or swap an entry in a cache that is trusted by key. An existing
@@ -62,5 +72,113 @@ export function commit(tmp: string, final: string): void {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
     rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Remove an entry that must not be used: renamed away first (atomic), then deleted. */
+export function discard(entry: string): void {
+  const away = `${entry}.bad-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    renameSync(entry, away);
+  } catch {
+    return; // gone already (another process discarded or replaced it)
+  }
+  rmSync(away, { recursive: true, force: true });
+}
+
+/** What `seal.json` holds: every file of the entry (relative path) with its sha256 and size. */
+export interface Seal {
+  seal: 1;
+  files: Record<string, { sha256: string; size: number }>;
+}
+
+export const SEAL_FILE = 'seal.json';
+
+/** Every regular file under dir (relative paths, sorted), without seal.json. */
+function filesUnder(dir: string, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const d of readdirSync(join(dir, prefix), { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${d.name}` : d.name;
+    if (d.isDirectory()) out.push(...filesUnder(dir, rel));
+    else if (d.isFile() && rel !== SEAL_FILE) out.push(rel);
+  }
+  return out.sort();
+}
+
+function digest(bytes: Buffer): { sha256: string; size: number } {
+  return { sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
+}
+
+/** Write seal.json over every file in a staging directory (just before it is committed). */
+export function seal(dir: string): void {
+  const files: Seal['files'] = {};
+  for (const f of filesUnder(dir)) files[f] = digest(readFileSync(join(dir, f)));
+  const s: Seal = { seal: 1, files };
+  writeFileSync(join(dir, SEAL_FILE), `${JSON.stringify(s)}\n`);
+}
+
+/**
+ * The problem with a sealed entry, or undefined when every file it lists (and `required`) is there
+ * with its sha256 and size. Pure: `read` returns a file's bytes, undefined if it is missing.
+ */
+export function sealProblem(
+  sealText: string | undefined,
+  read: (path: string) => Buffer | undefined,
+  required: readonly string[] = [],
+): string | undefined {
+  if (sealText === undefined) return 'no seal.json';
+  let s: Seal;
+  try {
+    s = JSON.parse(sealText) as Seal;
+  } catch {
+    return 'seal.json is not JSON';
+  }
+  if (s?.seal !== 1 || typeof s.files !== 'object' || s.files === null) return 'seal.json is not a seal';
+  for (const r of required) if (!(r in s.files)) return `${r} is not in the seal`;
+  for (const [path, want] of Object.entries(s.files)) {
+    const bytes = read(path);
+    if (bytes === undefined) return `${path} is missing`;
+    const got = digest(bytes);
+    if (got.size !== want?.size || got.sha256 !== want.sha256) return `${path} does not match its seal`;
+  }
+  return undefined;
+}
+
+function readOrUndefined(path: string): Buffer | undefined {
+  try {
+    return readFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A sealed entry, checked: true when it is there and whole. One that is there but damaged (a file
+ * missing, changed or truncated, no seal) is discarded, so the caller makes it again.
+ */
+export function openSealed(entry: string, required: readonly string[] = []): boolean {
+  const sealText = readOrUndefined(join(entry, SEAL_FILE))?.toString('utf8');
+  if (sealText === undefined) {
+    try {
+      readdirSync(entry);
+    } catch {
+      return false; // no entry
+    }
+  }
+  const problem = sealProblem(sealText, (p) => readOrUndefined(join(entry, p)), required);
+  if (problem === undefined) return true;
+  discard(entry);
+  return false;
+}
+
+/** Write a file atomically (a temporary name beside it, then renamed over it). */
+export function writeAtomic(path: string, data: string | Buffer): void {
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
   }
 }

@@ -4,8 +4,19 @@
  * compared with the effective .config, and each one that did not survive is explained (the
  * definition's `depends on` with current values, or "not defined in this source").
  * Results are cached by everything that decides them, so `plan` resolves a config once.
+ *
+ * A configuration not seen before costs about one `make olddefconfig`, the kernel's own floor:
+ *  - it is resolved in a fresh output directory (O=) over the cached, read-only patched tree;
+ *  - the output directory is seeded with the kconfig host tools built for this tree before
+ *    (kconfig-tools.ts; make still decides whether they are up to date);
+ *  - a base target's result (`make tinyconfig`, `make defconfig`…) is kept per tree, arch, make
+ *    variables and toolchain: the same base under other fragments is not made again;
+ *  - the Kconfig database is read only when a requested value is not in the .config as written
+ *    (to explain why it was dropped), and then from the cache (kconfig-db-cache.ts).
+ * One process resolves a configuration at a time (a lock per config key); every entry is written
+ * under a temporary name, sealed, and renamed into place, and checked against its seal when used.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runLocal } from '../host/local.js';
 import { formatSetValue, parseConfig } from '../kconfig/config.js';
@@ -18,13 +29,15 @@ import {
   type Requested,
   requestedFromFragments,
 } from '../kconfig/dropped.js';
-import { loadKconfig } from '../kconfig/kconfig-db.js';
 import type { Spec } from '../spec/schema.js';
 import { kernelArch, srcArch } from './arch.js';
 import type { CacheDirs } from './cache.js';
-import { commit, staging } from './cache.js';
+import { commit, openSealed, seal, staging, writeAtomic } from './cache.js';
 import { BuildError } from './errors.js';
 import { sha256Json, sha256Text } from './hash.js';
+import { treeKconfigDb } from './kconfig-db-cache.js';
+import { harvestTools, kconfigToolsKey, seedTools } from './kconfig-tools.js';
+import { withLock } from './lock.js';
 
 export type { Origin };
 
@@ -60,6 +73,12 @@ export interface ResolvedConfig {
   cached: boolean;
 }
 
+/** A named base: a make target whose result depends on the tree, not on the kernelfile's fragments. */
+function baseTarget(input: ConfigInput): string | undefined {
+  const base = input.spec.config?.base ?? 'defconfig';
+  return typeof base === 'string' && base !== 'running' ? base : undefined;
+}
+
 /** Make variables Kconfig sees (a cross compiler changes what it can enable). */
 export function makeArgs(spec: Spec, arch: string): string[] {
   return [
@@ -93,15 +112,27 @@ export function requestedValues(input: ConfigInput): Requested[] {
   );
 }
 
-function configKey(input: ConfigInput): string {
-  const base = input.spec.config?.base ?? 'defconfig';
+export function configKey(input: ConfigInput): string {
+  const target = baseTarget(input);
   return sha256Json({
-    config: 1,
+    config: 2,
     tree: input.tree.key,
     arch: input.arch,
-    base: typeof base === 'string' && base !== 'running' ? base : { text: sha256Text(input.baseText ?? '') },
+    base: target ?? { text: sha256Text(input.baseText ?? '') },
     fragments: input.fragments.map((f) => sha256Text(f.text)),
     generated: generatedFragment(input.spec),
+    makeVars: input.spec.build?.makeVars ?? {},
+    toolchain: input.toolchain,
+  });
+}
+
+/** The key of a base target's result: everything in the config key but the kernelfile's fragments. */
+export function baseKey(input: ConfigInput, target: string): string {
+  return sha256Json({
+    base: 1,
+    tree: input.tree.key,
+    arch: input.arch,
+    target,
     makeVars: input.spec.build?.makeVars ?? {},
     toolchain: input.toolchain,
   });
@@ -117,84 +148,166 @@ async function make(tree: string, out: string, args: string[], what: string): Pr
     );
 }
 
+/** Keep `file` as the sealed entry `entry` (another process's identical entry may win). */
+function keep(entry: string, file: string, as: string): void {
+  const tmp = staging(entry);
+  try {
+    writeFileSync(join(tmp, as), readFileSync(file));
+    seal(tmp);
+    commit(tmp, entry);
+  } catch {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Run the kernel's own tools in a fresh output directory and commit `config` (sealed) to `final`.
+ */
+async function resolveNow(input: ConfigInput, final: string): Promise<void> {
+  const tmp = staging(final);
+  const out = join(tmp, 'o');
+  try {
+    mkdirSync(out);
+    const args = makeArgs(input.spec, input.arch);
+    const makeVars = input.spec.build?.makeVars ?? {};
+    const tools = join(
+      input.dirs.kconfig,
+      `tools-${kconfigToolsKey({ tree: input.tree, makeVars, toolchain: input.toolchain })}`,
+    );
+    let seeded = false;
+    try {
+      seeded = seedTools(tools, out);
+    } catch {
+      // a seed that cannot be copied: make builds the tools
+      rmSync(join(out, 'scripts'), { recursive: true, force: true });
+    }
+    const target = baseTarget(input);
+    if (target) {
+      const base = join(input.dirs.kconfig, `base-${baseKey(input, target)}`);
+      if (openSealed(base, ['config']))
+        writeFileSync(join(out, '.config'), readFileSync(join(base, 'config')));
+      else {
+        input.progress?.(`resolving the kernel configuration (make ${target})`);
+        await make(input.tree.dir, out, [...args, target], `make ${target}`);
+        keep(base, join(out, '.config'), 'config');
+      }
+    } else {
+      if (input.baseText === undefined)
+        throw new BuildError(
+          "base: running needs the target host's running config",
+          'pass --host HOST (the host whose config to start from)',
+        );
+      writeFileSync(join(out, '.config'), input.baseText);
+    }
+    input.progress?.('resolving the kernel configuration (merge_config.sh, olddefconfig)');
+    const frags = input.fragments.map((f, i) => {
+      const p = join(tmp, `fragment-${i}.config`);
+      writeFileSync(p, f.text);
+      return p;
+    });
+    const generated = join(tmp, 'kernelfile.config');
+    writeFileSync(generated, generatedFragment(input.spec));
+    // merge_config.sh makes its temporary files in the working directory: the staging directory,
+    // never the user's.
+    const merge = await runLocal(
+      [
+        'sh',
+        '-c',
+        'cd "$1" || exit; shift; exec sh "$@"',
+        'kf-merge',
+        tmp,
+        join(input.tree.dir, 'scripts/kconfig/merge_config.sh'),
+        '-m',
+        '-O',
+        out,
+        join(out, '.config'),
+        ...frags,
+        generated,
+      ],
+      { env: { ARCH: kernelArch(input.arch), SRCARCH: srcArch(input.arch) } },
+    );
+    if (merge.code !== 0)
+      throw new BuildError(
+        'merge_config.sh failed',
+        undefined,
+        (merge.stdout + merge.stderr).trim().split('\n').slice(-20),
+      );
+    await make(input.tree.dir, out, [...args, 'olddefconfig'], 'make olddefconfig');
+    writeFileSync(join(tmp, 'config'), readFileSync(join(out, '.config')));
+    if (!seeded) harvestTools(tools, out);
+    rmSync(out, { recursive: true, force: true });
+    seal(tmp);
+    commit(tmp, final);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** A dropped-value report as kept beside the config: the list and its own checksum. */
+interface Report {
+  sha256: string;
+  dropped: Dropped[];
+}
+
+function readReport(file: string): Dropped[] | undefined {
+  try {
+    const r = JSON.parse(readFileSync(file, 'utf8')) as Report;
+    if (Array.isArray(r?.dropped) && r.sha256 === sha256Json(r.dropped)) return r.dropped;
+  } catch {
+    // missing, or damaged: made again
+  }
+  return undefined;
+}
+
 export async function resolveConfig(input: ConfigInput): Promise<ResolvedConfig> {
   const key = configKey(input);
   const final = join(input.dirs.configs, key);
   const requested = requestedValues(input);
-  const cached = existsSync(join(final, 'config'));
-  if (!cached) {
-    const tmp = staging(final);
-    try {
-      input.progress?.('resolving the kernel configuration (merge_config.sh, olddefconfig)');
-      const args = makeArgs(input.spec, input.arch);
-      const base = input.spec.config?.base ?? 'defconfig';
-      if (typeof base === 'string' && base !== 'running')
-        await make(input.tree.dir, tmp, [...args, base], `make ${base}`);
-      else {
-        if (input.baseText === undefined)
-          throw new BuildError(
-            "base: running needs the target host's running config",
-            'pass --host HOST (the host whose config to start from)',
-          );
-        writeFileSync(join(tmp, '.config'), input.baseText);
-      }
-      const frags = input.fragments.map((f, i) => {
-        const p = join(tmp, `fragment-${i}.config`);
-        writeFileSync(p, f.text);
-        return p;
-      });
-      const generated = join(tmp, 'kernelfile.config');
-      writeFileSync(generated, generatedFragment(input.spec));
-      const merge = await runLocal(
-        [
-          'sh',
-          join(input.tree.dir, 'scripts/kconfig/merge_config.sh'),
-          '-m',
-          '-O',
-          tmp,
-          join(tmp, '.config'),
-          ...frags,
-          generated,
-        ],
+  // Cached: this process ran no Kconfig (also when it waited for another one that did).
+  let cached = true;
+  let text: string | undefined;
+  for (let attempt = 0; text === undefined; attempt++) {
+    if (!openSealed(final, ['config']))
+      await withLock(
+        input.dirs.locks,
+        `config-${key}`,
+        `resolving configuration ${key.slice(0, 12)}`,
+        async () => {
+          // Another process may have resolved it while this one waited.
+          if (openSealed(final, ['config'])) return;
+          cached = false;
+          await resolveNow(input, final);
+        },
         {
-          env: { ARCH: kernelArch(input.arch), SRCARCH: srcArch(input.arch) },
+          timeoutMs: 30 * 60_000,
+          onWait: (h) =>
+            input.progress?.(
+              `waiting for another kernelfile${h ? ` (pid ${h.pid} on ${h.host})` : ''} resolving the same configuration`,
+            ),
         },
       );
-      if (merge.code !== 0)
-        throw new BuildError(
-          'merge_config.sh failed',
-          undefined,
-          (merge.stdout + merge.stderr).trim().split('\n').slice(-20),
-        );
-      await make(input.tree.dir, tmp, [...args, 'olddefconfig'], 'make olddefconfig');
-      writeFileSync(join(tmp, 'config'), readFileSync(join(tmp, '.config')));
-      commit(tmp, final);
+    try {
+      text = readFileSync(join(final, 'config'), 'utf8');
     } catch (e) {
-      rmSync(tmp, { recursive: true, force: true });
-      throw e;
+      // Discarded by another process (damaged) between the check and the read: once more.
+      if (attempt > 0) throw e;
     }
   }
-  const text = readFileSync(join(final, 'config'), 'utf8');
   const effective: Record<string, string> = {};
   for (const e of parseConfig(text).entries) effective[e.symbol] = e.value;
   // The same config can be requested from other files and lines: the report (which names them) is
   // cached per set of requests, not per config.
   const reportFile = join(final, `dropped-${sha256Json(requested).slice(0, 16)}.json`);
-  let dropped: Dropped[];
-  if (existsSync(reportFile)) dropped = JSON.parse(readFileSync(reportFile, 'utf8')) as Dropped[];
-  else {
-    const db = loadKconfig(
-      (rel) => {
-        try {
-          return readFileSync(join(input.tree.dir, rel), 'utf8');
-        } catch {
-          return undefined;
-        }
-      },
-      { SRCARCH: srcArch(input.arch), ARCH: kernelArch(input.arch) },
-    );
-    dropped = findDropped(requested, effective, db);
-    writeFileSync(reportFile, JSON.stringify(dropped));
+  let dropped = readReport(reportFile);
+  if (!dropped) {
+    const vars = { SRCARCH: srcArch(input.arch), ARCH: kernelArch(input.arch) };
+    dropped = findDropped(requested, effective, () => treeKconfigDb(input.tree, vars, input.dirs.kconfig).db);
+    try {
+      writeAtomic(reportFile, JSON.stringify({ sha256: sha256Json(dropped), dropped } satisfies Report));
+    } catch {
+      // a read-only cache: explained again next time
+    }
   }
   return {
     key,

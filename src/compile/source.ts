@@ -13,14 +13,13 @@ import {
   renameSync,
   rmSync,
   statSync,
-  writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { runLocal } from '../host/local.js';
 import { classifyGitUrl } from '../spec/git-url.js';
 import type { Spec } from '../spec/schema.js';
 import type { CacheDirs } from './cache.js';
-import { commit, staging } from './cache.js';
+import { commit, staging, writeAtomic } from './cache.js';
 import { BuildError } from './errors.js';
 import { extractTar, refuseSpecialFiles, SAFE_TAR_OPTIONS } from './extract.js';
 import { sha256File, sha256Json, sha256Text } from './hash.js';
@@ -104,7 +103,7 @@ async function hashLocal(path: string, dirs: CacheDirs): Promise<string> {
     if (m.size === st.size && m.mtimeMs === st.mtimeMs) return m.sha256;
   } catch {}
   const sha256 = await sha256File(path);
-  writeFileSync(memo, JSON.stringify({ path, size: st.size, mtimeMs: st.mtimeMs, sha256 }));
+  writeAtomic(memo, JSON.stringify({ path, size: st.size, mtimeMs: st.mtimeMs, sha256 }));
   return sha256;
 }
 
@@ -332,36 +331,40 @@ export async function unpack(
     }
   }
   // Every time, also for a cached tree: the same source may be declared with another version.
-  await checkVersion(final, version);
+  await checkVersion(final, version, `${final}.kernelversion`);
   return { dir: final, key };
 }
 
 /**
- * What `make kernelversion` prints in a tree of the cache, asked once per tree: a tree never changes
- * once committed (its key is its source), so the answer is remembered beside it, in
- * `<tree>.kernelversion`. make parses the whole top-level Makefile and starts about 20 processes
- * (~70 ms): without the memo, every plan of a cached build paid for it.
+ * `make kernelversion` of a tree. A tree in the cache never changes (it is named by its content):
+ * with `memo`, the answer is kept beside it and read back next time instead of running make.
  */
-async function cachedTreeVersion(tree: string): Promise<string> {
-  const memo = `${tree}.kernelversion`;
-  try {
-    const v = readFileSync(memo, 'utf8').trim();
-    if (/^[0-9][0-9A-Za-z.+~_-]{0,63}$/.test(v)) return v;
-  } catch {}
+async function kernelVersionOf(tree: string, memo?: string): Promise<string> {
+  if (memo) {
+    try {
+      const m = JSON.parse(readFileSync(memo, 'utf8')) as { tree?: string; version?: string };
+      if (m.tree === tree && typeof m.version === 'string' && /^[0-9][0-9A-Za-z.+_-]*$/.test(m.version))
+        return m.version;
+    } catch {
+      // none yet, or damaged: ask make
+    }
+  }
   const r = await runLocal(['make', '-s', '-C', tree, 'kernelversion']);
   if (r.code !== 0) throw new BuildError(`\`make kernelversion\` failed in the source: ${r.stderr.trim()}`);
   const got = r.stdout.trim();
-  const tmp = `${memo}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${got}\n`);
-  renameSync(tmp, memo);
+  if (memo && /^[0-9][0-9A-Za-z.+_-]*$/.test(got))
+    try {
+      writeAtomic(memo, JSON.stringify({ tree, version: got }));
+    } catch {
+      // a read-only cache: make answers again next time
+    }
   return got;
 }
 
-/** The tree (of the cache) holds Linux `version`, as `make kernelversion` prints it. */
-export async function checkVersion(tree: string, version: string): Promise<void> {
+export async function checkVersion(tree: string, version: string, memo?: string): Promise<void> {
   if (!existsSync(join(tree, 'Makefile')) || !existsSync(join(tree, 'Kconfig')))
     throw new BuildError('the source has no top-level Makefile and Kconfig: it is not a kernel source tree');
-  const got = await cachedTreeVersion(tree);
+  const got = await kernelVersionOf(tree, memo);
   if (got !== version)
     throw new BuildError(
       `the source is Linux ${got}, but kernel.version says ${version}`,

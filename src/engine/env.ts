@@ -7,6 +7,8 @@ export interface Env {
   cwd: string;
   env: Record<string, string | undefined>;
   readStdin?: () => Promise<Buffer>;
+  /** The clock the `generatedAt` of JSON documents is read from (default: now); tests fix it. */
+  now?: () => Date;
 }
 
 export function processEnv(): Env {

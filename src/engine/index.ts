@@ -31,6 +31,19 @@ export type {
   SavedUnplanned,
   Step,
 } from '../plan/types.js';
+export type {
+  BuildJson,
+  ErrorJson,
+  FactsJson,
+  FleetPlanJson,
+  OutputDocuments,
+  PlanJson,
+  SavedPlanJson,
+  Stamp,
+  StatusJson,
+  ValidateJson,
+  VerifyJson,
+} from '../render/json-documents.js';
 export type { Diagnostic } from '../spec/diagnostic.js';
 export type { ApplyEvent, ApplyOptions, ApplyResult, Outcome, OutcomeResult } from './apply.js';
 export { Rollout } from './apply.js';
@@ -95,6 +108,7 @@ export {
   selectTargets,
   type Target,
 } from './targets.js';
+export { KERNELFILE_VERSION } from './version.js';
 
 /** Planned hosts with their connections open (for apply); `close()` when done. */
 export interface Planned {

@@ -18,7 +18,6 @@ export { shown } from '../plan/planfile.js';
 export { isPlanned } from '../plan/types.js';
 
 import {
-  type counts,
   hasChanges,
   isPlanned,
   SAVED_PLAN_FORMAT_VERSION,
@@ -26,12 +25,15 @@ import {
   type SavedHost,
   type SavedHostPlan,
   type SavedPlan,
+  type SavedUnplanned,
 } from '../plan/types.js';
-import { hostPlanJson, planFile, planJson } from '../render/plan-json.js';
+import type { PlanJson, SavedHostPlanEntryJson, SavedPlanJson } from '../render/json-documents.js';
+import { planFile, planJson, savedHostPlanJson, totalsOf } from '../render/plan-json.js';
 import type { Env } from './env.js';
 import { describe, PlanMismatchError, StalePlanError, UserError } from './errors.js';
 import { blocked, type FleetHost, type PlannedHost, type PlanningSession } from './planning.js';
 import { DEFAULT_KERNELFILE, type Selection, selectTargets, type Target } from './targets.js';
+import { type Clock, stampOf } from './version.js';
 
 /** A saved plan larger than this is refused unread (a fleet's plan is about 200 KB a host). */
 export const MAX_PLAN_BYTES = 256 * 1024 * 1024;
@@ -81,7 +83,7 @@ export function readSavedPlan(file: string, env: Env): SavedPlan | undefined {
 }
 
 /** The `plan --json` document of planned hosts sharing one kernelfile (format 1). */
-export function planDocument(hosts: readonly PlannedHost[]): unknown {
+export function planDocument(hosts: readonly PlannedHost[], clock: Clock = {}): PlanJson {
   const first = hosts[0];
   if (!first) throw new UserError('no host was planned: nothing to save');
   const d = first.desired;
@@ -90,6 +92,7 @@ export function planDocument(hosts: readonly PlannedHost[]): unknown {
       { path: d.kernelfile.path, sha256: d.kernelfile.sha256, name: d.name },
       hosts.map((h) => h.plan),
     ),
+    stampOf(clock),
   );
 }
 
@@ -143,16 +146,16 @@ function stateOf(h: PlannedHost): string {
 
 /**
  * The saved plan of planned hosts (`plan --out`), one host or an inventory's: each planned host
- * with how to reach it, its kernelfile and its plan; each host that could not be planned with why.
+ * with how to reach it, its kernelfile and its plan (every step whole); each host that could not
+ * be planned with why.
  */
 export function savedPlanDocument(
   hosts: readonly FleetHost[],
   selection: { inventory?: string; limit?: string },
   env: Env,
-): SavedPlan & { counts: ReturnType<typeof counts>; changed: boolean; possible: boolean } {
+): SavedPlanJson {
   if (hosts.length === 0) throw new UserError('no host was selected: nothing to save');
-  const total = { add: 0, change: 0, destroy: 0 };
-  const entries = hosts.map((h): SavedHost => {
+  const entries = hosts.map((h): SavedHostPlanEntryJson | SavedUnplanned => {
     const connection = connectionOf(h.target);
     if (!h.ok)
       return {
@@ -168,10 +171,6 @@ export function savedPlanDocument(
         `cannot save the plan of ${h.target.name}: it was made from ${h.desired.kernelfile.path}, which \`apply FILE\` would read as ${path}`,
         'plan the targets of targetsForSaving() (the kernelfile named relative to the working directory, as the plan saves it)',
       );
-    const plan = hostPlanJson(h.plan, !blocked(h));
-    total.add += plan.counts.add;
-    total.change += plan.counts.change;
-    total.destroy += plan.counts.destroy;
     return {
       name: h.target.name,
       state: stateOf(h),
@@ -181,18 +180,21 @@ export function savedPlanDocument(
         sha256: h.desired.kernelfile.sha256,
         name: h.desired.name,
       },
-      plan,
+      plan: savedHostPlanJson(h.plan, !blocked(h)),
     };
   });
+  const planned = entries.flatMap((h) => ('plan' in h ? [h.plan] : []));
+  const t = totalsOf(planned);
   return {
     formatVersion: SAVED_PLAN_FORMAT_VERSION,
     kind: 'kernelfile-plan',
+    ...stampOf(env),
     inventory: selection.inventory ?? null,
     limit: selection.limit ?? null,
     hosts: entries,
-    counts: total,
-    changed: hosts.some((h) => h.ok && hasChanges(h.plan)),
-    possible: hosts.every((h) => h.ok && !blocked(h)),
+    counts: t.counts,
+    changed: t.changed,
+    possible: t.possible && planned.length === entries.length,
   };
 }
 

@@ -1,17 +1,9 @@
 /** Where each host stands against its kernelfile, from its plan and facts (read-only). */
-import { type HostState, hostState, worstExit } from '../fleet/status.js';
+import { hostState, type StatusRow, worstExit } from '../fleet/status.js';
 import type { FleetHost } from './planning.js';
 
-export type { HostState } from '../fleet/status.js';
+export type { HostState, StatusRow } from '../fleet/status.js';
 export { STATE_TEXT } from '../fleet/status.js';
-
-export interface StatusRow {
-  name: string;
-  state: HostState;
-  detail: string;
-  running: string | null;
-  target: string | null;
-}
 
 export function statusRows(hosts: readonly FleetHost[]): { rows: StatusRow[]; exitCode: number } {
   const rows = hosts.map((h): StatusRow => {

@@ -16,6 +16,19 @@ export const STATES = [
 ] as const;
 export type HostState = (typeof STATES)[number] | 'error';
 
+/** One host's line of `kernelfile status` (and of `status --json`). */
+export interface StatusRow {
+  /** The inventory name, or `--host` as written. */
+  name: string;
+  state: HostState;
+  /** Why, in words. */
+  detail: string;
+  /** The host's running release; null for a host in `error` or `unreachable` (or an image). */
+  running: string | null;
+  /** The kernelfile's release; null for a host in `error` or `unreachable`. */
+  target: string | null;
+}
+
 /**
  * Exit codes, worst last: 0 converged … 7 unreachable, 8 a trial boot failed (the host needs a new
  * kernel, `--retry-trial` or a rollback); 1 stays "kernelfile itself failed".
@@ -56,8 +69,8 @@ export function hostState(
   const kernel = plan.changes.find((c) => c.resource === 'kernel');
   if (kernel?.action === 'update' && /drifted/.test(kernel.reason))
     return { state: 'drifted', detail: kernel.reason };
-  const pending = plan.changes.filter((c) => c.action !== 'noop');
-  const installed = kernel?.action === 'noop';
+  const pending = plan.changes.filter((c) => c.action !== 'no-op');
+  const installed = kernel?.action === 'no-op';
   const running = facts.system.running === release;
   const trial = plan.problems.find((p) => p.code === 'trial-failed');
   if (trial) return { state: 'trial-failed', detail: trial.message };

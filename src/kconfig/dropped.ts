@@ -3,7 +3,9 @@
  * survive, so kernelfile compares every request (the last one per symbol) with the effective .config
  * and says why each lost value was dropped, as menuconfig's help would:
  *   CONFIG_EXT4_FS=y dropped (got n): depends on BLOCK [=n]
- * Pure: the caller loads the Kconfig database (kconfig-db.ts) and parses the .config.
+ * Pure: the caller loads the Kconfig database (kconfig-db.ts) and parses the .config. The database
+ * may be given as a function: it is then called only when a requested value is not in the .config
+ * exactly as written (the usual case, everything kept, never reads the tree's Kconfig files).
  */
 import { envFromConfig } from './expr-eval.js';
 import { bareName, definitions, similarNames, typeOf } from './kconfig-query.js';
@@ -107,13 +109,17 @@ function explain(c: Case): Reason {
 export function findDropped(
   requested: readonly Requested[],
   effective: Readonly<Record<string, string>>,
-  db: KconfigDb,
+  database: KconfigDb | (() => KconfigDb),
 ): Dropped[] {
-  const env = envFromConfig(effective, (name) => typeOf(db, name));
   const winners = lastRequests(requested);
+  // Kept exactly as written: no type is needed to tell (sameValue), nor the database.
+  const differ = winners.filter((w) => w.last.value !== (effective[w.last.symbol] ?? 'n'));
+  if (differ.length === 0) return [];
+  const db = typeof database === 'function' ? database() : database;
+  const env = envFromConfig(effective, (name) => typeOf(db, name));
   const requests = new Map(winners.map((w) => [w.last.symbol, w.last]));
   const out: Dropped[] = [];
-  for (const { last, earlier } of winners) {
+  for (const { last, earlier } of differ) {
     const defs = definitions(db, last.symbol);
     const type = typeOf(db, last.symbol);
     const got = effective[last.symbol] ?? 'n';

@@ -18,7 +18,7 @@ import {
   type SavedPlan,
 } from './types.js';
 
-const ACTIONS = new Set<Action>(['create', 'update', 'replace', 'delete', 'noop']);
+const ACTIONS = new Set<Action>(['create', 'update', 'replace', 'delete', 'no-op']);
 
 const validValue = (v: unknown): boolean =>
   v === null ||
@@ -156,6 +156,8 @@ function hostPlan(v: unknown, where: string): HostPlan {
     bad(`${where}.factsFamilies`, 'not an object of digests');
   for (const [i, c] of (h.changes as unknown[]).entries()) {
     const o = isObject(c) ? c : {};
+    // Saved plans of format 2 made before the JSON spelled it as Terraform does said `noop`.
+    if (o.action === 'noop') o.action = 'no-op';
     if (
       typeof o.id !== 'string' ||
       !ACTIONS.has(o.action as Action) ||

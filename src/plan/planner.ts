@@ -22,7 +22,7 @@ export { bootBytesNeeded } from '../resources/boot-space.js';
 /** Where the receipt goes: the last install change that does something (kernel … boot entries). */
 function attachReceipt(ctx: Ctx, installs: readonly PlannedChange[]): void {
   const { d } = ctx;
-  const last = installs.filter((c) => c.action !== 'noop').at(-1);
+  const last = installs.filter((c) => c.action !== 'no-op').at(-1);
   if (!last) return;
   const data: ReceiptData = {
     name: d.name,
@@ -114,7 +114,7 @@ export function plan(d: Desired, f: HostFacts, opts: PlanOptions = {}): HostPlan
       release: d.release,
       buildId: d.buildId,
     },
-    buildIds: kernel && kernel.action !== 'noop' ? [d.buildId] : [],
+    buildIds: kernel && kernel.action !== 'no-op' ? [d.buildId] : [],
     changes: changes.map(planChange),
     problems: ctx.problems,
     notes: ctx.notes,

@@ -180,7 +180,7 @@ export function counts(changes: readonly Change[]): { add: number; change: numbe
 }
 
 export function hasChanges(p: HostPlan): boolean {
-  return p.changes.some((c) => c.action !== 'noop');
+  return p.changes.some((c) => c.action !== 'no-op');
 }
 
 /**
@@ -188,7 +188,7 @@ export function hasChanges(p: HostPlan): boolean {
  * it yet): nothing is left to change, but `apply --reboot` still has the reboot to do.
  */
 export function trialArmed(p: HostPlan): boolean {
-  return !p.problems.length && p.changes.some((c) => c.resource === 'trial' && c.action === 'noop');
+  return !p.problems.length && p.changes.some((c) => c.resource === 'trial' && c.action === 'no-op');
 }
 
 /** Whether apply has anything to do on a host: a change, or with --reboot an armed trial to boot. */

@@ -3,6 +3,7 @@
  * path and a hint) and as versioned JSON.
  */
 import type { Diagnostic } from '../spec/diagnostic.js';
+import type { Stamp, ValidateJson } from './json-documents.js';
 import type { Style } from './style.js';
 
 export interface RenderOptions {
@@ -49,18 +50,18 @@ export function diagnosticsJson(
   file: string,
   diagnostics: Diagnostic[],
   displayName: (f: string) => string,
+  stamp: Stamp,
 ): string {
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
-  return JSON.stringify(
-    {
-      formatVersion: 1,
-      file,
-      valid: errors === 0,
-      errors,
-      warnings: diagnostics.length - errors,
-      diagnostics: diagnostics.map((d) => ({ ...d, ...(d.file ? { file: displayName(d.file) } : {}) })),
-    },
-    null,
-    2,
-  );
+  const doc: ValidateJson = {
+    formatVersion: 1,
+    kind: 'kernelfile-validation',
+    ...stamp,
+    file,
+    valid: errors === 0,
+    errors,
+    warnings: diagnostics.length - errors,
+    diagnostics: diagnostics.map((d) => ({ ...d, ...(d.file ? { file: displayName(d.file) } : {}) })),
+  };
+  return JSON.stringify(doc, null, 2);
 }

@@ -80,7 +80,7 @@ export function mdBlock(lines: readonly string[], info = ''): string {
 
 // ── the pieces ──────────────────────────────────────────────────────────────────────────────────
 
-const SYMBOL = { create: '+', update: '~', replace: '-/+', delete: '-', noop: ' ' } as const;
+const SYMBOL = { create: '+', update: '~', replace: '-/+', delete: '-', 'no-op': ' ' } as const;
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 const num = (n: number) => n.toLocaleString('en-US');
 
@@ -132,14 +132,14 @@ function planLine(h: MarkdownHost): string {
 }
 
 function changesBlock(p: HostPlan): string {
-  const visible = p.changes.filter((c) => c.action !== 'noop');
+  const visible = p.changes.filter((c) => c.action !== 'no-op');
   const lines: string[] = [];
   const width = Math.min(60, Math.max(0, ...visible.map((c) => c.id.length)));
   for (const c of visible) {
     lines.push(`${SYMBOL[c.action].padEnd(3)} ${c.id.padEnd(width)}  ${c.reason}`);
     for (const a of c.attributes ?? []) lines.push(`      ${attributeLine(a)}`);
   }
-  const unchanged = p.changes.filter((c) => c.action === 'noop');
+  const unchanged = p.changes.filter((c) => c.action === 'no-op');
   if (unchanged.length)
     lines.push(`    (${unchanged.length} unchanged: ${unchanged.map((c) => c.resource).join(', ')})`);
   return lines.length ? mdBlock(lines, 'diff') : '';

@@ -16,13 +16,19 @@ export interface PlanTextOptions {
   configDiff: ConfigDiffMode;
 }
 
-const SYMBOL: Record<Action, string> = { create: '+', update: '~', replace: '-/+', delete: '-', noop: ' ' };
+const SYMBOL: Record<Action, string> = {
+  create: '+',
+  update: '~',
+  replace: '-/+',
+  delete: '-',
+  'no-op': ' ',
+};
 const KIND: Record<Action, 'add' | 'change' | 'remove' | 'dim'> = {
   create: 'add',
   update: 'change',
   replace: 'change',
   delete: 'remove',
-  noop: 'dim',
+  'no-op': 'dim',
 };
 
 const ATTRIBUTE_KIND = { '+': 'add', '-': 'remove', '~': 'change' } as const;
@@ -95,7 +101,7 @@ export function renderHostPlan(p: HostPlan, o: PlanTextOptions): string {
   ];
   for (const [k, v] of facts) out.push(`  ${`${k}:`.padEnd(11)}${v}`);
   out.push('');
-  const visible = p.changes.filter((c) => c.action !== 'noop');
+  const visible = p.changes.filter((c) => c.action !== 'no-op');
   const width = Math.min(60, Math.max(0, ...visible.map((c) => c.id.length)));
   for (const c of visible) {
     const sym = SYMBOL[c.action].padStart(3);
@@ -109,7 +115,7 @@ export function renderHostPlan(p: HostPlan, o: PlanTextOptions): string {
       style(
         'dim',
         `    (${unchanged} unchanged: ${p.changes
-          .filter((c) => c.action === 'noop')
+          .filter((c) => c.action === 'no-op')
           .map((c) => c.resource)
           .join(', ')})`,
       ),
@@ -118,7 +124,7 @@ export function renderHostPlan(p: HostPlan, o: PlanTextOptions): string {
   out.push(...configLines(p, o));
   if (p.modules.length)
     out.push(
-      `  DKMS modules for ${p.summary.release}: ${p.modules.map((m) => `${m.name} ${m.version}${m.action === 'noop' ? '' : ` (${SYMBOL[m.action].trim()})`}`).join(', ')}`,
+      `  DKMS modules for ${p.summary.release}: ${p.modules.map((m) => `${m.name} ${m.version}${m.action === 'no-op' ? '' : ` (${SYMBOL[m.action].trim()})`}`).join(', ')}`,
     );
   if (p.entry) {
     const flags = [p.entry.default ? 'default' : null, p.entry.trial ? 'trial boot first' : null].filter(

@@ -172,7 +172,7 @@ function bootEntryChanges(
   const entries = renderEntries(ctx, loader);
   ctx.entries = entries;
   checkEntries(ctx, loader, entries);
-  const changedUp = upstream.filter((c) => c.action !== 'noop');
+  const changedUp = upstream.filter((c) => c.action !== 'no-op');
   const out: PlannedChange[] = [];
   for (const e of entries) {
     const have = ctx.f.boot.entries.find((x) => x.id === e.id);
@@ -181,7 +181,7 @@ function bootEntryChanges(
     out.push(
       change({
         address: { kind: 'boot-entry', entry: e.id },
-        action: !have ? 'create' : same ? 'noop' : 'update',
+        action: !have ? 'create' : same ? 'no-op' : 'update',
         before: have ? have.title : null,
         after: e.title,
         reason: !have
@@ -196,7 +196,7 @@ function bootEntryChanges(
     );
   }
   // One set of steps for all the release's entries: on the first change that is not a noop.
-  const first = out.find((c) => c.action !== 'noop');
+  const first = out.find((c) => c.action !== 'no-op');
   if (first) {
     first.steps = loader.addSteps(ctx, entries, pruned);
     first.dependsOn = changedUp.map((c) => c.id);

@@ -27,7 +27,7 @@ export function bootBytesNeeded(d: Desired, f: HostFacts): { bytes: number; esti
 /** A problem when /boot has less room than the kernel change needs (with 10% to spare). */
 export function spaceCheck(ctx: Ctx, kernel: Change): void {
   const { d, f } = ctx;
-  if (kernel.action === 'noop') return;
+  if (kernel.action === 'no-op') return;
   const boot = f.space.boot;
   if (!boot) return;
   const need = bootBytesNeeded(d, f);

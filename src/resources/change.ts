@@ -4,7 +4,7 @@ import type { ReceiptData } from '../receipt/types.js';
  * plan impossible. Pure data (JSON-safe). plan/ puts them into a HostPlan; apply executes them.
  */
 
-export type Action = 'create' | 'update' | 'replace' | 'delete' | 'noop';
+export type Action = 'create' | 'update' | 'replace' | 'delete' | 'no-op';
 
 /**
  * What a change is about, typed: its id in the plan (`dkms-module[hello/1.0@REL]`) is formatted

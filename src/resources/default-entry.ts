@@ -71,7 +71,7 @@ function defaultChanges(ctx: Ctx, upstream: readonly Change[]): PlannedChange[] 
   const target = ctx.entries.find((e) => e.default);
   const loader = ctx.loader;
   if (!loader || !target) return [];
-  const deps = upstream.filter((c) => c.action !== 'noop').map((c) => c.id);
+  const deps = upstream.filter((c) => c.action !== 'no-op').map((c) => c.id);
   const current = f.boot.default;
   const currentTitle = f.boot.entries.find((e) => e.id === current)?.title ?? current;
   const isDefault = current === target.id;
@@ -92,7 +92,7 @@ function defaultChanges(ctx: Ctx, upstream: readonly Change[]): PlannedChange[] 
     out.push(
       change({
         address: { kind: d.boot.trial ? 'trial' : 'default-entry' },
-        action: 'noop',
+        action: 'no-op',
         before: d.boot.trial ? f.boot.oneshot : currentTitle,
         after: d.boot.trial ? target.id : target.title,
         reason: text,
@@ -111,7 +111,7 @@ function defaultChanges(ctx: Ctx, upstream: readonly Change[]): PlannedChange[] 
     out.push(
       change({
         address: { kind: 'trial' },
-        action: armed ? 'noop' : 'create',
+        action: armed ? 'no-op' : 'create',
         before: f.boot.oneshot,
         after: target.id,
         reason: armed
@@ -127,7 +127,7 @@ function defaultChanges(ctx: Ctx, upstream: readonly Change[]): PlannedChange[] 
   out.push(
     change({
       address: { kind: 'default-entry' },
-      action: isDefault ? 'noop' : current ? 'update' : 'create',
+      action: isDefault ? 'no-op' : current ? 'update' : 'create',
       before: currentTitle,
       after: target.title,
       reason: isDefault

@@ -238,7 +238,7 @@ function dkmsChanges(ctx: Ctx, kernel: Change): PlannedChange[] {
   const out: PlannedChange[] = [];
   preflight(ctx);
   const r = d.release;
-  const reinstall = kernel.action !== 'noop';
+  const reinstall = kernel.action !== 'no-op';
   /** Modules the host's own dkms will build (it runs the headers' host tools to do it). */
   const onHost: DesiredModule[] = [];
   /** Old versions a declared module's update removes (`name/version`). */
@@ -254,7 +254,7 @@ function dkmsChanges(ctx: Ctx, kernel: Change): PlannedChange[] {
       out.push(
         change({
           address,
-          action: 'noop',
+          action: 'no-op',
           before: label,
           after: label,
           reason: `installed for ${r}`,

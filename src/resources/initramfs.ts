@@ -114,7 +114,7 @@ function initramfsChanges(ctx: Ctx, upstream: readonly Change[]): PlannedChange[
   const image = initramfsPath(tool, r);
   const have = ctx.installed?.initramfs ?? null;
   const exists = have === image;
-  const changed = upstream.filter((c) => c.action !== 'noop');
+  const changed = upstream.filter((c) => c.action !== 'no-op');
   const recorded = ctx.receipt?.data.initramfsModules ?? [];
   const sameModules = ctx.receipt !== undefined && recorded.join(' ') === d.initramfs.modules.join(' ');
   const modules: AttributeChange[] =
@@ -168,7 +168,7 @@ function initramfsChanges(ctx: Ctx, upstream: readonly Change[]): PlannedChange[
         steps: makeSteps(ctx, tool, true),
       }),
     ];
-  return [change({ ...base, action: 'noop', before: image, reason: 'present', dependsOn: [] })];
+  return [change({ ...base, action: 'no-op', before: image, reason: 'present', dependsOn: [] })];
 }
 
 export const initramfs: Resource = {

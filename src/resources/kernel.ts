@@ -42,7 +42,7 @@ function kernelChanges(ctx: Ctx): PlannedChange[] {
       return [
         change({
           address,
-          action: 'noop',
+          action: 'no-op',
           before: d.release,
           after,
           reason: `installed by kernelfile${running === d.release ? ', running' : ''}`,

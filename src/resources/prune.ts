@@ -123,7 +123,7 @@ export function pruneSelection(ctx: Ctx): PruneSelection {
 
 function pruneChanges(ctx: Ctx, items: readonly PruneItem[], upstream: readonly Change[]): PlannedChange[] {
   const { f, sudo } = ctx;
-  const deps = upstream.filter((c) => c.action !== 'noop').map((c) => c.id);
+  const deps = upstream.filter((c) => c.action !== 'no-op').map((c) => c.id);
   const out: PlannedChange[] = [];
   // Kernels (a valid receipt) are removed; journals alone are only forgotten.
   const kernels = items.filter((x) => x.buildId === null).map((x) => x.release);

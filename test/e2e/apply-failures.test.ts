@@ -31,6 +31,7 @@ import {
   treeState,
   waitHostIdle,
 } from '../helpers/host-state.js';
+import { jsonOutput } from '../helpers/json-schemas.js';
 import { EXAMPLE, ensureKernelArtifacts } from '../helpers/kernel-artifacts.js';
 import { note, secs, sleep } from '../helpers/proc.js';
 import { ensureDebianRoot } from '../helpers/rootfs.js';
@@ -79,7 +80,8 @@ beforeAll(async () => {
   const t0 = Date.now();
   const b = await kernelfile(['build', PREV, '--json']);
   expect(b.code, b.err).toBe(0);
-  const built = JSON.parse(b.out) as { release: string; artifacts: { dir: string; cached: boolean } };
+  const built = jsonOutput(b.out, 'build');
+  if (!built.artifacts) throw new Error(`build ${PREV} made no artifacts`);
   note(`build of ${PREV}: ${secs(Date.now() - t0)}${built.artifacts.cached ? ' (cached)' : ''}`);
   prev = loadBuild(built.artifacts.dir);
   expect(prev.release).not.toBe(ex.release);
@@ -496,7 +498,9 @@ describe('apply with /boot too small', () => {
     expect(plan.out).toMatch(/^Plan: not possible \(1 problem above\)\.$/m);
     const json = await kernelfile(['plan', EXAMPLE, ...target, '--json']);
     expect(json.code).toBe(1);
-    expect(JSON.stringify(JSON.parse(json.out))).toContain('"code":"boot-too-small"');
+    const doc = jsonOutput(json.out, 'plan');
+    expect(doc.possible).toBe(false);
+    expect(doc.hosts[0]?.problems.map((p) => p.code)).toContain('boot-too-small');
 
     const r = await kernelfile(['apply', EXAMPLE, ...target, '--yes']);
     expect(r.code, r.out + r.err).toBe(1);

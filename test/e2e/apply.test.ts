@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kernelfile } from '../helpers/cli.js';
 import { sshTarget } from '../helpers/host-state.js';
+import { jsonOutput } from '../helpers/json-schemas.js';
 import { EXAMPLE, ensureKernelArtifacts } from '../helpers/kernel-artifacts.js';
 import { note, runOk } from '../helpers/proc.js';
 import { copyRoot, ensureDebianRoot } from '../helpers/rootfs.js';
@@ -115,7 +116,7 @@ describe('kernelfile apply over SSH', () => {
     expect(changed.stdout.trim()).toBe('');
     const plan = await kernelfile(['plan', EXAMPLE, ...ssh, '--detailed-exitcode', '--json']);
     expect(plan.code).toBe(0);
-    expect(JSON.parse(plan.out)).toMatchObject({ changed: false, possible: true });
+    expect(jsonOutput(plan.out, 'plan')).toMatchObject({ changed: false, possible: true });
   });
 
   it('the root-filesystem transport gives the same files as SSH', async () => {

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEBIAN_SOURCE, requireDebianSource } from '../helpers/debian.js';
+import { jsonOutput } from '../helpers/json-schemas.js';
 import { TEST_BUILD_CACHE } from '../helpers/kernel-artifacts.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -68,7 +69,7 @@ describe('kernelfile build examples/qemu-tiny', () => {
     const r = kernelfile(['build', '--json', 'examples/qemu-tiny/kernelfile.yaml']);
     expect(r.err).not.toMatch(/^kernelfile: /m);
     expect(r.code).toBe(0);
-    result = JSON.parse(r.out);
+    result = jsonOutput(r.out, 'build') as typeof result;
     expect(result.release).toMatch(/^6\.1\.192-tiny-kf[0-9a-f]{8}$/);
     expect(result.release).toBe(`6.1.192-tiny-kf${result.buildId.slice(0, 8)}`);
     const dir = result.artifacts.dir;
@@ -110,7 +111,7 @@ describe('kernelfile build examples/qemu-tiny', () => {
 
   it('verify boots it under QEMU: the release, the patch, and the hello DKMS module', () => {
     const r = kernelfile(['verify', '--json', 'examples/qemu-tiny/kernelfile.yaml']);
-    const v = JSON.parse(r.out);
+    const v = jsonOutput(r.out, 'verify');
     expect(v.problems).toEqual([]);
     expect(r.code).toBe(0);
     expect(v).toMatchObject({ ok: true, release: result.release });
@@ -125,7 +126,7 @@ describe('kernelfile build examples/qemu-tiny', () => {
   it('--config-only resolves the same build id without compiling', () => {
     const r = kernelfile(['build', '--config-only', '--json', 'examples/qemu-tiny/kernelfile.yaml']);
     expect(r.code).toBe(0);
-    const j = JSON.parse(r.out);
+    const j = jsonOutput(r.out, 'build');
     expect(j.buildId).toBe(result.buildId);
     expect(j.artifacts).toBeNull();
   });
@@ -222,9 +223,10 @@ describe('a build that must stop before compiling', () => {
     if (existsSync('/proc/config.gz') || existsSync(`/boot/config-${release}`)) {
       expect(r.err).not.toMatch(/^kernelfile: /m);
       expect(r.code).toBe(0);
-      const j = JSON.parse(r.out);
-      const tiny = JSON.parse(
+      const j = jsonOutput(r.out, 'build');
+      const tiny = jsonOutput(
         kernelfile(['build', '--config-only', '--json', file.replace('running.yaml', 'kernelfile.yaml')]).out,
+        'build',
       );
       expect(j.buildId).not.toBe(tiny.buildId);
     } else {

@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cli, kernelfile } from '../helpers/cli.js';
+import { jsonOutput } from '../helpers/json-schemas.js';
 import { EXAMPLE, ensureKernelArtifacts } from '../helpers/kernel-artifacts.js';
 import { note, secs } from '../helpers/proc.js';
 import { ensureDebianRoot } from '../helpers/rootfs.js';
@@ -87,8 +88,47 @@ interface PlanDoc {
   }>;
 }
 
-const readPlan = (f: string) => JSON.parse(readFileSync(at(f), 'utf8')) as PlanDoc;
+/** A saved plan, valid against schemas/kernelfile-saved-plan.schema.json (as a loose type, to edit it). */
+const readPlan = (f: string) => jsonOutput(readFileSync(at(f), 'utf8'), 'saved-plan') as unknown as PlanDoc;
 const writePlan = (f: string, doc: PlanDoc) => writeFileSync(at(f), JSON.stringify(doc, null, 2));
+
+/**
+ * The sizes of `plan --json` and of the saved plan (`--out`), for one host (web-1) and for the fleet,
+ * noted for the report with what takes the room in the saved plan (the files its write steps carry,
+ * the Kconfig differences); each document valid against its schema.
+ */
+async function measure(what: string): Promise<void> {
+  const one = [
+    'plan',
+    EXAMPLE,
+    '--host',
+    hosts['web-1'].url(),
+    '-i',
+    hosts['web-1'].keys.root.privateKeyPath,
+  ];
+  const fleet = ['plan', '--inventory', inventory];
+  for (const [who, args] of [
+    ['one host', one],
+    ['3 hosts', fleet],
+  ] as const) {
+    const json = await cli(`plan --json (${who}, ${what})`, [...args, ...ssh(), '--json']);
+    expect(json.code, show(json)).toBe(0);
+    const doc = jsonOutput(json.out, who === 'one host' ? 'plan' : 'fleet-plan');
+    expect(JSON.stringify(doc)).not.toContain('"content"');
+    const file = at(`size-${who.replace(' ', '-')}.json`);
+    const out = await cli(`plan --out (${who}, ${what})`, [...args, ...ssh(), '--out', file]);
+    expect(out.code, show(out)).toBe(0);
+    const saved = jsonOutput(readFileSync(file, 'utf8'), 'saved-plan');
+    const plans = saved.hosts.flatMap((h) => ('plan' in h ? [h.plan] : []));
+    const content = plans
+      .flatMap((p) => p.changes.flatMap((c) => c.steps))
+      .reduce((n, s) => n + (s.kind === 'write' ? Buffer.byteLength(JSON.stringify(s.content)) : 0), 0);
+    const config = plans.reduce((n, p) => n + Buffer.byteLength(JSON.stringify(p.config)), 0);
+    note(
+      `size (${what}, ${who}): plan --json ${Buffer.byteLength(json.out)} bytes, plan --out ${statSync(file).size} bytes (in it: write contents ${content}, Kconfig differences ${config})`,
+    );
+  }
+}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kf-e2e-saved-plan-'));
@@ -169,6 +209,11 @@ describe('the review loop: validate, plan --out, apply the plan (no host options
       expect(h.kernelfile?.path).toBe(relative(process.cwd(), EXAMPLE));
     }
     note(`plan.json (3 hosts, a full install each): ${statSync(at('plan.json')).size} bytes`);
+    for (const n of NAMES) expect(await untouched(hosts[n])).toBe(true);
+  });
+
+  it('sizes: the plan JSON and the saved plan of one host and of the fleet, a full install', async () => {
+    await measure('a full install');
     for (const n of NAMES) expect(await untouched(hosts[n])).toBe(true);
   });
 
@@ -303,6 +348,7 @@ describe('the review loop: validate, plan --out, apply the plan (no host options
     expect(again.code, show(again)).toBe(0);
     expect(again.out).toMatch(/^Fleet plan: 0 to add, 0 to change, 0 to destroy on 0 of 3 hosts\.$/m);
     for (const n of NAMES) expect(byHost(again.out, /^HOST +RUNNING/)[n]?.[3]).toBe('converged');
+    await measure('a no-op');
   });
 
   it('a one-host plan takes its host from the file too (no --host on apply)', async () => {

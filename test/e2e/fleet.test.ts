@@ -27,6 +27,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cli, kernelfile } from '../helpers/cli.js';
+import { jsonOutput } from '../helpers/json-schemas.js';
 import { EXAMPLE, ensureKernelArtifacts } from '../helpers/kernel-artifacts.js';
 import { note, secs } from '../helpers/proc.js';
 import { ensureDebianRoot } from '../helpers/rootfs.js';
@@ -88,7 +89,7 @@ beforeAll(async () => {
   // The second build: a cache hit after its first time.
   const b = await cli(`build ${relative(process.cwd(), PREV)}`, ['build', PREV, '--json']);
   expect(b.code, show(b)).toBe(0);
-  const built = JSON.parse(b.out) as { buildId: string; release: string };
+  const built = jsonOutput(b.out, 'build');
   db = { release: built.release, buildId: built.buildId };
   expect(db.release).toMatch(/^6\.1\.192-prev-kf[0-9a-f]{8}$/);
   expect(db.buildId).not.toBe(web.buildId);
@@ -168,7 +169,7 @@ describe('kernelfile on a fleet (an Ansible inventory of three hosts, two builds
   it('plan --inventory --json: hosts, their kernelfiles and plans, the builds with their hosts', async () => {
     const r = await cli('fleet plan --json', ['plan', ...common(), '--json']);
     expect(r.code, show(r)).toBe(0);
-    const j = JSON.parse(r.out);
+    const j = jsonOutput(r.out, 'fleet-plan');
     expect(j).toMatchObject({
       formatVersion: 1,
       kind: 'kernelfile-fleet-plan',
@@ -176,10 +177,10 @@ describe('kernelfile on a fleet (an Ansible inventory of three hosts, two builds
       changed: true,
       possible: true,
     });
-    expect(j.hosts.map((h: { name: string }) => h.name)).toEqual([...NAMES]);
+    expect(j.hosts.map((h) => h.name)).toEqual([...NAMES]);
     for (const h of j.hosts) {
       expect(h.state).toBe('changes pending');
-      expect(h.error).toBeUndefined();
+      if (!('plan' in h)) throw new Error(`${h.name} was not planned: ${h.error}`);
       const release = h.name === 'db-1' ? db.release : web.release;
       expect(h.kernelfile.name).toBe(h.name === 'db-1' ? 'qemu-tiny-prev' : 'qemu-tiny');
       expect(h.plan.summary.release).toBe(release);
@@ -187,7 +188,7 @@ describe('kernelfile on a fleet (an Ansible inventory of three hosts, two builds
       expect(h.plan.host).toBe(hosts[h.name as Name].url());
     }
     expect(j.builds).toHaveLength(2);
-    const builds = Object.fromEntries(j.builds.map((b: { buildId: string }) => [b.buildId, b]));
+    const builds = Object.fromEntries(j.builds.map((b) => [b.buildId, b]));
     expect(builds[web.buildId]).toMatchObject({
       release: web.release,
       hosts: ['web-1', 'web-2'],
@@ -199,11 +200,9 @@ describe('kernelfile on a fleet (an Ansible inventory of three hosts, two builds
   it("plan --limit 'web:!web-2' plans web-1 only", async () => {
     const r = await cli('fleet plan --limit', ['plan', ...common(), '--limit', 'web:!web-2', '--json']);
     expect(r.code, show(r)).toBe(0);
-    const j = JSON.parse(r.out);
-    expect(j.hosts.map((h: { name: string }) => h.name)).toEqual(['web-1']);
-    expect(j.builds.map((b: { buildId: string; hosts: string[] }) => [b.buildId, b.hosts])).toEqual([
-      [web.buildId, ['web-1']],
-    ]);
+    const j = jsonOutput(r.out, 'fleet-plan');
+    expect(j.hosts.map((h) => h.name)).toEqual(['web-1']);
+    expect(j.builds.map((b) => [b.buildId, b.hosts])).toEqual([[web.buildId, ['web-1']]]);
     expect(j.counts).toEqual({ add: 5, change: 0, destroy: 0 });
     const t = await cli('fleet plan --limit (text)', ['plan', ...common(), '--limit', 'web:!web-2']);
     expect(t.code, show(t)).toBe(0);
@@ -284,16 +283,16 @@ describe('kernelfile on a fleet (an Ansible inventory of three hosts, two builds
     expect(rows['db-1']?.[0], show(r)).toBe('unreachable');
     const j = await cli('fleet status --json (db-1 cut)', ['status', ...common(), '--json']);
     expect(j.code, show(j)).toBe(7);
-    const s = JSON.parse(j.out);
+    const s = jsonOutput(j.out, 'status');
     expect(s.exitCode).toBe(7);
-    expect(s.hosts.map((h: { name: string; state: string }) => [h.name, h.state])).toEqual([
+    expect(s.hosts.map((h) => [h.name, h.state])).toEqual([
       ['web-1', 'installed-not-booted'],
       ['web-2', 'installed-not-booted'],
       ['db-1', 'unreachable'],
     ]);
     expect(s.hosts[0]).toMatchObject({ target: web.release });
     expect(s.hosts[2]).toMatchObject({ running: null, target: null });
-    expect(s.hosts[2].detail).toMatch(/route|unreachable/i);
+    expect(s.hosts[2]?.detail).toMatch(/route|unreachable/i);
 
     // A host that drops packets instead: its connection attempt times out (--connect-timeout).
     await hosts['db-1'].cutNetwork({ mode: 'drop' });
@@ -306,9 +305,9 @@ describe('kernelfile on a fleet (an Ansible inventory of three hosts, two builds
         '2',
       ]);
       expect(d.code, show(d)).toBe(7);
-      const dj = JSON.parse(d.out);
+      const dj = jsonOutput(d.out, 'status');
       expect(dj.hosts[2]).toMatchObject({ name: 'db-1', state: 'unreachable' });
-      expect(dj.hosts[2].detail).toMatch(/timed out|timeout/i);
+      expect(dj.hosts[2]?.detail).toMatch(/timed out|timeout/i);
     } finally {
       await hosts['db-1'].cutNetwork(); // back to "no route"
     }
@@ -317,20 +316,21 @@ describe('kernelfile on a fleet (an Ansible inventory of three hosts, two builds
   it('while db-1 is off: plan names it unreachable (exit 1); apply leaves the others unchanged and reports it', async () => {
     const p = await cli('fleet plan --json (db-1 cut)', ['plan', ...common(), '--json']);
     expect(p.code, show(p)).toBe(1);
-    const j = JSON.parse(p.out);
+    const j = jsonOutput(p.out, 'fleet-plan');
     expect(j.possible).toBe(false);
-    expect(j.hosts.map((h: { name: string; state: string }) => [h.name, h.state])).toEqual([
+    expect(j.hosts.map((h) => [h.name, h.state])).toEqual([
       ['web-1', 'converged'],
       ['web-2', 'converged'],
       ['db-1', 'unreachable'],
     ]);
-    expect(j.hosts[2].error).toMatch(/no route/i);
-    expect(j.hosts[2].plan).toBeUndefined();
-    expect(j.builds.map((b: { buildId: string }) => b.buildId)).toEqual([]);
+    const cut = j.hosts[2];
+    if (!cut || 'plan' in cut) throw new Error('db-1 was planned');
+    expect(cut.error).toMatch(/no route/i);
+    expect(j.builds.map((b) => b.buildId)).toEqual([]);
     // These hosts still run this machine's kernel: the Kconfig difference is against the build
     // kernelfile installed (its receipt and /boot/config-REL, read by the facts), so none.
     for (const h of j.hosts.slice(0, 2))
-      expect(h.plan.config, h.name).toMatchObject({
+      expect('plan' in h ? h.plan.config : h.error, h.name).toMatchObject({
         base: 'installed',
         release: web.release,
         buildId: web.buildId,
@@ -390,7 +390,7 @@ describe('kernelfile on a fleet (an Ansible inventory of three hosts, two builds
 
     const s = await cli('fleet status --json (all applied)', ['status', ...common(), '--json']);
     expect(s.code, show(s)).toBe(3);
-    expect(JSON.parse(s.out).hosts.map((h: { state: string }) => h.state)).toEqual([
+    expect(jsonOutput(s.out, 'status').hosts.map((h) => h.state)).toEqual([
       'installed-not-booted',
       'installed-not-booted',
       'installed-not-booted',

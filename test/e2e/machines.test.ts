@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { kernelfile } from '../helpers/cli.js';
+import { jsonOutput } from '../helpers/json-schemas.js';
 import { ensureVmImage, runningQemuPids, startVm, VM_KINDS, type Vm } from '../helpers/machines.js';
 import { note, run, secs } from '../helpers/proc.js';
 import { portOpen } from '../helpers/sshd.js';
@@ -82,11 +83,7 @@ describe.concurrent('rebootable VMs', () => {
       // loader and initramfs generator of the kind, and the Debian entry as the default.
       const facts = await kernelfile(['facts', ...vm.cliArgs(), '--json']);
       expect(facts.code, facts.err).toBe(0);
-      const f = JSON.parse(facts.out) as {
-        system: { running: string; machineId: string };
-        boot: { loader: string; default: string | null; entries: Array<{ id: string; title: string }> };
-        initramfs: { tool: string };
-      };
+      const f = jsonOutput(facts.out, 'facts');
       expect(f.system.running).toBe(image.release);
       expect(f.system.machineId).toBe(image.machineId);
       expect(f.boot.loader).toBe(kind === 'bios' ? 'grub' : 'systemd-boot');

@@ -26,6 +26,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { jsonOutput } from '../helpers/json-schemas.js';
 import { runningQemuPids, startVms, type Vm } from '../helpers/machines.js';
 import { note } from '../helpers/proc.js';
 import {
@@ -221,9 +222,7 @@ describe.concurrent('rollouts on rebooting VMs', () => {
 
     const plan = await cli('bios-1: plan --json (kept kernels)', ['plan', v2, ...host, '--json']);
     expect(plan.code, show(plan)).toBe(0);
-    const p = JSON.parse(plan.out) as {
-      hosts: Array<{ kept: Array<{ release: string }>; rollback: string | null }>;
-    };
+    const p = jsonOutput(plan.out, 'plan');
     expect(p.hosts[0]?.kept.map((k) => k.release)).toEqual([k2, k1]);
     expect(p.hosts[0]?.rollback).toBe(k1);
 

@@ -43,3 +43,42 @@ export function debianKconfigTree(): string {
   }
   return root;
 }
+
+/**
+ * The part of Debian's 6.1 source that Kconfig resolution uses (every Kconfig and Makefile, scripts/
+ * and the configs/ directories: ~40 MB of the 1.4 GB tree), extracted once into a cache under
+ * os.tmpdir() like debianKconfigTree(). `make tinyconfig`, merge_config.sh, `make olddefconfig` and
+ * `make kernelversion` run in it (out of tree, O=) as in the whole source, and write the same .config.
+ */
+export function debianKconfigBuildTree(): string {
+  requireDebianSource();
+  const st = statSync(DEBIAN_SOURCE);
+  const cache = join(tmpdir(), `kernelfile-kconfig-build-${Math.floor(st.mtimeMs / 1000)}-${st.size}`);
+  const root = join(cache, DEBIAN_SOURCE_TOP);
+  if (existsSync(join(root, 'scripts/kconfig/merge_config.sh'))) return root;
+  const tmp = mkdtempSync(join(tmpdir(), 'kernelfile-kconfig-build-tmp-'));
+  try {
+    execFileSync(
+      'tar',
+      [
+        '-xJf',
+        DEBIAN_SOURCE,
+        '-C',
+        tmp,
+        '--wildcards',
+        '*/Kconfig*',
+        '*/Makefile*',
+        `${DEBIAN_SOURCE_TOP}/scripts/*`,
+        '*/configs/*',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    if (!existsSync(join(tmp, DEBIAN_SOURCE_TOP, 'scripts/kconfig/merge_config.sh')))
+      throw new Error(`${DEBIAN_SOURCE} has no ${DEBIAN_SOURCE_TOP}/scripts/kconfig/merge_config.sh`);
+    renameSync(tmp, cache);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (!existsSync(join(root, 'scripts/kconfig/merge_config.sh'))) throw e; // another run extracted it
+  }
+  return root;
+}

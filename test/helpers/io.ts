@@ -8,7 +8,14 @@ export interface FakeIo extends Io {
 
 export function fakeIo(
   cwd: string,
-  opts: { stdin?: string; color?: boolean; env?: Record<string, string>; answer?: string } = {},
+  opts: {
+    stdin?: string;
+    color?: boolean;
+    env?: Record<string, string>;
+    answer?: string;
+    /** The clock of the documents' `generatedAt`. */
+    now?: Date;
+  } = {},
 ): FakeIo {
   const io: FakeIo = {
     stdout: '',
@@ -31,6 +38,7 @@ export function fakeIo(
       if (opts.answer === undefined) throw new Error('the command asked without a terminal');
       return opts.answer;
     },
+    ...(opts.now ? { now: () => opts.now as Date } : {}),
   };
   return io;
 }

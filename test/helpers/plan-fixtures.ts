@@ -42,6 +42,7 @@ import { type BuildFacts, type Desired, desiredFrom } from '../../src/resources/
 import type { Spec } from '../../src/spec/schema.js';
 import { validate } from '../../src/spec/validate.js';
 import { fixtureSections } from '../unit/facts/fixtures.js';
+import { TEST_STAMP, validDocument } from './json-schemas.js';
 
 export const PLAN_FIXTURE_DIR = fileURLToPath(new URL('../fixtures/plan/', import.meta.url));
 /** How plans name files of a case (module sources): relative to the repository, never this machine. */
@@ -686,6 +687,11 @@ export function planCase(name: string): PlannedCase {
   const c = loadCase(name);
   const p = plan(c.desired, c.facts, planOptions(c.facts));
   const text = renderHostPlan(p, { style: plain, configDiff: 'summary' });
-  const json = `${JSON.stringify(planJson(planFile({ ...c.kernelfile, name: c.spec.name }, [p])), null, 2)}\n`;
+  // The golden plan.json is a valid `plan --json` document, stamped with a fixed version and time.
+  const doc = validDocument(
+    'plan',
+    planJson(planFile({ ...c.kernelfile, name: c.spec.name }, [p]), TEST_STAMP),
+  );
+  const json = `${JSON.stringify(doc, null, 2)}\n`;
   return { ...c, plan: p, text, json };
 }

@@ -6,7 +6,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
+import type { BootFacts } from '../../src/facts/types.js';
+import type { StatusRow } from '../../src/fleet/status.js';
 import { type Cli, type CliOptions, kernelfile } from './cli.js';
+import { jsonOutput } from './json-schemas.js';
 import { ensureVmKernelArtifacts, VM_EXAMPLE } from './kernel-artifacts.js';
 import type { Vm } from './machines.js';
 import { note, secs } from './proc.js';
@@ -103,14 +106,6 @@ export async function loaderOneShot(vm: Vm): Promise<string | null> {
   return next ? next : null;
 }
 
-export interface StatusRow {
-  name: string;
-  state: string;
-  detail: string;
-  running: string | null;
-  target: string | null;
-}
-
 /** `status --json`: its exit code and rows by host name. */
 export async function status(
   what: string,
@@ -119,23 +114,18 @@ export async function status(
   const r = await cli(what, ['status', ...args, '--json']);
   let hosts: Record<string, StatusRow> = {};
   try {
-    const j = JSON.parse(r.out) as { hosts: StatusRow[] };
+    // What it printed is valid against schemas/kernelfile-status.schema.json.
+    const j = jsonOutput(r.out, 'status');
     hosts = Object.fromEntries(j.hosts.map((h) => [h.name, h]));
-  } catch {
-    throw new Error(`status --json printed no JSON:\n${show(r)}`);
+  } catch (e) {
+    throw new Error(`status --json printed no status document (${(e as Error).message}):\n${show(r)}`);
   }
   return { code: r.code, hosts, raw: r };
 }
 
 /** The facts kernelfile reads (its own SSH client): the boot entries and the default. */
-export interface BootFacts {
-  loader: string;
-  default: string | null;
-  entries: Array<{ id: string; title: string; kernel?: string; release?: string | null }>;
-}
-
 export async function bootFacts(vm: Vm): Promise<BootFacts> {
   const r = await kernelfile(['facts', ...vm.cliArgs(), '--json']);
   if (r.code !== 0) throw new Error(`facts on ${vm.name}:\n${show(r)}`);
-  return (JSON.parse(r.out) as { boot: BootFacts }).boot;
+  return jsonOutput(r.out, 'facts').boot;
 }

@@ -10,6 +10,7 @@ import type { Target } from '../../src/engine/targets.js';
 import { parseHostAddress } from '../../src/host/address.js';
 import type { SavedPlan } from '../../src/plan/types.js';
 import { FakeTransport } from './fake-transport.js';
+import { validDocument } from './json-schemas.js';
 import { planCase } from './plan-fixtures.js';
 
 /** Where the saved plans of these tests are made and applied: paths in them are relative to it. */
@@ -62,10 +63,14 @@ export function unreachableHost(name: string): FleetHost {
   };
 }
 
-/** The saved plan `plan --out` writes for these hosts, as read back (JSON round trip). */
+/**
+ * The saved plan `plan --out` writes for these hosts (valid against its schema), as read back
+ * (JSON round trip).
+ */
 export function savedOf(
   hosts: readonly FleetHost[],
   selection: { inventory?: string; limit?: string } = { inventory: 'inventory.yml' },
 ): SavedPlan {
-  return JSON.parse(JSON.stringify(savedPlanDocument(hosts, selection, ENV))) as SavedPlan;
+  const doc = JSON.parse(JSON.stringify(savedPlanDocument(hosts, selection, ENV)));
+  return validDocument('saved-plan', doc) as unknown as SavedPlan;
 }

@@ -184,7 +184,10 @@ describe('a git commit as the source', () => {
       'the source is Linux 6.1.0, but kernel.version says 6.1.1',
     );
     // `make kernelversion` runs once per tree of the cache: its answer is kept beside the tree.
-    expect(readFileSync(`${tree.dir}.kernelversion`, 'utf8')).toBe('6.1.0\n');
+    expect(JSON.parse(readFileSync(`${tree.dir}.kernelversion`, 'utf8'))).toEqual({
+      tree: tree.dir,
+      version: '6.1.0',
+    });
     writeFileSync(join(tree.dir, 'Makefile'), 'kernelversion:\n\t@exit 1\n');
     await expect(unpack(src, '6.1.0', dirs)).resolves.toEqual(tree);
   });

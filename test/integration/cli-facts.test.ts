@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { fakeIo } from '../helpers/io.js';
+import { jsonOutput } from '../helpers/json-schemas.js';
 import { receiptText } from '../helpers/receipt-text.js';
 import { freePort, type SshHost, startSshHost } from '../helpers/sshd.js';
 
@@ -42,9 +43,12 @@ describe('kernelfile facts', () => {
   it('--host local --json prints the facts of this machine', async () => {
     const r = await cli('facts', '--json');
     expect(r.code).toBe(0);
-    const f = JSON.parse(r.out);
+    const f = jsonOutput(r.out, 'facts');
     expect(f).toMatchObject({
       factsVersion: 1,
+      kind: 'kernelfile-facts',
+      kernelfileVersion: expect.any(String),
+      generatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
       host: 'local',
       digest: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
@@ -66,7 +70,7 @@ describe('kernelfile facts', () => {
   });
 
   it('gives the same digest twice for an unchanged host, and a new one after a change', async () => {
-    const digest = async () => JSON.parse((await cli('facts', '--json', ...ssh())).out).digest as string;
+    const digest = async () => jsonOutput((await cli('facts', '--json', ...ssh())).out, 'facts').digest;
     const a = await digest();
     expect(await digest()).toBe(a);
     await h.exec(['mkdir', '-p', '/lib/modules/6.1.0-99-amd64']);
@@ -88,7 +92,7 @@ describe('kernelfile facts', () => {
       await put(`/var/lib/kernelfile/${newer}.json`, receiptText(newer));
       await put(`/boot/config-${newer}`, 'CONFIG_MODULES=y\n# CONFIG_AUDIT is not set\n');
       await h.exec(['touch', '-d', '@1700000100', `/var/lib/kernelfile/${newer}.json`]);
-      const f = JSON.parse((await cli('facts', '--json', ...ssh())).out);
+      const f = jsonOutput((await cli('facts', '--json', ...ssh())).out, 'facts');
       expect(f.config.installed).toEqual([
         {
           release: newer,
@@ -112,9 +116,9 @@ describe('kernelfile facts', () => {
         expect(f.config.source).toBe('/proc/config.gz');
         await h.exec(['sh', '-c', `gzip -dc /proc/config.gz > '/boot/config-${running}'`]);
         await put(`/var/lib/kernelfile/${running}.json`, receiptText(running));
-        const g = JSON.parse((await cli('facts', '--json', ...ssh())).out);
-        expect(g.config.installed.map((c: { release: string }) => c.release)).toEqual([running, newer]);
-        expect(g.config.installed[0]).toEqual({
+        const g = jsonOutput((await cli('facts', '--json', ...ssh())).out, 'facts');
+        expect(g.config.installed?.map((c) => c.release)).toEqual([running, newer]);
+        expect(g.config.installed?.[0]).toEqual({
           release: running,
           path: `/boot/config-${running}`,
           options: g.config.options,
@@ -148,10 +152,10 @@ describe('kernelfile facts', () => {
         bare.keys.root.privateKeyPath,
       );
       expect(r.code).toBe(0);
-      const f = JSON.parse(r.out);
+      const f = jsonOutput(r.out, 'facts');
       expect(f.dkms).toMatchObject({ version: null, modules: [] });
       expect(f.tools.dkms).toBeNull();
-      expect(f.kernels.filter((k: { image: string | null }) => k.image)).toEqual([]);
+      expect(f.kernels.filter((k) => k.image)).toEqual([]);
     } finally {
       await bare.stop();
     }
@@ -163,10 +167,10 @@ describe('kernelfile facts', () => {
       '-c',
       'mkdir -p /var/lib/kernelfile && echo "{}" > /var/lib/kernelfile/x.json && chmod 700 /var/lib/kernelfile',
     ]);
-    const plain = JSON.parse((await cli('facts', '--json', ...ssh('alice', 'alice'))).out);
+    const plain = jsonOutput((await cli('facts', '--json', ...ssh('alice', 'alice'))).out, 'facts');
     expect(plain.system.uid).not.toBe(0);
     expect(plain.unreadable).toContain('/var/lib/kernelfile');
-    const sudo = JSON.parse((await cli('facts', '--json', '--sudo', ...ssh('alice', 'alice'))).out);
+    const sudo = jsonOutput((await cli('facts', '--json', '--sudo', ...ssh('alice', 'alice'))).out, 'facts');
     expect(sudo.system.uid).toBe(0);
     expect(sudo.unreadable).not.toContain('/var/lib/kernelfile');
   });
@@ -220,11 +224,21 @@ describe('kernelfile facts', () => {
         /^kernelfile: cannot read a host name in --host web;reboot\n {2}hint: use `local`/,
       ],
     ])('%s', async (_name, args, message) => {
-      const r = await cli('facts', ...(await args()));
+      const given = await args();
+      const r = await cli('facts', ...given);
       expect(r.code).toBe(1);
       expect(r.out).toBe('');
       expect(r.err).toMatch(message);
       expect(r.err.split('\n').filter(Boolean).length).toBeLessThanOrEqual(2);
+      // With --json: the same error as the error document on stdout; the text on stderr, exit 1.
+      const j = await cli('facts', '--json', ...given);
+      expect(j.code).toBe(1);
+      expect(j.err).toMatch(message);
+      const e = jsonOutput(j.out, 'error');
+      expect(e.command).toBe('facts');
+      expect(j.err).toContain(`kernelfile: ${e.error.message}\n`);
+      if (e.error.hint) expect(j.err).toContain(`  hint: ${e.error.hint}`);
+      expect(e.error.internal).toBe(false);
     });
   });
 });

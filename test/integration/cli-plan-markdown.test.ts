@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { fakeIo } from '../helpers/io.js';
+import { jsonOutput } from '../helpers/json-schemas.js';
 import { freePort, type SshHost, startSshHost } from '../helpers/sshd.js';
 
 let dir: string;
@@ -100,8 +101,13 @@ describe('plan --format markdown', () => {
     expect(both.err).toContain(
       '--json is short for --format json and cannot be combined with --format markdown: give one of them',
     );
+    // --json asked for JSON: the error document on stdout.
+    expect(jsonOutput(both.out, 'error').error.message).toBe(
+      '--json is short for --format json and cannot be combined with --format markdown: give one of them',
+    );
     const bad = await cli('plan', '--format', 'html');
     expect(bad.code).toBe(1);
+    expect(bad.out).toBe('');
     expect(bad.err).toMatch(/argument 'html' is invalid\. Allowed choices are text, json, markdown/);
   });
 });

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { parseHostAddress } from '../../src/host/address.js';
-import type { SavedPlan } from '../../src/plan/types.js';
 import { fakeIo } from '../helpers/io.js';
+import { jsonOutput } from '../helpers/json-schemas.js';
 import { plannedHost, savedOf, unreachableHost } from '../helpers/saved-plans.js';
 
 let dir: string;
@@ -134,7 +134,7 @@ describe('plan --inventory --out', () => {
     expect(r.out).toContain(
       'Saved the plan of 0 hosts to x.json (with the 1 that could not be planned, and why). Apply exactly this plan with: kernelfile apply x.json',
     );
-    const saved = JSON.parse(readFileSync(join(dir, 'x.json'), 'utf8')) as SavedPlan;
+    const saved = jsonOutput(readFileSync(join(dir, 'x.json'), 'utf8'), 'saved-plan');
     expect(saved).toMatchObject({
       formatVersion: 2,
       kind: 'kernelfile-plan',

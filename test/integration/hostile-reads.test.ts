@@ -156,7 +156,7 @@ describe('controller-side reads outside validation', () => {
   it('cache directories are created 0700', () => {
     const root = join(dir, 'fresh-cache', 'kernelfile');
     const d = cacheDirs(root);
-    for (const p of [root, d.sources, d.trees, d.configs, d.objects, d.artifacts])
+    for (const p of [root, d.sources, d.trees, d.configs, d.kconfig, d.objects, d.artifacts, d.locks])
       expect((statSync(p).mode & 0o777).toString(8)).toBe('700');
   });
 });

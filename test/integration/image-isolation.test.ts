@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { ChrootTransport } from '../../src/host/chroot.js';
 import { fakeIo } from '../helpers/io.js';
+import { jsonOutput } from '../helpers/json-schemas.js';
 import { copyRoot, ensureDebianRoot } from '../helpers/rootfs.js';
 
 const tag = `kf-image-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -107,7 +108,7 @@ describe('kernelfile facts --host root:DIR with a hostile /usr/bin/sh', () => {
   });
 
   it('reports no running kernel, no command line, and the image’s hostname', () => {
-    const f = JSON.parse(r.out);
+    const f = jsonOutput(r.out, 'facts');
     expect(f.system).toMatchObject({
       running: null,
       kernelVersion: null,
@@ -121,7 +122,7 @@ describe('kernelfile facts --host root:DIR with a hostile /usr/bin/sh', () => {
   });
 
   it('its Kconfig is that of the kernel kernelfile installed in the image', () => {
-    const f = JSON.parse(r.out);
+    const f = jsonOutput(r.out, 'facts');
     expect(f.config.source).toBe(`/boot/config-${RELEASE}`);
     expect(f.config.options).toEqual({ CONFIG_64BIT: 'y', CONFIG_KF_IMAGE_BUILD: 'y' });
     // The installed build's config is that same file: read once, listed for the plan to compare with.

@@ -201,7 +201,7 @@ async function applyHost(
     let outcome: Outcome | undefined;
     if (tty) {
       const { runSequence } = await import('../../render/progress.js');
-      const changes = plan.changes.filter((c) => c.action !== 'noop' && c.steps.length > 0);
+      const changes = plan.changes.filter((c) => c.action !== 'no-op' && c.steps.length > 0);
       outcome = await runSequence(
         changes.map((c) => `${c.id}: ${c.reason}`),
         async (report) => {

@@ -1,8 +1,11 @@
 /** `kernelfile build [FILE]`: prepare (source, patches, Kconfig resolution) and compile once per build. */
 import { type Built, buildDiagnostics, compile, type Prepared, prepareBuild } from '../../engine/build.js';
+import { stampOf } from '../../engine/version.js';
+import type { BuildJson } from '../../render/json-documents.js';
 import { runStages } from '../../render/progress.js';
 import { type HostFlags, hostOptions } from '../host-options.js';
 import type { ExitCode, Io } from '../io.js';
+import { printJsonError } from '../json-error.js';
 import { loadSpec, reporter } from '../kernelfile.js';
 
 export interface BuildFlags extends Partial<HostFlags> {
@@ -26,7 +29,16 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
   const { result } = loaded;
   const { render, show, rejectInvalid } = reporter(loaded, io);
   const { style, displayName } = render;
-  if (rejectInvalid() || !result.ok) return 1;
+  if (rejectInvalid() || !result.ok) {
+    if (flags.json && !result.ok)
+      printJsonError(io, 'build', {
+        message: `${loaded.kf.display} is not valid`,
+        hint: `fix it first (kernelfile validate ${loaded.kf.display})`,
+        diagnostics: result.errors,
+        displayName,
+      });
+    return 1;
+  }
   const { spec } = result.value;
   const target = buildTarget(flags, io);
   const ctx: { prepared?: Prepared; artifacts?: Built } = {};
@@ -74,32 +86,29 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
       column: r.later.origin.column ?? 1,
     });
   if (flags.json) {
-    io.out(
-      `${JSON.stringify(
-        {
-          formatVersion: 1,
-          buildId: p.buildId,
-          release: p.release,
-          arch: p.arch,
-          configKey: p.config.key,
-          dropped: p.config.dropped,
-          artifacts: ctx.artifacts
-            ? (() => {
-                // The file list (thousands of headers) stays in manifest.json.
-                const { files, ...manifest } = ctx.artifacts.manifest;
-                return {
-                  dir: ctx.artifacts.dir,
-                  cached: ctx.artifacts.cached,
-                  fileCount: files.length,
-                  manifest,
-                };
-              })()
-            : null,
-        },
-        null,
-        2,
-      )}\n`,
-    );
+    const doc: BuildJson = {
+      formatVersion: 1,
+      kind: 'kernelfile-build',
+      ...stampOf(io),
+      buildId: p.buildId,
+      release: p.release,
+      arch: p.arch,
+      configKey: p.config.key,
+      dropped: p.config.dropped,
+      artifacts: ctx.artifacts
+        ? (() => {
+            // The file list (thousands of headers) stays in manifest.json.
+            const { files, ...manifest } = ctx.artifacts.manifest;
+            return {
+              dir: ctx.artifacts.dir,
+              cached: ctx.artifacts.cached,
+              fileCount: files.length,
+              manifest,
+            };
+          })()
+        : null,
+    };
+    io.out(`${JSON.stringify(doc, null, 2)}\n`);
   }
   show([...errors, ...warnings]);
   if (!flags.json) {

@@ -20,8 +20,9 @@ import {
   targetsForSaving,
   writePlanDocument,
 } from '../../engine/saved-plan.js';
+import { stampOf } from '../../engine/version.js';
 import { type FleetBuild, type FleetRow, fleetTotals, renderFleetSummary } from '../../render/fleet-text.js';
-import { ACTIONS } from '../../render/plan-json.js';
+import { type FleetHostInput, fleetPlanJson } from '../../render/plan-json.js';
 import { type MarkdownHost, renderPlanMarkdown } from '../../render/plan-markdown.js';
 import { type ConfigDiffMode, renderHostPlan } from '../../render/plan-text.js';
 import { colored, plain } from '../../render/style.js';
@@ -35,6 +36,7 @@ import {
 } from '../hosts.js';
 import type { ExitCode, Io } from '../io.js';
 import { UserError } from '../io.js';
+import { printJsonError } from '../json-error.js';
 import { reporter } from '../kernelfile.js';
 
 export type PlanFormat = 'text' | 'json' | 'markdown';
@@ -135,11 +137,22 @@ async function planHost(file: string | undefined, flags: PlanCommandFlags, io: I
   prefetchRemote(session, target);
   let planned: PlannedHost;
   let show: (ds: Diagnostic[]) => void;
+  let render: ReturnType<typeof reporter>['render'];
   try {
     const loaded = await session.load(target.kernelfile);
     const r = reporter(loaded, io);
     show = r.show;
-    if (r.rejectInvalid()) return 1;
+    render = r.render;
+    if (r.rejectInvalid()) {
+      if (format === 'json' && !loaded.result.ok)
+        printJsonError(io, 'plan', {
+          message: `${loaded.kf.display} is not valid`,
+          hint: `fix it first (kernelfile validate ${loaded.kf.display})`,
+          diagnostics: loaded.result.errors,
+          displayName: render.displayName,
+        });
+      return 1;
+    }
     planned = await planOne(session, target, io.stderrIsTTY && format === 'text', sink);
   } finally {
     session.dropPrefetched(); // what planning did not take: an invalid kernelfile, an error
@@ -148,12 +161,19 @@ async function planHost(file: string | undefined, flags: PlanCommandFlags, io: I
   const errors = planned.diagnostics.filter((d) => d.severity === 'error');
   show(planned.diagnostics);
   if (errors.length) {
+    const message = `${errors.length} requested config value(s) would not survive Kconfig: no plan`;
     if (format === 'markdown') io.out(renderPlanMarkdown([markdownHost({ ok: true, ...planned })]));
-    io.err(`kernelfile: ${errors.length} requested config value(s) would not survive Kconfig: no plan\n`);
+    if (format === 'json')
+      printJsonError(io, 'plan', {
+        message,
+        diagnostics: planned.diagnostics,
+        displayName: render.displayName,
+      });
+    io.err(`kernelfile: ${message}\n`);
     return 1;
   }
   if (flags.out) writePlanDocument(flags.out, savedPlanDocument([{ ok: true, ...planned }], {}, io), io);
-  if (format === 'json') io.out(`${JSON.stringify(planDocument([planned]), null, 2)}\n`);
+  if (format === 'json') io.out(`${JSON.stringify(planDocument([planned], io), null, 2)}\n`);
   else if (format === 'markdown')
     io.out(renderPlanMarkdown([markdownHost({ ok: true, ...planned })], { artifact: flags.out ?? null }));
   else {
@@ -200,47 +220,33 @@ async function planFleet(file: string | undefined, flags: PlanCommandFlags, io: 
       : null;
     io.out(renderPlanMarkdown(hosts.map(markdownHost), { source, artifact: flags.out ?? null }));
   } else if (format === 'json') {
-    io.out(
-      `${JSON.stringify(
-        {
-          formatVersion: 1,
-          kind: 'kernelfile-fleet-plan',
-          inventory: flags.inventory ?? null,
-          limit: flags.limit ?? null,
-          hosts: hosts.map((h) =>
-            h.ok
-              ? {
-                  name: h.target.name,
-                  state: rowOf(h).state,
-                  kernelfile: {
-                    path: h.desired.kernelfile.path,
-                    sha256: h.desired.kernelfile.sha256,
-                    name: h.desired.name,
-                  },
-                  plan: {
-                    ...h.plan,
-                    changes: h.plan.changes.map((c) => ({ ...c, actions: ACTIONS[c.action] })),
-                    counts: counts(h.plan.changes),
-                    changed: hasChanges(h.plan),
-                    possible: h.plan.problems.length === 0,
-                  },
-                }
-              : {
-                  name: h.target.name,
-                  state: h.unreachable ? 'unreachable' : 'error',
-                  error: h.error,
-                  hint: h.hint ?? null,
+    const doc = fleetPlanJson(
+      { inventory: flags.inventory ?? null, limit: flags.limit ?? null },
+      hosts.map(
+        (h): FleetHostInput =>
+          h.ok
+            ? {
+                name: h.target.name,
+                state: rowOf(h).state,
+                kernelfile: {
+                  path: h.desired.kernelfile.path,
+                  sha256: h.desired.kernelfile.sha256,
+                  name: h.desired.name,
                 },
-          ),
-          builds,
-          counts: fleetTotals(planned.map((p) => p.plan)),
-          changed: planned.some((p) => hasChanges(p.plan)),
-          possible: failed.length === 0,
-        },
-        null,
-        2,
-      )}\n`,
+                plan: h.plan,
+                possible: !blocked(h),
+              }
+            : {
+                name: h.target.name,
+                state: h.unreachable ? 'unreachable' : 'error',
+                error: h.error,
+                hint: h.hint ?? null,
+              },
+      ),
+      builds,
+      stampOf(io),
     );
+    io.out(`${JSON.stringify(doc, null, 2)}\n`);
   } else {
     io.out(
       `${style('bold', `Fleet: ${hosts.length} host${hosts.length === 1 ? '' : 's'}`)}${flags.inventory ? ` from ${flags.inventory}${flags.limit ? ` (limit ${flags.limit})` : ''}` : ''}, ${builds.length} build${builds.length === 1 ? '' : 's'} needed\n\n`,

@@ -4,7 +4,9 @@
  */
 import { closeAll } from '../../engine/planning.js';
 import { STATE_TEXT, statusRows } from '../../engine/status.js';
+import { stampOf } from '../../engine/version.js';
 import { table } from '../../render/fleet-text.js';
+import type { StatusJson } from '../../render/json-documents.js';
 import { colored, plain } from '../../render/style.js';
 import { type FleetFlags, sessionFor, targetsOf } from '../hosts.js';
 import type { ExitCode, Io } from '../io.js';
@@ -18,11 +20,16 @@ export async function run(file: string | undefined, flags: StatusFlags, io: Io):
   await closeAll(hosts);
   const { rows, exitCode } = statusRows(hosts);
   const exit = exitCode as ExitCode;
-  if (flags.json)
-    io.out(
-      `${JSON.stringify({ formatVersion: 1, kind: 'kernelfile-status', hosts: rows, exitCode: exit }, null, 2)}\n`,
-    );
-  else {
+  if (flags.json) {
+    const doc: StatusJson = {
+      formatVersion: 1,
+      kind: 'kernelfile-status',
+      ...stampOf(io),
+      hosts: rows,
+      exitCode: exit,
+    };
+    io.out(`${JSON.stringify(doc, null, 2)}\n`);
+  } else {
     const style = io.color ? colored : plain;
     const lines = table([
       ['HOST', 'STATE', 'RUNNING', 'TARGET', 'DETAIL'],

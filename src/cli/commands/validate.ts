@@ -1,4 +1,5 @@
 /** `kernelfile validate [FILE]`: schema and semantic checks, each problem at file:line:column. */
+import { stampOf } from '../../engine/version.js';
 import { diagnosticsJson, summary } from '../../render/diagnostics.js';
 import { type Diagnostic, sortDiagnostics } from '../../spec/diagnostic.js';
 import type { ExitCode, Io } from '../io.js';
@@ -18,7 +19,7 @@ export async function run(file: string | undefined, opts: ValidateOptions, io: I
 
   const render = diagnosticOptions(kf, io);
   if (opts.json) {
-    io.out(`${diagnosticsJson(kf.display, diagnostics, render.displayName)}\n`);
+    io.out(`${diagnosticsJson(kf.display, diagnostics, render.displayName, stampOf(io))}\n`);
     return failed ? 1 : 0;
   }
   const blocks = renderAll(diagnostics, render);

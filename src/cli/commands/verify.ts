@@ -4,6 +4,8 @@
  * serial console that `uname -r` is the expected release and that each module loads.
  */
 import { verify } from '../../engine/build.js';
+import { stampOf } from '../../engine/version.js';
+import type { VerifyJson } from '../../render/json-documents.js';
 import { runStages } from '../../render/progress.js';
 import { colored, plain } from '../../render/style.js';
 import type { HostFlags } from '../host-options.js';
@@ -44,7 +46,8 @@ export async function run(file: string | undefined, flags: VerifyFlags, io: Io):
   );
   const v = ctx.v as Awaited<ReturnType<typeof verify>>;
   if (flags.json) {
-    io.out(`${JSON.stringify(v, null, 2)}\n`);
+    const doc: VerifyJson = { formatVersion: 1, kind: 'kernelfile-verify', ...stampOf(io), ...v };
+    io.out(`${JSON.stringify(doc, null, 2)}\n`);
     return v.ok ? 0 : 1;
   }
   const lines = [

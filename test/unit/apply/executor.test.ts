@@ -69,7 +69,7 @@ function callsByStep(
   }));
 }
 
-const runsOf = (plan: HostPlan) => plan.changes.filter((c) => c.action !== 'noop').flatMap((c) => c.steps);
+const runsOf = (plan: HostPlan) => plan.changes.filter((c) => c.action !== 'no-op').flatMap((c) => c.steps);
 const changeOf = (plan: HostPlan, resource: Change['resource']) => {
   const c = plan.changes.find((x) => x.resource === resource);
   if (!c) throw new Error(`no ${resource} change`);
@@ -115,7 +115,7 @@ describe('execute: a fresh install (the fresh-grub golden case)', () => {
       }
       if (step.kind === 'build') expect(calls).toEqual([]);
     }
-    const changes = plan.changes.filter((c) => c.action !== 'noop');
+    const changes = plan.changes.filter((c) => c.action !== 'no-op');
     expect(events.filter((x) => x.e.kind === 'change').map((x) => x.e)).toEqual(
       changes.map((change, index) => ({ kind: 'change', change, index, total: changes.length })),
     );
@@ -216,7 +216,7 @@ describe('execute: a fresh install (the fresh-grub golden case)', () => {
   it('skips noop changes, and changes without steps, whatever steps they carry', async () => {
     const plan = fresh();
     const initramfs = changeOf(plan, 'initramfs');
-    plan.changes = plan.changes.map((c) => (c === initramfs ? { ...c, action: 'noop' as const } : c));
+    plan.changes = plan.changes.map((c) => (c === initramfs ? { ...c, action: 'no-op' as const } : c));
     plan.changes.splice(1, 0, { ...initramfs, id: 'initramfs[empty]', action: 'update', steps: [] });
     const { t, events, error } = await run(plan);
     expect(error).toBeUndefined();
@@ -366,7 +366,7 @@ describe('execute: a converged host', () => {
   it('the converged golden case (every change noop) runs no command and builds nothing', async () => {
     const plan = planCase('converged').plan;
     expect(plan.changes.length).toBeGreaterThan(0);
-    expect(plan.changes.every((c) => c.action === 'noop')).toBe(true);
+    expect(plan.changes.every((c) => c.action === 'no-op')).toBe(true);
     const { t, result, builds, events, error } = await run(plan);
     expect(error).toBeUndefined();
     expect(t.calls).toEqual([]);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
 import { fakeIo } from '../../helpers/io.js';
+import { jsonOutput } from '../../helpers/json-schemas.js';
 
 let dir: string;
 const KF = `apiVersion: kernelfile/v1
@@ -140,5 +141,64 @@ describe('plan, apply and status: bad input', () => {
     const par = await cli('plan', '--inventory', 'inv.yml', '--parallel', '0', 'kernelfile.yaml');
     expect(par.err).toContain('--parallel takes a number of hosts from 1 to 1000, got `0`');
     for (const r of [serial, fail, par]) expect(r.code).toBe(1);
+  });
+});
+
+describe('under --json (or --format json) an error prints the error document on stdout, the exit code unchanged', () => {
+  it('an invalid kernelfile: the document holds its diagnostics, the first error says where', async () => {
+    const r = await cli('plan', '--json', 'bad.yaml');
+    expect(r.code).toBe(1);
+    const e = jsonOutput(r.out, 'error');
+    expect(e).toMatchObject({
+      kind: 'kernelfile-error',
+      command: 'plan',
+      error: {
+        message: 'bad.yaml is not valid',
+        hint: 'fix it first (kernelfile validate bad.yaml)',
+        file: 'bad.yaml',
+        line: expect.any(Number),
+        column: expect.any(Number),
+        unreachable: false,
+        internal: false,
+      },
+    });
+    expect(e.error.diagnostics?.some((d) => d.severity === 'error' && /kernl/.test(d.message))).toBe(true);
+    // The text is on stderr as without --json.
+    expect(r.err).toMatch(/bad\.yaml:\d+:\d+: error: .*kernl/);
+  });
+
+  it('an error thrown by the engine: message and hint', async () => {
+    const missing = await cli('plan', '--format', 'json', '--inventory', 'nope.yml', 'kernelfile.yaml');
+    expect(missing.code).toBe(1);
+    expect(jsonOutput(missing.out, 'error').error.message).toContain(
+      'cannot read the inventory nope.yml: ENOENT',
+    );
+    const both = await cli('status', '--json', '--inventory', 'inv.yml', '--host', 'ssh://root@example.org');
+    expect(both.code).toBe(1);
+    const e = jsonOutput(both.out, 'error');
+    expect(e.command).toBe('status');
+    expect(e.error.message).toContain('--host and --inventory cannot be used together');
+    expect(e.error.hint).toContain('select hosts of the inventory with --limit');
+    expect(both.err).toContain('--host and --inventory cannot be used together');
+  });
+
+  it('options that contradict --json', async () => {
+    const r = await cli('plan', '--json', '--format', 'markdown', 'kernelfile.yaml');
+    expect(r.code).toBe(1);
+    expect(jsonOutput(r.out, 'error').error.message).toBe(
+      '--json is short for --format json and cannot be combined with --format markdown: give one of them',
+    );
+  });
+
+  it('without --json stdout stays empty; apply has no JSON output', async () => {
+    for (const args of [
+      ['plan', '--inventory', 'nope.yml', 'kernelfile.yaml'],
+      ['plan', 'bad.yaml'],
+      ['apply', 'plan.json'],
+    ]) {
+      const r = await cli(...args);
+      expect(r.code).toBe(1);
+      expect(r.out).toBe('');
+    }
   });
 });

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
+import { KERNELFILE_VERSION } from '../../../src/engine/version.js';
 import { fakeIo } from '../../helpers/io.js';
+import { jsonOutput } from '../../helpers/json-schemas.js';
 
 let dir: string;
 const GOOD = `apiVersion: kernelfile/v1
@@ -71,11 +73,20 @@ describe('kernelfile validate', () => {
     expect((await cli(['validate', '--strict', 'warn.yaml'])).code).toBe(1);
   });
 
-  it('--json prints versioned diagnostics', async () => {
-    const r = await cli(['validate', '--json', 'bad.yaml']);
+  it('--json prints versioned diagnostics, valid against schemas/kernelfile-validation.schema.json', async () => {
+    const r = await cli(['validate', '--json', 'bad.yaml'], { now: new Date('2025-03-01T12:00:00Z') });
     expect(r.code).toBe(1);
-    const j = JSON.parse(r.out);
-    expect(j).toMatchObject({ formatVersion: 1, file: 'bad.yaml', valid: false, errors: 1, warnings: 0 });
+    const j = jsonOutput(r.out, 'validation');
+    expect(j).toMatchObject({
+      formatVersion: 1,
+      kind: 'kernelfile-validation',
+      kernelfileVersion: KERNELFILE_VERSION,
+      generatedAt: '2025-03-01T12:00:00.000Z',
+      file: 'bad.yaml',
+      valid: false,
+      errors: 1,
+      warnings: 0,
+    });
     expect(j.diagnostics[0]).toMatchObject({
       severity: 'error',
       code: 'unknown-key',
@@ -85,10 +96,41 @@ describe('kernelfile validate', () => {
       path: '$.config.fragmnets',
       hint: 'did you mean `fragments`?',
     });
-    expect(JSON.parse((await cli(['validate', '--json'])).out)).toMatchObject({
+    expect(jsonOutput((await cli(['validate', '--json'])).out, 'validation')).toMatchObject({
       valid: true,
       diagnostics: [],
     });
+    expect(jsonOutput((await cli(['validate', '--json', 'warn.yaml'])).out, 'validation')).toMatchObject({
+      valid: true,
+      warnings: 1,
+    });
+  });
+
+  it('--json: a kernelfile that cannot be read prints the error document on stdout, the text on stderr, exit 1', async () => {
+    const r = await cli(['validate', '--json', 'missing.yaml'], { now: new Date('2025-03-01T12:00:00Z') });
+    expect(r.code).toBe(1);
+    const e = jsonOutput(r.out, 'error');
+    expect(e).toMatchObject({
+      formatVersion: 1,
+      kind: 'kernelfile-error',
+      kernelfileVersion: KERNELFILE_VERSION,
+      generatedAt: '2025-03-01T12:00:00.000Z',
+      command: 'validate',
+      error: { unreachable: false, internal: false, details: [], file: null, line: null, column: null },
+    });
+    expect(e.error.message).toContain('missing.yaml');
+    expect(r.err).toContain(`kernelfile: ${e.error.message}`);
+  });
+
+  it('--json: a usage error prints the error document too (commander says what is wrong on stderr)', async () => {
+    const r = await cli(['validate', '--json', '--strictt', 'bad.yaml']);
+    expect(r.code).toBe(1);
+    const e = jsonOutput(r.out, 'error');
+    expect(e.command).toBe('validate');
+    expect(e.error.message).toMatch(/^unknown option '--strictt'/);
+    expect(r.err).toContain("unknown option '--strictt'");
+    // Without --json, stdout stays empty.
+    expect((await cli(['validate', '--strictt', 'bad.yaml'])).out).toBe('');
   });
 
   it('reads standard input with -', async () => {

@@ -385,7 +385,7 @@ describe('apply --reboot: a trial boot per host', () => {
       return { host, h: planned('web-1', 'trial-pending', host.connect()) };
     };
     const idle = pending();
-    expect(idle.h.plan.changes.find((c) => c.resource === 'trial')?.action).toBe('noop');
+    expect(idle.h.plan.changes.find((c) => c.resource === 'trial')?.action).toBe('no-op');
     const plain = rollout({});
     expect((await plain.r.run([idle.h])).outcomes.map((o) => [o.name, o.result])).toEqual([
       ['web-1', 'unchanged'],

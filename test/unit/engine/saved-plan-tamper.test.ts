@@ -209,9 +209,9 @@ describe('a tampered saved plan is refused, naming the first difference', () => 
   it('an action, the dependencies', () => {
     expect(
       refusal((h) => {
-        change(h, 'default-entry').action = 'noop';
+        change(h, 'default-entry').action = 'no-op';
       }),
-    ).toContain('change default-entry: action noop, the fresh plan has update');
+    ).toContain('change default-entry: action no-op, the fresh plan has update');
     expect(
       refusal((h) => {
         change(h, 'prune[').dependsOn = [];

@@ -43,7 +43,7 @@ describe('interrupted applies of another release', () => {
       `${OLD}: an interrupted apply of this kernelfile left it without a receipt`,
     );
     // the release being converged is untouched
-    expect(p.changes.filter((x) => x.action !== 'noop').map((x) => x.id)).toEqual([`prune[${OLD}]`]);
+    expect(p.changes.filter((x) => x.action !== 'no-op').map((x) => x.id)).toEqual([`prune[${OLD}]`]);
     expect(c.desired.release).not.toBe(OLD);
   });
 

@@ -11,6 +11,7 @@ import { attributeLine, printable, showValue } from '../../../src/render/escape.
 import { planFile, planJson } from '../../../src/render/plan-json.js';
 import { renderHostPlan } from '../../../src/render/plan-text.js';
 import { plain } from '../../../src/render/style.js';
+import { TEST_STAMP, validDocument } from '../../helpers/json-schemas.js';
 import { loadCase, planOptions } from '../../helpers/plan-fixtures.js';
 
 const byId = (p: HostPlan, prefix: string): Change => {
@@ -59,9 +60,7 @@ describe('updates list every changed attribute', () => {
     expect(byId(p, 'initramfs[').attributes).toEqual([
       { name: 'modules', before: ['kernelfile_hello'], after: ['kernelfile_hello', 'virtio_blk'] },
     ]);
-    const json = planJson(planFile({ ...c.kernelfile, name: 'web' }, [p])) as {
-      hosts: { changes: { id: string; attributes: unknown[] }[] }[];
-    };
+    const json = validDocument('plan', planJson(planFile({ ...c.kernelfile, name: 'web' }, [p]), TEST_STAMP));
     expect(json.hosts[0]?.changes.find((x) => x.id.startsWith('boot-entry['))?.attributes).toEqual(
       entry.attributes,
     );

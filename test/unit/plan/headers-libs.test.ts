@@ -131,8 +131,8 @@ describe('a host without the libraries the headers need', () => {
     desired.artifacts = { cached: true, bootBytes: BUILD_BOOT_BYTES, headersNeed: NEED };
     const p = plan(desired, facts, planOptions(facts));
     expect(p.changes.filter((x) => x.resource === 'dkms-module').map((x) => x.action)).toEqual([
-      'noop',
-      'noop',
+      'no-op',
+      'no-op',
     ]);
     expect(p.problems).toEqual([]);
   });

@@ -188,13 +188,13 @@ describe('(b) the default and the order of changes', () => {
     for (const c of [...of('default-entry'), ...of('trial')]) {
       for (const up of entriesAndInitramfs) {
         expect(at.get(up.id) as number).toBeLessThan(at.get(c.id) as number);
-        if (up.action !== 'noop') expect(c.dependsOn).toContain(up.id);
+        if (up.action !== 'no-op') expect(c.dependsOn).toContain(up.id);
       }
     }
     for (const c of of('prune'))
       for (const d of [...of('default-entry'), ...of('trial')]) {
         expect(at.get(d.id) as number).toBeLessThan(at.get(c.id) as number);
-        if (d.action !== 'noop') expect(c.dependsOn).toContain(d.id);
+        if (d.action !== 'no-op') expect(c.dependsOn).toContain(d.id);
       }
   });
 });
@@ -297,7 +297,7 @@ describe('(d) what cannot work is a problem', () => {
             },
           });
         const short = plan(d, space(need - 1));
-        const installs = short.changes.find((c) => c.resource === 'kernel')?.action !== 'noop';
+        const installs = short.changes.find((c) => c.resource === 'kernel')?.action !== 'no-op';
         expect(codes(short).includes('boot-too-small')).toBe(installs);
         expect(codes(plan(d, space(need)))).not.toContain('boot-too-small');
       }

@@ -432,6 +432,19 @@ describe('files that are not a plan this version can apply', () => {
     ).toThrow(/changes\[0\]: change .* has no valid id, action or steps/);
   });
 
+  it('a plan saved while format 2 spelled no-op `noop` reads back with `no-op`', () => {
+    const converged = planCase('converged');
+    const doc = JSON.parse(JSON.stringify(savedOf([plannedHost('web-1', 'converged')], {})));
+    const changes = doc.hosts[0].plan.changes as { action: string }[];
+    const noops = changes.filter((x) => x.action === 'no-op');
+    expect(noops.length).toBeGreaterThan(0);
+    for (const x of noops) x.action = 'noop';
+    const back = parseSavedPlan(JSON.stringify(doc));
+    expect((back.hosts[0] as SavedHostPlan).plan.changes.map((x) => x.action)).toEqual(
+      converged.plan.changes.map((x) => x.action),
+    );
+  });
+
   it('a plan with problems still reads back (apply refuses it later)', () => {
     const bad = savedOf([plannedHost('web-1', 'no-dkms')]);
     const back = parseSavedPlan(JSON.stringify(bad));

@@ -113,7 +113,7 @@ describe('arming a trial', () => {
     c.facts.system.bootId = BOOT_A;
     c.facts.receipts.trials = [record()];
     const p = planOf(c);
-    expect(trialChange(p)).toMatchObject({ action: 'noop', reason: 'armed: boots once at the next reboot' });
+    expect(trialChange(p)).toMatchObject({ action: 'no-op', reason: 'armed: boots once at the next reboot' });
     expect(trialChange(p)?.steps).toEqual([]);
     expect(p.problems).toEqual([]);
     expect(p.notes.join('\n')).toContain(`trial pending: ${kfEntryId(NEW)} boots once at the next reboot`);
@@ -124,7 +124,7 @@ describe('arming a trial', () => {
     const c = load('trial-pending');
     c.facts.system.bootId = BOOT_B;
     c.facts.receipts.trials = [record()];
-    expect(trialChange(planOf(c))?.action).toBe('noop');
+    expect(trialChange(planOf(c))?.action).toBe('no-op');
     expect(planOf(c).problems).toEqual([]);
   });
 });
@@ -141,7 +141,7 @@ describe('a failed trial', () => {
     );
     expect(problem?.hint).toMatch(/--retry-trial/);
     // A no-op trial change that says why; nothing is armed again, the default is not touched.
-    expect(trialChange(p)).toMatchObject({ action: 'noop', reason: problem?.message, steps: [] });
+    expect(trialChange(p)).toMatchObject({ action: 'no-op', reason: problem?.message, steps: [] });
     expect(defaultChange(p)).toBeUndefined();
     const s = hostState(p, c.facts);
     expect(s).toEqual({ state: 'trial-failed', detail: problem?.message });
@@ -169,7 +169,7 @@ describe('a failed trial', () => {
       code: 'trial-failed',
       message: `the trial boot of ${NEW} failed at ${FAILED.failedAt}: ${FAILED.reason}`,
     });
-    expect(trialChange(p)).toMatchObject({ action: 'noop', steps: [] });
+    expect(trialChange(p)).toMatchObject({ action: 'no-op', steps: [] });
     expect(hostState(p, c.facts).state).toBe('trial-failed');
   });
 
@@ -255,7 +255,7 @@ describe('a failed trial, planned without a trial (boot.trial off, no --reboot o
     );
     expect(
       p.changes.filter((x) => x.resource === 'default-entry' || x.resource === 'trial').map((x) => x.action),
-    ).toEqual(['noop']);
+    ).toEqual(['no-op']);
     expect(
       p.changes.flatMap((x) => x.steps).some((s) => argvOf(s)?.some((a) => a.includes('saved_entry='))),
     ).toBe(false);

@@ -125,7 +125,7 @@ describe('grub-explicit: the grub.cfg round trip over hostile values', () => {
       const after: HostFacts = structuredClone(facts);
       after.boot.entries = read;
       const again = plan(d, after, planOptions(after));
-      expect(again.changes.find((x) => x.resource === 'boot-entry')?.action).toBe('noop');
+      expect(again.changes.find((x) => x.resource === 'boot-entry')?.action).toBe('no-op');
     });
 
   it('writes the new grub.cfg beside the old one and checks it before it replaces the old one', () => {
