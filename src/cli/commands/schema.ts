@@ -57,13 +57,14 @@ export async function run(opts: SchemaFlags, io: Io): Promise<ExitCode> {
   }
   writeFileSync(file, text);
   const rel = relative(process.cwd(), file) || file;
+  const ref = rel.startsWith('.') || rel.startsWith('/') ? rel : `./${rel}`;
   io.err(
     [
       `wrote ${rel} (${kernelfileSchemaId(text)})`,
       'Point a kernelfile at it with a modeline, the path relative to that kernelfile:',
-      `  # yaml-language-server: $schema=${rel.startsWith('.') ? rel : `./${rel}`}`,
+      `  # yaml-language-server: $schema=${ref}`,
       'or, for every kernelfile of a VS Code workspace, in .vscode/settings.json:',
-      `  "yaml.schemas": { "${rel.startsWith('.') ? rel : `./${rel}`}": ["kernelfile.yaml", "**/kernelfiles/*.yaml"] }`,
+      `  "yaml.schemas": { "${ref}": ["kernelfile.yaml", "**/kernelfiles/*.yaml"] }`,
       '',
     ].join('\n'),
   );
