@@ -25,15 +25,16 @@ export const INSTALLED_CONFIG_MAX_BYTES = 8 * 1024 * 1024;
 const script = `
 kf_from=
 if [ -n "\${kf_image-}" ]; then
-  kf_f=$(ls -t ${STATE_DIR}/*.json 2>/dev/null | head -n 1)
+  set -- ${STATE_DIR}/*.json; kf_f=
+  [ -e "$1" ] && kf_f=$(ls -t ${STATE_DIR}/*.json 2>/dev/null | head -n 1)
   if [ -n "$kf_f" ]; then
     kf_f=\${kf_f##*/}; kf_f=\${kf_f%.json}
     kf_val image-release "$kf_f"
     kf_cat boot "/boot/config-$kf_f" && kf_from=boot:$kf_f
   fi
 else
-  kf_run release uname -r
-  kf_crel=$(uname -r)
+  kf_proc release /proc/sys/kernel/osrelease uname -r
+  kf_crel=; IFS= read -r kf_crel </proc/sys/kernel/osrelease || kf_crel=$(uname -r)
   kf_c_ok=
   if [ -r /proc/config.gz ]; then
     if kf_run proc gzip -dc /proc/config.gz || kf_run proc zcat /proc/config.gz; then
@@ -46,7 +47,8 @@ else
     kf_cat boot "/boot/config-$kf_crel" && kf_from=boot:$kf_crel
   fi
 fi
-ls -t ${STATE_DIR}/*.json 2>/dev/null | head -n ${INSTALLED_CONFIGS} | while IFS= read -r kf_f; do
+set -- ${STATE_DIR}/*.json
+[ -e "$1" ] && ls -t ${STATE_DIR}/*.json 2>/dev/null | head -n ${INSTALLED_CONFIGS} | while IFS= read -r kf_f; do
   kf_f=\${kf_f##*/}; kf_f=\${kf_f%.json}; kf_p=/boot/config-$kf_f
   if [ "$kf_from" = "boot:$kf_f" ]; then
     kf_val "same:$kf_f" running

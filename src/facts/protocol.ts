@@ -48,18 +48,33 @@ kf_cat() {
   [ -r "$2" ] || { kf_denied "$1" "$2"; return 1; }
   kf_h "$1"; cat "$2" </dev/null; echo
 }
-# kf_type PATH: d, f, o (other), or ld, lf, l- for a symlink to a directory, to a file, dangling
-kf_type() {
+# kf_line KEY PATH: a one-line file's line (the shell's own read: no process started; /proc, ids)
+kf_line() {
+  [ -f "$2" ] || return 1
+  [ -r "$2" ] || { kf_denied "$1" "$2"; return 1; }
+  kf_l=; IFS= read -r kf_l <"$2" || [ -n "$kf_l" ] || return 1
+  kf_val "$1" "$kf_l"
+}
+# kf_proc KEY PATH CMD ARGS...: a one-line /proc file as if CMD had printed it (KEY#rc 0), else CMD's output
+kf_proc() {
+  kf_q=$1; kf_pf=$2; shift 2
+  if kf_line "$kf_q" "$kf_pf"; then kf_val "$kf_q#rc" 0; else kf_run "$kf_q" "$@"; fi
+}
+# kf_tv PATH: kf_t=d, f, o (other), or ld, lf, l- for a symlink to a directory, to a file, dangling
+# (a variable, not output: a command substitution would start a process)
+kf_tv() {
   if [ -L "$1" ]; then
-    if [ -d "$1" ]; then printf ld; elif [ -e "$1" ]; then printf lf; else printf l-; fi
-  elif [ -d "$1" ]; then printf d
-  elif [ -f "$1" ]; then printf f
-  elif [ -e "$1" ]; then printf o
+    if [ -d "$1" ]; then kf_t=ld; elif [ -e "$1" ]; then kf_t=lf; else kf_t=l-; fi
+  elif [ -d "$1" ]; then kf_t=d
+  elif [ -f "$1" ]; then kf_t=f
+  elif [ -e "$1" ]; then kf_t=o
   else return 1
   fi
 }
-# kf_exists KEY PATH: PATH's type (see kf_type), if it exists
-kf_exists() { kf_t=$(kf_type "$2") && kf_val "$1" "$kf_t"; }
+# kf_type PATH: PATH's type (see kf_tv), printed
+kf_type() { kf_tv "$1" && printf %s "$kf_t"; }
+# kf_exists KEY PATH: PATH's type (see kf_tv), if it exists
+kf_exists() { kf_tv "$2" && kf_val "$1" "$kf_t"; }
 # kf_ls KEY DIR: one line per entry, "<type> <name>" (dot files and names with newlines skipped)
 kf_ls() {
   [ -d "$2" ] || return 1

@@ -17,13 +17,13 @@ if [ -n "\${kf_image-}" ]; then
   kf_val image 1
   kf_cat etc-hostname /etc/hostname
 else
-  kf_run release uname -r
-  kf_run version uname -v
-  kf_run hostname uname -n
+  kf_proc release /proc/sys/kernel/osrelease uname -r
+  kf_proc version /proc/sys/kernel/version uname -v
+  kf_proc hostname /proc/sys/kernel/hostname uname -n
 fi
 ${OS_RELEASE_SCRIPT}
-if [ -z "\${kf_image-}" ]; then kf_cat cmdline /proc/cmdline; kf_cat boot-id /proc/sys/kernel/random/boot_id; fi
-kf_cat machine-id /etc/machine-id
+if [ -z "\${kf_image-}" ]; then kf_line cmdline /proc/cmdline; kf_line boot-id /proc/sys/kernel/random/boot_id; fi
+kf_line machine-id /etc/machine-id
 kf_run uid id -u
 `;
 

@@ -401,9 +401,12 @@ describe('gathering only reads', () => {
       /(^|[\s;|&(`])(mkdir|touch|rm|rmdir|mv|cp|ln|tee|dd|truncate|chmod|chown|mktemp|mknod|mkfifo|sed)(\s|$)/m;
     expect(code.match(writers)?.[0] ?? null).toBeNull();
     // Tools (update-grub, grubby, dracut, …) are only looked up; the commands run are these:
-    const runs = [...code.matchAll(/kf_run(?:_err)?\s+\S+\s+(.*?)(?=;|\|\||&&|$)/gm)].map((m) =>
-      m[1]?.trim(),
-    );
+    // (kf_proc reads a /proc file and runs its fallback command through kf_run "$@": the commands
+    // are those its callers name after the path)
+    const runs = [
+      ...[...code.matchAll(/kf_run(?:_err)?\s+\S+\s+(.*?)(?=;|\|\||&&|$)/gm)].map((m) => m[1]?.trim()),
+      ...[...code.matchAll(/kf_proc\s+\S+\s+\/proc\/\S+\s+(.*?)(?=;|\|\||&&|$)/gm)].map((m) => m[1]?.trim()),
+    ].filter((r) => r !== '"$@"');
     expect(new Set(runs)).toEqual(
       new Set([
         'uname -m',
