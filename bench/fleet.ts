@@ -1,30 +1,34 @@
 /**
- * A fleet against Ansible: 20 real sshd hosts on 127.0.0.1 (the test harness, test/helpers/sshd.ts),
- * ONE Ansible YAML inventory and ONE known_hosts file for both tools, then side by side, alternating:
+ * A fleet against Ansible and against the floor: real sshd hosts on 127.0.0.1 (the test harness,
+ * test/helpers/sshd.ts), ONE Ansible YAML inventory and ONE known_hosts file for every tool; at 10
+ * and at 50 hosts (BENCH_FLEET_HOSTS), side by side, alternating, all N hosts at once:
  *
- *  - `kernelfile plan --inventory INV --parallel 20` (connect, gather facts, resolve the Kconfig from
+ *  - `kernelfile plan --inventory INV --parallel N` (connect, gather facts, resolve the Kconfig from
  *    the warm config cache, plan each host; its text output to /dev/null), against
- *  - `ansible all -i INV -m setup --forks 20` (connect, gather Ansible's facts; output to /dev/null),
+ *  - `ansible all -i INV -m setup --forks N` (connect, gather Ansible's facts; output to /dev/null),
  *    with Ansible's defaults otherwise (SSH ControlPersist 60 s: after its first, untimed run Ansible
  *    reuses its master connections, which only favours Ansible), and again with ControlMaster off
- *    (a fresh connection per host per run, as kernelfile makes).
+ *    (a fresh connection per host per run, as kernelfile makes);
+ *  - the floors: bench/ssh-floor.mjs (Node and ssh2 connect to every host, run `true`, disconnect:
+ *    what any Node tool on SSH pays) and OpenSSH (`ssh HOST true` to every host at once).
  *
- * Goal (issue "Fleets"): ≥ 10× faster than Ansible. Where the time goes: each run's CPU, the
- * controller's (GNU time: the command and every child it waited for, plus Ansible's ControlPersist
- * masters, which outlive it) and the hosts' (every process inside the hosts: sshd, shells, what they
- * ran; from /proc/PID/stat), because the hosts run on this machine and compete with the controller
- * for its CPUs; then the phases of one host in a fleet of 20, timed in this process, and how many
+ * Goal (issue 15): ≥ 10× faster than Ansible at 10 and at 50 hosts. Where the time goes: each run's
+ * CPU, the controller's (GNU time: the command and every child it waited for, plus Ansible's
+ * ControlPersist masters, which outlive it) and the hosts' (every process inside the hosts: sshd,
+ * shells, what they ran; from /proc/PID/stat), because the hosts run on this machine and compete with
+ * the controller for its 2 CPUs; then the phases of one host, timed in this process, and how many
  * processes the facts script starts on a host.
  *
- * Then the controller's peak memory: 50 hosts, `kernelfile plan --inventory INV50` with
- * `--parallel 50` and with the default (20), under GNU time (`%M`, the peak RSS); goal ≤ 150 MB.
+ * Then the controller's peak memory at 200 hosts (BENCH_FLEET_MEM_HOSTS): `kernelfile plan
+ * --inventory` with `--parallel 50` and with the default (20), under GNU time (`%M`, the peak RSS);
+ * goal ≤ 150 MB.
  *
  * `-m setup` runs Python on the target, and the Debian test root has none: the hosts of this section
  * overlay a copy of the test root with python3 added (`apt-get install python3` in a chroot, built
  * once and kept beside the test root in the tests' cache dir, ~10 s; the shared test root is not
- * changed). Both tools work on the very same hosts. Ansible and GNU time come from
+ * changed). Every tool works on the very same hosts. Ansible and GNU time come from
  * `scripts/install-deps.sh --bench` (ansible-core 2.14 on Debian 12); without Ansible only kernelfile
- * is measured, without GNU time the section is skipped.
+ * and the floors are measured, without GNU time the section is skipped.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -228,10 +232,17 @@ async function rounds(tools: Tool[], hosts: SshHost[], runs: number): Promise<vo
 
 /**
  * `kernelfile plan --inventory` in this process, phase by phase per host (as the engine's
- * PlanningSession runs them: a pool of 20, each host connected, gathered and planned in turn): medians over
+ * PlanningSession runs them: a pool of N, each host connected, gathered and planned in turn): medians over
  * the hosts of the last of 3 rounds (the first pays for loading modules and the Kconfig cache).
  */
-async function phases(root: string, inv: string, kh: string, dir: string, kfEnv: NodeJS.ProcessEnv) {
+async function phases(
+  root: string,
+  inv: string,
+  kh: string,
+  dir: string,
+  kfEnv: NodeJS.ProcessEnv,
+  parallel: number,
+) {
   const { PlanningSession, selectTargets } = await import('../src/engine/index.js');
   const { openHost } = await import('../src/host/open.js');
   const { gather } = await import('../src/facts/gather.js');
@@ -255,7 +266,7 @@ async function phases(root: string, inv: string, kh: string, dir: string, kfEnv:
     const session = new PlanningSession(io);
     const rows: Array<{ connect: number; gather: number; plan: number }> = [];
     const loaded = await session.load(EXAMPLE); // every host's kernelfile (the session loads each file once)
-    const settled = await pool(list, 20, async (t) => {
+    const settled = await pool(list, parallel, async (t) => {
       const a = process.hrtime.bigint();
       const tr = await openHost(t.address, t.hostOptions);
       const b = process.hrtime.bigint();
@@ -280,14 +291,53 @@ async function phases(root: string, inv: string, kh: string, dir: string, kfEnv:
   return last;
 }
 
+/** The hosts for bench/ssh-floor.mjs: address, user, key and the host key expected. */
+function floorHosts(hosts: SshHost[]): string {
+  return JSON.stringify(
+    hosts.map((h) => ({
+      host: h.address,
+      port: h.port,
+      user: 'root',
+      privateKeyPath: h.keys.root.privateKeyPath,
+      hostKey: h.knownHostsLine().trim().split(/\s+/)[2],
+    })),
+  );
+}
+
+/** OpenSSH's floor: `ssh HOST true` to every host at once (a fresh connection each, no multiplexing). */
+function opensshFloor(hosts: SshHost[], kh: string): string {
+  const q = (x: string) => `'${x.replace(/'/g, `'\\''`)}'`;
+  return [
+    ...hosts.map(
+      (h) =>
+        `ssh -F none -o BatchMode=yes -o ControlMaster=no -o UserKnownHostsFile=${q(kh)} -o StrictHostKeyChecking=yes -i ${q(h.keys.root.privateKeyPath)} -p ${h.port} root@${h.address} true </dev/null >/dev/null &`,
+    ),
+    'wait',
+  ].join('\n');
+}
+
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
+/**
+ * Side by side on the same N hosts (BENCH_FLEET_HOSTS, default 10 and 50), alternating, N at a
+ * time everywhere (`--parallel N`, `--forks N`):
+ *   kernelfile plan --inventory              the subject
+ *   ansible all -m setup                     the goal's baseline (≥ 10× faster), with ControlPersist
+ *   … ControlMaster=no                       and with a fresh connection per host per run
+ *   ssh2 floor (bench/ssh-floor.mjs)         Node + ssh2: connect, `true`, disconnect; nothing else
+ *   OpenSSH floor                            `ssh HOST true` to every host at once
+ * The two floors are what no SSH tool goes below on this machine (the hosts' sshd work included:
+ * they run on the same 2 CPUs); kernelfile's distance to the ssh2 floor is what it adds.
+ */
 export async function benchFleet(root: string): Promise<void> {
   const env = process.env;
   const runs = Number(env.BENCH_FLEET_RUNS ?? 5);
-  const count = 20;
-  const memCount = Number(env.BENCH_FLEET_MEM_HOSTS ?? 50);
+  const counts = (env.BENCH_FLEET_HOSTS ?? '10,50')
+    .split(',')
+    .map(Number)
+    .filter((n) => n > 0);
+  const memCount = Number(env.BENCH_FLEET_MEM_HOSTS ?? 200);
   if (!existsSync(TIME)) {
     console.log(
       `${'fleet'.padEnd(48)} skipped: ${TIME} (GNU time) is missing: scripts/install-deps.sh --bench`,
@@ -296,178 +346,208 @@ export async function benchFleet(root: string): Promise<void> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'kf-bench-fleet-'));
   const bin = join(root, 'bin/kernelfile.js');
+  const floorScript = join(root, 'bench/ssh-floor.mjs');
   const kfEnv = { ...env, XDG_CACHE_HOME: TEST_BUILD_CACHE, NO_COLOR: '1' };
   // Ansible's own state (~/.ansible: temp files, ControlPath sockets) in the bench's directory.
   const ansibleEnv = { ...env, HOME: dir, ANSIBLE_NOCOLOR: '1' };
-  const t0 = Date.now();
   const base = await ensurePythonRoot();
   const hosts: SshHost[] = [];
   const start = async (n: number) => {
-    const more = await Promise.allSettled(
-      Array.from({ length: n - hosts.length }, (_, i) =>
-        startSshHost({ base, hostname: `kf-fleet-${String(hosts.length + i + 1).padStart(2, '0')}` }),
-      ),
-    );
-    for (const r of more) if (r.status === 'fulfilled') hosts.push(r.value);
-    const failed = more.find((r) => r.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
-  };
-  try {
-    await start(count);
+    const t0 = Date.now();
+    const before = hosts.length;
+    // In batches: 200 namespaces with an sshd each start faster 25 at a time than all at once.
+    while (hosts.length < n) {
+      const more = await Promise.allSettled(
+        Array.from({ length: Math.min(25, n - hosts.length) }, (_, i) =>
+          startSshHost({ base, hostname: `kf-fleet-${String(hosts.length + i + 1).padStart(3, '0')}` }),
+        ),
+      );
+      for (const r of more) if (r.status === 'fulfilled') hosts.push(r.value);
+      const failed = more.find((r) => r.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+    }
     const load = loadavg()[0] as number;
     console.log(
-      `${`fleet: ${count} sshd hosts on 127.0.0.1`.padEnd(48)} ${((Date.now() - t0) / 1000).toFixed(1).padStart(8)} s    (setup; this machine: ${cpus().length} CPUs, load ${load.toFixed(1)}, the hosts run on it too)`,
+      `${`fleet: ${n} sshd hosts on 127.0.0.1`.padEnd(48)} ${((Date.now() - t0) / 1000).toFixed(1).padStart(8)} s    (${n - before} started; this machine: ${cpus().length} CPUs, load ${load.toFixed(1)}, the hosts run on it too)`,
     );
-    const kh = join(dir, 'known_hosts');
-    const inv = join(dir, 'inventory.yml');
-    const write = () => {
-      writeFileSync(kh, `${hosts.map((h) => h.knownHostsLine()).join('\n')}\n`);
-      writeFileSync(inv, inventory(hosts, kh));
-    };
-    write();
-    const planArgv = (parallel?: number) => [
-      process.execPath,
-      bin,
-      'plan',
-      '--inventory',
-      inv,
-      '--ssh-config',
-      'none',
-      '--known-hosts',
-      kh,
-      ...(parallel ? ['--parallel', String(parallel)] : []),
-    ];
-
-    /** Untimed: every host must plan (state "changes pending": the example is not installed). */
-    const checkPlan = async (n: number) => {
-      const r = await runTimed([...planArgv(20), '--json'], kfEnv, dir, true);
-      let states: string[] = [];
-      try {
-        states = (JSON.parse(r.out) as { hosts: Array<{ state: string }> }).hosts.map((h) => h.state);
-      } catch {}
-      const ok = states.filter((x) => x === 'changes pending').length;
-      if (r.code !== 0 || ok !== n)
-        throw new Error(
-          `kernelfile plan --inventory: exit ${r.code}, ${ok} of ${n} hosts planned (${[...new Set(states)].join('; ')})\n${r.err}${r.out.slice(0, 4000)}`,
-        );
-      return r;
-    };
-    const warm = await checkPlan(count); // warms the config cache (resolved the first time) and the page cache
-    console.log(
-      `${'kernelfile plan --inventory, first run (warm-up)'.padEnd(48)} ${warm.wall.toFixed(1).padStart(8)} ms   (not compared; ${count} of ${count} hosts planned)`,
-    );
-    const kfPlan = async () => {
-      const r = await runTimed(planArgv(20), kfEnv, dir);
-      if (r.code !== 0) throw new Error(`kernelfile plan --inventory: exit ${r.code}\n${r.err}`);
-      return r;
-    };
-    const tools: Tool[] = [];
-    const tool = (name: string, run: () => Promise<Run>, lingering?: () => number): Tool => {
-      const t: Tool = { name, run, wall: [], controller: [], hosts: [], ...(lingering ? { lingering } : {}) };
-      tools.push(t);
-      return t;
-    };
-    let ansible: Tool | undefined;
-    let fresh: Tool | undefined;
-    if (!has('ansible')) {
-      console.log(
-        `${'ansible all -m setup'.padEnd(48)} skipped: ansible is not installed (scripts/install-deps.sh --bench)`,
+  };
+  const kh = join(dir, 'known_hosts');
+  const inv = join(dir, 'inventory.yml');
+  const floorFile = join(dir, 'hosts.json');
+  const opensshFile = join(dir, 'openssh-floor.sh');
+  const write = (n: number) => {
+    const some = hosts.slice(0, n);
+    writeFileSync(kh, `${some.map((h) => h.knownHostsLine()).join('\n')}\n`);
+    writeFileSync(inv, inventory(some, kh));
+    writeFileSync(floorFile, floorHosts(some));
+    writeFileSync(opensshFile, opensshFloor(some, kh));
+  };
+  const planArgv = (parallel?: number) => [
+    process.execPath,
+    bin,
+    'plan',
+    '--inventory',
+    inv,
+    '--ssh-config',
+    'none',
+    '--known-hosts',
+    kh,
+    ...(parallel ? ['--parallel', String(parallel)] : []),
+  ];
+  /** Untimed: every host must plan (state "changes pending": the example is not installed). */
+  const checkPlan = async (n: number) => {
+    const r = await runTimed([...planArgv(Math.min(n, 20)), '--json'], kfEnv, dir, true);
+    let states: string[] = [];
+    try {
+      states = (JSON.parse(r.out) as { hosts: Array<{ state: string }> }).hosts.map((h) => h.state);
+    } catch {}
+    const ok = states.filter((x) => x === 'changes pending').length;
+    if (r.code !== 0 || ok !== n)
+      throw new Error(
+        `kernelfile plan --inventory: exit ${r.code}, ${ok} of ${n} hosts planned (${[...new Set(states)].join('; ')})\n${r.err}${r.out.slice(0, 4000)}`,
       );
-    } else {
-      const ansibleArgv = ['ansible', 'all', '-i', inv, '-m', 'setup', '--forks', '20'];
-      const ansibleRun =
-        (e: NodeJS.ProcessEnv, keepOut = false) =>
-        async () => {
-          const r = await runTimed(ansibleArgv, e, dir, keepOut);
-          if (r.code !== 0)
-            throw new Error(`ansible -m setup: exit ${r.code}\n${r.err}${r.out.slice(0, 4000)}`);
-          return r;
+    return r;
+  };
+  const ok = (what: string, r: Run) => {
+    if (r.code !== 0) throw new Error(`${what}: exit ${r.code}\n${r.err}${r.out.slice(0, 4000)}`);
+    return r;
+  };
+  try {
+    for (const [index, count] of counts.entries()) {
+      await start(count);
+      write(count);
+      const warm = await checkPlan(count); // warms the config cache and the page cache
+      console.log(
+        `${'kernelfile plan --inventory, first run (warm-up)'.padEnd(48)} ${warm.wall.toFixed(1).padStart(8)} ms   (not compared; ${count} of ${count} hosts planned)`,
+      );
+      const tools: Tool[] = [];
+      const tool = (name: string, run: () => Promise<Run>, lingering?: () => number): Tool => {
+        const t: Tool = {
+          name,
+          run,
+          wall: [],
+          controller: [],
+          hosts: [],
+          ...(lingering ? { lingering } : {}),
         };
-      // Untimed: Ansible must gather on every host (and starts its ControlPersist masters).
-      const first = await ansibleRun(ansibleEnv, true)();
-      const success = (first.out.match(/^\S+ \| SUCCESS => /gm) ?? []).length;
-      if (success !== count)
-        throw new Error(
-          `ansible -m setup: ${success} of ${count} hosts SUCCESS\n${first.out.slice(0, 4000)}`,
+        tools.push(t);
+        return t;
+      };
+      let ansible: Tool | undefined;
+      let fresh: Tool | undefined;
+      if (!has('ansible')) {
+        console.log(
+          `${'ansible all -m setup'.padEnd(48)} skipped: ansible is not installed (scripts/install-deps.sh --bench)`,
         );
-      console.log(
-        `${'ansible all -m setup --forks 20, first run'.padEnd(48)} ${first.wall.toFixed(1).padStart(8)} ms   (not compared; ${success} of ${count} hosts SUCCESS)`,
+      } else {
+        const ansibleArgv = ['ansible', 'all', '-i', inv, '-m', 'setup', '--forks', String(count)];
+        const ansibleRun =
+          (e: NodeJS.ProcessEnv, keepOut = false) =>
+          async () =>
+            ok('ansible -m setup', await runTimed(ansibleArgv, e, dir, keepOut));
+        // Untimed: Ansible must gather on every host (and starts its ControlPersist masters).
+        const first = await ansibleRun(ansibleEnv, true)();
+        const success = (first.out.match(/^\S+ \| SUCCESS => /gm) ?? []).length;
+        if (success !== count)
+          throw new Error(
+            `ansible -m setup: ${success} of ${count} hosts SUCCESS\n${first.out.slice(0, 4000)}`,
+          );
+        console.log(
+          `${`ansible all -m setup --forks ${count}, first run`.padEnd(48)} ${first.wall.toFixed(1).padStart(8)} ms   (not compared; ${success} of ${count} hosts SUCCESS)`,
+        );
+        // The ssh masters Ansible leaves behind (ControlPersist 60 s) do part of its work.
+        const cp = join(dir, '.ansible', 'cp');
+        const masters = () =>
+          cpuOf((pid) => {
+            try {
+              return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(cp);
+            } catch {
+              return false;
+            }
+          });
+        ansible = tool(`ansible all -m setup --forks ${count}`, ansibleRun(ansibleEnv), masters);
+        // Without the persistent masters: a fresh SSH connection per host per run, as kernelfile makes.
+        fresh = tool(
+          '… ControlMaster=no (fresh conns)',
+          ansibleRun({ ...ansibleEnv, ANSIBLE_SSH_ARGS: '-o ControlMaster=no -o ControlPersist=no' }),
+        );
+      }
+      const floor = tool('ssh2 floor (connect, true)', async () =>
+        ok(
+          'bench/ssh-floor.mjs',
+          await runTimed([process.execPath, floorScript, floorFile, String(count)], env, dir),
+        ),
       );
-      // The ssh masters Ansible leaves behind (ControlPersist 60 s) do part of its work.
-      const cp = join(dir, '.ansible', 'cp');
-      const masters = () =>
-        cpuOf((pid) => {
-          try {
-            return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(cp);
-          } catch {
-            return false;
-          }
+      const openssh = tool('OpenSSH floor (ssh HOST true)', async () =>
+        ok('ssh HOST true', await runTimed(['sh', opensshFile], env, dir)),
+      );
+      const kf = tool('kernelfile plan --inventory', async () =>
+        ok('kernelfile plan --inventory', await runTimed(planArgv(count), kfEnv, dir)),
+      );
+      await rounds(tools, hosts.slice(0, count), runs);
+      const subject = median(kf.wall);
+      const name = `kernelfile plan --inventory, ${count} hosts`;
+      const fl = median(floor.wall);
+      const os = median(openssh.wall);
+      console.log(line(name, subject, floor.name, fl));
+      console.log(line('', subject, openssh.name, os));
+      if (ansible && fresh) {
+        const a = median(ansible.wall);
+        const f = median(fresh.wall);
+        console.log(line('', subject, ansible.name, a));
+        console.log(line('', subject, fresh.name, f));
+        console.log(
+          `${''.padEnd(48)} kernelfile ${s(subject)}, ansible ${s(a)} (${s(f)} without ControlPersist): ${(a / subject).toFixed(1)}× faster (${(f / subject).toFixed(1)}×); ansible is ${(a / fl).toFixed(1)}× the ssh2 floor`,
+        );
+        record({
+          name: `plan --inventory, ${count} hosts vs ansible -m setup`,
+          value: s(subject),
+          detail: `ansible ${s(a)}: ${(a / subject).toFixed(1)}× faster (${(f / subject).toFixed(1)}× vs fresh conns); goal ≥ 10×: ${a / subject >= 10 ? 'met' : 'MISSED'}; floor: ansible is ${(a / fl).toFixed(1)}× ssh2's floor`,
         });
-      ansible = tool('ansible all -m setup --forks 20', ansibleRun(ansibleEnv), masters);
-      // Without the persistent masters: a fresh SSH connection per host per run, as kernelfile makes.
-      fresh = tool(
-        '… ControlMaster=no (fresh conns)',
-        ansibleRun({ ...ansibleEnv, ANSIBLE_SSH_ARGS: '-o ControlMaster=no -o ControlPersist=no' }),
-      );
-    }
-    const kf = tool('kernelfile plan --inventory', kfPlan);
-    await rounds(tools, hosts, runs);
-    const subject = median(kf.wall);
-    const name = `kernelfile plan --inventory, ${count} hosts`;
-    if (!ansible || !fresh) console.log(`${name.padEnd(48)} ${subject.toFixed(1).padStart(8)} ms`);
-    else {
-      const a = median(ansible.wall);
-      const f = median(fresh.wall);
-      console.log(line(name, subject, ansible.name, a));
-      console.log(line('', subject, fresh.name, f));
-      console.log(
-        `${''.padEnd(48)} kernelfile ${s(subject)}, ansible ${s(a)} (${s(f)} without ControlPersist): ${(a / subject).toFixed(1)}× faster (${(f / subject).toFixed(1)}×)`,
-      );
+      }
       record({
-        name: `plan --inventory, ${count} hosts vs ansible -m setup`,
+        name: `plan --inventory, ${count} hosts vs the ssh2 floor`,
         value: s(subject),
-        detail: `ansible ${s(a)}: ${(a / subject).toFixed(1)}× faster (${(f / subject).toFixed(1)}× vs fresh conns); goal ≥ 10×: ${a / subject >= 10 ? 'met' : 'MISSED'}`,
+        detail: `ssh2 floor ${s(fl)}: ${(subject / fl).toFixed(2)}×; OpenSSH floor ${s(os)}`,
       });
-    }
-    // Where the time goes: on this machine the hosts' work competes with the controller's.
-    const cpuText = (t: Tool) => `${s(median(t.controller))} + ${s(median(t.hosts))}`;
-    console.log(
-      `${'  CPU per run: controller + hosts'.padEnd(48)} kernelfile ${cpuText(kf)}${ansible && fresh ? `; ansible ${cpuText(ansible)}; fresh conns ${cpuText(fresh)}` : ''}`,
-    );
-    if (ansible)
+      // Where the time goes: on this machine the hosts' work competes with the controller's.
+      const cpuText = (t: Tool) => `${s(median(t.controller))} + ${s(median(t.hosts))}`;
+      console.log(
+        `${'  CPU per run: controller + hosts'.padEnd(48)} kernelfile ${cpuText(kf)}; ssh2 floor ${cpuText(floor)}; OpenSSH floor ${cpuText(openssh)}${ansible && fresh ? `; ansible ${cpuText(ansible)}; fresh conns ${cpuText(fresh)}` : ''}`,
+      );
       record({
-        name: `controller CPU per run, ${count} hosts`,
-        value: s(median(kf.controller)),
-        detail: `ansible ${s(median(ansible.controller))} (${(median(ansible.controller) / median(kf.controller)).toFixed(1)}× more); hosts' CPU ${s(median(kf.hosts))} vs ${s(median(ansible.hosts))}`,
+        name: `CPU per run (controller + hosts), ${count} hosts`,
+        value: cpuText(kf),
+        detail: `ssh2 floor ${cpuText(floor)}${ansible ? `; ansible ${cpuText(ansible)}` : ''}`,
       });
-    const ph = await phases(root, inv, kh, dir, kfEnv);
-    const forks = await hosts[0]?.exec(
-      [
-        'sh',
-        '-c',
-        'a=$(cat /proc/sys/kernel/ns_last_pid); sh -s >/dev/null; b=$(cat /proc/sys/kernel/ns_last_pid); echo $((b - a - 2))',
-      ],
-      { stdin: factsScript(newNonce()) },
-    );
-    console.log(
-      `${'  in process, per host (medians)'.padEnd(48)} connect ${ph.connect.toFixed(0)} ms, gather ${ph.gather.toFixed(0)} ms, plan ${ph.plan.toFixed(0)} ms; ${count} hosts ${ph.total.toFixed(0)} ms; the facts script starts ${forks?.stdout.trim()} processes on a host`,
-    );
+      if (index === 0) {
+        const ph = await phases(root, inv, kh, dir, kfEnv, count);
+        const forks = await hosts[0]?.exec(
+          [
+            'sh',
+            '-c',
+            'a=$(cat /proc/sys/kernel/ns_last_pid); sh -s >/dev/null; b=$(cat /proc/sys/kernel/ns_last_pid); echo $((b - a - 2))',
+          ],
+          { stdin: factsScript(newNonce()) },
+        );
+        console.log(
+          `${'  in process, per host (medians)'.padEnd(48)} connect ${ph.connect.toFixed(0)} ms, gather ${ph.gather.toFixed(0)} ms, plan ${ph.plan.toFixed(0)} ms; ${count} hosts ${ph.total.toFixed(0)} ms; the facts script starts ${forks?.stdout.trim()} processes on a host`,
+        );
+      }
+    }
 
-    // ── controller memory, 50 hosts ─────────────────────────────────────────────────────────
-    const tm = Date.now();
+    // ── controller memory ─────────────────────────────────────────────────────────────────────
     await start(memCount);
-    write();
-    console.log(
-      `${`fleet: ${memCount} sshd hosts`.padEnd(48)} ${((Date.now() - tm) / 1000).toFixed(1).padStart(8)} s    (${memCount - count} more started; not compared)`,
-    );
+    write(memCount);
     await checkPlan(memCount);
-    for (const parallel of [memCount, undefined]) {
+    for (const parallel of [50, undefined]) {
       const rss: number[] = [];
       const wall: number[] = [];
       for (let i = 0; i < 3; i++) {
-        const r = await runTimed(planArgv(parallel), kfEnv, dir);
-        if (r.code !== 0)
-          throw new Error(`kernelfile plan --inventory (${memCount} hosts): exit ${r.code}\n${r.err}`);
+        const r = ok(
+          `kernelfile plan --inventory (${memCount} hosts)`,
+          await runTimed(planArgv(parallel), kfEnv, dir),
+        );
         rss.push(r.rssKb / 1024);
         wall.push(r.wall);
       }

@@ -10,7 +10,8 @@
  *   apply     `kernelfile plan` / `apply` on a converged SSH host                   (~1 min; slow)
  *   ship      ship() of the build vs scp, same host                                      (~20 s)
  *   build     `kernelfile build` vs raw make, cache hit, --config-only vs olddefconfig (~10 min; slow)
- *   fleet     `plan --inventory` vs `ansible -m setup`, 20 SSH hosts; peak RSS at 50   (~2 min)
+ *   fleet     `plan --inventory` vs `ansible -m setup` and the SSH floors at 10 and 50 hosts; peak
+ *             RSS at 200 hosts                                                          (~6 min)
  * `apply` and `ship` need the example kernel (examples/qemu-tiny) in the tests' build cache:
  * about 2.5 min to build the first time (test/helpers/kernel-artifacts.ts), a cache hit after.
  * `fleet` needs Ansible and GNU time (scripts/install-deps.sh --bench; without Ansible only kernelfile
@@ -21,7 +22,7 @@
  *   BENCH_SKIP_BUILD=1         skip `build` (compiles the kernel twice per run)
  *   BENCH_SKIP_APPLY=1         skip `apply` (converges a host first; may build the example kernel)
  *   BENCH_SKIP_SHIP=1          skip `ship`
- *   BENCH_SKIP_FLEET=1         skip `fleet` (starts 50 SSH hosts; runs Ansible)
+ *   BENCH_SKIP_FLEET=1         skip `fleet` (starts 200 SSH hosts; runs Ansible)
  *   BENCH_SKIP_PLAN_DEBIAN=1   skip the plan() line with Debian's full config (~40 s)
  *   BENCH_PLAN_RUNS=N          rounds for plan() (default 15; 3 with Debian's config)
  *   BENCH_HOST_RUNS=N          rounds for `plan` and `apply` on the host (default 10)
@@ -30,7 +31,8 @@
  *   BENCH_BUILD_CONFIG_ONLY=1  in `build`, only the Kconfig comparison (no kernel compile; ~2 min)
  *   BENCH_CONFIG_RUNS=N        rounds for the Kconfig comparison (default 3)
  *   BENCH_FLEET_RUNS=N         rounds for plan --inventory vs ansible (default 5)
- *   BENCH_FLEET_MEM_HOSTS=N    hosts for the peak-RSS measurement (default 50)
+ *   BENCH_FLEET_HOSTS=10,50    fleet sizes compared with Ansible and the SSH floors (default 10,50)
+ *   BENCH_FLEET_MEM_HOSTS=N    hosts for the peak-RSS measurement (default 200)
  *   KERNELFILE_TEST_CACHE=DIR  the tests' cache (Debian root, build cache; default ~/.cache/kernelfile-tests)
  */
 import { spawnSync } from 'node:child_process';

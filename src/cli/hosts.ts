@@ -51,11 +51,12 @@ export interface ProgressSink {
 export function sessionFor(
   flags: FleetFlags,
   io: Io,
-  o: { trial?: boolean; retryTrial?: boolean; sink?: ProgressSink } = {},
+  o: { trial?: boolean; retryTrial?: boolean; sink?: ProgressSink; closeEach?: boolean } = {},
 ): PlanningSession {
   return new PlanningSession(io, {
     trial: o.trial === true,
     retryTrial: o.retryTrial === true,
+    closeEach: o.closeEach === true,
     parallel: parallelism(flags),
     ...(o.sink ? { progress: (_t: Target, m: string) => o.sink?.update(m) } : {}),
     onInvalid: (l: Loaded) => {

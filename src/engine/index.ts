@@ -156,7 +156,7 @@ export async function plan(
   o: PlanHostsOptions = {},
   env: Env = processEnv(),
 ): Promise<FleetHost[]> {
-  const planned = await planHosts(sel, o, env);
+  const planned = await planHosts(sel, { ...o, closeEach: true }, env);
   await planned.close();
   return planned.hosts;
 }

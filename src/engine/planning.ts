@@ -71,6 +71,11 @@ export interface PlanOptions {
   progress?: (target: Target, message: string) => void;
   /** A kernelfile that failed validation (its diagnostics), once per file. */
   onInvalid?: (loaded: Loaded) => void;
+  /**
+   * Close each host's connection as soon as it is planned (plan and status: nothing follows), so a
+   * fleet holds at most `parallel` connections at once; apply keeps them open for the rollout.
+   */
+  closeEach?: boolean;
 }
 
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
@@ -260,7 +265,11 @@ export class PlanningSession {
 
   /** Every target planned, in parallel; a host that cannot be planned is reported, not thrown. */
   async planAll(targets: Target[]): Promise<FleetHost[]> {
-    const settled = await pool(targets, this.options.parallel ?? 20, (t) => this.planTarget(t));
+    const settled = await pool(targets, this.options.parallel ?? 20, async (t) => {
+      const planned = await this.planTarget(t);
+      if (this.options.closeEach) await planned.transport.close();
+      return planned;
+    });
     return settled.map((r, i) => {
       const target = targets[i] as Target;
       if (r.status === 'fulfilled') return { ok: true as const, ...r.value };

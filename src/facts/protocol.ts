@@ -160,28 +160,39 @@ export function composeScript(
 export function splitSections(output: string, nonce: string): Record<string, Sections> {
   const out: Record<string, Sections> = {};
   const prefix = `${nonce} `;
-  let current: { family: string; key: string; lines: string[] } | null = null;
-  const flush = () => {
-    if (!current) return;
-    const family = out[current.family] ?? {};
-    family[current.key] = current.lines.join('\n');
-    out[current.family] = family;
-  };
   // The output's final newline ends its last line; it is not part of the last section.
   const text = output.endsWith('\n') ? output.slice(0, -1) : output;
-  for (const line of text.split('\n')) {
-    if (line.startsWith(prefix)) {
-      const rest = line.slice(prefix.length);
-      const sp = rest.indexOf(' ');
-      if (sp > 0) {
-        flush();
-        current = { family: rest.slice(0, sp), key: rest.slice(sp + 1), lines: [] };
-        continue;
-      }
+  // Header lines are found with indexOf, and contents cut out as they are: a host's output holds
+  // a whole kernel config (thousands of lines) that splitting into lines would copy line by line.
+  const marker = `\n${prefix}`;
+  /** The header line starting at `at`, if it is one (`<nonce> <family> <key>`). */
+  const headerAt = (at: number) => {
+    if (!text.startsWith(prefix, at)) return null;
+    const nl = text.indexOf('\n', at);
+    const end = nl < 0 ? text.length : nl;
+    const rest = text.slice(at + prefix.length, end);
+    const sp = rest.indexOf(' ');
+    return sp > 0 ? { family: rest.slice(0, sp), key: rest.slice(sp + 1), end } : null;
+  };
+  /** The next header line after position `from` (which is inside a line). */
+  const nextHeader = (from: number) => {
+    for (let i = text.indexOf(marker, from); i >= 0; i = text.indexOf(marker, i + 1)) {
+      const h = headerAt(i + 1);
+      if (h) return { at: i + 1, ...h };
     }
-    current?.lines.push(line);
+    return null;
+  };
+  const first = headerAt(0);
+  let h = first ? { at: 0, ...first } : nextHeader(0);
+  while (h) {
+    const next = nextHeader(h.end);
+    // The content: from after the header's newline to before the next header's (none: empty).
+    const content = h.end >= text.length ? '' : text.slice(h.end + 1, next ? next.at - 1 : text.length);
+    const family = out[h.family] ?? {};
+    family[h.key] = content;
+    out[h.family] = family;
+    h = next;
   }
-  flush();
   return out;
 }
 

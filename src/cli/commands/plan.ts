@@ -195,7 +195,9 @@ async function planHost(file: string | undefined, flags: PlanCommandFlags, io: I
 async function planFleet(file: string | undefined, flags: PlanCommandFlags, io: Io): Promise<ExitCode> {
   const format = formatOf(flags);
   const selected = targetsOf(file, flags, io);
-  const hosts = await sessionFor(flags, io).planAll(flags.out ? targetsForSaving(selected, io) : selected);
+  const hosts = await sessionFor(flags, io, { closeEach: true }).planAll(
+    flags.out ? targetsForSaving(selected, io) : selected,
+  );
   await closeAll(hosts);
   if (flags.out)
     writePlanDocument(

@@ -16,7 +16,7 @@ export interface StatusFlags extends FleetFlags {
 }
 
 export async function run(file: string | undefined, flags: StatusFlags, io: Io): Promise<ExitCode> {
-  const hosts = await sessionFor(flags, io).planAll(targetsOf(file, flags, io));
+  const hosts = await sessionFor(flags, io, { closeEach: true }).planAll(targetsOf(file, flags, io));
   await closeAll(hosts);
   const { rows, exitCode } = statusRows(hosts);
   const exit = exitCode as ExitCode;
