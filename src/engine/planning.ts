@@ -22,6 +22,7 @@ import { openHost } from '../host/open.js';
 import type { Transport } from '../host/transport.js';
 import { plan } from '../plan/planner.js';
 import type { ConfigDiff, HostPlan } from '../plan/types.js';
+import { RunningConfigs } from './running-configs.js';
 
 /** What a face asks of a plan. */
 export { counts, hasChanges, needsApply } from '../plan/types.js';
@@ -94,13 +95,17 @@ export class PlanningSession {
   /** What a plan needs of a build's manifest (about 1 MB of JSON), read once per build. */
   private readonly built = new Map<string, Artifacts>();
   private readonly preflight = new DkmsPreflight();
+  /** Running configs read before, per host and boot: not sent again in the same boot. */
+  private readonly runningConfigs: RunningConfigs;
   /** Gathers started ahead of planning (prefetch), each taken by the next gather of its target. */
   private readonly prefetched = new Map<Target, Promise<{ transport: Transport; facts: HostFacts }>>();
 
   constructor(
     readonly env: Env,
     private readonly options: PlanOptions = {},
-  ) {}
+  ) {
+    this.runningConfigs = new RunningConfigs(env.env);
+  }
 
   /** Each kernelfile read and validated once per session. */
   load(file: string): Promise<Loaded> {
@@ -157,7 +162,10 @@ export class PlanningSession {
   private async gatherNow(target: Target): Promise<{ transport: Transport; facts: HostFacts }> {
     const transport = await this.connect(target);
     try {
-      return { transport, facts: await gather(transport, { sudo: target.sudo }) };
+      return {
+        transport,
+        facts: await gather(transport, { sudo: target.sudo, runningConfigs: this.runningConfigs }),
+      };
     } catch (e) {
       await transport.close();
       throw e;

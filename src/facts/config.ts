@@ -10,6 +10,10 @@
  * with its kernelfile's installed build rather than with whatever kernel the host runs. The file
  * the running config was read from is not sent twice (`same:REL`), nor one equal to
  * /proc/config.gz (compared on the host with cmp, when it has one).
+ *
+ * Nor is /proc/config.gz sent again in the boot it was last read in: given that boot id (kf_kboot),
+ * a host still in it answers `proc-kept`, and gather fills in the text the controller kept
+ * (src/engine/running-configs.ts).
  */
 import { configValues } from '../kconfig/config.js';
 import { STATE_DIR } from '../receipt/paths.js';
@@ -36,7 +40,10 @@ else
   kf_proc release /proc/sys/kernel/osrelease uname -r
   kf_crel=; IFS= read -r kf_crel </proc/sys/kernel/osrelease || kf_crel=$(uname -r)
   kf_c_ok=
-  if [ -r /proc/config.gz ]; then
+  kf_b=; [ -n "\${kf_kboot-}" ] && IFS= read -r kf_b </proc/sys/kernel/random/boot_id
+  if [ -n "$kf_b" ] && [ "$kf_b" = "$kf_kboot" ] && [ -r /proc/config.gz ]; then
+    kf_val proc-kept "$kf_b"; kf_c_ok=1; kf_from=proc:$kf_crel
+  elif [ -r /proc/config.gz ]; then
     if kf_run proc gzip -dc /proc/config.gz || kf_run proc zcat /proc/config.gz; then
       kf_c_ok=1; kf_from=proc:$kf_crel
     fi

@@ -11,7 +11,7 @@ import { composeScript, deniedPaths, isComplete, type Sections, splitSections } 
 import type { HostFacts } from './types.js';
 
 /** The facts script for a nonce (tests run it anywhere with a fixed one). */
-export function factsScript(nonce: string, opts: { image?: boolean } = {}): string {
+export function factsScript(nonce: string, opts: { image?: boolean; knownBoot?: string } = {}): string {
   return composeScript(nonce, Object.values(FAMILIES), opts);
 }
 
@@ -21,7 +21,11 @@ export function newNonce(): string {
 
 /** Parse the facts script's output. Throws a HostError when the output stops before its trailer. */
 export function parseFacts(output: string, nonce: string, host: string): HostFacts {
-  const sections = splitSections(output, nonce);
+  return parseSections(splitSections(output, nonce), host);
+}
+
+/** Parse the facts script's output, cut into sections. */
+export function parseSections(sections: Record<string, Sections>, host: string): HostFacts {
   if (!isComplete(sections))
     throw new HostError(
       host,
@@ -93,19 +97,55 @@ export function canonicalJson(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
+/**
+ * The running configs kept on the controller per host and boot (src/engine/running-configs.ts): a
+ * host still in the boot of its last gather does not send /proc/config.gz again.
+ */
+export interface RunningConfigCache {
+  /** The boot id of the host's last gather whose running config is kept. */
+  bootOf(host: string): string | undefined;
+  /** That config's text (as the `proc` section holds it), if it is still there and intact. */
+  textOf(host: string, bootId: string): string | undefined;
+  /** Keep the text of /proc/config.gz read in this boot. */
+  remember(host: string, bootId: string, text: string): void;
+}
+
 export interface GatherOptions {
   /** Gather as root (`sudo -n` over SSH): needed where /boot, grub.cfg or the ESP are root-only. */
   sudo?: boolean;
+  runningConfigs?: RunningConfigCache;
 }
 
-/** Gather a host's facts in one round trip. */
+/** Gather a host's facts in one round trip (two when a kept running config was lost meanwhile). */
 export async function gather(t: Transport, opts: GatherOptions = {}): Promise<HostFacts> {
   const nonce = newNonce();
   // A root filesystem directory runs no kernel: its facts say so rather than report this machine's.
-  const script = factsScript(nonce, { image: !t.capabilities.runningKernel });
-  const r = await t.run(['sh', '-s'], { stdin: script, ...(opts.sudo ? { sudo: true } : {}) });
+  const image = !t.capabilities.runningKernel;
+  const cache = image ? undefined : opts.runningConfigs;
+  const knownBoot = cache?.bootOf(t.name);
+  const script = factsScript(nonce, { image, ...(knownBoot ? { knownBoot } : {}) });
+  const sudo = opts.sudo ? { sudo: true } : {};
+  const r = await t.run(['sh', '-s'], { stdin: script, ...sudo });
   try {
-    return parseFacts(r.stdout, nonce, t.name);
+    const sections = splitSections(r.stdout, nonce);
+    const config = sections.config;
+    const kept = config?.['proc-kept'];
+    if (config && kept !== undefined && knownBoot && kept === knownBoot) {
+      let text = cache?.textOf(t.name, knownBoot);
+      if (text === undefined) {
+        const again = await t.run(['sh', '-c', 'gzip -dc /proc/config.gz || zcat /proc/config.gz'], sudo);
+        if (again.code === 0) text = again.stdout;
+      }
+      if (text !== undefined) {
+        config.proc = text;
+        config['proc#rc'] = '0';
+      }
+    }
+    const facts = parseSections(sections, t.name);
+    const proc = config?.proc;
+    if (cache && proc !== undefined && facts.config.source === '/proc/config.gz' && facts.system.bootId)
+      cache.remember(t.name, facts.system.bootId, proc);
+    return facts;
   } catch (e) {
     const tail = r.stderr.trim().split('\n').slice(-3).join('\n');
     if (e instanceof HostError && (r.code !== 0 || tail))

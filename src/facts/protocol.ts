@@ -23,6 +23,8 @@ export interface FactFamily<T> {
 /** The pseudo-family of the trailer line printed after every family has run. */
 export const END_FAMILY = '-';
 const NONCE = /^[A-Za-z0-9_]{8,64}$/;
+/** A boot id (/proc/sys/kernel/random/boot_id), the only form put into the script. */
+const BOOT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * The sh functions every family uses. Variables start with kf_ (family scripts must not assign
@@ -146,10 +148,12 @@ ${script.trim()}
 export function composeScript(
   nonce: string,
   families: readonly { name: string; script: string }[],
-  opts: { image?: boolean } = {},
+  opts: { image?: boolean; knownBoot?: string } = {},
 ): string {
   // kf_image: the host is a root filesystem directory (families skip what only a running kernel has).
-  return `${prelude(nonce)}${opts.image ? 'kf_image=1\n' : ''}${families.map((f) => familyBlock(f.name, f.script)).join('')}kf__fam=${END_FAMILY}\nkf_val end ok\n`;
+  // kf_kboot: the boot id of the host's last gather whose running config the controller keeps.
+  const kboot = opts.knownBoot && BOOT_ID.test(opts.knownBoot) ? `kf_kboot='${opts.knownBoot}'\n` : '';
+  return `${prelude(nonce)}${opts.image ? 'kf_image=1\n' : ''}${kboot}${families.map((f) => familyBlock(f.name, f.script)).join('')}kf__fam=${END_FAMILY}\nkf_val end ok\n`;
 }
 
 /**
