@@ -300,6 +300,20 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     );
 
   program
+    .command('keygen')
+    .description(
+      'create a key pair for signing kernels and modules, suitable for Machine Owner Key (MOK) enrolment; never overwrites a key',
+    )
+    .option('--out <dir>', 'where to write mok.key (0600), mok.crt and mok.der', 'keys')
+    .option('--cn <name>', "the certificate's subject CN", 'kernelfile module signing key')
+    .option('--days <n>', 'validity in days (MOK and the kernel do not check expiry)', '36500')
+    .addOption(new Option('--bits <n>', 'RSA key size').choices(['2048', '4096']).default('2048'))
+    .action(async (opts: import('./commands/keygen.js').KeygenFlags) => {
+      const { run } = await import('./commands/keygen.js');
+      done(await run(opts, io));
+    });
+
+  program
     .command('schema')
     .description('print the kernelfile JSON Schema (for editors), or the reference as Markdown')
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'markdown']).default('json'))
