@@ -44,6 +44,7 @@ export function parseFacts(output: string, nonce: string, host: string): HostFac
     receipts: FAMILIES.receipts.parse(of('receipts')),
     tools: FAMILIES.tools.parse(of('tools')),
     libs: FAMILIES.libs.parse(of('libs')),
+    secureboot: FAMILIES.secureboot.parse(of('secureboot')),
     unreadable: deniedPaths(sections),
   };
   return { ...facts, digest: factsDigest(facts) };
