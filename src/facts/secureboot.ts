@@ -156,7 +156,7 @@ export function certificateSha1(bytes: Buffer | null): string | null {
   return createHash('sha1').update(der).digest('hex');
 }
 
-const isPath = (p: string | null): p is string => p !== null && p.startsWith('/') && !/[$`\s]/.test(p);
+const isPath = (p: string | null): p is string => p?.startsWith('/') === true && !/[$`\s]/.test(p);
 
 function existsIn(s: Sections, path: string | null): boolean | null {
   if (!isPath(path)) return null;
