@@ -185,6 +185,10 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       'exit 0 when there is nothing to change, 2 when there are changes, 1 on error',
     )
     .addOption(configDiffOption())
+    .option(
+      '--mok-password-file <file>',
+      'the one-time password for enrolling the signing certificate as a Machine Owner Key (first line; the MOK manager asks for it on the console at the next boot)',
+    )
     .option('--sudo', 'gather facts as root with `sudo -n` (a non-root SSH user)');
   addFleetOptions(planCmd).action(
     async (file: string | undefined, opts: import('./commands/plan.js').PlanCommandFlags & HostFlags) => {
@@ -229,6 +233,10 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     .option(
       '--max-fail <p%>',
       'with --inventory: stop the rollout once more than this share of the hosts failed',
+    )
+    .option(
+      '--mok-password-file <file>',
+      'the one-time password for enrolling the signing certificate as a Machine Owner Key (first line; the MOK manager asks for it on the console at the next boot)',
     );
   addFleetOptions(applyCmd).action(
     async (

@@ -4,6 +4,7 @@
  * preflight, and hand (Desired, HostFacts) to the pure planner. One host is a fleet of one.
  * Nothing here writes to a host. The caches are the session's own: two sessions share nothing.
  */
+
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import {
@@ -22,6 +23,7 @@ import { openHost } from '../host/open.js';
 import type { Transport } from '../host/transport.js';
 import { plan } from '../plan/planner.js';
 import type { ConfigDiff, HostPlan } from '../plan/types.js';
+import { readMokPassword } from './mok-password.js';
 
 /** What a face asks of a plan. */
 export { counts, hasChanges, needsApply } from '../plan/types.js';
@@ -71,6 +73,11 @@ export interface PlanOptions {
   progress?: (target: Target, message: string) => void;
   /** A kernelfile that failed validation (its diagnostics), once per file. */
   onInvalid?: (loaded: Loaded) => void;
+  /**
+   * A file holding the one-time MOK password (first line), for plans that enrol the signing
+   * certificate: checked when planning, read again by apply. Without it such a plan says it needs one.
+   */
+  mokPasswordFile?: string;
 }
 
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
@@ -96,6 +103,18 @@ export class PlanningSession {
     readonly env: Env,
     private readonly options: PlanOptions = {},
   ) {}
+
+  private mokChecked = false;
+  /** --mok-password-file was given and holds a usable password (checked once; its value is not kept). */
+  private mokPasswordGiven(): boolean {
+    const file = this.options.mokPasswordFile;
+    if (file === undefined) return false;
+    if (!this.mokChecked) {
+      readMokPassword(file);
+      this.mokChecked = true;
+    }
+    return true;
+  }
 
   /** Each kernelfile read and validated once per session. */
   load(file: string): Promise<Loaded> {
@@ -236,6 +255,7 @@ export class PlanningSession {
         factsFamilies: familyDigests(facts),
         image: transport.capabilities.image,
         configDiffs: this.configDiffs,
+        mokPassword: this.mokPasswordGiven(),
       }),
       diagnostics,
     };
