@@ -57,7 +57,9 @@ describe('readMokPassword', () => {
   });
 
   it('refuses a missing file and a directory', () => {
-    expect(() => readMokPassword(join(tmp, 'absent'))).toThrow(/--mok-password-file .*absent: cannot read it \(ENOENT\)/);
+    expect(() => readMokPassword(join(tmp, 'absent'))).toThrow(
+      /--mok-password-file .*absent: cannot read it \(ENOENT\)/,
+    );
     mkdirSync(join(tmp, 'dir'));
     expect(() => readMokPassword(join(tmp, 'dir'))).toThrow(/not a regular file|EISDIR/);
   });
@@ -76,7 +78,14 @@ function enrollingHost(): { h: { ok: true } & PlannedHost; t: FakeTransport } {
     mokutil: '/usr/bin/mokutil',
     enrolled: { sha1: [], hashes: 0 },
     pending: { sha1: [], hashes: 0 },
-    dkms: { from: null, key: null, certificate: null, keyExists: null, certificateExists: null, certificateSha1: null },
+    dkms: {
+      from: null,
+      key: null,
+      certificate: null,
+      keyExists: null,
+      certificateExists: null,
+      certificateSha1: null,
+    },
   };
   const desired = structuredClone(c.desired);
   desired.signing = {
@@ -135,7 +144,9 @@ describe('apply of a plan that enrols a MOK', () => {
     const { h, t } = enrollingHost();
     const { r, built } = rollout();
     await expect(r.run([h])).rejects.toThrow(/needs a one-time password .*Nothing was changed/);
-    await expect(rollout().r.run([h])).rejects.toMatchObject({ hint: expect.stringContaining('--mok-password-file FILE') });
+    await expect(rollout().r.run([h])).rejects.toMatchObject({
+      hint: expect.stringContaining('--mok-password-file FILE'),
+    });
     expect(t.calls).toEqual([]);
     expect(built).toEqual([]);
   });
