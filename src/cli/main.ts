@@ -96,7 +96,7 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     program
       .command('facts')
       .description(
-        'gather what kernelfile knows about a host (kernels, config, DKMS, initramfs, boot loader, space) in one round trip',
+        'gather what kernelfile knows about a host (kernels, config, DKMS, initramfs, boot loader, space, Secure Boot) in one round trip',
       ),
   )
     .option('--json', 'print every fact as JSON')
