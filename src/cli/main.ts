@@ -316,6 +316,10 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     .option('--cn <name>', "the certificate's subject CN", 'kernelfile module signing key')
     .option('--days <n>', 'validity in days (MOK and the kernel do not check expiry)', '36500')
     .addOption(new Option('--bits <n>', 'RSA key size').choices(['2048', '4096']).default('2048'))
+    .option(
+      '--passphrase-env <var>',
+      "encrypt the key with the passphrase in this environment variable (the kernelfile's signing.passphraseEnv)",
+    )
     .action(async (opts: import('./commands/keygen.js').KeygenFlags) => {
       const { run } = await import('./commands/keygen.js');
       done(await run(opts, io));

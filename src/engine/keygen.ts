@@ -23,6 +23,12 @@ export interface KeygenOptions {
   days?: number;
   /** RSA key size: 2048 (default) or 4096. */
   bits?: number;
+  /**
+   * Encrypt the key (AES-256) with the passphrase in this environment variable (of `env`), for
+   * `signing.passphraseEnv`; without it the key is not encrypted (mode 0600 only).
+   */
+  passphraseEnv?: string;
+  env?: Record<string, string | undefined>;
   cwd?: string;
 }
 
@@ -35,6 +41,10 @@ export interface KeygenResult {
   /** SHA-1 of the DER, lower-case hex without colons (what `mokutil --list-enrolled` shows, with colons). */
   sha1: string;
   notAfter: string;
+  /** The environment variable whose passphrase encrypts the key; null: not encrypted. */
+  passphraseEnv: string | null;
+  /** A .gitignore keeping *.key out of git was created in `dir`. */
+  gitignore: string | null;
 }
 
 export const KEY_FILE = 'mok.key';
@@ -75,6 +85,16 @@ function checkOptions(o: KeygenOptions): { cn: string; days: number; bits: numbe
 /** Create a key pair for MOK; refuses (before creating anything) when one of its files exists. */
 export async function keygen(o: KeygenOptions = {}): Promise<KeygenResult> {
   const { cn, days, bits } = checkOptions(o);
+  const passEnv = o.passphraseEnv;
+  if (passEnv !== undefined) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(passEnv))
+      throw new UserError(`--passphrase-env ${passEnv} is not an environment variable name`);
+    if (!(o.env ?? process.env)[passEnv])
+      throw new UserError(
+        `--passphrase-env ${passEnv}: the variable is not set (or empty)`,
+        `export ${passEnv} with the key's passphrase, then run keygen again`,
+      );
+  }
   const dir = resolve(o.cwd ?? process.cwd(), o.out ?? 'keys');
   if (existsSync(dir) && !statSync(dir).isDirectory())
     throw new UserError(`${dir} is not a directory`, 'name a directory with --out');
@@ -97,7 +117,7 @@ export async function keygen(o: KeygenOptions = {}): Promise<KeygenResult> {
         '-new',
         '-newkey',
         `rsa:${bits}`,
-        '-nodes',
+        ...(passEnv ? ['-passout', `env:${passEnv}`] : ['-nodes']),
         '-sha256',
         '-days',
         String(days),
@@ -110,7 +130,12 @@ export async function keygen(o: KeygenOptions = {}): Promise<KeygenResult> {
         '-out',
         join(tmp, 'cert.pem'),
       ],
-      { env: { OPENSSL_CONF: conf } },
+      {
+        env: {
+          OPENSSL_CONF: conf,
+          ...(passEnv ? { [passEnv]: (o.env ?? process.env)[passEnv] as string } : {}),
+        },
+      },
     );
     if (r.code !== 0)
       throw new UserError(
@@ -125,12 +150,25 @@ export async function keygen(o: KeygenOptions = {}): Promise<KeygenResult> {
     await writeExclusive(paths.key, key, 0o600);
     await writeExclusive(paths.certificate, pem, 0o644);
     await writeExclusive(paths.der, cert.raw, 0o644);
+    // Keep private keys out of git: a .gitignore beside them, unless there is one.
+    const gitignore = join(dir, '.gitignore');
+    let wroteIgnore: string | null = null;
+    if (!existsSync(gitignore)) {
+      await writeExclusive(
+        gitignore,
+        Buffer.from('# private keys (kernelfile keygen): never commit them\n*.key\n'),
+        0o644,
+      );
+      wroteIgnore = gitignore;
+    }
     return {
       dir,
       ...paths,
       subject: cn,
       sha1: cert.fingerprint.replace(/:/g, '').toLowerCase(),
       notAfter: cert.validTo,
+      passphraseEnv: passEnv ?? null,
+      gitignore: wroteIgnore,
     };
   } finally {
     await rm(tmp, { recursive: true, force: true });

@@ -15,7 +15,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function cli(...args: string[]) {
-  const io = fakeIo(dir);
+  const io = fakeIo(dir, { env: { KF_TEST_PIN: 'test pin 1234' } });
   const code = await main(['node', 'kernelfile', 'keygen', ...args], io);
   return { code, out: io.stdout, err: io.stderr };
 }
@@ -59,6 +59,9 @@ describe('kernelfile keygen', () => {
     expect(r.out).toContain('mokutil --import');
     expect(r.out).toContain('--mok-password-file');
     expect(r.out).not.toContain('PRIVATE KEY');
+    // Private keys kept out of git.
+    expect(readFileSync(join(dir, 'keys', '.gitignore'), 'utf8')).toContain('*.key');
+    expect(r.out).toContain('keys/.gitignore   keeps *.key out of git');
   });
 
   it('refuses to overwrite an existing key and leaves it as it was', async () => {
@@ -77,6 +80,21 @@ describe('kernelfile keygen', () => {
     expect(r.code).toBe(1);
     expect(r.err).toContain('mok.der');
     expect(() => statSync(join(dir, 'other', 'mok.key'))).toThrow();
+  });
+
+  it('encrypts the key with the passphrase of --passphrase-env (never on argv), and names the line to paste', async () => {
+    const r = await cli('--out', 'enc', '--passphrase-env', 'KF_TEST_PIN');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const pem = readFileSync(join(dir, 'enc', 'mok.key'));
+    expect(pem.toString()).toContain('ENCRYPTED PRIVATE KEY');
+    expect(() => createPrivateKey(pem)).toThrow();
+    const key = createPrivateKey({ key: pem, passphrase: 'test pin 1234' });
+    expect(new X509Certificate(readFileSync(join(dir, 'enc', 'mok.crt'))).checkPrivateKey(key)).toBe(true);
+    expect(r.out).toContain('    passphraseEnv: KF_TEST_PIN\n');
+    const unset = await cli('--out', 'enc2', '--passphrase-env', 'KF_NOT_SET');
+    expect(unset.code).toBe(1);
+    expect(unset.err).toContain('--passphrase-env KF_NOT_SET: the variable is not set');
   });
 
   it('makes a 4096-bit key on request, and names a bad option', async () => {

@@ -10,6 +10,7 @@ export interface KeygenFlags {
   cn?: string;
   days?: string;
   bits?: string;
+  passphraseEnv?: string;
 }
 
 function whole(v: string | undefined, option: string): number | undefined {
@@ -27,6 +28,7 @@ export async function run(flags: KeygenFlags, io: Io): Promise<ExitCode> {
     ...(flags.cn !== undefined ? { cn: flags.cn } : {}),
     ...(days !== undefined ? { days } : {}),
     ...(bits !== undefined ? { bits } : {}),
+    ...(flags.passphraseEnv !== undefined ? { passphraseEnv: flags.passphraseEnv, env: io.env } : {}),
   });
   io.out(renderKeygen(r, io.cwd, io.color ? colored : plain));
   return 0;
