@@ -263,6 +263,7 @@ export class PlanningSession {
 
   /** Load, gather and plan one target; its connection stays open on success. */
   async planTarget(target: Target, trial?: boolean): Promise<PlannedHost> {
+    this.mokPasswordGiven(); // a bad --mok-password-file fails before any work
     const loaded = await this.load(target.kernelfile);
     if (!loaded.result.ok)
       throw new UserError(
