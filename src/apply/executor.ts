@@ -39,6 +39,8 @@ export interface Controller {
   ): Promise<string>;
   /** The clock (ISO 8601), for the journal and receipts. */
   now(): string;
+  /** The one-time MOK password for `mok-import` steps (--mok-password-file); never logged. */
+  mokPassword?: string;
   /**
    * Who takes the host lock (shown to another apply), and how long to wait for another apply to
    * release it (0 or absent: fail at once). Default: this process, no kernelfile named.
@@ -73,7 +75,12 @@ export interface ExecuteResult {
 }
 
 /** Write a file as root through a shell (works for root and sudo users alike): temp name, then rename. */
-export async function writeFile(t: Transport, path: string, content: string, mode: number): Promise<void> {
+export async function writeFile(
+  t: Transport,
+  path: string,
+  content: string | Buffer,
+  mode: number,
+): Promise<void> {
   const bytes = Buffer.byteLength(content);
   // A connection dropped mid-write ends cat's input like a normal end of file: the size check keeps
   // a short file from being renamed into place.
@@ -228,6 +235,32 @@ async function executeLocked(
               step,
               `exited with ${r.code}`,
               tail(`${r.stdout}\n${r.stderr}`),
+            );
+          break;
+        }
+        case 'mok-import': {
+          const password = controller.mokPassword;
+          if (password === undefined)
+            throw new StepError(
+              t.name,
+              change,
+              step,
+              'no one-time MOK password: give it with --mok-password-file FILE',
+            );
+          await writeFile(t, step.path, Buffer.from(step.certificate, 'base64'), 0o644);
+          // mokutil reads the password twice (input, confirmation) from standard input when it is
+          // not a terminal: never in argv, where `ps` on the host would show it.
+          const r = await t.run(locked(['mokutil', '--import', step.path]), {
+            sudo: step.sudo,
+            stdin: `${password}\n${password}\n`,
+          });
+          if (r.code !== 0)
+            throw new StepError(
+              t.name,
+              change,
+              step,
+              `mokutil --import exited with ${r.code}`,
+              tail(`${r.stdout}\n${r.stderr}`).map((l) => l.split(password).join('********')),
             );
           break;
         }

@@ -3,6 +3,7 @@
  * planning through the engine with the views a terminal gets (a progress stage for one host, the
  * diagnostics of an invalid kernelfile once).
  */
+import { resolve } from 'node:path';
 import { UserError } from '../engine/errors.js';
 import type { Loaded } from '../engine/kernelfile.js';
 import { type FleetHost, type PlannedHost, PlanningSession } from '../engine/planning.js';
@@ -17,6 +18,15 @@ export interface FleetFlags extends Partial<HostFlags> {
   inventory?: string;
   limit?: string;
   parallel?: string;
+  /** plan, apply: the file holding the one-time MOK password (for an enrolment of the signing certificate). */
+  mokPasswordFile?: string;
+}
+
+/** --mok-password-file, relative to the working directory. */
+export function mokPasswordFileOf(flags: FleetFlags, io: Io): { mokPasswordFile?: string } {
+  return flags.mokPasswordFile !== undefined
+    ? { mokPasswordFile: resolve(io.cwd, flags.mokPasswordFile) }
+    : {};
 }
 
 export function parallelism(flags: FleetFlags): number {
@@ -58,6 +68,7 @@ export function sessionFor(
     retryTrial: o.retryTrial === true,
     closeEach: o.closeEach === true,
     parallel: parallelism(flags),
+    ...mokPasswordFileOf(flags, io),
     ...(o.sink ? { progress: (_t: Target, m: string) => o.sink?.update(m) } : {}),
     onInvalid: (l: Loaded) => {
       for (const block of renderAll(l.result.ok ? [] : l.result.errors, diagnosticOptions(l.kf, io)))

@@ -96,7 +96,7 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     program
       .command('facts')
       .description(
-        'gather what kernelfile knows about a host (kernels, config, DKMS, initramfs, boot loader, space) in one round trip',
+        'gather what kernelfile knows about a host (kernels, config, DKMS, initramfs, boot loader, space, Secure Boot) in one round trip',
       ),
   )
     .option('--json', 'print every fact as JSON')
@@ -185,6 +185,10 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       'exit 0 when there is nothing to change, 2 when there are changes, 1 on error',
     )
     .addOption(configDiffOption())
+    .option(
+      '--mok-password-file <file>',
+      'the one-time password for enrolling the signing certificate as a Machine Owner Key (first line; the MOK manager asks for it on the console at the next boot)',
+    )
     .option('--sudo', 'gather facts as root with `sudo -n` (a non-root SSH user)');
   addFleetOptions(planCmd).action(
     async (file: string | undefined, opts: import('./commands/plan.js').PlanCommandFlags & HostFlags) => {
@@ -229,6 +233,10 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     .option(
       '--max-fail <p%>',
       'with --inventory: stop the rollout once more than this share of the hosts failed',
+    )
+    .option(
+      '--mok-password-file <file>',
+      'the one-time password for enrolling the signing certificate as a Machine Owner Key (first line; the MOK manager asks for it on the console at the next boot)',
     );
   addFleetOptions(applyCmd).action(
     async (
@@ -298,6 +306,24 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
         done(await run(opts.inventory ? file : (file ?? 'kernelfile.yaml'), opts, io));
       },
     );
+
+  program
+    .command('keygen')
+    .description(
+      'create a key pair for signing kernels and modules, suitable for Machine Owner Key (MOK) enrolment; never overwrites a key',
+    )
+    .option('--out <dir>', 'where to write mok.key (0600), mok.crt and mok.der', 'keys')
+    .option('--cn <name>', "the certificate's subject CN", 'kernelfile module signing key')
+    .option('--days <n>', 'validity in days (MOK and the kernel do not check expiry)', '36500')
+    .addOption(new Option('--bits <n>', 'RSA key size').choices(['2048', '4096']).default('2048'))
+    .option(
+      '--passphrase-env <var>',
+      "encrypt the key with the passphrase in this environment variable (the kernelfile's signing.passphraseEnv)",
+    )
+    .action(async (opts: import('./commands/keygen.js').KeygenFlags) => {
+      const { run } = await import('./commands/keygen.js');
+      done(await run(opts, io));
+    });
 
   program
     .command('schema')

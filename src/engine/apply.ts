@@ -8,6 +8,7 @@
  * once and gets it as its default only when it came up running it. Reports progress as events;
  * never prints, never reads standard input.
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +28,7 @@ import { bootBytesNeeded } from '../plan/planner.js';
 import { needsApply } from '../plan/types.js';
 import { describeGap, gapHint, headersGap } from '../resources/host-libs.js';
 import { ApplyError, describe, UserError } from './errors.js';
+import { MOK_PASSWORD_OPTION, readMokPassword } from './mok-password.js';
 import { blocked, type FleetHost, type PlannedHost, type PlanningSession } from './planning.js';
 import { rollbackPlan } from './rollback.js';
 import { type TrialDeps, trialBoot } from './trial.js';
@@ -51,6 +53,8 @@ export interface ApplyOptions {
   lockTimeoutMs?: number;
   /** Hosts of a batch worked on at once (default 20). */
   parallel?: number;
+  /** The file holding the one-time MOK password, for plans that enrol the signing certificate. */
+  mokPasswordFile?: string;
   onEvent?: (e: ApplyEvent) => void;
 }
 
@@ -152,6 +156,23 @@ function headersCheck(p: PlannedHost, dir: string, manifest: Manifest): void {
   );
 }
 
+/**
+ * A plan that enrols a MOK needs the one-time password: read it (bounded, validated) before any
+ * host changes, or refuse naming the option.
+ */
+function mokPasswordFor(todo: readonly PlannedHost[], file: string | undefined): string | undefined {
+  const enrolling = todo.filter((h) =>
+    h.plan.changes.some((c) => c.action !== 'no-op' && c.steps.some((s) => s.kind === 'mok-import')),
+  );
+  if (enrolling.length === 0) return undefined;
+  if (file === undefined)
+    throw new UserError(
+      `the plan enrols the signing certificate as a Machine Owner Key on ${enrolling.map((h) => h.target.name).join(', ')}, which needs a one-time password (the MOK manager asks for it on the console at the next boot). Nothing was changed`,
+      `give it with ${MOK_PASSWORD_OPTION} FILE (the password on the file's first line)`,
+    );
+  return readMokPassword(file);
+}
+
 function parseRollout(o: ApplyOptions) {
   const serial = o.serial ? parseSerial(o.serial) : null;
   if (serial && 'error' in serial) throw new UserError(serial.error);
@@ -190,6 +211,8 @@ export class Rollout {
   private readonly builds = new Map<string, Promise<{ dir: string; manifest: Manifest }>>();
   private readonly emit: (e: ApplyEvent) => void;
   private readonly deps: RolloutDeps;
+  /** The one-time MOK password, read once when a plan enrols a certificate. */
+  private mokPassword: string | undefined;
 
   constructor(
     private readonly session: RolloutSession,
@@ -251,6 +274,7 @@ export class Rollout {
       dkmsTarball: (step, artifactsDir, onLine) =>
         this.deps.dkmsTarball({ ...step, artifactsDir, workDir: scratch, onLine }),
       now: () => new Date().toISOString(),
+      ...(this.mokPassword !== undefined ? { mokPassword: this.mokPassword } : {}),
     };
   }
 
@@ -409,6 +433,8 @@ export class Rollout {
         outcomes.set(name, { name, result: 'unchanged', detail: 'no changes' });
       else todo.push(h);
     }
+    // Refused before asking and before any build: a MOK enrolment without its password.
+    this.mokPassword = mokPasswordFor(todo, this.options.mokPasswordFile);
     if (todo.length && !this.options.yes) {
       const what =
         todo.length === 1 && hosts.length === 1

@@ -74,6 +74,7 @@ export {
   type ValidSpec,
   validSpec,
 } from './kernelfile.js';
+export { type KeygenOptions, type KeygenResult, keygen } from './keygen.js';
 export {
   blocked,
   closeAll,

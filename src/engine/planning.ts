@@ -4,6 +4,7 @@
  * preflight, and hand (Desired, HostFacts) to the pure planner. One host is a fleet of one.
  * Nothing here writes to a host. The caches are the session's own: two sessions share nothing.
  */
+
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import {
@@ -22,6 +23,7 @@ import { openHost } from '../host/open.js';
 import type { Transport } from '../host/transport.js';
 import { plan } from '../plan/planner.js';
 import type { ConfigDiff, HostPlan } from '../plan/types.js';
+import { readMokPassword } from './mok-password.js';
 import { RunningConfigs } from './running-configs.js';
 
 /** What a face asks of a plan. */
@@ -77,6 +79,11 @@ export interface PlanOptions {
    * fleet holds at most `parallel` connections at once; apply keeps them open for the rollout.
    */
   closeEach?: boolean;
+  /**
+   * A file holding the one-time MOK password (first line), for plans that enrol the signing
+   * certificate: checked when planning, read again by apply. Without it such a plan says it needs one.
+   */
+  mokPasswordFile?: string;
 }
 
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
@@ -105,6 +112,18 @@ export class PlanningSession {
     private readonly options: PlanOptions = {},
   ) {
     this.runningConfigs = new RunningConfigs(env.env);
+  }
+
+  private mokChecked = false;
+  /** --mok-password-file was given and holds a usable password (checked once; its value is not kept). */
+  private mokPasswordGiven(): boolean {
+    const file = this.options.mokPasswordFile;
+    if (file === undefined) return false;
+    if (!this.mokChecked) {
+      readMokPassword(file);
+      this.mokChecked = true;
+    }
+    return true;
   }
 
   /** Each kernelfile read and validated once per session. */
@@ -249,6 +268,7 @@ export class PlanningSession {
         factsFamilies: familyDigests(facts),
         image: transport.capabilities.image,
         configDiffs: this.configDiffs,
+        mokPassword: this.mokPasswordGiven(),
       }),
       diagnostics,
     };
@@ -256,6 +276,7 @@ export class PlanningSession {
 
   /** Load, gather and plan one target; its connection stays open on success. */
   async planTarget(target: Target, trial?: boolean): Promise<PlannedHost> {
+    this.mokPasswordGiven(); // a bad --mok-password-file fails before any work
     const loaded = await this.load(target.kernelfile);
     if (!loaded.result.ok)
       throw new UserError(

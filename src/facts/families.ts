@@ -6,6 +6,7 @@ import { initramfs } from './initramfs.js';
 import { kernels } from './kernels.js';
 import { libs } from './libs.js';
 import { receipts } from './receipts.js';
+import { secureboot } from './secureboot.js';
 import { space } from './space.js';
 import { system } from './system.js';
 import { tools } from './tools.js';
@@ -21,5 +22,6 @@ export const FAMILIES = {
   receipts,
   tools,
   libs,
+  secureboot,
 } as const;
 export type FamilyName = keyof typeof FAMILIES;

@@ -48,6 +48,7 @@ export function parseSections(sections: Record<string, Sections>, host: string):
     receipts: FAMILIES.receipts.parse(of('receipts')),
     tools: FAMILIES.tools.parse(of('tools')),
     libs: FAMILIES.libs.parse(of('libs')),
+    secureboot: FAMILIES.secureboot.parse(of('secureboot')),
     unreadable: deniedPaths(sections),
   };
   return { ...facts, digest: factsDigest(facts) };

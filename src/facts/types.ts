@@ -338,6 +338,60 @@ export interface LibFacts {
   glibc: string | null;
 }
 
+/**
+ * Secure Boot as the host's firmware reports it:
+ *   enabled     SecureBoot = 1 and SetupMode = 0: only signed code boots, and (with the kernel's
+ *               lockdown) only modules signed by a trusted key load
+ *   disabled    SecureBoot = 0, or no SecureBoot variable (firmware without Secure Boot)
+ *   setup-mode  SetupMode = 1: no platform key; nothing is enforced
+ *   not-efi     no /sys/firmware/efi: booted through BIOS (or a VM without UEFI)
+ *   unknown     an image (root:DIR: its firmware is that of the machine that boots it), or the
+ *               variables could not be read and mokutil did not say
+ */
+export type SecureBootState = 'enabled' | 'disabled' | 'setup-mode' | 'not-efi' | 'unknown';
+
+/** A MOK certificate list (`mokutil --list-enrolled`, `--list-new`). */
+export interface MokList {
+  /** SHA-1 fingerprints of the X.509 certificates, lower-case hex without colons, as listed. */
+  sha1: string[];
+  /** Entries that are hashes, not certificates (counted only). */
+  hashes: number;
+}
+
+/** The host's own dkms signing configuration (dkms signs the modules it builds on the host). */
+export interface DkmsSigningFacts {
+  /**
+   * `mok_signing_key` / `mok_certificate` from /etc/dkms/framework.conf and then
+   * framework.conf.d/*.conf (the last one wins, as dkms reads them); `default` when neither sets
+   * them and dkms's defaults (/var/lib/dkms/mok.key, mok.pub) exist; null when nothing is set.
+   */
+  from: string | null;
+  /** The key's path (or a pkcs11: URI) as configured: its content is never read. */
+  key: string | null;
+  certificate: string | null;
+  /** The files exist (null: not a plain absolute path, or not checked). */
+  keyExists: boolean | null;
+  certificateExists: boolean | null;
+  /** SHA-1 of the certificate (DER, or PEM decoded), when it could be read; null otherwise. */
+  certificateSha1: string | null;
+}
+
+/** `secureboot`: Secure Boot state, the enrolled and pending Machine Owner Keys, dkms's signing setup. */
+export interface SecureBootFacts {
+  state: SecureBootState;
+  /** Where the state came from: the EFI variables, `mokutil --sb-state`; null when unknown. */
+  source: 'efivars' | 'mokutil' | null;
+  /** shim's MokSBStateRT is set: shim does not verify (`mokutil --disable-validation`). */
+  shimValidationDisabled: boolean;
+  /** The path of mokutil; null when absent (or not looked for: an image). */
+  mokutil: string | null;
+  /** Enrolled MOKs (`mokutil --list-enrolled`); null when unknown (no mokutil, it failed, an image). */
+  enrolled: MokList | null;
+  /** Enrolments requested for the next boot (`mokutil --list-new`); null when unknown. */
+  pending: MokList | null;
+  dkms: DkmsSigningFacts;
+}
+
 export interface HostFacts {
   factsVersion: 1;
   /** The transport's name for the host ("local", "ssh://root@web-1:22"). */
@@ -358,6 +412,8 @@ export interface HostFacts {
    * existed (saved plans, test fixtures). Either way: unknown, and nothing is checked against it.
    */
   libs?: LibFacts | null;
+  /** Absent in facts gathered before the family existed (saved plans, test fixtures): unknown. */
+  secureboot?: SecureBootFacts;
   /** Paths that exist but could not be read by the gathering user: facts about them are missing. */
   unreadable: string[];
 }

@@ -70,6 +70,7 @@ const FIELDS: Record<string, { show: (v: unknown) => string }> = {
   name: { show },
   version: { show },
   data: { show: digest },
+  certificate: { show: digest },
 };
 
 const DISPLAY = new Set(['title']);

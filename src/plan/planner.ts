@@ -64,6 +64,8 @@ export interface PlanOptions {
   resources?: readonly Resource[];
   /** The boot loader drivers to choose from (default: resources/loaders/index.ts LOADERS). */
   loaders?: readonly LoaderDriver[];
+  /** A one-time MOK password was given (--mok-password-file): an enrolment can be applied. */
+  mokPassword?: boolean;
 }
 
 function memoDiff(d: Desired, f: HostFacts, opts: PlanOptions): ConfigDiff {
@@ -90,6 +92,7 @@ export function plannedEntry(entries: readonly RenderedEntry[], trial: boolean):
 export function plan(d: Desired, f: HostFacts, opts: PlanOptions = {}): HostPlan {
   const ctx = makeCtx(d, f, opts.loaders ?? LOADERS);
   ctx.image = opts.image === true;
+  ctx.mokPassword = opts.mokPassword === true;
   const changes: PlannedChange[] = [];
   const installs: PlannedChange[] = [];
   for (const resource of [...(opts.resources ?? RESOURCES)].sort((a, b) => a.order - b.order)) {
@@ -118,6 +121,8 @@ export function plan(d: Desired, f: HostFacts, opts: PlanOptions = {}): HostPlan
     changes: changes.map(planChange),
     problems: ctx.problems,
     notes: ctx.notes,
+    ...(ctx.warnings.length ? { warnings: ctx.warnings } : {}),
+    ...(ctx.secureBoot ? { secureBoot: ctx.secureBoot } : {}),
     config: memoDiff(d, f, opts),
     modules: changes.flatMap((c) =>
       c.address.kind === 'dkms-module'

@@ -12,10 +12,11 @@ export type {
   PlanProblem,
   ReceiptData,
   ResourceKind,
+  SecureBootPlan,
   Step,
 } from '../resources/change.js';
 
-import type { Action, Change, PlanProblem } from '../resources/change.js';
+import type { Action, Change, PlanProblem, SecureBootPlan } from '../resources/change.js';
 
 /**
  * The Kconfig difference between the config of the kernelfile's build installed on the host (or,
@@ -73,6 +74,13 @@ export interface HostPlan {
   problems: PlanProblem[];
   /** Notes that do not block: a pending trial boot, an estimate, a resumed apply. */
   notes: string[];
+  /**
+   * What will not work as expected although the plan goes ahead (modules that will not load with
+   * Secure Boot on). Absent when there is none.
+   */
+  warnings?: string[];
+  /** Secure Boot and the build's signing certificate on this host; absent when the build does not sign. */
+  secureBoot?: SecureBootPlan;
   config: ConfigDiff;
   modules: { name: string; version: string; kernel: string; action: Action }[];
   entry: PlannedEntry | null;

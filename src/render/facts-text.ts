@@ -1,5 +1,6 @@
 /** `kernelfile facts` as a readable summary (the JSON form is the HostFacts object itself). */
-import type { HostFacts } from '../facts/types.js';
+import type { HostFacts, SecureBootFacts } from '../facts/types.js';
+import { printable } from './escape.js';
 import type { Style } from './style.js';
 
 function bytes(n: number): string {
@@ -78,6 +79,8 @@ export function renderFacts(f: HostFacts, style: Style): string {
       `  ${e.id === b.default ? '*' : ' '} ${e.title}${e.release ? style('dim', `  (${e.release})`) : ''}`,
     );
 
+  if (f.secureboot) secureBootRows(f.secureboot, row, out, style);
+
   const sp = f.space;
   const fsLine = (x: NonNullable<typeof sp.boot>) =>
     `${x.path} ${bytes(x.freeBytes)} free of ${bytes(x.totalBytes)} (on ${x.mountPoint})`;
@@ -113,4 +116,44 @@ export function renderFacts(f: HostFacts, style: Style): string {
     );
   row('Digest', f.digest);
   return `${out.join('\n')}\n`;
+}
+
+export const SECURE_BOOT_TEXT: Record<SecureBootFacts['state'], string> = {
+  enabled: 'on (only modules signed by an enrolled key load)',
+  disabled: 'off',
+  'setup-mode': 'off (setup mode: no platform key)',
+  'not-efi': 'off (not booted through UEFI)',
+  unknown: 'unknown',
+};
+
+const colons = (sha1: string) => sha1.match(/../g)?.join(':') ?? sha1;
+
+function secureBootRows(
+  sb: SecureBootFacts,
+  row: (label: string, value: string) => void,
+  out: string[],
+  style: Style,
+): void {
+  const from = sb.source === 'mokutil' ? ' (mokutil --sb-state)' : '';
+  row(
+    'Secure Boot',
+    `${SECURE_BOOT_TEXT[sb.state]}${from}${sb.shimValidationDisabled ? '; shim validation disabled' : ''}`,
+  );
+  const list = (label: string, l: SecureBootFacts['enrolled']) => {
+    if (!l) return;
+    const parts = [l.sha1.length && `${l.sha1.length} certificates`, l.hashes && `${l.hashes} hashes`];
+    out.push(`  ${label}: ${parts.filter(Boolean).join(', ') || 'none'}`);
+    for (const fp of l.sha1) out.push(`    ${colons(fp)}`);
+  };
+  if (!sb.mokutil && sb.state !== 'unknown' && sb.state !== 'not-efi')
+    out.push(`  ${style('dim', 'mokutil not installed: enrolled keys unknown')}`);
+  list('enrolled MOKs', sb.enrolled);
+  list('pending enrolment (next boot)', sb.pending);
+  const d = sb.dkms;
+  if (d.key || d.certificate) {
+    const exists = (x: boolean | null) => (x === null ? '' : x ? '' : style('warning', ' (missing)'));
+    out.push(
+      `  dkms signs with: ${printable(d.key ?? 'no key')}${exists(d.keyExists)}, ${printable(d.certificate ?? 'no certificate')}${exists(d.certificateExists)}${style('dim', ` (${d.from === 'default' ? "dkms's default" : printable(d.from ?? '')})`)}`,
+    );
+  }
 }

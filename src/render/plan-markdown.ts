@@ -18,6 +18,7 @@
 import { counts, type HostPlan, hasChanges, type PlanProblem } from '../plan/types.js';
 import { configPath } from '../resources/layout.js';
 import { attributeLine, printable } from './escape.js';
+import { secureBootLine } from './secure-boot.js';
 
 /** GitHub's limit on the body of an issue or pull-request comment, in characters. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
@@ -220,8 +221,13 @@ function problemsPart(h: MarkdownHost): string {
 }
 
 function notesPart(p: HostPlan): string {
-  if (!p.notes.length) return '';
-  return ['**Notes**', '', ...p.notes.map((n) => `- ${mdText(n)}`)].join('\n');
+  const warnings = p.warnings ?? [];
+  const parts: string[] = [];
+  if (p.secureBoot) parts.push(`**Secure Boot:** ${mdText(secureBootLine(p.secureBoot))}`);
+  if (warnings.length)
+    parts.push(['**Warnings**', '', ...warnings.map((w) => `- ⚠️ ${mdText(w)}`)].join('\n'));
+  if (p.notes.length) parts.push(['**Notes**', '', ...p.notes.map((n) => `- ${mdText(n)}`)].join('\n'));
+  return parts.join('\n\n');
 }
 
 /** One host's section, in pieces: `details` (the full Kconfig difference) is the first thing dropped. */

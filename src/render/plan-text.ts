@@ -7,6 +7,7 @@
 import { type Action, counts, type HostPlan } from '../plan/types.js';
 import { configPath } from '../resources/layout.js';
 import { attributeLine, attributeSymbol, printable } from './escape.js';
+import { secureBootLine } from './secure-boot.js';
 import type { Style } from './style.js';
 
 export type ConfigDiffMode = 'summary' | 'full' | 'none';
@@ -143,6 +144,8 @@ export function renderHostPlan(p: HostPlan, o: PlanTextOptions): string {
       `  Kept kernels: ${kept.map((k) => `${k.release}${marks(k) ? ` (${marks(k)})` : ''}`).join(', ')}; a rollback would choose ${p.rollback ?? 'none'}`,
     );
   }
+  if (p.secureBoot) out.push(`  Secure Boot: ${printable(secureBootLine(p.secureBoot))}`);
+  for (const w of p.warnings ?? []) out.push(`  ${style('warning', 'warning:')} ${printable(w)}`);
   for (const n of p.notes) out.push(`  note: ${printable(n)}`);
   if (p.problems.length) {
     out.push('');

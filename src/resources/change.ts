@@ -17,7 +17,8 @@ export type Address =
   | { kind: 'boot-entry'; entry: string }
   | { kind: 'trial' }
   | { kind: 'default-entry' }
-  | { kind: 'prune'; release: string };
+  | { kind: 'prune'; release: string }
+  | { kind: 'mok-enrollment'; sha1: string };
 
 export type ResourceKind = Address['kind'];
 
@@ -30,6 +31,8 @@ export function changeId(a: Address): string {
       return `${a.kind}[${a.release}]`;
     case 'dkms-module':
       return `dkms-module[${a.name}/${a.version}@${a.kernel}]`;
+    case 'mok-enrollment':
+      return `mok-enrollment[${a.sha1}]`;
     case 'boot-entry':
       return `boot-entry[${a.entry}]`;
     case 'trial':
@@ -48,6 +51,9 @@ export function changeId(a: Address): string {
  * - upload: a directory or tarball on the controller, packed and uploaded to `to` as a tarball.
  * - dkms-tarball: a DKMS module built on the controller against the build's headers (for hosts
  *   without a compiler), packed with `dkms mktarball` and uploaded to `to` for `dkms ldtarball`.
+ * - mok-import: write the certificate (DER, given base64) to `path` and run `mokutil --import path`
+ *   with the one-time password on its standard input (twice, as mokutil asks): the password comes
+ *   from the controller at apply time (--mok-password-file) and is never part of a plan.
  * - receipt: write the receipt of a release: `data` from the plan, plus the installed files with
  *   their sha256 (from the build's manifest) and the time; then drop the journal and the staging.
  */
@@ -68,6 +74,17 @@ export type Step =
       release: string;
       /** Where the `dkms mktarball` archive goes on the host. */
       to: string;
+      sudo: boolean;
+    }
+  | {
+      kind: 'mok-import';
+      title: string;
+      /** Where the DER certificate is written on the host. */
+      path: string;
+      /** The DER certificate, base64 (public: the private key never leaves the controller). */
+      certificate: string;
+      /** Its SHA-1, lower-case hex. */
+      sha1: string;
       sudo: boolean;
     }
   | { kind: 'receipt'; title: string; release: string; buildId: string; data: ReceiptData; sudo: boolean };
@@ -128,3 +145,26 @@ export interface PlanProblem {
 }
 
 export type DkmsTarballStep = Extract<Step, { kind: 'dkms-tarball' }>;
+
+/**
+ * Secure Boot and the build's signing certificate on one host, as the plan sees them:
+ *   enrolled    the certificate is an enrolled MOK: signed modules load
+ *   pending     its enrolment waits for the console at the next boot (MOK manager)
+ *   enrol       this plan requests its enrolment (mokutil --import)
+ *   refused     Secure Boot is on, it is not enrolled and signing.enroll is false (a plan problem)
+ *   unknown     whether it is enrolled, or whether Secure Boot is on, is not known (no mokutil, an image…)
+ *   not-needed  Secure Boot is off: nothing is enforced
+ */
+export interface SecureBootPlan {
+  state: 'enabled' | 'disabled' | 'setup-mode' | 'not-efi' | 'unknown';
+  certificate: { subject: string; sha1: string };
+  enrolment: 'enrolled' | 'pending' | 'enrol' | 'refused' | 'unknown' | 'not-needed';
+  /** For `enrol`: the one-time password was given (--mok-password-file); null otherwise. */
+  passwordGiven: boolean | null;
+  /**
+   * The host's own dkms signing, for the `installed: true` modules dkms builds there: its key and
+   * certificate paths and whether that certificate is enrolled (null: unknown). null when the
+   * kernelfile has no such module or the host's dkms has no key.
+   */
+  hostDkms: { key: string; certificate: string | null; enrolled: boolean | null } | null;
+}

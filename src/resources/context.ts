@@ -9,7 +9,14 @@ import type {
   JournalRecord,
   ReceiptRecord,
 } from '../facts/types.js';
-import { type Address, type Change, changeId, type PlannedChange, type PlanProblem } from './change.js';
+import {
+  type Address,
+  type Change,
+  changeId,
+  type PlannedChange,
+  type PlanProblem,
+  type SecureBootPlan,
+} from './change.js';
 import type { Desired } from './desired.js';
 import type { LoaderDriver, RenderedEntry } from './loaders/driver.js';
 
@@ -36,8 +43,14 @@ export interface Ctx {
   pruning: PruneSelection | null;
   problems: PlanProblem[];
   notes: string[];
+  /** Warnings: the plan goes ahead, but something will not work as the user may expect. */
+  warnings: string[];
   /** The host is a root filesystem directory (image build). */
   image: boolean;
+  /** A one-time MOK password was given for this plan (--mok-password-file). */
+  mokPassword: boolean;
+  /** Set by the mok-enrollment resource when the build signs (desired.signing). */
+  secureBoot: SecureBootPlan | null;
 }
 
 export interface PruneItem {
@@ -75,7 +88,10 @@ export function makeCtx(d: Desired, f: HostFacts, loaders: readonly LoaderDriver
     pruning: null,
     problems: [],
     notes: [],
+    warnings: [],
     image: false,
+    mokPassword: false,
+    secureBoot: null,
   };
 }
 

@@ -39,6 +39,22 @@ export interface DesiredModule {
   installed: boolean;
 }
 
+/** What the plan needs to know about a build's signing (from the kernelfile's `signing:` section). */
+export interface SigningFacts {
+  /** DER of the certificate, base64 (what `mokutil --import` takes once written out as a file). */
+  certificateDerBase64: string;
+  /** SHA-1 fingerprint of the DER, lower-case hex without colons (what mokutil --list-enrolled shows). */
+  sha1: string;
+  /** Subject CN, for messages. */
+  subject: string;
+  /** signing.enroll */
+  enroll: boolean;
+  /** what is signed: in-tree modules, DKMS modules built on the controller, the image */
+  modules: boolean;
+  dkms: boolean;
+  image: boolean;
+}
+
 export interface Desired {
   name: string;
   /** The kernelfile as the user named it, and the sha256 of its bytes. */
@@ -69,6 +85,8 @@ export interface Desired {
     /** Arm a trial boot again although the last trial of this release and entry failed (`--retry-trial`). */
     retryTrial: boolean;
   };
+  /** The build signs with a key on the controller (absent: no `signing:` section). */
+  signing?: SigningFacts;
 }
 
 /** What the controller worked out for the kernelfile: the Kconfig resolution and the build cache. */

@@ -426,6 +426,8 @@ describe('gathering only reads', () => {
         'sha256sum -c "$kf_x"',
         // libs: the host's glibc version (read-only)
         'getconf GNU_LIBC_VERSION',
+        // secureboot: the Secure Boot state where the EFI variables cannot be read (read-only)
+        'mokutil --sb-state',
       ]),
     );
   });

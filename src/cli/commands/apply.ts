@@ -24,6 +24,7 @@ import { colored, plain } from '../../render/style.js';
 import { type HostFlags, hostOptions, requireInventory } from '../host-options.js';
 import {
   type FleetFlags,
+  mokPasswordFileOf,
   type ProgressSink,
   planOne,
   prefetchRemote,
@@ -107,7 +108,7 @@ function eventLine(io: Io, fleet: boolean): (e: ApplyEvent) => void {
   };
 }
 
-function rolloutOptions(flags: ApplyFlags, onEvent: (e: ApplyEvent) => void): ApplyOptions {
+function rolloutOptions(flags: ApplyFlags, io: Io, onEvent: (e: ApplyEvent) => void): ApplyOptions {
   const rebootTimeoutMs = Number(flags.rebootTimeout ?? '600') * 1000;
   if (!Number.isFinite(rebootTimeoutMs) || rebootTimeoutMs <= 0)
     throw new UserError(
@@ -125,6 +126,7 @@ function rolloutOptions(flags: ApplyFlags, onEvent: (e: ApplyEvent) => void): Ap
     ...(flags.maxFail !== undefined ? { maxFail: flags.maxFail } : {}),
     reboot: flags.reboot === true,
     rebootTimeoutMs,
+    ...mokPasswordFileOf(flags, io),
     onEvent,
   };
 }
@@ -172,7 +174,7 @@ async function applyHost(
     show = r.show;
     if (r.rejectInvalid()) return 1;
     checkCapabilities([target], flags);
-    options = rolloutOptions(flags, lines);
+    options = rolloutOptions(flags, io, lines);
     forward = await planOne(session, target, tty, sink);
   } finally {
     session.dropPrefetched(); // what planning did not take: an invalid kernelfile, an error
@@ -246,7 +248,7 @@ async function applyFleet(
   io: Io,
   from?: FromPlan,
 ): Promise<ExitCode> {
-  const options = rolloutOptions(flags, eventLine(io, true));
+  const options = rolloutOptions(flags, io, eventLine(io, true));
   const session = sessionFor(flags, io, { trial: flags.trial || flags.reboot, retryTrial: flags.retryTrial });
   let hosts: FleetHost[];
   if (from) hosts = await planSaved(session, from.saved, from.file, from.chosen);
