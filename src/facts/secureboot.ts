@@ -25,14 +25,17 @@ export const DKMS_DEFAULT_KEY = '/var/lib/dkms/mok.key';
 export const DKMS_DEFAULT_CERT = '/var/lib/dkms/mok.pub';
 /** The most of a dkms configuration file, and of a certificate, that is read. */
 const CONF_MAX = 64 * 1024;
+/** The most lines of a dkms configuration file read for its key paths (by the shell: no process). */
+const CONF_MAX_LINES = 2000;
 const CERT_MAX = 16 * 1024;
 /** The most mokutil listing lines kept (two per key). */
 const LIST_MAX_LINES = 4096;
 
 /**
  * kf_head KEY PATH N: the first N bytes of a file. kf_headhex KEY PATH N: the same, as hex bytes.
- * kf_path KEY VAR FILE: the values FILE assigns to VAR (one per line, quotes stripped), for the
- * existence checks; the parse reads the files' text itself.
+ * kf_dkmskeys FILE: kf_keys and kf_certs, the paths FILE assigns to mok_signing_key and
+ * mok_certificate (quotes stripped), for the existence checks, read by the shell itself (no process);
+ * the parse reads the files' text itself.
  * kf_mok KEY ARG: mokutil's listing, only the lines the parse reads, then KEY#rc (fd 4: stdout).
  */
 const script = `
@@ -46,10 +49,18 @@ kf_headhex() {
   [ -r "$2" ] || { kf_denied "$1" "$2"; return 1; }
   kf_h "$1"; head -c "$3" "$2" </dev/null | od -An -v -tx1; echo
 }
-kf_path() {
-  head -c ${CONF_MAX} "$2" 2>/dev/null | grep -E "^[[:space:]]*$1=" | while IFS= read -r kf_l; do
-    kf_l=\${kf_l#*=}; kf_l=\${kf_l#[$kf_q]}; kf_l=\${kf_l%%[$kf_q[:space:]]*}; printf '%s\\n' "$kf_l"
-  done
+kf_dkmskeys() {
+  kf_keys=; kf_certs=; kf_n=0
+  while [ $kf_n -lt ${CONF_MAX_LINES} ] && { IFS= read -r kf_l || [ -n "$kf_l" ]; }; do
+    kf_n=$((kf_n + 1))
+    kf_l=\${kf_l#"\${kf_l%%[![:space:]]*}"}
+    case $kf_l in
+      mok_signing_key=*|mok_certificate=*)
+        kf_v=\${kf_l#*=}; kf_v=\${kf_v#[$kf_q]}; kf_v=\${kf_v%%[$kf_q[:space:]]*}
+        kf_keys="$kf_keys $kf_v"
+        case $kf_l in mok_certificate=*) kf_certs="$kf_certs $kf_v" ;; esac ;;
+    esac
+  done <"$1"
 }
 kf_q="\\"'"
 kf_mok() {
@@ -67,7 +78,7 @@ else
   kf_sb=; kf_headhex var:SecureBoot ${EFIVARS}/SecureBoot-${EFI_GLOBAL_GUID} 16 && kf_sb=1
   kf_headhex var:SetupMode ${EFIVARS}/SetupMode-${EFI_GLOBAL_GUID} 16
   kf_exists var:MokSBStateRT ${EFIVARS}/MokSBStateRT-${SHIM_GUID}
-  if kf_find mokutil; then
+  if [ -d /sys/firmware/efi ] && kf_find mokutil; then
     kf_m=$kf_p
     kf_val mokutil "$kf_m"
     if [ -z "$kf_sb" ] && [ -d /sys/firmware/efi ]; then kf_run_err sb-state mokutil --sb-state; fi
@@ -77,10 +88,11 @@ else
 fi
 for kf_x in /etc/dkms/framework.conf /etc/dkms/framework.conf.d/*.conf; do
   kf_head "conf:$kf_x" "$kf_x" ${CONF_MAX} || continue
-  for kf_v in $(kf_path mok_signing_key "$kf_x") $(kf_path mok_certificate "$kf_x"); do
+  kf_dkmskeys "$kf_x"
+  for kf_v in $kf_keys; do
     case $kf_v in /*) kf_exists "exists:$kf_v" "$kf_v" ;; esac
   done
-  for kf_v in $(kf_path mok_certificate "$kf_x"); do
+  for kf_v in $kf_certs; do
     case $kf_v in /*) kf_headhex "cert:$kf_v" "$kf_v" ${CERT_MAX} ;; esac
   done
 done
