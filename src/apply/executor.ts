@@ -11,6 +11,7 @@ import type { Manifest } from '../compile/build.js';
 import { HostError, type Transport } from '../host/transport.js';
 import type { Change, HostPlan, Step } from '../plan/types.js';
 import { encodeJournal, encodeReceipt, installedFiles, sidecar } from '../receipt/encode.js';
+import { STAT_FILES_SH } from '../receipt/paths.js';
 import {
   configPath,
   imagePath,
@@ -20,6 +21,7 @@ import {
   STATE_DIR,
   sidecarPath,
   stagingDir,
+  statPath,
   systemMapPath,
 } from '../resources/layout.js';
 import { acquireHostLock, type LockHolder, thisController } from './host-lock.js';
@@ -281,6 +283,19 @@ async function executeLocked(
             throw new StepError(t.name, change, step, 'cannot remove the journal', tail(r.stderr));
           journal = false;
           receipted = true;
+          // The files as stat sees them now: facts need not hash them again while this holds. Not
+          // fatal: without it, gathering hashes the files as before.
+          await t.run(
+            locked([
+              'sh',
+              '-c',
+              `(${STAT_FILES_SH}) >"$2.tmp" && mv -f "$2.tmp" "$2" || rm -f "$2.tmp"`,
+              'kf-stat',
+              sidecarPath(step.release),
+              statPath(step.release),
+            ]),
+            { sudo: true },
+          );
           break;
         }
       }

@@ -10,9 +10,15 @@
  * `PATH: OK` for it: GNU prints `PATH: FAILED` or `PATH: FAILED open or read` (missing or
  * unreadable), busybox `PATH: FAILED` for both; either exits 1 then. Any other exit status (the
  * tool is broken, or refused its arguments) means "not checked": null.
+ *
+ * Unless nothing changed: apply keeps <release>.stat, the listed files as `stat` saw them when it
+ * wrote the receipt (size, mtime, ctime, inode). When `stat` still prints exactly that (compared on
+ * the host with cmp), no file was written, replaced or touched since (a write changes the ctime,
+ * which only the kernel sets), and the files are not hashed again: `same:<sidecar>`, no drift. A
+ * distribution kernel's sidecar lists thousands of modules, hundreds of MB to hash on every gather.
  */
 import { type Decoded, decodeJournal, decodeReceipt, decodeTrial } from '../receipt/decode.js';
-import { PENDING_DIR, STATE_DIR, TRIALS_DIR } from '../receipt/paths.js';
+import { PENDING_DIR, STAT_FILES_SH, STATE_DIR, TRIALS_DIR } from '../receipt/paths.js';
 import type { FactFamily, Sections } from './protocol.js';
 import { exitCode, keysWithPrefix, parseListing } from './sections.js';
 import type { JournalRecord, ReceiptFacts, ReceiptRecord, TrialRecord } from './types.js';
@@ -29,8 +35,14 @@ const script = `
 cd / || exit 0
 kf_ls dir ${RECEIPT_DIR}
 for kf_x in ${RECEIPT_DIR}/*.json; do kf_cat "file:\${kf_x##*/}" "$kf_x"; done
+kf_statfiles() { ${STAT_FILES_SH}; }
 for kf_x in ${RECEIPT_DIR}/*.sha256; do
   kf_cat "sidecar:\${kf_x##*/}" "$kf_x" || continue
+  kf_s=\${kf_x%.sha256}.stat
+  if [ -f "$kf_s" ] && kf_statfiles "$kf_x" 2>/dev/null | cmp -s - "$kf_s"; then
+    kf_val "same:\${kf_x##*/}" 1
+    continue
+  fi
   kf_run "check:\${kf_x##*/}" sha256sum -c "$kf_x"
   while IFS= read -r kf_l || [ -n "$kf_l" ]; do
     kf_p=\${kf_l#* }; kf_p=\${kf_p#[ *]}
@@ -114,11 +126,11 @@ function parse(s: Sections): ReceiptFacts {
   const receipts: ReceiptRecord[] = readJsonFiles(s, RECEIPT_DIR, 'dir', 'file:', decodeReceipt, errors).map(
     ({ file, release, data }) => {
       const sidecar = `${release}.sha256`;
-      const drift = parseDrift(
-        s[`sidecar:${sidecar}`],
-        s[`check:${sidecar}`],
-        exitCode(s, `check:${sidecar}`),
-      );
+      // Every listed file as stat saw it when the receipt was written: none changed since.
+      const same = s[`same:${sidecar}`] === '1' && s[`sidecar:${sidecar}`] !== undefined;
+      const drift = same
+        ? []
+        : parseDrift(s[`sidecar:${sidecar}`], s[`check:${sidecar}`], exitCode(s, `check:${sidecar}`));
       return { file, release, data, drift };
     },
   );

@@ -15,9 +15,12 @@ export {
   PENDING_DIR,
   pendingPath,
   receiptPath,
+  STAT_FILES_SH,
+  STAT_FORMAT,
   STATE_DIR,
   sidecarPath,
   stagingDir,
+  statPath,
   TRIALS_DIR,
   trialPath,
 } from './paths.js';

@@ -11,6 +11,7 @@ export {
   STATE_DIR,
   sidecarPath,
   stagingDir,
+  statPath,
   trialPath,
 } from '../receipt/paths.js';
 

@@ -19,7 +19,7 @@ import { compareVersions } from '../facts/version.js';
 import type { Change, PlannedChange, Step } from './change.js';
 import type { PruneItem, PruneSelection } from './context.js';
 import { type Ctx, change } from './context.js';
-import { pendingPath, receiptPath, sidecarPath, stagingDir, trialPath } from './layout.js';
+import { pendingPath, receiptPath, sidecarPath, stagingDir, statPath, trialPath } from './layout.js';
 import type { Resource } from './resource.js';
 import { DKMS_REMOVE, REMOVE_KERNEL, sh } from './scripts.js';
 
@@ -162,6 +162,7 @@ function pruneChanges(ctx: Ctx, items: readonly PruneItem[], upstream: readonly 
           '-rf',
           receiptPath(r),
           sidecarPath(r),
+          statPath(r),
           pendingPath(r),
           ...((ctx.f.receipts.trials ?? []).some((t) => t.release === r) ? [trialPath(r)] : []),
         ],

@@ -4,6 +4,7 @@
  * The families that need files this machine lacks (kernels in /boot, receipts with sidecars) also
  * run against a temp root: their script with the directories moved under it.
  */
+import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -27,6 +28,7 @@ import { composeScript, deniedPaths, isComplete, splitSections } from '../../src
 import { RECEIPT_DIR, receipts } from '../../src/facts/receipts.js';
 import { parseOsRelease } from '../../src/facts/system.js';
 import { TOOL_NAMES } from '../../src/facts/types.js';
+import { STAT_FILES_SH } from '../../src/receipt/paths.js';
 import { journal, journalText, receiptText } from '../helpers/receipt-text.js';
 import { canRunUnprivileged, isRoot, NOBODY, runSh, type ShRun, which } from '../helpers/sh.js';
 
@@ -233,6 +235,68 @@ describe('the kernels and receipts families against a temp root', () => {
     expect(isComplete(sections)).toBe(true);
     expect(receipts.parse(sections.receipts ?? {}).receipts.map((x) => x.drift)).toEqual([null]);
     expect(kernels.parse(sections.kernels ?? {}).find((k) => k.release === REL)?.bootBytes).toBe(6383);
+  });
+});
+
+/*
+ * The stat record apply keeps beside a sidecar (<release>.stat, written with STAT_FILES_SH as the
+ * executor writes it): while every listed file is as stat saw it, the files are not hashed again;
+ * any write, even one that keeps the size and puts the mtime back, changes the ctime and brings
+ * sha256sum -c back.
+ */
+describe('the receipts family: files not hashed again while stat says nothing changed', () => {
+  const R = mkdtempSync(join(os.tmpdir(), 'kf-stat-root-'));
+  afterAll(() => rmSync(R, { recursive: true, force: true }));
+  chmodSync(R, 0o755);
+  const rel = '6.1.0-20-amd64';
+  const kf = `${R}${RECEIPT_DIR}`;
+  mkdirSync(kf, { recursive: true });
+  const files = [`${R}/vmlinuz-${rel}`, `${R}/my module.ko`];
+  for (const f of files) writeFileSync(f, 'k'.repeat(100));
+  const sidecar = `${kf}/${rel}.sha256`;
+  writeFileSync(sidecar, runSh(`sha256sum ${files.map((f) => `'${f}'`).join(' ')}\n`).stdout);
+  writeFileSync(`${kf}/${rel}.json`, receiptText(rel));
+  const script = composeScript(NONCE, [
+    { name: 'receipts', script: receipts.script.replaceAll(RECEIPT_DIR, kf) },
+  ]);
+  const gatherStat = () => {
+    const r = runSh(script, { env: { PATH: '/usr/bin:/bin' } });
+    expect(r.code).toBe(0);
+    const sections = splitSections(r.stdout, NONCE).receipts ?? {};
+    return { sections, drift: receipts.parse(sections).receipts.map((x) => x.drift) };
+  };
+  const record = () => {
+    const r = spawnSync(
+      'sh',
+      ['-c', `(${STAT_FILES_SH}) >"$2.tmp" && mv -f "$2.tmp" "$2"`, 'kf-stat', sidecar, `${kf}/${rel}.stat`],
+      { encoding: 'utf8' },
+    );
+    expect(r.status).toBe(0);
+  };
+
+  it('no stat record: hashed (sha256sum -c)', () => {
+    const { sections, drift } = gatherStat();
+    expect(Object.keys(sections)).toContain(`check:${rel}.sha256`);
+    expect(drift).toEqual([[]]);
+  });
+
+  it('the record matches: not hashed, no drift', () => {
+    record();
+    expect(readFileSync(`${kf}/${rel}.stat`, 'utf8').split('\n').filter(Boolean)).toHaveLength(2);
+    const { sections, drift } = gatherStat();
+    expect(sections[`same:${rel}.sha256`]).toBe('1');
+    expect(Object.keys(sections)).not.toContain(`check:${rel}.sha256`);
+    expect(drift).toEqual([[]]);
+  });
+
+  it('a file rewritten with the same size and its old mtime put back: hashed, and drift found', () => {
+    record();
+    const before = statSync(files[1] as string);
+    writeFileSync(files[1] as string, 'x'.repeat(100));
+    utimesSync(files[1] as string, before.atime, before.mtime);
+    const { sections, drift } = gatherStat();
+    expect(sections[`same:${rel}.sha256`]).toBeUndefined();
+    expect(drift).toEqual([[files[1]]]);
   });
 });
 

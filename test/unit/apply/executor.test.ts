@@ -11,7 +11,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type Controller, execute, locked, StepError, type StepEvent } from '../../../src/apply/executor.js';
 import { HostError } from '../../../src/host/transport.js';
 import type { Change, HostPlan, Step } from '../../../src/plan/types.js';
-import { pendingPath, receiptPath, sidecarPath, stagingDir } from '../../../src/resources/layout.js';
+import {
+  pendingPath,
+  receiptPath,
+  sidecarPath,
+  stagingDir,
+  statPath,
+} from '../../../src/resources/layout.js';
 import { fakeArtifactsDir, fakeManifest } from '../../helpers/fake-artifacts.js';
 import { type Call, type Failure, FakeTransport } from '../../helpers/fake-transport.js';
 import { planCase } from '../../helpers/plan-fixtures.js';
@@ -160,8 +166,14 @@ describe('execute: a fresh install (the fresh-grub golden case)', () => {
     expect(lines[receiptAt + 1]).toBe(
       `locked: rm -rf ${pendingPath(release)} ${stagingDir(plan.summary.buildId)}`,
     );
+    // Then the files as stat sees them (facts compare that before hashing them again).
+    expect(lines[receiptAt + 2]).toMatch(
+      new RegExp(
+        `^locked: sh -c .*stat -c '%s %Y %Z %i %n'.* kf-stat ${sidecarPath(release)} ${statPath(release)}$`,
+      ),
+    );
     const defaultEntry = changeOf(plan, 'default-entry');
-    const after = lines.slice(receiptAt + 2);
+    const after = lines.slice(receiptAt + 3);
     expect(after).toEqual(
       defaultEntry.steps.map((s) => (s.kind === 'run' ? `locked: ${s.argv.join(' ')}` : s.kind)),
     );

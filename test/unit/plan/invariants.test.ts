@@ -23,7 +23,7 @@ import { compareVersions } from '../../../src/facts/version.js';
 import { bootBytesNeeded, plan } from '../../../src/plan/planner.js';
 import type { Change, HostPlan } from '../../../src/plan/types.js';
 import { decodeReceipt } from '../../../src/receipt/decode.js';
-import { pendingPath, receiptPath, sidecarPath, stagingDir } from '../../../src/receipt/paths.js';
+import { pendingPath, receiptPath, sidecarPath, stagingDir, statPath } from '../../../src/receipt/paths.js';
 import type { Desired } from '../../../src/resources/desired.js';
 import { DKMS_REMOVE, REMOVE_KERNEL } from '../../../src/resources/scripts.js';
 import {
@@ -537,7 +537,7 @@ describe('(f) prune over hostile receipts and journals', () => {
       const { kernels, journals } = owners(x.d, x.f);
       const allowedRm = new Set<string>();
       for (const r of kernels)
-        for (const p of [receiptPath(r), sidecarPath(r), pendingPath(r)]) allowedRm.add(p);
+        for (const p of [receiptPath(r), sidecarPath(r), statPath(r), pendingPath(r)]) allowedRm.add(p);
       for (const [r, b] of journals) for (const p of [pendingPath(r), stagingDir(b)]) allowedRm.add(p);
       const plain = (v: string | undefined) =>
         typeof v === 'string' && /^[A-Za-z0-9_+][A-Za-z0-9._+~:-]*$/.test(v) && !v.includes('..');

@@ -386,6 +386,7 @@ describe('the record once the trial is over', () => {
       '-rf',
       `/var/lib/kernelfile/${pruned}.json`,
       `/var/lib/kernelfile/${pruned}.sha256`,
+      `/var/lib/kernelfile/${pruned}.stat`,
       `/var/lib/kernelfile/pending/${pruned}.json`,
     ]);
     c.facts.receipts.trials = [
@@ -396,6 +397,7 @@ describe('the record once the trial is over', () => {
       '-rf',
       `/var/lib/kernelfile/${pruned}.json`,
       `/var/lib/kernelfile/${pruned}.sha256`,
+      `/var/lib/kernelfile/${pruned}.stat`,
       `/var/lib/kernelfile/pending/${pruned}.json`,
       trialPath(pruned),
     ]);
