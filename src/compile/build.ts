@@ -31,6 +31,7 @@ import { withLock } from './lock.js';
 import { buildSuffix, compile, type MakeEvent, modulesInstall } from './make.js';
 import { patchedTree, type ResolvedPatch } from './patches.js';
 import { MAX_CONFIG_BYTES, readRegularTextSync } from './read-file.js';
+import { type BuildSigning, buildSigning, checkSignedArtifacts, signEnv, withKeyFile } from './signing.js';
 import { checkSignature, type FetchedSource, fetchFile, fetchSource, sourceKey, unpack } from './source.js';
 
 /** Bump when the way kernelfile builds changes, so old artifacts are not reused. */
@@ -45,6 +46,8 @@ export interface PrepareInput {
   setOrigin: (symbol: string) => Origin;
   /** The target host's running config, for `base: running`. */
   runningConfig?: string;
+  /** The environment (signing.passphraseEnv is read from it when the key is used). */
+  vars?: Record<string, string | undefined>;
   progress?: (message: string) => void;
 }
 
@@ -59,6 +62,8 @@ export interface Prepared {
   toolchain: string;
   buildId: string;
   release: string;
+  /** `signing:`: the key and certificate (their files, never their bytes in the build id). */
+  signing?: BuildSigning;
 }
 
 export interface Manifest {
@@ -150,7 +155,12 @@ function configEntries(text: string): string[] {
 }
 
 export function computeBuildId(p: Omit<Prepared, 'buildId' | 'release' | 'dirs' | 'tree'>): string {
+  // Only a signing build has the field: every other build id stays what it was.
+  const signing = p.signing
+    ? { signing: { certificate: p.signing.certificateSha256, image: p.signing.image } }
+    : {};
   return sha256Json({
+    ...signing,
     recipe: BUILD_RECIPE,
     source: sourceKey(p.source),
     patches: p.patches.map((x) => ({ sha256: x.sha256, strip: x.strip })),
@@ -211,9 +221,30 @@ export async function prepare(input: PrepareInput): Promise<Prepared> {
     dirs,
     progress,
   });
-  const buildId = computeBuildId({ spec, arch: input.arch, source, patches, config, toolchain });
+  const signing = buildSigning(spec, input.resolvePath, input.vars);
+  const buildId = computeBuildId({
+    spec,
+    arch: input.arch,
+    source,
+    patches,
+    config,
+    toolchain,
+    ...(signing ? { signing } : {}),
+  });
   const release = `${spec.kernel.version}${spec.kernel.localversion ?? ''}${buildSuffix(buildId)}`;
-  return { spec, arch: input.arch, dirs, source, tree, patches, config, toolchain, buildId, release };
+  return {
+    spec,
+    arch: input.arch,
+    dirs,
+    source,
+    tree,
+    patches,
+    config,
+    toolchain,
+    buildId,
+    release,
+    ...(signing ? { signing } : {}),
+  };
 }
 
 /** Dropped values that stop the build (onDropped: error), before anything is compiled. */
@@ -332,8 +363,12 @@ async function compileLocked(
       buildId: p.buildId,
       logFile,
       onEvent,
+      ...(p.signing?.modules ? { env: signEnv(p.signing) } : {}),
     };
-    const built = await compile(mk);
+    const signing = p.signing?.modules ? p.signing : undefined;
+    // The key is in the object tree for make and modules_install only (withKeyFile removes it).
+    const keyed = <T>(fn: () => Promise<T>) => (signing ? withKeyFile(signing, objtree, fn) : fn());
+    const built = await keyed(() => compile(mk));
     const compiled = Date.now();
     if (built.release !== p.release)
       throw new BuildError(
@@ -344,7 +379,7 @@ async function compileLocked(
     copyFileSync(built.image, join(tmp, 'vmlinuz'));
     copyFileSync(join(objtree, 'System.map'), join(tmp, 'System.map'));
     copyFileSync(join(objtree, '.config'), join(tmp, 'config'));
-    if (built.modules) await modulesInstall(mk, join(tmp, 'modules'));
+    if (built.modules) await keyed(() => modulesInstall(mk, join(tmp, 'modules')));
     const effective: Record<string, string> = {};
     for (const e of parseConfig(p.config.text).entries) effective[e.symbol] = e.value;
     await installHeaders(p.tree.dir, objtree, srcArch(p.arch), join(tmp, 'headers'), effective);
@@ -352,6 +387,10 @@ async function compileLocked(
     if (built.modules)
       for (const l of ['build', 'source'])
         rmSync(join(tmp, 'modules/lib/modules', p.release, l), { force: true });
+    if (p.signing) {
+      onEvent?.({ stage: 'checking signatures', compiled: 0 });
+      checkSignedArtifacts(p.signing, tmp, p.release);
+    }
     const needs = headersNeed(join(tmp, 'headers'));
     const files = await hashTree(tmp, ['build.log']);
     const manifest: Manifest = {

@@ -198,6 +198,7 @@ export class PlanningSession {
         resolvePath: resolve,
         runningConfig,
         setOrigin: setOriginOf(loaded),
+        vars: this.env.env,
         progress: this.options.progress ? (m) => this.options.progress?.(target, m) : undefined,
       });
       this.prepares.set(key, pending);

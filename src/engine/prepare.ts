@@ -94,14 +94,24 @@ export async function prepareInput(
     resolvePath: resolverOf(loaded),
     runningConfig: spec.config?.base === 'running' ? runningConfigText(facts, loaded.kf.display) : undefined,
     setOrigin: setOriginOf(loaded),
+    vars: env.env,
   };
 }
 
 /** Where `config.set.SYMBOL` is written in the kernelfile. */
 export function setOriginOf(loaded: Loaded) {
-  const { source } = validSpec(loaded);
+  const { source, spec } = validSpec(loaded);
   return (symbol: string) => {
-    const at = locate(source, ['config', 'set', symbol], { key: true });
+    // What `signing:` asks for (not written in config.set) is explained at signing.modules (or signing).
+    const fromSigning = spec.signing && !(symbol in (spec.config?.set ?? {})) && SIGNING_SYMBOL.test(symbol);
+    const path = fromSigning
+      ? source.doc.hasIn(['signing', 'modules'])
+        ? ['signing', 'modules']
+        : ['signing']
+      : ['config', 'set', symbol];
+    const at = locate(source, path, { key: true });
     return { file: loaded.kf.display, line: at.line, column: at.column };
   };
 }
+
+const SIGNING_SYMBOL = /^CONFIG_MODULE_SIG(_ALL|_KEY|_SHA\d+)?$/;
