@@ -18,6 +18,7 @@ import { X509Certificate } from 'node:crypto';
 import {
   closeSync,
   existsSync,
+  mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -27,7 +28,7 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { runLocal } from '../host/local.js';
 import type { Origin, Requested } from '../kconfig/dropped.js';
 import type { Spec } from '../spec/schema.js';
@@ -148,6 +149,7 @@ export async function withKeyFile<T>(
   const path = join(objtree, SIG_KEY_PATH);
   const key = readRegularTextSync(signing.keyFile, MAX_PEM_BYTES, 'signing.key');
   rmSync(path, { force: true });
+  mkdirSync(dirname(path), { recursive: true });
   try {
     writeFileSync(path, `${key.trimEnd()}\n${signing.certificatePem.trimEnd()}\n`, {
       mode: 0o600,
@@ -286,4 +288,21 @@ export async function signModule(
 export function moduleSigHash(config: Record<string, string>): string | undefined {
   const v = config.CONFIG_MODULE_SIG_HASH;
   return v?.replace(/^"|"$/g, '') || undefined;
+}
+
+/**
+ * A signer for modules built against a build's headers: its scripts/sign-file and the hash its
+ * config names (CONFIG_MODULE_SIG_HASH; sha256 when module signing is not configured in).
+ */
+export function moduleSigner(
+  signing: BuildSigning,
+  headersDir: string,
+  configText: string,
+): (ko: string) => Promise<void> {
+  const config: Record<string, string> = {};
+  for (const m of configText.matchAll(/^(CONFIG_MODULE_SIG_HASH)=(.*)$/gm))
+    config[m[1] as string] = m[2] as string;
+  const hash = moduleSigHash(config) ?? 'sha256';
+  const signFile = join(headersDir, 'scripts/sign-file');
+  return (ko) => signModule(signing, signFile, hash, ko);
 }

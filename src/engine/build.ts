@@ -82,5 +82,6 @@ export async function verify(
     workDir: join(input.dirs.root, 'verify', artifacts.buildId ?? built.manifest.release),
     ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
     accel: o.accel ?? 'tcg',
+    ...(p.signing ? { signing: p.signing } : {}),
   });
 }
