@@ -31,7 +31,15 @@ import { withLock } from './lock.js';
 import { buildSuffix, compile, type MakeEvent, modulesInstall } from './make.js';
 import { patchedTree, type ResolvedPatch } from './patches.js';
 import { MAX_CONFIG_BYTES, readRegularTextSync } from './read-file.js';
-import { type BuildSigning, buildSigning, checkSignedArtifacts, signEnv, withKeyFile } from './signing.js';
+import {
+  type BuildSigning,
+  buildSigning,
+  checkSignedArtifacts,
+  imageSigningProblem,
+  signEnv,
+  signImage,
+  withKeyFile,
+} from './signing.js';
 import { checkSignature, type FetchedSource, fetchFile, fetchSource, sourceKey, unpack } from './source.js';
 
 /** Bump when the way kernelfile builds changes, so old artifacts are not reused. */
@@ -48,6 +56,8 @@ export interface PrepareInput {
   runningConfig?: string;
   /** The environment (signing.passphraseEnv is read from it when the key is used). */
   vars?: Record<string, string | undefined>;
+  /** Where a `signing.*` field is written in the kernelfile (for diagnostics). */
+  signingOrigin?: (field: string) => Origin;
   progress?: (message: string) => void;
 }
 
@@ -221,7 +231,7 @@ export async function prepare(input: PrepareInput): Promise<Prepared> {
     dirs,
     progress,
   });
-  const signing = buildSigning(spec, input.resolvePath, input.vars);
+  const signing = buildSigning(spec, input.resolvePath, input.vars, input.signingOrigin);
   const buildId = computeBuildId({
     spec,
     arch: input.arch,
@@ -325,6 +335,8 @@ export async function build(
     throw new BuildError(
       `${drops.length} requested config value(s) did not survive Kconfig; nothing was compiled`,
     );
+  const image = imageSigningProblem(p.signing, p.config.effective);
+  if (image) throw new BuildError(`${image.message}; nothing was compiled`, image.hint);
   return withLock(
     p.dirs.locks,
     `build-${p.buildId}`,
@@ -377,6 +389,10 @@ async function compileLocked(
       );
     onEvent?.({ stage: 'collecting artifacts', compiled: 0 });
     copyFileSync(built.image, join(tmp, 'vmlinuz'));
+    if (p.signing?.image) {
+      onEvent?.({ stage: 'signing the kernel image (sbsign)', compiled: 0 });
+      await signImage(p.signing, join(tmp, 'vmlinuz'));
+    }
     copyFileSync(join(objtree, 'System.map'), join(tmp, 'System.map'));
     copyFileSync(join(objtree, '.config'), join(tmp, 'config'));
     if (built.modules) await keyed(() => modulesInstall(mk, join(tmp, 'modules')));

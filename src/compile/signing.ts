@@ -14,11 +14,13 @@
  *  - after the build, every in-tree .ko carries a signature and no artifact holds the key's bytes
  *    (checkSignedArtifacts).
  */
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import {
   closeSync,
+  copyFileSync,
   existsSync,
   mkdirSync,
+  mkdtempSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -28,6 +30,7 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { runLocal } from '../host/local.js';
 import type { Origin, Requested } from '../kconfig/dropped.js';
@@ -86,6 +89,8 @@ export interface BuildSigning {
   image: boolean;
   /** For the planner (SigningFacts, SB-COMMON). */
   facts: SigningFacts;
+  /** Where signing.image is written (diagnostics). */
+  imageOrigin?: Origin;
 }
 
 /** Largest key or certificate file read. */
@@ -96,6 +101,7 @@ export function buildSigning(
   spec: Spec,
   resolvePath: (written: string) => string,
   vars: Record<string, string | undefined> = {},
+  originOf?: (field: string) => Origin,
 ): BuildSigning | undefined {
   const s = spec.signing;
   if (!s) return undefined;
@@ -127,6 +133,7 @@ export function buildSigning(
     dkms: s.dkms ?? true,
     image: s.image ?? false,
     facts: signingFacts(s, certificatePem),
+    ...(originOf ? { imageOrigin: originOf('image') } : {}),
   };
 }
 
@@ -305,4 +312,64 @@ export function moduleSigner(
   const hash = moduleSigHash(config) ?? 'sha256';
   const signFile = join(headersDir, 'scripts/sign-file');
   return (ko) => signModule(signing, signFile, hash, ko);
+}
+
+/**
+ * `signing.image`: why the image cannot be signed for UEFI (no EFI stub), or undefined. Checked
+ * before anything is compiled.
+ */
+export function imageSigningProblem(
+  signing: BuildSigning | undefined,
+  effective: Record<string, string>,
+): { message: string; hint: string } | undefined {
+  if (!signing?.image || effective.CONFIG_EFI_STUB === 'y') return undefined;
+  return {
+    message: `signing.image: the kernel has no EFI stub (CONFIG_EFI_STUB is ${effective.CONFIG_EFI_STUB ?? 'not set'}, CONFIG_EFI ${effective.CONFIG_EFI ?? 'not set'}), so there is no PE image for sbsign to sign`,
+    hint: 'request CONFIG_EFI=y and CONFIG_EFI_STUB=y (on x86 they need CONFIG_ACPI=y), or set signing.image: false',
+  };
+}
+
+/**
+ * Sign the kernel image in place with sbsign (PEM key and certificate) and check it with sbverify.
+ * An encrypted key is decrypted into a private temporary file for sbsign (which cannot be given a
+ * passphrase), removed at once.
+ */
+export async function signImage(signing: BuildSigning, image: string): Promise<void> {
+  const tmp = mkdtempSync(join(tmpdir(), 'kf-sbsign-'));
+  try {
+    let key = signing.keyFile;
+    if (signing.passphraseEnv) {
+      const pem = readRegularTextSync(signing.keyFile, MAX_PEM_BYTES, 'signing.key');
+      const plain = createPrivateKey({ key: pem, format: 'pem', passphrase: signing.passphrase() ?? '' });
+      key = join(tmp, 'key.pem');
+      writeFileSync(key, plain.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
+    }
+    const out = join(tmp, 'image.signed');
+    const r = await runLocal([
+      'sbsign',
+      '--key',
+      key,
+      '--cert',
+      signing.certificateFile,
+      '--output',
+      out,
+      image,
+    ]);
+    if (r.code !== 0)
+      throw new BuildError(
+        `sbsign could not sign the kernel image (exit ${r.code})`,
+        r.code === 127 ? 'install sbsigntool (apt-get install sbsigntool)' : undefined,
+        r.stderr.trim().split('\n').slice(-5),
+      );
+    const v = await runLocal(['sbverify', '--cert', signing.certificateFile, out]);
+    if (v.code !== 0)
+      throw new BuildError(
+        'sbverify does not accept the signed image',
+        undefined,
+        v.stderr.trim().split('\n').slice(-5),
+      );
+    copyFileSync(out, image);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }

@@ -4,8 +4,9 @@
  * kernelfile, and where each `config.set` option is written (for dropped-value diagnostics).
  */
 import { machine } from 'node:os';
-import type { PrepareInput } from '../compile/build.js';
+import type { Prepared, PrepareInput } from '../compile/build.js';
 import { cacheDirs, cacheRoot } from '../compile/cache.js';
+import { imageSigningProblem } from '../compile/signing.js';
 import { gather } from '../facts/gather.js';
 import type { HostFacts } from '../facts/types.js';
 import type { HostAddress } from '../host/address.js';
@@ -95,7 +96,34 @@ export async function prepareInput(
     runningConfig: spec.config?.base === 'running' ? runningConfigText(facts, loaded.kf.display) : undefined,
     setOrigin: setOriginOf(loaded),
     vars: env.env,
+    signingOrigin: signingOriginOf(loaded),
   };
+}
+
+/** Where `signing.FIELD` is written (else `signing` itself). */
+export function signingOriginOf(loaded: Loaded) {
+  const { source } = validSpec(loaded);
+  return (field: string) => {
+    const path = source.doc.hasIn(['signing', field]) ? ['signing', field] : ['signing'];
+    const at = locate(source, path, { key: true });
+    return { file: loaded.kf.display, line: at.line, column: at.column };
+  };
+}
+
+/** Problems of a prepared build's signing that stop it before compiling (signing.image without an EFI stub). */
+export function signingDiagnostics(p: Prepared): Diagnostic[] {
+  const image = imageSigningProblem(p.signing, p.config.effective);
+  if (!image) return [];
+  const o = p.signing?.imageOrigin;
+  return [
+    {
+      severity: 'error',
+      code: 'signing-image-no-efi-stub',
+      message: image.message,
+      hint: image.hint,
+      ...(o ? { file: o.file, line: o.line, column: o.column ?? 1 } : {}),
+    },
+  ];
 }
 
 /** Where `config.set.SYMBOL` is written in the kernelfile. */

@@ -171,7 +171,7 @@ if [ -f /etc/kf-verify/refuse ]; then
     out=$(insmod "$ko" 2>&1 </dev/null); rc=$?
     k=$(dmesg | grep -i -e "module verification" -e "is rejected" -e "PKCS#7" | tail -n 1 | sed 's/^[[^]]*] *//')
     if [ $rc -eq 0 ]; then echo "$M refuse $label accepted"
-    else echo "$M refuse $label refused insmod: $(oneline "$out") (exit $rc); kernel: $(oneline "$k")"; fi
+    else echo "$M refuse $label refused $(oneline "$out") (exit $rc); kernel: $(oneline "$k")"; fi
   done < /etc/kf-verify/refuse
 fi
 if [ -f /etc/kf-verify/modules ]; then

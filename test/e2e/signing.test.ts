@@ -146,6 +146,7 @@ describe('signing: examples/qemu-signed', () => {
         encoding: 'utf8',
         env: { ...process.env, NO_COLOR: '1', XDG_CACHE_HOME: TEST_BUILD_CACHE },
       });
+      note(`signing: kernelfile verify says\n${text.stdout}`);
       expect(text.stdout).toMatch(
         /ok {6}signatures enforced \(module\.sig_enforce=1\): every module above loaded signed/,
       );

@@ -161,6 +161,37 @@ export function ensureSignedKernelArtifacts(): Promise<string> {
   });
 }
 
+/**
+ * examples/qemu-signed with `signing.image: true` and the EFI stub it needs (CONFIG_EFI and
+ * CONFIG_EFI_STUB, which on x86 need CONFIG_ACPI): the image is signed with sbsign. A copy in the
+ * test cache; the artifacts directory (shared: read-only).
+ */
+export function ensureSignedImageArtifacts(): Promise<string> {
+  return once(`${SIGNED_EXAMPLE}\0image`, async () => {
+    const dir = join(testCacheDir(), 'signed-image-example');
+    mkdirSync(dir, { recursive: true });
+    const kernelfile = await withFileLock(join(testCacheDir(), 'signed-example.lock'), async () => {
+      const f = await signedExampleCopy(dir);
+      writeFileSync(f, signedImageVariant(readFileSync(f, 'utf8')));
+      return f;
+    });
+    return buildExample(kernelfile);
+  });
+}
+
+/** The signed example's text with the EFI stub requested and signing.image on. */
+export function signedImageVariant(text: string): string {
+  const out = text
+    .replace(
+      '    CONFIG_64BIT: y # tinyconfig on x86 is 32-bit otherwise\n',
+      '    CONFIG_64BIT: y # tinyconfig on x86 is 32-bit otherwise\n    CONFIG_ACPI: y\n    CONFIG_EFI: y\n    CONFIG_EFI_STUB: y\n',
+    )
+    .replace('  dkms: true # kernelfile-hello', '  image: true\n  dkms: true # kernelfile-hello');
+  if (!out.includes('CONFIG_EFI_STUB') || !out.includes('image: true'))
+    throw new Error('examples/qemu-signed changed: signedImageVariant no longer applies');
+  return out;
+}
+
 async function buildExample(
   kernelfile: string,
   variant?: { localversion: string; seedFrom: string },

@@ -2,13 +2,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { computeBuildId } from '../../../src/compile/build.js';
+import { computeBuildId, type Prepared } from '../../../src/compile/build.js';
 import { generatedFragment, type ResolvedConfig, requestedValues } from '../../../src/compile/config.js';
 import { compileArgs } from '../../../src/compile/make.js';
 import {
   type BuildSigning,
   buildSigning,
   checkSignedArtifacts,
+  imageSigningProblem,
   isSigned,
   moduleSigHash,
   SIG_KEY_PATH,
@@ -18,6 +19,7 @@ import {
   stripSignature,
   withKeyFile,
 } from '../../../src/compile/signing.js';
+import { signingDiagnostics } from '../../../src/engine/prepare.js';
 import type { Spec } from '../../../src/spec/schema.js';
 import { keyPem, makeCertificate, rsaKey } from '../../helpers/x509.js';
 
@@ -216,5 +218,33 @@ describe('module signatures', () => {
     const der = Buffer.from(keyText.split('\n').slice(1, -2).join(''), 'base64');
     writeFileSync(join(art, 'headers/certs/leak.pem'), Buffer.concat([Buffer.alloc(5000), der]));
     expect(() => checkSignedArtifacts(s, art, '6.1.192-s')).toThrow('private key was found');
+  });
+});
+
+describe('signing.image', () => {
+  it('needs the EFI stub, and says what to request', () => {
+    const s = buildSigning(spec({ ...SIGNING, image: true }), resolve, {}, () => ({
+      file: 'kernelfile.yaml',
+      line: 44,
+      column: 3,
+    })) as BuildSigning;
+    expect(imageSigningProblem(s, { CONFIG_EFI_STUB: 'y' })).toBeUndefined();
+    expect(imageSigningProblem({ ...s, image: false }, {})).toBeUndefined();
+    expect(imageSigningProblem(undefined, {})).toBeUndefined();
+    expect(imageSigningProblem(s, {})).toEqual({
+      message:
+        'signing.image: the kernel has no EFI stub (CONFIG_EFI_STUB is not set, CONFIG_EFI not set), so there is no PE image for sbsign to sign',
+      hint: 'request CONFIG_EFI=y and CONFIG_EFI_STUB=y (on x86 they need CONFIG_ACPI=y), or set signing.image: false',
+    });
+    const p = { signing: s, config: { effective: {} } } as unknown as Prepared;
+    expect(signingDiagnostics(p)).toEqual([
+      expect.objectContaining({
+        severity: 'error',
+        code: 'signing-image-no-efi-stub',
+        file: 'kernelfile.yaml',
+        line: 44,
+        column: 3,
+      }),
+    ]);
   });
 });
