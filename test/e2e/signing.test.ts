@@ -8,7 +8,8 @@
  *  - `kernelfile verify` (the CLI, as installed) boots it under QEMU with module.sig_enforce=1: the
  *    signed in-tree and DKMS modules load, an unsigned copy and a copy signed by another key are
  *    refused, with the kernel's messages;
- *  - the DKMS tarball a host without a compiler receives holds a signed module and not the key.
+ *  - the DKMS tarball a host without a compiler receives holds a signed module and not the key;
+ *  - with signing.image (and the EFI stub), the image verifies with sbverify and still boots.
  * Needs root (dkms), linux-source-6.1, libssl-dev, openssl, dkms, qemu-system-x86, busybox-static.
  */
 import { spawnSync } from 'node:child_process';
@@ -21,8 +22,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BuildSigning, buildSigning, isSigned, SIG_KEY_PATH } from '../../src/compile/signing.js';
 import { buildDkmsTarball } from '../../src/dkms/tarball.js';
 import type { Spec } from '../../src/spec/schema.js';
-import { type ArtifactsInfo, loadArtifacts } from '../../src/verify/verify.js';
+import { type ArtifactsInfo, loadArtifacts, verifyKernel } from '../../src/verify/verify.js';
 import {
+  ensureSignedImageArtifacts,
   ensureSignedKernelArtifacts,
   HELLO_MODULE,
   signedExampleCopy,
@@ -198,6 +200,82 @@ describe('signing: examples/qemu-signed', () => {
         encoding: 'utf8',
       });
       expect(signer.stdout.trim()).toBe('kernelfile test MOK');
+    },
+    10 * 60_000,
+  );
+});
+
+describe('signing.image: the qemu-signed example with the EFI stub', () => {
+  let artifacts: ArtifactsInfo;
+  let scratch: string;
+
+  beforeAll(async () => {
+    if (process.getuid?.() !== 0)
+      throw new Error('the signing tests need root: dkms refuses add/install otherwise');
+    requireCommands('signing.image', [
+      ['sbverify', 'sbsigntool'],
+      ['qemu-system-x86_64', 'qemu-system-x86'],
+    ]);
+    const t0 = Date.now();
+    artifacts = await loadArtifacts(await ensureSignedImageArtifacts(), { verifyChecksums: true });
+    note(
+      `signing.image: artifacts ready in ${secs(Date.now() - t0)} (build ${artifacts.manifest.seconds} s)`,
+    );
+    scratch = mkdtempSync(join(tmpdir(), 'kf-signing-image-'));
+  }, SETUP_TIMEOUT);
+  afterAll(() => {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it(
+    'signed the image with the certificate (sbverify), kept the key out, and the image still boots with enforced module signatures',
+    async () => {
+      expect(artifacts.configText).toMatch(/^CONFIG_EFI_STUB=y$/m);
+      const { certificate, key } = await testSigningKey();
+      const ok = spawnSync('sbverify', ['--cert', certificate, artifacts.image], { encoding: 'utf8' });
+      expect(ok.stdout + ok.stderr).toContain('Signature verification OK');
+      expect(ok.status).toBe(0);
+      // Another certificate does not verify it.
+      const other = join(scratch, 'other.crt');
+      spawnSync('openssl', [
+        'req',
+        '-new',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=other/',
+        '-keyout',
+        join(scratch, 'other.key'),
+        '-out',
+        other,
+      ]);
+      expect(spawnSync('sbverify', ['--cert', other, artifacts.image]).status).not.toBe(0);
+      expect(holdingKey(filesUnder(artifacts.dir), keyNeedles(readFileSync(key, 'utf8')))).toEqual([]);
+      const dir = join(scratch, 'example');
+      mkdirSync(dir, { recursive: true });
+      await signedExampleCopy(dir);
+      const r = await verifyKernel({
+        artifacts,
+        modules: [{ name: 'kernelfile-hello', version: '1.0', path: HELLO_MODULE }],
+        initramfsModules: ['kernelfile_hello', 'crc7'],
+        workDir: join(scratch, 'verify'),
+        signing: buildSigning(
+          {
+            signing: { key: 'keys/mok.key', certificate: 'keys/mok.crt', dkms: true, image: true },
+          } as unknown as Spec,
+          (w) => join(dir, w),
+        ) as BuildSigning,
+      });
+      expect(r.problems).toEqual([]);
+      expect(r.signatures?.enforced).toBe(true);
+      expect(r.signatures?.checks.map((c) => [c.label, c.refused])).toEqual([
+        ['unsigned', true],
+        ['other-key', true],
+      ]);
     },
     10 * 60_000,
   );
