@@ -14,6 +14,7 @@ import { type HostOptions, openHost } from '../host/open.js';
 import { serialiseConfig } from '../kconfig/config.js';
 import type { Dropped } from '../kconfig/dropped.js';
 import type { Diagnostic } from '../spec/diagnostic.js';
+import type { SigningFacts } from '../spec/signing.js';
 import { locate } from '../spec/source.js';
 import type { Env } from './env.js';
 import { UserError } from './errors.js';
@@ -108,6 +109,14 @@ export function signingOriginOf(loaded: Loaded) {
     const at = locate(source, path, { key: true });
     return { file: loaded.kf.display, line: at.line, column: at.column };
   };
+}
+
+/**
+ * What the planner needs of a build's signing (the certificate's DER, fingerprint, subject, what is
+ * signed, signing.enroll): for the desired state of every host of this build; undefined without signing.
+ */
+export function signingFactsOf(p: Pick<Prepared, 'signing'>): SigningFacts | undefined {
+  return p.signing?.facts;
 }
 
 /** Problems of a prepared build's signing that stop it before compiling (signing.image without an EFI stub). */
