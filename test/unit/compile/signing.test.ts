@@ -19,7 +19,7 @@ import {
   stripSignature,
   withKeyFile,
 } from '../../../src/compile/signing.js';
-import { signingDiagnostics } from '../../../src/engine/prepare.js';
+import { signingDiagnostics, signingFactsOf } from '../../../src/engine/prepare.js';
 import type { Spec } from '../../../src/spec/schema.js';
 import { keyPem, makeCertificate, rsaKey } from '../../helpers/x509.js';
 
@@ -136,6 +136,16 @@ describe('the build id of a signing build', () => {
   it('holds the certificate digest, the facts the planner needs, and no key bytes', () => {
     const s = buildSigning(spec({ ...SIGNING, passphraseEnv: 'PIN' }), resolve, { PIN: 'sesame' });
     expect(s?.facts.subject).toBe('kernelfile test MOK');
+    expect(signingFactsOf({ signing: s as BuildSigning })).toEqual({
+      certificateDerBase64: expect.stringMatching(/^MII/),
+      sha1: expect.stringMatching(/^[0-9a-f]{40}$/),
+      subject: 'kernelfile test MOK',
+      enroll: true,
+      modules: true,
+      dkms: true,
+      image: false,
+    });
+    expect(signingFactsOf({})).toBeUndefined();
     expect(s?.certificateSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(signEnv(s as BuildSigning)).toEqual({ KBUILD_SIGN_PIN: 'sesame' });
     const serialised = JSON.stringify(s);
