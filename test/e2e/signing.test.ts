@@ -13,13 +13,29 @@
  * Needs root (dkms), linux-source-6.1, libssl-dev, openssl, dkms, qemu-system-x86, busybox-static.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BuildSigning, buildSigning, isSigned, SIG_KEY_PATH } from '../../src/compile/signing.js';
+import {
+  type BuildSigning,
+  buildSigning,
+  isSigned,
+  moduleSigner,
+  SIG_KEY_PATH,
+  stripSignature,
+} from '../../src/compile/signing.js';
 import { buildDkmsTarball } from '../../src/dkms/tarball.js';
 import type { Spec } from '../../src/spec/schema.js';
 import { type ArtifactsInfo, loadArtifacts, verifyKernel } from '../../src/verify/verify.js';
@@ -203,6 +219,52 @@ describe('signing: examples/qemu-signed', () => {
     },
     10 * 60_000,
   );
+
+  it('signs with a passphrase-protected key: the passphrase from signing.passphraseEnv reaches sign-file, a wrong one is an error', async () => {
+    const dir = join(scratch, 'encrypted');
+    mkdirSync(dir, { recursive: true });
+    const made = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-new',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-days',
+        '30',
+        '-subj',
+        '/CN=kernelfile encrypted test/',
+        '-addext',
+        'extendedKeyUsage=codeSigning',
+        '-passout',
+        'pass:sesame',
+        '-keyout',
+        join(dir, 'mok.key'),
+        '-out',
+        join(dir, 'mok.crt'),
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(made.status, made.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'mok.key'), 'utf8')).toContain('ENCRYPTED PRIVATE KEY');
+    const spec = {
+      signing: { key: 'mok.key', certificate: 'mok.crt', passphraseEnv: 'KF_TEST_PIN', dkms: true },
+    } as unknown as Spec;
+    const crc7 = filesUnder(artifacts.modulesDir as string).find((f) => f.endsWith('/crc7.ko')) as string;
+    const ko = join(dir, 'crc7.ko');
+    writeFileSync(ko, stripSignature(readFileSync(crc7)));
+    const good = buildSigning(spec, (w) => join(dir, w), { KF_TEST_PIN: 'sesame' }) as BuildSigning;
+    await moduleSigner(good, artifacts.headersDir as string, artifacts.configText)(ko);
+    expect(isSigned(readFileSync(ko))).toBe(true);
+    const signer = spawnSync('modinfo', ['-F', 'signer', ko], { encoding: 'utf8' });
+    expect(signer.stdout.trim()).toBe('kernelfile encrypted test');
+    writeFileSync(ko, stripSignature(readFileSync(crc7)));
+    const bad = buildSigning(spec, (w) => join(dir, w), { KF_TEST_PIN: 'wrong' }) as BuildSigning;
+    await expect(moduleSigner(bad, artifacts.headersDir as string, artifacts.configText)(ko)).rejects.toThrow(
+      /sign-file could not sign .*crc7\.ko/,
+    );
+  });
 });
 
 describe('signing.image: the qemu-signed example with the EFI stub', () => {
