@@ -200,18 +200,29 @@ function filesUnder(dir: string): string[] {
     .map((e) => join(e.parentPath, e.name));
 }
 
-/** The key's distinctive bytes: base64 lines of its PEM body (any one of them found means a leak). */
-function keyNeedles(keyPem: string): Buffer[] {
+/**
+ * What only the private key contains, as needles to search the artifacts for: its private numbers
+ * (RSA d, p, q: their first 32 bytes, raw) and base64 lines from the end of its PEM (past the
+ * public modulus, which the embedded certificate and an Authenticode signature legitimately hold).
+ */
+export function keyNeedles(keyPem: string, passphrase?: string): Buffer[] {
   const body = keyPem
     .split('\n')
     .map((l) => l.trim())
-    .filter((l) => l.length >= 40 && !l.startsWith('-----') && !l.includes(':'));
-  // A few lines from the middle, and a run of the DER they encode: never found by chance.
-  const der = Buffer.from(body.join(''), 'base64');
-  return [
-    ...body.slice(1, 4).map((l) => Buffer.from(l)),
-    ...(der.length > 200 ? [der.subarray(100, 164)] : []),
-  ];
+    .filter((l) => l.length >= 60 && !l.startsWith('-----') && !l.includes(':'));
+  const needles = body.slice(-5, -1).map((l) => Buffer.from(l));
+  try {
+    const jwk = createPrivateKey({
+      key: keyPem,
+      format: 'pem',
+      ...(passphrase !== undefined ? { passphrase } : {}),
+    }).export({ format: 'jwk' });
+    for (const part of [jwk.d, jwk.p, jwk.q])
+      if (typeof part === 'string') needles.push(Buffer.from(part, 'base64url').subarray(0, 32));
+  } catch {
+    // an encrypted key without its passphrase: its PEM lines are all there is to look for
+  }
+  return needles.filter((n) => n.length >= 32);
 }
 
 /** Does `file` contain any of `needles`? Read in chunks, never whole. */
@@ -254,7 +265,7 @@ export function checkSignedArtifacts(
       );
   }
   const keyPem = readRegularTextSync(signing.keyFile, MAX_PEM_BYTES, 'signing.key');
-  const needles = keyNeedles(keyPem);
+  const needles = keyNeedles(keyPem, signing.passphrase());
   if (needles.length === 0) return { modules: kos.length };
   const leaked = filesUnder(dir).filter((f) => statSync(f).size > 0 && fileContains(f, needles));
   if (leaked.length > 0)

@@ -228,6 +228,12 @@ describe('module signatures', () => {
     const der = Buffer.from(keyText.split('\n').slice(1, -2).join(''), 'base64');
     writeFileSync(join(art, 'headers/certs/leak.pem'), Buffer.concat([Buffer.alloc(5000), der]));
     expect(() => checkSignedArtifacts(s, art, '6.1.192-s')).toThrow('private key was found');
+    rmSync(join(art, 'headers/certs/leak.pem'));
+    // The certificate (the public modulus, as the kernel and an Authenticode signature embed it) is no leak.
+    const certDer = Buffer.from(certText.split('\n').slice(1, -2).join(''), 'base64');
+    writeFileSync(join(art, 'vmlinuz'), Buffer.concat([Buffer.alloc(3000), certDer, Buffer.from(certText)]));
+    writeFileSync(join(art, 'headers/certs/cert.pem'), certText);
+    expect(checkSignedArtifacts(s, art, '6.1.192-s')).toEqual({ modules: 1 });
   });
 });
 
