@@ -10,7 +10,8 @@ packages=(
   xz-utils patch        # unpacking sources, applying patches
   build-essential       # gcc, make
   bc flex bison         # the kernel's own build needs them
-  libelf-dev libssl-dev # objtool and the module signing tools in the kernel build
+  libelf-dev libssl-dev # objtool and the module signing tools in the kernel build (sign-file, extract-cert)
+  openssl sbsigntool    # signing: key pairs (verify's throwaway key), signing.image (sbsign, sbverify)
   cpio kmod             # modules_install and depmod; verify's initramfs
   dkms                  # verify builds DKMS modules with it (in isolated trees, never this machine's)
   qemu-system-x86       # verify boots the kernel (TCG)

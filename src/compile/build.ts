@@ -31,6 +31,15 @@ import { withLock } from './lock.js';
 import { buildSuffix, compile, type MakeEvent, modulesInstall } from './make.js';
 import { patchedTree, type ResolvedPatch } from './patches.js';
 import { MAX_CONFIG_BYTES, readRegularTextSync } from './read-file.js';
+import {
+  type BuildSigning,
+  buildSigning,
+  checkSignedArtifacts,
+  imageSigningProblem,
+  signEnv,
+  signImage,
+  withKeyFile,
+} from './signing.js';
 import { checkSignature, type FetchedSource, fetchFile, fetchSource, sourceKey, unpack } from './source.js';
 
 /** Bump when the way kernelfile builds changes, so old artifacts are not reused. */
@@ -45,6 +54,10 @@ export interface PrepareInput {
   setOrigin: (symbol: string) => Origin;
   /** The target host's running config, for `base: running`. */
   runningConfig?: string;
+  /** The environment (signing.passphraseEnv is read from it when the key is used). */
+  vars?: Record<string, string | undefined>;
+  /** Where a `signing.*` field is written in the kernelfile (for diagnostics). */
+  signingOrigin?: (field: string) => Origin;
   progress?: (message: string) => void;
 }
 
@@ -59,6 +72,8 @@ export interface Prepared {
   toolchain: string;
   buildId: string;
   release: string;
+  /** `signing:`: the key and certificate (their files, never their bytes in the build id). */
+  signing?: BuildSigning;
 }
 
 export interface Manifest {
@@ -150,7 +165,12 @@ function configEntries(text: string): string[] {
 }
 
 export function computeBuildId(p: Omit<Prepared, 'buildId' | 'release' | 'dirs' | 'tree'>): string {
+  // Only a signing build has the field: every other build id stays what it was.
+  const signing = p.signing
+    ? { signing: { certificate: p.signing.certificateSha256, image: p.signing.image } }
+    : {};
   return sha256Json({
+    ...signing,
     recipe: BUILD_RECIPE,
     source: sourceKey(p.source),
     patches: p.patches.map((x) => ({ sha256: x.sha256, strip: x.strip })),
@@ -211,9 +231,30 @@ export async function prepare(input: PrepareInput): Promise<Prepared> {
     dirs,
     progress,
   });
-  const buildId = computeBuildId({ spec, arch: input.arch, source, patches, config, toolchain });
+  const signing = buildSigning(spec, input.resolvePath, input.vars, input.signingOrigin);
+  const buildId = computeBuildId({
+    spec,
+    arch: input.arch,
+    source,
+    patches,
+    config,
+    toolchain,
+    ...(signing ? { signing } : {}),
+  });
   const release = `${spec.kernel.version}${spec.kernel.localversion ?? ''}${buildSuffix(buildId)}`;
-  return { spec, arch: input.arch, dirs, source, tree, patches, config, toolchain, buildId, release };
+  return {
+    spec,
+    arch: input.arch,
+    dirs,
+    source,
+    tree,
+    patches,
+    config,
+    toolchain,
+    buildId,
+    release,
+    ...(signing ? { signing } : {}),
+  };
 }
 
 /** Dropped values that stop the build (onDropped: error), before anything is compiled. */
@@ -294,6 +335,8 @@ export async function build(
     throw new BuildError(
       `${drops.length} requested config value(s) did not survive Kconfig; nothing was compiled`,
     );
+  const image = imageSigningProblem(p.signing, p.config.effective);
+  if (image) throw new BuildError(`${image.message}; nothing was compiled`, image.hint);
   return withLock(
     p.dirs.locks,
     `build-${p.buildId}`,
@@ -332,8 +375,12 @@ async function compileLocked(
       buildId: p.buildId,
       logFile,
       onEvent,
+      ...(p.signing?.modules ? { env: signEnv(p.signing) } : {}),
     };
-    const built = await compile(mk);
+    const signing = p.signing?.modules ? p.signing : undefined;
+    // The key is in the object tree for make and modules_install only (withKeyFile removes it).
+    const keyed = <T>(fn: () => Promise<T>) => (signing ? withKeyFile(signing, objtree, fn) : fn());
+    const built = await keyed(() => compile(mk));
     const compiled = Date.now();
     if (built.release !== p.release)
       throw new BuildError(
@@ -342,9 +389,13 @@ async function compileLocked(
       );
     onEvent?.({ stage: 'collecting artifacts', compiled: 0 });
     copyFileSync(built.image, join(tmp, 'vmlinuz'));
+    if (p.signing?.image) {
+      onEvent?.({ stage: 'signing the kernel image (sbsign)', compiled: 0 });
+      await signImage(p.signing, join(tmp, 'vmlinuz'));
+    }
     copyFileSync(join(objtree, 'System.map'), join(tmp, 'System.map'));
     copyFileSync(join(objtree, '.config'), join(tmp, 'config'));
-    if (built.modules) await modulesInstall(mk, join(tmp, 'modules'));
+    if (built.modules) await keyed(() => modulesInstall(mk, join(tmp, 'modules')));
     const effective: Record<string, string> = {};
     for (const e of parseConfig(p.config.text).entries) effective[e.symbol] = e.value;
     await installHeaders(p.tree.dir, objtree, srcArch(p.arch), join(tmp, 'headers'), effective);
@@ -352,6 +403,10 @@ async function compileLocked(
     if (built.modules)
       for (const l of ['build', 'source'])
         rmSync(join(tmp, 'modules/lib/modules', p.release, l), { force: true });
+    if (p.signing) {
+      onEvent?.({ stage: 'checking signatures', compiled: 0 });
+      checkSignedArtifacts(p.signing, tmp, p.release);
+    }
     const needs = headersNeed(join(tmp, 'headers'));
     const files = await hashTree(tmp, ['build.log']);
     const manifest: Manifest = {

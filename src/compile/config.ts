@@ -38,6 +38,7 @@ import { sha256Json, sha256Text } from './hash.js';
 import { treeKconfigDb } from './kconfig-db-cache.js';
 import { harvestTools, kconfigToolsKey, seedTools } from './kconfig-tools.js';
 import { withLock } from './lock.js';
+import { signingOptions, signingRequests } from './signing.js';
 
 export type { Origin };
 
@@ -87,13 +88,18 @@ export function makeArgs(spec: Spec, arch: string): string[] {
   ];
 }
 
-/** The fragment kernelfile adds last: its own options, then `config.set`. */
-export function generatedFragment(spec: Spec): string {
+/** The fragment kernelfile adds last: its own options, module signing (`signing:`), then `config.set`. */
+export function generatedFragment(spec: Spec, userSymbols: readonly string[] = []): string {
   const lines = [
     '# Written by kernelfile: the release suffix and config.set from the kernelfile.',
     `CONFIG_LOCALVERSION=${formatSetValue(spec.kernel.localversion ?? '')}`,
     '# CONFIG_LOCALVERSION_AUTO is not set',
   ];
+  const signing = signingOptions(spec, userSymbols);
+  if (signing.length > 0) {
+    lines.push('# signing.modules: the certificate embedded, every module signed at modules_install');
+    for (const o of signing) lines.push(`${o.symbol}=${o.value}`);
+  }
   for (const [symbol, v] of Object.entries(spec.config?.set ?? {})) {
     const value = typeof v === 'object' ? v.value : v;
     lines.push(value === 'n' ? `# ${symbol} is not set` : `${symbol}=${formatSetValue(value)}`);
@@ -101,15 +107,30 @@ export function generatedFragment(spec: Spec): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Every requested value in merge order (fragments, then `set`), with where it was asked for. */
+/** The symbols the kernelfile's fragments and `config.set` name. */
+export function userSymbols(input: Pick<ConfigInput, 'fragments' | 'spec'>): string[] {
+  return [
+    ...input.fragments.flatMap((f) => parseConfig(f.text).entries.map((e) => e.symbol)),
+    ...Object.keys(input.spec.config?.set ?? {}),
+  ];
+}
+
+/**
+ * Every requested value in merge order (fragments, then what `signing:` asks for, then `set`), with
+ * where it was asked for.
+ */
 export function requestedValues(input: ConfigInput): Requested[] {
   const fragments = input.fragments.map((f) => ({ file: f.abs, entries: parseConfig(f.text).entries }));
-  return requestedFromFragments(
+  const user = requestedFromFragments(
     fragments,
     input.spec.config?.set ?? {},
     input.setOrigin,
     input.spec.config?.onDropped ?? 'error',
   );
+  const signing = signingRequests(input.spec, userSymbols(input), input.setOrigin);
+  // In the generated fragment, signing's values come before config.set's.
+  const setCount = Object.keys(input.spec.config?.set ?? {}).length;
+  return [...user.slice(0, user.length - setCount), ...signing, ...user.slice(user.length - setCount)];
 }
 
 export function configKey(input: ConfigInput): string {
@@ -120,7 +141,7 @@ export function configKey(input: ConfigInput): string {
     arch: input.arch,
     base: target ?? { text: sha256Text(input.baseText ?? '') },
     fragments: input.fragments.map((f) => sha256Text(f.text)),
-    generated: generatedFragment(input.spec),
+    generated: generatedFragment(input.spec, userSymbols(input)),
     makeVars: input.spec.build?.makeVars ?? {},
     toolchain: input.toolchain,
   });
@@ -206,7 +227,7 @@ async function resolveNow(input: ConfigInput, final: string): Promise<void> {
       return p;
     });
     const generated = join(tmp, 'kernelfile.config');
-    writeFileSync(generated, generatedFragment(input.spec));
+    writeFileSync(generated, generatedFragment(input.spec, userSymbols(input)));
     // merge_config.sh makes its temporary files in the working directory: the staging directory,
     // never the user's.
     const merge = await runLocal(

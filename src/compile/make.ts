@@ -36,6 +36,8 @@ export interface MakeInput {
   buildId: string;
   logFile: string;
   onEvent?: (e: MakeEvent) => void;
+  /** More environment for make (KBUILD_SIGN_PIN): never written to the log. */
+  env?: Record<string, string>;
 }
 
 /** The LOCALVERSION make variable: the build id in `uname -r` (after CONFIG_LOCALVERSION). */
@@ -44,7 +46,7 @@ export function buildSuffix(buildId: string): string {
 }
 
 /** Everything make is called with, for compiling and installing. */
-export function compileArgs(input: Pick<MakeInput, 'spec' | 'arch' | 'buildId'>): {
+export function compileArgs(input: Pick<MakeInput, 'spec' | 'arch' | 'buildId' | 'env'>): {
   args: string[];
   env: Record<string, string>;
 } {
@@ -54,6 +56,7 @@ export function compileArgs(input: Pick<MakeInput, 'spec' | 'arch' | 'buildId'>)
     KBUILD_BUILD_TIMESTAMP: `kernelfile ${input.buildId.slice(0, 12)}`,
     KBUILD_BUILD_USER: 'kernelfile',
     KBUILD_BUILD_HOST: spec.name,
+    ...input.env,
   };
   const cc = spec.build?.makeVars?.CC ?? 'gcc';
   const distcc = spec.build?.distcc ?? [];

@@ -17,10 +17,13 @@
  */
 import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { basename, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { refuseSpecialFiles } from '../compile/extract.js';
 import { MAX_DKMS_CONF_BYTES, readRegular } from '../compile/read-file.js';
 import { runLocal } from '../host/local.js';
+
+/** Signs one built module file in place (compile/signing.ts moduleSigner). */
+export type ModuleSigner = (ko: string) => Promise<void>;
 
 /** A module as the kernelfile declares it (`modules:` entries). */
 export interface DkmsModuleSpec {
@@ -112,6 +115,11 @@ export async function buildDkmsModule(opts: {
   workDir: string;
   dkms?: string;
   onLine?: (line: string) => void;
+  /**
+   * Sign the built modules (in the dkms tree, before install and mktarball copy them) with the
+   * kernel's own sign-file; the key stays where the kernelfile names it, on this machine.
+   */
+  sign?: ModuleSigner;
 }): Promise<DkmsBuildOutcome> {
   const t0 = Date.now();
   const { module: m, trees, release } = opts;
@@ -194,6 +202,26 @@ export async function buildDkmsModule(opts: {
       ...(makeLog ? { makeLog } : {}),
       ...(logTail ? { logTail } : {}),
     });
+  }
+
+  if (opts.sign) {
+    const built = listFiles(join(trees.dkmsTree, m.name, m.version, release)).filter(
+      (f) => KO_RE.test(f) && basename(dirname(f)) === 'module',
+    );
+    if (built.length === 0) return fail(`dkms build left no module file to sign under ${trees.dkmsTree}`);
+    const compressed = built.filter((f) => !f.endsWith('.ko'));
+    if (compressed.length > 0)
+      return fail(
+        `cannot sign ${relative(trees.dkmsTree, compressed[0] as string)}: dkms compressed it (CONFIG_MODULE_COMPRESS_*); signing needs CONFIG_MODULE_COMPRESS_NONE`,
+      );
+    try {
+      for (const ko of built) {
+        await opts.sign(ko);
+        say(`signed ${relative(trees.dkmsTree, ko)}`);
+      }
+    } catch (e) {
+      return fail((e as Error).message);
+    }
   }
 
   const modDir = join(trees.installRoot, 'lib', 'modules', release);

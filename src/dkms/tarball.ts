@@ -4,9 +4,10 @@
  * never touched), against the build's headers; then `dkms mktarball` packs source and binaries for
  * `dkms ldtarball` on the host.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BuildError } from '../compile/errors.js';
+import { type BuildSigning, moduleSigner } from '../compile/signing.js';
 import { runLocal } from '../host/local.js';
 import { buildDkmsModule, dkmsEnv, makeDkmsTrees, treeArgs } from './build.js';
 
@@ -20,6 +21,8 @@ export async function buildDkmsTarball(opts: {
   artifactsDir: string;
   workDir: string;
   onLine?: (line: string) => void;
+  /** `signing:` with dkms on: the modules are signed here, on the controller, before mktarball. */
+  signing?: BuildSigning;
 }): Promise<string> {
   const work = join(opts.workDir, `dkms-${opts.name}-${opts.version}-${opts.release}`);
   await mkdir(work, { recursive: true });
@@ -32,6 +35,15 @@ export async function buildDkmsTarball(opts: {
     trees,
     workDir: work,
     ...(opts.onLine ? { onLine: opts.onLine } : {}),
+    ...(opts.signing?.dkms
+      ? {
+          sign: moduleSigner(
+            opts.signing,
+            headersDir,
+            await readFile(join(opts.artifactsDir, 'config'), 'utf8').catch(() => ''),
+          ),
+        }
+      : {}),
   });
   if (!built.ok)
     throw new BuildError(

@@ -272,7 +272,13 @@ export class Rollout {
       },
       packSource: (from) => this.deps.packSource(from, scratch),
       dkmsTarball: (step, artifactsDir, onLine) =>
-        this.deps.dkmsTarball({ ...step, artifactsDir, workDir: scratch, onLine }),
+        this.deps.dkmsTarball({
+          ...step,
+          artifactsDir,
+          workDir: scratch,
+          onLine,
+          ...(p.prepared.signing ? { signing: p.prepared.signing } : {}),
+        }),
       now: () => new Date().toISOString(),
       ...(this.mokPassword !== undefined ? { mokPassword: this.mokPassword } : {}),
     };

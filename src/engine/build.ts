@@ -10,7 +10,7 @@ import type { Diagnostic } from '../spec/diagnostic.js';
 import { loadArtifacts, type VerifyResult, verifyKernel } from '../verify/verify.js';
 import type { Env } from './env.js';
 import { type Loaded, resolverOf, validSpec } from './kernelfile.js';
-import { type BuildTarget, dropDiagnostic, prepareInput } from './prepare.js';
+import { type BuildTarget, dropDiagnostic, prepareInput, signingDiagnostics } from './prepare.js';
 
 export type { Manifest, Prepared } from '../compile/build.js';
 
@@ -33,7 +33,7 @@ export async function prepareBuild(
 /** Requested values Kconfig dropped (errors) or let go with `onDropped: warn` (warnings). */
 export function buildDiagnostics(p: Prepared): { errors: Diagnostic[]; warnings: Diagnostic[] } {
   return {
-    errors: blockingDrops(p).map((d) => dropDiagnostic(d, 'error')),
+    errors: [...blockingDrops(p).map((d) => dropDiagnostic(d, 'error')), ...signingDiagnostics(p)],
     warnings: p.config.dropped.filter((d) => d.onDropped === 'warn').map((d) => dropDiagnostic(d, 'warning')),
   };
 }
@@ -64,7 +64,7 @@ export async function verify(
   const { errors } = buildDiagnostics(p);
   if (errors.length)
     throw new BuildError(
-      `${errors.length} requested config value(s) did not survive Kconfig, e.g. ${errors[0]?.message}`,
+      `the build cannot start (${errors.length} error(s)), e.g. ${errors[0]?.message}`,
       `run \`kernelfile build ${loaded.kf.display}\` for the full report`,
     );
   const built = await build(p, (e) => o.progress?.(`${e.stage}: ${e.compiled} files`));
@@ -82,5 +82,6 @@ export async function verify(
     workDir: join(input.dirs.root, 'verify', artifacts.buildId ?? built.manifest.release),
     ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
     accel: o.accel ?? 'tcg',
+    ...(p.signing ? { signing: p.signing } : {}),
   });
 }

@@ -31,6 +31,13 @@ export const nodeFileView: FileView = {
       return [];
     }
   },
+  mode(abs) {
+    try {
+      return statSync(abs).mode & 0o7777;
+    } catch {
+      return undefined;
+    }
+  },
   realpath(abs) {
     try {
       return realpathSync(abs);

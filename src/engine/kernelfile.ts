@@ -25,7 +25,12 @@ export interface Loaded {
 export async function loadKernelfile(file: string | undefined, env: Env): Promise<Loaded> {
   const kf = await readKernelfile(file, env);
   const home = env.env.HOME ?? homedir();
-  const result = validate(kf.bytes, kf.display, { fs: nodeFileView, kernelfile: kf.abs, home }, kf.size);
+  const result = validate(
+    kf.bytes,
+    kf.display,
+    { fs: nodeFileView, kernelfile: kf.abs, home, vars: env.env },
+    kf.size,
+  );
   return { kf, home, result };
 }
 

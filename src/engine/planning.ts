@@ -34,7 +34,14 @@ import type { Diagnostic } from '../spec/diagnostic.js';
 import type { Env } from './env.js';
 import { describe, UserError } from './errors.js';
 import { type Loaded, loadKernelfile, resolverOf, validSpec } from './kernelfile.js';
-import { dropDiagnostic, localArch, runningConfigText, setOriginOf } from './prepare.js';
+import {
+  dropDiagnostic,
+  localArch,
+  runningConfigText,
+  setOriginOf,
+  signingDiagnostics,
+  signingOriginOf,
+} from './prepare.js';
 import type { Target } from './targets.js';
 
 export interface PlannedHost {
@@ -230,6 +237,8 @@ export class PlanningSession {
         resolvePath: resolve,
         runningConfig,
         setOrigin: setOriginOf(loaded),
+        vars: this.env.env,
+        signingOrigin: signingOriginOf(loaded),
         progress: this.options.progress ? (m) => this.options.progress?.(target, m) : undefined,
       });
       this.prepares.set(key, pending);
@@ -237,6 +246,7 @@ export class PlanningSession {
     const prepared = await pending;
     const diagnostics = [
       ...blockingDrops(prepared).map((d) => dropDiagnostic(d, 'error')),
+      ...signingDiagnostics(prepared),
       ...prepared.config.dropped
         .filter((d) => d.onDropped === 'warn')
         .map((d) => dropDiagnostic(d, 'warning')),

@@ -4,8 +4,9 @@
  * kernelfile, and where each `config.set` option is written (for dropped-value diagnostics).
  */
 import { machine } from 'node:os';
-import type { PrepareInput } from '../compile/build.js';
+import type { Prepared, PrepareInput } from '../compile/build.js';
 import { cacheDirs, cacheRoot } from '../compile/cache.js';
+import { imageSigningProblem } from '../compile/signing.js';
 import { gather } from '../facts/gather.js';
 import type { HostFacts } from '../facts/types.js';
 import type { HostAddress } from '../host/address.js';
@@ -13,6 +14,7 @@ import { type HostOptions, openHost } from '../host/open.js';
 import { serialiseConfig } from '../kconfig/config.js';
 import type { Dropped } from '../kconfig/dropped.js';
 import type { Diagnostic } from '../spec/diagnostic.js';
+import type { SigningFacts } from '../spec/signing.js';
 import { locate } from '../spec/source.js';
 import type { Env } from './env.js';
 import { UserError } from './errors.js';
@@ -94,14 +96,59 @@ export async function prepareInput(
     resolvePath: resolverOf(loaded),
     runningConfig: spec.config?.base === 'running' ? runningConfigText(facts, loaded.kf.display) : undefined,
     setOrigin: setOriginOf(loaded),
+    vars: env.env,
+    signingOrigin: signingOriginOf(loaded),
   };
+}
+
+/** Where `signing.FIELD` is written (else `signing` itself). */
+export function signingOriginOf(loaded: Loaded) {
+  const { source } = validSpec(loaded);
+  return (field: string) => {
+    const path = source.doc.hasIn(['signing', field]) ? ['signing', field] : ['signing'];
+    const at = locate(source, path, { key: true });
+    return { file: loaded.kf.display, line: at.line, column: at.column };
+  };
+}
+
+/**
+ * What the planner needs of a build's signing (the certificate's DER, fingerprint, subject, what is
+ * signed, signing.enroll): for the desired state of every host of this build; undefined without signing.
+ */
+export function signingFactsOf(p: Pick<Prepared, 'signing'>): SigningFacts | undefined {
+  return p.signing?.facts;
+}
+
+/** Problems of a prepared build's signing that stop it before compiling (signing.image without an EFI stub). */
+export function signingDiagnostics(p: Prepared): Diagnostic[] {
+  const image = imageSigningProblem(p.signing, p.config.effective);
+  if (!image) return [];
+  const o = p.signing?.imageOrigin;
+  return [
+    {
+      severity: 'error',
+      code: 'signing-image-no-efi-stub',
+      message: image.message,
+      hint: image.hint,
+      ...(o ? { file: o.file, line: o.line, column: o.column ?? 1 } : {}),
+    },
+  ];
 }
 
 /** Where `config.set.SYMBOL` is written in the kernelfile. */
 export function setOriginOf(loaded: Loaded) {
-  const { source } = validSpec(loaded);
+  const { source, spec } = validSpec(loaded);
   return (symbol: string) => {
-    const at = locate(source, ['config', 'set', symbol], { key: true });
+    // What `signing:` asks for (not written in config.set) is explained at signing.modules (or signing).
+    const fromSigning = spec.signing && !(symbol in (spec.config?.set ?? {})) && SIGNING_SYMBOL.test(symbol);
+    const path = fromSigning
+      ? source.doc.hasIn(['signing', 'modules'])
+        ? ['signing', 'modules']
+        : ['signing']
+      : ['config', 'set', symbol];
+    const at = locate(source, path, { key: true });
     return { file: loaded.kf.display, line: at.line, column: at.column };
   };
 }
+
+const SIGNING_SYMBOL = /^CONFIG_MODULE_SIG(_ALL|_KEY|_SHA\d+)?$/;

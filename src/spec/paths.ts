@@ -11,7 +11,9 @@ export type FileRole =
   | 'base-file'
   | 'fragment'
   | 'patch'
-  | 'module';
+  | 'module'
+  | 'signing-key'
+  | 'signing-certificate';
 
 export interface ResolvedFile {
   role: FileRole;
@@ -122,5 +124,10 @@ export function sourceFiles(data: unknown, env: Pick<PathEnv, 'kernelfile' | 'ho
       module: { name: str(mo?.name), version: str(mo?.version) },
     });
   });
+  const signing = obj(doc?.signing);
+  const key = str(signing?.key);
+  // A PKCS#11 URI is not a file (signing.ts says it is not supported yet).
+  if (key && !key.startsWith('pkcs11:')) add('signing-key', 'signing key', key, ['signing', 'key']);
+  add('signing-certificate', 'signing certificate', signing?.certificate, ['signing', 'certificate']);
   return out;
 }

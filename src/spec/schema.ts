@@ -530,6 +530,66 @@ const Boot = T.Object(
   },
 );
 
+// ── signing ────────────────────────────────────────────────────────────────────────────────────
+
+const Signing = T.Object(
+  {
+    key: filePath(
+      'The PEM private key that signs (on the controller; it never leaves it). Relative paths are relative to the kernelfile. `kernelfile keygen` makes a suitable pair. Keep it readable by you alone (mode 0600).',
+      ['keys/mok.key'],
+    ),
+    certificate: filePath(
+      'The PEM X.509 certificate of that key: the kernel embeds it (modules signed by the key load), and `mokutil --import` enrols it on Secure Boot hosts. It must be valid now and allow code signing.',
+      ['keys/mok.crt'],
+    ),
+    passphraseEnv: T.Optional(
+      str(
+        'The environment variable holding the key’s passphrase, when the key is encrypted (passed to the kernel’s sign-file as `KBUILD_SIGN_PIN`, never logged).',
+        ['KF_MOK_PIN'],
+        { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+      ),
+    ),
+    modules: T.Optional(
+      T.Boolean({
+        description:
+          'Sign the kernel’s own (in-tree) modules and embed the certificate: the build sets `CONFIG_MODULE_SIG`, `CONFIG_MODULE_SIG_ALL` and `CONFIG_MODULE_SIG_KEY`.',
+        examples: [true],
+        default: true,
+      }),
+    ),
+    dkms: T.Optional(
+      T.Boolean({
+        description:
+          'Sign the DKMS modules built on the controller (with the kernel’s own `scripts/sign-file`) before they are shipped.',
+        examples: [true],
+        default: true,
+      }),
+    ),
+    image: T.Optional(
+      T.Boolean({
+        description:
+          'Sign the kernel image with `sbsign` for shim/UEFI Secure Boot. The kernel must have the EFI stub (`CONFIG_EFI_STUB=y`).',
+        examples: [false, true],
+        default: false,
+      }),
+    ),
+    enroll: T.Optional(
+      T.Boolean({
+        description:
+          'When a host has Secure Boot on and the certificate is not enrolled: `true` adds a MOK enrolment step to the plan (`mokutil --import`, confirmed on the console at the next boot); `false` makes the plan refuse.',
+        examples: [true, false],
+        default: true,
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Sign the kernel and its modules with your own key (a Machine Owner Key for Secure Boot hosts). The private key stays on the controller: never in artifacts, logs or anything shipped to a host.',
+    examples: [{ key: 'keys/mok.key', certificate: 'keys/mok.crt', passphraseEnv: 'KF_MOK_PIN' }],
+  },
+);
+
 // ── the document ───────────────────────────────────────────────────────────────────────────────
 export const KernelfileSchema = T.Object(
   {
@@ -561,6 +621,7 @@ export const KernelfileSchema = T.Object(
     build: T.Optional(Build),
     initramfs: T.Optional(Initramfs),
     boot: T.Optional(Boot),
+    signing: T.Optional(Signing),
   },
   {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -578,4 +639,5 @@ export type KernelSource = Spec['kernel']['source'];
 export type PatchSpec = NonNullable<Spec['patches']>[number];
 export type ModuleSpec = NonNullable<Spec['modules']>[number];
 export type EntrySpec = NonNullable<NonNullable<Spec['boot']>['entries']>[number];
+export type SigningSpec = NonNullable<Spec['signing']>;
 export type KconfigSetValue = NonNullable<NonNullable<Spec['config']>['set']>[string];

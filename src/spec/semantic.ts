@@ -11,8 +11,9 @@ import { cmdlineProblem, rootProblem, titleProblem } from './boot-text.js';
 import type { Diagnostic, PathSegment } from './diagnostic.js';
 import { PATTERNS, STRIP_DEFAULT, TITLE_PLACEHOLDERS } from './format.js';
 import { gitUrlProblem } from './git-url.js';
-import { projectRoot, type ResolvedFile, sourceFiles } from './paths.js';
+import { type FileRole, projectRoot, type ResolvedFile, sourceFiles } from './paths.js';
 import { suggest as nearest, typeName } from './schema-errors.js';
+import { checkSigning } from './signing-checks.js';
 import { at, locate, nodeAt, type SourceDoc } from './source.js';
 
 /** What validation may know of the controller's file system. */
@@ -30,6 +31,8 @@ export interface FileView {
   list(absDir: string): string[];
   /** The path with every symbolic link resolved (undefined when it cannot be). */
   realpath?(abs: string): string | undefined;
+  /** The permission bits of a file (undefined when unknown): a signing key readable by others is reported. */
+  mode?(abs: string): number | undefined;
 }
 
 /** Limits of what validation reads (the same as compile's: src/compile/read-file.ts). */
@@ -43,6 +46,10 @@ export interface SemanticEnv {
   kernelfile: string;
   /** The user's home, for `~/` paths. */
   home?: string;
+  /** The environment (signing.passphraseEnv is looked up in it); none: no variable is set. */
+  vars?: Record<string, string | undefined>;
+  /** The time certificates must be valid at (default: now). */
+  now?: Date;
 }
 
 type Obj = Record<string, unknown>;
@@ -98,10 +105,14 @@ export function semanticChecks(data: unknown, src: SourceDoc, env: SemanticEnv):
         `${f.what} not found: ${f.written}${f.written !== f.abs ? ` (looked for ${f.abs})` : ''}`,
         near
           ? `did you mean \`${near}\`?`
-          : f.written.startsWith('/') || f.written.startsWith('~')
-            ? 'check the path'
-            : 'relative paths are relative to the directory of the kernelfile',
+          : f.role === 'signing-key' || f.role === 'signing-certificate'
+            ? 'make a key pair with `kernelfile keygen`, or point the path at yours (relative paths are relative to the directory of the kernelfile)'
+            : f.written.startsWith('/') || f.written.startsWith('~')
+              ? 'check the path'
+              : 'relative paths are relative to the directory of the kernelfile',
       );
+    } else if (f.role === 'signing-key') {
+      // A private key is best kept out of the repository: no "outside the project" warning for it.
     } else if (f.relative && root && !(f.abs === root || f.abs.startsWith(`${root}/`))) {
       warn(
         f.path,
@@ -147,6 +158,7 @@ export function semanticChecks(data: unknown, src: SourceDoc, env: SemanticEnv):
     }
     return text;
   };
+  const signingFiles = new Map<FileRole, ResolvedFile>();
   for (const f of files) {
     const kind = checkFile(f);
     if (kind === 'missing' || kind === 'special') continue;
@@ -187,6 +199,11 @@ export function semanticChecks(data: unknown, src: SourceDoc, env: SemanticEnv):
         break;
       case 'module':
         checkModulePath(f, kind, env, err);
+        break;
+      case 'signing-key':
+      case 'signing-certificate':
+        if (kind === 'dir') err(f.path, 'not-a-file', `${f.what} ${f.written} is a directory`);
+        else signingFiles.set(f.role, f);
         break;
       default:
         if (kind === 'dir') err(f.path, 'not-a-file', `${f.what} ${f.written} is a directory`);
@@ -378,6 +395,19 @@ export function semanticChecks(data: unknown, src: SourceDoc, env: SemanticEnv):
         'declare each DKMS module once',
       );
     else seenModule.set(name, i);
+  });
+
+  // ── signing ────────────────────────────────────────────────────────────────────────────────
+  checkSigning({
+    signing: obj(doc.signing),
+    buildOn: str(obj(doc.build)?.on),
+    files: signingFiles,
+    requested: (symbol) => requested.get(symbol),
+    env,
+    err,
+    warn,
+    at: (path, d) => out.push(at(src, path, d, { key: true })),
+    push: (d) => out.push(d),
   });
 
   // ── build ──────────────────────────────────────────────────────────────────────────────────

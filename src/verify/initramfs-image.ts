@@ -5,6 +5,9 @@
  *
  *   KF-VERIFY start
  *   KF-VERIFY uname <release>
+ *   KF-VERIFY sigenforce Y|N                whether module signatures are enforced
+ *   KF-VERIFY refuse <label> refused <how>  one per copy that must not load (signing)
+ *   KF-VERIFY refuse <label> accepted
  *   KF-VERIFY module <name> ok <how>        one per module to load, in order
  *   KF-VERIFY module <name> failed <reason>
  *   KF-VERIFY done
@@ -106,6 +109,8 @@ export interface VerifyInitramfsOptions {
   extraModules: string[];
   /** Module names the /init loads, in order. */
   load: string[];
+  /** Module files /init must fail to load (before `load`), each under a label: `unsigned`, `other-key`. */
+  refuse?: { label: string; file: string }[];
   /** A statically linked busybox (default /bin/busybox). */
   busybox?: string;
   /** depmod (default: found on PATH). */
@@ -158,6 +163,17 @@ load() {
   [ -n "$k" ] && why="$why; kernel: $(oneline "$k")"
   echo "$M module $m failed $why"
 }
+echo "$M sigenforce $(cat /sys/module/module/parameters/sig_enforce 2>/dev/null || echo unknown)"
+# Copies that must be refused (module signing enforced): tried before the real modules load.
+if [ -f /etc/kf-verify/refuse ]; then
+  while read -r label ko; do
+    [ -n "$ko" ] || continue
+    out=$(insmod "$ko" 2>&1 </dev/null); rc=$?
+    k=$(dmesg | grep -i -e "module verification" -e "is rejected" -e "PKCS#7" | tail -n 1 | sed 's/^[[^]]*] *//')
+    if [ $rc -eq 0 ]; then echo "$M refuse $label accepted"
+    else echo "$M refuse $label refused $(oneline "$out") (exit $rc); kernel: $(oneline "$k")"; fi
+  done < /etc/kf-verify/refuse
+fi
 if [ -f /etc/kf-verify/modules ]; then
   while read -r name; do
     [ -n "$name" ] && load "$name"
@@ -218,6 +234,18 @@ export async function makeVerifyInitramfs(opts: VerifyInitramfsOptions): Promise
   if (opts.extraModules.length > 0) {
     await mkdir(join(modRoot, 'updates/dkms'), { recursive: true });
     for (const ko of opts.extraModules) await copyFile(ko, join(modRoot, 'updates/dkms', basename(ko)));
+  }
+  if (opts.refuse?.length) {
+    await mkdir(join(root, 'lib/kf-verify'), { recursive: true });
+    const lines: string[] = [];
+    for (const r of opts.refuse) {
+      if (!/^[a-z-]{1,32}$/.test(r.label))
+        throw new BuildError(`not a refusal label: ${JSON.stringify(r.label)}`);
+      const inside = `/lib/kf-verify/${r.label}.ko`;
+      await copyFile(r.file, join(root, inside));
+      lines.push(`${r.label} ${inside}\n`);
+    }
+    await writeFile(join(root, 'etc/kf-verify/refuse'), lines.join(''));
   }
   if (existsSync(modRoot)) {
     const r = await runLocal([opts.depmod ?? 'depmod', '-b', root, opts.release]);

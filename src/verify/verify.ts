@@ -11,10 +11,11 @@
  *
  * Only x86_64 artifacts for now. Work files (dkms trees, initramfs, console.log) stay in workDir.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { delimiter, join, resolve } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, delimiter, join, resolve } from 'node:path';
 import { BuildError } from '../compile/errors.js';
+import { type BuildSigning, moduleSigner, stripSignature } from '../compile/signing.js';
 import {
   buildDkmsModule,
   type DkmsBuildOutcome,
@@ -23,6 +24,7 @@ import {
   hostTreesSnapshot,
   makeDkmsTrees,
 } from '../dkms/build.js';
+import { runLocal } from '../host/local.js';
 import { type ArtifactsInfo, configValue } from './artifacts.js';
 import { MARKER, MODULE_NAME_RE, makeVerifyInitramfs } from './initramfs-image.js';
 import { type Accel, bootQemu, kvmAvailable, type QemuBootResult } from './qemu.js';
@@ -54,6 +56,34 @@ export interface VerifyOptions {
   /** Programs (defaults: found on PATH). */
   qemu?: string;
   dkms?: string;
+  /**
+   * The kernelfile's `signing:`: DKMS modules are signed (signing.dkms), the kernel boots with
+   * module.sig_enforce=1, every in-tree module is loaded (up to MAX_IN_TREE_LOADS), and a copy of
+   * one module without its signature and one signed by a throwaway key must be refused.
+   */
+  signing?: BuildSigning;
+}
+
+/** What the kernel and insmod say when a module's signature is refused. */
+const SIGNATURE_REFUSAL = /Key was rejected|Required key not available|signature|is rejected|PKCS#7/i;
+
+/** Under enforced signatures, in-tree modules are all loaded when there are at most this many. */
+export const MAX_IN_TREE_LOADS = 32;
+
+export interface SignatureCheck {
+  /** `unsigned`: the module without its signature; `other-key`: signed by a key the kernel does not trust. */
+  label: 'unsigned' | 'other-key';
+  /** The module the copy was made of. */
+  module: string;
+  refused: boolean;
+  /** insmod's error and the kernel's message (or that it loaded). */
+  detail: string;
+}
+
+export interface SignatureReport {
+  /** /sys/module/module/parameters/sig_enforce was Y in the VM. */
+  enforced: boolean;
+  checks: SignatureCheck[];
 }
 
 export type ModuleStatus = 'ok' | 'failed' | 'skipped' | 'build-failed';
@@ -89,6 +119,8 @@ export interface VerifyResult {
   problems: string[];
   /** Worth knowing, not a failure (e.g. KVM did not work and TCG was used). */
   notes: string[];
+  /** With signing: whether signatures were enforced and the copies that had to be refused were. */
+  signatures?: SignatureReport;
 }
 
 export const DEFAULT_TIMEOUT_MS = 120_000;
@@ -107,15 +139,27 @@ export interface ConsoleReport {
   done: boolean;
   /** Kernel panic, BUG and Oops lines. */
   panics: string[];
+  /** /sys/module/module/parameters/sig_enforce as /init read it. */
+  sigEnforce: string | null;
+  /** Copies that had to be refused, per label. */
+  refusals: Map<string, { refused: boolean; detail: string }>;
 }
 
-const MARKER_RE = new RegExp(`${MARKER} (start|uname|module|done)(?: (.*))?$`);
+const MARKER_RE = new RegExp(`${MARKER} (start|uname|module|sigenforce|refuse|done)(?: (.*))?$`);
 const PANIC_RE =
   /(Kernel panic - not syncing.*|\bBUG: .*|\bOops: .*|general protection fault.*|Unable to handle kernel .*)$/;
 
 /** Read what /init and the kernel printed (markers may follow other text on a line). */
 export function parseConsole(lines: readonly string[]): ConsoleReport {
-  const r: ConsoleReport = { started: false, uname: null, modules: new Map(), done: false, panics: [] };
+  const r: ConsoleReport = {
+    started: false,
+    uname: null,
+    modules: new Map(),
+    done: false,
+    panics: [],
+    sigEnforce: null,
+    refusals: new Map(),
+  };
   for (const raw of lines) {
     const line = raw.replace(/\r/g, '');
     const panic = PANIC_RE.exec(line);
@@ -134,6 +178,14 @@ export function parseConsole(lines: readonly string[]): ConsoleReport {
       case 'module': {
         const mm = /^(\S+) (ok|failed)(?: (.*))?$/.exec(rest);
         if (mm?.[1]) r.modules.set(mm[1], { ok: mm[2] === 'ok', detail: mm[3] ?? '' });
+        break;
+      }
+      case 'sigenforce':
+        r.sigEnforce = rest;
+        break;
+      case 'refuse': {
+        const mm = /^(\S+) (refused|accepted)(?: (.*))?$/.exec(rest);
+        if (mm?.[1]) r.refusals.set(mm[1], { refused: mm[2] === 'refused', detail: mm[3] ?? '' });
         break;
       }
       case 'done':
@@ -231,6 +283,7 @@ export async function verifyKernel(opts: VerifyOptions): Promise<VerifyResult> {
       workDir: dkmsDir,
       dkms,
       onLine: (l) => opts.onLine?.(`[dkms ${m.name}] ${l}`, 'dkms'),
+      ...(opts.signing?.dkms ? { sign: moduleSigner(opts.signing, a.headersDir, a.configText) } : {}),
     });
     if (outcome.ok) built.push({ spec: m, outcome });
     else {
@@ -262,8 +315,27 @@ export async function verifyKernel(opts: VerifyOptions): Promise<VerifyResult> {
   const unbuilt = new Map<string, string>();
   for (const f of failedBuilds) for (const n of f.declaredNames) unbuilt.set(n, f.name);
   const extra = (opts.initramfsModules ?? []).filter((n) => !dkmsNames.includes(n) && !unbuilt.has(n));
-  const load = [...new Set([...dkmsNames, ...extra])];
+  // Signing: every in-tree module loads under enforcement (when there are not too many), and two
+  // copies of one module must be refused.
+  const inTree = opts.signing && hasModules && a.modulesDir ? inTreeModules(a.modulesDir) : [];
+  const inTreeLoads = inTree.length <= MAX_IN_TREE_LOADS ? inTree.map((f) => moduleName(f)) : [];
+  if (inTree.length > MAX_IN_TREE_LOADS)
+    notes.push(
+      `${inTree.length} in-tree modules: only those in initramfs.modules are loaded (every one carries a signature: the build checked)`,
+    );
+  const inTreeExtra = inTreeLoads.filter((n) => !dkmsNames.includes(n) && !extra.includes(n));
+  const load = [...new Set([...dkmsNames, ...extra, ...inTreeExtra])];
+  const refuse = opts.signing
+    ? await refusalCopies(
+        opts.signing,
+        a,
+        built.flatMap((b) => b.outcome.koFiles)[0] ?? inTree[0],
+        workDir,
+        notes,
+      )
+    : [];
   const initrd = await makeVerifyInitramfs({
+    refuse: refuse.map((r) => ({ label: r.label, file: r.file })),
     workDir,
     release: a.release,
     modulesDir: hasModules ? a.modulesDir : null,
@@ -285,6 +357,7 @@ export async function verifyKernel(opts: VerifyOptions): Promise<VerifyResult> {
       kernel: a.image,
       initrd: initrd.path,
       accel,
+      ...(opts.signing ? { append: 'console=ttyS0 panic=-1 module.sig_enforce=1' } : {}),
       timeoutMs,
       ...(firstOutputTimeoutMs ? { firstOutputTimeoutMs } : {}),
       doneLine: new RegExp(`${MARKER} done`),
@@ -360,6 +433,46 @@ export async function verifyKernel(opts: VerifyOptions): Promise<VerifyResult> {
     const v = loadVerdict(n);
     verdicts.push({ name: n, status: v.ok ? 'ok' : 'failed', detail: v.detail, loadNames: [n] });
   }
+  // In-tree modules are loaded to prove their signatures: one whose own init refuses (no such
+  // device in the VM) passed the signature check, which comes first.
+  for (const n of inTreeExtra) {
+    const v = loadVerdict(n);
+    const signatureOk =
+      v.ok || (report.started && !SIGNATURE_REFUSAL.test(v.detail) && /\(exit \d+\)/.test(v.detail));
+    verdicts.push({
+      name: n,
+      status: signatureOk ? 'ok' : 'failed',
+      detail: v.ok
+        ? v.detail
+        : signatureOk
+          ? `signature accepted; the module itself refused to start: ${v.detail}`
+          : v.detail,
+      loadNames: [n],
+    });
+  }
+  let signatures: SignatureReport | undefined;
+  if (opts.signing) {
+    const enforced = report.sigEnforce === 'Y';
+    if (report.started && !enforced)
+      problems.push(
+        `module signatures were not enforced in the VM (sig_enforce: ${report.sigEnforce ?? 'not reported'}): is CONFIG_MODULE_SIG on?`,
+      );
+    const checks: SignatureCheck[] = refuse.map((r) => {
+      const got = report.refusals.get(r.label);
+      return {
+        label: r.label,
+        module: r.module,
+        refused: got?.refused ?? false,
+        detail: got ? (got.refused ? got.detail : 'it loaded') : '/init did not report on it',
+      };
+    });
+    for (const c of checks)
+      if (!c.refused)
+        problems.push(
+          `the ${c.label === 'unsigned' ? 'unsigned' : 'other-key-signed'} copy of ${c.module} was not refused: ${c.detail}`,
+        );
+    signatures = { enforced, checks };
+  }
   const unbuiltWanted = (opts.initramfsModules ?? []).filter((n) => unbuilt.has(n) && !dkmsNames.includes(n));
   for (const n of unbuiltWanted)
     verdicts.push({
@@ -368,7 +481,7 @@ export async function verifyKernel(opts: VerifyOptions): Promise<VerifyResult> {
       detail: `not loaded: it comes from DKMS module ${unbuilt.get(n)}, which does not build`,
     });
   // Declared order: the kernelfile's modules first, then initramfs.modules.
-  const order = [...opts.modules.map((m) => m.name), ...(opts.initramfsModules ?? [])];
+  const order = [...opts.modules.map((m) => m.name), ...(opts.initramfsModules ?? []), ...inTreeExtra];
   verdicts.sort((x, y) => order.indexOf(x.name) - order.indexOf(y.name));
   for (const v of verdicts) {
     if (v.status === 'build-failed') problems.push(`module ${v.name}: does not build: ${v.detail}`);
@@ -386,7 +499,90 @@ export async function verifyKernel(opts: VerifyOptions): Promise<VerifyResult> {
     consoleLog,
     problems,
     notes,
+    ...(signatures ? { signatures } : {}),
   };
+}
+
+/** Every in-tree module file (.ko) of a modules_install tree, sorted. */
+function inTreeModules(modulesDir: string): string[] {
+  const dir = join(modulesDir, 'kernel');
+  if (!existsSync(dir)) return [];
+  return (readdirSync(dir, { recursive: true }) as string[])
+    .filter((f) => f.endsWith('.ko'))
+    .map((f) => join(dir, f))
+    .sort();
+}
+
+const moduleName = (file: string) => basename(file).replace(/\.ko$/, '');
+
+/**
+ * The copies that must be refused: `unsigned` (the module without its signature) and `other-key`
+ * (signed with a throwaway key the kernel does not trust, by the build's own sign-file).
+ */
+async function refusalCopies(
+  signing: BuildSigning,
+  a: ArtifactsInfo,
+  of: string | undefined,
+  workDir: string,
+  notes: string[],
+): Promise<{ label: 'unsigned' | 'other-key'; module: string; file: string }[]> {
+  if (!of) {
+    notes.push('no module to make refused copies of: the kernel has neither DKMS nor in-tree modules');
+    return [];
+  }
+  const dir = join(workDir, 'refuse');
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const module = moduleName(of);
+  const unsigned = join(dir, 'unsigned.ko');
+  await writeFile(unsigned, stripSignature(await readFile(of)));
+  const out: { label: 'unsigned' | 'other-key'; module: string; file: string }[] = [
+    { label: 'unsigned', module, file: unsigned },
+  ];
+  if (!a.headersDir) {
+    notes.push('no headers tree (scripts/sign-file): the copy signed by another key was not tried');
+    return out;
+  }
+  const other = join(dir, 'other-key.ko');
+  await writeFile(other, stripSignature(await readFile(of)));
+  const key = join(dir, 'throwaway.key');
+  const cert = join(dir, 'throwaway.crt');
+  const r = await runLocal([
+    'openssl',
+    'req',
+    '-new',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=kernelfile verify throwaway key/',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+  ]);
+  if (r.code !== 0) {
+    notes.push(
+      `openssl could not make a throwaway key (${r.stderr.trim().split('\n').pop()}): the copy signed by another key was not tried`,
+    );
+    return out;
+  }
+  const throwaway: BuildSigning = {
+    ...signing,
+    keyFile: key,
+    certificateFile: cert,
+    passphrase: () => undefined,
+  };
+  try {
+    await moduleSigner(throwaway, a.headersDir, a.configText)(other);
+  } finally {
+    await rm(key, { force: true });
+  }
+  out.push({ label: 'other-key', module, file: other });
+  return out;
 }
 
 /** One phrase on why a boot produced no verdict: QEMU's own error, a timeout, silence, an exit code. */

@@ -12,9 +12,13 @@
  *    id and release) for rollback and prune tests, compiled incrementally from the first build's
  *    object tree (about a minute) when that tree is in the cache.
  */
+import { spawnSync } from 'node:child_process';
 import {
+  chmodSync,
+  copyFileSync,
   cpSync,
   existsSync,
+  mkdirSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -41,6 +45,8 @@ export const EXAMPLE = join(REPO, 'examples/qemu-tiny/kernelfile.yaml');
 export const HELLO_MODULE = join(REPO, 'examples/qemu-tiny/modules/hello');
 /** The full-VM kernel: tinyconfig + what systemd, udev, sshd, GRUB/initramfs-tools and systemd-boot/dracut need. */
 export const VM_EXAMPLE = join(REPO, 'examples/qemu-vm/kernelfile.yaml');
+/** The signing example: qemu-tiny with `signing:` (its key pair is made by signedExampleCopy). */
+export const SIGNED_EXAMPLE = join(REPO, 'examples/qemu-signed/kernelfile.yaml');
 /** XDG_CACHE_HOME for the tests' builds: kernelfile's cache is its `kernelfile/` directory. */
 export const TEST_BUILD_CACHE = join(testCacheDir(), 'build-cache');
 
@@ -81,6 +87,111 @@ export function ensureVmKernelArtifacts(opts: { localversion?: string } = {}): P
   });
 }
 
+/**
+ * The test key pair for examples/qemu-signed: made once with openssl (RSA 2048, code signing) in
+ * the test cache, never in the repository, so the signed example's build id (which covers the
+ * certificate) is the same on every run and its build is cached like the others.
+ */
+export async function testSigningKey(): Promise<{ key: string; certificate: string }> {
+  const dir = join(testCacheDir(), 'signing-test-key');
+  const key = join(dir, 'mok.key');
+  const certificate = join(dir, 'mok.crt');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  await withFileLock(join(dir, 'make.lock'), async () => {
+    if (existsSync(key) && existsSync(certificate)) return;
+    const r = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-new',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '36500',
+        '-subj',
+        '/CN=kernelfile test MOK/',
+        '-addext',
+        'extendedKeyUsage=codeSigning',
+        '-keyout',
+        `${key}.tmp`,
+        '-out',
+        `${certificate}.tmp`,
+      ],
+      { encoding: 'utf8' },
+    );
+    if (r.status !== 0) throw new Error(`openssl req failed: ${r.stderr}`);
+    chmodSync(`${key}.tmp`, 0o600);
+    renameSync(`${certificate}.tmp`, certificate);
+    renameSync(`${key}.tmp`, key);
+  });
+  return { key, certificate };
+}
+
+/**
+ * A copy of examples/qemu-signed in `dir` with the test key pair in its keys/ (copies, mode 0600)
+ * and the paths into examples/qemu-tiny made absolute: the kernelfile path of the copy.
+ */
+export async function signedExampleCopy(dir: string): Promise<string> {
+  const pair = await testSigningKey();
+  const src = join(REPO, 'examples/qemu-signed');
+  cpSync(join(src, 'fragments'), join(dir, 'fragments'), { recursive: true });
+  mkdirSync(join(dir, 'keys'), { recursive: true, mode: 0o700 });
+  copyFileSync(pair.key, join(dir, 'keys/mok.key'));
+  chmodSync(join(dir, 'keys/mok.key'), 0o600);
+  copyFileSync(pair.certificate, join(dir, 'keys/mok.crt'));
+  const text = readFileSync(join(src, 'kernelfile.yaml'), 'utf8').replaceAll(
+    '../qemu-tiny/',
+    `${join(REPO, 'examples/qemu-tiny')}/`,
+  );
+  writeFileSync(join(dir, 'kernelfile.yaml'), text);
+  return join(dir, 'kernelfile.yaml');
+}
+
+/** The artifacts directory of examples/qemu-signed built with the test key (shared: read-only). */
+export function ensureSignedKernelArtifacts(): Promise<string> {
+  return once(SIGNED_EXAMPLE, async () => {
+    const dir = join(testCacheDir(), 'signed-example');
+    mkdirSync(dir, { recursive: true });
+    const kernelfile = await withFileLock(join(testCacheDir(), 'signed-example.lock'), () =>
+      signedExampleCopy(dir),
+    );
+    return buildExample(kernelfile);
+  });
+}
+
+/**
+ * examples/qemu-signed with `signing.image: true` and the EFI stub it needs (CONFIG_EFI and
+ * CONFIG_EFI_STUB, which on x86 need CONFIG_ACPI): the image is signed with sbsign. A copy in the
+ * test cache; the artifacts directory (shared: read-only).
+ */
+export function ensureSignedImageArtifacts(): Promise<string> {
+  return once(`${SIGNED_EXAMPLE}\0image`, async () => {
+    const dir = join(testCacheDir(), 'signed-image-example');
+    mkdirSync(dir, { recursive: true });
+    const kernelfile = await withFileLock(join(testCacheDir(), 'signed-example.lock'), async () => {
+      const f = await signedExampleCopy(dir);
+      writeFileSync(f, signedImageVariant(readFileSync(f, 'utf8')));
+      return f;
+    });
+    return buildExample(kernelfile);
+  });
+}
+
+/** The signed example's text with the EFI stub requested and signing.image on. */
+export function signedImageVariant(text: string): string {
+  const out = text
+    .replace(
+      '    CONFIG_64BIT: y # tinyconfig on x86 is 32-bit otherwise\n',
+      '    CONFIG_64BIT: y # tinyconfig on x86 is 32-bit otherwise\n    CONFIG_ACPI: y\n    CONFIG_EFI: y\n    CONFIG_EFI_STUB: y\n',
+    )
+    .replace('  dkms: true # kernelfile-hello', '  image: true\n  dkms: true # kernelfile-hello');
+  if (!out.includes('CONFIG_EFI_STUB') || !out.includes('image: true'))
+    throw new Error('examples/qemu-signed changed: signedImageVariant no longer applies');
+  return out;
+}
+
 async function buildExample(
   kernelfile: string,
   variant?: { localversion: string; seedFrom: string },
@@ -103,6 +214,7 @@ async function buildExample(
       dirs,
       resolvePath: (w) => resolvePath(w, { kernelfile, home: homedir() }),
       setOrigin: () => ({ file: kernelfile, line: 1 }),
+      vars: process.env,
     });
     if (variant) seedObjectTree(p, variant.seedFrom);
     return (await build(p)).dir;

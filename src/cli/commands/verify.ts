@@ -56,6 +56,15 @@ export async function run(file: string | undefined, flags: VerifyFlags, io: Io):
       (m) =>
         `  ${m.status === 'ok' ? style('ok', 'ok     ') : m.status === 'skipped' ? style('dim', 'skipped') : style('error', m.status.padEnd(7))} ${m.name}${m.version ? ` ${m.version}` : ''}: ${m.detail}`,
     ),
+    ...(v.signatures
+      ? [
+          `  ${v.signatures.enforced ? style('ok', 'ok     ') : style('error', 'failed ')} signatures enforced (module.sig_enforce=1): ${v.signatures.enforced ? 'every module above loaded signed' : 'not enforced in the VM'}`,
+          ...v.signatures.checks.map(
+            (c) =>
+              `  ${c.refused ? style('ok', 'ok     ') : style('error', 'failed ')} ${c.label === 'unsigned' ? 'unsigned copy' : 'copy signed by another key'} of ${c.module} ${c.refused ? 'refused' : 'NOT refused'}: ${c.detail}`,
+          ),
+        ]
+      : []),
     ...v.problems.map((p) => `  ${style('error', 'problem')} ${p}`),
     ...v.notes.map((n) => `  ${style('dim', 'note')}    ${n}`),
     ...v.modules

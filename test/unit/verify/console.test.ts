@@ -24,4 +24,22 @@ describe('verify: console markers', () => {
     });
     expect(r.panics).toEqual(['Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000000']);
   });
+
+  it('reads whether signatures were enforced and which copies were refused', () => {
+    const r = parseConsole([
+      `${MARKER} start`,
+      `${MARKER} sigenforce Y`,
+      `${MARKER} refuse unsigned refused insmod: can't insert '/lib/kf-verify/unsigned.ko': Key was rejected by service (exit 1); kernel: Loading of unsigned module is rejected`,
+      `${MARKER} refuse other-key accepted`,
+      `${MARKER} done`,
+    ]);
+    expect(r.sigEnforce).toBe('Y');
+    expect(r.refusals.get('unsigned')).toEqual({
+      refused: true,
+      detail:
+        "insmod: can't insert '/lib/kf-verify/unsigned.ko': Key was rejected by service (exit 1); kernel: Loading of unsigned module is rejected",
+    });
+    expect(r.refusals.get('other-key')).toEqual({ refused: false, detail: '' });
+    expect(parseConsole([`${MARKER} start`]).sigEnforce).toBeNull();
+  });
 });
