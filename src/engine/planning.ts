@@ -40,6 +40,7 @@ import {
   runningConfigText,
   setOriginOf,
   signingDiagnostics,
+  signingFactsOf,
   signingOriginOf,
 } from './prepare.js';
 import type { Target } from './targets.js';
@@ -265,6 +266,8 @@ export class PlanningSession {
       },
       await this.preflight.check(spec, resolve, facts, prepared, transport),
     );
+    const signing = signingFactsOf(prepared);
+    if (signing) desired.signing = signing;
     if (trial) desired.boot.trial = true;
     if (this.options.retryTrial) desired.boot.retryTrial = true;
     return {

@@ -8,6 +8,7 @@
 import type { HeadersNeed } from '../compile/elf-needs.js';
 import type { ModuleCheck } from '../dkms/module-check.js';
 import type { Spec } from '../spec/schema.js';
+import type { SigningFacts } from '../spec/signing.js';
 
 export type Generator = 'auto' | 'dracut' | 'initramfs-tools' | 'mkinitcpio' | 'none';
 export type LoaderChoice = 'auto' | 'grub' | 'systemd-boot' | 'grubby' | 'none';
@@ -39,21 +40,8 @@ export interface DesiredModule {
   installed: boolean;
 }
 
-/** What the plan needs to know about a build's signing (from the kernelfile's `signing:` section). */
-export interface SigningFacts {
-  /** DER of the certificate, base64 (what `mokutil --import` takes once written out as a file). */
-  certificateDerBase64: string;
-  /** SHA-1 fingerprint of the DER, lower-case hex without colons (what mokutil --list-enrolled shows). */
-  sha1: string;
-  /** Subject CN, for messages. */
-  subject: string;
-  /** signing.enroll */
-  enroll: boolean;
-  /** what is signed: in-tree modules, DKMS modules built on the controller, the image */
-  modules: boolean;
-  dkms: boolean;
-  image: boolean;
-}
+/** What the plan needs to know about a build's signing: defined with the `signing:` section. */
+export type { SigningFacts };
 
 export interface Desired {
   name: string;

@@ -80,6 +80,8 @@ function preflight(ctx: Ctx): boolean {
 function controllerBuildReason(ctx: Ctx, m: DesiredModule): string | null {
   const { d, f } = ctx;
   if (!m.path || d.buildOn !== 'controller') return null;
+  // The key stays on the controller: a module the host built would be unsigned.
+  if (d.signing?.dkms) return "signed with the build's key (signing.dkms), which stays on the controller";
   if (noCompiler(ctx)) return `${f.host} has no compiler`;
   const gap = headersGap(d.artifacts.headersNeed, f.libs);
   if (gap) return `the headers' host tools (objtool, modpost…) ${describeGap(gap, f.host)}`;

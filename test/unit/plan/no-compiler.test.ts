@@ -43,3 +43,34 @@ describe('a host without a compiler', () => {
     );
   });
 });
+
+describe('a build that signs DKMS modules (signing.dkms)', () => {
+  const signing = {
+    certificateDerBase64: 'MA==',
+    sha1: 'ab'.repeat(20),
+    subject: 'kernelfile test',
+    enroll: true,
+    modules: true,
+    dkms: true,
+    image: false,
+  };
+
+  it('builds a module with a path on the controller even where the host has a compiler: the key stays there', () => {
+    const c = loadCase('fresh-grub');
+    const desired = { ...structuredClone(c.desired), signing };
+    expect(c.facts.tools.gcc ?? c.facts.tools.cc).toBeTruthy();
+    const p = plan(desired, c.facts, planOptions(c.facts));
+    const m = p.changes.find((x) => x.resource === 'dkms-module');
+    expect(m?.reason).toMatch(/signing\.dkms.*: built on the controller, loaded with dkms ldtarball$/);
+    expect(m?.steps.map((s) => s.kind)).toEqual(['dkms-tarball', 'run']);
+  });
+
+  it('with signing.dkms off, the host builds it as before', () => {
+    const c = loadCase('fresh-grub');
+    const desired = { ...structuredClone(c.desired), signing: { ...signing, dkms: false } };
+    const p = plan(desired, c.facts, planOptions(c.facts));
+    expect(p.changes.find((x) => x.resource === 'dkms-module')?.steps.map((s) => s.kind)).not.toContain(
+      'dkms-tarball',
+    );
+  });
+});
