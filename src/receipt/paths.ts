@@ -10,13 +10,16 @@ export const PENDING_DIR = `${STATE_DIR}/pending`;
 export const receiptPath = (release: string) => `${STATE_DIR}/${release}.json`;
 export const sidecarPath = (release: string) => `${STATE_DIR}/${release}.sha256`;
 /**
- * The sidecar's files as `stat` saw them when the receipt was written (size, mtime, ctime, inode,
+ * The sidecar's files as `stat` saw them when the receipt was written (size, mtime and ctime to the nanosecond, inode,
  * name): while they still match, gathering facts need not hash every file again to know that none
  * changed (a write or a replacement changes the ctime, which only the kernel sets).
  */
 export const statPath = (release: string) => `${STATE_DIR}/${release}.stat`;
-/** The format of statPath's lines, and of the stat run that checks them. */
-export const STAT_FORMAT = '%s %Y %Z %i %n';
+/**
+ * The format of statPath's lines, and of the stat run that checks them: %y and %z are the mtime and
+ * ctime with their nanoseconds (GNU stat; a write within the second of the record still shows).
+ */
+export const STAT_FORMAT = '%s %y %z %i %n';
 /** Lists the sidecar's files (args: SIDECAR) with STAT_FORMAT: `cut` takes the names off the sums. */
 export const STAT_FILES_SH = `cut -c67- "$1" | xargs -r -d '\\n' stat -c '${STAT_FORMAT}' --`;
 export const pendingPath = (release: string) => `${PENDING_DIR}/${release}.json`;

@@ -169,7 +169,7 @@ describe('execute: a fresh install (the fresh-grub golden case)', () => {
     // Then the files as stat sees them (facts compare that before hashing them again).
     expect(lines[receiptAt + 2]).toMatch(
       new RegExp(
-        `^locked: sh -c .*stat -c '%s %Y %Z %i %n'.* kf-stat ${sidecarPath(release)} ${statPath(release)}$`,
+        `^locked: sh -c .*stat -c '%s %y %z %i %n'.* kf-stat ${sidecarPath(release)} ${statPath(release)}$`,
       ),
     );
     const defaultEntry = changeOf(plan, 'default-entry');
