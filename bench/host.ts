@@ -7,7 +7,8 @@
  *  - `kernelfile plan` on the converged host, config cache warm (goal ≤ 1.3× `ssh … true`), against
  *    a plain OpenSSH round trip (`ssh … true`), `kernelfile --version` (Node start-up) and OpenSSH
  *    running kernelfile's facts script (`ssh … sh -s < SCRIPT`: what the host does for a plan,
- *    without kernelfile), with the phases of a plan timed in process (connect, gather, Kconfig
+ *    without kernelfile) and the floor of any Node tool on SSH (bench/ssh-floor.mjs: Node starts,
+ *    ssh2 connects, runs `true`, disconnects), with the phases of a plan timed in process (connect, gather, Kconfig
  *    resolution from the cache, DKMS preflight, planning); sshd logs (LogLevel VERBOSE) every
  *    connection and session: a plan is one connection and one command;
  *  - `kernelfile apply --yes` on the converged host (goal: one connection, one command, no file
@@ -120,16 +121,34 @@ export async function benchHost(root: string, o: { apply: boolean; ship: boolean
     const sshTrue = () =>
       spawnOk(['ssh', ...openSshOptions(h, kh), '-p', String(h.port), `root@${h.host}`, 'true']);
     const version = () => spawnOk([process.execPath, join(root, 'bin/kernelfile.js'), '--version']);
-    // What the host does for a plan, without kernelfile: OpenSSH running kernelfile's facts script.
+    // What the host does for a plan, without kernelfile: OpenSSH running kernelfile's facts script,
+    // as a plan sends it once the host's running config is kept (its boot id known: not sent again).
+    const bootId = (await h.exec(['cat', '/proc/sys/kernel/random/boot_id'])).stdout.trim();
     const sshFacts = () =>
       spawnOk(
         ['ssh', ...openSshOptions(h, kh), '-p', String(h.port), `root@${h.host}`, 'sh', '-s'],
-        factsScript(newNonce()),
+        factsScript(newNonce(), { knownBoot: bootId }),
       );
+    // The floor of any Node tool on SSH: Node starts, ssh2 connects, runs `true`, disconnects.
+    const floorHosts = join(dir, 'floor-hosts.json');
+    writeFileSync(
+      floorHosts,
+      JSON.stringify([
+        {
+          host: h.address,
+          port: h.port,
+          user: 'root',
+          privateKeyPath: h.keys.root.privateKeyPath,
+          hostKey: h.knownHostsLine().trim().split(/\s+/)[2],
+        },
+      ]),
+    );
+    const ssh2Floor = () => spawnOk([process.execPath, join(root, 'bench/ssh-floor.mjs'), floorHosts, '1']);
     const baselines = [
       ['ssh root@host true (OpenSSH)', sshTrue],
       ['kernelfile --version', version],
       ['ssh root@host sh -s < facts script', sshFacts],
+      ['node + ssh2: connect, true (floor)', ssh2Floor],
     ] as const;
     const runs = Number(process.env.BENCH_HOST_RUNS ?? 10);
 
@@ -158,7 +177,7 @@ export async function benchHost(root: string, o: { apply: boolean; ship: boolean
         baseline: `ssh host true ${sshMs.toFixed(1)} ms`,
         ratio: p.subject / sshMs,
         goal: ratioGoal(p.subject / sshMs, 1.3),
-        detail: `${(p.subject / (p.baselines[2] as number)).toFixed(2)}× OpenSSH running the facts script (${(p.baselines[2] as number).toFixed(0)} ms); ${(p.subject / (p.baselines[1] as number)).toFixed(2)}× --version`,
+        detail: `${(p.subject / (p.baselines[2] as number)).toFixed(2)}× OpenSSH running the facts script (${(p.baselines[2] as number).toFixed(0)} ms); ${(p.subject / (p.baselines[1] as number)).toFixed(2)}× --version; the Node + ssh2 floor is ${((p.baselines[3] as number) / sshMs).toFixed(2)}× ssh host true (${(p.baselines[3] as number).toFixed(0)} ms), kernelfile ${(p.subject / (p.baselines[3] as number)).toFixed(2)}× that floor`,
       });
       record({
         name: 'plan, converged host: round trips',
