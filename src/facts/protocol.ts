@@ -57,6 +57,15 @@ kf_line() {
   kf_l=; IFS= read -r kf_l <"$2" || [ -n "$kf_l" ] || return 1
   kf_val "$1" "$kf_l"
 }
+# kf_text KEY PATH: a small text file's lines, read by the shell itself (no process; a last line
+# without a newline gets one). For files of a few KB: the shell reads one byte at a time.
+kf_text() {
+  [ -f "$2" ] || return 1
+  [ -r "$2" ] || { kf_denied "$1" "$2"; return 1; }
+  kf_h "$1"
+  while IFS= read -r kf_l || [ -n "$kf_l" ]; do printf '%s\n' "$kf_l"; done <"$2"
+  echo
+}
 # kf_proc KEY PATH CMD ARGS...: a one-line /proc file as if CMD had printed it (KEY#rc 0), else CMD's output
 kf_proc() {
   kf_q=$1; kf_pf=$2; shift 2

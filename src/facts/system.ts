@@ -5,14 +5,14 @@ import { parseAssignments } from './shell-words.js';
 import type { Distro, SystemFacts } from './types.js';
 
 /** Families that decide by distribution read os-release themselves (each family parses alone). */
-export const OS_RELEASE_SCRIPT = 'kf_cat os-release /etc/os-release || kf_cat os-release /usr/lib/os-release';
+export const OS_RELEASE_SCRIPT = 'kf_text os-release /etc/os-release || kf_text os-release /usr/lib/os-release';
 
 /**
  * An image (\`kf_image\` set: a root filesystem directory) runs no kernel of its own: what uname
  * and /proc say there are this machine's, so they are not read; its hostname is /etc/hostname.
  */
 const script = `
-kf_run arch uname -m
+kf_proc arch /proc/sys/kernel/arch uname -m
 if [ -n "\${kf_image-}" ]; then
   kf_val image 1
   kf_cat etc-hostname /etc/hostname
@@ -24,7 +24,9 @@ fi
 ${OS_RELEASE_SCRIPT}
 if [ -z "\${kf_image-}" ]; then kf_line cmdline /proc/cmdline; kf_line boot-id /proc/sys/kernel/random/boot_id; fi
 kf_line machine-id /etc/machine-id
-kf_run uid id -u
+# the effective uid (id -u) from the shell's own /proc/self/status: Uid: real effective saved fs
+kf_u=; while read -r kf_k kf_r kf_e kf_x; do [ "$kf_k" = Uid: ] && { kf_u=$kf_e; break; }; done </proc/self/status
+case $kf_u in ''|*[!0-9]*) kf_run uid id -u ;; *) kf_val uid "$kf_u"; kf_val uid#rc 0 ;; esac
 `;
 
 /** A hostname as /etc/hostname holds it (first line), when it is one. */
