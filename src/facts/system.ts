@@ -5,7 +5,8 @@ import { parseAssignments } from './shell-words.js';
 import type { Distro, SystemFacts } from './types.js';
 
 /** Families that decide by distribution read os-release themselves (each family parses alone). */
-export const OS_RELEASE_SCRIPT = 'kf_text os-release /etc/os-release || kf_text os-release /usr/lib/os-release';
+export const OS_RELEASE_SCRIPT =
+  'kf_text os-release /etc/os-release || kf_text os-release /usr/lib/os-release';
 
 /**
  * An image (\`kf_image\` set: a root filesystem directory) runs no kernel of its own: what uname
