@@ -81,7 +81,7 @@ else
   if [ -d /sys/firmware/efi ] && kf_find mokutil; then
     kf_m=$kf_p
     kf_val mokutil "$kf_m"
-    if [ -z "$kf_sb" ] && [ -d /sys/firmware/efi ]; then kf_run_err sb-state mokutil --sb-state; fi
+    [ -n "$kf_sb" ] || kf_run_err sb-state mokutil --sb-state
     kf_mok enrolled --list-enrolled
     kf_mok new --list-new
   fi
