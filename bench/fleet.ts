@@ -49,7 +49,7 @@ import { EXAMPLE, TEST_BUILD_CACHE } from '../test/helpers/kernel-artifacts.js';
 import { isolated, note, PATH_ENV, runOk, secs, sweepStale, withFileLock } from '../test/helpers/proc.js';
 import { ensureDebianRoot, MOUNT_DEV_SH, testCacheDir } from '../test/helpers/rootfs.js';
 import { type SshHost, startSshHost } from '../test/helpers/sshd.js';
-import { goal, line, median, record } from './lib.js';
+import { floorHosts, goal, line, median, record } from './lib.js';
 
 /** What the bench's hosts add to the test root: the Python that Ansible's modules run on. */
 const PYTHON_PACKAGES = ['python3'];
@@ -289,19 +289,6 @@ async function phases(
     };
   }
   return last;
-}
-
-/** The hosts for bench/ssh-floor.mjs: address, user, key and the host key expected. */
-function floorHosts(hosts: SshHost[]): string {
-  return JSON.stringify(
-    hosts.map((h) => ({
-      host: h.address,
-      port: h.port,
-      user: 'root',
-      privateKeyPath: h.keys.root.privateKeyPath,
-      hostKey: h.knownHostsLine().trim().split(/\s+/)[2],
-    })),
-  );
 }
 
 /** OpenSSH's floor: `ssh HOST true` to every host at once (a fresh connection each, no multiplexing). */

@@ -48,7 +48,17 @@ import {
 import { EXAMPLE, ensureKernelArtifacts, TEST_BUILD_CACHE } from '../test/helpers/kernel-artifacts.js';
 import { ensureDebianRoot } from '../test/helpers/rootfs.js';
 import { type SshHost, startSshHost } from '../test/helpers/sshd.js';
-import { goal, line, median, ratioGoal, record, sideBySide, sideBySideMany, time } from './lib.js';
+import {
+  floorHosts,
+  goal,
+  line,
+  median,
+  ratioGoal,
+  record,
+  sideBySide,
+  sideBySideMany,
+  time,
+} from './lib.js';
 
 const MB = 1e6;
 
@@ -130,20 +140,9 @@ export async function benchHost(root: string, o: { apply: boolean; ship: boolean
         factsScript(newNonce(), { knownBoot: bootId }),
       );
     // The floor of any Node tool on SSH: Node starts, ssh2 connects, runs `true`, disconnects.
-    const floorHosts = join(dir, 'floor-hosts.json');
-    writeFileSync(
-      floorHosts,
-      JSON.stringify([
-        {
-          host: h.address,
-          port: h.port,
-          user: 'root',
-          privateKeyPath: h.keys.root.privateKeyPath,
-          hostKey: h.knownHostsLine().trim().split(/\s+/)[2],
-        },
-      ]),
-    );
-    const ssh2Floor = () => spawnOk([process.execPath, join(root, 'bench/ssh-floor.mjs'), floorHosts, '1']);
+    const floorFile = join(dir, 'floor-hosts.json');
+    writeFileSync(floorFile, floorHosts([h]));
+    const ssh2Floor = () => spawnOk([process.execPath, join(root, 'bench/ssh-floor.mjs'), floorFile, '1']);
     const baselines = [
       ['ssh root@host true (OpenSSH)', sshTrue],
       ['kernelfile --version', version],

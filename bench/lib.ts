@@ -1,4 +1,6 @@
 /** Side-by-side timing: baseline and subject alternate, medians are compared as a ratio. */
+import type { SshHost } from '../test/helpers/sshd.js';
+
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] as number;
@@ -111,4 +113,17 @@ export async function sideBySideMany(
     console.log(line(j === 0 ? name : '', mb, bn, mas[j] as number));
   });
   return { subject: mb, baselines: mas, runs: b };
+}
+
+/** The hosts for bench/ssh-floor.mjs: address, user, key and the host key expected. */
+export function floorHosts(hosts: SshHost[]): string {
+  return JSON.stringify(
+    hosts.map((h) => ({
+      host: h.address,
+      port: h.port,
+      user: 'root',
+      privateKeyPath: h.keys.root.privateKeyPath,
+      hostKey: h.knownHostsLine().trim().split(/\s+/)[2],
+    })),
+  );
 }
