@@ -28,6 +28,8 @@ import { chmod, chown, mkdir, mkdtemp, readFile, readlink, rm, stat, writeFile }
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openHost } from '../../src/host/open.js';
+import type { Transport } from '../../src/host/transport.js';
 import {
   childPids,
   isolated,
@@ -821,4 +823,20 @@ export async function startSshAgent(
     await stop();
     throw e;
   }
+}
+
+/**
+ * kernelfile's own SSH transport to the host as root: its host key pinned in `dir`/known_hosts, no
+ * ssh config, HOME in `dir` (so nothing of this machine's ~/.ssh is read).
+ */
+export async function openRoot(h: SshHost, dir: string): Promise<Transport> {
+  const knownHosts = join(dir, 'known_hosts');
+  await writeFile(knownHosts, `${h.knownHostsLine()}\n`);
+  return openHost(`ssh://root@127.0.0.1:${h.port}`, {
+    sshConfig: 'none',
+    knownHosts: [knownHosts],
+    identities: [h.keys.root.privateKeyPath],
+    connectTimeoutMs: 5000,
+    env: { HOME: dir, USER: 'kf-test' },
+  });
 }

@@ -5,16 +5,7 @@
  * nothing left running afterwards.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,10 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateDkmsConf } from '../../src/dkms/conf.js';
 import { DkmsPreflight } from '../../src/dkms/preflight.js';
 import { gather } from '../../src/facts/gather.js';
-import { openHost } from '../../src/host/open.js';
 import type { Transport } from '../../src/host/transport.js';
 import type { Spec } from '../../src/spec/schema.js';
-import { type SshHost, startSshHost } from '../helpers/sshd.js';
+import { openRoot, type SshHost, startSshHost } from '../helpers/sshd.js';
 
 const CONFIG = 'CONFIG_MODULES=y\nCONFIG_NET=y\n';
 const tag = randomBytes(4).toString('hex');
@@ -142,15 +132,7 @@ describe("a host's dkms.conf (installed: true) never runs on the controller", ()
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'kf-dkms-host-'));
     h = await startSshHost();
-    const kh = join(dir, 'known_hosts');
-    writeFileSync(kh, `${h.knownHostsLine()}\n`);
-    t = await openHost(`ssh://root@127.0.0.1:${h.port}`, {
-      sshConfig: 'none',
-      knownHosts: [kh],
-      identities: [h.keys.root.privateKeyPath],
-      connectTimeoutMs: 5000,
-      env: { HOME: dir, USER: 'kf-test' },
-    });
+    t = await openRoot(h, dir);
   }, 300_000);
   afterAll(async () => {
     await t?.close();

@@ -4,16 +4,15 @@
  * naming the first; with a lock timeout it waits and then runs; a holder whose connection is gone
  * releases the lock by itself.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Controller, execute } from '../../src/apply/executor.js';
 import { HOST_LOCK, type LockHolder } from '../../src/apply/host-lock.js';
-import { openHost } from '../../src/host/open.js';
 import { HostError, type Transport } from '../../src/host/transport.js';
 import type { HostPlan, Step } from '../../src/plan/types.js';
-import { type SshHost, startSshHost } from '../helpers/sshd.js';
+import { openRoot, type SshHost, startSshHost } from '../helpers/sshd.js';
 
 let dir: string;
 let h: SshHost;
@@ -26,16 +25,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function connect(): Promise<Transport> {
-  const knownHosts = join(dir, 'known_hosts');
-  writeFileSync(knownHosts, `${h.knownHostsLine()}\n`);
-  return openHost(`ssh://root@127.0.0.1:${h.port}`, {
-    sshConfig: 'none',
-    knownHosts: [knownHosts],
-    identities: [h.keys.root.privateKeyPath],
-    connectTimeoutMs: 5000,
-    env: { HOME: dir, USER: 'kf-test' },
-  });
+function connect(): Promise<Transport> {
+  return openRoot(h, dir);
 }
 
 function controller(who: string, waitMs = 0): Controller {

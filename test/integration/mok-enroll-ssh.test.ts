@@ -7,18 +7,17 @@
  * key is written anywhere on the host.
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Controller, execute } from '../../src/apply/executor.js';
 import { keygen } from '../../src/engine/keygen.js';
 import { gather } from '../../src/facts/gather.js';
-import { openHost } from '../../src/host/open.js';
 import type { Transport } from '../../src/host/transport.js';
 import { plan } from '../../src/plan/planner.js';
 import { loadCase, planOptions } from '../helpers/plan-fixtures.js';
-import { type SshHost, startSshHost } from '../helpers/sshd.js';
+import { openRoot, type SshHost, startSshHost } from '../helpers/sshd.js';
 
 const PASSWORD = 'one-time MOK pw 42';
 
@@ -49,15 +48,7 @@ beforeAll(async () => {
   });
   expect(r.code).toBe(0);
   keys = await keygen({ cwd: dir, out: 'keys', cn: 'kernelfile ssh test' });
-  const knownHosts = join(dir, 'known_hosts');
-  writeFileSync(knownHosts, `${h.knownHostsLine()}\n`);
-  t = await openHost(`ssh://root@127.0.0.1:${h.port}`, {
-    sshConfig: 'none',
-    knownHosts: [knownHosts],
-    identities: [h.keys.root.privateKeyPath],
-    connectTimeoutMs: 5000,
-    env: { HOME: dir, USER: 'kf-test' },
-  });
+  t = await openRoot(h, dir);
 }, 300_000);
 afterAll(async () => {
   await t?.close();
