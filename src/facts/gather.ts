@@ -130,8 +130,7 @@ export async function gather(t: Transport, opts: GatherOptions = {}): Promise<Ho
   try {
     const sections = splitSections(r.stdout, nonce);
     const config = sections.config;
-    const kept = config?.['proc-kept'];
-    if (config && kept !== undefined && knownBoot && kept === knownBoot) {
+    if (config && knownBoot && config['proc-kept'] === knownBoot) {
       let text = cache?.textOf(t.name, knownBoot);
       if (text === undefined) {
         const again = await t.run(['sh', '-c', 'gzip -dc /proc/config.gz || zcat /proc/config.gz'], sudo);
