@@ -171,11 +171,11 @@ export function openSealed(entry: string, required: readonly string[] = []): boo
   return false;
 }
 
-/** Write a file atomically (a temporary name beside it, then renamed over it). */
-export function writeAtomic(path: string, data: string | Buffer): void {
+/** Write a file atomically (a temporary name beside it, then renamed over it), created with `mode`. */
+export function writeAtomic(path: string, data: string | Buffer, mode?: number): void {
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
-    writeFileSync(tmp, data);
+    writeFileSync(tmp, data, mode === undefined ? {} : { mode });
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });

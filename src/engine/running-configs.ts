@@ -11,15 +11,15 @@
  * What a host sent is data: read back with a size limit, verified by digest, never run. A lost or
  * damaged entry costs one more round trip (gather fetches the config), never a wrong config.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { cacheRoot } from '../compile/cache.js';
+import { cacheRoot, writeAtomic } from '../compile/cache.js';
 import { readRegularSync } from '../compile/read-file.js';
 import { INSTALLED_CONFIG_MAX_BYTES } from '../facts/config.js';
 import type { RunningConfigCache } from '../facts/gather.js';
+import { BOOT_ID } from '../receipt/decode.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -43,7 +43,7 @@ export class RunningConfigs implements RunningConfigCache {
         const v = JSON.parse(r.bytes.toString('utf8')) as { bootId?: unknown; sha256?: unknown };
         if (
           typeof v.bootId === 'string' &&
-          UUID.test(v.bootId) &&
+          BOOT_ID.test(v.bootId) &&
           typeof v.sha256 === 'string' &&
           SHA256.test(v.sha256)
         )
@@ -73,24 +73,22 @@ export class RunningConfigs implements RunningConfigCache {
   }
 
   remember(host: string, bootId: string, text: string): void {
-    if (!UUID.test(bootId) || Buffer.byteLength(text) > INSTALLED_CONFIG_MAX_BYTES) return;
+    if (!BOOT_ID.test(bootId) || Buffer.byteLength(text) > INSTALLED_CONFIG_MAX_BYTES) return;
     const digest = sha256(text);
     const known = this.entry(host);
     if (known?.bootId === bootId && known.sha256 === digest) return;
     this.entries.set(host, { bootId, sha256: digest });
     try {
       mkdirSync(join(this.dir, 'hosts'), { recursive: true, mode: 0o700 });
-      if (!this.texts.has(digest)) atomicWrite(join(this.dir, `${digest}.config`), text);
+      if (!this.texts.has(digest)) writeAtomic(join(this.dir, `${digest}.config`), text, 0o600);
       this.texts.set(digest, text);
-      atomicWrite(join(this.dir, 'hosts', sha256(host)), `${JSON.stringify({ bootId, sha256: digest })}\n`);
+      writeAtomic(
+        join(this.dir, 'hosts', sha256(host)),
+        `${JSON.stringify({ bootId, sha256: digest })}\n`,
+        0o600,
+      );
     } catch {
       // a cache that cannot be written costs the next gather 100 KB, nothing else
     }
   }
-}
-
-function atomicWrite(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  writeFileSync(tmp, text, { mode: 0o600 });
-  renameSync(tmp, path);
 }

@@ -9,6 +9,7 @@
  * the standard error of one run by kf_run_err (when it printed any); `<key>#denied` holds a path
  * that exists but could not be read (facts gathered without root).
  */
+import { BOOT_ID } from '../receipt/decode.js';
 
 /** The keys of one family: key → content exactly as printed. */
 export type Sections = Record<string, string>;
@@ -23,8 +24,6 @@ export interface FactFamily<T> {
 /** The pseudo-family of the trailer line printed after every family has run. */
 export const END_FAMILY = '-';
 const NONCE = /^[A-Za-z0-9_]{8,64}$/;
-/** A boot id (/proc/sys/kernel/random/boot_id), the only form put into the script. */
-const BOOT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * The sh functions every family uses. Variables start with kf_ (family scripts must not assign
@@ -160,7 +159,8 @@ export function composeScript(
   opts: { image?: boolean; knownBoot?: string } = {},
 ): string {
   // kf_image: the host is a root filesystem directory (families skip what only a running kernel has).
-  // kf_kboot: the boot id of the host's last gather whose running config the controller keeps.
+  // kf_kboot: the boot id of the host's last gather whose running config the controller keeps (only a
+  // boot id's form is put into the script).
   const kboot = opts.knownBoot && BOOT_ID.test(opts.knownBoot) ? `kf_kboot='${opts.knownBoot}'\n` : '';
   return `${prelude(nonce)}${opts.image ? 'kf_image=1\n' : ''}${kboot}${families.map((f) => familyBlock(f.name, f.script)).join('')}kf__fam=${END_FAMILY}\nkf_val end ok\n`;
 }

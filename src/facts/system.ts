@@ -1,4 +1,5 @@
 /** Fact family `system`: architecture, distribution, running kernel, command line, hostname. */
+import { BOOT_ID } from '../receipt/decode.js';
 import type { FactFamily, Sections } from './protocol.js';
 import { firstLine, okOutput } from './sections.js';
 import { parseAssignments } from './shell-words.js';
@@ -84,7 +85,7 @@ function parse(s: Sections): SystemFacts {
 /** The boot id when it is one (a UUID), else null. */
 function bootIdOf(text: string | undefined): string | null {
   const id = firstLine(text ?? '')?.trim() ?? '';
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id) ? id : null;
+  return BOOT_ID.test(id) ? id : null;
 }
 
 export const system: FactFamily<SystemFacts> = { name: 'system', script, parse };

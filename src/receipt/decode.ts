@@ -222,8 +222,8 @@ export function decodeJournal(text: string, fileName: string): Decoded<Journal> 
   });
 }
 
-/** A boot id as the kernel prints it (a UUID). */
-const BOOT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A boot id as the kernel prints it (a UUID): receipts, facts and the running configs kept. */
+export const BOOT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function bootIdOf(v: unknown, field: string): string {
   if (typeof v !== 'string' || !BOOT_ID.test(v)) throw new Refusal(`${field} ${show(v)} is not a boot id`);
