@@ -39,6 +39,7 @@ import {
   stripSignature,
 } from '../../src/compile/signing.js';
 import { buildDkmsTarball } from '../../src/dkms/tarball.js';
+import { keygen } from '../../src/engine/keygen.js';
 import type { Spec } from '../../src/spec/schema.js';
 import { type ArtifactsInfo, loadArtifacts, verifyKernel } from '../../src/verify/verify.js';
 import {
@@ -227,30 +228,13 @@ describe('signing: examples/qemu-signed', () => {
   it('signs with a passphrase-protected key: the passphrase from signing.passphraseEnv reaches sign-file, a wrong one is an error', async () => {
     const dir = join(scratch, 'encrypted');
     mkdirSync(dir, { recursive: true });
-    const made = spawnSync(
-      'openssl',
-      [
-        'req',
-        '-new',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-days',
-        '30',
-        '-subj',
-        '/CN=kernelfile encrypted test/',
-        '-addext',
-        'extendedKeyUsage=codeSigning',
-        '-passout',
-        'pass:sesame',
-        '-keyout',
-        join(dir, 'mok.key'),
-        '-out',
-        join(dir, 'mok.crt'),
-      ],
-      { encoding: 'utf8' },
-    );
-    expect(made.status, made.stderr).toBe(0);
+    await keygen({
+      out: dir,
+      cn: 'kernelfile encrypted test',
+      days: 30,
+      passphraseEnv: 'KF_TEST_PIN',
+      env: { KF_TEST_PIN: 'sesame' },
+    });
     expect(readFileSync(join(dir, 'mok.key'), 'utf8')).toContain('ENCRYPTED PRIVATE KEY');
     const spec = {
       signing: { key: 'mok.key', certificate: 'mok.crt', passphraseEnv: 'KF_TEST_PIN', dkms: true },
@@ -302,24 +286,8 @@ describe('signing.image: the qemu-signed example with the EFI stub', () => {
       expect(ok.stdout + ok.stderr).toContain('Signature verification OK');
       expect(ok.status).toBe(0);
       // Another certificate does not verify it.
-      const other = join(scratch, 'other.crt');
-      spawnSync('openssl', [
-        'req',
-        '-new',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=other/',
-        '-keyout',
-        join(scratch, 'other.key'),
-        '-out',
-        other,
-      ]);
-      expect(spawnSync('sbverify', ['--cert', other, artifacts.image]).status).not.toBe(0);
+      const otherPair = await keygen({ out: join(scratch, 'other'), cn: 'other', days: 1 });
+      expect(spawnSync('sbverify', ['--cert', otherPair.certificate, artifacts.image]).status).not.toBe(0);
       expect(holdingKey(filesUnder(artifacts.dir), keyNeedles(readFileSync(key, 'utf8')))).toEqual([]);
       const dir = join(scratch, 'example');
       mkdirSync(dir, { recursive: true });

@@ -12,13 +12,13 @@
  *    id and release) for rollback and prune tests, compiled incrementally from the first build's
  *    object tree (about a minute) when that tree is in the cache.
  */
-import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
   cpSync,
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -33,6 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { build, type Prepared, prepare } from '../../src/compile/build.js';
 import { cacheDirs, cacheRoot } from '../../src/compile/cache.js';
 import { nodeFileView } from '../../src/engine/fsview.js';
+import { keygen } from '../../src/engine/keygen.js';
 import { PATTERNS } from '../../src/spec/format.js';
 import { resolvePath } from '../../src/spec/paths.js';
 import { validate } from '../../src/spec/validate.js';
@@ -88,7 +89,7 @@ export function ensureVmKernelArtifacts(opts: { localversion?: string } = {}): P
 }
 
 /**
- * The test key pair for examples/qemu-signed: made once with openssl (RSA 2048, code signing) in
+ * The test key pair for examples/qemu-signed: made once with `kernelfile keygen`'s engine function in
  * the test cache, never in the repository, so the signed example's build id (which covers the
  * certificate) is the same on every run and its build is cached like the others.
  */
@@ -99,32 +100,15 @@ export async function testSigningKey(): Promise<{ key: string; certificate: stri
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   await withFileLock(join(dir, 'make.lock'), async () => {
     if (existsSync(key) && existsSync(certificate)) return;
-    const r = spawnSync(
-      'openssl',
-      [
-        'req',
-        '-new',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '36500',
-        '-subj',
-        '/CN=kernelfile test MOK/',
-        '-addext',
-        'extendedKeyUsage=codeSigning',
-        '-keyout',
-        `${key}.tmp`,
-        '-out',
-        `${certificate}.tmp`,
-      ],
-      { encoding: 'utf8' },
-    );
-    if (r.status !== 0) throw new Error(`openssl req failed: ${r.stderr}`);
-    chmodSync(`${key}.tmp`, 0o600);
-    renameSync(`${certificate}.tmp`, certificate);
-    renameSync(`${key}.tmp`, key);
+    // kernelfile's own keygen (code signing, CA:FALSE), into a fresh directory, then moved in place.
+    const tmp = mkdtempSync(join(dir, '.tmp-'));
+    try {
+      const made = await keygen({ out: tmp, cn: 'kernelfile test MOK' });
+      renameSync(made.certificate, certificate);
+      renameSync(made.key, key);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
   return { key, certificate };
 }
