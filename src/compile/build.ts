@@ -25,11 +25,12 @@ import { commit, staging } from './cache.js';
 import { type Origin, type ResolvedConfig, resolveConfig } from './config.js';
 import type { HeadersNeed } from './elf-needs.js';
 import { BuildError } from './errors.js';
-import { sha256Json } from './hash.js';
+import { sha256Json, sha256Text } from './hash.js';
 import { headersNeed, installHeaders } from './headers.js';
 import { withLock } from './lock.js';
 import { buildSuffix, compile, type MakeEvent, modulesInstall } from './make.js';
 import { patchedTree, type ResolvedPatch } from './patches.js';
+import { PROVENANCE_FILE, provenanceStatement } from './provenance.js';
 import { MAX_CONFIG_BYTES, readRegularTextSync } from './read-file.js';
 import {
   type BuildSigning,
@@ -43,7 +44,9 @@ import {
 import { checkSignature, type FetchedSource, fetchFile, fetchSource, sourceKey, unpack } from './source.js';
 
 /** Bump when the way kernelfile builds changes, so old artifacts are not reused. */
-export const BUILD_RECIPE = 1;
+export const BUILD_RECIPE = 2;
+// 2: KBUILD_BUILD_VERSION=1, KBUILD_BUILD_TIMESTAMP a date (the built-in initramfs carried the
+//    time of the build), debug information relative to the source tree.
 
 export interface PrepareInput {
   spec: Spec;
@@ -59,6 +62,13 @@ export interface PrepareInput {
   /** Where a `signing.*` field is written in the kernelfile (for diagnostics). */
   signingOrigin?: (field: string) => Origin;
   progress?: (message: string) => void;
+  /** Who asked: the kernelfile (as named, and its sha256) and kernelfile's version, for provenance. */
+  origin?: BuildOrigin;
+}
+
+export interface BuildOrigin {
+  kernelfile: { path: string; sha256: string };
+  builder: string;
 }
 
 export interface Prepared {
@@ -74,6 +84,11 @@ export interface Prepared {
   release: string;
   /** `signing:`: the key and certificate (their files, never their bytes in the build id). */
   signing?: BuildSigning;
+  /** The config files read (as written in the kernelfile) and their sha256: for the lock. */
+  configFiles: { base?: { path: string; sha256: string }; fragments: { path: string; sha256: string }[] };
+  /** The sha256 of the source's detached signature, when `kernel.signature` is set. */
+  signatureSha256?: string;
+  origin?: BuildOrigin;
 }
 
 export interface Manifest {
@@ -99,6 +114,8 @@ export interface Manifest {
    * before it was recorded (readers then work it out from the headers tree).
    */
   headersNeed?: HeadersNeed;
+  /** kernelfile's build recipe (absent before recipe 2). */
+  recipe?: number;
 }
 
 /** Where a command named in make variables lives (PATH search), without running anything. */
@@ -164,7 +181,14 @@ function configEntries(text: string): string[] {
   return parseConfig(text).entries.map((e) => `${e.symbol}=${e.value}`);
 }
 
-export function computeBuildId(p: Omit<Prepared, 'buildId' | 'release' | 'dirs' | 'tree'>): string {
+/** sha256 of the effective configuration's entries: what the build id covers of the config. */
+export function configDigest(configText: string): string {
+  return sha256Json(configEntries(configText));
+}
+
+export function computeBuildId(
+  p: Omit<Prepared, 'buildId' | 'release' | 'dirs' | 'tree' | 'configFiles' | 'signatureSha256' | 'origin'>,
+): string {
   // Only a signing build has the field: every other build id stays what it was.
   const signing = p.signing
     ? { signing: { certificate: p.signing.certificateSha256, image: p.signing.image } }
@@ -186,6 +210,7 @@ export async function prepare(input: PrepareInput): Promise<Prepared> {
   kernelArch(input.arch);
   const source = await fetchSource(spec, dirs, input.resolvePath, progress);
   const sig = spec.kernel.signature;
+  let signatureSha256: string | undefined;
   if (sig && source.kind === 'tarball') {
     const s = await fetchFile(
       'url' in sig ? { url: sig.url } : { path: input.resolvePath(sig.path) },
@@ -194,6 +219,7 @@ export async function prepare(input: PrepareInput): Promise<Prepared> {
       progress,
     );
     await checkSignature(source.file, s.file, input.resolvePath(sig.keyring));
+    signatureSha256 = s.sha256;
   }
   const pristine = await unpack(source, spec.kernel.version, dirs, progress);
   const patches: ResolvedPatch[] = [];
@@ -220,6 +246,12 @@ export async function prepare(input: PrepareInput): Promise<Prepared> {
       : base === 'running'
         ? input.runningConfig
         : undefined;
+  const configFiles: Prepared['configFiles'] = {
+    ...(typeof base === 'object' && baseText !== undefined
+      ? { base: { path: base.file, sha256: sha256Text(baseText) } }
+      : {}),
+    fragments: fragments.map((f) => ({ path: f.written, sha256: sha256Text(f.text) })),
+  };
   const config = await resolveConfig({
     tree,
     spec,
@@ -254,6 +286,9 @@ export async function prepare(input: PrepareInput): Promise<Prepared> {
     buildId,
     release,
     ...(signing ? { signing } : {}),
+    configFiles,
+    ...(signatureSha256 ? { signatureSha256 } : {}),
+    ...(input.origin ? { origin: input.origin } : {}),
   };
 }
 
@@ -355,79 +390,27 @@ export async function build(
   );
 }
 
+/** Where and how one build is made: the tree, object tree, output directory and make's surroundings. */
+export interface BuildPlace {
+  srctree: string;
+  objtree: string;
+  /** An existing, empty directory: the artifacts go here. */
+  out: string;
+  umask?: string;
+  /** More environment for make (TZ, LC_ALL…). */
+  env?: Record<string, string>;
+}
+
 async function compileLocked(
   p: Prepared,
   final: string,
   onEvent?: (e: MakeEvent) => void,
 ): Promise<{ dir: string; manifest: Manifest; cached: boolean }> {
-  const started = Date.now();
   const objtree = join(p.dirs.objects, p.buildId);
   mkdirSync(objtree, { recursive: true });
   const tmp = staging(final);
   try {
-    const logFile = join(tmp, 'build.log');
-    const mk = {
-      spec: p.spec,
-      arch: p.arch,
-      srctree: p.tree.dir,
-      objtree,
-      configText: p.config.text,
-      buildId: p.buildId,
-      logFile,
-      onEvent,
-      ...(p.signing?.modules ? { env: signEnv(p.signing) } : {}),
-    };
-    const signing = p.signing?.modules ? p.signing : undefined;
-    // The key is in the object tree for make and modules_install only (withKeyFile removes it).
-    const keyed = <T>(fn: () => Promise<T>) => (signing ? withKeyFile(signing, objtree, fn) : fn());
-    const built = await keyed(() => compile(mk));
-    const compiled = Date.now();
-    if (built.release !== p.release)
-      throw new BuildError(
-        `the build produced release ${built.release}, expected ${p.release}`,
-        'is CONFIG_LOCALVERSION_AUTO forced on by the source, or the tree inside a git checkout?',
-      );
-    onEvent?.({ stage: 'collecting artifacts', compiled: 0 });
-    copyFileSync(built.image, join(tmp, 'vmlinuz'));
-    if (p.signing?.image) {
-      onEvent?.({ stage: 'signing the kernel image (sbsign)', compiled: 0 });
-      await signImage(p.signing, join(tmp, 'vmlinuz'));
-    }
-    copyFileSync(join(objtree, 'System.map'), join(tmp, 'System.map'));
-    copyFileSync(join(objtree, '.config'), join(tmp, 'config'));
-    if (built.modules) await keyed(() => modulesInstall(mk, join(tmp, 'modules')));
-    const effective: Record<string, string> = {};
-    for (const e of parseConfig(p.config.text).entries) effective[e.symbol] = e.value;
-    await installHeaders(p.tree.dir, objtree, srcArch(p.arch), join(tmp, 'headers'), effective);
-    // modules_install links build/ and source/ to this machine's trees: hosts get headers instead.
-    if (built.modules)
-      for (const l of ['build', 'source'])
-        rmSync(join(tmp, 'modules/lib/modules', p.release, l), { force: true });
-    if (p.signing) {
-      onEvent?.({ stage: 'checking signatures', compiled: 0 });
-      checkSignedArtifacts(p.signing, tmp, p.release);
-    }
-    const needs = headersNeed(join(tmp, 'headers'));
-    const files = await hashTree(tmp, ['build.log']);
-    const manifest: Manifest = {
-      formatVersion: 1,
-      buildId: p.buildId,
-      name: p.spec.name,
-      version: p.spec.kernel.version,
-      release: p.release,
-      arch: p.arch,
-      kernelArch: kernelArch(p.arch),
-      image: 'vmlinuz',
-      modules: built.modules,
-      toolchain: p.toolchain,
-      source: sourceKey(p.source),
-      patches: p.patches.map((x) => ({ name: x.name, sha256: x.sha256, strip: x.strip })),
-      files,
-      seconds: Math.round((Date.now() - started) / 100) / 10,
-      compileSeconds: Math.round((compiled - started) / 100) / 10,
-      ...(needs ? { headersNeed: needs } : {}),
-    };
-    writeFileSync(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    const manifest = await buildInto(p, { srctree: p.tree.dir, objtree, out: tmp }, onEvent);
     commit(tmp, final);
     return { dir: final, manifest, cached: false };
   } catch (e) {
@@ -445,4 +428,97 @@ async function compileLocked(
       throw new BuildError(e.message.replace(log, kept), e.hint, e.details);
     throw e;
   }
+}
+
+/**
+ * Compile the prepared build at `place` and collect its artifacts, manifest.json and provenance.json
+ * into `place.out`. The cache's build (compileLocked) and `build --check-reproducible`'s second build
+ * are both made here.
+ */
+export async function buildInto(
+  p: Prepared,
+  place: BuildPlace,
+  onEvent?: (e: MakeEvent) => void,
+): Promise<Manifest> {
+  const started = Date.now();
+  const { objtree, out: tmp } = place;
+  const logFile = join(tmp, 'build.log');
+  const mk = {
+    spec: p.spec,
+    arch: p.arch,
+    srctree: place.srctree,
+    objtree,
+    configText: p.config.text,
+    buildId: p.buildId,
+    logFile,
+    onEvent,
+    ...(place.umask ? { umask: place.umask } : {}),
+    ...(p.signing?.modules || place.env
+      ? { env: { ...place.env, ...(p.signing?.modules ? signEnv(p.signing) : {}) } }
+      : {}),
+  };
+  const signing = p.signing?.modules ? p.signing : undefined;
+  // The key is in the object tree for make and modules_install only (withKeyFile removes it).
+  const keyed = <T>(fn: () => Promise<T>) => (signing ? withKeyFile(signing, objtree, fn) : fn());
+  const built = await keyed(() => compile(mk));
+  const compiled = Date.now();
+  if (built.release !== p.release)
+    throw new BuildError(
+      `the build produced release ${built.release}, expected ${p.release}`,
+      'is CONFIG_LOCALVERSION_AUTO forced on by the source, or the tree inside a git checkout?',
+    );
+  onEvent?.({ stage: 'collecting artifacts', compiled: 0 });
+  copyFileSync(built.image, join(tmp, 'vmlinuz'));
+  if (p.signing?.image) {
+    onEvent?.({ stage: 'signing the kernel image (sbsign)', compiled: 0 });
+    await signImage(p.signing, join(tmp, 'vmlinuz'));
+  }
+  copyFileSync(join(objtree, 'System.map'), join(tmp, 'System.map'));
+  copyFileSync(join(objtree, '.config'), join(tmp, 'config'));
+  if (built.modules) await keyed(() => modulesInstall(mk, join(tmp, 'modules')));
+  const effective: Record<string, string> = {};
+  for (const e of parseConfig(p.config.text).entries) effective[e.symbol] = e.value;
+  await installHeaders(place.srctree, objtree, srcArch(p.arch), join(tmp, 'headers'), effective);
+  // modules_install links build/ and source/ to this machine's trees: hosts get headers instead.
+  if (built.modules)
+    for (const l of ['build', 'source'])
+      rmSync(join(tmp, 'modules/lib/modules', p.release, l), { force: true });
+  if (p.signing) {
+    onEvent?.({ stage: 'checking signatures', compiled: 0 });
+    checkSignedArtifacts(p.signing, tmp, p.release);
+  }
+  const needs = headersNeed(join(tmp, 'headers'));
+  const files = await hashTree(tmp, ['build.log']);
+  const manifest: Manifest = {
+    formatVersion: 1,
+    buildId: p.buildId,
+    name: p.spec.name,
+    version: p.spec.kernel.version,
+    release: p.release,
+    arch: p.arch,
+    kernelArch: kernelArch(p.arch),
+    image: 'vmlinuz',
+    modules: built.modules,
+    toolchain: p.toolchain,
+    source: sourceKey(p.source),
+    patches: p.patches.map((x) => ({ name: x.name, sha256: x.sha256, strip: x.strip })),
+    files,
+    seconds: Math.round((Date.now() - started) / 100) / 10,
+    compileSeconds: Math.round((compiled - started) / 100) / 10,
+    ...(needs ? { headersNeed: needs } : {}),
+    recipe: BUILD_RECIPE,
+  };
+  writeFileSync(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  const statement = await provenanceStatement({
+    prepared: p,
+    manifest,
+    dir: tmp,
+    startedOn: new Date(started),
+    finishedOn: new Date(),
+    builderVersion: p.origin?.builder ?? 'unknown',
+    recipe: BUILD_RECIPE,
+    configSha256: configDigest(p.config.text),
+  });
+  writeFileSync(join(tmp, PROVENANCE_FILE), `${JSON.stringify(statement, null, 2)}\n`);
+  return manifest;
 }

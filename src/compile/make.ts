@@ -38,7 +38,16 @@ export interface MakeInput {
   onEvent?: (e: MakeEvent) => void;
   /** More environment for make (KBUILD_SIGN_PIN): never written to the log. */
   env?: Record<string, string>;
+  /** The file mode creation mask make runs with (`build --check-reproducible` varies it). */
+  umask?: string;
 }
+
+/**
+ * The build date every build claims (SOURCE_DATE_EPOCH 0), in the form `date -d` and GNU tar read:
+ * the kernel stamps it on the built-in initramfs (gen_initramfs.sh: `date -d "$KBUILD_BUILD_TIMESTAMP"`,
+ * else the time of the build) and on the IKHEADERS archive (`tar --mtime`), so it must be a date.
+ */
+export const BUILD_DATE = 'Thu Jan  1 00:00:00 UTC 1970';
 
 /** The LOCALVERSION make variable: the build id in `uname -r` (after CONFIG_LOCALVERSION). */
 export function buildSuffix(buildId: string): string {
@@ -46,14 +55,31 @@ export function buildSuffix(buildId: string): string {
 }
 
 /** Everything make is called with, for compiling and installing. */
-export function compileArgs(input: Pick<MakeInput, 'spec' | 'arch' | 'buildId' | 'env'>): {
+export function compileArgs(
+  input: Pick<MakeInput, 'spec' | 'arch' | 'buildId' | 'env'> & { srctree?: string },
+): {
   args: string[];
   env: Record<string, string>;
 } {
   const { spec } = input;
   const args = [...makeArgs(spec, input.arch), `LOCALVERSION=${buildSuffix(input.buildId)}`];
+  if (input.srctree) {
+    // Debug information names source files relative to the tree, wherever the tree is unpacked
+    // (the kernel maps __FILE__ itself: -fmacro-prefix-map). Appended to the user's flags, if any.
+    const map = `-fdebug-prefix-map=${input.srctree}/=`;
+    for (const v of ['KCFLAGS', 'KAFLAGS']) {
+      const user = spec.build?.makeVars?.[v];
+      args.push(`${v}=${user ? `${user} ` : ''}${map}`);
+    }
+  }
   const env: Record<string, string> = {
-    KBUILD_BUILD_TIMESTAMP: `kernelfile ${input.buildId.slice(0, 12)}`,
+    // The same bytes from the same inputs, whenever and wherever they are built: a fixed build
+    // number (not make's counter in .version), a fixed date for what the kernel timestamps, and
+    // the build id for `uname -v` (Debian's trees read KBUILD_BUILD_VERSION_TIMESTAMP for it;
+    // upstream trees show the date).
+    KBUILD_BUILD_VERSION: '1',
+    KBUILD_BUILD_TIMESTAMP: BUILD_DATE,
+    KBUILD_BUILD_VERSION_TIMESTAMP: `kernelfile ${input.buildId.slice(0, 12)}`,
     KBUILD_BUILD_USER: 'kernelfile',
     KBUILD_BUILD_HOST: spec.name,
     ...input.env,
@@ -109,7 +135,14 @@ async function makeLogged(
   let r: Awaited<ReturnType<typeof runLocal>>;
   try {
     r = await runLocal(
-      ['sh', '-c', 'log=$1; shift; exec "$@" >>"$log" 2>&1', 'kf-make', input.logFile, ...argv],
+      [
+        'sh',
+        '-c',
+        `${input.umask ? `umask ${input.umask}; ` : ''}log=$1; shift; exec "$@" >>"$log" 2>&1`,
+        'kf-make',
+        input.logFile,
+        ...argv,
+      ],
       { env },
     );
   } finally {

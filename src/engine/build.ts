@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { blockingDrops, build, type Manifest, type Prepared, prepare } from '../compile/build.js';
 import { BuildError } from '../compile/errors.js';
+import { type ReproducibleResult, checkReproducible as rebuildAndCompare } from '../compile/reproducible.js';
 import type { Diagnostic } from '../spec/diagnostic.js';
 import { loadArtifacts, type VerifyResult, verifyKernel } from '../verify/verify.js';
 import type { Env } from './env.js';
@@ -13,6 +14,7 @@ import { type Loaded, resolverOf, validSpec } from './kernelfile.js';
 import { type BuildTarget, dropDiagnostic, prepareInput, signingDiagnostics } from './prepare.js';
 
 export type { Manifest, Prepared } from '../compile/build.js';
+export type { FileDifference, ReproducibleResult } from '../compile/reproducible.js';
 
 export interface Built {
   dir: string;
@@ -36,6 +38,25 @@ export function buildDiagnostics(p: Prepared): { errors: Diagnostic[]; warnings:
     errors: [...blockingDrops(p).map((d) => dropDiagnostic(d, 'error')), ...signingDiagnostics(p)],
     warnings: p.config.dropped.filter((d) => d.onDropped === 'warn').map((d) => dropDiagnostic(d, 'warning')),
   };
+}
+
+/** The first build (from the cache, or compiled now) and a second one compared with it bit for bit. */
+export interface ReproducibleCheck extends ReproducibleResult {
+  first: Built & { seconds: number };
+}
+
+/**
+ * `build --check-reproducible`: the build from the cache (compiled now if it is not there), then the
+ * same build again in another directory, later, with another umask, time zone and locale; every
+ * artifact compared.
+ */
+export async function checkReproducible(
+  p: Prepared,
+  progress?: (e: { stage: string; compiled: number }, which: 'first' | 'second') => void,
+): Promise<ReproducibleCheck> {
+  const first = await build(p, (e) => progress?.(e, 'first'));
+  const result = await rebuildAndCompare(p, first, (e) => progress?.(e, 'second'));
+  return { ...result, first: { ...first, seconds: first.manifest.seconds } };
 }
 
 /** Compile (or find in the cache) the prepared build. */

@@ -37,6 +37,7 @@ import { type Loaded, loadKernelfile, resolverOf, validSpec } from './kernelfile
 import {
   dropDiagnostic,
   localArch,
+  originOf,
   runningConfigText,
   setOriginOf,
   signingDiagnostics,
@@ -240,6 +241,7 @@ export class PlanningSession {
         setOrigin: setOriginOf(loaded),
         vars: this.env.env,
         signingOrigin: signingOriginOf(loaded),
+        origin: originOf(loaded),
         progress: this.options.progress ? (m) => this.options.progress?.(target, m) : undefined,
       });
       this.prepares.set(key, pending);

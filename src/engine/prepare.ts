@@ -3,8 +3,10 @@
  * target architecture, `base: running` from the target host's facts, paths relative to the
  * kernelfile, and where each `config.set` option is written (for dropped-value diagnostics).
  */
+
+import { createHash } from 'node:crypto';
 import { machine } from 'node:os';
-import type { Prepared, PrepareInput } from '../compile/build.js';
+import type { BuildOrigin, Prepared, PrepareInput } from '../compile/build.js';
 import { cacheDirs, cacheRoot } from '../compile/cache.js';
 import { imageSigningProblem } from '../compile/signing.js';
 import { gather } from '../facts/gather.js';
@@ -19,6 +21,7 @@ import { locate } from '../spec/source.js';
 import type { Env } from './env.js';
 import { UserError } from './errors.js';
 import { type Loaded, resolverOf, validSpec } from './kernelfile.js';
+import { KERNELFILE_VERSION } from './version.js';
 
 /** The `uname -m` name of this machine. */
 export function localArch(): string {
@@ -98,6 +101,18 @@ export async function prepareInput(
     setOrigin: setOriginOf(loaded),
     vars: env.env,
     signingOrigin: signingOriginOf(loaded),
+    origin: originOf(loaded),
+  };
+}
+
+/** The kernelfile a build was asked for, and kernelfile's version: for the build's provenance. */
+export function originOf(loaded: Loaded): BuildOrigin {
+  return {
+    kernelfile: {
+      path: loaded.kf.display,
+      sha256: createHash('sha256').update(loaded.kf.bytes).digest('hex'),
+    },
+    builder: KERNELFILE_VERSION,
   };
 }
 

@@ -58,14 +58,28 @@ describe('the release and make arguments', () => {
     expect(buildSuffix('0123456789abcdef')).toBe('-kf01234567');
   });
 
-  it('fixes the build timestamp, user and host (reproducible), and passes ARCH and LOCALVERSION', () => {
+  it('fixes the build number, date, user and host (reproducible), and passes ARCH and LOCALVERSION', () => {
     const { args, env } = compileArgs({ spec, arch: 'x86_64', buildId: 'f'.repeat(64) });
     expect(args).toEqual(['ARCH=x86_64', 'LOCALVERSION=-kfffffffff']);
     expect(env).toEqual({
-      KBUILD_BUILD_TIMESTAMP: 'kernelfile ffffffffffff',
+      KBUILD_BUILD_VERSION: '1',
+      // A date `date -d` and GNU tar read: the built-in initramfs and IKHEADERS archive are stamped with it.
+      KBUILD_BUILD_TIMESTAMP: 'Thu Jan  1 00:00:00 UTC 1970',
+      KBUILD_BUILD_VERSION_TIMESTAMP: 'kernelfile ffffffffffff',
       KBUILD_BUILD_USER: 'kernelfile',
       KBUILD_BUILD_HOST: 'web',
     });
+  });
+
+  it("maps the source tree out of debug information, after the user's own KCFLAGS", () => {
+    const s = { ...spec, build: { makeVars: { KCFLAGS: '-O2' } } } as unknown as Spec;
+    const { args } = compileArgs({ spec: s, arch: 'x86_64', buildId: 'f'.repeat(64), srctree: '/c/trees/k' });
+    expect(args).toContain('KCFLAGS=-O2 -fdebug-prefix-map=/c/trees/k/=');
+    expect(args).toContain('KAFLAGS=-fdebug-prefix-map=/c/trees/k/=');
+    // makeArgs put the user's KCFLAGS first; the later one on make's command line wins.
+    expect(args.lastIndexOf('KCFLAGS=-O2 -fdebug-prefix-map=/c/trees/k/=')).toBeGreaterThan(
+      args.indexOf('KCFLAGS=-O2'),
+    );
   });
 
   it('compiles through ccache and distcc when asked', () => {

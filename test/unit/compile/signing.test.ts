@@ -127,9 +127,9 @@ describe('the build id of a signing build', () => {
     expect(computeBuildId({ ...base, spec: s, signing: signing({ image: true }) })).not.toBe(id);
   });
 
-  it('stays what it was for a kernelfile without signing (the id main computed for these inputs)', () => {
+  it('stays what it was for a kernelfile without signing (the id main computed for these inputs, recipe 2)', () => {
     expect(computeBuildId({ ...base, spec: spec() })).toBe(
-      'ac17ee4fb23637386301c529f28afe08dda8f9a51857f1053022c799f004261d',
+      '29dd2dbf39db96b7961b7e783e0bb9c82e70707d74a7d2b0a1949a2968b8f9e2',
     );
   });
 
