@@ -42,6 +42,18 @@ function givenOptions(cmd: Command): string[] {
 }
 
 /** Fleet options: the hosts of an Ansible inventory instead of one --host. */
+function addLockOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--locked',
+      'refuse to go on when the lock file (kernelfile.lock beside the kernelfile) is missing or anything it records resolved differently (for CI)',
+    )
+    .option(
+      '--update-lock',
+      'write what the kernelfile resolves to now into its lock file, differences accepted',
+    );
+}
+
 function addFleetOptions(cmd: Command): Command {
   return cmd
     .option(
@@ -109,7 +121,7 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       done(await run(opts, io));
     });
 
-  addHostOptions(
+  const buildCmd = addHostOptions(
     program
       .command('build')
       .description(
@@ -125,13 +137,37 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       '--arch <machine>',
       'target architecture as `uname -m` names it (default: kernel.arch, else this machine)',
     )
-    .option('--json', 'print the result as JSON')
-    .action(
-      async (file: string, opts: { configOnly?: boolean; json?: boolean; arch?: string } & HostFlags) => {
-        const { run } = await import('./commands/build.js');
-        done(await run(file, opts, io));
-      },
-    );
+    .option(
+      '--check-reproducible',
+      'build a second time in another directory, later, with another umask, time zone and locale, and compare every artifact bit for bit (exit 1 when any differs)',
+    )
+    .option('--json', 'print the result as JSON');
+  addLockOptions(buildCmd).action(
+    async (file: string, opts: import('./commands/build.js').BuildFlags & HostFlags) => {
+      const { run } = await import('./commands/build.js');
+      done(await run(file, opts, io));
+    },
+  );
+
+  const lockCmd = addHostOptions(
+    program
+      .command('lock')
+      .description(
+        'write kernelfile.lock: what the kernelfile resolves to (source, patches, config files and modules with their digests, the toolchain, each build id); commit it with the kernelfile',
+      ),
+  )
+    .argument(
+      '[file]',
+      'the kernelfile (default ./kernelfile.yaml; with --inventory, for hosts without a `kernelfile` var)',
+    )
+    .option('--arch <machine>', 'target architecture (default: kernel.arch, else this machine)');
+  addFleetOptions(lockCmd).action(
+    async (file: string | undefined, opts: import('./commands/lock.js').LockCommandFlags & HostFlags) => {
+      requireInventory(opts);
+      const { run } = await import('./commands/lock.js');
+      done(await run(file, opts, io));
+    },
+  );
 
   addHostOptions(
     program
@@ -190,6 +226,7 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       'the one-time password for enrolling the signing certificate as a Machine Owner Key (first line; the MOK manager asks for it on the console at the next boot)',
     )
     .option('--sudo', 'gather facts as root with `sudo -n` (a non-root SSH user)');
+  addLockOptions(planCmd);
   addFleetOptions(planCmd).action(
     async (file: string | undefined, opts: import('./commands/plan.js').PlanCommandFlags & HostFlags) => {
       requireInventory(opts);
@@ -238,6 +275,7 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       '--mok-password-file <file>',
       'the one-time password for enrolling the signing certificate as a Machine Owner Key (first line; the MOK manager asks for it on the console at the next boot)',
     );
+  addLockOptions(applyCmd);
   addFleetOptions(applyCmd).action(
     async (
       file: string | undefined,

@@ -8,9 +8,11 @@
  * A change of meaning bumps a document's `formatVersion`; fields are only added within one.
  */
 import type { Manifest } from '../compile/build.js';
+import type { FileDifference } from '../compile/reproducible.js';
 import type { HostFacts } from '../facts/types.js';
 import type { StatusRow } from '../fleet/status.js';
 import type { Dropped } from '../kconfig/dropped.js';
+import type { LockReport } from '../lock/types.js';
 import type {
   Change,
   HostPlan,
@@ -194,6 +196,21 @@ export interface BuildArtifactsJson {
   /** How many files the manifest lists. */
   fileCount: number;
   manifest: ManifestSummary;
+  /** The build's provenance (an in-toto statement, SLSA provenance v1), or null for a build made before it was written. */
+  provenance: string | null;
+}
+
+/** `build --check-reproducible`: the second build compared with the first, file by file. */
+export interface ReproducibleJson {
+  identical: boolean;
+  /** How many files were compared (every artifact but the log, manifest and provenance). */
+  compared: number;
+  first: { dir: string; cached: boolean; seconds: number };
+  /** The second build's artifacts are kept (`dir`) only when they differ. */
+  second: { dir: string; seconds: number };
+  varied: { umask: string; TZ: string; LC_ALL: string; srctree: string };
+  differences: FileDifference[];
+  explainedWith?: 'diffoscope' | 'hexdump';
 }
 
 /** `kernelfile build --json`: the build's identity, the dropped Kconfig values, the artifacts. */
@@ -208,6 +225,10 @@ export interface BuildJson extends Stamp {
   dropped: Dropped[];
   /** null with `--config-only`, or when values were dropped (nothing compiled). */
   artifacts: BuildArtifactsJson | null;
+  /** What became of the lock file beside the kernelfile. */
+  lock?: LockReport;
+  /** With `--check-reproducible` (when a build was made). */
+  reproducible?: ReproducibleJson;
 }
 
 /** `kernelfile verify --json`: the boot under QEMU and each module's verdict. */

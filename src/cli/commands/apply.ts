@@ -34,9 +34,10 @@ import {
 import type { ExitCode, Io } from '../io.js';
 import { UserError } from '../io.js';
 import { reporter } from '../kernelfile.js';
+import { type LockFlags, lockGate } from '../lock.js';
 import { buildsOf, rowOf } from './plan.js';
 
-export interface ApplyFlags extends FleetFlags {
+export interface ApplyFlags extends FleetFlags, LockFlags {
   yes?: boolean;
   /** How much of the Kconfig difference the printed plan shows (default summary; a rollback none). */
   configDiff?: ConfigDiffMode;
@@ -189,6 +190,7 @@ async function applyHost(
       return 1;
     }
     if (from) adoptSavedPlan(planned, from.saved, from.file);
+    if (!flags.rollback && (await lockGate([{ ok: true, ...planned }], flags, io)).refused) return 1;
     const plan = planned.plan;
     io.out(renderHostPlan(plan, { style: io.color ? colored : plain, configDiff: configDiffOf(flags) }));
     if (plan.problems.length) return 1;
@@ -266,6 +268,7 @@ async function applyFleet(
   const style = io.color ? colored : plain;
   let outcomes: Outcome[];
   try {
+    if (!flags.rollback && (await lockGate(hosts, flags, io)).refused) return 1;
     if (from)
       io.out(
         `${style('bold', `Saved plan ${from.file}:`)} ${hosts.length} host${hosts.length === 1 ? '' : 's'}${from.saved.inventory !== null ? ` from ${shown(from.saved.inventory)}${from.saved.limit !== null ? ` (limit ${shown(from.saved.limit)})` : ''}` : ''}, each checked against a fresh plan\n\n`,

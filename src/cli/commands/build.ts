@@ -1,15 +1,29 @@
 /** `kernelfile build [FILE]`: prepare (source, patches, Kconfig resolution) and compile once per build. */
-import { type Built, buildDiagnostics, compile, type Prepared, prepareBuild } from '../../engine/build.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  type Built,
+  buildDiagnostics,
+  checkReproducible,
+  compile,
+  type Prepared,
+  prepareBuild,
+  type ReproducibleCheck,
+} from '../../engine/build.js';
+import { checkLock, type LockReport } from '../../engine/lock.js';
 import { stampOf } from '../../engine/version.js';
 import type { BuildJson } from '../../render/json-documents.js';
 import { runStages } from '../../render/progress.js';
 import { type HostFlags, hostOptions } from '../host-options.js';
 import type { ExitCode, Io } from '../io.js';
+import { UserError } from '../io.js';
 import { printJsonError } from '../json-error.js';
 import { loadSpec, reporter } from '../kernelfile.js';
+import { type LockFlags, lockOptions, showLocks } from '../lock.js';
 
-export interface BuildFlags extends Partial<HostFlags> {
+export interface BuildFlags extends Partial<HostFlags>, LockFlags {
   configOnly?: boolean;
+  checkReproducible?: boolean;
   json?: boolean;
   arch?: string;
 }
@@ -41,7 +55,11 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
   }
   const { spec } = result.value;
   const target = buildTarget(flags, io);
-  const ctx: { prepared?: Prepared; artifacts?: Built } = {};
+  const ctx: { prepared?: Prepared; artifacts?: Built; lock?: LockReport; reproducible?: ReproducibleCheck } =
+    {};
+  const locking = lockOptions(flags);
+  if (flags.checkReproducible && flags.configOnly)
+    throw new UserError('--check-reproducible builds twice; --config-only builds nothing', 'use one of them');
   const tty = io.stderrIsTTY && !flags.json;
   await runStages(
     [
@@ -49,6 +67,7 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
         title: 'Source, patches and Kconfig resolution',
         run: async (c, update) => {
           c.prepared = await prepareBuild(loaded, target, io, update);
+          if (loaded.kf.abs !== '-') c.lock = await checkLock(loaded, [c.prepared], [], locking);
         },
       },
       {
@@ -56,9 +75,11 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
         skip: (c) =>
           flags.configOnly
             ? '--config-only: not compiling'
-            : c.prepared && buildDiagnostics(c.prepared).errors.length
-              ? 'requested config values were dropped'
-              : false,
+            : c.lock?.refused
+              ? '--locked: the lock does not hold'
+              : c.prepared && buildDiagnostics(c.prepared).errors.length
+                ? 'requested config values were dropped'
+                : false,
         run: async (c, update) => {
           const p = c.prepared as Prepared;
           const started = Date.now();
@@ -70,6 +91,24 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
           });
         },
       },
+      ...(flags.checkReproducible
+        ? [
+            {
+              title: 'Build again elsewhere and compare every artifact',
+              skip: (c: typeof ctx) => (c.artifacts ? false : 'nothing was built'),
+              run: async (c: typeof ctx, update: (m: string) => void) => {
+                const started = Date.now();
+                c.reproducible = await checkReproducible(c.prepared as Prepared, (e, which) => {
+                  if (which === 'first') return;
+                  const s = Math.round((Date.now() - started) / 1000);
+                  update(
+                    `${e.stage}: ${e.compiled} files, ${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`,
+                  );
+                });
+              },
+            },
+          ]
+        : []),
     ],
     ctx,
     { tty },
@@ -99,18 +138,39 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
         ? (() => {
             // The file list (thousands of headers) stays in manifest.json.
             const { files, ...manifest } = ctx.artifacts.manifest;
+            const provenance = join(ctx.artifacts.dir, 'provenance.json');
             return {
               dir: ctx.artifacts.dir,
               cached: ctx.artifacts.cached,
               fileCount: files.length,
               manifest,
+              provenance: existsSync(provenance) ? provenance : null,
             };
           })()
         : null,
+      ...(ctx.lock ? { lock: ctx.lock } : {}),
+      ...(ctx.reproducible
+        ? {
+            reproducible: {
+              identical: ctx.reproducible.identical,
+              compared: ctx.reproducible.compared,
+              first: {
+                dir: ctx.reproducible.first.dir,
+                cached: ctx.reproducible.first.cached,
+                seconds: ctx.reproducible.first.seconds,
+              },
+              second: ctx.reproducible.second,
+              varied: ctx.reproducible.varied,
+              differences: ctx.reproducible.differences,
+              ...(ctx.reproducible.explainedWith ? { explainedWith: ctx.reproducible.explainedWith } : {}),
+            },
+          }
+        : {}),
     };
     io.out(`${JSON.stringify(doc, null, 2)}\n`);
   }
   show([...errors, ...warnings]);
+  const refused = ctx.lock ? showLocks([ctx.lock], io) : false;
   if (!flags.json) {
     const base = spec.config?.base ?? 'defconfig';
     const set = Object.keys(spec.config?.set ?? {}).length;
@@ -133,7 +193,36 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
         'Artifacts',
         `${ctx.artifacts.dir} (${ctx.artifacts.cached ? 'cache hit' : `built in ${ctx.artifacts.manifest.seconds} s`})`,
       ]);
-    io.out(`${lines.map(([k, v]) => `${style('bold', `${k}:`.padEnd(11))}${v}`).join('\n')}\n`);
+    const r = ctx.reproducible;
+    if (r)
+      lines.push([
+        'Reproducible',
+        r.identical
+          ? `yes: ${r.compared} files identical in two builds (first ${r.first.seconds} s${r.first.cached ? ', from the cache' : ''}; second ${r.second.seconds} s in another directory, umask ${r.varied.umask}, TZ=${r.varied.TZ}, LC_ALL=${r.varied.LC_ALL})`
+          : style(
+              'error',
+              `NO: ${r.differences.length} of ${r.compared} files differ between two builds (the second kept in ${r.second.dir})`,
+            ),
+      ]);
+    io.out(
+      `${lines.map(([k, v]) => `${style('bold', `${k}:`.padEnd(Math.max(11, (k ?? '').length + 2)))}${v}`).join('\n')}\n`,
+    );
+    if (r && !r.identical) io.out(renderDifferences(r));
   }
-  return errors.length ? 1 : 0;
+  return errors.length || refused || (ctx.reproducible && !ctx.reproducible.identical) ? 1 : 0;
+}
+
+function renderDifferences(r: ReproducibleCheck): string {
+  const out: string[] = [];
+  for (const d of r.differences) {
+    out.push(
+      d.kind === 'differs'
+        ? `  ${d.path}: differs (${d.sizes?.[0]} → ${d.sizes?.[1]} bytes)`
+        : `  ${d.path}: only in the ${d.kind === 'only-first' ? 'first' : 'second'} build`,
+    );
+    for (const l of d.detail ?? []) out.push(`      ${l}`);
+  }
+  if (r.explainedWith === 'hexdump')
+    out.push('  (install diffoscope for a report of what differs inside these files)');
+  return `${out.join('\n')}\n`;
 }

@@ -38,10 +38,11 @@ import type { ExitCode, Io } from '../io.js';
 import { UserError } from '../io.js';
 import { printJsonError } from '../json-error.js';
 import { reporter } from '../kernelfile.js';
+import { type LockFlags, lockGate } from '../lock.js';
 
 export type PlanFormat = 'text' | 'json' | 'markdown';
 
-export interface PlanCommandFlags extends FleetFlags {
+export interface PlanCommandFlags extends FleetFlags, LockFlags {
   json?: boolean;
   format?: PlanFormat;
   out?: string;
@@ -172,6 +173,7 @@ async function planHost(file: string | undefined, flags: PlanCommandFlags, io: I
     io.err(`kernelfile: ${message}\n`);
     return 1;
   }
+  if ((await lockGate([{ ok: true, ...planned }], flags, io)).refused) return 1;
   if (flags.out) writePlanDocument(flags.out, savedPlanDocument([{ ok: true, ...planned }], {}, io), io);
   if (format === 'json') io.out(`${JSON.stringify(planDocument([planned], io), null, 2)}\n`);
   else if (format === 'markdown')
@@ -199,6 +201,7 @@ async function planFleet(file: string | undefined, flags: PlanCommandFlags, io: 
     flags.out ? targetsForSaving(selected, io) : selected,
   );
   await closeAll(hosts);
+  if ((await lockGate(hosts, flags, io)).refused) return 1;
   if (flags.out)
     writePlanDocument(
       flags.out,
