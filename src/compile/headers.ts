@@ -2,7 +2,8 @@
  * The headers tree an out-of-tree module build needs (`make -C headers M=dir modules`), as distro
  * linux-headers packages ship it: the source tree's Makefiles, include/, scripts/ and the
  * architecture's include and scripts directories, overlaid with the build's generated files
- * (.config, Module.symvers, include/generated, include/config, host tools in scripts/, objtool).
+ * (.config, Module.symvers, include/generated, include/config, host tools in scripts/, objtool),
+ * without the build's intermediates.
  */
 import {
   closeSync,
@@ -64,8 +65,11 @@ export async function installHeaders(
     config.CONFIG_OBJTOOL === 'y' ? 'echo tools/objtool/objtool' : '',
     config.CONFIG_GCC_PLUGINS === 'y' ? 'find scripts/gcc-plugins -name "*.so"' : '',
   ].filter(Boolean);
+  // Not the build's intermediates (.cmd command records, objects, assembler output, dependency
+  // files): an external module build never reads them (the kernel is read-only to M= builds), and
+  // they name the build's own directories, so no two builds would ship the same tree.
   const fromBuild = await listFiles(
-    `cd ${q(objtree)} && { find arch/${srcarch}/include include scripts -type f; ${optional.map((c) => `${c};`).join(' ')} }`,
+    `cd ${q(objtree)} && { find arch/${srcarch}/include include scripts -type f ! -name '*.cmd' ! -name '*.o' ! -name '*.s' ! -name '.*.d'; ${optional.map((c) => `${c};`).join(' ')} }`,
   );
   await copyList(objtree, dest, fromBuild, `${dest}.obj-list`);
   await runLocal(['rm', '-f', `${dest}.src-list`, `${dest}.obj-list`]);

@@ -56,7 +56,7 @@ export function buildSuffix(buildId: string): string {
 
 /** Everything make is called with, for compiling and installing. */
 export function compileArgs(
-  input: Pick<MakeInput, 'spec' | 'arch' | 'buildId' | 'env'> & { srctree?: string },
+  input: Pick<MakeInput, 'spec' | 'arch' | 'buildId' | 'env'> & { srctree?: string; objtree?: string },
 ): {
   args: string[];
   env: Record<string, string>;
@@ -64,13 +64,14 @@ export function compileArgs(
   const { spec } = input;
   const args = [...makeArgs(spec, input.arch), `LOCALVERSION=${buildSuffix(input.buildId)}`];
   if (input.srctree) {
-    // Debug information names source files relative to the tree, wherever the tree is unpacked
-    // (the kernel maps __FILE__ itself: -fmacro-prefix-map). Appended to the user's flags, if any.
-    const map = `-fdebug-prefix-map=${input.srctree}/=`;
-    for (const v of ['KCFLAGS', 'KAFLAGS']) {
-      const user = spec.build?.makeVars?.[v];
-      args.push(`${v}=${user ? `${user} ` : ''}${map}`);
-    }
+    // Paths relative to the tree, wherever it is unpacked: the kernel maps __FILE__ itself
+    // (-fmacro-prefix-map), not debug information; host tools (kconfig's conf, objtool: built with
+    // -g) map neither. Appended to the user's flags, if any.
+    const user = (v: string) => (spec.build?.makeVars?.[v] ? `${spec.build?.makeVars?.[v]} ` : '');
+    const debug = `-fdebug-prefix-map=${input.srctree}/=`;
+    args.push(`KCFLAGS=${user('KCFLAGS')}${debug}`, `KAFLAGS=${user('KAFLAGS')}${debug}`);
+    const host = [input.srctree, input.objtree].filter(Boolean).map((d) => `-ffile-prefix-map=${d}/=`);
+    args.push(`HOSTCFLAGS=${user('HOSTCFLAGS')}${host.join(' ')}`);
   }
   const env: Record<string, string> = {
     // The same bytes from the same inputs, whenever and wherever they are built: a fixed build

@@ -8,9 +8,9 @@
  * The host is a fresh Debian root (test/helpers/sshd.ts) converged once with examples/qemu-tiny,
  * whose build comes from the tests' build cache (test/helpers/kernel-artifacts.ts).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kernelfile } from '../helpers/cli.js';
 import {
@@ -76,6 +76,35 @@ describe('a converged host: one round trip, nothing changed', () => {
     expect(r.code, r.out).toBe(0);
     expect(r.out).toContain('No changes. The host matches the kernelfile.');
     expect(r.s).toEqual({ connections: 1, commands: 1, sftp: 0 });
+  });
+
+  it('the committed kernelfile.lock round-trips unchanged through the no-op plan, and --locked passes', async () => {
+    const lockFile = join(dirname(EXAMPLE), 'kernelfile.lock');
+    const before = readFileSync(lockFile);
+    const r = await counted(['plan', EXAMPLE, ...ssh, '--locked']);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain('No changes. The host matches the kernelfile.');
+    expect(r.out).not.toMatch(/kernelfile\.lock/);
+    expect(r.s).toEqual({ connections: 1, commands: 1, sftp: 0 });
+    expect(readFileSync(lockFile).equals(before)).toBe(true);
+  });
+
+  it('a changed patch: plan --locked refuses, naming it; nothing on the host changed', async () => {
+    const copy = join(dir, 'tiny');
+    cpSync(dirname(EXAMPLE), copy, { recursive: true });
+    const patch = join(copy, 'patches/0001-init-announce-kernelfile-build.patch');
+    writeFileSync(patch, `${readFileSync(patch, 'utf8')}-- \nchanged after the lock\n`);
+    const mark = '/run/kf-e2e-mark-locked';
+    await h.exec(['touch', mark]);
+    await new Promise((r) => setTimeout(r, 20));
+    const r = await counted(['plan', join(copy, 'kernelfile.yaml'), ...ssh, '--locked']);
+    expect(r.code, r.out).toBe(1);
+    expect(r.out).toMatch(
+      /patches\/0001-init-announce-kernelfile-build\.patch changed: sha256 [0-9a-f]{12}… → [0-9a-f]{12}…/,
+    );
+    expect(r.out).toContain('--locked: the lock does not hold; nothing was built or changed');
+    expect(r.s.sftp).toBe(0);
+    expect(await filesChangedSince(h, mark)).toEqual([]);
   });
 
   it('an invalid kernelfile is refused, though its connection started early: nothing on the host changed', async () => {

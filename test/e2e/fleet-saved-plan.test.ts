@@ -175,12 +175,13 @@ describe('the review loop: validate, plan --out, apply the plan (no host options
     expect(r.code, show(r)).toBe(0);
   });
 
-  it('plan --inventory --out --format markdown: one file, every host with how to reach it, and the comment', async () => {
-    const r = await cli('plan --out --format markdown', [
+  it('plan --inventory --out --format markdown --locked: one file, every host with how to reach it, and the comment', async () => {
+    const r = await cli('plan --out --format markdown --locked', [
       'plan',
       '--inventory',
       inventory,
       ...ssh(),
+      '--locked', // the committed examples/qemu-tiny/kernelfile.lock holds (the CI files' line)
       '--out',
       at('plan.json'),
       '--format',
@@ -268,7 +269,7 @@ describe('the review loop: validate, plan --out, apply the plan (no host options
     // Someone renames db-1 after the review: its facts (system) are not those the plan was made from.
     const renamed = await hosts['db-1'].exec(['hostname', 'db-1-renamed']);
     expect(renamed.code, renamed.stderr).toBe(0);
-    const r = await cli('apply plan.json (db-1 changed)', ['apply', at('plan.json'), '--yes']);
+    const r = await cli('apply plan.json (db-1 changed)', ['apply', at('plan.json'), '--yes', '--locked']);
     expect(r.code, show(r)).toBe(1);
     expect(r.out).toMatch(
       new RegExp(

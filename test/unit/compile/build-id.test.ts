@@ -71,9 +71,16 @@ describe('the release and make arguments', () => {
     });
   });
 
-  it("maps the source tree out of debug information, after the user's own KCFLAGS", () => {
+  it("maps the source tree out of debug information and host tools, after the user's own flags", () => {
     const s = { ...spec, build: { makeVars: { KCFLAGS: '-O2' } } } as unknown as Spec;
-    const { args } = compileArgs({ spec: s, arch: 'x86_64', buildId: 'f'.repeat(64), srctree: '/c/trees/k' });
+    const { args } = compileArgs({
+      spec: s,
+      arch: 'x86_64',
+      buildId: 'f'.repeat(64),
+      srctree: '/c/trees/k',
+      objtree: '/c/objects/b',
+    });
+    expect(args).toContain('HOSTCFLAGS=-ffile-prefix-map=/c/trees/k/= -ffile-prefix-map=/c/objects/b/=');
     expect(args).toContain('KCFLAGS=-O2 -fdebug-prefix-map=/c/trees/k/=');
     expect(args).toContain('KAFLAGS=-fdebug-prefix-map=/c/trees/k/=');
     // makeArgs put the user's KCFLAGS first; the later one on make's command line wins.
