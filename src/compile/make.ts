@@ -63,6 +63,7 @@ export function compileArgs(
 } {
   const { spec } = input;
   const args = [...makeArgs(spec, input.arch), `LOCALVERSION=${buildSuffix(input.buildId)}`];
+  const hostEnv: Record<string, string> = {};
   if (input.srctree) {
     // Paths relative to the tree, wherever it is unpacked: the kernel maps __FILE__ itself
     // (-fmacro-prefix-map), not debug information; host tools (kconfig's conf, objtool: built with
@@ -72,6 +73,9 @@ export function compileArgs(
     args.push(`KCFLAGS=${user('KCFLAGS')}${debug}`, `KAFLAGS=${user('KAFLAGS')}${debug}`);
     const host = [input.srctree, input.objtree].filter(Boolean).map((d) => `-ffile-prefix-map=${d}/=`);
     args.push(`HOSTCFLAGS=${user('HOSTCFLAGS')}${host.join(' ')}`);
+    // objtool's libsubcmd takes its own CFLAGS plus EXTRA_CFLAGS; from the environment, which
+    // Kbuild's own EXTRA_CFLAGS (reset in scripts/Makefile.build) does not see.
+    hostEnv.EXTRA_CFLAGS = host.join(' ');
   }
   const env: Record<string, string> = {
     // The same bytes from the same inputs, whenever and wherever they are built: a fixed build
@@ -83,6 +87,7 @@ export function compileArgs(
     KBUILD_BUILD_VERSION_TIMESTAMP: `kernelfile ${input.buildId.slice(0, 12)}`,
     KBUILD_BUILD_USER: 'kernelfile',
     KBUILD_BUILD_HOST: spec.name,
+    ...hostEnv,
     ...input.env,
   };
   const cc = spec.build?.makeVars?.CC ?? 'gcc';

@@ -50,10 +50,14 @@ export { Rollout } from './apply.js';
 export {
   type Built,
   buildDiagnostics,
+  checkReproducible,
   compile,
+  type FileDifference,
   type Manifest,
   type Prepared,
   prepareBuild,
+  type ReproducibleCheck,
+  type ReproducibleResult,
   verify,
 } from './build.js';
 export type { Env } from './env.js';
@@ -75,6 +79,18 @@ export {
   validSpec,
 } from './kernelfile.js';
 export { type KeygenOptions, type KeygenResult, keygen } from './keygen.js';
+export {
+  checkLock,
+  checkLocks,
+  type LockDifference,
+  type LockFile,
+  type LockOptions,
+  type LockReport,
+  type LockState,
+  lockPathOf,
+  lockRefusal,
+  resolvedLock,
+} from './lock.js';
 export {
   blocked,
   closeAll,

@@ -37,6 +37,9 @@ export interface LockOptions {
   writeMissing?: boolean;
 }
 
+/** How a kernelfile read from standard input is named (engine/read-kernelfile.ts). */
+const STDIN = '<stdin>';
+
 /** `dir/kernelfile.yaml` → `dir/kernelfile.lock` (`-` for standard input: none). */
 export function lockPathOf(kernelfileAbs: string): string {
   const name = basename(kernelfileAbs).replace(/\.ya?ml$/i, '');
@@ -144,8 +147,9 @@ export async function checkLock(
   o: LockOptions = {},
 ): Promise<LockReport> {
   const kernelfile = loaded.kf.display;
-  if (loaded.kf.abs === '-' || !loaded.kf.abs)
-    throw new UserError('a kernelfile read from standard input has no lock', "name the kernelfile's path");
+  if (kernelfile === STDIN)
+    // No file beside it: nothing is compared or written; --locked cannot be satisfied.
+    return { kernelfile, path: '-', state: 'missing', differences: [], refused: o.locked === true };
   const file = lockPathOf(loaded.kf.abs);
   const path = display(file);
   const now = await resolvedLock(loaded, builds, hosts);

@@ -12,6 +12,10 @@ export function renderLockReport(r: LockReport, style: Style): string {
     case 'updated':
       return `Updated ${r.path}${r.differences.length ? ` (${r.differences.length} difference${r.differences.length === 1 ? '' : 's'} accepted)` : ''}:\n${list}`;
     case 'missing':
+      if (r.path === '-')
+        return r.refused
+          ? `${style('error', 'error:')} a kernelfile read from standard input has no lock file\n  hint: name the kernelfile's path\n`
+          : '';
       return `${style(r.refused ? 'error' : 'warning', r.refused ? 'error:' : 'warning:')} ${r.path} does not exist\n  hint: run \`kernelfile lock ${r.kernelfile}\` and commit it\n`;
     case 'invalid':
       return `${style(r.refused ? 'error' : 'warning', r.refused ? 'error:' : 'warning:')} ${r.path}:${r.error?.line}:${r.error?.column}: ${r.error?.message}${r.refused ? '' : ' (the lock is not used)'}\n  hint: fix it, or write it again with \`kernelfile lock ${r.kernelfile}\`\n`;

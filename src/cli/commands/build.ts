@@ -67,7 +67,7 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
         title: 'Source, patches and Kconfig resolution',
         run: async (c, update) => {
           c.prepared = await prepareBuild(loaded, target, io, update);
-          if (loaded.kf.abs !== '-') c.lock = await checkLock(loaded, [c.prepared], [], locking);
+          c.lock = await checkLock(loaded, [c.prepared], [], locking);
         },
       },
       {

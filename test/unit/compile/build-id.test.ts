@@ -73,7 +73,7 @@ describe('the release and make arguments', () => {
 
   it("maps the source tree out of debug information and host tools, after the user's own flags", () => {
     const s = { ...spec, build: { makeVars: { KCFLAGS: '-O2' } } } as unknown as Spec;
-    const { args } = compileArgs({
+    const { args, env } = compileArgs({
       spec: s,
       arch: 'x86_64',
       buildId: 'f'.repeat(64),
@@ -81,6 +81,10 @@ describe('the release and make arguments', () => {
       objtree: '/c/objects/b',
     });
     expect(args).toContain('HOSTCFLAGS=-ffile-prefix-map=/c/trees/k/= -ffile-prefix-map=/c/objects/b/=');
+    // objtool's libsubcmd reads EXTRA_CFLAGS (from the environment: not on make's command line, where
+    // Kbuild would add it to every kernel object).
+    expect(env.EXTRA_CFLAGS).toBe('-ffile-prefix-map=/c/trees/k/= -ffile-prefix-map=/c/objects/b/=');
+    expect(args.some((a) => a.startsWith('EXTRA_CFLAGS='))).toBe(false);
     expect(args).toContain('KCFLAGS=-O2 -fdebug-prefix-map=/c/trees/k/=');
     expect(args).toContain('KAFLAGS=-fdebug-prefix-map=/c/trees/k/=');
     // makeArgs put the user's KCFLAGS first; the later one on make's command line wins.
