@@ -402,7 +402,7 @@ export function importDocument(input: ImportInput): ImportDocument {
       what: 'boot.loader',
       how: 'no boot loader was found on the host: the kernelfile installs the kernel without boot entries (boot.loader: none); set the loader if the host has one kernelfile did not see',
     });
-  const cmd = importedCmdline(f, release);
+  const cmd = f.boot.loader ? importedCmdline(f, release) : { cmdline: null, from: null, note: null };
   if (cmd.note) notes.push(cmd.note);
   else if (cmd.cmdline)
     notes.push(
@@ -427,7 +427,8 @@ export function importDocument(input: ImportInput): ImportDocument {
     config: { base: { file: configFile } },
     ...(modules.length ? { modules: modules.map((m) => ({ ...m, installed: true })) } : {}),
     initramfs: { generator },
-    boot: { loader, entries: [entry] },
+    // Without a loader there are no entries to write (validate refuses `loader: none` with entries).
+    boot: loader === 'none' ? { loader } : { loader, entries: [entry] },
   });
   const kernel = doc.getIn(['kernel'], true);
   if (isMap(kernel)) kernel.set('version', quoted(doc, v.version));

@@ -434,6 +434,17 @@ describe('importDocument: hostile host strings', () => {
     );
   });
 
+  it('a host without a boot loader: loader none and no entry (validate refuses entries without a loader)', () => {
+    const f = handBuilt((x) => {
+      x.boot = { ...x.boot, loader: null, entries: [], default: null, grub: null };
+    });
+    const d = importDocument({ facts: f, hostArg: 'h' });
+    expect(parse(d.kernelfile)).toMatchObject({ boot: { loader: 'none' } });
+    expect((parse(d.kernelfile) as { boot: object }).boot).toEqual({ loader: 'none' });
+    expect(d.todo.map((t) => t.what)).toContain('boot.loader');
+    expect(validated(d).errors).toEqual([]);
+  });
+
   it('a host without a running kernel or config is refused', () => {
     const image = handBuilt((x) => {
       x.system = { ...x.system, running: null };
