@@ -222,6 +222,9 @@ describe('kernelfile import of a hand-installed kernel over SSH', () => {
     expect(facts.receipts.errors).toEqual([]);
     expect(facts.receipts.receipts.map((x) => [x.release, x.data.adopted, x.drift])).toEqual([[R, true, []]]);
 
+    const shown = await cli('facts', ...host());
+    expect(shown.out).toMatch(new RegExp(`Receipts:\\s+${R.replace(/[.+]/g, '\\$&')} \\(adopted\\)\n`));
+
     const again = await cli('import', ...host(), '--out', 'adopted', '--name', 'edge', '--adopt');
     expect(again.code).toBe(1);
     expect(again.err).toContain(
