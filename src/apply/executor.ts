@@ -12,6 +12,7 @@ import { HostError, type Transport } from '../host/transport.js';
 import type { Change, HostPlan, Step } from '../plan/types.js';
 import { encodeJournal, encodeReceipt, installedFiles, sidecar } from '../receipt/encode.js';
 import { STAT_FILES_SH } from '../receipt/paths.js';
+import type { ReceiptFile } from '../receipt/types.js';
 import {
   configPath,
   imagePath,
@@ -117,6 +118,39 @@ export function locked(argv: readonly string[]): string[] {
     'kernelfile',
     ...argv,
   ];
+}
+
+/**
+ * A receipt and its sidecar (the files that must stay as they are, `sha256sum` format), sidecar
+ * first: a receipt is never on the host without the list its drift is checked against. The apply
+ * of a build and `kernelfile import --adopt` write receipts this one way.
+ */
+export async function writeReceipt(
+  t: Transport,
+  release: string,
+  files: readonly ReceiptFile[],
+  receipt: string,
+): Promise<void> {
+  await writeFile(t, sidecarPath(release), sidecar(files), 0o644);
+  await writeFile(t, receiptPath(release), receipt, 0o644);
+}
+
+/**
+ * The sidecar's files as stat sees them now: facts need not hash them again while this holds. Not
+ * fatal: without it, gathering hashes the files as before.
+ */
+export async function recordStat(t: Transport, release: string): Promise<void> {
+  await t.run(
+    locked([
+      'sh',
+      '-c',
+      `(${STAT_FILES_SH}) >"$2.tmp" && mv -f "$2.tmp" "$2" || rm -f "$2.tmp"`,
+      'kf-stat',
+      sidecarPath(release),
+      statPath(release),
+    ]),
+    { sudo: true },
+  );
 }
 
 const tail = (s: string, n = 20) => s.trim().split('\n').slice(-n);
@@ -269,12 +303,11 @@ async function executeLocked(
         case 'receipt': {
           const a = await artifactsOf(step.buildId, change, step);
           const files = installedFiles(a.manifest, { imagePath, systemMapPath, configPath, modulesDir });
-          await writeFile(t, sidecarPath(step.release), sidecar(files), 0o644);
-          await writeFile(
+          await writeReceipt(
             t,
-            receiptPath(step.release),
+            step.release,
+            files,
             encodeReceipt(step.data, files, controller.now(), t.name),
-            0o644,
           );
           const r = await t.run(locked(['rm', '-rf', pendingPath(step.release), stagingDir(step.buildId)]), {
             sudo: true,
@@ -283,19 +316,7 @@ async function executeLocked(
             throw new StepError(t.name, change, step, 'cannot remove the journal', tail(r.stderr));
           journal = false;
           receipted = true;
-          // The files as stat sees them now: facts need not hash them again while this holds. Not
-          // fatal: without it, gathering hashes the files as before.
-          await t.run(
-            locked([
-              'sh',
-              '-c',
-              `(${STAT_FILES_SH}) >"$2.tmp" && mv -f "$2.tmp" "$2" || rm -f "$2.tmp"`,
-              'kf-stat',
-              sidecarPath(step.release),
-              statPath(step.release),
-            ]),
-            { sudo: true },
-          );
+          await recordStat(t, step.release);
           break;
         }
       }

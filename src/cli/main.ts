@@ -345,6 +345,27 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       },
     );
 
+  addHostOptions(
+    program
+      .command('import')
+      .description(
+        "write a kernelfile that reproduces a host's running kernel (version, config, DKMS modules, boot entry), listing what it cannot know; never overwrites a file",
+      ),
+  )
+    .option('--out <dir>', 'where to write kernelfile.yaml and the config file beside it', '.')
+    .option('--force', 'replace files that are there already')
+    .option('--name <name>', "the kernelfile's name (default: from the host's name)")
+    .option(
+      '--source <path>',
+      'a kernel source tarball or tree on this machine (default: a kernel.org URL to confirm)',
+    )
+    .option('--adopt', 'also write a receipt for the running kernel on the host, so plans compare with it')
+    .option('--sudo', 'gather facts as root with `sudo -n` (a non-root SSH user; --adopt writes as root)')
+    .action(async (opts: import('./commands/import.js').ImportFlags) => {
+      const { run } = await import('./commands/import.js');
+      done(await run(opts, io));
+    });
+
   program
     .command('keygen')
     .description(

@@ -16,6 +16,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { runLocal } from '../host/local.js';
+import { PLACEHOLDER_SHA256 } from '../spec/format.js';
 import { classifyGitUrl } from '../spec/git-url.js';
 import type { Spec } from '../spec/schema.js';
 import type { CacheDirs } from './cache.js';
@@ -115,6 +116,11 @@ export async function fetchFile(
   progress?: Progress,
 ): Promise<{ file: string; sha256: string }> {
   const want = ref.sha256?.toLowerCase();
+  if (want === PLACEHOLDER_SHA256)
+    throw new BuildError(
+      `${what} ${ref.url ?? ref.path}: its sha256 is the placeholder 0000…0000 (kernelfile import writes it for a checksum it cannot know): nothing was downloaded`,
+      'put the sha256 of that file in the kernelfile: download it, check its signature, then `sha256sum` it',
+    );
   if (ref.url !== undefined) {
     // Validation allows https:// and file:// only; checked again where the URL is used.
     const scheme = ref.url.match(/^([A-Za-z][A-Za-z0-9+.-]*):/)?.[1]?.toLowerCase();

@@ -72,6 +72,13 @@ export {
 } from './errors.js';
 export { facts } from './facts.js';
 export {
+  type ImportDocument,
+  type ImportOptions,
+  type ImportResult,
+  type ImportTodo,
+  importHost,
+} from './import.js';
+export {
   type KernelfileBytes,
   type Loaded,
   loadKernelfile,

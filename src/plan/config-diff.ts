@@ -61,19 +61,24 @@ export function configBase(d: { name: string; release: string }, f: HostFacts): 
   if (!receipt) return running(null);
   const path = configPath(receipt.release);
   const read = f.config.installed?.find((c) => c.release === receipt.release);
+  // An adopted kernel (`kernelfile import --adopt`) is the host's own, recorded as this kernelfile's.
+  const what = receipt.data.adopted ? 'the adopted kernel' : 'the installed build';
   if (receipt.drift?.includes(path))
-    return running(`${path} of the installed build has changed since kernelfile installed it`);
-  if (!f.config.installed) return running(null); // facts gathered before installed configs were
-  if (!read)
     return running(
-      `${path} of the installed build was not read (only the configs of the newest receipts are)`,
+      `${path} of ${what} has changed since kernelfile ${receipt.data.adopted ? 'adopted' : 'installed'} it`,
     );
-  if (!read.options) return running(`${path} of the installed build: ${read.error ?? 'not read'}`);
+  if (!f.config.installed) return running(null); // facts gathered before installed configs were
+  if (!read) return running(`${path} of ${what} was not read (only the configs of the newest receipts are)`);
+  if (!read.options) return running(`${path} of ${what}: ${read.error ?? 'not read'}`);
+  const id = receipt.data.buildId;
   return {
     kind: 'installed',
-    from: `${path} (installed by kernelfile, build ${receipt.data.buildId.slice(0, 12)}…)`,
+    from:
+      id === null
+        ? `${path} (adopted by kernelfile import, not built by kernelfile)`
+        : `${path} (installed by kernelfile, build ${id.slice(0, 12)}…)`,
     release: receipt.release,
-    buildId: receipt.data.buildId,
+    buildId: id,
     options: read.options,
     fallback: null,
   };

@@ -114,6 +114,12 @@ function buildId(v: unknown): string {
   return v;
 }
 
+/** An adopted kernel was not built by kernelfile: it has no build id, and claims none. */
+function noBuildId(v: unknown): null {
+  if (v !== null) throw new Refusal(`buildId ${show(v)} of an adopted kernel must be null`);
+  return null;
+}
+
 /** The format version: a positive integer no newer than `known`; `missing` when the field is absent. */
 function version(o: Obj, key: string, known: number, missing: number | null): number {
   const v = o[key];
@@ -159,14 +165,23 @@ function decode<T>(read: () => T): Decoded<T> {
   }
 }
 
-function receiptData(o: Obj, fileName: string): ReceiptData {
+/** `adopted` of a version 2 receipt: true, false or absent (not adopted). */
+function adoptedFlag(v: unknown): boolean {
+  if (v === undefined || v === false) return false;
+  if (v === true) return true;
+  throw new Refusal(`adopted ${show(v)} is not true or false`);
+}
+
+type DecodedData = Omit<ReceiptData, 'buildId'> & { buildId: string | null };
+
+function receiptData(o: Obj, fileName: string, adopted: boolean): DecodedData {
   const kf = object(o.kernelfile, 'kernelfile');
   return {
     name: line(o.name, 'name'),
     kernelfile: { path: line(kf.path, 'kernelfile.path'), sha256: sha256(kf.sha256, 'kernelfile.sha256') },
     release: release(o.release, fileName),
     version: word(o.version, 'version'),
-    buildId: buildId(o.buildId),
+    buildId: adopted ? noBuildId(o.buildId) : buildId(o.buildId),
     arch: word(o.arch, 'arch'),
     modules: array(o.modules, 'modules').map((m, i) => {
       const mo = object(m, `modules[${i}]`);
@@ -197,9 +212,12 @@ export function decodeReceipt(text: string, fileName: string): Decoded<Receipt> 
   return decode(() => {
     const o = parseObject(text, fileName, MAX_RECEIPT_CHARS);
     const receiptVersion = version(o, 'receiptVersion', RECEIPT_VERSION, null);
+    // Version 1 knows no `adopted` (a field it does not know is left out, as any other).
+    const adopted = receiptVersion >= 2 && adoptedFlag(o.adopted);
     return {
       receiptVersion,
-      ...receiptData(o, fileName),
+      ...receiptData(o, fileName, adopted),
+      ...(adopted ? { adopted: true as const } : {}),
       installedAt: line(o.installedAt, 'installedAt'),
       host: line(o.host, 'host'),
       files: array(o.files, 'files').map(receiptFile),

@@ -6,6 +6,7 @@
  * not what the host regenerates (depmod's indexes, the initramfs).
  */
 import {
+  BUILT_RECEIPT_VERSION,
   type InstallLayout,
   type Journal,
   MAX_HEALTH_OUTPUT,
@@ -48,7 +49,22 @@ export function encodeReceipt(
   installedAt: string,
   host: string,
 ): string {
-  return `${JSON.stringify({ receiptVersion: RECEIPT_VERSION, ...data, installedAt, host, files }, null, 2)}\n`;
+  return `${JSON.stringify({ receiptVersion: BUILT_RECEIPT_VERSION, ...data, installedAt, host, files }, null, 2)}\n`;
+}
+
+/**
+ * The receipt of an adopted kernel (`kernelfile import --adopt`): the host's own kernel, which
+ * kernelfile did not build: version 2, `buildId` null, `adopted` true.
+ */
+export function encodeAdoptedReceipt(
+  data: Omit<ReceiptData, 'buildId'>,
+  files: readonly ReceiptFile[],
+  adoptedAt: string,
+  host: string,
+): string {
+  const { name, kernelfile, release, version, arch, ...rest } = data;
+  const head = { receiptVersion: RECEIPT_VERSION, name, kernelfile, release, version, buildId: null, arch };
+  return `${JSON.stringify({ ...head, ...rest, adopted: true, installedAt: adoptedAt, host, files }, null, 2)}\n`;
 }
 
 /** The journal file (version 1: no version field). */

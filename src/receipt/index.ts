@@ -10,7 +10,14 @@ export {
   MAX_JOURNAL_CHARS,
   MAX_RECEIPT_CHARS,
 } from './decode.js';
-export { encodeJournal, encodeReceipt, encodeTrial, installedFiles, sidecar } from './encode.js';
+export {
+  encodeAdoptedReceipt,
+  encodeJournal,
+  encodeReceipt,
+  encodeTrial,
+  installedFiles,
+  sidecar,
+} from './encode.js';
 export {
   PENDING_DIR,
   pendingPath,
@@ -25,6 +32,7 @@ export {
   trialPath,
 } from './paths.js';
 export {
+  BUILT_RECEIPT_VERSION,
   type InstallLayout,
   JOURNAL_VERSION,
   type Journal,

@@ -4,8 +4,15 @@
  * as written to the host and as read back (after decode.ts has checked it).
  */
 
-/** The receipt format this kernelfile writes and understands; a newer one is refused when read. */
-export const RECEIPT_VERSION = 1;
+/**
+ * The newest receipt format this kernelfile understands; a newer one is refused when read.
+ * Version 2 adds `adopted` (a kernel kernelfile did not build, recorded by `kernelfile import
+ * --adopt`), whose `buildId` is null. Apply still writes version 1 for the kernels it builds (the
+ * format did not change for them), so older kernelfiles keep reading those.
+ */
+export const RECEIPT_VERSION = 2;
+/** The format apply writes for a kernel it built. */
+export const BUILT_RECEIPT_VERSION = 1;
 /**
  * The journal format. Version 1 carries no version field (the journal is written byte for byte as
  * before it had a number); a later format writes `journalVersion`.
@@ -34,8 +41,16 @@ export interface ReceiptFile {
   size: number;
 }
 
-export interface Receipt extends ReceiptData {
+export interface Receipt extends Omit<ReceiptData, 'buildId'> {
   receiptVersion: number;
+  /** The build kernelfile installed; null for an adopted kernel (no build of it exists). */
+  buildId: string | null;
+  /**
+   * Present (true) for a kernel adopted by `kernelfile import --adopt`: the host's own kernel,
+   * recorded so that plans compare with it and rollback can return to it. kernelfile did not
+   * build it, never reinstalls it from a build id and never prunes it.
+   */
+  adopted?: true;
   /** When apply wrote it (the controller's clock, ISO 8601). */
   installedAt: string;
   /** The transport's name for the host ("ssh://root@web-1:22"). */

@@ -89,7 +89,12 @@ export function renderFacts(f: HostFacts, style: Style): string {
     [sp.boot && fsLine(sp.boot), sp.modules && fsLine(sp.modules)].filter(Boolean).join('; ') || none,
   );
 
-  row('Receipts', f.receipts.receipts.length ? f.receipts.receipts.map((r) => r.release).join(', ') : none);
+  row(
+    'Receipts',
+    f.receipts.receipts.length
+      ? f.receipts.receipts.map((r) => `${r.release}${r.data.adopted ? ' (adopted)' : ''}`).join(', ')
+      : none,
+  );
   for (const e of f.receipts.errors) out.push(`  ${style('warning', 'unreadable')} ${e.file}: ${e.error}`);
 
   const present = Object.entries(f.tools)

@@ -68,20 +68,27 @@ function kernelChanges(ctx: Ctx): PlannedChange[] {
     const started = pending.data.startedAt;
     reason = `resuming an interrupted apply${started ? ` (started ${started})` : ''}`;
   } else if (receipt) {
-    // The release is installed, from another build (the release names 8 hex digits of the id).
+    // The release is installed, from another build (the release names 8 hex digits of the id), or
+    // adopted: a kernel of that very name that kernelfile did not build.
     return [
       change({
         address,
         action: 'update',
         before: d.release,
         after,
-        reason: `the receipt names another build: reinstalled from build ${d.buildId.slice(0, 12)}`,
+        reason: receipt.data.adopted
+          ? `${d.release} was adopted (kernelfile import --adopt), not built by kernelfile: reinstalled from build ${d.buildId.slice(0, 12)}`
+          : `the receipt names another build: reinstalled from build ${d.buildId.slice(0, 12)}`,
         attributes: [{ name: 'build id', before: receipt.data.buildId, after: d.buildId }],
         steps: installSteps(ctx),
       }),
     ];
   } else if (installed?.image || installed?.modules)
     reason = 'files of this release are present without a receipt (an interrupted apply?): reinstalled';
+  // The host's own kernel, adopted by `kernelfile import --adopt`: installed beside it, never over it.
+  const adopted = ctx.owned.find((r) => r.data.adopted && r.release !== d.release);
+  if (adopted && !pending)
+    reason += `; installed beside ${adopted.release} (the kernel adopted by kernelfile import), which stays`;
   return [
     change({
       address,

@@ -4,7 +4,8 @@
  * Never the running kernel, never the current default (the fallback) unless the host already runs
  * the new kernel and this plan makes it the default (after a trial boot that passed, the old
  * default is no fallback any more), never the entry armed to boot once (next_entry, the
- * systemd-boot one-shot), never a kernel without a valid kernelfile receipt.
+ * systemd-boot one-shot), never a kernel without a valid kernelfile receipt, never an adopted kernel
+ * (`kernelfile import --adopt`: the host's own, which kernelfile did not build).
  *
  * A receipt or a journal is host data (anyone with root on the host may have written it): only
  * values that validate are used, and every path a removal step names is built from them.
@@ -49,6 +50,8 @@ function pruneSet(ctx: Ctx): PruneSelection {
   const remove: PruneItem[] = [];
   const spared: { release: string; why: string }[] = [];
   const owned = ctx.owned.filter((r) => {
+    // An adopted kernel (`kernelfile import --adopt`) is the host's own: never removed, nor counted.
+    if (r.data.adopted) return false;
     if (r.data.name === d.name && validRelease(r.data.release, r.release, r.data.buildId)) return true;
     if (r.release !== d.release)
       spared.push({
@@ -118,6 +121,10 @@ export function pruneSelection(ctx: Ctx): PruneSelection {
   const selection = pruneSet(ctx);
   ctx.pruning = selection;
   for (const s of selection.spared) ctx.notes.push(`${s.release} is beyond boot.keep but stays: ${s.why}`);
+  for (const r of ctx.owned.filter((x) => x.data.adopted && x.release !== ctx.d.release))
+    ctx.notes.push(
+      `${r.release} was adopted (kernelfile import --adopt): kernelfile did not build it and never removes it; remove it by hand when it is no longer wanted`,
+    );
   return selection;
 }
 

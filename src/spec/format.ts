@@ -20,6 +20,13 @@ export const PATTERNS = {
   kmodName: '^[A-Za-z0-9_-]+$',
 } as const;
 
+/**
+ * A sha256 that stands for "not known yet" (`kernelfile import` writes it for a source it cannot
+ * checksum): it passes the schema, `validate` warns about it, and build and plan refuse it before
+ * downloading anything.
+ */
+export const PLACEHOLDER_SHA256 = '0'.repeat(64);
+
 export const ARCHES = [
   'x86_64',
   'i686',

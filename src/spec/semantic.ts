@@ -9,7 +9,7 @@ import { isScalar, type Scalar } from 'yaml';
 import { checkValue, formatSetValue, fragmentShape, parseConfig } from '../kconfig/config.js';
 import { cmdlineProblem, rootProblem, titleProblem } from './boot-text.js';
 import type { Diagnostic, PathSegment } from './diagnostic.js';
-import { PATTERNS, STRIP_DEFAULT, TITLE_PLACEHOLDERS } from './format.js';
+import { PATTERNS, PLACEHOLDER_SHA256, STRIP_DEFAULT, TITLE_PLACEHOLDERS } from './format.js';
 import { gitUrlProblem } from './git-url.js';
 import { type FileRole, projectRoot, type ResolvedFile, sourceFiles } from './paths.js';
 import { suggest as nearest, typeName } from './schema-errors.js';
@@ -216,14 +216,30 @@ export function semanticChecks(data: unknown, src: SourceDoc, env: SemanticEnv):
   const version = str(kernel?.version);
   const named = str(source?.url) ?? str(source?.path);
   const inName = named?.match(/(?:^|\/)linux-(\d+\.\d+(?:\.\d+)?(?:-rc\d+)?)\.(?:tar|tgz|txz)/)?.[1];
-  if (version && inName && inName !== version && new RegExp(PATTERNS.version).test(version)) {
+  // kernel.org names a first release (SUBLEVEL 0) linux-6.6, and `make kernelversion` prints 6.6.0.
+  const printed = inName?.replace(/^(\d+\.\d+)(-rc\d+)?$/, '$1.0$2');
+  if (
+    version &&
+    inName &&
+    inName !== version &&
+    printed !== version &&
+    new RegExp(PATTERNS.version).test(version)
+  ) {
     err(
       ['kernel', 'version'],
       'version-mismatch',
       `kernel.version is ${version}, but the source ${source?.url ? 'URL' : 'path'} names linux-${inName}`,
-      `make kernelversion would print ${inName}: set version: "${inName}", or point the source at linux-${version}`,
+      `make kernelversion would print ${printed}: set version: "${printed}", or point the source at linux-${version}`,
     );
   }
+  const sha = str(source?.sha256);
+  if (sha !== undefined && sha.toLowerCase() === PLACEHOLDER_SHA256)
+    warn(
+      ['kernel', 'source', 'sha256'],
+      'sha256-placeholder',
+      'kernel.source.sha256 is a placeholder (64 zeros), not the checksum of the source: build and plan refuse it before downloading anything',
+      'put the sha256 of the file the source names here (download it, check its signature, then `sha256sum` it)',
+    );
   const git = str(source?.git);
   const gitProblem = git === undefined ? undefined : gitUrlProblem(git);
   if (gitProblem) err(['kernel', 'source', 'git'], gitProblem.code, gitProblem.message, gitProblem.hint);

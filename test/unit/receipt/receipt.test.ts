@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { receipts } from '../../../src/facts/receipts.js';
 import { decodeJournal, decodeReceipt, MAX_RECEIPT_CHARS } from '../../../src/receipt/decode.js';
-import { encodeReceipt, installedFiles, sidecar } from '../../../src/receipt/encode.js';
+import { encodeAdoptedReceipt, encodeReceipt, installedFiles, sidecar } from '../../../src/receipt/encode.js';
 import { scanJson } from '../../../src/receipt/json-scan.js';
 import { configPath, imagePath, modulesDir, systemMapPath } from '../../../src/resources/layout.js';
 import {
@@ -87,6 +87,55 @@ describe('encode → decode', () => {
   });
 });
 
+describe('adopted kernels (receiptVersion 2, kernelfile import --adopt)', () => {
+  const A = '6.18.44-fc-v1045';
+  const { buildId: _, ...data } = receiptData(A, { entries: [], loader: null, initramfs: null });
+  const text = encodeAdoptedReceipt(data, receiptFiles(A), '2025-02-01T08:00:00Z', 'ssh://root@web-1:22');
+  const obj = () => JSON.parse(text) as Record<string, unknown>;
+
+  it('reads back as written: version 2, no build id, adopted', () => {
+    expect(obj()).toMatchObject({ receiptVersion: 2, buildId: null, adopted: true });
+    expect(decodeReceipt(text, `${A}.json`)).toEqual({
+      ok: true,
+      value: {
+        receiptVersion: 2,
+        ...data,
+        buildId: null,
+        adopted: true,
+        installedAt: '2025-02-01T08:00:00Z',
+        host: 'ssh://root@web-1:22',
+        files: receiptFiles(A),
+      },
+    });
+  });
+
+  it('a build receipt is still written as version 1, with no `adopted` field', () => {
+    const built = JSON.parse(receiptText(R)) as Record<string, unknown>;
+    expect(built.receiptVersion).toBe(1);
+    expect('adopted' in built).toBe(false);
+    const d = decodeReceipt(receiptText(R), FILE);
+    expect(d.ok && 'adopted' in d.value).toBe(false);
+  });
+
+  it('refused: an adopted kernel claiming a build id, a build without one, a nonsense flag', () => {
+    const with_ = (k: string, v: unknown) => JSON.stringify({ ...obj(), [k]: v });
+    expect(refusal(decodeReceipt(with_('buildId', BUILD_ID), `${A}.json`))).toBe(
+      `buildId '${BUILD_ID}' of an adopted kernel must be null`,
+    );
+    expect(refusal(decodeReceipt(with_('adopted', false), `${A}.json`))).toMatch(
+      /^buildId 'null' is not a build id/,
+    );
+    expect(refusal(decodeReceipt(with_('adopted', 'yes'), `${A}.json`))).toBe(
+      "adopted 'yes' is not true or false",
+    );
+  });
+
+  it('version 1 knows no `adopted`: a version 1 receipt saying so still needs its build id', () => {
+    const v1 = JSON.stringify({ ...obj(), receiptVersion: 1 });
+    expect(refusal(decodeReceipt(v1, `${A}.json`))).toMatch(/^buildId 'null' is not a build id/);
+  });
+});
+
 describe('refusals', () => {
   it('truncated: a receipt cut anywhere is truncated JSON, not invalid', () => {
     const text = receiptText(R);
@@ -108,7 +157,7 @@ describe('refusals', () => {
 
   it('a newer or a nonsense format version', () => {
     expect(refusal(decodeReceipt(edited('receiptVersion', 7), FILE))).toBe(
-      'receiptVersion 7 is newer than this kernelfile understands (1)',
+      'receiptVersion 7 is newer than this kernelfile understands (2)',
     );
     expect(refusal(decodeReceipt(edited('receiptVersion', undefined), FILE))).toBe(
       'receiptVersion is missing',
@@ -121,7 +170,7 @@ describe('refusals', () => {
   });
 
   it('the version is checked before the fields a newer format may have changed', () => {
-    expect(refusal(decodeReceipt('{"receiptVersion": 2, "files": "elsewhere"}', FILE))).toMatch(/newer/);
+    expect(refusal(decodeReceipt('{"receiptVersion": 3, "files": "elsewhere"}', FILE))).toMatch(/newer/);
   });
 
   it('a hostile release: path traversal, or not the file name', () => {
@@ -205,9 +254,9 @@ describe('facts', () => {
   });
 
   it('a receipt of a newer kernelfile is an error, named as such', () => {
-    const f = receipts.parse({ [`file:${R}.json`]: edited('receiptVersion', 2) });
+    const f = receipts.parse({ [`file:${R}.json`]: edited('receiptVersion', 3) });
     expect(f.receipts).toEqual([]);
-    expect(f.errors[0]?.error).toBe('receiptVersion 2 is newer than this kernelfile understands (1)');
+    expect(f.errors[0]?.error).toBe('receiptVersion 3 is newer than this kernelfile understands (2)');
   });
 
   it('valid ones are typed records', () => {

@@ -303,6 +303,29 @@ const cases: Case[] = [
     code: 'version-mismatch',
   },
   {
+    name: 'a first release (linux-6.6) is 6.6.0 to make kernelversion: the hint says so',
+    yaml: HEAD.replace(
+      'path: /usr/src/linux-source-6.1.tar.xz',
+      `url: https://cdn.kernel.org/linux-6.6.tar.xz\n    sha256: ${'a'.repeat(64)}`,
+    ),
+    at: [4, 12],
+    message: /kernel\.version is 6\.1\.192, but the source URL names linux-6\.6$/,
+    hint: /make kernelversion would print 6\.6\.0: set version: "6\.6\.0"/,
+    code: 'version-mismatch',
+  },
+  {
+    name: 'the placeholder sha256 kernelfile import writes is a warning',
+    yaml: HEAD.replace(
+      'path: /usr/src/linux-source-6.1.tar.xz',
+      `url: https://cdn.kernel.org/linux-6.1.192.tar.xz\n    sha256: "${'0'.repeat(64)}"`,
+    ),
+    at: [7, 13],
+    message: /kernel\.source\.sha256 is a placeholder \(64 zeros\), not the checksum of the source/,
+    hint: /sha256sum/,
+    code: 'sha256-placeholder',
+    severity: 'warning',
+  },
+  {
     name: 'invalid base with a suggestion',
     yaml: `${HEAD}config:\n  base: tinyconfg\n`,
     at: [8, 9],
@@ -581,6 +604,23 @@ const extraFiles: Record<string, string> = {
 };
 Object.assign(FILES, extraFiles);
 Object.assign(env, { fs: memfs(FILES, ['/proj/.git', '/usr/src/linux-tree']) });
+
+describe('kernel.version and the tarball name', () => {
+  it('linux-6.6 and linux-6.7-rc3 name the versions make kernelversion prints as 6.6.0 and 6.7.0-rc3', () => {
+    for (const [name, version] of [
+      ['linux-6.6', '6.6.0'],
+      ['linux-6.7-rc3', '6.7.0-rc3'],
+      ['linux-6.6', '6.6'],
+      ['linux-6.1.119', '6.1.119'],
+    ]) {
+      const yaml = HEAD.replace('"6.1.192"', `"${version}"`).replace(
+        'path: /usr/src/linux-source-6.1.tar.xz',
+        `url: https://cdn.kernel.org/${name}.tar.xz\n    sha256: ${'a'.repeat(64)}`,
+      );
+      expect(run(yaml).errors, `${name} as ${version}`).toEqual([]);
+    }
+  });
+});
 
 describe('bad input: each problem reported once, at its place, with what to do', () => {
   it('has at least 40 cases', () => {
