@@ -156,7 +156,8 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
               compared: ctx.reproducible.compared,
               first: {
                 dir: ctx.reproducible.first.dir,
-                cached: ctx.reproducible.first.cached,
+                // Compiled by this command's previous stage, or found in the cache by it.
+                cached: ctx.artifacts?.cached ?? ctx.reproducible.first.cached,
                 seconds: ctx.reproducible.first.seconds,
               },
               second: ctx.reproducible.second,
@@ -198,7 +199,7 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
       lines.push([
         'Reproducible',
         r.identical
-          ? `yes: ${r.compared} files identical in two builds (first ${r.first.seconds} s${r.first.cached ? ', from the cache' : ''}; second ${r.second.seconds} s in another directory, umask ${r.varied.umask}, TZ=${r.varied.TZ}, LC_ALL=${r.varied.LC_ALL})`
+          ? `yes: ${r.compared} files identical in two builds (first ${r.first.seconds} s${ctx.artifacts?.cached ? ', from the cache' : ''}; second ${r.second.seconds} s in another directory, umask ${r.varied.umask}, TZ=${r.varied.TZ}, LC_ALL=${r.varied.LC_ALL})`
           : style(
               'error',
               `NO: ${r.differences.length} of ${r.compared} files differ between two builds (the second kept in ${r.second.dir})`,
