@@ -12,6 +12,10 @@ export interface Io {
   stderrIsTTY: boolean;
   /** Ask a question on the terminal (stderr) and read one line of answer. */
   ask(question: string): Promise<string>;
+  /** `-v` (1): each command run on a host; `-vv` (2): and its output, on standard error. */
+  verbose?: number;
+  /** `--debug`: stack traces with every error. */
+  debug?: boolean;
   /** The clock the `generatedAt` of JSON documents is read from (default: now); tests fix it. */
   now?: () => Date;
 }

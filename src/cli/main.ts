@@ -84,11 +84,23 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     )
     .version(KERNELFILE_VERSION, '-V, --version')
     .option('--no-color', 'never colour the output (NO_COLOR is honoured too)')
+    .option(
+      '-v, --verbose',
+      'each command run on a host, its exit code and time (-vv: and its output)',
+      (_, n: number) => n + 1,
+      0,
+    )
+    .option('--debug', 'a stack trace with every error')
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .hook('preAction', (cmd) => {
-      if (cmd.opts().color === false) io.color = false;
+      const o = cmd.opts() as { color?: boolean; verbose?: number; debug?: boolean };
+      if (o.color === false) io.color = false;
+      io.debug = o.debug === true;
+      io.verbose = o.verbose ?? 0;
+      // Live progress would redraw over the command lines: plain progress lines instead.
+      if (io.verbose > 0) io.stderrIsTTY = false;
     });
 
   program
@@ -442,18 +454,23 @@ export async function main(argv: string[], io: Io = makeIo()): Promise<ExitCode>
     }
     const d = describe(e);
     if (jsonCommand && !printed) printJsonError(tracked, jsonCommand, failureOf(d));
+    const debug = tracked.debug === true || Boolean(io.env.KERNELFILE_DEBUG);
     if (d.expected) {
       const details = d.details.length ? `${d.details.map((l) => `  | ${l}`).join('\n')}\n` : '';
       io.err(`${details}kernelfile: ${d.message}\n${d.hint ? `  hint: ${d.hint}\n` : ''}`);
-      return 1;
-    }
-    const err = e as Error;
-    io.err(`kernelfile: internal error: ${err.message}\n`);
-    if (io.env.KERNELFILE_DEBUG) io.err(`${err.stack ?? ''}\n`);
-    else
-      io.err('  this is a bug in kernelfile; run again with KERNELFILE_DEBUG=1 for details and report it\n');
+    } else io.err(`kernelfile: internal error: ${d.message}\n`);
+    if (debug) io.err(stackOf(e));
+    else if (!d.expected)
+      io.err('  this is a bug in kernelfile; run again with --debug for details and report it\n');
     return 1;
   }
+}
+
+/** An error's stack, and those of its causes. */
+function stackOf(e: unknown, depth = 0): string {
+  const err = e as Error;
+  const own = `${err?.stack ?? String(e)}\n`;
+  return err?.cause !== undefined && depth < 8 ? `${own}caused by: ${stackOf(err.cause, depth + 1)}` : own;
 }
 
 /** The entry point of bin/kernelfile.js. */

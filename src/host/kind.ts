@@ -7,7 +7,7 @@
  */
 import type { InventoryHost } from '../fleet/inventory.js';
 import { suggest } from '../spec/suggest.js';
-import type { Transport } from './transport.js';
+import { observed, type Transport, type TransportObserver } from './transport.js';
 
 /** What a host can do, known from its address before connecting: ask these, never compare kinds. */
 export interface HostCapabilities {
@@ -29,6 +29,8 @@ export interface HostOptions {
   connectTimeoutMs?: number;
   commandTimeoutMs?: number;
   env?: Record<string, string | undefined>;
+  /** Told of every command run and file copied on the host (`kernelfile -v`); see `observed`. */
+  observer?: TransportObserver;
 }
 
 /** A `--host` value that could not be understood. */
@@ -141,9 +143,10 @@ export function hostRegistry<const K extends readonly AnyHostKind[]>(kinds: K) {
       }
       return k.inventory.address(h) as A | InventoryAddressError;
     },
-    open(address: string | A, opts: HostOptions = {}): Promise<Transport> {
+    async open(address: string | A, opts: HostOptions = {}): Promise<Transport> {
       const a = typeof address === 'string' ? parse(address) : address;
-      return kindOf(a).open(a, opts);
+      const t = await kindOf(a).open(a, opts);
+      return opts.observer ? observed(t, opts.observer) : t;
     },
   };
 }
