@@ -51,7 +51,14 @@ describe('runStages', () => {
   it('a stage that succeeds: its context, every title shown', async () => {
     captureStderr();
     const ctx = await runStages(
-      [{ title: 'One', run: async (c: { n?: number }) => void (c.n = 1) }],
+      [
+        {
+          title: 'One',
+          run: async (c: { n?: number }) => {
+            c.n = 1;
+          },
+        },
+      ],
       {} as { n?: number },
       { tty: false },
     );
