@@ -21,7 +21,7 @@ export interface Io {
 }
 
 /** A command's outcome: the exit code main.ts passes to process.exit. */
-/** 0 success, 1 error, 2 changes pending; `status` uses 3–7 for host states (docs/cli.md). */
-export type ExitCode = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
+/** 0 success, 1 error, 2 changes pending; `status` uses 2–8 for host states (src/cli/help.ts). */
+export type ExitCode = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
 
 export { UserError } from '../engine/errors.js';

@@ -2,10 +2,12 @@
  * The kernelfile command line: the only place that reads argv, writes to the console and exits.
  * Commands are loaded lazily, so `kernelfile validate` does not pay for ssh2 or listr2.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { describe } from '../engine/errors.js';
 import { KERNELFILE_VERSION } from '../engine/version.js';
+import { completionScript, SHELLS, type Shell } from '../render/completion.js';
 import { wantColor } from '../render/style.js';
+import { helpAfter } from './help.js';
 import { addHostOptions, type HostFlags, requireInventory } from './host-options.js';
 import type { ExitCode, Io } from './io.js';
 import { failureOf, JSON_COMMANDS, printJsonError } from './json-error.js';
@@ -255,7 +257,7 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       ),
   )
     .argument(
-      '[file]',
+      '[file|plan]',
       'the kernelfile, or a plan saved with `plan --out`: its hosts and how to reach them come from it; a host whose plan is stale is refused',
       'kernelfile.yaml',
     )
@@ -408,6 +410,18 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       const { run } = await import('./commands/schema.js');
       done(await run(opts, io));
     });
+
+  program
+    .command('completion')
+    .description(
+      'print the completion script of a shell (commands, options, kernelfiles, hosts, --limit names)',
+    )
+    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(SHELLS))
+    .action((shell: Shell) => {
+      io.out(completionScript(shell));
+      done(0);
+    });
+  for (const c of program.commands) c.addHelpText('after', helpAfter(c.name()));
   return program;
 }
 
@@ -441,8 +455,21 @@ export async function main(argv: string[], io: Io = makeIo()): Promise<ExitCode>
     if (JSON_COMMANDS.has(action.name()) && (o.json === true || o.format === 'json'))
       jsonCommand = action.name();
   });
+  const [first, second] = argv.slice(2);
+  if (first === '__complete') {
+    // Each Tab of the completion scripts: only this, never a command's module.
+    const { runComplete } = await import('./complete.js');
+    runComplete(program, argv.slice(3), tracked);
+    return 0;
+  }
+  // `help NAME` of no command is an unknown command (commander would print the main help and exit 0).
+  const known = (n: string) => program.commands.some((c) => c.name() === n || c.aliases().includes(n));
+  const args =
+    first === 'help' && second !== undefined && !known(second)
+      ? [...argv.slice(0, 2), ...argv.slice(3)]
+      : argv;
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(args);
     return code;
   } catch (e) {
     if (e instanceof CommanderError) {
