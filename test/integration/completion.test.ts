@@ -21,7 +21,7 @@ let meta: Metafile;
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'kf-completion-'));
   // Two levels below the package root, as the bundle requires (src/cli/package-root.ts).
-  probe = join(ROOT, 'dist', `completion-probe-${process.pid}`);
+  probe = join(ROOT, '.cache', `completion-probe-${process.pid}`);
   meta = await bundleCli(probe, false);
   writeFileSync(
     join(probe, 'run.mjs'),
