@@ -78,6 +78,24 @@ export interface TransportObserver {
   transfer?(t: HostTransfer): void;
 }
 
+/** Standard input this small is a secret's size (the MOK password), not a script or a file. */
+const SMALL_INPUT = 4096;
+
+/**
+ * What a command printed, as an observer gets it: a command that echoes a small standard input
+ * back (a prompt that repeats what was typed) shows `********` in its place, as the executor's
+ * errors do for the MOK password.
+ */
+function withoutInput(r: RunResult, stdin: string | Buffer | undefined): RunResult {
+  if (stdin === undefined || Buffer.byteLength(stdin) > SMALL_INPUT) return r;
+  const secrets = String(stdin)
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''))
+    .filter((l) => l.length > 0);
+  const hide = (text: string) => secrets.reduce((t, x) => t.split(x).join('********'), text);
+  return { code: r.code, stdout: hide(r.stdout), stderr: hide(r.stderr) };
+}
+
 /**
  * The transport, with every operation reported to `observer` once it ends: the one hook for all
  * host kinds (hostRegistry.open applies it when HostOptions has an observer).
@@ -136,7 +154,13 @@ export function observed(t: Transport, observer: TransportObserver): Transport {
       };
       try {
         const result = await t.run(argv, opts);
-        tell(() => observer.command?.({ ...base, ms: performance.now() - started, outcome: { result } }));
+        tell(() =>
+          observer.command?.({
+            ...base,
+            ms: performance.now() - started,
+            outcome: { result: withoutInput(result, opts?.stdin) },
+          }),
+        );
         return result;
       } catch (e) {
         const error = (e as Error).message;

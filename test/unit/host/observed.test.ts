@@ -60,6 +60,27 @@ describe('observed(transport)', () => {
     );
   });
 
+  it('a command that echoes a small standard input back: the observer sees it masked, the caller gets it as it was', async () => {
+    const fake = new FakeTransport('ssh://root@web-1:22', () => ({
+      stdout: `input password: ${PASSWORD}\n`,
+      stderr: `confirm: ${PASSWORD}\n`,
+    }));
+    const { o, commands } = watch(fake);
+    const r = await o.run(['mokutil', '--import', 'x.der'], { stdin: `${PASSWORD}\n${PASSWORD}\n` });
+    expect(r.stdout).toBe(`input password: ${PASSWORD}\n`);
+    expect(commands[0]?.outcome).toEqual({
+      result: { code: 0, stdout: 'input password: ********\n', stderr: 'confirm: ********\n' },
+    });
+  });
+
+  it('a large standard input (a script, a file) is not searched for in the output', async () => {
+    const script = `echo one\n${'# padding\n'.repeat(500)}`;
+    const fake = new FakeTransport('local', () => ({ stdout: 'echo one\n' }));
+    const { o, commands } = watch(fake);
+    await o.run(['sh', '-s'], { stdin: script });
+    expect(commands[0]?.outcome).toMatchObject({ result: { stdout: 'echo one\n' } });
+  });
+
   it('a command the transport failed (a dropped connection) is reported, and the error still thrown', async () => {
     const fake = new FakeTransport().failWhen((call) => call.kind === 'run', 'disconnected');
     const { o, commands } = watch(fake);
