@@ -5,9 +5,7 @@
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { describe } from '../engine/errors.js';
 import { KERNELFILE_VERSION } from '../engine/version.js';
-import { completionScript, SHELLS, type Shell } from '../render/completion.js';
 import { wantColor } from '../render/style.js';
-import { helpAfter } from './help.js';
 import { addHostOptions, type HostFlags, requireInventory } from './host-options.js';
 import type { ExitCode, Io } from './io.js';
 import { failureOf, JSON_COMMANDS, printJsonError } from './json-error.js';
@@ -416,12 +414,12 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     .description(
       'print the completion script of a shell (commands, options, kernelfiles, hosts, --limit names)',
     )
-    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(SHELLS))
-    .action((shell: Shell) => {
+    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
+    .action(async (shell: 'bash' | 'zsh' | 'fish') => {
+      const { completionScript } = await import('../render/completion.js');
       io.out(completionScript(shell));
       done(0);
     });
-  for (const c of program.commands) c.addHelpText('after', helpAfter(c.name()));
   return program;
 }
 
@@ -468,6 +466,11 @@ export async function main(argv: string[], io: Io = makeIo()): Promise<ExitCode>
     first === 'help' && second !== undefined && !known(second)
       ? [...argv.slice(0, 2), ...argv.slice(3)]
       : argv;
+  if (first === 'help' || args.includes('--help') || args.includes('-h')) {
+    // Each command's help ends with its examples and exit codes (loaded only for a help).
+    const { helpAfter } = await import('./help.js');
+    for (const c of program.commands) c.addHelpText('after', helpAfter(c.name()));
+  }
   try {
     await program.parseAsync(args);
     return code;

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commands, program } from '../../../scripts/cli-docs.js';
 import { type Completion, complete, completionLines, splitLine } from '../../../src/cli/complete.js';
 import { main } from '../../../src/cli/main.js';
+import { SHELLS } from '../../../src/render/completion.js';
 import { fakeIo } from '../../helpers/io.js';
 
 let dir: string;
@@ -82,7 +83,7 @@ describe('commands and options, from the definitions', () => {
       candidates: ['--config-diff=full'],
     });
     expect(candidates('kernelfile verify --accel ')).toEqual(['auto', 'kvm', 'tcg']);
-    expect(candidates('kernelfile completion ')).toEqual(['bash', 'zsh', 'fish']);
+    expect(candidates('kernelfile completion ')).toEqual([...SHELLS]); // the scripts there are
   });
 
   it('arguments: kernelfiles (and saved plans for apply); nothing after the last one or after an unknown command', () => {
