@@ -18,5 +18,7 @@ if (!existsSync(main)) {
 module.enableCompileCache?.(
   join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'kernelfile', 'node-compile-cache'),
 );
+// --debug prints stack traces: with the bundle's source maps, they name src/ files and lines.
+if (process.argv.includes('--debug') || process.env.KERNELFILE_DEBUG) process.setSourceMapsEnabled(true);
 const { runCli } = await import(main.href);
 await runCli();

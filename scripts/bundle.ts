@@ -17,7 +17,7 @@
 import { rmSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { build, type Metafile, type Plugin } from 'esbuild';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Two levels below the package root, as src/cli/package-root.ts requires of every file it is bundled into. */
@@ -50,12 +50,16 @@ const BANNER = [
   'const __dirname = __kfDirname(__filename);',
 ].join('\n');
 
-export async function bundleCli(): Promise<void> {
-  rmSync(BUNDLE_DIR, { recursive: true, force: true });
+/**
+ * Bundle into `outdir` (default dist/bundle/; a test bundles into a directory of its own, also two
+ * levels below the package root); the metafile says which sources each output file holds.
+ */
+export async function bundleCli(outdir = BUNDLE_DIR, log = true): Promise<Metafile> {
+  rmSync(outdir, { recursive: true, force: true });
   const r = await build({
     absWorkingDir: ROOT,
     entryPoints: { kernelfile: 'src/cli/main.ts' },
-    outdir: BUNDLE_DIR,
+    outdir,
     outExtension: { '.js': '.mjs' },
     bundle: true,
     splitting: true,
@@ -76,9 +80,11 @@ export async function bundleCli(): Promise<void> {
     .filter(([f]) => f.endsWith('.mjs'))
     .reduce((n, [, o]) => n + o.bytes, 0);
   const files = Object.keys(r.metafile.outputs).filter((f) => f.endsWith('.mjs')).length;
-  process.stdout.write(
-    `bundled the CLI into ${relative(ROOT, BUNDLE_DIR)}/: ${files} files, ${(bytes / 1024).toFixed(0)} KiB\n`,
-  );
+  if (log)
+    process.stdout.write(
+      `bundled the CLI into ${relative(ROOT, outdir)}/: ${files} files, ${(bytes / 1024).toFixed(0)} KiB\n`,
+    );
+  return r.metafile;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await bundleCli();

@@ -2,15 +2,18 @@
  * Regenerates what is derived from src/spec/schema.ts: schemas/kernelfile.schema.json, the
  * precompiled validator (src/spec/generated/kernelfile.validator.ts) and the kernelfile reference
  * in docs/kernelfile.md; and the schemas of the output documents from src/render/json-documents.ts
- * (scripts/output-schemas.ts). `npm run gen`; test/unit/spec/schema.test.ts and
- * output-schemas.test.ts fail when any of them is stale.
+ * (scripts/output-schemas.ts); the man page and the exit codes in docs/cli.md from the command
+ * line's definitions (scripts/cli-docs.ts). `npm run gen`; test/unit/spec/schema.test.ts,
+ * output-schemas.test.ts and test/unit/cli/help.test.ts fail when any of them is stale.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import standaloneModule from 'ajv/dist/standalone/index.js';
 import { renderReference } from '../src/render/reference.js';
 import { KernelfileSchema } from '../src/spec/schema.js';
+import { CLI_DOC_FILE, MAN_FILE, manPage, withExitCodes } from './cli-docs.js';
 import { OUTPUT_SCHEMA_NAMES, outputSchemaFile, outputSchemaJson } from './output-schemas.js';
 
 export const SCHEMA_FILE = fileURLToPath(new URL('../schemas/kernelfile.schema.json', import.meta.url));
@@ -85,7 +88,10 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   writeFileSync(VALIDATOR_FILE, validatorSource());
   writeFileSync(REFERENCE_FILE, withReference(readFileSync(REFERENCE_FILE, 'utf8')));
   for (const name of OUTPUT_SCHEMA_NAMES) writeFileSync(outputSchemaFile(name), outputSchemaJson(name));
+  mkdirSync(dirname(MAN_FILE), { recursive: true });
+  writeFileSync(MAN_FILE, manPage());
+  writeFileSync(CLI_DOC_FILE, withExitCodes(readFileSync(CLI_DOC_FILE, 'utf8')));
   console.log(
-    `wrote ${SCHEMA_FILE}, ${VALIDATOR_FILE}, the reference in ${REFERENCE_FILE} and ${OUTPUT_SCHEMA_NAMES.length} output schemas`,
+    `wrote ${SCHEMA_FILE}, ${VALIDATOR_FILE}, the reference in ${REFERENCE_FILE}, ${OUTPUT_SCHEMA_NAMES.length} output schemas, ${MAN_FILE} and the exit codes in ${CLI_DOC_FILE}`,
   );
 }

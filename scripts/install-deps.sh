@@ -36,6 +36,7 @@ if [ "${1:-}" = "--tests" ] || [ "${1:-}" = "--bench" ]; then
     dosfstools mtools      # machines-image.ts: mkfs.vfat -C makes the VMs' EFI system partition as a file, mtools reads it
     ovmf                   # machines.ts: the UEFI firmware (OVMF_CODE_4M.fd, OVMF_VARS_4M.fd) the systemd-boot VMs boot
     diffoscope-minimal     # reproducible-diff.test.ts: build --check-reproducible shows what differs with it when installed
+    zsh fish               # completion.test.ts: the scripts of `kernelfile completion zsh|fish` run in the real shells
   )
 fi
 

@@ -1,6 +1,7 @@
 /** The options every command that talks to a host takes, and how they become HostOptions. */
 import { type Command, Option } from 'commander';
-import type { HostOptions } from '../engine/index.js';
+import type { HostOptions, TransportObserver } from '../engine/index.js';
+import { commandLog, transferLog } from '../render/command-log.js';
 import type { Io } from './io.js';
 import { UserError } from './io.js';
 
@@ -55,6 +56,24 @@ export function hostOptions(flags: HostFlags, io: Io): HostOptions {
     connectTimeoutMs: seconds(flags.connectTimeout, '--connect-timeout'),
     commandTimeoutMs: seconds(flags.commandTimeout, '--command-timeout'),
     env: io.env,
+    ...observerOf(io),
+  };
+}
+
+/** `-v`, `-vv`: the commands run on hosts (and the files copied), on standard error. */
+export function observerOf(io: Io): { observer?: TransportObserver } {
+  const level = io.verbose ?? 0;
+  if (level < 1) return {};
+  return {
+    observer: {
+      command: (c) =>
+        io.err(
+          commandLog(c, level)
+            .map((l) => `${l}\n`)
+            .join(''),
+        ),
+      transfer: (t) => io.err(`${transferLog(t)}\n`),
+    },
   };
 }
 

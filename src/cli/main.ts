@@ -2,7 +2,7 @@
  * The kernelfile command line: the only place that reads argv, writes to the console and exits.
  * Commands are loaded lazily, so `kernelfile validate` does not pay for ssh2 or listr2.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { describe } from '../engine/errors.js';
 import { KERNELFILE_VERSION } from '../engine/version.js';
 import { wantColor } from '../render/style.js';
@@ -84,11 +84,23 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     )
     .version(KERNELFILE_VERSION, '-V, --version')
     .option('--no-color', 'never colour the output (NO_COLOR is honoured too)')
+    .option(
+      '-v, --verbose',
+      'each command run on a host, its exit code and time (-vv: and its output)',
+      (_, n: number) => n + 1,
+      0,
+    )
+    .option('--debug', 'a stack trace with every error')
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .hook('preAction', (cmd) => {
-      if (cmd.opts().color === false) io.color = false;
+      const o = cmd.opts() as { color?: boolean; verbose?: number; debug?: boolean };
+      if (o.color === false) io.color = false;
+      io.debug = o.debug === true;
+      io.verbose = o.verbose ?? 0;
+      // Live progress would redraw over the command lines: plain progress lines instead.
+      if (io.verbose > 0) io.stderrIsTTY = false;
     });
 
   program
@@ -243,7 +255,7 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       ),
   )
     .argument(
-      '[file]',
+      '[file|plan]',
       'the kernelfile, or a plan saved with `plan --out`: its hosts and how to reach them come from it; a host whose plan is stale is refused',
       'kernelfile.yaml',
     )
@@ -396,6 +408,18 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       const { run } = await import('./commands/schema.js');
       done(await run(opts, io));
     });
+
+  program
+    .command('completion')
+    .description(
+      'print the completion script of a shell (commands, options, kernelfiles, hosts, --limit names)',
+    )
+    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
+    .action(async (shell: 'bash' | 'zsh' | 'fish') => {
+      const { completionScript } = await import('../render/completion.js');
+      io.out(completionScript(shell));
+      done(0);
+    });
   return program;
 }
 
@@ -429,8 +453,26 @@ export async function main(argv: string[], io: Io = makeIo()): Promise<ExitCode>
     if (JSON_COMMANDS.has(action.name()) && (o.json === true || o.format === 'json'))
       jsonCommand = action.name();
   });
+  const [first, second] = argv.slice(2);
+  if (first === '__complete') {
+    // Each Tab of the completion scripts: only this, never a command's module.
+    const { runComplete } = await import('./complete.js');
+    runComplete(program, argv.slice(3), tracked);
+    return 0;
+  }
+  // `help NAME` of no command is an unknown command (commander would print the main help and exit 0).
+  const known = (n: string) => program.commands.some((c) => c.name() === n || c.aliases().includes(n));
+  const args =
+    first === 'help' && second !== undefined && !known(second)
+      ? [...argv.slice(0, 2), ...argv.slice(3)]
+      : argv;
+  if (first === 'help' || args.includes('--help') || args.includes('-h')) {
+    // Each command's help ends with its examples and exit codes (loaded only for a help).
+    const { helpAfter } = await import('./help.js');
+    for (const c of program.commands) c.addHelpText('after', helpAfter(c.name()));
+  }
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(args);
     return code;
   } catch (e) {
     if (e instanceof CommanderError) {
@@ -442,18 +484,23 @@ export async function main(argv: string[], io: Io = makeIo()): Promise<ExitCode>
     }
     const d = describe(e);
     if (jsonCommand && !printed) printJsonError(tracked, jsonCommand, failureOf(d));
+    const debug = tracked.debug === true || Boolean(io.env.KERNELFILE_DEBUG);
     if (d.expected) {
       const details = d.details.length ? `${d.details.map((l) => `  | ${l}`).join('\n')}\n` : '';
       io.err(`${details}kernelfile: ${d.message}\n${d.hint ? `  hint: ${d.hint}\n` : ''}`);
-      return 1;
-    }
-    const err = e as Error;
-    io.err(`kernelfile: internal error: ${err.message}\n`);
-    if (io.env.KERNELFILE_DEBUG) io.err(`${err.stack ?? ''}\n`);
-    else
-      io.err('  this is a bug in kernelfile; run again with KERNELFILE_DEBUG=1 for details and report it\n');
+    } else io.err(`kernelfile: internal error: ${d.message}\n`);
+    if (debug) io.err(stackOf(e));
+    else if (!d.expected)
+      io.err('  this is a bug in kernelfile; run again with --debug for details and report it\n');
     return 1;
   }
+}
+
+/** An error's stack, and those of its causes. */
+function stackOf(e: unknown, depth = 0): string {
+  const err = e as Error;
+  const own = `${err?.stack ?? String(e)}\n`;
+  return err?.cause !== undefined && depth < 8 ? `${own}caused by: ${stackOf(err.cause, depth + 1)}` : own;
 }
 
 /** The entry point of bin/kernelfile.js. */

@@ -19,6 +19,7 @@ export type { ExecuteResult, StepEvent } from '../apply/executor.js';
 export type { HostFacts } from '../facts/types.js';
 export type { HostCapabilities } from '../host/kind.js';
 export type { HostOptions } from '../host/open.js';
+export type { HostCommand, HostTransfer, TransportObserver } from '../host/transport.js';
 export type {
   AttributeChange,
   Change,

@@ -3,7 +3,7 @@ import { hostState, type StatusRow, worstExit } from '../fleet/status.js';
 import type { FleetHost } from './planning.js';
 
 export type { HostState, StatusRow } from '../fleet/status.js';
-export { STATE_TEXT } from '../fleet/status.js';
+export { STATE_EXIT, STATE_TEXT } from '../fleet/status.js';
 
 export function statusRows(hosts: readonly FleetHost[]): { rows: StatusRow[]; exitCode: number } {
   const rows = hosts.map((h): StatusRow => {

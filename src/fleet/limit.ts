@@ -18,6 +18,7 @@
  *
  * Hosts come back in inventory order (the order of `Inventory.hosts`), each once.
  */
+import { suggest } from '../spec/suggest.js';
 import { type Inventory, type InventoryHost, parseAddress } from './inventory.js';
 
 export type Selection = { ok: true; hosts: InventoryHost[] } | { ok: false; error: string; hint: string };
@@ -222,8 +223,13 @@ class Matcher {
       for (const h of this.hostNames) if (re.test(h)) results.push(h);
     if (!results.length && !groups.length && pattern !== 'all') {
       const emptySlice = /\[:\d*\]$/.test(whole);
+      // A plain name (no glob or regex) close to a group or host name is a typo of it.
+      const meant =
+        pattern[0] === '~' || /[?*[]/.test(pattern)
+          ? undefined
+          : suggest(pattern, [...this.groupNames, ...this.hostNames]);
       throw new PatternError(
-        `\`${whole}\` matches no host or group in ${this.inv.file}`,
+        `\`${whole}\` matches no host or group in ${this.inv.file}${meant === undefined ? '' : `; did you mean \`${meant}\`?`}`,
         emptySlice
           ? 'a subscript needs its start: write `[0:N]` (Ansible reads `[:N]` as a glob character class)'
           : LOCALHOST.includes(pattern)

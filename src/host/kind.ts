@@ -6,7 +6,8 @@
  * new kind is one file and one line there.
  */
 import type { InventoryHost } from '../fleet/inventory.js';
-import type { Transport } from './transport.js';
+import { suggest } from '../spec/suggest.js';
+import { observed, type Transport, type TransportObserver } from './transport.js';
 
 /** What a host can do, known from its address before connecting: ask these, never compare kinds. */
 export interface HostCapabilities {
@@ -28,6 +29,8 @@ export interface HostOptions {
   connectTimeoutMs?: number;
   commandTimeoutMs?: number;
   env?: Record<string, string | undefined>;
+  /** Told of every command run and file copied on the host (`kernelfile -v`); see `observed`. */
+  observer?: TransportObserver;
 }
 
 /** A `--host` value that could not be understood. */
@@ -50,6 +53,8 @@ export interface InventoryAddressError {
 export interface HostKind<A extends { kind: string }> {
   /** The `kind` of this kind's addresses. */
   readonly kind: A['kind'];
+  /** The scheme its `--host` values start with (`root:`, `ssh://`), for did-you-mean on a mistyped one. */
+  readonly scheme?: string;
   /**
    * The address when `written` (trimmed, not empty) is in this kind's syntax; undefined when it is
    * not, so the next kind is tried. Throws AddressError when it is this kind's but malformed.
@@ -79,6 +84,28 @@ function connectionName(v: unknown): string | undefined {
   return v.trim().replace(/^(ansible\.builtin|community\.general)\./, '');
 }
 
+/**
+ * `rooot:/srv/rootfs`, `sh://web-1`, `ssh:/web-1`: a word before `:` that is not a port (`web-1:22`)
+ * and is close to a scheme but not one of them is a mistyped scheme, refused with the one meant.
+ */
+function mistypedScheme(s: string, schemes: readonly string[]): void {
+  const m = /^([a-z][a-z0-9+.-]*):(\/\/)?(.*)$/is.exec(s);
+  if (!m || /^\d*$/.test(m[3] as string)) return;
+  const written = `${m[1]}:${m[2] ?? ''}`;
+  if (schemes.some((x) => x.toLowerCase() === written.toLowerCase())) return;
+  const word = (m[1] as string).toLowerCase();
+  const meant = suggest(
+    word,
+    schemes.map((x) => x.replace(/:(\/\/)?$/, '')),
+  );
+  const scheme = meant === undefined ? undefined : schemes.find((x) => x.startsWith(`${meant}:`));
+  if (scheme === undefined) return;
+  throw new AddressError(
+    `unknown scheme \`${written}\` in --host ${s}: did you mean \`${scheme}\`?`,
+    `e.g. --host ${scheme}${scheme.endsWith('//') ? (m[3] as string).replace(/^\/+/, '') : m[3]}`,
+  );
+}
+
 /** The functions over a list of host kinds; the first kind whose syntax matches a `--host` value wins. */
 export function hostRegistry<const K extends readonly AnyHostKind[]>(kinds: K) {
   type A = AddressOf<K[number]>;
@@ -87,9 +114,11 @@ export function hostRegistry<const K extends readonly AnyHostKind[]>(kinds: K) {
     if (!k) throw new Error(`unknown host kind ${JSON.stringify(a.kind)}`);
     return k;
   };
+  const schemes = kinds.flatMap((k) => (k.scheme ? [k.scheme] : []));
   const parse = (written: string): A => {
     const s = written.trim();
     if (s === '') throw new AddressError('--host is empty', HINT);
+    mistypedScheme(s, schemes);
     for (const k of kinds) {
       const a = k.parse(s);
       if (a) return a as A;
@@ -114,9 +143,10 @@ export function hostRegistry<const K extends readonly AnyHostKind[]>(kinds: K) {
       }
       return k.inventory.address(h) as A | InventoryAddressError;
     },
-    open(address: string | A, opts: HostOptions = {}): Promise<Transport> {
+    async open(address: string | A, opts: HostOptions = {}): Promise<Transport> {
       const a = typeof address === 'string' ? parse(address) : address;
-      return kindOf(a).open(a, opts);
+      const t = await kindOf(a).open(a, opts);
+      return opts.observer ? observed(t, opts.observer) : t;
     },
   };
 }

@@ -42,6 +42,157 @@ export interface Transport {
   close(): Promise<void>;
 }
 
+/**
+ * A command a transport ran on its host, as an observer sees it (`kernelfile -v`). Never what was
+ * sent with it: standard input (the MOK password goes there) is counted, never kept, and of the
+ * extra environment (KBUILD_SIGN_PIN) only the names are given.
+ */
+export interface HostCommand {
+  /** The transport's name. */
+  host: string;
+  argv: readonly string[];
+  sudo: boolean;
+  /** The names of the extra environment variables, never their values. */
+  envNames: string[];
+  /** Bytes written to standard input; null when none was given. */
+  stdinBytes: number | null;
+  ms: number;
+  /** How it ended: its result, or the error the transport raised (a lost connection, sudo refused). */
+  outcome: { result: RunResult } | { error: string };
+}
+
+/** A file a transport copied to or read from its host (the path and size, never the bytes). */
+export interface HostTransfer {
+  host: string;
+  op: 'put' | 'write' | 'get';
+  path: string;
+  /** Bytes written or read; null when unknown (a put of a local file, a failed read). */
+  bytes: number | null;
+  ms: number;
+  error?: string;
+}
+
+/** Told of every command and transfer on a host, after it ends; what it throws is ignored. */
+export interface TransportObserver {
+  command?(c: HostCommand): void;
+  transfer?(t: HostTransfer): void;
+}
+
+/** Standard input this small is a secret's size (the MOK password), not a script or a file. */
+const SMALL_INPUT = 4096;
+
+/**
+ * What a command printed, as an observer gets it: a command that echoes a small standard input
+ * back (a prompt that repeats what was typed) shows `********` in its place, as the executor's
+ * errors do for the MOK password.
+ */
+function withoutInput(r: RunResult, stdin: string | Buffer | undefined): RunResult {
+  if (stdin === undefined || Buffer.byteLength(stdin) > SMALL_INPUT) return r;
+  const secrets = String(stdin)
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''))
+    .filter((l) => l.length > 0);
+  const hide = (text: string) => secrets.reduce((t, x) => t.split(x).join('********'), text);
+  return { code: r.code, stdout: hide(r.stdout), stderr: hide(r.stderr) };
+}
+
+/**
+ * The transport, with every operation reported to `observer` once it ends: the one hook for all
+ * host kinds (hostRegistry.open applies it when HostOptions has an observer).
+ */
+export function observed(t: Transport, observer: TransportObserver): Transport {
+  const tell = (f: () => void) => {
+    try {
+      f();
+    } catch {}
+  };
+  const transfer = async <T>(
+    op: HostTransfer['op'],
+    path: string,
+    bytes: (r: T) => number | null,
+    work: () => Promise<T>,
+  ): Promise<T> => {
+    const started = performance.now();
+    try {
+      const r = await work();
+      tell(() =>
+        observer.transfer?.({ host: t.name, op, path, bytes: bytes(r), ms: performance.now() - started }),
+      );
+      return r;
+    } catch (e) {
+      tell(() =>
+        observer.transfer?.({
+          host: t.name,
+          op,
+          path,
+          bytes: null,
+          ms: performance.now() - started,
+          error: (e as Error).message,
+        }),
+      );
+      throw e;
+    }
+  };
+  return {
+    get name() {
+      return t.name;
+    },
+    get kind() {
+      return t.kind;
+    },
+    get capabilities() {
+      return t.capabilities;
+    },
+    async run(argv, opts) {
+      const started = performance.now();
+      const base = {
+        host: t.name,
+        argv: [...argv],
+        sudo: opts?.sudo === true,
+        envNames: Object.keys(opts?.env ?? {}),
+        stdinBytes: opts?.stdin === undefined ? null : Buffer.byteLength(opts.stdin),
+      };
+      try {
+        const result = await t.run(argv, opts);
+        tell(() =>
+          observer.command?.({
+            ...base,
+            ms: performance.now() - started,
+            outcome: { result: withoutInput(result, opts?.stdin) },
+          }),
+        );
+        return result;
+      } catch (e) {
+        const error = (e as Error).message;
+        tell(() => observer.command?.({ ...base, ms: performance.now() - started, outcome: { error } }));
+        throw e;
+      }
+    },
+    put: (localPath, remotePath, mode) =>
+      transfer(
+        'put',
+        remotePath,
+        () => null,
+        () => t.put(localPath, remotePath, mode),
+      ),
+    write: (remotePath, data, mode) =>
+      transfer(
+        'write',
+        remotePath,
+        () => Buffer.byteLength(data),
+        () => t.write(remotePath, data, mode),
+      ),
+    get: (remotePath) =>
+      transfer(
+        'get',
+        remotePath,
+        (b: Buffer) => b.length,
+        () => t.get(remotePath),
+      ),
+    close: () => t.close(),
+  };
+}
+
 export type HostErrorKind =
   | 'unreachable' // connection refused, no route, DNS, timeout while connecting
   | 'auth' // every authentication method was refused

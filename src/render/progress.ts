@@ -12,6 +12,15 @@ export interface Stage<C> {
   run: (ctx: C, update: (message: string) => void) => Promise<void>;
 }
 
+/**
+ * What a failed task gives listr2 in place of its error: listr2 would print the error's message
+ * beside the task, and the command prints the error itself once it ends (with its hint and
+ * details), so it would be shown twice. The task is still marked failed (✖) on a terminal.
+ */
+function shownBelow(): Error {
+  return new Error('');
+}
+
 export async function runStages<C extends object>(
   stages: Stage<C>[],
   ctx: C,
@@ -20,6 +29,7 @@ export async function runStages<C extends object>(
   const { Listr, ListrLogger, ProcessOutput } = await import('listr2');
   // Progress goes to stderr: stdout carries the result (and --json must stay parseable).
   const logger = new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr) });
+  let failed: { error: unknown } | undefined;
   const list = new Listr<C>(
     stages.map((s) => ({
       title: s.title,
@@ -27,12 +37,17 @@ export async function runStages<C extends object>(
       skip: s.skip ? (c: C) => s.skip?.(c) ?? false : undefined,
       task: async (c: C, task) => {
         let last = 0;
-        await s.run(c, (m) => {
-          const now = Date.now();
-          if (now - last < (opts.tty ? 200 : 15_000)) return;
-          last = now;
-          task.output = m;
-        });
+        try {
+          await s.run(c, (m) => {
+            const now = Date.now();
+            if (now - last < (opts.tty ? 200 : 15_000)) return;
+            last = now;
+            task.output = m;
+          });
+        } catch (e) {
+          failed = { error: e };
+          throw shownBelow();
+        }
       },
     })),
     {
@@ -46,7 +61,11 @@ export async function runStages<C extends object>(
       collectErrors: false,
     },
   );
-  return list.run(ctx);
+  try {
+    return await list.run(ctx);
+  } catch (e) {
+    throw failed ? failed.error : e;
+  }
 }
 
 /**
@@ -86,7 +105,8 @@ export async function runSequence<R>(
   });
   running.then(
     () => settle(gates.length - 1),
-    (e) => gates[Math.max(0, current)]?.fail(e),
+    // The caller gets the error (from `running`) and prints it once.
+    () => gates[Math.max(0, current)]?.fail(shownBelow()),
   );
   const list = new Listr(
     titles.map((title, i) => ({

@@ -3,10 +3,10 @@
  * it is about, in words about the kernelfile (not about JSON Schema), with a hint.
  */
 import type { ErrorObject } from 'ajv';
-import { closest, distance } from 'fastest-levenshtein';
 import type { Diagnostic, PathSegment } from './diagnostic.js';
 import { PATTERNS } from './format.js';
 import { at, type SourceDoc } from './source.js';
+import { suggest } from './suggest.js';
 
 type SchemaNode = {
   type?: string | string[];
@@ -58,17 +58,6 @@ const TYPE_WORDS: Record<string, string> = {
   array: 'a list',
   null: 'null',
 };
-
-/** Did-you-mean, for keys and values: close enough to be a typo, not just any word. */
-export function suggest(word: string, candidates: readonly string[]): string | undefined {
-  if (candidates.length === 0) return undefined;
-  const lower = word.toLowerCase();
-  const exactCase = candidates.find((c) => c.toLowerCase() === lower);
-  if (exactCase) return exactCase;
-  const best = closest(word, candidates as string[]);
-  const limit = Math.max(1, Math.floor(Math.max(word.length, best.length) / 3));
-  return distance(word, best) <= limit ? best : undefined;
-}
 
 function listOf(values: readonly string[]): string {
   return values.map((v) => `\`${v}\``).join(', ');

@@ -12,9 +12,10 @@ import type { Diagnostic, PathSegment } from './diagnostic.js';
 import { PATTERNS, PLACEHOLDER_SHA256, STRIP_DEFAULT, TITLE_PLACEHOLDERS } from './format.js';
 import { gitUrlProblem } from './git-url.js';
 import { type FileRole, projectRoot, type ResolvedFile, sourceFiles } from './paths.js';
-import { suggest as nearest, typeName } from './schema-errors.js';
+import { typeName } from './schema-errors.js';
 import { checkSigning } from './signing-checks.js';
 import { at, locate, nodeAt, type SourceDoc } from './source.js';
+import { suggest as nearest } from './suggest.js';
 
 /** What validation may know of the controller's file system. */
 export interface FileView {

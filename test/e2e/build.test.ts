@@ -129,6 +129,9 @@ describe('kernelfile build examples/qemu-tiny', () => {
     const j = jsonOutput(r.out, 'build');
     expect(j.buildId).toBe(result.buildId);
     expect(j.artifacts).toBeNull();
+    // The progress shows the stage it runs, and no compile stage (pending or skipped).
+    expect(r.err).toContain('Source, patches and Kconfig resolution');
+    expect(r.err).not.toContain('Compile and collect artifacts');
   });
 });
 
@@ -196,6 +199,7 @@ describe('a build that must stop before compiling', () => {
     expect(r.err).toMatch(
       /kernelfile: patch 2 \(patches\/0002-stale\.patch\) does not apply: init\/main\.c: hunk 1 failed/,
     );
+    expect(r.err.split('does not apply').length).toBe(2); // printed once, not by the progress too
     expect(r.err).toMatch(/nothing was built/);
     expect(cacheEntries('objects')).toEqual(objects);
   });

@@ -321,6 +321,7 @@ function givenHostOptions(flags: ApplyFlags, io: Io): HostOptions {
     ...(given.has('connectTimeout') ? { connectTimeoutMs: all.connectTimeoutMs } : {}),
     ...(given.has('commandTimeout') ? { commandTimeoutMs: all.commandTimeoutMs } : {}),
     ...(all.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}),
+    ...(all.observer ? { observer: all.observer } : {}),
   };
 }
 

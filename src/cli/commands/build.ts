@@ -70,27 +70,30 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
           c.lock = await checkLock(loaded, [c.prepared], [], locking);
         },
       },
-      {
-        title: 'Compile and collect artifacts',
-        skip: (c) =>
-          flags.configOnly
-            ? '--config-only: not compiling'
-            : c.lock?.refused
-              ? '--locked: the lock does not hold'
-              : c.prepared && buildDiagnostics(c.prepared).errors.length
-                ? 'requested config values were dropped'
-                : false,
-        run: async (c, update) => {
-          const p = c.prepared as Prepared;
-          const started = Date.now();
-          c.artifacts = await compile(p, (e) => {
-            const s = Math.round((Date.now() - started) / 1000);
-            update(
-              `${e.stage}: ${e.compiled} files, ${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`,
-            );
-          });
-        },
-      },
+      // --config-only never compiles: no compile stage to show as pending or skipped.
+      ...(flags.configOnly
+        ? []
+        : [
+            {
+              title: 'Compile and collect artifacts',
+              skip: (c: typeof ctx) =>
+                c.lock?.refused
+                  ? '--locked: the lock does not hold'
+                  : c.prepared && buildDiagnostics(c.prepared).errors.length
+                    ? 'requested config values were dropped'
+                    : false,
+              run: async (c: typeof ctx, update: (m: string) => void) => {
+                const p = c.prepared as Prepared;
+                const started = Date.now();
+                c.artifacts = await compile(p, (e) => {
+                  const s = Math.round((Date.now() - started) / 1000);
+                  update(
+                    `${e.stage}: ${e.compiled} files, ${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`,
+                  );
+                });
+              },
+            },
+          ]),
       ...(flags.checkReproducible
         ? [
             {

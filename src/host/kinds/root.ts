@@ -29,6 +29,7 @@ export function rootCapabilities(a: RootAddress): HostCapabilities {
 
 export const rootHost: HostKind<RootAddress> = {
   kind: 'root',
+  scheme: PREFIX,
   parse(written) {
     if (!written.startsWith(PREFIX)) return undefined;
     const dir = written.slice(PREFIX.length);

@@ -101,6 +101,7 @@ export function sshSettings(opts: HostOptions): SshSettings {
 
 export const sshHost: HostKind<SshAddress> = {
   kind: 'ssh',
+  scheme: 'ssh://',
   parse,
   format,
   capabilities: () => SSH_CAPABILITIES,

@@ -146,6 +146,28 @@ describe('what selects nothing is an error, with a hint', () => {
     }
   });
 
+  it.each([
+    ['webserver', 'webservers'],
+    ['webservers:!stagin', 'staging'],
+    ['dbservers:&Phoenix', 'phoenix'],
+    ['cobwebb', 'cobweb'],
+    ['one.example.org', 'one.example.com'],
+  ])('%j: did you mean the close group or host name', (pattern, meant) => {
+    const s = selectHosts(inv, pattern);
+    expect(s.ok).toBe(false);
+    if (!s.ok)
+      expect(s.error).toMatch(
+        new RegExp(
+          `matches no host or group in patterns\\.yml; did you mean \`${meant.replace(/\./g, '\\.')}\`\\?$`,
+        ),
+      );
+  });
+
+  it.each(['nope', 'web*x', '~zz'])('%j: no name is close, no guess', (pattern) => {
+    const s = selectHosts(inv, pattern);
+    expect(s.ok || s.error).toMatch(/matches no host or group in patterns\.yml$/);
+  });
+
   it('a group with no hosts is not a mismatch when something else matches', () => {
     expect(names('emptygroup,cobweb')).toEqual(['cobweb']);
   });
