@@ -87,10 +87,8 @@ class Listing {
       if (name.startsWith('.') || name.endsWith('~')) continue;
       const e = this.byPath.get(`${dir}/${name}`) as VarsEntry;
       const ext = extOf(name);
-      if (e.kind === 'dir' && !ext) {
-        if (e.refused) out.push(e);
-        else this.dirFiles(e.path, out, depth + 1);
-      } else if (e.kind === 'file' && (!ext || EXTENSIONS.includes(ext))) out.push(e);
+      if (e.kind === 'dir' && !ext) this.dirFiles(e.path, out, depth + 1);
+      else if (e.kind === 'file' && (!ext || EXTENSIONS.includes(ext))) out.push(e);
     }
   }
 
@@ -104,7 +102,7 @@ class Listing {
     for (const ext of ['', ...EXTENSIONS]) {
       const e = this.byPath.get(base + ext);
       if (!e) continue;
-      if (e.kind !== 'dir' || e.refused) return [e];
+      if (e.kind !== 'dir') return [e];
       const out: VarsEntry[] = [];
       this.dirFiles(e.path, out);
       return out;
