@@ -287,7 +287,9 @@ function numberValue(word: string, imaginary: boolean, float: boolean): PyValue 
   const lower = w.toLowerCase();
   if (lower.startsWith('0x') || lower.startsWith('0o') || lower.startsWith('0b'))
     return { t: 'int', n: BigInt(`0${lower[1]}${lower.slice(2)}`) };
-  if (w.length > MAX_INT_DIGITS) throw new PySyntaxError('exceeds the limit for integer string conversion');
+  // CPython reads a literal of zeros without converting digits: no limit there.
+  if (w.length > MAX_INT_DIGITS && /[1-9]/.test(w))
+    throw new PySyntaxError('exceeds the limit for integer string conversion');
   return { t: 'int', n: BigInt(w) };
 }
 
@@ -659,8 +661,11 @@ function toJson(v: PyValue, top: boolean): unknown {
       if (s === null) throw new Unsupported(top ? 'bytes that are not UTF-8' : 'bytes');
       return s;
     }
-    case 'int':
-      return Number(v.n);
+    case 'int': {
+      const n = Number(v.n);
+      if (!Number.isFinite(n)) throw new Unsupported('an integer too large for JSON');
+      return n;
+    }
     case 'float':
       if (!Number.isFinite(v.n)) throw new Unsupported('a float too large for JSON (inf)');
       return v.n;

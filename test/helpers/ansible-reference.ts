@@ -49,7 +49,11 @@ class Unsupported(Exception):
 def conv(v, top):
     if isinstance(v, str):
         return v
-    if isinstance(v, bool) or v is None or isinstance(v, int):
+    if isinstance(v, bool) or v is None:
+        return v
+    if isinstance(v, int):
+        if abs(v) > 1.7976931348623157e308:
+            raise Unsupported()
         return v
     if isinstance(v, float):
         if math.isinf(v) or math.isnan(v):
