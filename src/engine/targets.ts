@@ -3,10 +3,17 @@
  * Ansible inventory that a `--limit` pattern selects, each with its kernelfile and connection.
  * Inventory hosts become structured addresses here, once; nothing downstream parses them again.
  */
-import { resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { hostKernelfile, type InventoryHost } from '../fleet/inventory.js';
 import { selectHosts } from '../fleet/limit.js';
-import { capabilitiesOf, type HostAddress, inventoryAddress, parseHostAddress } from '../host/address.js';
+import {
+  capabilitiesOf,
+  type HostAddress,
+  type InventoryAddressError,
+  inventoryAddress,
+  parseHostAddress,
+} from '../host/address.js';
 import type { HostOptions } from '../host/open.js';
 import type { Env } from './env.js';
 import { UserError } from './errors.js';
@@ -38,11 +45,28 @@ export interface Selection {
   sudo?: boolean;
 }
 
-/** The inventory host's connection; a relative key file is relative to the working directory. */
-function addressOf(h: InventoryHost, env: Env): HostAddress {
+/**
+ * An inventory's key file as ssh reads `-i FILE` (and Ansible's ssh plugin expands it): `~/` is the
+ * home directory, a relative path is relative to the working directory.
+ */
+export function identityPath(identity: string, env: Env): string {
+  const home = env.env.HOME ?? homedir();
+  if (identity === '~') return home;
+  if (identity.startsWith('~/')) return join(home, identity.slice(2));
+  return resolve(env.cwd, identity);
+}
+
+/** The inventory host's connection, or why kernelfile cannot reach it. */
+export function inventoryTarget(h: InventoryHost, env: Env): HostAddress | InventoryAddressError {
   const a = inventoryAddress(h);
+  if ('error' in a) return a;
+  return a.kind === 'ssh' && a.identity ? { ...a, identity: identityPath(a.identity, env) } : a;
+}
+
+function addressOf(h: InventoryHost, env: Env): HostAddress {
+  const a = inventoryTarget(h, env);
   if ('error' in a) throw new UserError(a.error, a.hint);
-  return a.kind === 'ssh' && a.identity ? { ...a, identity: resolve(env.cwd, a.identity) } : a;
+  return a;
 }
 
 /** The hosts to work on; inventory warnings go to `warn`. */

@@ -75,6 +75,21 @@ export interface VaultValue {
   __ansible_vault: string;
 }
 
+/** The variables kernelfile reads from a host (everything else is Ansible's business). */
+export const KERNELFILE_VARS: readonly string[] = [
+  'kernelfile',
+  'ansible_connection',
+  'ansible_host',
+  'ansible_ssh_host',
+  'ansible_port',
+  'ansible_ssh_port',
+  'ansible_user',
+  'ansible_ssh_user',
+  'ansible_private_key_file',
+  'ansible_ssh_private_key_file',
+  'ansible_become',
+];
+
 /** A range such as `[0:99999999]` would make a host list no machine can hold. */
 export const MAX_RANGE_HOSTS = 100_000;
 

@@ -50,6 +50,7 @@ export {
   type Inventory,
   type InventoryHost,
   type InventoryResult,
+  KERNELFILE_VARS,
   MAX_RANGE_HOSTS,
   parseAddress,
   type VarOrigin,
