@@ -284,6 +284,8 @@ export class InventoryModel {
   private readonly seen = new Set<string>();
   private readonly ancestorMemo = new Map<string, Set<string>>();
 
+  /** `finish` ran: the model is the Inventory's now. */
+  finished = false;
   /** How the inventory file writes things (hints show a var as `name=value` or `name: value`). */
   syntax: 'yaml' | 'ini' = 'yaml';
 
@@ -506,6 +508,7 @@ export class InventoryModel {
    * host_vars/) and read its connection: the Inventory, or every error found.
    */
   finish(layers: VarsLayers = { groups: new Map(), hosts: new Map() }): InventoryResult {
+    this.finished = true;
     if (this.errors.length) return { ok: false, errors: this.errors };
     this.reconcile();
     if (this.errors.length) return { ok: false, errors: this.errors };

@@ -318,8 +318,11 @@ class YamlInventoryParser {
 }
 
 /** A YAML inventory into `m`; an InventoryResult when it fails before any group is read. */
-function parseYamlInventory(text: string, file: string, m: InventoryModel): InventoryResult | null {
-  const { doc, lc } = parseAnsibleYaml(text);
+function parseYamlInventory(
+  { doc, lc }: ReturnType<typeof parseAnsibleYaml>,
+  file: string,
+  m: InventoryModel,
+): InventoryResult | null {
   const fail = (line: number, message: string, hint?: string): InventoryResult => ({
     ok: false,
     errors: [{ severity: 'error', message, file, line, column: 1, ...(hint ? { hint } : {}) }],
@@ -420,9 +423,9 @@ export function readInventorySource(text: string, file: string): InventorySource
   let m = new InventoryModel(file);
   let format: 'yaml' | 'ini' = yamlName ? 'yaml' : 'ini';
   if (yamlName) {
-    const { doc } = parseAnsibleYaml(text);
-    const contents = doc.contents as Node | null;
-    if (doc.errors.length || (contents !== null && !isMap(contents))) {
+    const yaml = parseAnsibleYaml(text);
+    const contents = yaml.doc.contents as Node | null;
+    if (yaml.doc.errors.length || (contents !== null && !isMap(contents))) {
       // Not a YAML mapping: Ansible's yaml plugin fails and its ini plugin reads the file. Its INI
       // errors are shown when the text looks like INI, else the YAML errors.
       const ini = new InventoryModel(file);
@@ -433,7 +436,7 @@ export function readInventorySource(text: string, file: string): InventorySource
       }
     }
     if (format === 'yaml') {
-      const failed = parseYamlInventory(text, file, m);
+      const failed = parseYamlInventory(yaml, file, m);
       if (failed && !failed.ok) return failed;
     }
   } else {
@@ -464,6 +467,7 @@ export function inventoryVarsFiles(src: InventorySource, files: Pick<VarsFiles, 
  */
 export function finishInventory(src: InventorySource, vars?: VarsFiles): InventoryResult {
   const m = src.model;
+  if (m.finished) throw new Error(`finishInventory: ${src.file} was finished already; read it again`);
   const layers = vars ? varsLayers(vars, src.groups, src.hosts, dirname(src.file), m) : undefined;
   return m.finish(layers);
 }
