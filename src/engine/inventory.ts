@@ -81,11 +81,22 @@ function utf8(bytes: Buffer, shown: string): string {
 
 function readText(path: string, shown: string, max: number, what = ''): string {
   const r = readRegularSync(path, max);
-  if (!r.ok)
+  if (!r.ok) {
+    let directory = false;
+    try {
+      directory = statSync(path).isDirectory();
+    } catch {
+      // Missing or unreadable: the message says so.
+    }
     throw new UserError(
       `cannot read ${what}${shown}: ${r.message.replace(path, 'it')}`,
-      r.reason === 'missing' ? 'check the path (relative to the working directory)' : undefined,
+      r.reason === 'missing'
+        ? 'check the path (relative to the working directory)'
+        : directory && what
+          ? 'kernelfile reads one inventory file (with the group_vars/ and host_vars/ beside it): name the file in that directory, e.g. `DIR/hosts`'
+          : undefined,
     );
+  }
   return utf8(r.bytes, shown);
 }
 

@@ -212,6 +212,14 @@ describe('limits', () => {
     expect(e.hint).toMatch(/failed to combine variables/);
   });
 
+  it('an inventory directory: name the file in it', () => {
+    const e = failure(() => loadInventory('.', { cwd: tree('dir-inventory', { hosts: '[web]\nw1\n' }) }));
+    expect(e.message).toBe(
+      'cannot read the inventory .: it is a directory; kernelfile reads only regular files',
+    );
+    expect(e.hint).toMatch(/name the file in that directory/);
+  });
+
   it('a missing inventory', () => {
     expect(failure(() => loadInventory('nope.ini', { cwd: tmp })).message).toBe(
       'cannot read the inventory nope.ini: it does not exist',
