@@ -21,6 +21,7 @@ export const OUTPUT_SCHEMAS: Record<keyof OutputDocuments, { type: string; versi
     build: { type: 'BuildJson', version: 1, title: 'kernelfile build --json' },
     verify: { type: 'VerifyJson', version: 1, title: 'kernelfile verify --json' },
     validation: { type: 'ValidateJson', version: 1, title: 'kernelfile validate --json' },
+    inventory: { type: 'InventoryJson', version: 1, title: 'kernelfile inventory --json' },
     error: { type: 'ErrorJson', version: 1, title: 'kernelfile error (any --json command that fails)' },
   };
 

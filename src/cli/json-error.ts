@@ -18,6 +18,7 @@ export const JSON_COMMANDS: ReadonlySet<string> = new Set([
   'verify',
   'plan',
   'status',
+  'inventory',
 ]);
 
 export interface JsonFailure {

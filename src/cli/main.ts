@@ -58,7 +58,7 @@ function addFleetOptions(cmd: Command): Command {
   return cmd
     .option(
       '--inventory <file>',
-      'an Ansible YAML inventory: every host (or those --limit selects), each with its `kernelfile` var',
+      'an Ansible inventory (YAML or INI, with its group_vars/ and host_vars/): every host (or those --limit selects), each with its `kernelfile` var',
     )
     .option(
       '--limit <pattern>',
@@ -376,6 +376,25 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     .action(async (opts: import('./commands/import.js').ImportFlags) => {
       const { run } = await import('./commands/import.js');
       done(await run(opts, io));
+    });
+
+  program
+    .command('inventory')
+    .description(
+      'list the hosts of an Ansible inventory (YAML or INI, with its group_vars/ and host_vars/) as kernelfile reaches them: address, key, sudo, kernelfile',
+    )
+    .argument('<file>', 'the inventory')
+    .option(
+      '--limit <pattern>',
+      'Ansible host pattern: names, groups, globs, ~regex, `a:b` union, `&g` intersection, `!g` exclusion',
+    )
+    .option(
+      '--json',
+      'print the hosts as JSON, with the shape of `ansible-inventory --list` under `ansible` (docs/json.md)',
+    )
+    .action(async (file: string, opts: import('./commands/inventory.js').InventoryFlags) => {
+      const { run } = await import('./commands/inventory.js');
+      done(await run(file, opts, io));
     });
 
   program

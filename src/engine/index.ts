@@ -37,6 +37,7 @@ export type {
   ErrorJson,
   FactsJson,
   FleetPlanJson,
+  InventoryJson,
   OutputDocuments,
   PlanJson,
   SavedPlanJson,
@@ -72,6 +73,8 @@ export {
   UserError,
 } from './errors.js';
 export { facts } from './facts.js';
+export { diagnosticLine, type LoadedInventory, loadInventory } from './inventory.js';
+export { type InventorySelection, listInventory } from './inventory-list.js';
 export {
   type ImportDocument,
   type ImportOptions,

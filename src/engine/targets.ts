@@ -3,14 +3,21 @@
  * Ansible inventory that a `--limit` pattern selects, each with its kernelfile and connection.
  * Inventory hosts become structured addresses here, once; nothing downstream parses them again.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { hostKernelfile, type InventoryHost, parseInventory } from '../fleet/inventory.js';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { hostKernelfile, type InventoryHost } from '../fleet/inventory.js';
 import { selectHosts } from '../fleet/limit.js';
-import { capabilitiesOf, type HostAddress, inventoryAddress, parseHostAddress } from '../host/address.js';
+import {
+  capabilitiesOf,
+  type HostAddress,
+  type InventoryAddressError,
+  inventoryAddress,
+  parseHostAddress,
+} from '../host/address.js';
 import type { HostOptions } from '../host/open.js';
 import type { Env } from './env.js';
 import { UserError } from './errors.js';
+import { diagnosticLine, loadInventory } from './inventory.js';
 
 export const DEFAULT_KERNELFILE = 'kernelfile.yaml';
 
@@ -30,7 +37,7 @@ export interface Selection {
   kernelfile?: string;
   /** One host: `local`, `root:/dir`, `ssh://user@host:port` or an ~/.ssh/config alias. */
   host?: string;
-  /** An Ansible YAML inventory, instead of one host. */
+  /** An Ansible inventory (YAML or INI, with its group_vars/ and host_vars/), instead of one host. */
   inventory?: string;
   /** Ansible host pattern over the inventory (default `all`). */
   limit?: string;
@@ -38,22 +45,28 @@ export interface Selection {
   sudo?: boolean;
 }
 
-/** The inventory host's connection; a relative key file is relative to the working directory. */
-function addressOf(h: InventoryHost, env: Env): HostAddress {
-  const a = inventoryAddress(h);
-  if ('error' in a) throw new UserError(a.error, a.hint);
-  return a.kind === 'ssh' && a.identity ? { ...a, identity: resolve(env.cwd, a.identity) } : a;
+/**
+ * An inventory's key file as ssh reads `-i FILE` (and Ansible's ssh plugin expands it): `~/` is the
+ * home directory, a relative path is relative to the working directory.
+ */
+export function identityPath(identity: string, env: Env): string {
+  const home = env.env.HOME ?? homedir();
+  if (identity === '~') return home;
+  if (identity.startsWith('~/')) return join(home, identity.slice(2));
+  return resolve(env.cwd, identity);
 }
 
-function readInventory(file: string, env: Env): { path: string; text: string } {
-  const path = resolve(env.cwd, file);
-  try {
-    return { path, text: readFileSync(path, 'utf8') };
-  } catch (e) {
-    throw new UserError(
-      `cannot read the inventory ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
-  }
+/** The inventory host's connection, or why kernelfile cannot reach it. */
+export function inventoryTarget(h: InventoryHost, env: Env): HostAddress | InventoryAddressError {
+  const a = inventoryAddress(h);
+  if ('error' in a) return a;
+  return a.kind === 'ssh' && a.identity ? { ...a, identity: identityPath(a.identity, env) } : a;
+}
+
+function addressOf(h: InventoryHost, env: Env): HostAddress {
+  const a = inventoryTarget(h, env);
+  if ('error' in a) throw new UserError(a.error, a.hint);
+  return a;
 }
 
 /** The hosts to work on; inventory warnings go to `warn`. */
@@ -80,20 +93,9 @@ export function selectTargets(
       '--host and --inventory cannot be used together',
       'select hosts of the inventory with --limit',
     );
-  const { path, text } = readInventory(sel.inventory, env);
-  const inv = parseInventory(text, sel.inventory);
-  if (!inv.ok) {
-    const first = inv.errors[0];
-    throw new UserError(
-      inv.errors
-        .map((e) => `${e.file}${e.line ? `:${e.line}:${e.column ?? 1}` : ''}: ${e.message}`)
-        .join('\n'),
-      first?.hint,
-    );
-  }
-  for (const w of inv.warnings)
-    warn(`${w.file}${w.line ? `:${w.line}:${w.column ?? 1}` : ''}: warning: ${w.message}`);
-  const picked = selectHosts(inv.value, sel.limit ?? 'all');
+  const { inventory, warnings, path } = loadInventory(sel.inventory, env);
+  for (const w of warnings) warn(diagnosticLine(w));
+  const picked = selectHosts(inventory, sel.limit ?? 'all');
   if (!picked.ok) throw new UserError(picked.error, picked.hint);
   const missing = picked.hosts.filter((h) => !h.kernelfile && !sel.kernelfile);
   if (missing.length)

@@ -252,6 +252,80 @@ export interface ValidateJson extends Stamp {
   diagnostics: DiagnosticJson[];
 }
 
+/** A variable kernelfile reads, as merged for a host, and where it was set. */
+export interface InventoryVarJson {
+  value: unknown;
+  /** The inventory file, or a file under group_vars/ or host_vars/ (as shown from the working directory). */
+  file: string;
+  line: number;
+}
+
+/** A host of an inventory as kernelfile reaches it. */
+export interface InventoryHostJson {
+  /** The inventory name. */
+  name: string;
+  /** Every group it is in, its groups' ancestors too, `all` first. */
+  groups: string[];
+  /**
+   * How kernelfile reaches it, as `--host` takes it: `ssh://user@host:port` (what the address leaves
+   * out comes from ~/.ssh/config and OpenSSH's defaults), `root:/dir`, `local`; null when it cannot
+   * (see `error`).
+   */
+  address: string | null;
+  /** The private key offered first (`ansible_ssh_private_key_file`), as a path; null: none. */
+  identity: string | null;
+  /** Facts are gathered with `sudo -n` (`ansible_become`). */
+  become: boolean;
+  /**
+   * Its kernelfile: the `kernelfile` var (relative to the inventory's directory) as a path from the
+   * working directory; null when it has none (plan and apply then need the FILE argument).
+   */
+  kernelfile: string | null;
+  /** The variables kernelfile reads (`kernelfile`, `ansible_connection`, `ansible_host`, …), each with where it was set. */
+  vars: Record<string, InventoryVarJson>;
+  /** Why kernelfile cannot reach it, and what to do; null when it can. */
+  error: { message: string; hint: string | null } | null;
+}
+
+/** A group as `ansible-inventory --list` shows it: its own hosts, its child groups (each only when there are some). */
+export interface AnsibleGroupJson {
+  hosts?: string[];
+  children?: string[];
+}
+
+/** `_meta` of `ansible-inventory --list`: each host's merged variables (hosts without any left out). */
+export interface AnsibleMetaJson {
+  hostvars: Record<string, Record<string, unknown>>;
+}
+
+/**
+ * The shape of `ansible-inventory -i FILE --list`: `_meta` (AnsibleMetaJson, always there), then
+ * every group by name (`all` lists only its children).
+ */
+export type AnsibleListJson = Record<string, AnsibleGroupJson | AnsibleMetaJson>;
+
+/** `kernelfile inventory FILE --json`: an inventory's hosts as kernelfile reaches them. */
+export interface InventoryJson extends Stamp {
+  formatVersion: 1;
+  kind: 'kernelfile-inventory';
+  /** The inventory file, as named on the command line. */
+  file: string;
+  /** `--limit`; null: every host. */
+  limit: string | null;
+  /** How many hosts the inventory has (before `--limit`). */
+  total: number;
+  /** The selected hosts, in the order the inventory first names them. */
+  hosts: InventoryHostJson[];
+  /**
+   * The inventory as `ansible-inventory -i FILE --list` shows it, with only the variables kernelfile
+   * reads in `_meta.hostvars` (never secrets kernelfile does not need) and, under `--limit`, only the
+   * selected hosts (in `_meta.hostvars` and in the groups' `hosts`).
+   */
+  ansible: AnsibleListJson;
+  /** What Ansible only warns about, each as `file:line:column: warning: message`. */
+  warnings: string[];
+}
+
 /** What went wrong, as the text on standard error says it. */
 export interface ErrorDetail {
   /** One line: what failed. */
@@ -295,5 +369,6 @@ export interface OutputDocuments {
   build: BuildJson;
   verify: VerifyJson;
   validation: ValidateJson;
+  inventory: InventoryJson;
   error: ErrorJson;
 }

@@ -21,6 +21,7 @@ export const SCHEMA_NAMES: readonly SchemaName[] = [
   'build',
   'verify',
   'validation',
+  'inventory',
   'error',
 ];
 
@@ -76,6 +77,8 @@ export function schemaOf(doc: unknown): SchemaName {
       return 'verify';
     case 'kernelfile-validation':
       return 'validation';
+    case 'kernelfile-inventory':
+      return 'inventory';
     case 'kernelfile-error':
       return 'error';
     default:

@@ -116,10 +116,11 @@ describe('plan, apply and status: bad input', () => {
   it('an inventory that cannot be read, an INI inventory, a limit that matches nothing', async () => {
     const missing = await cli('plan', '--inventory', 'nope.yml', 'kernelfile.yaml');
     expect(missing.code).toBe(1);
-    expect(missing.err).toContain('cannot read the inventory nope.yml: ENOENT');
-    const ini = await cli('plan', '--inventory', 'inv.ini', 'kernelfile.yaml');
+    expect(missing.err).toContain('cannot read the inventory nope.yml: it does not exist');
+    // Read: its group and host are known to the pattern, which leaves none of them.
+    const ini = await cli('plan', '--inventory', 'inv.ini', '--limit', 'web:!web-1', 'kernelfile.yaml');
     expect(ini.code).toBe(1);
-    expect(ini.err).toContain('INI inventories are not supported yet');
+    expect(ini.err).toContain('the pattern `web:!web-1` leaves no hosts to target in inv.ini');
     const none = await cli('plan', '--inventory', 'inv.yml', '--limit', 'db', 'kernelfile.yaml');
     expect(none.code).toBe(1);
     expect(none.err).toMatch(/db/);
@@ -171,7 +172,7 @@ describe('under --json (or --format json) an error prints the error document on 
     const missing = await cli('plan', '--format', 'json', '--inventory', 'nope.yml', 'kernelfile.yaml');
     expect(missing.code).toBe(1);
     expect(jsonOutput(missing.out, 'error').error.message).toContain(
-      'cannot read the inventory nope.yml: ENOENT',
+      'cannot read the inventory nope.yml: it does not exist',
     );
     const both = await cli('status', '--json', '--inventory', 'inv.yml', '--host', 'ssh://root@example.org');
     expect(both.code).toBe(1);

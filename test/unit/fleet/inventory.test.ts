@@ -562,29 +562,26 @@ describe('errors name file:line:column and what to do', () => {
 });
 
 describe('INI inventories', () => {
-  const ini: Array<[string, string, number]> = [
-    ['sections', 'mail.example.com\n\n[webservers]\nfoo.example.com\n', 3],
+  const ini: Array<[string, string, string[]]> = [
+    [
+      'sections',
+      'mail.example.com\n\n[webservers]\nfoo.example.com\n',
+      ['mail.example.com', 'foo.example.com'],
+    ],
     [
       'vars and children sections',
       '[atlanta]\nhost1\n\n[atlanta:vars]\nntp=x\n\n[usa:children]\natlanta\n',
-      1,
+      ['host1'],
     ],
-    ['a bare host list', 'web1.example.com\nweb2.example.com:2222\n', 1],
-    ['host lines with vars', 'jumper ansible_port=5555 ansible_host=192.0.2.50\n', 1],
+    [
+      'a bare host list',
+      'web1.example.com\nweb2.example.com:2222\n',
+      ['web1.example.com', 'web2.example.com'],
+    ],
+    ['host lines with vars', 'jumper ansible_port=5555 ansible_host=192.0.2.50\n', ['jumper']],
   ];
-  it.each(ini)('%s: a clear error with the conversion command', (_, text, line) => {
-    const [e] = errors(text, 'inventory/hosts');
-    expect(e?.line).toBe(line);
-    expect(e?.message).toBe('this looks like an INI inventory: INI inventories are not supported yet');
-    expect(e?.hint).toBe(
-      "convert it to Ansible's YAML format with `ansible-inventory -i inventory/hosts --list --yaml --export --output inventory/hosts.yml`",
-    );
-  });
-
-  it('names the converted file without the .ini, and never the INI file itself', () => {
-    expect(errors('[web]\nw1\n', 'hosts.ini')[0]?.hint).toMatch(/--output hosts\.yml`$/);
-    expect(errors('[web]\nw1\n', 'inv/hosts.yml')[0]?.hint).toMatch(
-      /-i inv\/hosts\.yml .*--output inv\/hosts\.converted\.yml`$/,
-    );
+  it.each(ini)('%s: read as INI (test/unit/fleet/inventory-ini.test.ts)', (_, text, hosts) => {
+    for (const file of ['inventory/hosts', 'inventory/hosts.yml', 'hosts.ini'])
+      expect(parse(text, file).hosts.map((h) => h.name)).toEqual(hosts);
   });
 });
