@@ -179,6 +179,25 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     ],
     exitNote: "An inventory exits with the worst host's code.",
   },
+  inventory: {
+    examples: [
+      {
+        what: 'the hosts of an INI inventory, as kernelfile reaches them',
+        line: 'kernelfile inventory hosts.ini',
+      },
+      {
+        what: 'one group, with the variables kernelfile reads and where each was set, as JSON',
+        line: 'kernelfile inventory inventory.yml --limit web --json',
+      },
+    ],
+    exits: [
+      ['0', 'every selected host can be reached as its variables say'],
+      [
+        '1',
+        'an error in the inventory or its vars files, or a host kernelfile cannot reach (e.g. ansible_connection=winrm)',
+      ],
+    ],
+  },
   import: {
     examples: [
       {

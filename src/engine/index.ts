@@ -73,8 +73,6 @@ export {
   UserError,
 } from './errors.js';
 export { facts } from './facts.js';
-export { diagnosticLine, type LoadedInventory, loadInventory } from './inventory.js';
-export { type InventorySelection, listInventory } from './inventory-list.js';
 export {
   type ImportDocument,
   type ImportOptions,
@@ -82,6 +80,8 @@ export {
   type ImportTodo,
   importHost,
 } from './import.js';
+export { diagnosticLine, type LoadedInventory, loadInventory } from './inventory.js';
+export { type InventorySelection, listInventory } from './inventory-list.js';
 export {
   type KernelfileBytes,
   type Loaded,
