@@ -142,6 +142,16 @@ async function held(): Promise<void> {
   throw new Error('the first apply never took the lock');
 }
 
+/** Wait until the first apply's step has started (its line is in the log, which stays as it is). */
+async function stepStarted(line: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const r = await h.exec(['grep', '-qx', line, '/etc/kernelfile/lock-test/log']);
+    if (r.code === 0) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the first apply never logged "${line}"`);
+}
+
 describe('two applies to one host', () => {
   it('the second fails fast naming the first; nothing of it ran', async () => {
     const [a, b] = [await connect(), await connect()];
@@ -188,6 +198,8 @@ describe('two applies to one host', () => {
     try {
       const first = execute(a, plan('one', 6), controller('controller-a')).catch((x: unknown) => x);
       await held();
+      // Its step is running (on a loaded machine the lock is held a while before the step starts).
+      await stepStarted('one start');
       await a.close(); // the controller is gone: its keeper's output goes nowhere
       // The second apply gets the host lock; its steps wait (per-command lock) only for the step
       // the first left running, never for the whole first apply.
