@@ -2,8 +2,12 @@
  * The section protocol of the facts script. The host runs one POSIX sh script (dash, busybox ash)
  * that only reads. Every fact is printed as a header line `<NONCE> <family> <key>` followed by its
  * content and one extra newline; the nonce is random per gather, so no file content can pass for
- * a header. Families run in subshells with stdin and stderr on /dev/null: a failing family loses
- * its own keys only, and a missing file or tool is an absent key, never an error.
+ * a header. Families run with stdin and stderr on /dev/null: a failing family loses its own keys
+ * only, and a missing file or tool is an absent key, never an error. A family runs in the script's
+ * own shell (no fork) when its fragment holds nothing that could end that shell or change what the
+ * next family sees (exit, a special built-in such as shift or set -e, \${x?}, a bare IFS=, …:
+ * see inPlace); any other fragment gets a subshell of its own, as every family once did.
+ * Families that share the shell set every variable they read.
  *
  * Key conventions: `<key>#rc` holds the exit status of a command run by kf_run; `<key>#stderr`
  * the standard error of one run by kf_run_err (when it printed any); `<key>#denied` holds a path
@@ -143,13 +147,64 @@ kf_run_err() {
 `;
 }
 
-/** One family's fragment, isolated: its own subshell, no stdin (it would eat the script), no stderr. */
+/**
+ * Can a fragment run in the script's own shell (a `{ …; }` group: no fork) and still lose only its
+ * own keys when it fails? Only if it can neither end the shell nor change what later families see.
+ * Conservative: any of these words or forms sends it to a subshell:
+ *  - exit, exec, shift, trap, set with an option (set -- is fine), readonly, unset, export, eval,
+ *    `.`, source, alias, umask, ulimit, cd (but `cd /`): they end a non-interactive shell on an
+ *    error, or change its state for good;
+ *  - return outside the fragment's own function definitions;
+ *  - `\${x?…}` (an expansion error ends the shell), arithmetic other than `$((kf_x + …))` counters;
+ *  - a bare `IFS=…` assignment (one that prefixes a command, `IFS= read`, is fine);
+ *  - a definition of one of the prelude's functions.
+ * Whole-line comments are not looked at.
+ */
+export function inPlace(script: string): boolean {
+  const code = script
+    .split('\n')
+    .filter((l) => !/^\s*#/.test(l))
+    .join('\n');
+  // a command word: after a line start, ;, &, |, (, { or `, and ends at a blank, ; or & (a `case`
+  // pattern such as `build|source)` is no command)
+  const word = (w: string) => new RegExp(`(^|[\\s;&|({\`])(${w})(?=$|[\\s;&])`, 'm');
+  const forbidden = [
+    word('exit|exec|shift|trap|readonly|unset|export|eval|source|alias|umask|ulimit|local|typeset|declare'),
+    word('\\.'),
+    /(^|[\s;&|({`])set\s+[-+](?!-(\s|$))/m,
+    /(^|[\s;&|({`])cd(?!\s+\/(\s|$|;|&|\|))(\s|$)/m,
+    /\$\{[A-Za-z_][A-Za-z0-9_]*:?\?/,
+    /(^\s*|[;&|]\s*|\b(then|do|else)\s+)IFS=\S*\s*($|;|&&|\|\||\}|\))/m,
+  ];
+  if (forbidden.some((re) => re.test(code))) return false;
+  for (const m of code.matchAll(/\$\(\(([^)]*)\)\)/g))
+    if (!/^\s*kf_[a-z0-9_]+(\s*\+\s*(\d+|\$\{#kf_[a-z0-9_]+\}))+\s*$/.test(m[1] as string)) return false;
+  // Function definitions: a prelude function redefined would change it for later families; return
+  // is fine inside a definition (one line, or to a `}` alone at the start of a line).
+  const defined = [...code.matchAll(/^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\(\)/gm)].map((m) => m[1] as string);
+  if (defined.some((name) => PRELUDE_FUNCTIONS.has(name))) return false;
+  const outside = code
+    .replace(/^\s*[A-Za-z_][A-Za-z0-9_]*\s*\(\)\s*\{.*\}\s*$/gm, '')
+    .replace(/^\s*[A-Za-z_][A-Za-z0-9_]*\s*\(\)\s*\{\s*$[\s\S]*?^\}\s*$/gm, '');
+  return !word('return').test(outside);
+}
+
+/** The names of the prelude's functions. */
+const PRELUDE_FUNCTIONS = new Set(
+  [...prelude('kfPRELUDENAMES').matchAll(/^([A-Za-z_][A-Za-z0-9_]*)\(\)/gm)].map((m) => m[1] as string),
+);
+
+/**
+ * One family's fragment, isolated: no stdin (it would eat the script), no stderr; in the script's
+ * own shell when inPlace allows, else in a subshell of its own.
+ */
 export function familyBlock(name: string, script: string): string {
   if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new Error(`bad family name ${name}`);
-  return `(
-kf__fam=${name}
+  const [open, close] = inPlace(script) ? ['{', '}'] : ['(', ')'];
+  return `kf__fam=${name}
+${open}
 ${script.trim()}
-) </dev/null 2>/dev/null\n`;
+${close} </dev/null 2>/dev/null\n`;
 }
 
 /** The whole script: prelude, every family, then the trailer that proves the output is complete. */

@@ -32,7 +32,8 @@ export { PENDING_DIR };
  * HostFacts.unreadable, not only as drift). The `while read` takes a last line without newline too.
  */
 const script = `
-cd / || exit 0
+# from /: a relative path in a sidecar is relative to / (nothing here when / cannot be entered)
+cd / && {
 kf_ls dir ${RECEIPT_DIR}
 for kf_x in ${RECEIPT_DIR}/*.json; do kf_cat "file:\${kf_x##*/}" "$kf_x"; done
 kf_statfiles() { ${STAT_FILES_SH}; }
@@ -53,6 +54,7 @@ kf_ls pending-dir ${PENDING_DIR}
 for kf_x in ${PENDING_DIR}/*.json; do kf_cat "pending:\${kf_x##*/}" "$kf_x"; done
 kf_ls trials-dir ${TRIALS_DIR}
 for kf_x in ${TRIALS_DIR}/*.json; do kf_cat "trial:\${kf_x##*/}" "$kf_x"; done
+}
 `;
 
 /** GNU sha256sum writes a name holding `\` or a newline escaped, the line starting with `\`. */

@@ -36,7 +36,8 @@ const LIST_MAX_LINES = 4096;
  * kf_dkmskeys FILE: kf_keys and kf_certs, the paths FILE assigns to mok_signing_key and
  * mok_certificate (quotes stripped), for the existence checks, read by the shell itself (no process);
  * the parse reads the files' text itself.
- * kf_mok KEY ARG: mokutil's listing, only the lines the parse reads, then KEY#rc (fd 4: stdout).
+ * kf_mok KEY ARG: mokutil's listing, only the lines the parse reads, then KEY#rc (fd 4: stdout, as
+ * each call redirects it).
  */
 const script = `
 kf_head() {
@@ -69,7 +70,6 @@ kf_mok() {
   echo
   kf_val "$1#rc" "$kf_r"
 }
-exec 4>&1
 if [ -n "\${kf_image-}" ]; then
   kf_val image 1
 else
@@ -82,8 +82,8 @@ else
     kf_m=$kf_p
     kf_val mokutil "$kf_m"
     [ -n "$kf_sb" ] || kf_run_err sb-state mokutil --sb-state
-    kf_mok enrolled --list-enrolled
-    kf_mok new --list-new
+    kf_mok enrolled --list-enrolled 4>&1
+    kf_mok new --list-new 4>&1
   fi
 fi
 for kf_x in /etc/dkms/framework.conf /etc/dkms/framework.conf.d/*.conf; do
