@@ -42,7 +42,7 @@ for kf_m in /var/lib/dkms/*; do
 done
 for kf_c in /usr/src/*/dkms.conf; do
   kf_d=\${kf_c%/dkms.conf}
-  kf_cat "src/\${kf_d##*/}" "$kf_c"
+  kf_text "src/\${kf_d##*/}" "$kf_c"
 done
 `;
 

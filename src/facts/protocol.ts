@@ -60,14 +60,29 @@ kf_line() {
   kf_l=; IFS= read -r kf_l <"$2" || [ -n "$kf_l" ] || return 1
   kf_val "$1" "$kf_l"
 }
-# kf_text KEY PATH: a small text file's lines, read by the shell itself (no process; a last line
-# without a newline gets one). For files of a few KB: the shell reads one byte at a time.
+# kf_slurp PATH MAX: kf_b=the whole file, read by the shell itself (no process), when it holds at
+# most about MAX bytes (whole lines; else returns 1). The shell reads one byte per read(2): for
+# small files only. (NUL bytes are dropped: text files hold none.)
+kf_slurp() {
+  kf_b=; kf__l=
+  while IFS= read -r kf__l; do
+    kf_b=$kf_b$kf__l$kf__nl; kf__l=
+    [ \${#kf_b} -le "$2" ] || return 1
+  done <"$1"
+  kf_b=$kf_b$kf__l
+}
+# kf_text KEY PATH [LIMIT]: a text file's content exactly as cat (head -c LIMIT) prints it: read by
+# the shell itself when it is under 4 KiB (no process; kf_read=1, the text in kf_b), else by cat
+# (head -c LIMIT; kf_read empty)
 kf_text() {
+  kf_read=
   [ -f "$2" ] || return 1
   [ -r "$2" ] || { kf_denied "$1" "$2"; return 1; }
   kf_h "$1"
-  while IFS= read -r kf_l || [ -n "$kf_l" ]; do printf '%s\n' "$kf_l"; done <"$2"
-  echo
+  if kf_slurp "$2" 4096 && [ \${#kf_b} -le "\${3:-4096}" ]; then kf_read=1; printf '%s\\n' "$kf_b"
+  elif [ -n "\${3-}" ]; then head -c "$3" "$2" </dev/null; echo
+  else cat "$2" </dev/null; echo
+  fi
 }
 # kf_proc KEY PATH CMD ARGS...: a one-line /proc file as if CMD had printed it (KEY#rc 0), else CMD's output
 kf_proc() {

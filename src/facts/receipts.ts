@@ -35,7 +35,7 @@ const script = `
 # from /: a relative path in a sidecar is relative to / (nothing here when / cannot be entered)
 cd / && {
 kf_ls dir ${RECEIPT_DIR}
-for kf_x in ${RECEIPT_DIR}/*.json; do kf_cat "file:\${kf_x##*/}" "$kf_x"; done
+for kf_x in ${RECEIPT_DIR}/*.json; do kf_text "file:\${kf_x##*/}" "$kf_x"; done
 kf_statfiles() { ${STAT_FILES_SH}; }
 for kf_x in ${RECEIPT_DIR}/*.sha256; do
   kf_cat "sidecar:\${kf_x##*/}" "$kf_x" || continue
@@ -51,9 +51,9 @@ for kf_x in ${RECEIPT_DIR}/*.sha256; do
   done <"$kf_x"
 done
 kf_ls pending-dir ${PENDING_DIR}
-for kf_x in ${PENDING_DIR}/*.json; do kf_cat "pending:\${kf_x##*/}" "$kf_x"; done
+for kf_x in ${PENDING_DIR}/*.json; do kf_text "pending:\${kf_x##*/}" "$kf_x"; done
 kf_ls trials-dir ${TRIALS_DIR}
-for kf_x in ${TRIALS_DIR}/*.json; do kf_cat "trial:\${kf_x##*/}" "$kf_x"; done
+for kf_x in ${TRIALS_DIR}/*.json; do kf_text "trial:\${kf_x##*/}" "$kf_x"; done
 }
 `;
 
