@@ -60,29 +60,34 @@ kf_line() {
   kf_l=; IFS= read -r kf_l <"$2" || [ -n "$kf_l" ] || return 1
   kf_val "$1" "$kf_l"
 }
-# kf_slurp PATH MAX: kf_b=the whole file, read by the shell itself (no process), when it holds at
-# most about MAX bytes (whole lines; else returns 1). The shell reads one byte per read(2): for
-# small files only. (NUL bytes are dropped: text files hold none.)
+# kf_slurp MAX: kf_b=its stdin, read by the shell itself (no process), whole lines while kf_b holds
+# at most MAX bytes; returns 1 when there is more (stdin then stands after kf_b's last line). The
+# shell reads one byte per read(2): for small files only. (NUL bytes are dropped: text has none.)
 kf_slurp() {
   kf_b=; kf__l=
   while IFS= read -r kf__l; do
     kf_b=$kf_b$kf__l$kf__nl; kf__l=
-    [ \${#kf_b} -le "$2" ] || return 1
-  done <"$1"
+    [ \${#kf_b} -le "$1" ] || return 1
+  done
   kf_b=$kf_b$kf__l
 }
-# kf_text KEY PATH [LIMIT]: a text file's content exactly as cat (head -c LIMIT) prints it: read by
-# the shell itself when it is under 4 KiB (no process; kf_read=1, the text in kf_b), else by cat
-# (head -c LIMIT; kf_read empty)
+# kf_text KEY PATH [LIMIT [BUDGET]]: a text file's content, exactly what cat (head -c LIMIT) prints:
+# read by the shell itself when it is under BUDGET (default 4 KiB) bytes (no process; kf_read=1,
+# the text in kf_b), else the rest by cat (head; kf_read empty)
 kf_text() {
   kf_read=
   [ -f "$2" ] || return 1
   [ -r "$2" ] || { kf_denied "$1" "$2"; return 1; }
   kf_h "$1"
-  if kf_slurp "$2" 4096 && [ \${#kf_b} -le "\${3:-4096}" ]; then kf_read=1; printf '%s\\n' "$kf_b"
-  elif [ -n "\${3-}" ]; then head -c "$3" "$2" </dev/null; echo
-  else cat "$2" </dev/null; echo
-  fi
+  {
+    if kf_slurp "\${4:-4096}"; then
+      if [ -z "\${3-}" ] || [ \${#kf_b} -le "$3" ]; then kf_read=1; printf %s "$kf_b"; else head -c "$3" "$2"; fi
+    elif [ -z "\${3-}" ]; then printf %s "$kf_b"; cat
+    elif [ \${#kf_b} -le "$3" ]; then printf %s "$kf_b"; head -c $(($3 - \${#kf_b}))
+    else head -c "$3" "$2"
+    fi
+  } <"$2"
+  echo
 }
 # kf_proc KEY PATH CMD ARGS...: a one-line /proc file as if CMD had printed it (KEY#rc 0), else CMD's output
 kf_proc() {
@@ -145,6 +150,14 @@ kf_run() {
   kf_h "$kf_k"; "$kf_c" "$@" </dev/null; kf_r=$?; echo
   kf_val "$kf_k#rc" "$kf_r"
   return $kf_r
+}
+# kf_capture CMD ARGS...: kf_o=the command's stdout (no stdin, stderr dropped, trailing newlines
+# removed as by $(...)), its exit status returned (127: not found); for output the shell cuts up
+kf_capture() {
+  kf_o=
+  kf_find "$1" || return 127
+  shift
+  kf_o=$("$kf_p" "$@" </dev/null 2>/dev/null)
 }
 # kf_run_err KEY CMD ARGS...: as kf_run, and KEY#stderr its standard error when it printed any
 # (held in a variable: fd 3 carries stdout past the command substitution, no temp file)

@@ -18,7 +18,7 @@
  * distribution kernel's sidecar lists thousands of modules, hundreds of MB to hash on every gather.
  */
 import { type Decoded, decodeJournal, decodeReceipt, decodeTrial } from '../receipt/decode.js';
-import { PENDING_DIR, STAT_FILES_SH, STATE_DIR, TRIALS_DIR } from '../receipt/paths.js';
+import { PENDING_DIR, STAT_FILES_SH, STAT_FORMAT, STATE_DIR, TRIALS_DIR } from '../receipt/paths.js';
 import type { FactFamily, Sections } from './protocol.js';
 import { exitCode, keysWithPrefix, parseListing } from './sections.js';
 import type { JournalRecord, ReceiptFacts, ReceiptRecord, TrialRecord } from './types.js';
@@ -30,17 +30,37 @@ export { PENDING_DIR };
  * Per sidecar: its text (so parse knows every listed path), the check, and a `#denied` mark for
  * each listed file this user cannot read (so an unreadable System.map shows as a rights problem in
  * HostFacts.unreadable, not only as drift). The `while read` takes a last line without newline too.
+ *
+ * kf_samestat SIDECAR RECORD: do the sidecar's files stat as RECORD says, byte for byte? What
+ * `STAT_FILES_SH | cmp -s - RECORD` answers: for a sidecar the shell has read (kf_read, kf_b), with
+ * one stat of the names it cut out as `cut -c67-` does (66 characters of sum and separator), and
+ * the record read by the shell (a longer one is not read to its end); for a larger one, with
+ * STAT_FILES_SH itself.
  */
+const Q66 = '?'.repeat(66);
 const script = `
 # from /: a relative path in a sidecar is relative to / (nothing here when / cannot be entered)
 cd / && {
 kf_ls dir ${RECEIPT_DIR}
 for kf_x in ${RECEIPT_DIR}/*.json; do kf_text "file:\${kf_x##*/}" "$kf_x"; done
-kf_statfiles() { ${STAT_FILES_SH}; }
+kf_samestat() {
+  [ -n "$kf_read" ] || { ${STAT_FILES_SH} | cmp -s - "$2"; return; }
+  [ -r "$2" ] || return 1
+  kf_rec=$2; kf_rest=$kf_b
+  set --
+  while [ -n "$kf_rest" ]; do
+    kf_l=\${kf_rest%%"$kf__nl"*}; kf_rest=\${kf_rest#"$kf_l"}; kf_rest=\${kf_rest#"$kf__nl"}
+    if [ \${#kf_l} -gt 66 ]; then set -- "$@" "\${kf_l#${Q66}}"; else set -- "$@" ""; fi
+  done
+  kf_o=
+  [ $# -eq 0 ] || kf_capture stat -c '${STAT_FORMAT}' -- "$@"
+  [ -z "$kf_o" ] || kf_o=$kf_o$kf__nl
+  kf_slurp "\${#kf_o}" <"$kf_rec" && [ "$kf_b" = "$kf_o" ]
+}
 for kf_x in ${RECEIPT_DIR}/*.sha256; do
-  kf_cat "sidecar:\${kf_x##*/}" "$kf_x" || continue
+  kf_text "sidecar:\${kf_x##*/}" "$kf_x" '' 8192 || continue
   kf_s=\${kf_x%.sha256}.stat
-  if [ -f "$kf_s" ] && kf_statfiles "$kf_x" 2>/dev/null | cmp -s - "$kf_s"; then
+  if [ -f "$kf_s" ] && kf_samestat "$kf_x" "$kf_s"; then
     kf_val "same:\${kf_x##*/}" 1
     continue
   fi

@@ -298,6 +298,44 @@ describe('the receipts family: files not hashed again while stat says nothing ch
     expect(sections[`same:${rel}.sha256`]).toBeUndefined();
     expect(drift).toEqual([[files[1]]]);
   });
+
+  // The shell reads a small sidecar and the record itself and runs one stat: the answer must be
+  // cmp's, byte for byte. (A record from another run, then edited: every file hashed again.)
+  it.each([
+    ['an extra newline at its end', (t: string) => `${t}\n`],
+    ['its last newline missing', (t: string) => t.slice(0, -1)],
+    ['a line missing', (t: string) => t.split('\n').slice(1).join('\n')],
+    ['empty', () => ''],
+  ])('a record with %s: hashed', (_what, edit) => {
+    writeFileSync(files[1] as string, 'k'.repeat(100));
+    writeFileSync(sidecar, runSh(`sha256sum ${files.map((f) => `'${f}'`).join(' ')}\n`).stdout);
+    record();
+    const stat = `${kf}/${rel}.stat`;
+    writeFileSync(stat, edit(readFileSync(stat, 'utf8')));
+    const { sections, drift } = gatherStat();
+    expect(sections[`same:${rel}.sha256`]).toBeUndefined();
+    expect(drift).toEqual([[]]);
+    record();
+    expect(gatherStat().sections[`same:${rel}.sha256`]).toBe('1');
+  });
+
+  it('a sidecar larger than the shell reads itself (8 KiB): stat through STAT_FILES_SH, the same answers', () => {
+    const many = Array.from({ length: 90 }, (_, i) => `${R}/module-${String(i).padStart(3, '0')}.ko`);
+    for (const f of many) writeFileSync(f, `m${f}`);
+    const all = [...files, ...many];
+    writeFileSync(sidecar, runSh(`sha256sum ${all.map((f) => `'${f}'`).join(' ')}\n`).stdout);
+    expect(statSync(sidecar).size).toBeGreaterThan(8192);
+    record();
+    const { sections, drift } = gatherStat();
+    expect(sections[`same:${rel}.sha256`]).toBe('1');
+    expect(sections[`sidecar:${rel}.sha256`]).toBe(readFileSync(sidecar, 'utf8'));
+    expect(drift).toEqual([[]]);
+    writeFileSync(many[42] as string, 'changed');
+    const after = gatherStat();
+    expect(after.sections[`same:${rel}.sha256`]).toBeUndefined();
+    expect(after.drift).toEqual([[many[42]]]);
+    writeFileSync(sidecar, runSh(`sha256sum ${files.map((f) => `'${f}'`).join(' ')}\n`).stdout);
+  });
 });
 
 /*
@@ -466,10 +504,11 @@ describe('gathering only reads', () => {
     expect(code.match(writers)?.[0] ?? null).toBeNull();
     // Tools (update-grub, grubby, dracut, …) are only looked up; the commands run are these:
     // (kf_proc reads a /proc file and runs its fallback command through kf_run "$@": the commands
-    // are those its callers name after the path)
+    // are those its callers name after the path; kf_capture runs one for the shell to cut up)
     const runs = [
       ...[...code.matchAll(/kf_run(?:_err)?\s+\S+\s+(.*?)(?=;|\|\||&&|$)/gm)].map((m) => m[1]?.trim()),
       ...[...code.matchAll(/kf_proc\s+\S+\s+\/proc\/\S+\s+(.*?)(?=;|\|\||&&|$)/gm)].map((m) => m[1]?.trim()),
+      ...[...code.matchAll(/kf_capture\s+(.*?)(?=;|\|\||&&|$)/gm)].map((m) => m[1]?.trim()),
     ].filter((r) => r !== '"$@"');
     expect(new Set(runs)).toEqual(
       new Set([
@@ -484,10 +523,13 @@ describe('gathering only reads', () => {
         'dkms status',
         'df -P -k /boot',
         'df -P -k /lib/modules',
+        'df -P -k /boot /lib/modules',
         `stat -L -c '%s %n' -- "$@"`,
         'grub-probe --target=device /',
         'grub2-probe --target=device /',
         'sha256sum -c "$kf_x"',
+        // receipts: the stat record's check of a sidecar the shell has read
+        `stat -c '%s %y %z %i %n' -- "$@"`,
         // libs: the host's glibc version (read-only)
         'getconf GNU_LIBC_VERSION',
         // secureboot: the Secure Boot state where the EFI variables cannot be read (read-only)
