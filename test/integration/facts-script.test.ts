@@ -489,6 +489,47 @@ describe('the config family: the configs of the builds kernelfile installed', ()
     layout([]);
     expect(gatherConfig().config.installed).toEqual([]);
   });
+
+  // The shell picks the two newest with test -nt; where it cannot tell (the same time, a symlink),
+  // ls -t does, as it always did: the releases must come out in the order `ls -t | head -n 2` gives.
+  const lsTwo = () =>
+    runSh(`ls -t ${CFG}${RECEIPT_DIR}/*.json | head -n 2\n`)
+      .stdout.split('\n')
+      .filter(Boolean)
+      .map((p) => (p.split('/').pop() as string).replace(/\.json$/, ''));
+  const installedOf = (o: Parameters<typeof runSh>[1]) =>
+    gatherConfig(o).config.installed?.map((c) => c.release);
+  it.each(shells)(
+    '%s: the two newest of many receipts, in any order, ties and symlinks included',
+    (_s, o) => {
+      const releases = ['6.1.110-a', '6.1.111-b', '6.1.112-c', '6.1.113-d', '6.1.114-e'];
+      const t0 = Math.floor(Date.now() / 1000) - 3600;
+      const dir = join(CFG, RECEIPT_DIR);
+      const orders: number[][] = [
+        [0, 1, 2, 3, 4],
+        [4, 3, 2, 1, 0],
+        [2, 4, 0, 3, 1],
+        [1, 1, 0, 0, 0], // two tie for the newest
+        [3, 2, 2, 1, 0], // two tie for the second
+        [0, 0, 0, 0, 0], // all the same time
+      ];
+      for (const ages of orders) {
+        layout(releases.map((r) => [r, WEB]));
+        releases.forEach((r, i) => {
+          const t = t0 + 60 * (ages[i] as number) + 0.25;
+          utimesSync(join(dir, `${r}.json`), t, t);
+        });
+        const expected = lsTwo();
+        expect(expected).toHaveLength(2);
+        expect(installedOf(o), JSON.stringify(ages)).toEqual(expected);
+      }
+      // A symlink among them: ls -t decides (by the link's own time).
+      layout(releases.map((r) => [r, WEB]));
+      rmSync(join(dir, '6.1.112-c.json'));
+      symlinkSync('6.1.110-a.json', join(dir, '6.1.112-c.json'));
+      expect(installedOf(o)).toEqual(lsTwo());
+    },
+  );
 });
 
 describe('gathering only reads', () => {
@@ -528,6 +569,8 @@ describe('gathering only reads', () => {
         'grub-probe --target=device /',
         'grub2-probe --target=device /',
         'sha256sum -c "$kf_x"',
+        // config: the newest receipts where the shell's test -nt cannot tell
+        'ls -t "$@"',
         // receipts: the stat record's check of a sidecar the shell has read
         `stat -c '%s %y %z %i %n' -- "$@"`,
         // libs: the host's glibc version (read-only)
