@@ -12,6 +12,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -22,6 +23,7 @@ import * as os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { config, INSTALLED_CONFIG_MAX_BYTES } from '../../src/facts/config.js';
+import { dkms } from '../../src/facts/dkms.js';
 import { factsScript, parseFacts } from '../../src/facts/gather.js';
 import { kernels } from '../../src/facts/kernels.js';
 import { composeScript, deniedPaths, isComplete, splitSections } from '../../src/facts/protocol.js';
@@ -339,6 +341,59 @@ describe('the receipts family: files not hashed again while stat says nothing ch
 });
 
 /*
+ * The dkms family against a temp tree (/var/lib/dkms moved under it): the kernel-* links' targets
+ * from one GNU readlink, or one busybox readlink per link, are what readlink says of each.
+ */
+describe('the dkms family: the targets of the kernel links', () => {
+  const D = mkdtempSync(join(os.tmpdir(), 'kf-dkms-root-'));
+  afterAll(() => rmSync(D, { recursive: true, force: true }));
+  const tree = join(D, 'var/lib/dkms');
+  const links: Record<string, string> = {
+    'hello/kernel-6.1.0-18-amd64-x86_64': '1.0/6.1.0-18-amd64/x86_64',
+    'hello/kernel-6.1.0-19-amd64-x86_64': `${tree}/hello/1.0/6.1.0-19-amd64/x86_64`,
+    'hello/kernel-7.0-x86_64': '2.0/7.0/x86_64', // dangling
+    'other/kernel-6.1.0-18-amd64-x86_64': '0.9/6.1.0-18-amd64/x86_64',
+    'newline/kernel-6.1-x86_64': 'a\nb',
+  };
+  for (const [link, target] of Object.entries(links)) {
+    mkdirSync(join(tree, link, '..'), { recursive: true });
+    symlinkSync(target, join(tree, link));
+  }
+  mkdirSync(join(tree, 'hello/1.0/6.1.0-18-amd64/x86_64'), { recursive: true });
+  const dkmsScript = composeScript(NONCE, [
+    { name: 'dkms', script: dkms.script.replaceAll('/var/lib/dkms', tree) },
+  ]);
+  const linkKeys = (opts: Parameters<typeof runSh>[1]) => {
+    const r = runSh(dkmsScript, { env: { PATH: '/usr/bin:/bin' }, ...opts });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const s = splitSections(r.stdout, NONCE).dkms ?? {};
+    return Object.fromEntries(Object.entries(s).filter(([k]) => k.startsWith('link/')));
+  };
+  const expected = Object.fromEntries(
+    Object.keys(links).map((l) => [`link/${l}`, readlinkSync(join(tree, l))]),
+  );
+
+  it('dash, GNU readlink: one for all links, one per link where a target holds a newline', () => {
+    expect(linkKeys({})).toEqual(expected);
+    const newline = join(tree, 'newline/kernel-6.1-x86_64');
+    rmSync(newline);
+    const { 'link/newline/kernel-6.1-x86_64': _gone, ...rest } = expected;
+    expect(linkKeys({})).toEqual(rest);
+    symlinkSync(links['newline/kernel-6.1-x86_64'] as string, newline);
+  });
+
+  it.skipIf(!which('busybox'))('busybox sh, busybox readlink (one file at a time)', () => {
+    const bin = join(D, 'bin');
+    mkdirSync(bin, { recursive: true });
+    symlinkSync(which('busybox') as string, join(bin, 'readlink'));
+    expect(
+      linkKeys({ prefix: [which('busybox') as string], shell: 'sh', env: { PATH: `${bin}:/usr/bin:/bin` } }),
+    ).toEqual(expected);
+  });
+});
+
+/*
  * The config family's installed configs against a temp root: /var/lib/kernelfile and /boot moved
  * under it (the running kernel's config is still this machine's /proc/config.gz, when it has one).
  * Receipts' modification times order them, as apply writes them: only the newest two are read.
@@ -569,6 +624,8 @@ describe('gathering only reads', () => {
         'grub-probe --target=device /',
         'grub2-probe --target=device /',
         'sha256sum -c "$kf_x"',
+        // dkms: the targets of the kernel-* links, in one readlink where it takes several
+        'readlink -- "$@"',
         // config: the newest receipts where the shell's test -nt cannot tell
         'ls -t "$@"',
         // receipts: the stat record's check of a sidecar the shell has read
