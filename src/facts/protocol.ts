@@ -183,7 +183,7 @@ kf_run_err() {
  *    `.`, source, alias, umask, ulimit, cd (but `cd /`): they end a non-interactive shell on an
  *    error, or change its state for good;
  *  - return outside the fragment's own function definitions;
- *  - `\${x?…}` (an expansion error ends the shell), arithmetic other than `$((kf_x + …))` counters;
+ *  - `\${x?…}` (an expansion error ends the shell), arithmetic other than `$((kf_x ± …))` counters;
  *  - a bare `IFS=…` assignment (one that prefixes a command, `IFS= read`, is fine);
  *  - a definition of one of the prelude's functions.
  * Whole-line comments are not looked at.
@@ -199,14 +199,14 @@ export function inPlace(script: string): boolean {
   const forbidden = [
     word('exit|exec|shift|trap|readonly|unset|export|eval|source|alias|umask|ulimit|local|typeset|declare'),
     word('\\.'),
-    /(^|[\s;&|({`])set\s+[-+](?!-(\s|$))/m,
+    /(^|[\s;&|({`])set\s+[-+](?!-($|[\s;&|)]))/m,
     /(^|[\s;&|({`])cd(?!\s+\/(\s|$|;|&|\|))(\s|$)/m,
     /\$\{[A-Za-z_][A-Za-z0-9_]*:?\?/,
     /(^\s*|[;&|]\s*|\b(then|do|else)\s+)IFS=\S*\s*($|;|&&|\|\||\}|\))/m,
   ];
   if (forbidden.some((re) => re.test(code))) return false;
   for (const m of code.matchAll(/\$\(\(([^)]*)\)\)/g))
-    if (!/^\s*kf_[a-z0-9_]+(\s*\+\s*(\d+|\$\{#kf_[a-z0-9_]+\}))+\s*$/.test(m[1] as string)) return false;
+    if (!/^\s*kf_[a-z0-9_]+(\s*[+-]\s*(\d+|\$\{#kf_[a-z0-9_]+\}))+\s*$/.test(m[1] as string)) return false;
   // Function definitions: a prelude function redefined would change it for later families; return
   // is fine inside a definition (one line, or to a `}` alone at the start of a line).
   const defined = [...code.matchAll(/^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\(\)/gm)].map((m) => m[1] as string);

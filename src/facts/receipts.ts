@@ -31,11 +31,16 @@ export { PENDING_DIR };
  * each listed file this user cannot read (so an unreadable System.map shows as a rights problem in
  * HostFacts.unreadable, not only as drift). The `while read` takes a last line without newline too.
  *
- * kf_samestat SIDECAR RECORD: do the sidecar's files stat as RECORD says, byte for byte? What
- * `STAT_FILES_SH | cmp -s - RECORD` answers: for a sidecar the shell has read (kf_read, kf_b), with
- * one stat of the names it cut out as `cut -c67-` does (66 characters of sum and separator), and
- * the record read by the shell (a longer one is not read to its end); for a larger one, with
- * STAT_FILES_SH itself.
+ * The stat record: does `STAT_FILES_SH | cmp -s - RECORD` hold? For sidecars the shell has read
+ * (under 8 KiB: kf_read), the names are cut out as `cut -c67-` does (66 characters of sum and
+ * separator) and stat runs once for the names of all of them; when it prints one line per name
+ * (every file there), each sidecar's lines are compared with its record by the shell, byte for byte
+ * (a longer record is not read to its end); else each such sidecar gets a stat of its own. A larger
+ * sidecar is checked with STAT_FILES_SH itself. A sidecar whose name holds a newline is skipped.
+ *   kf_names: kf_o=the names in kf_b (a sidecar's text), one a line; kf_n how many.
+ *   kf_stats NAMES: kf_o=stat's lines for NAMES (one a line), each ending in a newline.
+ *   kf_lines TEXT: kf_k=how many lines TEXT holds (each ending in a newline).
+ *   kf_same RECORD TEXT: RECORD holds exactly TEXT.
  */
 const Q66 = '?'.repeat(66);
 const script = `
@@ -43,27 +48,61 @@ const script = `
 cd / && {
 kf_ls dir ${RECEIPT_DIR}
 for kf_x in ${RECEIPT_DIR}/*.json; do kf_text "file:\${kf_x##*/}" "$kf_x"; done
-kf_samestat() {
-  [ -n "$kf_read" ] || { ${STAT_FILES_SH} | cmp -s - "$2"; return; }
-  [ -r "$2" ] || return 1
-  kf_rec=$2; kf_rest=$kf_b
-  set --
-  while [ -n "$kf_rest" ]; do
-    kf_l=\${kf_rest%%"$kf__nl"*}; kf_rest=\${kf_rest#"$kf_l"}; kf_rest=\${kf_rest#"$kf__nl"}
-    if [ \${#kf_l} -gt 66 ]; then set -- "$@" "\${kf_l#${Q66}}"; else set -- "$@" ""; fi
+kf_names() {
+  kf_o=; kf_n=0; kf_nr=$kf_b
+  while [ -n "$kf_nr" ]; do
+    kf_l=\${kf_nr%%"$kf__nl"*}; kf_nr=\${kf_nr#"$kf_l"}; kf_nr=\${kf_nr#"$kf__nl"}
+    if [ \${#kf_l} -gt 66 ]; then kf_o=$kf_o\${kf_l#${Q66}}$kf__nl; else kf_o=$kf_o$kf__nl; fi
+    kf_n=$((kf_n + 1))
   done
+}
+kf_stats() {
+  kf_sr=$1; set --
+  while [ -n "$kf_sr" ]; do set -- "$@" "\${kf_sr%%"$kf__nl"*}"; kf_sr=\${kf_sr#*"$kf__nl"}; done
   kf_o=
   [ $# -eq 0 ] || kf_capture stat -c '${STAT_FORMAT}' -- "$@"
   [ -z "$kf_o" ] || kf_o=$kf_o$kf__nl
-  kf_slurp "\${#kf_o}" <"$kf_rec" && [ "$kf_b" = "$kf_o" ]
 }
+kf_lines() {
+  kf_k=0; kf_lr=$1
+  while [ -n "$kf_lr" ]; do kf_lr=\${kf_lr#*"$kf__nl"}; kf_k=$((kf_k + 1)); done
+}
+kf_same() { kf_slurp "\${#2}" <"$1" && [ "$kf_b" = "$2" ]; }
+kf_check=; kf_stat=; kf_all=; kf_counts=
 for kf_x in ${RECEIPT_DIR}/*.sha256; do
+  case $kf_x in *"$kf__nl"*) continue ;; esac
   kf_text "sidecar:\${kf_x##*/}" "$kf_x" '' 8192 || continue
   kf_s=\${kf_x%.sha256}.stat
-  if [ -f "$kf_s" ] && kf_samestat "$kf_x" "$kf_s"; then
-    kf_val "same:\${kf_x##*/}" 1
-    continue
+  if [ ! -f "$kf_s" ] || [ ! -r "$kf_s" ]; then
+    kf_check=$kf_check$kf_x$kf__nl
+  elif [ -z "$kf_read" ]; then
+    set -- "$kf_x"
+    if ${STAT_FILES_SH} | cmp -s - "$kf_s"; then kf_val "same:\${kf_x##*/}" 1; else kf_check=$kf_check$kf_x$kf__nl; fi
+  else
+    kf_names; kf_all=$kf_all$kf_o; kf_stat=$kf_stat$kf_x$kf__nl; kf_counts="$kf_counts $kf_n"
   fi
+done
+if [ -n "$kf_stat" ]; then
+  kf_stats "$kf_all"; kf_out=$kf_o
+  kf_lines "$kf_out"; kf_k1=$kf_k
+  kf_lines "$kf_all"
+  kf_pr=$kf_stat
+  for kf_n in $kf_counts; do
+    kf_x=\${kf_pr%%"$kf__nl"*}; kf_pr=\${kf_pr#*"$kf__nl"}
+    if [ "$kf_k1" -eq "$kf_k" ]; then
+      kf_t=
+      while [ "$kf_n" -gt 0 ]; do kf_t=$kf_t\${kf_out%%"$kf__nl"*}$kf__nl; kf_out=\${kf_out#*"$kf__nl"}; kf_n=$((kf_n - 1)); done
+    elif kf_slurp 8192 <"$kf_x"; then
+      kf_names; kf_stats "$kf_o"; kf_t=$kf_o
+    else
+      kf_check=$kf_check$kf_x$kf__nl; continue
+    fi
+    if kf_same "\${kf_x%.sha256}.stat" "$kf_t"; then kf_val "same:\${kf_x##*/}" 1; else kf_check=$kf_check$kf_x$kf__nl; fi
+  done
+fi
+kf_pr=$kf_check
+while [ -n "$kf_pr" ]; do
+  kf_x=\${kf_pr%%"$kf__nl"*}; kf_pr=\${kf_pr#*"$kf__nl"}
   kf_run "check:\${kf_x##*/}" sha256sum -c "$kf_x"
   while IFS= read -r kf_l || [ -n "$kf_l" ]; do
     kf_p=\${kf_l#* }; kf_p=\${kf_p#[ *]}

@@ -119,9 +119,10 @@ describe("families in the script's own shell", () => {
   });
 
   it.each([
-    ['set --', 'set --\nset -- "$@" /boot'],
+    ['set --', 'set --\nset -- "$@" /boot\nset --; kf_x=1'],
     ['cd /', 'cd / && {\nkf_val a 1\n}'],
     ['IFS= read', 'while IFS= read -r kf_l; do :; done </etc/hostname'],
+    ['a counter going down', 'kf_n=$((kf_n - 1))'],
     // biome-ignore lint/suspicious/noTemplateCurlyInString: sh text, not a template
     ['a counter', 'kf_n=0; kf_n=$((kf_n + 1)); kf_n=$((kf_n + ${#kf_l} + 1))'],
     ['return inside its own function', 'kf_mine() {\n  [ -f "$1" ] || return 1\n}\nkf_one() { return 0; }'],
