@@ -203,10 +203,13 @@ function digestOf(texts: [string, string][], found: Found): string {
 
 /*
  * Family digests by content: the hosts of a fleet mostly share their tools, libs, dkms, secureboot
- * and config families. Keyed by the family's keyed text; bounded (emptied when full).
+ * and config families. Keyed by the family's keyed text (host data: only texts up to 64 KiB are
+ * kept, at most 8 MiB of them, then the memo starts again).
  */
 const familyMemo = new Map<string, string>();
-const FAMILY_MEMO_MAX = 1024;
+let familyMemoChars = 0;
+const FAMILY_MEMO_KEY_MAX = 64 * 1024;
+const FAMILY_MEMO_CHARS_MAX = 8 * 1024 * 1024;
 
 function familyDigest(keyed: string, found: Found): string {
   let d = familyMemo.get(keyed);
@@ -214,8 +217,14 @@ function familyDigest(keyed: string, found: Found): string {
     const h = createHash('sha256');
     hashKeyed(h, keyed, found);
     d = h.digest('hex');
-    if (familyMemo.size >= FAMILY_MEMO_MAX) familyMemo.clear();
-    familyMemo.set(keyed, d);
+    if (keyed.length <= FAMILY_MEMO_KEY_MAX) {
+      if (familyMemoChars + keyed.length > FAMILY_MEMO_CHARS_MAX) {
+        familyMemo.clear();
+        familyMemoChars = 0;
+      }
+      familyMemo.set(keyed, d);
+      familyMemoChars += keyed.length;
+    }
   }
   return d;
 }
