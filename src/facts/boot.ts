@@ -54,12 +54,12 @@ const TOOLS: BootTool[] = [
 
 const script = `
 for kf_x in ${GRUB_CFGS.join(' ')}; do kf_cat "grub.cfg:$kf_x" "$kf_x"; done
-for kf_x in ${GRUBENVS.join(' ')}; do kf_cat "grubenv:$kf_x" "$kf_x"; done
-for kf_x in /etc/default/grub /etc/default/grub.d/*.cfg; do kf_cat "default-grub:$kf_x" "$kf_x"; done
+for kf_x in ${GRUBENVS.join(' ')}; do kf_text "grubenv:$kf_x" "$kf_x"; done
+for kf_x in /etc/default/grub /etc/default/grub.d/*.cfg; do kf_text "default-grub:$kf_x" "$kf_x"; done
 for kf_d in ${LOADER_DIRS.join(' ')}; do
-  kf_cat "loader.conf:$kf_d/loader/loader.conf" "$kf_d/loader/loader.conf"
+  kf_text "loader.conf:$kf_d/loader/loader.conf" "$kf_d/loader/loader.conf"
   kf_ls "entries:$kf_d/loader/entries" "$kf_d/loader/entries"
-  for kf_x in "$kf_d"/loader/entries/*.conf; do kf_cat "entry:$kf_x" "$kf_x"; done
+  for kf_x in "$kf_d"/loader/entries/*.conf; do kf_text "entry:$kf_x" "$kf_x"; done
 done
 for kf_x in ${TOOLS.join(' ')}; do kf_tool "tool:$kf_x" "$kf_x"; done
 if kf_which grub-probe >/dev/null; then kf_run_err probe grub-probe --target=device /

@@ -21,18 +21,39 @@ import type { FactFamily, Sections } from './protocol.js';
 import { firstLine, okOutput } from './sections.js';
 import type { InstalledConfig, RunningConfig } from './types.js';
 
-/** How many of the newest receipts have their config read. */
+/** How many of the newest receipts have their config read (the two kf_newest finds). */
 export const INSTALLED_CONFIGS = 2;
 /** The largest installed config read (a distribution's full config is about 300 KB). */
 export const INSTALLED_CONFIG_MAX_BYTES = 8 * 1024 * 1024;
 
 const script = `
+# kf_newest: kf_r1 and kf_r2, the two newest receipts, as \`ls -t … | head -n 2\` names them: found
+# by the shell's test -nt (no process), by ls when that cannot tell (the same time at the shell's
+# resolution, a symlink or other than a regular file, a name with a newline)
+kf_newest() {
+  kf_r1=; kf_r2=; kf_o=
+  set -- ${STATE_DIR}/*.json
+  [ -e "$1" ] || return 0
+  for kf_f in "$@"; do
+    case $kf_f in *"$kf__nl"*) kf_o=ls; break ;; esac
+    if [ -L "$kf_f" ] || [ ! -f "$kf_f" ]; then kf_o=ls; break
+    elif [ -z "$kf_r1" ]; then kf_r1=$kf_f
+    elif [ "$kf_f" -nt "$kf_r1" ]; then kf_r2=$kf_r1; kf_r1=$kf_f
+    elif [ ! "$kf_r1" -nt "$kf_f" ]; then kf_o=ls; break
+    elif [ -z "$kf_r2" ] || [ "$kf_f" -nt "$kf_r2" ]; then kf_r2=$kf_f
+    elif [ ! "$kf_r2" -nt "$kf_f" ]; then kf_o=ls; break
+    fi
+  done
+  [ -n "$kf_o" ] || return 0
+  kf_capture ls -t "$@"
+  kf_r1=\${kf_o%%"$kf__nl"*}; kf_r2=
+  case $kf_o in *"$kf__nl"*) kf_o=\${kf_o#*"$kf__nl"}; kf_r2=\${kf_o%%"$kf__nl"*} ;; esac
+}
+kf_newest
 kf_from=
 if [ -n "\${kf_image-}" ]; then
-  set -- ${STATE_DIR}/*.json; kf_f=
-  [ -e "$1" ] && kf_f=$(ls -t ${STATE_DIR}/*.json 2>/dev/null | head -n 1)
-  if [ -n "$kf_f" ]; then
-    kf_f=\${kf_f##*/}; kf_f=\${kf_f%.json}
+  if [ -n "$kf_r1" ]; then
+    kf_f=\${kf_r1##*/}; kf_f=\${kf_f%.json}
     kf_val image-release "$kf_f"
     kf_cat boot "/boot/config-$kf_f" && kf_from=boot:$kf_f
   fi
@@ -54,8 +75,8 @@ else
     kf_cat boot "/boot/config-$kf_crel" && kf_from=boot:$kf_crel
   fi
 fi
-set -- ${STATE_DIR}/*.json
-[ -e "$1" ] && ls -t ${STATE_DIR}/*.json 2>/dev/null | head -n ${INSTALLED_CONFIGS} | while IFS= read -r kf_f; do
+for kf_f in "$kf_r1" "$kf_r2"; do
+  [ -n "$kf_f" ] || continue
   kf_f=\${kf_f##*/}; kf_f=\${kf_f%.json}; kf_p=/boot/config-$kf_f
   if [ "$kf_from" = "boot:$kf_f" ]; then
     kf_val "same:$kf_f" running

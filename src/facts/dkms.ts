@@ -24,12 +24,30 @@ if [ -n "$kf_x" ] && [ -r "$kf_x" ]; then
 fi
 if [ -n "$kf_y" ]; then kf_val version "dkms-$kf_y"; kf_val "version#rc" 0; else kf_run version dkms --version; fi
 if [ -d /var/lib/dkms ] && [ -r /var/lib/dkms ] && [ -x /var/lib/dkms ]; then :; else kf_run status dkms status; fi
+# kf_links LINK...: each link's target (link/NAME/kernel-…), from one readlink where it takes
+# several (GNU: one line each), else one per link (busybox, a target with a newline, a failure)
+kf_links() {
+  if [ $# -gt 1 ] && kf_capture readlink -- "$@"; then
+    kf_rest=$kf_o$kf__nl; kf_ok=1
+    for kf_l in "$@"; do case $kf_rest in *"$kf__nl"*) kf_rest=\${kf_rest#*"$kf__nl"} ;; *) kf_ok= ;; esac; done
+    if [ -n "$kf_ok" ] && [ -z "$kf_rest" ]; then
+      kf_rest=$kf_o$kf__nl
+      for kf_l in "$@"; do
+        kf_t=\${kf_rest%%"$kf__nl"*}; kf_rest=\${kf_rest#*"$kf__nl"}; kf_d=\${kf_l%/*}
+        kf_val "link/\${kf_d##*/}/\${kf_l##*/}" "$kf_t"
+      done
+      return 0
+    fi
+  fi
+  for kf_l in "$@"; do kf_d=\${kf_l%/*}; kf_link "link/\${kf_d##*/}/\${kf_l##*/}" "$kf_l"; done
+}
 kf_ls tree /var/lib/dkms
+set --
 for kf_m in /var/lib/dkms/*; do
   [ -d "$kf_m" ] && [ ! -L "$kf_m" ] || continue
   kf_n=\${kf_m##*/}
   kf_ls "tree/$kf_n" "$kf_m"
-  for kf_l in "$kf_m"/kernel-*; do kf_link "link/$kf_n/\${kf_l##*/}" "$kf_l"; done
+  for kf_l in "$kf_m"/kernel-*; do [ ! -L "$kf_l" ] || set -- "$@" "$kf_l"; done
   for kf_v in "$kf_m"/*; do
     [ -d "$kf_v" ] && [ ! -L "$kf_v" ] || continue
     case \${kf_v##*/} in kernel-*|original_module) continue ;; esac
@@ -40,9 +58,10 @@ for kf_m in /var/lib/dkms/*; do
     done
   done
 done
+kf_links "$@"
 for kf_c in /usr/src/*/dkms.conf; do
   kf_d=\${kf_c%/dkms.conf}
-  kf_cat "src/\${kf_d##*/}" "$kf_c"
+  kf_text "src/\${kf_d##*/}" "$kf_c"
 done
 `;
 

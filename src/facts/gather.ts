@@ -3,7 +3,7 @@
  * (`sh -s`, script on stdin), its output split into sections and parsed by the families' pure
  * parse functions. The only file in facts/ that does I/O (the transport, the random nonce, sha256).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, type Hash, randomBytes } from 'node:crypto';
 import { HostError, type Transport } from '../host/transport.js';
 import { FAMILIES } from './families.js';
 import { linkBootReleases } from './link.js';
@@ -51,7 +51,16 @@ export function parseSections(sections: Record<string, Sections>, host: string):
     secureboot: FAMILIES.secureboot.parse(of('secureboot')),
     unreadable: deniedPaths(sections),
   };
-  return { ...facts, digest: factsDigest(facts) };
+  // The canonical JSON of each family once, for the digest and for the family digests alike.
+  const found: Found = new Map();
+  const texts = familyTexts(facts, found);
+  const out: HostFacts = { ...facts, digest: digestOf(texts, found) };
+  const families: Record<string, { value: unknown; digest: string }> = {};
+  for (const [k, text] of texts)
+    if (k !== 'factsVersion')
+      families[k] = { value: (facts as Record<string, unknown>)[k], digest: familyDigest(text, found) };
+  familiesOf.set(out, families);
+  return out;
 }
 
 /**
@@ -63,40 +72,165 @@ export function parseSections(sections: Record<string, Sections>, host: string):
  * may differ, and a plan made from them must be made again.
  */
 export function factsDigest(facts: Omit<HostFacts, 'digest'>): string {
-  const { space: _space, host: _host, ...rest } = facts;
-  return createHash('sha256').update(canonicalJson(rest)).digest('hex');
+  const found: Found = new Map();
+  return digestOf(familyTexts(facts, found), found);
 }
 
-/** sha256 of each family of facts that counts in the digest (a stale plan names the ones that changed). */
+/**
+ * sha256 of each family of facts that counts in the digest (a stale plan names the ones that
+ * changed). Those parseSections computed are not computed again (facts are not changed once
+ * gathered: their digest would no longer hold either), unless a family was replaced since.
+ */
 export function familyDigests(facts: HostFacts): Record<string, string> {
   const { space: _s, host: _h, digest: _d, factsVersion: _v, ...rest } = facts;
+  const known = familiesOf.get(facts);
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(rest))
-    out[k] = createHash('sha256').update(canonicalJson(v)).digest('hex');
+  for (const [k, v] of Object.entries(rest)) {
+    const hit = known?.[k];
+    if (hit && hit.value === v) out[k] = hit.digest;
+    else {
+      const found: Found = new Map();
+      out[k] = familyDigest(keyedJson(v, found), found);
+    }
+  }
   return out;
 }
 
-/** canonicalJson of frozen objects (a running config's options, shared by the hosts that run it). */
-const canonicalCache = new WeakMap<object, string>();
-
+/** Canonical JSON: keys sorted, undefined members left out (the text the digests are taken over). */
 export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const frozen = Object.isFrozen(v);
-    if (frozen) {
-      const hit = canonicalCache.get(v);
-      if (hit !== undefined) return hit;
-    }
-    const o = v as Record<string, unknown>;
-    const keys = Object.keys(o)
-      .filter((k) => o[k] !== undefined)
-      .sort();
-    const out = `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
-    if (frozen) canonicalCache.set(v, out);
-    return out;
-  }
-  return JSON.stringify(v) ?? 'null';
+  const found: Found = new Map();
+  return expand(keyedJson(v, found), found);
 }
+
+/*
+ * The canonical JSON of a frozen object (a running config's options: one object shared by the
+ * hosts that run that config) is computed once and kept, with its UTF-8 bytes; in the canonical
+ * text of what holds it, it stands as its id between NULs (no JSON text holds a raw NUL). That
+ * text is the key of a family's digest (a config family's key does not hold the config again), and
+ * hashing it with each id replaced by its bytes hashes the very same bytes as the canonical JSON.
+ */
+interface Shared {
+  /** '' for a short one, written out in place. */
+  id: string;
+  text: string;
+  bytes?: Buffer;
+}
+/** The shared parts a keyed text refers to, by id. */
+type Found = Map<string, Shared>;
+const sharedOf = new WeakMap<object, Shared>();
+let sharedCount = 0;
+/** Frozen objects whose canonical JSON is shorter than this are written out in place. */
+const SHARED_MIN = 1024;
+
+/** canonicalJson(v), each large frozen object in it as \0id\0 (and in `found`). */
+function keyedJson(v: unknown, found: Found): string {
+  if (Array.isArray(v)) return `[${v.map((x) => keyedJson(x, found)).join(',')}]`;
+  if (!v || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  const o = v as Record<string, unknown>;
+  if (!Object.isFrozen(o)) return objectJson(o, found);
+  let s = sharedOf.get(o);
+  if (!s) {
+    const inner: Found = new Map();
+    const text = expand(objectJson(o, inner), inner);
+    s = { id: text.length >= SHARED_MIN ? String(++sharedCount) : '', text };
+    sharedOf.set(o, s);
+  }
+  if (!s.id) return s.text;
+  found.set(s.id, s);
+  return `\0${s.id}\0`;
+}
+
+function objectJson(o: Record<string, unknown>, found: Found): string {
+  const keys = Object.keys(o)
+    .filter((k) => o[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${keyedJson(o[k], found)}`).join(',')}}`;
+}
+
+function part(found: Found, id: string): Shared {
+  const s = found.get(id);
+  if (!s) throw new Error(`canonical JSON: no shared part ${id}`);
+  return s;
+}
+
+/** A keyed text as canonical JSON. */
+function expand(keyed: string, found: Found): string {
+  if (!keyed.includes('\0')) return keyed;
+  return keyed
+    .split('\0')
+    .map((p, i) => (i % 2 ? part(found, p).text : p))
+    .join('');
+}
+
+/** Hash the canonical JSON a keyed text stands for. */
+function hashKeyed(h: Hash, keyed: string, found: Found): void {
+  if (!keyed.includes('\0')) {
+    h.update(keyed);
+    return;
+  }
+  keyed.split('\0').forEach((p, i) => {
+    if (i % 2 === 0) {
+      if (p) h.update(p);
+      return;
+    }
+    const s = part(found, p);
+    s.bytes ??= Buffer.from(s.text, 'utf8');
+    h.update(s.bytes);
+  });
+}
+
+/** The keyed text of each family that counts in the digest, in canonical (sorted) key order. */
+function familyTexts(facts: Omit<HostFacts, 'digest'>, found: Found): [string, string][] {
+  const { space: _space, host: _host, ...rest } = facts;
+  const o = rest as Record<string, unknown>;
+  return Object.keys(o)
+    .filter((k) => o[k] !== undefined)
+    .sort()
+    .map((k) => [k, keyedJson(o[k], found)]);
+}
+
+/** sha256 of canonicalJson({family: value, …}), from the families' keyed texts. */
+function digestOf(texts: [string, string][], found: Found): string {
+  const h = createHash('sha256');
+  h.update('{');
+  texts.forEach(([k, text], i) => {
+    h.update(`${i ? ',' : ''}${JSON.stringify(k)}:`);
+    hashKeyed(h, text, found);
+  });
+  h.update('}');
+  return h.digest('hex');
+}
+
+/*
+ * Family digests by content: the hosts of a fleet mostly share their tools, libs, dkms, secureboot
+ * and config families. Keyed by the family's keyed text (host data: only texts up to 64 KiB are
+ * kept, at most 8 MiB of them, then the memo starts again).
+ */
+const familyMemo = new Map<string, string>();
+let familyMemoChars = 0;
+const FAMILY_MEMO_KEY_MAX = 64 * 1024;
+const FAMILY_MEMO_CHARS_MAX = 8 * 1024 * 1024;
+
+function familyDigest(keyed: string, found: Found): string {
+  let d = familyMemo.get(keyed);
+  if (d === undefined) {
+    const h = createHash('sha256');
+    hashKeyed(h, keyed, found);
+    d = h.digest('hex');
+    if (keyed.length <= FAMILY_MEMO_KEY_MAX) {
+      if (familyMemoChars + keyed.length > FAMILY_MEMO_CHARS_MAX) {
+        familyMemo.clear();
+        familyMemoChars = 0;
+      }
+      familyMemo.set(keyed, d);
+      familyMemoChars += keyed.length;
+    }
+  }
+  return d;
+}
+
+/** The family digests parseSections computed, with the values they were computed from. */
+const familiesOf = new WeakMap<HostFacts, Record<string, { value: unknown; digest: string }>>();
 
 /**
  * The running configs kept on the controller per host and boot (src/engine/running-configs.ts): a

@@ -22,7 +22,7 @@ kf_ls modules /lib/modules
 for kf_m in /lib/modules/*; do
   [ -d "$kf_m" ] || continue
   kf_ls "modules/\${kf_m##*/}" "$kf_m"
-  kf_cat "pkgbase/\${kf_m##*/}" "$kf_m/pkgbase"
+  kf_text "pkgbase/\${kf_m##*/}" "$kf_m/pkgbase"
 done
 `;
 

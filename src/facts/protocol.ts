@@ -2,8 +2,12 @@
  * The section protocol of the facts script. The host runs one POSIX sh script (dash, busybox ash)
  * that only reads. Every fact is printed as a header line `<NONCE> <family> <key>` followed by its
  * content and one extra newline; the nonce is random per gather, so no file content can pass for
- * a header. Families run in subshells with stdin and stderr on /dev/null: a failing family loses
- * its own keys only, and a missing file or tool is an absent key, never an error.
+ * a header. Families run with stdin and stderr on /dev/null: a failing family loses its own keys
+ * only, and a missing file or tool is an absent key, never an error. A family runs in the script's
+ * own shell (no fork) when its fragment holds nothing that could end that shell or change what the
+ * next family sees (exit, a special built-in such as shift or set -e, \${x?}, a bare IFS=, …:
+ * see inPlace); any other fragment gets a subshell of its own, as every family once did.
+ * Families that share the shell set every variable they read.
  *
  * Key conventions: `<key>#rc` holds the exit status of a command run by kf_run; `<key>#stderr`
  * the standard error of one run by kf_run_err (when it printed any); `<key>#denied` holds a path
@@ -56,13 +60,33 @@ kf_line() {
   kf_l=; IFS= read -r kf_l <"$2" || [ -n "$kf_l" ] || return 1
   kf_val "$1" "$kf_l"
 }
-# kf_text KEY PATH: a small text file's lines, read by the shell itself (no process; a last line
-# without a newline gets one). For files of a few KB: the shell reads one byte at a time.
+# kf_slurp MAX: kf_b=its stdin, read by the shell itself (no process), whole lines while kf_b holds
+# at most MAX bytes; returns 1 when there is more (stdin then stands after kf_b's last line). The
+# shell reads one byte per read(2): for small files only. (NUL bytes are dropped: text has none.)
+kf_slurp() {
+  kf_b=; kf__l=
+  while IFS= read -r kf__l; do
+    kf_b=$kf_b$kf__l$kf__nl; kf__l=
+    [ \${#kf_b} -le "$1" ] || return 1
+  done
+  kf_b=$kf_b$kf__l
+}
+# kf_text KEY PATH [LIMIT [BUDGET]]: a text file's content, exactly what cat (head -c LIMIT) prints:
+# read by the shell itself when it is under BUDGET (default 4 KiB) bytes (no process; kf_read=1,
+# the text in kf_b), else the rest by cat (head; kf_read empty)
 kf_text() {
+  kf_read=
   [ -f "$2" ] || return 1
   [ -r "$2" ] || { kf_denied "$1" "$2"; return 1; }
   kf_h "$1"
-  while IFS= read -r kf_l || [ -n "$kf_l" ]; do printf '%s\n' "$kf_l"; done <"$2"
+  {
+    if kf_slurp "\${4:-4096}"; then
+      if [ -z "\${3-}" ] || [ \${#kf_b} -le "$3" ]; then kf_read=1; printf %s "$kf_b"; else head -c "$3" "$2"; fi
+    elif [ -z "\${3-}" ]; then printf %s "$kf_b"; cat
+    elif [ \${#kf_b} -le "$3" ]; then printf %s "$kf_b"; head -c $(($3 - \${#kf_b}))
+    else head -c "$3" "$2"
+    fi
+  } <"$2"
   echo
 }
 # kf_proc KEY PATH CMD ARGS...: a one-line /proc file as if CMD had printed it (KEY#rc 0), else CMD's output
@@ -127,6 +151,14 @@ kf_run() {
   kf_val "$kf_k#rc" "$kf_r"
   return $kf_r
 }
+# kf_capture CMD ARGS...: kf_o=the command's stdout (no stdin, stderr dropped, trailing newlines
+# removed as by $(...)), its exit status returned (127: not found); for output the shell cuts up
+kf_capture() {
+  kf_o=
+  kf_find "$1" || return 127
+  shift
+  kf_o=$("$kf_p" "$@" </dev/null 2>/dev/null)
+}
 # kf_run_err KEY CMD ARGS...: as kf_run, and KEY#stderr its standard error when it printed any
 # (held in a variable: fd 3 carries stdout past the command substitution, no temp file)
 kf_run_err() {
@@ -143,13 +175,64 @@ kf_run_err() {
 `;
 }
 
-/** One family's fragment, isolated: its own subshell, no stdin (it would eat the script), no stderr. */
+/**
+ * Can a fragment run in the script's own shell (a `{ …; }` group: no fork) and still lose only its
+ * own keys when it fails? Only if it can neither end the shell nor change what later families see.
+ * Conservative: any of these words or forms sends it to a subshell:
+ *  - exit, exec, shift, trap, set with an option (set -- is fine), readonly, unset, export, eval,
+ *    `.`, source, alias, umask, ulimit, cd (but `cd /`): they end a non-interactive shell on an
+ *    error, or change its state for good;
+ *  - return outside the fragment's own function definitions;
+ *  - `\${x?…}` (an expansion error ends the shell), arithmetic other than `$((kf_x ± …))` counters;
+ *  - a bare `IFS=…` assignment (one that prefixes a command, `IFS= read`, is fine);
+ *  - a definition of one of the prelude's functions.
+ * Whole-line comments are not looked at.
+ */
+export function inPlace(script: string): boolean {
+  const code = script
+    .split('\n')
+    .filter((l) => !/^\s*#/.test(l))
+    .join('\n');
+  // a command word: after a line start, ;, &, |, (, { or `, and ends at a blank, ; or & (a `case`
+  // pattern such as `build|source)` is no command)
+  const word = (w: string) => new RegExp(`(^|[\\s;&|({\`])(${w})(?=$|[\\s;&])`, 'm');
+  const forbidden = [
+    word('exit|exec|shift|trap|readonly|unset|export|eval|source|alias|umask|ulimit|local|typeset|declare'),
+    word('\\.'),
+    /(^|[\s;&|({`])set\s+[-+](?!-($|[\s;&|)]))/m,
+    /(^|[\s;&|({`])cd(?!\s+\/(\s|$|;|&|\|))(\s|$)/m,
+    /\$\{[A-Za-z_][A-Za-z0-9_]*:?\?/,
+    /(^\s*|[;&|]\s*|\b(then|do|else)\s+)IFS=\S*\s*($|;|&&|\|\||\}|\))/m,
+  ];
+  if (forbidden.some((re) => re.test(code))) return false;
+  for (const m of code.matchAll(/\$\(\(([^)]*)\)\)/g))
+    if (!/^\s*kf_[a-z0-9_]+(\s*[+-]\s*(\d+|\$\{#kf_[a-z0-9_]+\}))+\s*$/.test(m[1] as string)) return false;
+  // Function definitions: a prelude function redefined would change it for later families; return
+  // is fine inside a definition (one line, or to a `}` alone at the start of a line).
+  const defined = [...code.matchAll(/^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\(\)/gm)].map((m) => m[1] as string);
+  if (defined.some((name) => PRELUDE_FUNCTIONS.has(name))) return false;
+  const outside = code
+    .replace(/^\s*[A-Za-z_][A-Za-z0-9_]*\s*\(\)\s*\{.*\}\s*$/gm, '')
+    .replace(/^\s*[A-Za-z_][A-Za-z0-9_]*\s*\(\)\s*\{\s*$[\s\S]*?^\}\s*$/gm, '');
+  return !word('return').test(outside);
+}
+
+/** The names of the prelude's functions. */
+const PRELUDE_FUNCTIONS = new Set(
+  [...prelude('kfPRELUDENAMES').matchAll(/^([A-Za-z_][A-Za-z0-9_]*)\(\)/gm)].map((m) => m[1] as string),
+);
+
+/**
+ * One family's fragment, isolated: no stdin (it would eat the script), no stderr; in the script's
+ * own shell when inPlace allows, else in a subshell of its own.
+ */
 export function familyBlock(name: string, script: string): string {
   if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new Error(`bad family name ${name}`);
-  return `(
-kf__fam=${name}
+  const [open, close] = inPlace(script) ? ['{', '}'] : ['(', ')'];
+  return `kf__fam=${name}
+${open}
 ${script.trim()}
-) </dev/null 2>/dev/null\n`;
+${close} </dev/null 2>/dev/null\n`;
 }
 
 /** The whole script: prelude, every family, then the trailer that proves the output is complete. */

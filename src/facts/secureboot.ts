@@ -25,42 +25,48 @@ export const DKMS_DEFAULT_KEY = '/var/lib/dkms/mok.key';
 export const DKMS_DEFAULT_CERT = '/var/lib/dkms/mok.pub';
 /** The most of a dkms configuration file, and of a certificate, that is read. */
 const CONF_MAX = 64 * 1024;
-/** The most lines of a dkms configuration file read for its key paths (by the shell: no process). */
+/** The most lines of a dkms configuration file looked at for its key paths (by the shell: no process). */
 const CONF_MAX_LINES = 2000;
 const CERT_MAX = 16 * 1024;
 /** The most mokutil listing lines kept (two per key). */
 const LIST_MAX_LINES = 4096;
 
 /**
- * kf_head KEY PATH N: the first N bytes of a file. kf_headhex KEY PATH N: the same, as hex bytes.
+ * kf_headhex KEY PATH N: the first N bytes of a file, as hex bytes.
  * kf_dkmskeys FILE: kf_keys and kf_certs, the paths FILE assigns to mok_signing_key and
- * mok_certificate (quotes stripped), for the existence checks, read by the shell itself (no process);
- * the parse reads the files' text itself.
- * kf_mok KEY ARG: mokutil's listing, only the lines the parse reads, then KEY#rc (fd 4: stdout).
+ * mok_certificate (quotes stripped), for the existence checks: from the text kf_text just read
+ * (kf_read, kf_b), else read from FILE by the shell (no process either way); the parse reads the
+ * files' text itself. kf_dkmsline: one line of it (kf_l).
+ * kf_mok KEY ARG: mokutil's listing, only the lines the parse reads, then KEY#rc (fd 4: stdout, as
+ * each call redirects it).
  */
 const script = `
-kf_head() {
-  [ -f "$2" ] || return 1
-  [ -r "$2" ] || { kf_denied "$1" "$2"; return 1; }
-  kf_h "$1"; head -c "$3" "$2" </dev/null; echo
-}
 kf_headhex() {
   [ -f "$2" ] || return 1
   [ -r "$2" ] || { kf_denied "$1" "$2"; return 1; }
   kf_h "$1"; head -c "$3" "$2" </dev/null | od -An -v -tx1; echo
 }
+kf_dkmsline() {
+  kf_n=$((kf_n + 1))
+  kf_l=\${kf_l#"\${kf_l%%[![:space:]]*}"}
+  case $kf_l in
+    mok_signing_key=*|mok_certificate=*)
+      kf_v=\${kf_l#*=}; kf_v=\${kf_v#[$kf_q]}; kf_v=\${kf_v%%[$kf_q[:space:]]*}
+      kf_keys="$kf_keys $kf_v"
+      case $kf_l in mok_certificate=*) kf_certs="$kf_certs $kf_v" ;; esac ;;
+  esac
+}
 kf_dkmskeys() {
   kf_keys=; kf_certs=; kf_n=0
-  while [ $kf_n -lt ${CONF_MAX_LINES} ] && { IFS= read -r kf_l || [ -n "$kf_l" ]; }; do
-    kf_n=$((kf_n + 1))
-    kf_l=\${kf_l#"\${kf_l%%[![:space:]]*}"}
-    case $kf_l in
-      mok_signing_key=*|mok_certificate=*)
-        kf_v=\${kf_l#*=}; kf_v=\${kf_v#[$kf_q]}; kf_v=\${kf_v%%[$kf_q[:space:]]*}
-        kf_keys="$kf_keys $kf_v"
-        case $kf_l in mok_certificate=*) kf_certs="$kf_certs $kf_v" ;; esac ;;
-    esac
-  done <"$1"
+  if [ -n "$kf_read" ]; then
+    kf_rest=$kf_b
+    while [ -n "$kf_rest" ] && [ $kf_n -lt ${CONF_MAX_LINES} ]; do
+      kf_l=\${kf_rest%%"$kf__nl"*}; kf_rest=\${kf_rest#"$kf_l"}; kf_rest=\${kf_rest#"$kf__nl"}
+      kf_dkmsline
+    done
+  else
+    while [ $kf_n -lt ${CONF_MAX_LINES} ] && { IFS= read -r kf_l || [ -n "$kf_l" ]; }; do kf_dkmsline; done <"$1"
+  fi
 }
 kf_q="\\"'"
 kf_mok() {
@@ -69,7 +75,6 @@ kf_mok() {
   echo
   kf_val "$1#rc" "$kf_r"
 }
-exec 4>&1
 if [ -n "\${kf_image-}" ]; then
   kf_val image 1
 else
@@ -82,12 +87,12 @@ else
     kf_m=$kf_p
     kf_val mokutil "$kf_m"
     [ -n "$kf_sb" ] || kf_run_err sb-state mokutil --sb-state
-    kf_mok enrolled --list-enrolled
-    kf_mok new --list-new
+    kf_mok enrolled --list-enrolled 4>&1
+    kf_mok new --list-new 4>&1
   fi
 fi
 for kf_x in /etc/dkms/framework.conf /etc/dkms/framework.conf.d/*.conf; do
-  kf_head "conf:$kf_x" "$kf_x" ${CONF_MAX} || continue
+  kf_text "conf:$kf_x" "$kf_x" ${CONF_MAX} || continue
   kf_dkmskeys "$kf_x"
   for kf_v in $kf_keys; do
     case $kf_v in /*) kf_exists "exists:$kf_v" "$kf_v" ;; esac

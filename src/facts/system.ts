@@ -17,7 +17,7 @@ const script = `
 kf_proc arch /proc/sys/kernel/arch uname -m
 if [ -n "\${kf_image-}" ]; then
   kf_val image 1
-  kf_cat etc-hostname /etc/hostname
+  kf_text etc-hostname /etc/hostname
 else
   kf_proc release /proc/sys/kernel/osrelease uname -r
   kf_proc version /proc/sys/kernel/version uname -v

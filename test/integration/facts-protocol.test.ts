@@ -63,6 +63,51 @@ describe('prelude functions under sh', () => {
     });
   });
 
+  // kf_text reads small files with the shell's own read (no process), larger ones with cat or head:
+  // either way, what cat (head -c LIMIT) would print, under every shell.
+  const bigLines = Array.from({ length: 400 }, (_, i) => `line ${i} ${'x'.repeat(i % 37)}`).join('\n');
+  const texts: Record<string, string> = {
+    'two-lines': 'x\ny\n',
+    'no-newline': 'last line without newline',
+    empty: '',
+    'blank-lines': '\n\n\n',
+    impostor: 'kfOTHERNONCE system arch\nkfTEST01234 x y\n kfTEST0123456789 leading space\n',
+    'spaces-and-backslashes': '  lead\\ing \\n  \ttab\\\ntrailing  \r\n\\',
+    'just-under': `${'a'.repeat(4000)}\n${'b'.repeat(90)}\n`,
+    'just-over': `${'a'.repeat(4000)}\n${'b'.repeat(100)}\n`,
+    'big-lines': `${bigLines}\n`,
+    'big-no-newline': bigLines,
+    'one-long-line': 'z'.repeat(9000),
+  };
+  const shells: [string, Parameters<typeof runSh>[1]][] = [['dash', {}]];
+  if (which('bash')) shells.push(['bash', { shell: which('bash') as string }]);
+  if (which('busybox')) shells.push(['busybox sh', { prefix: [which('busybox') as string], shell: 'sh' }]);
+  it.each(shells)(
+    '%s: kf_text gives back file contents exactly, and stops at LIMIT as head -c does',
+    (_s, sh) => {
+      for (const [f, text] of Object.entries(texts)) writeFileSync(join(dir, `text-${f}`), text);
+      const names = Object.keys(texts);
+      const script = [
+        ...names.map((f) => `kf_text ${f} ${dir}/text-${f}`),
+        ...names.map((f) => `kf_text limit:${f} ${dir}/text-${f} 4100`),
+        `kf_text small-limit ${dir}/text-two-lines 3`,
+        `kf_text nope ${dir}/nope || kf_val missing 1`,
+      ].join('\n');
+      const r = runSh(composeScript(NONCE, [{ name: 't', script }]), sh);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe('');
+      const family = splitSections(r.stdout, NONCE).t ?? {};
+      expect(family).toEqual({
+        ...texts,
+        ...Object.fromEntries(
+          Object.entries(texts).map(([f, t]) => [`limit:${f}`, Buffer.from(t).subarray(0, 4100).toString()]),
+        ),
+        'small-limit': 'x\ny',
+        missing: '1',
+      });
+    },
+  );
+
   it('missing files, directories and missing commands give absent keys, not errors', () => {
     const { family } = run(
       `kf_cat a ${dir}/nope\nkf_cat b ${dir}/d\nkf_run c no-such-command-kf\nkf_ls e ${dir}/nope`,

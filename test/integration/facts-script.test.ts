@@ -12,6 +12,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -22,6 +23,7 @@ import * as os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { config, INSTALLED_CONFIG_MAX_BYTES } from '../../src/facts/config.js';
+import { dkms } from '../../src/facts/dkms.js';
 import { factsScript, parseFacts } from '../../src/facts/gather.js';
 import { kernels } from '../../src/facts/kernels.js';
 import { composeScript, deniedPaths, isComplete, splitSections } from '../../src/facts/protocol.js';
@@ -298,6 +300,196 @@ describe('the receipts family: files not hashed again while stat says nothing ch
     expect(sections[`same:${rel}.sha256`]).toBeUndefined();
     expect(drift).toEqual([[files[1]]]);
   });
+
+  // The shell reads a small sidecar and the record itself and runs one stat: the answer must be
+  // cmp's, byte for byte. (A record from another run, then edited: every file hashed again.)
+  it.each([
+    ['an extra newline at its end', (t: string) => `${t}\n`],
+    ['its last newline missing', (t: string) => t.slice(0, -1)],
+    ['a line missing', (t: string) => t.split('\n').slice(1).join('\n')],
+    ['empty', () => ''],
+  ])('a record with %s: hashed', (_what, edit) => {
+    writeFileSync(files[1] as string, 'k'.repeat(100));
+    writeFileSync(sidecar, runSh(`sha256sum ${files.map((f) => `'${f}'`).join(' ')}\n`).stdout);
+    record();
+    const stat = `${kf}/${rel}.stat`;
+    writeFileSync(stat, edit(readFileSync(stat, 'utf8')));
+    const { sections, drift } = gatherStat();
+    expect(sections[`same:${rel}.sha256`]).toBeUndefined();
+    expect(drift).toEqual([[]]);
+    record();
+    expect(gatherStat().sections[`same:${rel}.sha256`]).toBe('1');
+  });
+
+  it('a sidecar larger than the shell reads itself (8 KiB): stat through STAT_FILES_SH, the same answers', () => {
+    const many = Array.from({ length: 90 }, (_, i) => `${R}/module-${String(i).padStart(3, '0')}.ko`);
+    for (const f of many) writeFileSync(f, `m${f}`);
+    const all = [...files, ...many];
+    writeFileSync(sidecar, runSh(`sha256sum ${all.map((f) => `'${f}'`).join(' ')}\n`).stdout);
+    expect(statSync(sidecar).size).toBeGreaterThan(8192);
+    record();
+    const { sections, drift } = gatherStat();
+    expect(sections[`same:${rel}.sha256`]).toBe('1');
+    expect(sections[`sidecar:${rel}.sha256`]).toBe(readFileSync(sidecar, 'utf8'));
+    expect(drift).toEqual([[]]);
+    writeFileSync(many[42] as string, 'changed');
+    const after = gatherStat();
+    expect(after.sections[`same:${rel}.sha256`]).toBeUndefined();
+    expect(after.drift).toEqual([[many[42]]]);
+    writeFileSync(sidecar, runSh(`sha256sum ${files.map((f) => `'${f}'`).join(' ')}\n`).stdout);
+  });
+});
+
+/*
+ * Several receipts: one stat for the files of every sidecar the shell read, each sidecar's lines
+ * compared with its own record; a stat of their own where a listed file is gone (the combined lines
+ * no longer match the names), STAT_FILES_SH for a sidecar over 8 KiB.
+ */
+describe('the receipts family: one stat for several sidecars', () => {
+  const R = mkdtempSync(join(os.tmpdir(), 'kf-stats-root-'));
+  afterAll(() => rmSync(R, { recursive: true, force: true }));
+  chmodSync(R, 0o755);
+  const kf = `${R}${RECEIPT_DIR}`;
+  mkdirSync(kf, { recursive: true });
+  const rels = ['6.1.0-21-amd64', '6.1.0-22-amd64', '6.1.0-23-amd64'];
+  const filesOf = (rel: string, n = 3) => Array.from({ length: n }, (_, i) => `${R}/${rel}/file ${i}.ko`);
+  const script = composeScript(NONCE, [
+    { name: 'receipts', script: receipts.script.replaceAll(RECEIPT_DIR, kf) },
+  ]);
+  /** Sidecar and stat record of a release, as apply writes them (files written first). */
+  const install = (rel: string, n = 3) => {
+    mkdirSync(`${R}/${rel}`, { recursive: true });
+    for (const f of filesOf(rel, n)) writeFileSync(f, `${f}\n`);
+    const sidecar = `${kf}/${rel}.sha256`;
+    writeFileSync(
+      sidecar,
+      runSh(
+        `sha256sum ${filesOf(rel, n)
+          .map((f) => `'${f}'`)
+          .join(' ')}\n`,
+      ).stdout,
+    );
+    writeFileSync(`${kf}/${rel}.json`, receiptText(rel));
+    const r = spawnSync('sh', ['-c', `(${STAT_FILES_SH}) >"$2"`, 'kf-stat', sidecar, `${kf}/${rel}.stat`]);
+    expect(r.status).toBe(0);
+  };
+  const shells: [string, Parameters<typeof runSh>[1]][] = [['dash', {}]];
+  if (which('busybox')) shells.push(['busybox sh', { prefix: [which('busybox') as string], shell: 'sh' }]);
+  if (which('bash')) shells.push(['bash', { shell: which('bash') as string }]);
+  const gatherAll = (o: Parameters<typeof runSh>[1]) => {
+    const r = runSh(script, { env: { PATH: '/usr/bin:/bin' }, ...o });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const sections = splitSections(r.stdout, NONCE).receipts ?? {};
+    const parsed = receipts.parse(sections);
+    return {
+      same: rels.filter((rel) => sections[`same:${rel}.sha256`] === '1'),
+      drift: Object.fromEntries(parsed.receipts.map((x) => [x.release, x.drift])),
+    };
+  };
+
+  it.each(shells)(
+    '%s: every record matches, a file gone when its record was written, a file changed since',
+    (_s, o) => {
+      for (const rel of rels) install(rel);
+      expect(gatherAll(o)).toEqual({ same: rels, drift: Object.fromEntries(rels.map((r) => [r, []])) });
+      // A listed file already gone when the record was written: its record says so, still the same.
+      rmSync(filesOf(rels[1] as string)[2] as string);
+      spawnSync('sh', [
+        '-c',
+        `(${STAT_FILES_SH}) >"$2"`,
+        'kf-stat',
+        `${kf}/${rels[1]}.sha256`,
+        `${kf}/${rels[1]}.stat`,
+      ]);
+      expect(gatherAll(o).same).toEqual(rels);
+      // A file changed since its record: that sidecar is hashed (drift), the others are not.
+      const changed = filesOf(rels[0] as string)[1] as string;
+      writeFileSync(changed, 'changed\n');
+      expect(gatherAll(o)).toEqual({
+        same: [rels[1], rels[2]],
+        drift: {
+          [rels[0] as string]: [changed],
+          [rels[1] as string]: [], // as its record says: not hashed
+          [rels[2] as string]: [],
+        },
+      });
+    },
+  );
+
+  // (STAT_FILES_SH needs `xargs -d`, which busybox sh's own xargs applet lacks: there, a large
+  // sidecar is hashed every time, as it always was)
+  it.each(shells)('%s: a sidecar over 8 KiB beside small ones', (s, o) => {
+    for (const rel of rels) install(rel);
+    install(rels[2] as string, 80);
+    expect(statSync(`${kf}/${rels[2]}.sha256`).size).toBeGreaterThan(8192);
+    expect(gatherAll(o)).toEqual({
+      same: s === 'busybox sh' ? [rels[0], rels[1]] : rels,
+      drift: Object.fromEntries(rels.map((r) => [r, []])),
+    });
+    writeFileSync(filesOf(rels[2] as string, 80)[70] as string, 'changed\n');
+    expect(gatherAll(o)).toMatchObject({
+      same: [rels[0], rels[1]],
+      drift: { [rels[2] as string]: [filesOf(rels[2] as string, 80)[70]] },
+    });
+  });
+});
+
+/*
+ * The dkms family against a temp tree (/var/lib/dkms moved under it): the kernel-* links' targets
+ * from one GNU readlink, or one busybox readlink per link, are what readlink says of each.
+ */
+describe('the dkms family: the targets of the kernel links', () => {
+  const D = mkdtempSync(join(os.tmpdir(), 'kf-dkms-root-'));
+  afterAll(() => rmSync(D, { recursive: true, force: true }));
+  const tree = join(D, 'var/lib/dkms');
+  const links: Record<string, string> = {
+    'hello/kernel-6.1.0-18-amd64-x86_64': '1.0/6.1.0-18-amd64/x86_64',
+    'hello/kernel-6.1.0-19-amd64-x86_64': `${tree}/hello/1.0/6.1.0-19-amd64/x86_64`,
+    'hello/kernel-7.0-x86_64': '2.0/7.0/x86_64', // dangling
+    'other/kernel-6.1.0-18-amd64-x86_64': '0.9/6.1.0-18-amd64/x86_64',
+    'newline/kernel-6.1-x86_64': 'a\nb',
+  };
+  for (const [link, target] of Object.entries(links)) {
+    mkdirSync(join(tree, link, '..'), { recursive: true });
+    symlinkSync(target, join(tree, link));
+  }
+  mkdirSync(join(tree, 'hello/1.0/6.1.0-18-amd64/x86_64'), { recursive: true });
+  const dkmsScript = composeScript(NONCE, [
+    { name: 'dkms', script: dkms.script.replaceAll('/var/lib/dkms', tree) },
+  ]);
+  const linkKeys = (opts: Parameters<typeof runSh>[1]) => {
+    const r = runSh(dkmsScript, { env: { PATH: '/usr/bin:/bin' }, ...opts });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const s = splitSections(r.stdout, NONCE).dkms ?? {};
+    return Object.fromEntries(Object.entries(s).filter(([k]) => k.startsWith('link/')));
+  };
+  const expected = Object.fromEntries(
+    Object.keys(links).map((l) => [`link/${l}`, readlinkSync(join(tree, l))]),
+  );
+
+  it('dash, GNU readlink: one for all links, one per link where a target holds a newline', () => {
+    expect(linkKeys({})).toEqual(expected);
+    const newline = join(tree, 'newline/kernel-6.1-x86_64');
+    rmSync(newline);
+    const { 'link/newline/kernel-6.1-x86_64': _gone, ...rest } = expected;
+    expect(linkKeys({})).toEqual(rest);
+    symlinkSync(links['newline/kernel-6.1-x86_64'] as string, newline);
+  });
+
+  it.skipIf(!which('bash'))('bash, GNU readlink', () => {
+    expect(linkKeys({ shell: which('bash') as string })).toEqual(expected);
+  });
+
+  it.skipIf(!which('busybox'))('busybox sh, busybox readlink (one file at a time)', () => {
+    const bin = join(D, 'bin');
+    mkdirSync(bin, { recursive: true });
+    symlinkSync(which('busybox') as string, join(bin, 'readlink'));
+    expect(
+      linkKeys({ prefix: [which('busybox') as string], shell: 'sh', env: { PATH: `${bin}:/usr/bin:/bin` } }),
+    ).toEqual(expected);
+  });
 });
 
 /*
@@ -351,6 +543,7 @@ describe('the config family: the configs of the builds kernelfile installed', ()
   const OLD = 'CONFIG_MODULES=y\nCONFIG_AUDIT=y\n';
   const shells: [string, Parameters<typeof runSh>[1]][] = [['dash', {}]];
   if (which('busybox')) shells.push(['busybox sh', { prefix: [which('busybox') as string], shell: 'sh' }]);
+  if (which('bash')) shells.push(['bash', { shell: which('bash') as string }]);
 
   it.each(shells)(
     '%s: the two newest receipts, newest first; a missing config is said to be missing',
@@ -451,6 +644,47 @@ describe('the config family: the configs of the builds kernelfile installed', ()
     layout([]);
     expect(gatherConfig().config.installed).toEqual([]);
   });
+
+  // The shell picks the two newest with test -nt; where it cannot tell (the same time, a symlink),
+  // ls -t does, as it always did: the releases must come out in the order `ls -t | head -n 2` gives.
+  const lsTwo = () =>
+    runSh(`ls -t ${CFG}${RECEIPT_DIR}/*.json | head -n 2\n`)
+      .stdout.split('\n')
+      .filter(Boolean)
+      .map((p) => (p.split('/').pop() as string).replace(/\.json$/, ''));
+  const installedOf = (o: Parameters<typeof runSh>[1]) =>
+    gatherConfig(o).config.installed?.map((c) => c.release);
+  it.each(shells)(
+    '%s: the two newest of many receipts, in any order, ties and symlinks included',
+    (_s, o) => {
+      const releases = ['6.1.110-a', '6.1.111-b', '6.1.112-c', '6.1.113-d', '6.1.114-e'];
+      const t0 = Math.floor(Date.now() / 1000) - 3600;
+      const dir = join(CFG, RECEIPT_DIR);
+      const orders: number[][] = [
+        [0, 1, 2, 3, 4],
+        [4, 3, 2, 1, 0],
+        [2, 4, 0, 3, 1],
+        [1, 1, 0, 0, 0], // two tie for the newest
+        [3, 2, 2, 1, 0], // two tie for the second
+        [0, 0, 0, 0, 0], // all the same time
+      ];
+      for (const ages of orders) {
+        layout(releases.map((r) => [r, WEB]));
+        releases.forEach((r, i) => {
+          const t = t0 + 60 * (ages[i] as number) + 0.25;
+          utimesSync(join(dir, `${r}.json`), t, t);
+        });
+        const expected = lsTwo();
+        expect(expected).toHaveLength(2);
+        expect(installedOf(o), JSON.stringify(ages)).toEqual(expected);
+      }
+      // A symlink among them: ls -t decides (by the link's own time).
+      layout(releases.map((r) => [r, WEB]));
+      rmSync(join(dir, '6.1.112-c.json'));
+      symlinkSync('6.1.110-a.json', join(dir, '6.1.112-c.json'));
+      expect(installedOf(o)).toEqual(lsTwo());
+    },
+  );
 });
 
 describe('gathering only reads', () => {
@@ -466,10 +700,11 @@ describe('gathering only reads', () => {
     expect(code.match(writers)?.[0] ?? null).toBeNull();
     // Tools (update-grub, grubby, dracut, …) are only looked up; the commands run are these:
     // (kf_proc reads a /proc file and runs its fallback command through kf_run "$@": the commands
-    // are those its callers name after the path)
+    // are those its callers name after the path; kf_capture runs one for the shell to cut up)
     const runs = [
       ...[...code.matchAll(/kf_run(?:_err)?\s+\S+\s+(.*?)(?=;|\|\||&&|$)/gm)].map((m) => m[1]?.trim()),
       ...[...code.matchAll(/kf_proc\s+\S+\s+\/proc\/\S+\s+(.*?)(?=;|\|\||&&|$)/gm)].map((m) => m[1]?.trim()),
+      ...[...code.matchAll(/kf_capture\s+(.*?)(?=;|\|\||&&|$)/gm)].map((m) => m[1]?.trim()),
     ].filter((r) => r !== '"$@"');
     expect(new Set(runs)).toEqual(
       new Set([
@@ -484,10 +719,17 @@ describe('gathering only reads', () => {
         'dkms status',
         'df -P -k /boot',
         'df -P -k /lib/modules',
+        'df -P -k /boot /lib/modules',
         `stat -L -c '%s %n' -- "$@"`,
         'grub-probe --target=device /',
         'grub2-probe --target=device /',
         'sha256sum -c "$kf_x"',
+        // dkms: the targets of the kernel-* links, in one readlink where it takes several
+        'readlink -- "$@"',
+        // config: the newest receipts where the shell's test -nt cannot tell
+        'ls -t "$@"',
+        // receipts: the stat record's check of a sidecar the shell has read
+        `stat -c '%s %y %z %i %n' -- "$@"`,
         // libs: the host's glibc version (read-only)
         'getconf GNU_LIBC_VERSION',
         // secureboot: the Secure Boot state where the EFI variables cannot be read (read-only)

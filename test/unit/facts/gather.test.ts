@@ -2,8 +2,10 @@
  * gather(): failures named after the host, and the digest, over a fake transport that answers
  * with canned output (test/integration/facts-gather.test.ts runs the script with the local sh).
  */
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { factsDigest, gather, parseFacts } from '../../../src/facts/gather.js';
+import { canonicalJson, factsDigest, familyDigests, gather, parseFacts } from '../../../src/facts/gather.js';
+import type { HostFacts } from '../../../src/facts/types.js';
 import { HostError } from '../../../src/host/transport.js';
 import { gatherTransport } from '../../helpers/gather-transport.js';
 
@@ -54,5 +56,70 @@ describe('the facts digest', () => {
     const { digest, ...rest } = f;
     const reordered = Object.fromEntries(Object.entries(rest).reverse()) as typeof rest;
     expect(factsDigest(reordered)).toBe(digest);
+  });
+});
+
+/*
+ * The digests are computed from each family's canonical JSON once, with a large frozen object (a
+ * running config's options, shared by hosts) kept as its own part: they must hash exactly the bytes
+ * of the plain canonical JSON, and family digests kept from the parse must not outlive a change.
+ */
+describe('digests from canonical JSON, computed once', () => {
+  /** The canonical JSON, written out the plain way (the reference). */
+  const reference = (v: unknown): string => {
+    if (Array.isArray(v)) return `[${v.map(reference).join(',')}]`;
+    if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      const keys = Object.keys(o)
+        .filter((k) => o[k] !== undefined)
+        .sort();
+      return `{${keys.map((k) => `${JSON.stringify(k)}:${reference(o[k])}`).join(',')}}`;
+    }
+    return JSON.stringify(v) ?? 'null';
+  };
+  const sha = (t: string) => createHash('sha256').update(t).digest('hex');
+  const N = 'kfDIGEST0002';
+  const output = `${N} system arch\nx86_64\n${N} system arch#rc\n0\n${N} config proc\nCONFIG_MODULES=y\n${Array.from({ length: 200 }, (_, i) => `CONFIG_OPT_${i}="välue ${i}"`).join('\n')}\n\n${N} config proc#rc\n0\n${N} - end\nok\n`;
+
+  it('hash the very bytes of the canonical JSON, shared parts, non-ASCII text and all', () => {
+    const f = parseFacts(output, N, 'h');
+    expect(Object.isFrozen(f.config.options)).toBe(true);
+    expect(reference(f.config.options).length).toBeGreaterThan(1024); // kept as a shared part
+    const { space: _s, host: _h, digest, ...rest } = f;
+    expect(digest).toBe(sha(reference(rest)));
+    expect(factsDigest({ ...rest, space: f.space, host: 'other' })).toBe(digest);
+    const { factsVersion: _v, ...families } = rest;
+    expect(familyDigests(f)).toEqual(
+      Object.fromEntries(Object.entries(families).map(([k, v]) => [k, sha(reference(v))])),
+    );
+    expect(canonicalJson(f)).toBe(reference(f));
+    // The same options held twice, and in an array, frozen and not
+    const small = Object.freeze({ b: 1, a: undefined, c: 'x' });
+    const v = {
+      z: [f.config.options, { o: f.config.options }, small],
+      a: { ...f.config.options },
+      u: undefined,
+      n: [undefined, null, 1.5],
+    };
+    expect(canonicalJson(v)).toBe(reference(v));
+    // The running config also installed by kernelfile: the same options object twice in one digest
+    const installed = [{ release: 'r', path: '/boot/config-r', options: f.config.options, error: null }];
+    const both = { ...rest, config: { ...f.config, installed } };
+    expect(factsDigest({ ...both, space: f.space, host: 'h' })).toBe(sha(reference(both)));
+  });
+
+  it('a family replaced after the parse is digested again; another host with the same families shares them', () => {
+    const f = parseFacts(output, N, 'h');
+    const g = parseFacts(output, N, 'h2');
+    expect(familyDigests(g)).toEqual(familyDigests(f));
+    const tools = { ...f.tools, dkms: '/usr/sbin/dkms' };
+    const changed: HostFacts = { ...f, tools };
+    expect(familyDigests(changed).tools).toBe(sha(reference(tools)));
+    expect(familyDigests(changed).tools).not.toBe(familyDigests(f).tools);
+    expect(familyDigests(changed).config).toBe(familyDigests(f).config);
+    // other options, frozen as well: another digest
+    const other = parseFacts(output.replace('CONFIG_OPT_7=', 'CONFIG_OPT_7X='), N, 'h3');
+    expect(familyDigests(other).config).toBe(sha(reference(other.config)));
+    expect(familyDigests(other).config).not.toBe(familyDigests(f).config);
   });
 });

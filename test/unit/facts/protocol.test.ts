@@ -1,6 +1,14 @@
 /** The section protocol's pure parts (test/integration/facts-protocol.test.ts runs the prelude under sh). */
 import { describe, expect, it } from 'vitest';
-import { isComplete, prelude, splitSections } from '../../../src/facts/protocol.js';
+import { FAMILIES } from '../../../src/facts/families.js';
+import {
+  composeScript,
+  familyBlock,
+  inPlace,
+  isComplete,
+  prelude,
+  splitSections,
+} from '../../../src/facts/protocol.js';
 
 const NONCE = 'kfTEST0123456789';
 
@@ -66,5 +74,62 @@ describe('the nonce', () => {
   it('rejects a nonce that could break the script', () => {
     expect(() => prelude("x'; rm -rf /; '")).toThrow(/bad nonce/);
     expect(() => prelude('short')).toThrow(/bad nonce/);
+  });
+});
+
+describe("families in the script's own shell", () => {
+  it('every family runs without a subshell of its own (no fork per family)', () => {
+    for (const f of Object.values(FAMILIES)) {
+      expect(inPlace(f.script), f.name).toBe(true);
+      expect(familyBlock(f.name, f.script)).toMatch(
+        new RegExp(`^kf__fam=${f.name}\n\\{\n[\\s\\S]*\n\\} </dev/null 2>/dev/null\n$`),
+      );
+    }
+    expect(composeScript(NONCE, Object.values(FAMILIES))).not.toMatch(/^\($/m);
+  });
+
+  it.each([
+    ['exit', 'kf_val a 1\nexit 3'],
+    ['exit after a list', '[ -d /x ] || exit 0'],
+    ['exec', 'exec 4>&1'],
+    ['shift', 'shift 2'],
+    ['set -e', 'set -e'],
+    ['set +f', 'kf_val a 1; set +f'],
+    ['trap', "trap 'kf_val a 1' EXIT"],
+    ['readonly', 'readonly kf_x=1'],
+    ['unset', 'unset kf_x'],
+    ['export', 'export kf_x'],
+    ['eval', 'eval "$kf_x"'],
+    ['dot', '. /etc/os-release'],
+    ['cd elsewhere', 'cd /tmp'],
+    ['cd to $HOME', 'cd'],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: sh text, not a template
+    ['${x?}', 'kf_val a "${kf_x?unset}"'],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: sh text, not a template
+    ['${x:?}', 'kf_val a "${kf_x:?}"'],
+    ['arithmetic on a value', 'kf_val a $((kf_x * 2))'],
+    ['arithmetic on host data', 'kf_val a $(($kf_l + 1))'],
+    ['bare IFS', 'IFS=:\nfor kf_x in $PATH; do :; done'],
+    ['bare IFS after then', 'if true; then IFS=; fi'],
+    ['return at the top', 'kf_val a 1 || return'],
+    ['a prelude function redefined', 'kf_h() { :; }'],
+  ])('a fragment with %s gets a subshell', (_what, script) => {
+    expect(inPlace(script)).toBe(false);
+    expect(familyBlock('t', script)).toMatch(/^kf__fam=t\n\(\n[\s\S]*\n\) <\/dev\/null 2>\/dev\/null\n$/);
+  });
+
+  it.each([
+    ['set --', 'set --\nset -- "$@" /boot\nset --; kf_x=1'],
+    ['cd /', 'cd / && {\nkf_val a 1\n}'],
+    ['IFS= read', 'while IFS= read -r kf_l; do :; done </etc/hostname'],
+    ['a counter going down', 'kf_n=$((kf_n - 1))'],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: sh text, not a template
+    ['a counter', 'kf_n=0; kf_n=$((kf_n + 1)); kf_n=$((kf_n + ${#kf_l} + 1))'],
+    ['return inside its own function', 'kf_mine() {\n  [ -f "$1" ] || return 1\n}\nkf_one() { return 0; }'],
+    ['a case pattern that names a builtin', 'case $kf_x in build|source|exit) continue ;; esac'],
+    ['a word that only contains one', 'kf_exit=1; kf_val exec-path /x; kf_val "set:$kf_x" 1'],
+    ['a comment', '# exit here would end the shell\nkf_val a 1'],
+  ])('a fragment with %s runs in place', (_what, script) => {
+    expect(inPlace(script)).toBe(true);
   });
 });
