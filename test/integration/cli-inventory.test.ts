@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { KERNELFILE_VARS } from '../../src/fleet/inventory.js';
 import { ansibleInventoryList, onPath } from '../helpers/ansible-reference.js';
-import { fakeIo } from '../helpers/io.js';
+import { cliIn } from '../helpers/cli-in-process.js';
 import { jsonOutput } from '../helpers/json-schemas.js';
 import { freePort, type SshHost, startSshHost } from '../helpers/sshd.js';
 import { canonical } from '../unit/fleet/ansible-list.js';
@@ -59,11 +59,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function cli(...args: string[]) {
-  const io = fakeIo(dir, { env: { HOME: dir, USER: 'kf-test', XDG_CACHE_HOME: join(dir, 'cache') } });
-  const code = await main(['node', 'kernelfile', ...args], io);
-  return { code, out: io.stdout, err: io.stderr };
-}
+const cli = (...args: string[]) => cliIn(dir, args);
 
 describe('plan --inventory hosts.ini', () => {
   it('reaches the host the vars files describe; the one they point elsewhere is unreachable', async () => {

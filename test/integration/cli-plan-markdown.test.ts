@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { fakeIo } from '../helpers/io.js';
+import { cliIn } from '../helpers/cli-in-process.js';
 import { jsonOutput } from '../helpers/json-schemas.js';
 import { freePort, type SshHost, startSshHost } from '../helpers/sshd.js';
 
@@ -52,11 +52,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function cli(...args: string[]) {
-  const io = fakeIo(dir, { env: { HOME: dir, USER: 'kf-test', XDG_CACHE_HOME: join(dir, 'cache') } });
-  const code = await main(['node', 'kernelfile', ...args], io);
-  return { code, out: io.stdout, err: io.stderr };
-}
+const cli = (...args: string[]) => cliIn(dir, args);
 
 describe('plan --format markdown', () => {
   it('a fleet with an error and an unreachable host: the table, each error and hint, exit 1', async () => {

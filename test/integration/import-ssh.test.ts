@@ -31,7 +31,7 @@ import { decodeReceipt } from '../../src/receipt/decode.js';
 import { desiredFrom } from '../../src/resources/desired.js';
 import { resolvePath } from '../../src/spec/paths.js';
 import { validate } from '../../src/spec/validate.js';
-import { fakeIo } from '../helpers/io.js';
+import { cliIn } from '../helpers/cli-in-process.js';
 import { planOptions } from '../helpers/plan-fixtures.js';
 import { openRoot, type SshHost, startSshHost } from '../helpers/sshd.js';
 
@@ -78,11 +78,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function cli(...args: string[]) {
-  const io = fakeIo(dir, { env: { HOME: dir, USER: 'kf-test', XDG_CACHE_HOME: join(dir, 'cache') } });
-  const code = await main(['node', 'kernelfile', ...args], io);
-  return { code, out: io.stdout, err: io.stderr };
-}
+const cli = (...args: string[]) => cliIn(dir, args);
 
 const host = () => [
   '--host',
