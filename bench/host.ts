@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { sha256File, ship, shipFiles } from '../src/apply/ship.js';
-import { hostOptions } from '../src/cli/host-options.js';
+import { hostOptions } from '../src/cli/host-settings.js';
 import type { Io } from '../src/cli/io.js';
 import { loadSpec } from '../src/cli/kernelfile.js';
 import { prepare, readManifest } from '../src/compile/build.js';

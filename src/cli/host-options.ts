@@ -1,8 +1,8 @@
-/** The options every command that talks to a host takes, and how they become HostOptions. */
+/**
+ * The options every command that talks to a host takes (loaded at start-up with the command line;
+ * host-settings.ts makes them HostOptions when a command runs).
+ */
 import { type Command, Option } from 'commander';
-import type { HostOptions, TransportObserver } from '../engine/index.js';
-import { commandLog, transferLog } from '../render/command-log.js';
-import type { Io } from './io.js';
 import { UserError } from './io.js';
 
 export interface HostFlags {
@@ -37,44 +37,6 @@ export function addHostOptions(cmd: Command): Command {
     )
     .addOption(new Option('--connect-timeout <seconds>', 'SSH connect timeout').default('10'))
     .addOption(new Option('--command-timeout <seconds>', 'limit for each remote command (default: none)'));
-}
-
-function seconds(v: string | undefined, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new UserError(`${flag} must be a positive number of seconds, got \`${v}\``);
-  return Math.round(n * 1000);
-}
-
-export function hostOptions(flags: HostFlags, io: Io): HostOptions {
-  return {
-    ...(flags.sshConfig ? { sshConfig: flags.sshConfig } : {}),
-    ...(flags.knownHosts?.length ? { knownHosts: flags.knownHosts } : {}),
-    acceptNewHostKeys: flags.acceptNewHostKeys === true,
-    identities: flags.identity ?? [],
-    connectTimeoutMs: seconds(flags.connectTimeout, '--connect-timeout'),
-    commandTimeoutMs: seconds(flags.commandTimeout, '--command-timeout'),
-    env: io.env,
-    ...observerOf(io),
-  };
-}
-
-/** `-v`, `-vv`: the commands run on hosts (and the files copied), on standard error. */
-export function observerOf(io: Io): { observer?: TransportObserver } {
-  const level = io.verbose ?? 0;
-  if (level < 1) return {};
-  return {
-    observer: {
-      command: (c) =>
-        io.err(
-          commandLog(c, level)
-            .map((l) => `${l}\n`)
-            .join(''),
-        ),
-      transfer: (t) => io.err(`${transferLog(t)}\n`),
-    },
-  };
 }
 
 /** Options that only mean something for the hosts of an inventory. */

@@ -9,7 +9,8 @@ import type { Loaded } from '../engine/kernelfile.js';
 import { type FleetHost, type PlannedHost, PlanningSession } from '../engine/planning.js';
 import { type Selection, selectTargets, type Target } from '../engine/targets.js';
 import { runStages } from '../render/progress.js';
-import { type HostFlags, hostOptions } from './host-options.js';
+import type { HostFlags } from './host-options.js';
+import { hostOptions } from './host-settings.js';
 import type { Io } from './io.js';
 import { diagnosticOptions, renderAll } from './kernelfile.js';
 

@@ -12,7 +12,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { KERNELFILE_VARS } from '../../src/fleet/inventory.js';
 import { ansibleInventoryList, onPath } from '../helpers/ansible-reference.js';
 import { cliIn } from '../helpers/cli-in-process.js';

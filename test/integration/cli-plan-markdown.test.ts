@@ -11,7 +11,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { cliIn } from '../helpers/cli-in-process.js';
 import { jsonOutput } from '../helpers/json-schemas.js';
 import { freePort, type SshHost, startSshHost } from '../helpers/sshd.js';

@@ -62,10 +62,12 @@ function bash(line: string, words: string[]): string[] {
     'source <(kernelfile completion bash)',
     'complete -p kernelfile >/dev/null || exit 3',
     `COMP_LINE=${JSON.stringify(line)}`,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion, not a template
     'COMP_POINT=${#COMP_LINE}',
     `COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')})`,
     `COMP_CWORD=${words.length - 1}`,
     '_kernelfile',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion, not a template
     'printf "%s\\n" "${COMPREPLY[@]}"',
   ].join('\n');
   const r = spawnSync('bash', ['--norc', '--noprofile', '-c', script], {
@@ -259,6 +261,7 @@ describe('zsh', () => {
   function zshComplete(words: string[], prefix: string): string[] {
     const script = [
       'compdef() { : }',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion, not a template
       'compadd() { local i=${@[(i)--]}; print -r -- "compadd ${(j: :)@[i+1,-1]}" }',
       'compset() { print -r -- "compset $*" }',
       '_files() { print -r -- "_files $*" }',

@@ -21,7 +21,6 @@ import { release as osRelease, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { main } from '../../src/cli/main.js';
 import { nodeFileView } from '../../src/engine/fsview.js';
 import { gather } from '../../src/facts/gather.js';
 import type { Transport } from '../../src/host/transport.js';

@@ -21,7 +21,8 @@ import { checkCapabilities, type Target } from '../../engine/targets.js';
 import { renderFleetSummary, table } from '../../render/fleet-text.js';
 import { type ConfigDiffMode, renderHostPlan } from '../../render/plan-text.js';
 import { colored, plain } from '../../render/style.js';
-import { type HostFlags, hostOptions, requireInventory } from '../host-options.js';
+import { type HostFlags, requireInventory } from '../host-options.js';
+import { hostOptions } from '../host-settings.js';
 import {
   type FleetFlags,
   mokPasswordFileOf,

@@ -4,7 +4,8 @@ import { stampOf } from '../../engine/version.js';
 import { renderFacts } from '../../render/facts-text.js';
 import type { FactsJson } from '../../render/json-documents.js';
 import { colored, plain } from '../../render/style.js';
-import { type HostFlags, hostOptions } from '../host-options.js';
+import type { HostFlags } from '../host-options.js';
+import { hostOptions } from '../host-settings.js';
 import type { ExitCode, Io } from '../io.js';
 
 export async function run(flags: HostFlags & { json?: boolean; sudo?: boolean }, io: Io): Promise<ExitCode> {

@@ -2,7 +2,8 @@
 import { importHost } from '../../engine/import.js';
 import { renderImport } from '../../render/import-text.js';
 import { colored, plain } from '../../render/style.js';
-import { type HostFlags, hostOptions } from '../host-options.js';
+import type { HostFlags } from '../host-options.js';
+import { hostOptions } from '../host-settings.js';
 import type { ExitCode, Io } from '../io.js';
 
 export interface ImportFlags extends HostFlags {
