@@ -30,11 +30,6 @@ export function showLocks(reports: readonly LockReport[], io: Io): boolean {
 }
 
 /** The planned hosts' locks checked (and written as the flags say), shown; true when --locked refuses. */
-export async function lockGate(
-  hosts: readonly FleetHost[],
-  flags: LockFlags,
-  io: Io,
-): Promise<{ reports: LockReport[]; refused: boolean }> {
-  const reports = await checkLocks(hosts, lockOptions(flags));
-  return { reports, refused: showLocks(reports, io) };
+export async function lockGate(hosts: readonly FleetHost[], flags: LockFlags, io: Io): Promise<boolean> {
+  return showLocks(await checkLocks(hosts, lockOptions(flags)), io);
 }

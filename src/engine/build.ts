@@ -53,8 +53,10 @@ export interface ReproducibleCheck extends ReproducibleResult {
 export async function checkReproducible(
   p: Prepared,
   progress?: (e: { stage: string; compiled: number }, which: 'first' | 'second') => void,
+  /** The first build, when the caller has just made or found it (else it is built or looked up here). */
+  built?: Built,
 ): Promise<ReproducibleCheck> {
-  const first = await build(p, (e) => progress?.(e, 'first'));
+  const first = built ?? (await build(p, (e) => progress?.(e, 'first')));
   const result = await rebuildAndCompare(p, first, (e) => progress?.(e, 'second'));
   return { ...result, first: { ...first, seconds: first.manifest.seconds } };
 }

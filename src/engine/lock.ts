@@ -5,7 +5,7 @@
  * changed. The pure parts (format, comparison) are in src/lock/.
  */
 import { existsSync } from 'node:fs';
-import { basename, dirname, join, relative } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { BUILD_RECIPE, configDigest, type Prepared } from '../compile/build.js';
 import { writeAtomic } from '../compile/cache.js';
 import { contentDigest, sha256Text } from '../compile/hash.js';
@@ -25,6 +25,7 @@ import type {
 import { UserError } from './errors.js';
 import { type Loaded, resolverOf, validSpec } from './kernelfile.js';
 import type { FleetHost } from './planning.js';
+import { STDIN_DISPLAY } from './read-kernelfile.js';
 
 export type { LockDifference, LockFile, LockReport, LockState } from '../lock/types.js';
 
@@ -37,10 +38,7 @@ export interface LockOptions {
   writeMissing?: boolean;
 }
 
-/** How a kernelfile read from standard input is named (engine/read-kernelfile.ts). */
-const STDIN = '<stdin>';
-
-/** `dir/kernelfile.yaml` → `dir/kernelfile.lock` (`-` for standard input: none). */
+/** `dir/kernelfile.yaml` → `dir/kernelfile.lock` (as absolute or relative as the kernelfile's path). */
 export function lockPathOf(kernelfileAbs: string): string {
   const name = basename(kernelfileAbs).replace(/\.ya?ml$/i, '');
   return join(dirname(kernelfileAbs), `${name}.lock`);
@@ -122,11 +120,6 @@ export async function resolvedLock(
   };
 }
 
-function display(path: string): string {
-  const rel = relative(process.cwd(), path);
-  return rel && !rel.startsWith('..') ? rel : path;
-}
-
 /** Read the lock beside `loaded`'s kernelfile: undefined when there is none. */
 export function readLock(lockPath: string): { lock?: LockFile; error?: LockError } {
   if (!existsSync(lockPath)) return {};
@@ -147,11 +140,12 @@ export async function checkLock(
   o: LockOptions = {},
 ): Promise<LockReport> {
   const kernelfile = loaded.kf.display;
-  if (kernelfile === STDIN)
+  if (kernelfile === STDIN_DISPLAY)
     // No file beside it: nothing is compared or written; --locked cannot be satisfied.
     return { kernelfile, path: '-', state: 'missing', differences: [], refused: o.locked === true };
   const file = lockPathOf(loaded.kf.abs);
-  const path = display(file);
+  // Named as the user named the kernelfile (relative to where they are, or absolute).
+  const path = lockPathOf(kernelfile);
   const now = await resolvedLock(loaded, builds, hosts);
   const { lock: was, error } = readLock(file);
   const report = (
@@ -163,7 +157,7 @@ export async function checkLock(
     path,
     state,
     differences,
-    refused: o.locked === true && !['unchanged'].includes(state),
+    refused: o.locked === true && state !== 'unchanged',
     ...extra,
   });
   const write = (lock: LockFile) => writeAtomic(file, renderLock(lock));

@@ -5,6 +5,8 @@ import { MAX_BYTES } from '../spec/load.js';
 import type { Env } from './env.js';
 import { UserError } from './errors.js';
 
+/** How a kernelfile read from standard input is named (it has no path: nothing beside it, no lock). */
+export const STDIN_DISPLAY = '<stdin>';
 export interface KernelfileBytes {
   /** As the user named it (for messages). */
   display: string;
@@ -20,7 +22,7 @@ export async function readKernelfile(file: string | undefined, io: Env): Promise
     if (!io.readStdin)
       throw new UserError('`-` reads the kernelfile from standard input, which this caller does not provide');
     const bytes = await io.readStdin();
-    return { display: '<stdin>', abs: resolve(io.cwd, 'stdin.yaml'), bytes, size: bytes.length };
+    return { display: STDIN_DISPLAY, abs: resolve(io.cwd, 'stdin.yaml'), bytes, size: bytes.length };
   }
   const display = file ?? DEFAULT_KERNELFILE;
   const abs = resolve(io.cwd, display);

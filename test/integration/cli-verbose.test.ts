@@ -2,23 +2,21 @@
  * `kernelfile -v` / `-vv` as a user runs them: each command run on the host on standard error with
  * its exit code and time (and, at -vv, its output), the command's own output unchanged.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { sshTarget } from '../helpers/host-state.js';
 import { fakeIo } from '../helpers/io.js';
 import { jsonOutput } from '../helpers/json-schemas.js';
 import { type SshHost, startSshHost } from '../helpers/sshd.js';
 
 let dir: string;
 let h: SshHost;
-let kh: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kf-cli-verbose-'));
   h = await startSshHost();
-  kh = join(dir, 'known_hosts');
-  writeFileSync(kh, `${h.knownHostsLine()}\n`);
 }, 300_000);
 afterAll(async () => {
   await h?.stop();
@@ -59,19 +57,7 @@ describe('kernelfile -v, -vv', () => {
   });
 
   it('-v over SSH: the command as the host ran it, named by the host', async () => {
-    const r = await cli(
-      '-v',
-      'facts',
-      '--json',
-      '--host',
-      `ssh://root@127.0.0.1:${h.port}`,
-      '--ssh-config',
-      'none',
-      '--known-hosts',
-      kh,
-      '-i',
-      h.keys.root.privateKeyPath,
-    );
+    const r = await cli('-v', 'facts', '--json', ...sshTarget(h, dir));
     expect(r.code).toBe(0);
     expect(r.err.trimEnd().split('\n')).toEqual([
       expect.stringMatching(

@@ -191,7 +191,7 @@ async function applyHost(
       return 1;
     }
     if (from) adoptSavedPlan(planned, from.saved, from.file);
-    if (!flags.rollback && (await lockGate([{ ok: true, ...planned }], flags, io)).refused) return 1;
+    if (!flags.rollback && (await lockGate([{ ok: true, ...planned }], flags, io))) return 1;
     const plan = planned.plan;
     io.out(renderHostPlan(plan, { style: io.color ? colored : plain, configDiff: configDiffOf(flags) }));
     if (plan.problems.length) return 1;
@@ -269,7 +269,7 @@ async function applyFleet(
   const style = io.color ? colored : plain;
   let outcomes: Outcome[];
   try {
-    if (!flags.rollback && (await lockGate(hosts, flags, io)).refused) return 1;
+    if (!flags.rollback && (await lockGate(hosts, flags, io))) return 1;
     if (from)
       io.out(
         `${style('bold', `Saved plan ${from.file}:`)} ${hosts.length} host${hosts.length === 1 ? '' : 's'}${from.saved.inventory !== null ? ` from ${shown(from.saved.inventory)}${from.saved.limit !== null ? ` (limit ${shown(from.saved.limit)})` : ''}` : ''}, each checked against a fresh plan\n\n`,

@@ -102,13 +102,16 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
               skip: (c: typeof ctx) => (c.artifacts ? false : 'nothing was built'),
               run: async (c: typeof ctx, update: (m: string) => void) => {
                 const started = Date.now();
-                c.reproducible = await checkReproducible(c.prepared as Prepared, (e, which) => {
-                  if (which === 'first') return;
-                  const s = Math.round((Date.now() - started) / 1000);
-                  update(
-                    `${e.stage}: ${e.compiled} files, ${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`,
-                  );
-                });
+                c.reproducible = await checkReproducible(
+                  c.prepared as Prepared,
+                  (e) => {
+                    const s = Math.round((Date.now() - started) / 1000);
+                    update(
+                      `${e.stage}: ${e.compiled} files, ${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`,
+                    );
+                  },
+                  c.artifacts,
+                );
               },
             },
           ]
@@ -160,8 +163,7 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
               compared: ctx.reproducible.compared,
               first: {
                 dir: ctx.reproducible.first.dir,
-                // Compiled by this command's previous stage, or found in the cache by it.
-                cached: ctx.artifacts?.cached ?? ctx.reproducible.first.cached,
+                cached: ctx.reproducible.first.cached,
                 seconds: ctx.reproducible.first.seconds,
               },
               second: ctx.reproducible.second,
@@ -203,7 +205,7 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
       lines.push([
         'Reproducible',
         r.identical
-          ? `yes: ${r.compared} files identical in two builds (first ${r.first.seconds} s${ctx.artifacts?.cached ? ', from the cache' : ''}; second ${r.second.seconds} s in another directory, umask ${r.varied.umask}, TZ=${r.varied.TZ}, LC_ALL=${r.varied.LC_ALL})`
+          ? `yes: ${r.compared} files identical in two builds (first ${r.first.seconds} s${r.first.cached ? ', from the cache' : ''}; second ${r.second.seconds} s in another directory, umask ${r.varied.umask}, TZ=${r.varied.TZ}, LC_ALL=${r.varied.LC_ALL})`
           : style(
               'error',
               `NO: ${r.differences.length} of ${r.compared} files differ between two builds (the second kept in ${r.second.dir})`,

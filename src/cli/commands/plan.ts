@@ -173,7 +173,7 @@ async function planHost(file: string | undefined, flags: PlanCommandFlags, io: I
     io.err(`kernelfile: ${message}\n`);
     return 1;
   }
-  if ((await lockGate([{ ok: true, ...planned }], flags, io)).refused) return 1;
+  if (await lockGate([{ ok: true, ...planned }], flags, io)) return 1;
   if (flags.out) writePlanDocument(flags.out, savedPlanDocument([{ ok: true, ...planned }], {}, io), io);
   if (format === 'json') io.out(`${JSON.stringify(planDocument([planned], io), null, 2)}\n`);
   else if (format === 'markdown')
@@ -201,7 +201,7 @@ async function planFleet(file: string | undefined, flags: PlanCommandFlags, io: 
     flags.out ? targetsForSaving(selected, io) : selected,
   );
   await closeAll(hosts);
-  if ((await lockGate(hosts, flags, io)).refused) return 1;
+  if (await lockGate(hosts, flags, io)) return 1;
   if (flags.out)
     writePlanDocument(
       flags.out,
