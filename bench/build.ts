@@ -40,7 +40,7 @@ export async function benchBuild(root: string): Promise<void> {
     resolvePath: (w) => resolvePath(w, { kernelfile, home: homedir() }),
     setOrigin: () => ({ file: kernelfile, line: 1 }),
   });
-  const bin = join(root, 'bin/kernelfile.js');
+  const bin = join(root, 'bin/kernelfile.cjs');
   const cli = (extra: string[], file = kernelfile) => {
     const r = spawnSync(process.execPath, [bin, 'build', ...extra, file], {
       env: { ...process.env, XDG_CACHE_HOME: cacheHome, NO_COLOR: '1' },

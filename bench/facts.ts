@@ -74,7 +74,7 @@ export async function benchFacts(root: string): Promise<void> {
       () => Promise.all(hosts.map(gatherOne)),
       10,
     );
-    const bin = `${root}bin/kernelfile.js`;
+    const bin = `${root}bin/kernelfile.cjs`;
     await sideBySide(
       'kernelfile facts --host ssh://… --json (CLI)',
       'ssh root@host true (OpenSSH)',

@@ -332,7 +332,7 @@ export async function benchFleet(root: string): Promise<void> {
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), 'kf-bench-fleet-'));
-  const bin = join(root, 'bin/kernelfile.js');
+  const bin = join(root, 'bin/kernelfile.cjs');
   const floorScript = join(root, 'bench/ssh-floor.mjs');
   const kfEnv = { ...env, XDG_CACHE_HOME: TEST_BUILD_CACHE, NO_COLOR: '1' };
   // Ansible's own state (~/.ansible: temp files, ControlPath sockets) in the bench's directory.

@@ -19,10 +19,9 @@
  *    files into another fresh directory (goal ≥ 0.9× scp's throughput).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { sha256File, ship, shipFiles } from '../src/apply/ship.js';
 import { hostOptions } from '../src/cli/host-settings.js';
 import type { Io } from '../src/cli/io.js';
@@ -130,7 +129,7 @@ export async function benchHost(root: string, o: { apply: boolean; ship: boolean
     ];
     const sshTrue = () =>
       spawnOk(['ssh', ...openSshOptions(h, kh), '-p', String(h.port), `root@${h.host}`, 'true']);
-    const version = () => spawnOk([process.execPath, join(root, 'bin/kernelfile.js'), '--version']);
+    const version = () => spawnOk([process.execPath, join(root, 'bin/kernelfile.cjs'), '--version']);
     // What the host does for a plan, without kernelfile: OpenSSH running kernelfile's facts script,
     // as a plan sends it once the host's running config is kept (its boot id known: not sent again).
     const bootId = (await h.exec(['cat', '/proc/sys/kernel/random/boot_id'])).stdout.trim();
@@ -235,8 +234,8 @@ export async function benchHost(root: string, o: { apply: boolean; ship: boolean
 
 /**
  * The phases of `kernelfile plan`, timed in this process as src/cli/plan-host.ts runs them
- * (medians): where the CLI's time goes. `node + loading plan modules` is a Node process that only
- * imports dist/cli/commands/plan.js (the CLI's start-up); `validate` reads and checks the
+ * (medians): where the CLI's time goes. `node + CLI start-up` is `kernelfile --version` (Node, the
+ * bundle from its code cache, the command line parsed); `validate` reads and checks the
  * kernelfile; `connect` is the ssh2 handshake and authentication; `gather` the facts script (one
  * round trip), and in parentheses what `dkms status` alone takes on the same host (part of
  * gather); `prepare` the source, patches and Kconfig resolution from the cache (build.ts prepare);
@@ -325,14 +324,10 @@ async function planPhases(
     await lap('close', () => t.close());
     if (hasChanges(p)) throw new Error('the in-process plan of the converged host has changes');
   }
-  // The CLI's own start-up: Node, and loading the bundle's chunk of `plan` with every chunk it
-  // imports (what --version does not load; the SSH client comes later, when it connects).
-  const planChunk = readdirSync(join(root, 'dist/bundle')).find((f) => /^plan-[A-Z0-9]+\.mjs$/.test(f));
-  if (!planChunk) throw new Error('dist/bundle/ has no chunk of the plan command: run npm run build');
-  const load = `await import(${JSON.stringify(pathToFileURL(join(root, 'dist/bundle', planChunk)).href)})`;
+  // The CLI's own start-up: Node, the bundle compiled from its code cache, the command line parsed.
   for (let i = 0; i < 6; i++)
-    await lap('node + loading plan modules', () =>
-      spawnOk([process.execPath, '--input-type=module', '-e', load]),
+    await lap('node + CLI start-up (--version)', () =>
+      spawnOk([process.execPath, join(root, 'bin/kernelfile.cjs'), '--version']),
     );
   // The first round pays for loading modules and JIT (and the page cache): drop it.
   const meds = Object.entries(phases).map(([k, v]) => [k, median(v.slice(1))] as const);

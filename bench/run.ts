@@ -56,7 +56,7 @@ spawnSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', 'ts
   cwd: root,
   stdio: 'inherit',
 });
-await bundleCli(); // what bin/kernelfile.js runs: `npm run build` does both
+await bundleCli(); // what bin/kernelfile.cjs runs: `npm run build` does both
 console.log(`node ${process.version}, ${new Date().toISOString()}; medians, subject then baseline`);
 if (on('validate')) await benchValidate(root);
 if (on('facts')) await benchFacts(root);

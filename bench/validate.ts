@@ -1,5 +1,5 @@
 /**
- * The CLI's start-up: `kernelfile --version` (Node, the bundle's entry and the command-line parser;
+ * The CLI's start-up: `kernelfile --version` (Node, the bundle compiled from its code cache, the command-line parser;
  * goal ≤ 1.3× `node -e 0`, the floor any Node CLI pays) and `kernelfile validate` (also YAML, the
  * schema and the semantic checks) against `node -e 0`; then validate() in process against parsing
  * the same YAML only.
@@ -13,7 +13,7 @@ import { ratioGoal, record, sideBySide } from './lib.js';
 
 export async function benchValidate(root: string): Promise<void> {
   const example = `${root}kernelfile.example.yaml`;
-  const bin = `${root}bin/kernelfile.js`;
+  const bin = `${root}bin/kernelfile.cjs`;
   const node = () => spawnSync(process.execPath, ['-e', '0']);
   const cli = (args: string[]) => () => {
     const r = spawnSync(process.execPath, [bin, ...args]);

@@ -13,7 +13,7 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-kf() { node "$repo/bin/kernelfile.js" "$@"; }
+kf() { node "$repo/bin/kernelfile.cjs" "$@"; }
 example=$repo/examples/qemu-tiny/kernelfile.yaml
 work=${KERNELFILE_QUICKSTART_DIR:-/var/tmp/kernelfile-quickstart}
 root=$work/root

@@ -272,6 +272,10 @@ export const ENVIRONMENT: Array<[name: string, meaning: string]> = [
   ['NO_COLOR', 'never colour the output (https://no-color.org)'],
   ['FORCE_COLOR', 'colour even when the output is not a terminal'],
   ['KERNELFILE_DEBUG', 'as --debug: a stack trace with every error'],
+  [
+    'KERNELFILE_CODE_CACHE',
+    '0: compile the command line without its code cache ($XDG_CACHE_HOME/kernelfile/code-cache/)',
+  ],
   ['XDG_CACHE_HOME', 'where the build cache is (default ~/.cache; build.cacheDir overrides it)'],
   ['SSH_AUTH_SOCK', 'the ssh-agent offered to SSH hosts'],
   ['HOME', '~/.ssh/config, ~/.ssh/known_hosts and the default keys are read from there'],

@@ -522,7 +522,7 @@ function stackOf(e: unknown, depth = 0): string {
   return err?.cause !== undefined && depth < 8 ? `${own}caused by: ${stackOf(err.cause, depth + 1)}` : own;
 }
 
-/** The entry point of bin/kernelfile.js. */
+/** The entry point of bin/kernelfile.cjs. */
 export async function runCli(): Promise<void> {
   process.exitCode = await main(process.argv);
   // Output to a pipe is written asynchronously: let it drain before exiting, or a large --json is cut.

@@ -26,7 +26,7 @@ import { jsonOutput } from '../helpers/json-schemas.js';
 import { TEST_BUILD_CACHE } from '../helpers/kernel-artifacts.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const bin = join(root, 'bin/kernelfile.js');
+const bin = join(root, 'bin/kernelfile.cjs');
 /** The build cache the suites share (kept between runs): the kernel is compiled once. */
 const BUILD_CACHE = TEST_BUILD_CACHE;
 

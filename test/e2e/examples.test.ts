@@ -12,7 +12,7 @@ import { DEBIAN_SOURCE, DEBIAN_SOURCE_TOP, requireDebianSource } from '../helper
 import { signedExampleCopy } from '../helpers/kernel-artifacts.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const bin = join(root, 'bin/kernelfile.js');
+const bin = join(root, 'bin/kernelfile.cjs');
 const kernelfile = (...args: string[]) =>
   spawnSync(process.execPath, [bin, ...args], {
     cwd: root,

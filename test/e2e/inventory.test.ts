@@ -1,5 +1,5 @@
 /**
- * `kernelfile inventory` as users run it (bin/kernelfile.js → the bundle): the fixture inventories
+ * `kernelfile inventory` as users run it (bin/kernelfile.cjs → the bundle): the fixture inventories
  * with their group_vars/ and host_vars/ (test/fixtures/inventory-dirs/), JSON valid against its
  * schema whose `ansible` part is what `ansible-inventory --list` prints (when it is installed) for
  * the variables kernelfile reads; the text view; an inventory error with its file and line. Connects

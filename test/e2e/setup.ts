@@ -1,5 +1,5 @@
 /**
- * The end-to-end suite runs the CLI as users do (bin/kernelfile.js → the bundle in dist/bundle/):
+ * The end-to-end suite runs the CLI as users do (bin/kernelfile.cjs → the bundle in dist/bundle/):
  * build it first, as `npm run build` does (tsc, then scripts/bundle.ts).
  */
 import { execFileSync } from 'node:child_process';

@@ -53,7 +53,7 @@ import {
 import { note, requireCommands, secs } from '../helpers/proc.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const bin = join(root, 'bin/kernelfile.js');
+const bin = join(root, 'bin/kernelfile.cjs');
 const SETUP_TIMEOUT = 40 * 60_000;
 
 /** What a leak of the key would contain: its private numbers and PEM lines past the public modulus. */

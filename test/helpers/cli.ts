@@ -1,9 +1,9 @@
-/** Running the installed CLI (bin/kernelfile.js → dist/bundle/) as a user does, for end-to-end tests. */
+/** Running the installed CLI (bin/kernelfile.cjs → dist/bundle/) as a user does, for end-to-end tests. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { TEST_BUILD_CACHE } from './kernel-artifacts.js';
 
-export const BIN = fileURLToPath(new URL('../../bin/kernelfile.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../bin/kernelfile.cjs', import.meta.url));
 
 export interface Cli {
   code: number | null;

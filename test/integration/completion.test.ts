@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import type { Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleCli, ROOT } from '../../scripts/bundle.js';
@@ -22,16 +22,13 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'kf-completion-'));
   // Two levels below the package root, as the bundle requires (src/cli/package-root.ts).
   probe = join(ROOT, '.cache', `completion-probe-${process.pid}`);
-  meta = await bundleCli(probe, false);
-  writeFileSync(
-    join(probe, 'run.mjs'),
-    "const { runCli } = await import('./kernelfile.mjs');\nawait runCli();\n",
-  );
+  meta = await bundleCli(probe, false, true);
+  writeFileSync(join(probe, 'run.cjs'), "require('./kernelfile.cjs').runCli();\n");
   bin = join(work, 'bin');
   mkdirSync(bin);
   writeFileSync(
     join(bin, 'kernelfile'),
-    `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(probe, 'run.mjs'))} "$@"\n`,
+    `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(probe, 'run.cjs'))} "$@"\n`,
   );
   chmodSync(join(bin, 'kernelfile'), 0o755);
   // A project: kernelfiles, a saved plan, other files, a directory; an inventory; an ssh config.
@@ -155,24 +152,20 @@ describe('bash', () => {
 });
 
 describe('each Tab', () => {
-  it('loads the entry and the completion chunk, never the transports, listr2 or execa', () => {
-    const trace = join(work, 'loaded.txt');
-    const hooks = join(work, 'hooks.mjs');
-    writeFileSync(
-      hooks,
-      `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) {\n  if (url.startsWith('file:')) appendFileSync(${JSON.stringify(trace)}, url + '\\n');\n  return next(url, context);\n}\n`,
-    );
-    const register = join(work, 'register.mjs');
+  it('runs the completion and inventory modules, never the transports, listr2 or execa', () => {
+    // The probe bundle's modules record themselves when they run (bundleCli's trace): written at exit.
+    const trace = join(work, 'ran.json');
+    const register = join(work, 'record.cjs');
     writeFileSync(
       register,
-      `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${hooks}`)});\n`,
+      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(trace)}, JSON.stringify(globalThis.__kfModules ?? [])));\n`,
     );
     const r = spawnSync(
       process.execPath,
       [
-        '--import',
+        '--require',
         register,
-        join(probe, 'run.mjs'),
+        join(probe, 'run.cjs'),
         '__complete',
         'bash',
         'kernelfile plan --inventory inventory.yml --limit w',
@@ -181,14 +174,12 @@ describe('each Tab', () => {
     );
     expect(r.status).toBe(0);
     expect(r.stdout.split('\n')).toContain('web-1');
-    const loaded = readFileSync(trace, 'utf8')
-      .split('\n')
-      .filter((u) => u.startsWith('file://'))
-      .map((u) => relative(ROOT, new URL(u).pathname));
-    const inputs = loaded.flatMap((f) => Object.keys(meta.outputs[f]?.inputs ?? {}));
-    expect(inputs).toContain('src/cli/complete.ts');
-    expect(inputs).toContain('src/fleet/inventory.ts');
-    const heavy = inputs.filter((i) =>
+    const ran = JSON.parse(readFileSync(trace, 'utf8')) as string[];
+    // Every module that ran is one of the bundle's sources.
+    expect(ran.filter((m) => !(m in meta.inputs))).toEqual([]);
+    expect(ran).toContain('src/cli/complete.ts');
+    expect(ran).toContain('src/fleet/inventory.ts');
+    const heavy = ran.filter((i) =>
       /node_modules\/(ssh2|listr2|execa|cpu-features)\/|src\/host\/(ssh|local|chroot)\.ts/.test(i),
     );
     expect(heavy).toEqual([]);

@@ -68,8 +68,8 @@ describe('npm pack', () => {
     for (const f of [
       'package/package.json',
       'package/README.md',
-      'package/bin/kernelfile.js',
-      'package/dist/bundle/kernelfile.mjs',
+      'package/bin/kernelfile.cjs',
+      'package/dist/bundle/kernelfile.cjs',
       'package/dist/engine/index.js',
       'package/dist/engine/index.d.ts',
       'package/schemas/kernelfile.schema.json',
