@@ -436,10 +436,11 @@ describe('evaluateDkmsConf', () => {
 
   it('ends what a conf leaves running in the background', async () => {
     const t0 = Date.now();
-    const r = await evaluateDkmsConf(base(`sleep 30 &\n(sleep 30 >&2) &\n${PLAIN}`));
+    // A duration no other test sleeps: pgrep looks at every process of the machine.
+    const r = await evaluateDkmsConf(base(`sleep 30.437 &\n(sleep 30.437 >&2) &\n${PLAIN}`));
     expect(Date.now() - t0).toBeLessThan(4000);
     expect(r.error).toBeNull();
-    const left = await execa('pgrep', ['-f', '^sleep 30$'], { reject: false });
+    const left = await execa('pgrep', ['-f', '^sleep 30\\.437$'], { reject: false });
     expect(String(left.stdout)).toBe('');
   });
 
