@@ -49,6 +49,7 @@ const COMMANDS = [
   'import',
   'inventory',
   'keygen',
+  'cache',
   'schema',
   'completion',
   'help',

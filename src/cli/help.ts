@@ -75,6 +75,10 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
         what: 'base: running from a host, for arm64',
         line: 'kernelfile build --host root@pi-1 --arch aarch64',
       },
+      {
+        what: 'compile in a fresh object tree, not seeded from an earlier build',
+        line: 'kernelfile build --clean',
+      },
     ],
     exits: [
       ['0', 'built (or already in the cache); with --config-only, the configuration resolved'],
@@ -228,6 +232,19 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     exits: [
       ['0', 'written'],
       ['1', 'an error (a key already there is never overwritten)'],
+    ],
+  },
+  cache: {
+    examples: [
+      { what: 'what pruning would free, removing nothing', line: 'kernelfile cache prune --dry-run' },
+      {
+        what: 'remove every object tree (the next build of each source compiles in full)',
+        line: 'kernelfile cache prune --keep-object-trees 0',
+      },
+    ],
+    exits: [
+      ['0', 'pruned (or, with --dry-run, reported)'],
+      ['1', 'an error: an unknown action, a bad --keep-object-trees'],
     ],
   },
   schema: {

@@ -153,6 +153,10 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       '--check-reproducible',
       'build a second time in another directory, later, with another umask, time zone and locale, and compare every artifact bit for bit (exit 1 when any differs)',
     )
+    .option(
+      '--clean',
+      'compile in a fresh object tree: not seeded from the closest earlier build (which recompiles only what the change touches)',
+    )
     .option('--json', 'print the result as JSON');
   addLockOptions(buildCmd).action(
     async (file: string, opts: import('./commands/build.js').BuildFlags & HostFlags) => {
@@ -413,6 +417,27 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     .action(async (opts: import('./commands/keygen.js').KeygenFlags) => {
       const { run } = await import('./commands/keygen.js');
       done(await run(opts, io));
+    });
+
+  program
+    .command('cache')
+    .description(
+      "remove from the controller's cache what no later run needs: object trees beyond build.keepObjectTrees per source, those of failed builds, logs and leftovers (never sources or artifacts)",
+    )
+    .addArgument(new Argument('<action>', 'prune').choices(['prune']))
+    .option('--dry-run', 'say what would be removed and how much it frees; remove nothing')
+    .option(
+      '--keep-object-trees <n>',
+      'object trees kept per kernel source, most recent first (default 3, as build.keepObjectTrees)',
+    )
+    .option(
+      '--cache-dir <dir>',
+      "the cache (default $XDG_CACHE_HOME/kernelfile; a kernelfile's build.cacheDir)",
+    )
+    .option('--json', 'print what was (or would be) removed as JSON')
+    .action(async (action: string, opts: import('./commands/cache.js').CacheFlags) => {
+      const { run } = await import('./commands/cache.js');
+      done(await run(action, opts, io));
     });
 
   program

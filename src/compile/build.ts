@@ -33,6 +33,16 @@ import { patchedTree, type ResolvedPatch } from './patches.js';
 import { PROVENANCE_FILE, provenanceStatement } from './provenance.js';
 import { MAX_CONFIG_BYTES, readRegularTextSync } from './read-file.js';
 import {
+  beyondKeep,
+  chooseSeed,
+  compatDigest,
+  readRecords,
+  removeObjtree,
+  type Seeded,
+  seedObjtree,
+  writeRecord,
+} from './seed.js';
+import {
   type BuildSigning,
   buildSigning,
   checkSignedArtifacts,
@@ -45,6 +55,8 @@ import { checkSignature, type FetchedSource, fetchFile, fetchSource, sourceKey, 
 
 /** Bump when the way kernelfile builds changes, so old artifacts are not reused. */
 export const BUILD_RECIPE = 2;
+/** build.keepObjectTrees when the kernelfile does not say. */
+export const DEFAULT_KEEP_OBJECT_TREES = 3;
 // 2: KBUILD_BUILD_VERSION=1, KBUILD_BUILD_TIMESTAMP a date (the built-in initramfs carried the
 //    time of the build), debug information relative to the source tree.
 
@@ -77,6 +89,8 @@ export interface Prepared {
   dirs: CacheDirs;
   source: FetchedSource;
   tree: { dir: string; key: string };
+  /** The unpacked source before patches (the same as `tree` without patches). */
+  pristine?: { dir: string; key: string };
   patches: ResolvedPatch[];
   config: ResolvedConfig;
   toolchain: string;
@@ -116,6 +130,10 @@ export interface Manifest {
   headersNeed?: HeadersNeed;
   /** kernelfile's build recipe (absent before recipe 2). */
   recipe?: number;
+  /** The earlier build whose object tree this one started from (seed.ts), and what make recompiled. */
+  seed?: { buildId: string; release: string; samePatches: boolean; differingOptions: number };
+  /** Compile lines make printed (CC, LD, …): what it (re)built. */
+  compiled?: number;
 }
 
 /** Where a command named in make variables lives (PATH search), without running anything. */
@@ -280,6 +298,7 @@ export async function prepare(input: PrepareInput): Promise<Prepared> {
     dirs,
     source,
     tree,
+    pristine,
     patches,
     config,
     toolchain,
@@ -358,9 +377,15 @@ export function readManifest(dir: string): Manifest | undefined {
  * Compile the prepared build, or find it in the cache. One process compiles a build id at a time
  * (they share its object directory): a second one waits for the first, then finds its artifacts.
  */
+export interface BuildOptions {
+  /** A fresh object tree: never seeded from an earlier build, and this build id's own tree removed first. */
+  clean?: boolean;
+}
+
 export async function build(
   p: Prepared,
   onEvent?: (e: MakeEvent) => void,
+  o: BuildOptions = {},
 ): Promise<{ dir: string; manifest: Manifest; cached: boolean }> {
   const final = join(p.dirs.artifacts, p.buildId);
   const existing = readManifest(final);
@@ -378,7 +403,7 @@ export async function build(
     `building ${p.release}`,
     async () => {
       const done = readManifest(final);
-      return done ? { dir: final, manifest: done, cached: true } : compileLocked(p, final, onEvent);
+      return done ? { dir: final, manifest: done, cached: true } : compileLocked(p, final, onEvent, o);
     },
     {
       onWait: (h) =>
@@ -401,17 +426,95 @@ export interface BuildPlace {
   env?: Record<string, string>;
 }
 
+/** What a seed must share with this build besides source and architecture (seed.ts). */
+function seedCompat(p: Prepared): string {
+  return compatDigest({
+    recipe: BUILD_RECIPE,
+    toolchain: p.toolchain,
+    makeVars: p.spec.build?.makeVars ?? {},
+    signingCertificate: p.signing?.certificateSha256 ?? null,
+  });
+}
+
+/**
+ * Start the build's object tree from the closest earlier one (seed.ts), when there is one. A seed
+ * that cannot be copied (removed meanwhile, no space) only costs the full compile.
+ */
+async function seedFor(
+  p: Prepared,
+  objtree: string,
+  onEvent?: (e: MakeEvent) => void,
+): Promise<Seeded | undefined> {
+  if (!p.pristine) return undefined;
+  const choice = chooseSeed(
+    {
+      buildId: p.buildId,
+      source: sourceKey(p.source),
+      arch: p.arch,
+      compat: seedCompat(p),
+      treeKey: p.tree.key,
+      configText: p.config.text,
+    },
+    readRecords(p.dirs.objects),
+    (r) => {
+      try {
+        return readRegularTextSync(join(r.objtree, '.config'), MAX_CONFIG_BYTES, 'a seed .config');
+      } catch {
+        return undefined;
+      }
+    },
+  );
+  if (!choice) return undefined;
+  const what = `${choice.samePatches ? 'same patches' : 'other patches'}, ${choice.differing} option${choice.differing === 1 ? '' : 's'} differ${choice.differing === 1 ? 's' : ''}`;
+  onEvent?.({ stage: `seeding the object tree from ${choice.record.release} (${what})`, compiled: 0 });
+  try {
+    return await seedObjtree(choice, { objtree, tree: p.tree, pristine: p.pristine });
+  } catch (e) {
+    onEvent?.({
+      stage: `could not seed from ${choice.record.release} (${e instanceof Error ? e.message : String(e)}): compiling afresh`,
+      compiled: 0,
+    });
+    return undefined;
+  }
+}
+
+/** Remove the object trees of this build's source beyond build.keepObjectTrees (most recent kept). */
+function pruneObjtrees(p: Prepared): void {
+  const keep = p.spec.build?.keepObjectTrees ?? DEFAULT_KEEP_OBJECT_TREES;
+  for (const r of beyondKeep(readRecords(p.dirs.objects), sourceKey(p.source), keep))
+    removeObjtree(p.dirs.objects, r.buildId);
+}
+
 async function compileLocked(
   p: Prepared,
   final: string,
   onEvent?: (e: MakeEvent) => void,
+  o: BuildOptions = {},
 ): Promise<{ dir: string; manifest: Manifest; cached: boolean }> {
   const objtree = join(p.dirs.objects, p.buildId);
+  if (o.clean) removeObjtree(p.dirs.objects, p.buildId);
+  // A tree of this build id from an interrupted or failed run is make's to resume, not to seed.
+  const seeded = !o.clean && !existsSync(objtree) ? await seedFor(p, objtree, onEvent) : undefined;
   mkdirSync(objtree, { recursive: true });
   const tmp = staging(final);
   try {
-    const manifest = await buildInto(p, { srctree: p.tree.dir, objtree, out: tmp }, onEvent);
+    const manifest = await buildInto(p, { srctree: p.tree.dir, objtree, out: tmp }, onEvent, seeded);
     commit(tmp, final);
+    if (p.pristine)
+      writeRecord(p.dirs.objects, {
+        objtreeRecord: 1,
+        buildId: p.buildId,
+        release: p.release,
+        recipe: BUILD_RECIPE,
+        source: sourceKey(p.source),
+        pristine: p.pristine,
+        tree: p.tree,
+        objtree,
+        arch: p.arch,
+        compat: seedCompat(p),
+        completedAt: new Date().toISOString(),
+      });
+    pruneObjtrees(p);
     return { dir: final, manifest, cached: false };
   } catch (e) {
     // Keep the log of a failed build where the error message says it is.
@@ -439,6 +542,7 @@ export async function buildInto(
   p: Prepared,
   place: BuildPlace,
   onEvent?: (e: MakeEvent) => void,
+  seeded?: Seeded,
 ): Promise<Manifest> {
   const started = Date.now();
   const { objtree, out: tmp } = place;
@@ -507,6 +611,17 @@ export async function buildInto(
     compileSeconds: Math.round((compiled - started) / 100) / 10,
     ...(needs ? { headersNeed: needs } : {}),
     recipe: BUILD_RECIPE,
+    ...(seeded
+      ? {
+          seed: {
+            buildId: seeded.from.buildId,
+            release: seeded.from.release,
+            samePatches: seeded.samePatches,
+            differingOptions: seeded.differing,
+          },
+        }
+      : {}),
+    compiled: built.compiled,
   };
   writeFileSync(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const statement = await provenanceStatement({

@@ -230,3 +230,15 @@ export async function withLock<T>(
     }
   }
 }
+
+/**
+ * Is `locksDir/<name>.lock` held by a live process (or by another host: never judged from here)?
+ * For `cache prune`, which leaves alone whatever a running build works on.
+ */
+export function isHeld(locksDir: string, name: string, probe: ProcessProbe = localProbe): boolean {
+  const text = readText(join(locksDir, `${name}.lock`));
+  if (text === undefined) return false;
+  const holder = parseHolder(text);
+  if (!holder) return true; // being written right now
+  return !isStale(holder, { host: hostname(), boot: BOOT }, probe);
+}

@@ -189,7 +189,7 @@ function targets(arch: string, modules: boolean): string[] {
 
 export async function compile(
   input: MakeInput,
-): Promise<{ image: string; release: string; modules: boolean }> {
+): Promise<{ image: string; release: string; modules: boolean; compiled: number }> {
   const dotConfig = join(input.objtree, '.config');
   if (!existsSync(dotConfig) || readFileSync(dotConfig, 'utf8') !== input.configText)
     writeFileSync(dotConfig, input.configText);
@@ -200,7 +200,7 @@ export async function compile(
   // Only now: `make image_name` needs the configuration a build has synchronised.
   const image = await imageName(input);
   const release = readFileSync(join(input.objtree, 'include/config/kernel.release'), 'utf8').trim();
-  return { image: join(input.objtree, image), release, modules };
+  return { image: join(input.objtree, image), release, modules, compiled: counter.n };
 }
 
 export async function modulesInstall(input: MakeInput, dest: string): Promise<void> {

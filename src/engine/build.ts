@@ -4,7 +4,14 @@
  * built under QEMU with its modules and the declared DKMS modules.
  */
 import { join } from 'node:path';
-import { blockingDrops, build, type Manifest, type Prepared, prepare } from '../compile/build.js';
+import {
+  type BuildOptions,
+  blockingDrops,
+  build,
+  type Manifest,
+  type Prepared,
+  prepare,
+} from '../compile/build.js';
 import { BuildError } from '../compile/errors.js';
 import { type ReproducibleResult, checkReproducible as rebuildAndCompare } from '../compile/reproducible.js';
 import type { Diagnostic } from '../spec/diagnostic.js';
@@ -13,7 +20,7 @@ import type { Env } from './env.js';
 import { type Loaded, resolverOf, validSpec } from './kernelfile.js';
 import { type BuildTarget, dropDiagnostic, prepareInput, signingDiagnostics } from './prepare.js';
 
-export type { Manifest, Prepared } from '../compile/build.js';
+export type { BuildOptions, Manifest, Prepared } from '../compile/build.js';
 export type { FileDifference, ReproducibleResult } from '../compile/reproducible.js';
 
 export interface Built {
@@ -65,8 +72,9 @@ export async function checkReproducible(
 export function compile(
   p: Prepared,
   progress?: (e: { stage: string; compiled: number }) => void,
+  o: BuildOptions = {},
 ): Promise<Built> {
-  return build(p, progress ?? (() => {}));
+  return build(p, progress ?? (() => {}), o);
 }
 
 export interface VerifyOptions {

@@ -384,6 +384,16 @@ const Build = T.Object(
         default: [],
       }),
     ),
+    keepObjectTrees: T.Optional(
+      T.Integer({
+        minimum: 0,
+        maximum: 100,
+        description:
+          'Object trees (the compiled build directories: tens to hundreds of MB each, GBs for a distribution config) kept on the controller per kernel source after a build, most recent first. The next build of the same source starts from the closest of them, so a changed option or patch recompiles only what it changes. `0` keeps none; `kernelfile cache prune` removes the rest.',
+        examples: [3],
+        default: 3,
+      }),
+    ),
   },
   {
     additionalProperties: false,

@@ -25,6 +25,7 @@ import { type LockFlags, lockOptions, showLocks } from '../lock.js';
 export interface BuildFlags extends Partial<HostFlags>, LockFlags {
   configOnly?: boolean;
   checkReproducible?: boolean;
+  clean?: boolean;
   json?: boolean;
   arch?: string;
 }
@@ -86,12 +87,16 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
               run: async (c: typeof ctx, update: (m: string) => void) => {
                 const p = c.prepared as Prepared;
                 const started = Date.now();
-                c.artifacts = await compile(p, (e) => {
-                  const s = Math.round((Date.now() - started) / 1000);
-                  update(
-                    `${e.stage}: ${e.compiled} files, ${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`,
-                  );
-                });
+                c.artifacts = await compile(
+                  p,
+                  (e) => {
+                    const s = Math.round((Date.now() - started) / 1000);
+                    update(
+                      `${e.stage}: ${e.compiled} files, ${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`,
+                    );
+                  },
+                  { clean: flags.clean === true },
+                );
               },
             },
           ]),
@@ -199,6 +204,14 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
       lines.push([
         'Artifacts',
         `${ctx.artifacts.dir} (${ctx.artifacts.cached ? 'cache hit' : `built in ${ctx.artifacts.manifest.seconds} s`})`,
+      ]);
+    const seed = ctx.artifacts && !ctx.artifacts.cached ? ctx.artifacts.manifest.seed : undefined;
+    if (ctx.artifacts && !ctx.artifacts.cached)
+      lines.push([
+        'Object tree',
+        seed
+          ? `seeded from ${seed.release} (${seed.samePatches ? 'same patches' : 'other patches'}, ${seed.differingOptions} option${seed.differingOptions === 1 ? '' : 's'} differ${seed.differingOptions === 1 ? 's' : ''}): make recompiled ${ctx.artifacts.manifest.compiled ?? '?'} files`
+          : `fresh${flags.clean ? ' (--clean)' : ''}: make compiled ${ctx.artifacts.manifest.compiled ?? '?'} files`,
       ]);
     const r = ctx.reproducible;
     if (r)

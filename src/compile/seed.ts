@@ -1,0 +1,358 @@
+/**
+ * Seeded object trees: a build id not in the cache starts its object tree (O=) from the closest
+ * earlier one of the same source, toolchain, architecture, make variables and signing key (same
+ * patches first, then the fewest differing options), and make rebuilds what changed, as it does for
+ * a kernel developer. The artifacts stay those of the build id: Kbuild decides what to rebuild from
+ * each target's command line and dependencies (its .cmd files), and this module makes both say what
+ * they would say had the seed been built here:
+ *
+ *  - the copy's .cmd and .d files name this build's source and object trees instead of the seed's
+ *    (the trees are at other paths; the kernel maps both out of what it builds: see make.ts), so an
+ *    unchanged command line stays unchanged;
+ *  - a source file whose content differs between the seed's patched tree and this one is made newer
+ *    than every object (a fresh copy in this tree, its hard link to the pristine source broken), so
+ *    make rebuilds what depends on it, as after an edit;
+ *  - a changed option reaches its dependents through include/config/ (Kbuild's own syncconfig).
+ *
+ * Seeds are only complete builds (a record, objects/<build id>.json, written after the build), and
+ * never where Kbuild is known not to rebuild correctly or the output would name the seed's directory:
+ * another compiler, other make variables (KCFLAGS…), another architecture, recipe or signing key, a
+ * CONFIG_DEBUG_INFO build (its objects keep the object directory in DW_AT_comp_dir).
+ */
+import { execFile } from 'node:child_process';
+import {
+  copyFileSync,
+  type Dirent,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parseConfig } from '../kconfig/config.js';
+import { BuildError } from './errors.js';
+import { sha256Json } from './hash.js';
+
+/** What a complete object tree was built from: objects/<build id>.json, beside the tree. */
+export interface ObjtreeRecord {
+  objtreeRecord: 1;
+  buildId: string;
+  release: string;
+  recipe: number;
+  /** The pristine source (source.ts sourceKey) and the patched tree it was built from. */
+  source: string;
+  pristine: { key: string; dir: string };
+  tree: { key: string; dir: string };
+  objtree: string;
+  arch: string;
+  /** sha256 of what must be equal for a seed: toolchain, make variables, signing certificate. */
+  compat: string;
+  completedAt: string;
+}
+
+/** The inputs a seed must share with the build (besides the source and architecture). */
+export interface SeedCompat {
+  recipe: number;
+  toolchain: string;
+  makeVars: Record<string, string>;
+  signingCertificate: string | null;
+}
+
+export function compatDigest(c: SeedCompat): string {
+  return sha256Json({ seedCompat: 1, ...c });
+}
+
+/** What a new build looks for in a seed. */
+export interface SeedWanted {
+  buildId: string;
+  source: string;
+  arch: string;
+  compat: string;
+  treeKey: string;
+  configText: string;
+}
+
+export interface SeedChoice {
+  record: ObjtreeRecord;
+  samePatches: boolean;
+  /** Options whose value differs between the seed's .config and the build's. */
+  differing: number;
+}
+
+/** Symbols whose value differs between two .config texts (set in one only counts too). */
+export function differingOptions(a: string, b: string): number {
+  const map = (t: string) => new Map(parseConfig(t).entries.map((e) => [e.symbol, e.value]));
+  const x = map(a);
+  const y = map(b);
+  let n = 0;
+  for (const [k, v] of x) if (y.get(k) !== v) n++;
+  for (const k of y.keys()) if (!x.has(k)) n++;
+  return n;
+}
+
+/** Does the build's configuration keep paths of the object directory in what it builds? */
+export function keepsObjectPaths(configText: string): boolean {
+  return /^CONFIG_DEBUG_INFO=y$/m.test(configText);
+}
+
+/**
+ * The closest seed among complete object trees: same source, architecture and compatibility; the
+ * same patches before other patches, then the fewest differing options, then the most recent.
+ * `configOf` reads a seed's .config (undefined when its tree is gone). Pure.
+ */
+export function chooseSeed(
+  wanted: SeedWanted,
+  records: readonly ObjtreeRecord[],
+  configOf: (r: ObjtreeRecord) => string | undefined,
+): SeedChoice | undefined {
+  if (keepsObjectPaths(wanted.configText)) return undefined;
+  let best: SeedChoice | undefined;
+  for (const record of records) {
+    if (
+      record.buildId === wanted.buildId ||
+      record.source !== wanted.source ||
+      record.arch !== wanted.arch ||
+      record.compat !== wanted.compat
+    )
+      continue;
+    const config = configOf(record);
+    if (config === undefined || keepsObjectPaths(config)) continue;
+    const c: SeedChoice = {
+      record,
+      samePatches: record.tree.key === wanted.treeKey,
+      differing: differingOptions(config, wanted.configText),
+    };
+    if (
+      !best ||
+      (c.samePatches && !best.samePatches) ||
+      (c.samePatches === best.samePatches &&
+        (c.differing < best.differing ||
+          (c.differing === best.differing && c.record.completedAt > best.record.completedAt)))
+    )
+      best = c;
+  }
+  return best;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** A record read back: every field checked (the cache is the user's, but a damaged file is possible). */
+export function parseRecord(text: string): ObjtreeRecord | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const r = v as Partial<ObjtreeRecord> | null;
+  const str = (x: unknown) => typeof x === 'string' && x.length > 0 && x.length < 4096;
+  const pair = (x: unknown) => {
+    const o = x as { key?: unknown; dir?: unknown } | null;
+    return typeof o === 'object' && o !== null && str(o.key) && str(o.dir);
+  };
+  if (
+    r?.objtreeRecord !== 1 ||
+    !str(r.buildId) ||
+    !HEX64.test(r.buildId as string) ||
+    !str(r.release) ||
+    typeof r.recipe !== 'number' ||
+    !str(r.source) ||
+    !pair(r.pristine) ||
+    !pair(r.tree) ||
+    !str(r.objtree) ||
+    !str(r.arch) ||
+    !str(r.compat) ||
+    !str(r.completedAt)
+  )
+    return undefined;
+  return r as ObjtreeRecord;
+}
+
+export const recordFile = (objects: string, buildId: string) => join(objects, `${buildId}.json`);
+
+/** The records of complete object trees in the cache (trees whose directory is gone are left out). */
+export function readRecords(objects: string): ObjtreeRecord[] {
+  let names: string[];
+  try {
+    names = readdirSync(objects);
+  } catch {
+    return [];
+  }
+  const out: ObjtreeRecord[] = [];
+  for (const n of names) {
+    const m = /^([0-9a-f]{64})\.json$/.exec(n);
+    if (!m) continue;
+    let text: string;
+    try {
+      if (statSync(join(objects, n)).size > 64 * 1024) continue;
+      text = readFileSync(join(objects, n), 'utf8');
+    } catch {
+      continue;
+    }
+    const r = parseRecord(text);
+    if (r && r.buildId === m[1] && existsSync(join(objects, r.buildId, '.config'))) out.push(r);
+  }
+  return out;
+}
+
+/** Write the record of a complete build (after its artifacts are committed). */
+export function writeRecord(objects: string, r: ObjtreeRecord): void {
+  const file = recordFile(objects, r.buildId);
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, `${JSON.stringify(r, null, 2)}\n`);
+  renameSync(tmp, file);
+}
+
+/** Remove a build's record first (the tree is no longer a seed), then its object tree. */
+export function removeObjtree(objects: string, buildId: string): void {
+  rmSync(recordFile(objects, buildId), { force: true });
+  rmSync(join(objects, buildId), { recursive: true, force: true });
+}
+
+/** Replace every occurrence of each `from` with its `to` (longest first). Pure. */
+export function rewritePaths(text: string, pairs: readonly (readonly [string, string])[]): string {
+  let out = text;
+  for (const [from, to] of [...pairs].sort((a, b) => b[0].length - a[0].length))
+    if (from !== to && from.length > 0) out = out.split(from).join(to);
+  return out;
+}
+
+/** Kbuild's command records and dependency files (.cmd, .d) under a tree. */
+function recordsUnder(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && (e.name.endsWith('.cmd') || e.name.endsWith('.d'))) out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+const run = promisify(execFile);
+
+/** Every regular file of a tree with its inode: `find -printf`, one process for tens of thousands. */
+async function inodes(dir: string): Promise<Map<string, string>> {
+  const { stdout } = await run('find', [dir, '-type', 'f', '-printf', '%i %P\\0'], {
+    maxBuffer: 512 * 1024 * 1024,
+  });
+  const m = new Map<string, string>();
+  for (const rec of stdout.split('\0')) {
+    const sp = rec.indexOf(' ');
+    if (sp > 0) m.set(rec.slice(sp + 1), rec.slice(0, sp));
+  }
+  return m;
+}
+
+/** Files a patched tree changed, added or removed against its pristine source (by inode: the rest are hard links). */
+function patchedFiles(tree: Map<string, string>, pristine: Map<string, string>): Set<string> {
+  const out = new Set<string>();
+  for (const [f, ino] of tree) if (pristine.get(f) !== ino) out.add(f);
+  for (const f of pristine.keys()) if (!tree.has(f)) out.add(f);
+  return out;
+}
+
+function sameBytes(a: string, b: string): boolean {
+  try {
+    const x = statSync(a);
+    const y = statSync(b);
+    if (x.size !== y.size) return false;
+    return readFileSync(a).equals(readFileSync(b));
+  } catch {
+    return false;
+  }
+}
+
+export interface Seeded {
+  from: ObjtreeRecord;
+  samePatches: boolean;
+  differing: number;
+  /** Source files made newer because they differ between the seed's patches and these. */
+  touched: number;
+}
+
+/**
+ * Make `objtree` (which must not exist) a copy of the seed's object tree, ready for make: paths
+ * rewritten, differing source files refreshed in `tree`. A copy shares nothing with the seed
+ * (reflinked where the file system can, else copied).
+ */
+export async function seedObjtree(
+  choice: SeedChoice,
+  into: { objtree: string; tree: { key: string; dir: string }; pristine: { key: string; dir: string } },
+): Promise<Seeded> {
+  const from = choice.record;
+  const tmp = `${into.objtree}.seed-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  try {
+    await run('cp', ['-a', '--reflink=auto', '--', from.objtree, tmp], { maxBuffer: 16 * 1024 * 1024 });
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw new BuildError(
+      `cannot copy the object tree of ${from.release} to seed this build: ${(e as { stderr?: string }).stderr?.trim() || String(e)}`,
+      'free space in the cache, or build with --clean',
+    );
+  }
+  const pairs: [string, string][] = [
+    [from.objtree, into.objtree],
+    [from.tree.dir, into.tree.dir],
+  ];
+  for (const f of recordsUnder(tmp)) {
+    const text = readFileSync(f, 'latin1');
+    const out = rewritePaths(text, pairs);
+    if (out !== text) writeFileSync(f, out, 'latin1');
+  }
+  // Generated by make on every run from the trees' paths: made again, never trusted from the seed.
+  rmSync(join(tmp, 'source'), { force: true });
+  let touched = 0;
+  if (from.tree.key !== into.tree.key) {
+    const [pristine, a, b] = await Promise.all([
+      inodes(from.pristine.dir),
+      from.tree.dir === from.pristine.dir ? undefined : inodes(from.tree.dir),
+      into.tree.dir === into.pristine.dir ? undefined : inodes(into.tree.dir),
+    ]);
+    const changed = new Set([
+      ...(a ? patchedFiles(a, pristine) : []),
+      ...(b ? patchedFiles(b, pristine) : []),
+    ]);
+    const now = new Date();
+    for (const f of changed) {
+      const mine = join(into.tree.dir, f);
+      if (!existsSync(mine) || sameBytes(join(from.tree.dir, f), mine)) continue;
+      // A fresh copy (its own inode, this moment's time): make sees the file as just edited, and
+      // the pristine source and the other trees it was linked to keep their times.
+      const fresh = `${mine}.kf-seed-${process.pid}`;
+      copyFileSync(mine, fresh);
+      utimesSync(fresh, now, now);
+      renameSync(fresh, mine);
+      touched++;
+    }
+  }
+  mkdirSync(join(into.objtree, '..'), { recursive: true });
+  renameSync(tmp, into.objtree);
+  return { from, samePatches: choice.samePatches, differing: choice.differing, touched };
+}
+
+/**
+ * The object trees to remove after a build: those of `source` beyond the `keep` most recent
+ * complete ones. Pure.
+ */
+export function beyondKeep(records: readonly ObjtreeRecord[], source: string, keep: number): ObjtreeRecord[] {
+  return records
+    .filter((r) => r.source === source)
+    .sort((a, b) => (a.completedAt < b.completedAt ? 1 : a.completedAt > b.completedAt ? -1 : 0))
+    .slice(keep);
+}

@@ -1,0 +1,138 @@
+/**
+ * The controller's cache, day 2: what it holds that can go, and `kernelfile cache prune`. Only what
+ * a later run never needs is removed: object trees beyond build.keepObjectTrees per source (the
+ * most recent are kept to seed the next build: compile/seed.ts), object trees that cannot seed (a
+ * failed or interrupted build's, or made before seeding was recorded), logs of failed builds, the
+ * second builds of `build --check-reproducible` that were kept, and staging leftovers of killed
+ * runs. Sources, patched trees, Kconfig results and artifacts stay: plans and applies read them.
+ * Whatever a running build holds a lock on is left alone.
+ */
+import { type Dirent, lstatSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_KEEP_OBJECT_TREES } from '../compile/build.js';
+import { cacheDirs } from '../compile/cache.js';
+import { isHeld } from '../compile/lock.js';
+import { beyondKeep, type ObjtreeRecord, readRecords, recordFile } from '../compile/seed.js';
+
+export interface PruneGroup {
+  /** What the entries are, for people. */
+  what: string;
+  entries: { path: string; bytes: number }[];
+  bytes: number;
+}
+
+export interface PruneReport {
+  root: string;
+  groups: PruneGroup[];
+  bytes: number;
+  /** Object trees kept to seed later builds, and their size. */
+  kept: { trees: number; bytes: number };
+  dryRun: boolean;
+}
+
+/** Bytes a file or directory takes on disk (blocks, not lengths; symlinks not followed). */
+export function diskBytes(path: string): number {
+  let st: ReturnType<typeof lstatSync>;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return 0;
+  }
+  let n = st.blocks * 512;
+  if (st.isDirectory()) {
+    let entries: Dirent[] = [];
+    try {
+      entries = readdirSync(path, { withFileTypes: true });
+    } catch {
+      // unreadable: counted as its own blocks
+    }
+    for (const e of entries) n += diskBytes(join(path, e.name));
+  }
+  return n;
+}
+
+const ID = /^[0-9a-f]{64}$/;
+/** Names staging and discarding give entries (cache.ts, seed.ts): `<name>.tmp-PID-…`, `.seed-PID`, `.bad-…`. */
+const LEFTOVER = /\.(tmp-\d+|seed-\d+|bad-\d+)/;
+const DAY_MS = 24 * 3600 * 1000;
+
+function names(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** What `cache prune` would remove (keep: object trees kept per source). Reads only. */
+export function pruneCandidates(
+  root: string,
+  keep = DEFAULT_KEEP_OBJECT_TREES,
+  now = Date.now(),
+): PruneReport {
+  const dirs = cacheDirs(root);
+  const records = readRecords(dirs.objects);
+  const bySource = new Map<string, ObjtreeRecord[]>();
+  for (const r of records) bySource.set(r.source, [...(bySource.get(r.source) ?? []), r]);
+  const beyond = new Set<string>();
+  for (const source of bySource.keys())
+    for (const r of beyondKeep(records, source, keep)) beyond.add(r.buildId);
+  const seeds = new Set(records.map((r) => r.buildId));
+  const busy = (id: string) => isHeld(dirs.locks, `build-${id}`);
+  const group = (what: string, paths: string[]): PruneGroup => {
+    const entries = paths.map((path) => ({ path, bytes: diskBytes(path) }));
+    return { what, entries, bytes: entries.reduce((n, e) => n + e.bytes, 0) };
+  };
+  const objectIds = names(dirs.objects).filter((n) => ID.test(n));
+  const old = (path: string) => {
+    try {
+      return now - lstatSync(path).mtimeMs > DAY_MS;
+    } catch {
+      return false;
+    }
+  };
+  const leftovers = [dirs.objects, dirs.artifacts, dirs.trees, dirs.configs, dirs.sources, dirs.kconfig]
+    .flatMap((d) => names(d).map((n) => join(d, n)))
+    .filter((p) => LEFTOVER.test(p.slice(p.lastIndexOf('/') + 1)) && old(p));
+  const groups = [
+    group(
+      `object trees beyond the ${keep} most recent per source`,
+      objectIds.filter((id) => beyond.has(id) && !busy(id)).map((id) => join(dirs.objects, id)),
+    ),
+    group(
+      'object trees that cannot seed a build (failed, interrupted, or made before seeds were recorded)',
+      objectIds.filter((id) => !seeds.has(id) && !busy(id)).map((id) => join(dirs.objects, id)),
+    ),
+    group(
+      'logs of failed builds',
+      names(join(root, 'failed')).map((n) => join(root, 'failed', n)),
+    ),
+    group(
+      'second builds kept by build --check-reproducible',
+      names(join(root, 'reproducible')).map((n) => join(root, 'reproducible', n)),
+    ),
+    group('leftovers of interrupted runs (older than a day)', leftovers),
+  ].filter((g) => g.entries.length > 0);
+  const keptTrees = records.filter((r) => !beyond.has(r.buildId));
+  return {
+    root,
+    groups,
+    bytes: groups.reduce((n, g) => n + g.bytes, 0),
+    kept: { trees: keptTrees.length, bytes: keptTrees.reduce((n, r) => n + diskBytes(r.objtree), 0) },
+    dryRun: true,
+  };
+}
+
+/** `kernelfile cache prune`: remove what pruneCandidates names (an object tree's record first). */
+export function pruneCache(root: string, o: { keep?: number; dryRun?: boolean } = {}): PruneReport {
+  const report = pruneCandidates(root, o.keep ?? DEFAULT_KEEP_OBJECT_TREES);
+  if (o.dryRun) return report;
+  const objects = cacheDirs(root).objects;
+  for (const g of report.groups)
+    for (const e of g.entries) {
+      const name = e.path.slice(e.path.lastIndexOf('/') + 1);
+      if (e.path === join(objects, name) && ID.test(name)) rmSync(recordFile(objects, name), { force: true });
+      rmSync(e.path, { recursive: true, force: true });
+    }
+  return { ...report, dryRun: false };
+}
