@@ -4,7 +4,9 @@
  * the CLI (goal ≤ 2 s); Kconfig resolution (`build --config-only`) of a configuration not seen
  * before, on a cached source, against the kernel's own `make olddefconfig` on the same tree (goal
  * ≤ 3×, issue 15). Uses examples/qemu-tiny and its own cache under the test cache directory.
- * BENCH_BUILD_CONFIG_ONLY=1 runs only the Kconfig comparison (no kernel compile: about a minute).
+ * BENCH_BUILD_CONFIG_ONLY=1 runs only the Kconfig comparison (no kernel compile: about a minute);
+ * BENCH_BUILD_INCREMENTAL_ONLY=1 only the incremental rebuilds (seeded object trees, issue 20) against
+ * make's own (BENCH_INCR_RUNS rounds, default 3; the example is built once first when it is not).
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -14,11 +16,12 @@ import { join } from 'node:path';
 import { build, type Prepared, prepare } from '../src/compile/build.js';
 import { type CacheDirs, cacheDirs } from '../src/compile/cache.js';
 import { makeArgs } from '../src/compile/config.js';
-import { compileArgs } from '../src/compile/make.js';
+import { compile, compileArgs } from '../src/compile/make.js';
+import { readRecords, removeObjtree, seedObjtree } from '../src/compile/seed.js';
 import { nodeFileView } from '../src/engine/fsview.js';
 import { resolvePath } from '../src/spec/paths.js';
 import { validate } from '../src/spec/validate.js';
-import { median, record, sideBySide, time } from './lib.js';
+import { median, ratioGoal, record, sideBySide, time } from './lib.js';
 
 export async function benchBuild(root: string): Promise<void> {
   const cacheHome = join(
@@ -33,8 +36,10 @@ export async function benchBuild(root: string): Promise<void> {
   });
   if (!v.ok) throw new Error('examples/qemu-tiny does not validate');
   const dirs = cacheDirs(join(cacheHome, 'kernelfile'));
+  // The bench's cache keeps every object tree: the incremental rows start from the example's.
+  const spec = { ...v.value.spec, build: { ...v.value.spec.build, keepObjectTrees: 100 } };
   const p = await prepare({
-    spec: v.value.spec,
+    spec,
     arch: 'x86_64',
     dirs,
     resolvePath: (w) => resolvePath(w, { kernelfile, home: homedir() }),
@@ -49,6 +54,10 @@ export async function benchBuild(root: string): Promise<void> {
     if (r.status !== 0) throw new Error(r.stderr);
     return r.stdout;
   };
+  if (process.env.BENCH_BUILD_INCREMENTAL_ONLY === '1') {
+    await benchIncremental(root, p, dirs, cli);
+    return;
+  }
   if (process.env.BENCH_BUILD_CONFIG_ONLY !== '1') {
     await benchCompile(p, dirs, cacheHome);
     const hits: number[] = [];
@@ -57,6 +66,7 @@ export async function benchBuild(root: string): Promise<void> {
       `${'kernelfile build, cache hit (CLI)'.padEnd(48)} ${median(hits).toFixed(1).padStart(8)} ms   goal ≤ 2000 ms`,
     );
   }
+  if (process.env.BENCH_BUILD_CONFIG_ONLY !== '1') await benchIncremental(root, p, dirs, cli);
   await benchConfig(root, p, dirs, cacheHome, cli);
 }
 
@@ -82,7 +92,12 @@ async function benchCompile(p: Prepared, dirs: CacheDirs, cacheHome: string): Pr
     async () => {
       rmSync(join(dirs.artifacts, p.buildId), { recursive: true, force: true });
       rmSync(join(dirs.objects, p.buildId), { recursive: true, force: true });
-      const { manifest } = await build({ ...p, spec: { ...p.spec, build: { ...p.spec.build, jobs: 2 } } });
+      // --clean: a fresh object tree, as raw make's (not seeded from an earlier build).
+      const { manifest } = await build(
+        { ...p, spec: { ...p.spec, build: { ...p.spec.build, jobs: 2 } } },
+        undefined,
+        { clean: true },
+      );
       phases.push(
         `make ${manifest.compileSeconds} s + artifacts ${(manifest.seconds - manifest.compileSeconds).toFixed(1)} s`,
       );
@@ -219,4 +234,148 @@ async function benchConfig(
   for (let i = 0; i < 3; i++) hits.push(await time(() => cli(['--config-only'], same)));
   console.log(`${'build --config-only, config cached'.padEnd(48)} ${median(hits).toFixed(1).padStart(8)} ms`);
   rmSync(work, { recursive: true, force: true });
+}
+
+/**
+ * Incremental rebuilds (issue 20): after a one-option change (CONFIG_DEFAULT_HOSTNAME) and after a
+ * one-file patch change (the example's patch of init/main.c), `kernelfile build` of the changed
+ * kernelfile (through the CLI: Kconfig resolution, the seeded object tree, make, artifacts) against
+ * the limit, the kernel's own `make` in the same object tree after the same change (a copy of the
+ * example's tree, the change made in place: .config edited, or init/main.c edited in a copy of the
+ * patched tree; the release unchanged, as a developer's rebuild). Goal ≤ 1.5× make. Each run is a
+ * change no cache has seen; its builds are removed after.
+ */
+async function benchIncremental(
+  root: string,
+  p: Prepared,
+  dirs: CacheDirs,
+  cli: (extra: string[], file?: string) => string,
+): Promise<void> {
+  const runs = Number(process.env.BENCH_INCR_RUNS ?? 3);
+  // The example built (and recorded) in a fresh object tree: the seed of every run below.
+  const recorded = readRecords(dirs.objects).some((r) => r.buildId === p.buildId);
+  if (!recorded) rmSync(join(dirs.artifacts, p.buildId), { recursive: true, force: true });
+  const full = await build(p, undefined, { clean: !recorded });
+  const seed = readRecords(dirs.objects).find((r) => r.buildId === p.buildId);
+  if (!seed || !p.pristine) throw new Error('the example has no recorded object tree to seed from');
+  const work = mkdtempSync(join(tmpdir(), 'kf-bench-incr-'));
+  cpSync(join(root, 'examples/qemu-tiny'), join(work, 'qemu-tiny'), { recursive: true });
+  const yaml = `${readFileSync(join(work, 'qemu-tiny/kernelfile.yaml'), 'utf8')}\nbuild:\n  keepObjectTrees: 100\n`;
+  const patchFile = 'patches/0001-init-announce-kernelfile-build.patch';
+  const patchText = readFileSync(join(work, 'qemu-tiny', patchFile), 'utf8');
+  const LINE = 'qemu-tiny patch applied\\n';
+  if (!patchText.includes(LINE))
+    throw new Error('examples/qemu-tiny changed: the bench cannot change its patch');
+  const built = (file: string) =>
+    JSON.parse(cli(['--json'], file)) as {
+      buildId: string;
+      artifacts: { dir: string; manifest: { seed?: { samePatches: boolean }; compiled?: number } };
+    };
+  const forget = (id: string) => {
+    rmSync(join(dirs.artifacts, id), { recursive: true, force: true });
+    removeObjtree(dirs.objects, id);
+  };
+  /** make in a copy of the seed's tree (paths its own, as seed.ts makes it), after the change. */
+  const makeAfter = async (change: 'option' | 'patch', configText: string, tag: string) => {
+    const objtree = join(dirs.objects, `bench-make-${tag}`);
+    let tree = p.tree;
+    if (change === 'patch') {
+      tree = { key: `bench-tree-${tag}`, dir: join(dirs.trees, `bench-tree-${tag}`) };
+      spawnSync('cp', ['-al', p.tree.dir, tree.dir]);
+      const main = join(tree.dir, 'init/main.c');
+      const text = readFileSync(main, 'utf8');
+      rmSync(main);
+      writeFileSync(main, text.replace(LINE, `qemu-tiny patch applied (${tag})\\n`));
+    }
+    await seedObjtree(
+      { record: seed, samePatches: change === 'option', differing: 0 },
+      { objtree, tree, pristine: p.pristine as { key: string; dir: string } },
+    );
+    const log = join(objtree, 'bench-make.log');
+    let compiled = 0;
+    const ms = await time(async () => {
+      compiled = (
+        await compile({
+          spec: p.spec,
+          arch: p.arch,
+          srctree: tree.dir,
+          objtree,
+          configText,
+          buildId: p.buildId,
+          logFile: log,
+        })
+      ).compiled;
+    });
+    rmSync(objtree, { recursive: true, force: true });
+    if (change === 'patch') rmSync(tree.dir, { recursive: true, force: true });
+    return { ms, compiled };
+  };
+  const t = {
+    option: { kf: [] as number[], make: [] as number[], files: [] as string[] },
+    patch: { kf: [] as number[], make: [] as number[], files: [] as string[] },
+  };
+  for (let i = 0; i < runs; i++) {
+    const tag = randomBytes(4).toString('hex');
+    // One option.
+    const optionFile = join(work, 'qemu-tiny', `option-${tag}.yaml`);
+    writeFileSync(
+      optionFile,
+      yaml.replace(
+        /^ {4}CONFIG_64BIT: y.*$/m,
+        `    CONFIG_64BIT: y\n    CONFIG_DEFAULT_HOSTNAME: "kfb-${tag}"`,
+      ),
+    );
+    let o: ReturnType<typeof built> | undefined;
+    t.option.kf.push(
+      await time(() => {
+        o = built(optionFile);
+      }),
+    );
+    if (!o?.artifacts.manifest.seed?.samePatches) throw new Error('the one-option build was not seeded');
+    const configText = readFileSync(join(o.artifacts.dir, 'config'), 'utf8');
+    const m = await makeAfter('option', configText, tag);
+    t.option.make.push(m.ms);
+    t.option.files.push(`${o.artifacts.manifest.compiled}/${m.compiled}`);
+    forget(o.buildId);
+    // One patch (one file).
+    const dir = join(work, `patch-${tag}`);
+    cpSync(join(work, 'qemu-tiny'), dir, { recursive: true });
+    writeFileSync(join(dir, 'kernelfile.yaml'), yaml);
+    writeFileSync(join(dir, patchFile), patchText.replace(LINE, `qemu-tiny patch applied (${tag})\\n`));
+    let q: ReturnType<typeof built> | undefined;
+    t.patch.kf.push(
+      await time(() => {
+        q = built(join(dir, 'kernelfile.yaml'));
+      }),
+    );
+    if (!q?.artifacts.manifest.seed || q.artifacts.manifest.seed.samePatches)
+      throw new Error('the one-patch build was not seeded from the example');
+    const mp = await makeAfter('patch', p.config.text, tag);
+    t.patch.make.push(mp.ms);
+    t.patch.files.push(`${q.artifacts.manifest.compiled}/${mp.compiled}`);
+    forget(q.buildId);
+  }
+  rmSync(work, { recursive: true, force: true });
+  const fullS = full.manifest.seconds;
+  console.log(
+    `${'kernelfile build, the example in full'.padEnd(48)} ${fullS.toFixed(1).padStart(8)} s    (the seed)`,
+  );
+  for (const [what, x] of [
+    ['one option (CONFIG_DEFAULT_HOSTNAME)', t.option],
+    ['one patch (init/main.c)', t.patch],
+  ] as const) {
+    const kf = median(x.kf);
+    const mk = median(x.make);
+    console.log(
+      `${`rebuild after ${what}`.padEnd(48)} ${kf.toFixed(1).padStart(8)} ms   ${'make, same object tree, same change'.padEnd(34)} ${mk.toFixed(1).padStart(8)} ms   ratio ${(kf / mk).toFixed(2)}×   files recompiled (kernelfile/make) ${x.files.join(', ')}`,
+    );
+    record({
+      name: `rebuild after ${what}`,
+      value: `${(kf / 1000).toFixed(1)} s`,
+      baseline: `make ${(mk / 1000).toFixed(1)} s`,
+      ratio: kf / mk,
+      goal: ratioGoal(kf / mk, 1.5),
+      detail: `full build ${fullS.toFixed(0)} s (${(fullS / (kf / 1000)).toFixed(0)}× the seeded rebuild)`,
+    });
+  }
 }

@@ -458,7 +458,11 @@ async function seedFor(
     readRecords(p.dirs.objects),
     (r) => {
       try {
-        return readRegularTextSync(join(r.objtree, '.config'), MAX_CONFIG_BYTES, 'a seed .config');
+        return readRegularTextSync(
+          join(p.dirs.objects, r.buildId, '.config'),
+          MAX_CONFIG_BYTES,
+          'a seed .config',
+        );
       } catch {
         return undefined;
       }

@@ -118,7 +118,10 @@ export function pruneCandidates(
     root,
     groups,
     bytes: groups.reduce((n, g) => n + g.bytes, 0),
-    kept: { trees: keptTrees.length, bytes: keptTrees.reduce((n, r) => n + diskBytes(r.objtree), 0) },
+    kept: {
+      trees: keptTrees.length,
+      bytes: keptTrees.reduce((n, r) => n + diskBytes(join(dirs.objects, r.buildId)), 0),
+    },
     dryRun: true,
   };
 }

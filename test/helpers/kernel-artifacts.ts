@@ -187,9 +187,12 @@ async function buildExample(
     home: homedir(),
   });
   if (!v.ok) throw new Error(`${kernelfile} does not validate: ${v.errors.map((e) => e.message).join('; ')}`);
-  const spec = variant
+  const base = variant
     ? { ...v.value.spec, kernel: { ...v.value.spec.kernel, localversion: variant.localversion } }
     : v.value.spec;
+  // The tests' cache keeps every object tree (not build.keepObjectTrees' 3 per source): the
+  // variants and the seeded-build tests start from them.
+  const spec = { ...base, build: { ...base.build, keepObjectTrees: 100 } };
   const dirs = cacheDirs(cacheRoot(undefined, { HOME: homedir(), XDG_CACHE_HOME: TEST_BUILD_CACHE }));
   return withFileLock(join(TEST_BUILD_CACHE, 'build.lock'), async () => {
     const p = await prepare({

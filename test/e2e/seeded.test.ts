@@ -1,0 +1,132 @@
+/**
+ * Seeded object trees, end to end with the CLI on copies of examples/qemu-tiny: a one-option change
+ * and a one-file patch change each build from the example's object tree (make recompiles a few dozen
+ * files, not the whole kernel), and `build --check-reproducible` then builds the same kernelfile
+ * clean, in a fresh object tree elsewhere: every artifact is identical. `cache prune --dry-run`
+ * keeps the trees that seed later builds. The figures (seeded vs clean) are in the test's notes;
+ * `npm run bench` (BENCH_ONLY=build) compares the seeded rebuild with make's own incremental one.
+ */
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readRecords } from '../../src/compile/seed.js';
+import type { PruneReport } from '../../src/engine/cache.js';
+import { kernelfile } from '../helpers/cli.js';
+import { jsonOutput } from '../helpers/json-schemas.js';
+import { EXAMPLE, ensureKernelArtifacts, TEST_BUILD_CACHE } from '../helpers/kernel-artifacts.js';
+import { note } from '../helpers/proc.js';
+
+const CACHE = join(TEST_BUILD_CACHE, 'kernelfile');
+const PATCH = 'patches/0001-init-announce-kernelfile-build.patch';
+
+let dir: string;
+let exampleId: string;
+/** The seeded builds of the tests below: the most recent object trees of the source. */
+const seeded: string[] = [];
+
+/** A copy of the example that keeps every object tree (the tests' cache is shared by many builds). */
+function copy(name: string, edit: (kernelfileText: string) => string = (t) => t): string {
+  const to = join(dir, name);
+  cpSync(join(EXAMPLE, '..'), to, { recursive: true });
+  const kf = join(to, 'kernelfile.yaml');
+  writeFileSync(kf, `${edit(readFileSync(kf, 'utf8'))}\nbuild:\n  keepObjectTrees: 100\n`);
+  return kf;
+}
+
+async function buildIdOf(kf: string): Promise<string> {
+  const r = await kernelfile(['build', kf, '--config-only', '--json']);
+  expect(r.code, r.err).toBe(0);
+  return jsonOutput(r.out, 'build').buildId;
+}
+
+/** Forget a build (artifacts, object tree, record), so the test builds it now. */
+function forget(buildId: string): void {
+  rmSync(join(CACHE, 'artifacts', buildId), { recursive: true, force: true });
+  rmSync(join(CACHE, 'objects', buildId), { recursive: true, force: true });
+  rmSync(join(CACHE, 'objects', `${buildId}.json`), { force: true });
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'kf-e2e-seeded-'));
+  await ensureKernelArtifacts();
+  const base = copy('tiny');
+  exampleId = await buildIdOf(base);
+  // A cache made before seeds were recorded (or one whose example tree was pruned): build the
+  // example again in a fresh object tree, which records it.
+  if (!readRecords(join(CACHE, 'objects')).some((r) => r.buildId === exampleId)) {
+    forget(exampleId);
+    const r = await kernelfile(['build', base, '--clean']);
+    expect(r.code, r.err).toBe(0);
+  }
+}, 1_800_000);
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function seededThenClean(kf: string) {
+  const id = await buildIdOf(kf);
+  forget(id);
+  const r = await kernelfile(['build', kf, '--check-reproducible', '--json']);
+  expect(r.code, r.err).toBe(0);
+  const doc = jsonOutput(r.out, 'build');
+  const manifest = doc.artifacts?.manifest;
+  const rep = doc.reproducible;
+  expect(rep?.identical, JSON.stringify(rep?.differences, null, 2)).toBe(true);
+  expect(rep?.compared).toBeGreaterThan(1000);
+  expect(rep?.first.cached).toBe(false);
+  seeded.push(id);
+  return { id, manifest, rep };
+}
+
+describe('a seeded build', () => {
+  it('one option changed: seeded from the example (same patches), a few dozen files recompiled, equal to a clean build', async () => {
+    const kf = copy('option', (t) =>
+      t.replace(
+        'CONFIG_64BIT: y # tinyconfig on x86 is 32-bit otherwise',
+        'CONFIG_64BIT: y # tinyconfig on x86 is 32-bit otherwise\n    CONFIG_DEFAULT_HOSTNAME: "kf-e2e-seeded"',
+      ),
+    );
+    const { manifest, rep } = await seededThenClean(kf);
+    expect(manifest?.seed).toMatchObject({ samePatches: true, differingOptions: 1 });
+    expect(manifest?.seed?.buildId).toBe(exampleId);
+    expect(manifest?.compiled).toBeGreaterThan(0);
+    expect(manifest?.compiled).toBeLessThan(200); // the example compiles over 1,200 from scratch
+    note(
+      `seeded (CONFIG_DEFAULT_HOSTNAME): ${manifest?.compiled} files recompiled, ${manifest?.seconds} s; the same build clean: ${rep?.second.seconds} s; ${rep?.compared} files identical`,
+    );
+  }, 1_800_000);
+
+  it('one patch changed: seeded from the example (other patches), the patched file recompiled, equal to a clean build', async () => {
+    const kf = copy('patch');
+    const patch = join(dir, 'patch', PATCH);
+    const text = readFileSync(patch, 'utf8');
+    expect(text).toContain('qemu-tiny patch applied\\n');
+    writeFileSync(patch, text.replace('qemu-tiny patch applied\\n', 'qemu-tiny patch applied (seeded)\\n'));
+    const { manifest, rep } = await seededThenClean(kf);
+    expect(manifest?.seed).toMatchObject({ samePatches: false, differingOptions: 0 });
+    expect(manifest?.seed?.buildId).toBe(exampleId);
+    expect(manifest?.compiled).toBeGreaterThan(0);
+    expect(manifest?.compiled).toBeLessThan(200);
+    // The example's own tree is what it was: still a seed, its artifacts untouched.
+    expect(existsSync(join(CACHE, 'objects', exampleId, '.config'))).toBe(true);
+    note(
+      `seeded (patch of init/main.c): ${manifest?.compiled} files recompiled, ${manifest?.seconds} s; the same build clean: ${rep?.second.seconds} s; ${rep?.compared} files identical`,
+    );
+  }, 1_800_000);
+
+  it('cache prune --dry-run keeps the trees that seed later builds and removes nothing', async () => {
+    const before = readRecords(join(CACHE, 'objects')).map((r) => r.buildId);
+    expect(before).toContain(exampleId);
+    const r = await kernelfile(['cache', 'prune', '--dry-run', '--cache-dir', CACHE, '--json']);
+    expect(r.code, r.err).toBe(0);
+    const report = JSON.parse(r.out) as PruneReport;
+    expect(report.dryRun).toBe(true);
+    expect(report.kept.trees).toBeGreaterThanOrEqual(1);
+    const named = report.groups.flatMap((g) => g.entries.map((e) => e.path));
+    expect(seeded).toHaveLength(2);
+    for (const id of seeded) expect(named).not.toContain(join(CACHE, 'objects', id));
+    expect(readRecords(join(CACHE, 'objects')).map((x) => x.buildId)).toEqual(before);
+  });
+});
