@@ -72,10 +72,6 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
         line: 'kernelfile build --config-only',
       },
       {
-        what: 'base: running from a host, for arm64',
-        line: 'kernelfile build --host root@pi-1 --arch aarch64',
-      },
-      {
         what: 'compile in a fresh object tree, not seeded from an earlier build',
         line: 'kernelfile build --clean',
       },

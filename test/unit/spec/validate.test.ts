@@ -24,7 +24,13 @@ describe('a valid kernelfile', () => {
   it('gets the defaults written in the schema', () => {
     const { spec } = ok(HEAD);
     expect(spec.config).toEqual({ base: 'defconfig', fragments: [], set: {}, onDropped: 'error' });
-    expect(spec.build).toEqual({ on: 'controller', makeVars: {}, ccache: false, distcc: [] });
+    expect(spec.build).toEqual({
+      on: 'controller',
+      makeVars: {},
+      ccache: false,
+      distcc: [],
+      keepObjectTrees: 3,
+    });
     expect(spec.initramfs).toEqual({ generator: 'auto', modules: [] });
     expect(spec.boot).toEqual({
       loader: 'auto',
