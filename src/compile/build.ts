@@ -29,9 +29,9 @@ import { sha256Json, sha256Text } from './hash.js';
 import { headersNeed, installHeaders } from './headers.js';
 import { withLock } from './lock.js';
 import { buildSuffix, compile, type MakeEvent, modulesInstall } from './make.js';
-import { patchedTree, type ResolvedPatch } from './patches.js';
+import { kconfigTree, patchedTree, type ResolvedPatch } from './patches.js';
 import { PROVENANCE_FILE, provenanceStatement } from './provenance.js';
-import { MAX_CONFIG_BYTES, readRegularTextSync } from './read-file.js';
+import { MAX_CONFIG_BYTES, MAX_PATCH_BYTES, readRegularTextSync } from './read-file.js';
 import {
   beyondKeep,
   chooseSeed,
@@ -270,8 +270,17 @@ export async function prepare(input: PrepareInput): Promise<Prepared> {
       : {}),
     fragments: fragments.map((f) => ({ path: f.written, sha256: sha256Text(f.text) })),
   };
-  const config = await resolveConfig({
+  // Patches that touch nothing Kconfig reads resolve as the pristine source does (its cache shared).
+  const configTree = kconfigTree(
+    pristine,
     tree,
+    patches.map((p) => ({
+      text: readRegularTextSync(p.file, MAX_PATCH_BYTES, `patch ${p.name}`),
+      strip: p.strip,
+    })),
+  );
+  const config = await resolveConfig({
+    tree: configTree,
     spec,
     arch: input.arch,
     fragments,

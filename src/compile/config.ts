@@ -6,7 +6,8 @@
  * Results are cached by everything that decides them, so `plan` resolves a config once.
  *
  * A configuration not seen before costs about one `make olddefconfig`, the kernel's own floor:
- *  - it is resolved in a fresh output directory (O=) over the cached, read-only patched tree;
+ *  - it is resolved in a fresh output directory (O=) over the cached, read-only tree (the patched
+ *    one, or the pristine source when no patch touches what Kconfig reads: patches.ts kconfigTree);
  *  - the output directory is seeded with the kconfig host tools built for this tree before
  *    (kconfig-tools.ts; make still decides whether they are up to date);
  *  - a base target's result (`make tinyconfig`, `make defconfig`…) is kept per tree, arch, make

@@ -139,3 +139,55 @@ export async function patchedTree(
   }
   return { dir: final, key };
 }
+
+/**
+ * The paths a patch names (unified, context and git diffs), each as written and with `strip`
+ * leading components removed; undefined when it names none (then nothing can be ruled out).
+ */
+export function patchedPaths(text: string, strip: number): string[] | undefined {
+  const out = new Set<string>();
+  const add = (raw: string) => {
+    const p = raw.split('\t')[0]?.trim().replace(/^"(.*)"$/, '$1') ?? '';
+    if (!p || p === '/dev/null') return;
+    out.add(p);
+    out.add(p.split('/').slice(strip).join('/'));
+  };
+  for (const line of text.split('\n')) {
+    const m = /^(?:--- |\+\+\+ |\*\*\* |Index: |rename from |rename to |copy from |copy to )(.+)$/.exec(line);
+    if (m) add(m[1] as string);
+    const g = /^diff --git (\S+) (\S+)$/.exec(line);
+    if (g) {
+      add(g[1] as string);
+      add(g[2] as string);
+    }
+  }
+  return out.size ? [...out] : undefined;
+}
+
+/**
+ * Can a change to this file change a Kconfig resolution? Kconfig files, Makefiles and Kbuild files
+ * (targets, ARCH, the version), config fragments and defconfigs, and scripts/ (the kconfig tools
+ * and what Kconfig's $(shell,…) runs). Anything else (C sources, headers) cannot.
+ */
+export function changesKconfig(path: string): boolean {
+  return /(^|\/)(Kconfig[^/]*|Makefile[^/]*|Kbuild[^/]*|[^/]*\.config|[^/]*defconfig)$|(^|\/)scripts\/|(^|\/)configs\//.test(
+    path,
+  );
+}
+
+/**
+ * The tree to resolve the configuration in: the pristine source when no patch touches anything
+ * Kconfig reads (so a patch to a C file shares the pristine tree's Kconfig cache: base config,
+ * kconfig tools, database and resolutions), else the patched tree.
+ */
+export function kconfigTree(
+  pristine: { dir: string; key: string },
+  tree: { dir: string; key: string },
+  patches: readonly { text: string; strip: number }[],
+): { dir: string; key: string } {
+  for (const p of patches) {
+    const paths = patchedPaths(p.text, p.strip);
+    if (!paths || paths.some(changesKconfig)) return tree;
+  }
+  return pristine;
+}
