@@ -29,7 +29,7 @@ import { sha256Json, sha256Text } from './hash.js';
 import { headersNeed, installHeaders } from './headers.js';
 import { withLock } from './lock.js';
 import { buildSuffix, compile, type MakeEvent, modulesInstall } from './make.js';
-import { kconfigTree, patchedTree, type ResolvedPatch } from './patches.js';
+import { kconfigTree, patchedTree, type ResolvedPatch, touchedFiles } from './patches.js';
 import { PROVENANCE_FILE, provenanceStatement } from './provenance.js';
 import { MAX_CONFIG_BYTES, MAX_PATCH_BYTES, readRegularTextSync } from './read-file.js';
 import {
@@ -91,6 +91,8 @@ export interface Prepared {
   tree: { dir: string; key: string };
   /** The unpacked source before patches (the same as `tree` without patches). */
   pristine?: { dir: string; key: string };
+  /** The files the patches touch (relative to the tree), when every patch names them. */
+  patched?: string[];
   patches: ResolvedPatch[];
   config: ResolvedConfig;
   toolchain: string;
@@ -271,14 +273,12 @@ export async function prepare(input: PrepareInput): Promise<Prepared> {
     fragments: fragments.map((f) => ({ path: f.written, sha256: sha256Text(f.text) })),
   };
   // Patches that touch nothing Kconfig reads resolve as the pristine source does (its cache shared).
-  const configTree = kconfigTree(
-    pristine,
-    tree,
-    patches.map((p) => ({
-      text: readRegularTextSync(p.file, MAX_PATCH_BYTES, `patch ${p.name}`),
-      strip: p.strip,
-    })),
-  );
+  const patchTexts = patches.map((p) => ({
+    text: readRegularTextSync(p.file, MAX_PATCH_BYTES, `patch ${p.name}`),
+    strip: p.strip,
+  }));
+  const configTree = kconfigTree(pristine, tree, patchTexts);
+  const patched = touchedFiles(patchTexts);
   const config = await resolveConfig({
     tree: configTree,
     spec,
@@ -308,6 +308,7 @@ export async function prepare(input: PrepareInput): Promise<Prepared> {
     source,
     tree,
     pristine,
+    ...(patched ? { patched } : {}),
     patches,
     config,
     toolchain,
@@ -481,7 +482,12 @@ async function seedFor(
   const what = `${choice.samePatches ? 'same patches' : 'other patches'}, ${choice.differing} option${choice.differing === 1 ? '' : 's'} differ${choice.differing === 1 ? 's' : ''}`;
   onEvent?.({ stage: `seeding the object tree from ${choice.record.release} (${what})`, compiled: 0 });
   try {
-    return await seedObjtree(choice, { objtree, tree: p.tree, pristine: p.pristine });
+    return await seedObjtree(choice, {
+      objtree,
+      tree: p.tree,
+      pristine: p.pristine,
+      ...(p.patched ? { patched: p.patched } : {}),
+    });
   } catch (e) {
     onEvent?.({
       stage: `could not seed from ${choice.record.release} (${e instanceof Error ? e.message : String(e)}): compiling afresh`,
@@ -526,6 +532,7 @@ async function compileLocked(
         arch: p.arch,
         compat: seedCompat(p),
         completedAt: new Date().toISOString(),
+        ...(p.patched ? { patched: p.patched } : {}),
       });
     pruneObjtrees(p);
     return { dir: final, manifest, cached: false };

@@ -140,17 +140,16 @@ export async function patchedTree(
   return { dir: final, key };
 }
 
-/**
- * The paths a patch names (unified, context and git diffs), each as written and with `strip`
- * leading components removed; undefined when it names none (then nothing can be ruled out).
- */
-export function patchedPaths(text: string, strip: number): string[] | undefined {
+/** The paths a patch names (unified, context and git diffs) as written; undefined when it names none. */
+function namedPaths(text: string): string[] | undefined {
   const out = new Set<string>();
   const add = (raw: string) => {
-    const p = raw.split('\t')[0]?.trim().replace(/^"(.*)"$/, '$1') ?? '';
-    if (!p || p === '/dev/null') return;
-    out.add(p);
-    out.add(p.split('/').slice(strip).join('/'));
+    const p =
+      raw
+        .split('\t')[0]
+        ?.trim()
+        .replace(/^"(.*)"$/, '$1') ?? '';
+    if (p && p !== '/dev/null') out.add(p);
   };
   for (const line of text.split('\n')) {
     const m = /^(?:--- |\+\+\+ |\*\*\* |Index: |rename from |rename to |copy from |copy to )(.+)$/.exec(line);
@@ -162,6 +161,35 @@ export function patchedPaths(text: string, strip: number): string[] | undefined 
     }
   }
   return out.size ? [...out] : undefined;
+}
+
+/**
+ * The paths a patch names, each as written and with `strip` leading components removed; undefined
+ * when it names none (then nothing can be ruled out).
+ */
+export function patchedPaths(text: string, strip: number): string[] | undefined {
+  const named = namedPaths(text);
+  if (!named) return undefined;
+  return [...new Set(named.flatMap((p) => [p, p.split('/').slice(strip).join('/')]).filter(Boolean))];
+}
+
+/**
+ * The files of the tree that patches touch (their paths with `strip` components removed), or
+ * undefined when a patch names none that can be read.
+ */
+export function touchedFiles(patches: readonly { text: string; strip: number }[]): string[] | undefined {
+  const out = new Set<string>();
+  for (const p of patches) {
+    const named = namedPaths(p.text);
+    if (!named) return undefined;
+    for (const x of named) {
+      const parts = x.split('/');
+      if (parts.length <= p.strip) continue;
+      const rel = parts.slice(p.strip).join('/');
+      if (rel && !rel.split('/').some((c) => c === '..' || c === '.' || c === '')) out.add(rel);
+    }
+  }
+  return [...out].sort();
 }
 
 /**

@@ -54,6 +54,8 @@ export interface ObjtreeRecord {
   /** sha256 of what must be equal for a seed: toolchain, make variables, signing certificate. */
   compat: string;
   completedAt: string;
+  /** The files its patches touch (relative to the tree), when every patch names them. */
+  patched?: string[];
 }
 
 /** The inputs a seed must share with the build (besides the source and architecture). */
@@ -142,6 +144,17 @@ export function chooseSeed(
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
+/** A path inside a tree: relative, no `..` or empty components. */
+function safeRelative(x: unknown): boolean {
+  return (
+    typeof x === 'string' &&
+    x.length > 0 &&
+    x.length < 4096 &&
+    !x.startsWith('/') &&
+    x.split('/').every((c) => c !== '' && c !== '.' && c !== '..')
+  );
+}
+
 /** A record read back: every field checked (the cache is the user's, but a damaged file is possible). */
 export function parseRecord(text: string): ObjtreeRecord | undefined {
   let v: unknown;
@@ -168,7 +181,9 @@ export function parseRecord(text: string): ObjtreeRecord | undefined {
     !str(r.objtree) ||
     !str(r.arch) ||
     !str(r.compat) ||
-    !str(r.completedAt)
+    !str(r.completedAt) ||
+    (r.patched !== undefined &&
+      (!Array.isArray(r.patched) || r.patched.length > 100_000 || !r.patched.every((x) => safeRelative(x))))
   )
     return undefined;
   return r as ObjtreeRecord;
@@ -292,7 +307,13 @@ export interface Seeded {
  */
 export async function seedObjtree(
   choice: SeedChoice,
-  into: { objtree: string; tree: { key: string; dir: string }; pristine: { key: string; dir: string } },
+  into: {
+    objtree: string;
+    tree: { key: string; dir: string };
+    pristine: { key: string; dir: string };
+    /** The files this build's patches touch (relative to the tree), when every patch names them. */
+    patched?: readonly string[];
+  },
 ): Promise<Seeded> {
   const from = choice.record;
   const tmp = `${into.objtree}.seed-${process.pid}`;
@@ -325,15 +346,18 @@ export async function seedObjtree(
   rmSync(join(tmp, 'source'), { force: true });
   let touched = 0;
   if (from.tree.key !== into.tree.key) {
-    const [pristine, a, b] = await Promise.all([
-      inodes(from.pristine.dir),
-      from.tree.dir === from.pristine.dir ? undefined : inodes(from.tree.dir),
-      into.tree.dir === into.pristine.dir ? undefined : inodes(into.tree.dir),
-    ]);
-    const changed = new Set([
-      ...(a ? patchedFiles(a, pristine) : []),
-      ...(b ? patchedFiles(b, pristine) : []),
-    ]);
+    // The files either patch set touches: from the patches when both are known (the seed's record
+    // keeps what its patches name), else from the trees (what is not a hard link to the pristine source).
+    let changed: Set<string>;
+    if (from.patched && into.patched) changed = new Set([...from.patched, ...into.patched]);
+    else {
+      const [pristine, a, b] = await Promise.all([
+        inodes(from.pristine.dir),
+        from.tree.dir === from.pristine.dir ? undefined : inodes(from.tree.dir),
+        into.tree.dir === into.pristine.dir ? undefined : inodes(into.tree.dir),
+      ]);
+      changed = new Set([...(a ? patchedFiles(a, pristine) : []), ...(b ? patchedFiles(b, pristine) : [])]);
+    }
     const now = new Date();
     for (const f of changed) {
       const mine = join(into.tree.dir, f);

@@ -140,6 +140,27 @@ describe('seedObjtree', () => {
     expect(existsSync(join(s.b, 'kernel/added.c'))).toBe(false);
   });
 
+  it('other patches, both known from the patches: the same files made newer, no tree scanned', async () => {
+    const s = setup('other');
+    const seeded = await seedObjtree(
+      {
+        record: { ...s.record, patched: ['include/b.h', 'kernel/added.c'] },
+        samePatches: false,
+        differing: 0,
+      },
+      {
+        objtree: s.objB,
+        tree: { key: 'B', dir: s.b },
+        pristine: { key: 'pristine', dir: s.pristine },
+        patched: ['kernel/c.c'],
+      },
+    );
+    expect(seeded.touched).toBe(2);
+    expect(statSync(join(s.b, 'include/b.h')).mtimeMs).toBeGreaterThan(BUILT.getTime());
+    expect(statSync(join(s.b, 'kernel/c.c')).mtimeMs).toBeGreaterThan(BUILT.getTime());
+    expect(statSync(join(s.pristine, 'include/b.h')).mtime).toEqual(OLD);
+  });
+
   it('a seed that is gone is an error the build reports (it then compiles afresh)', async () => {
     const s = setup('same');
     rmSync(s.objA, { recursive: true });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { changesKconfig, kconfigTree, parsePatchOutput, patchedPaths } from '../../../src/compile/patches.js';
+import {
+  changesKconfig,
+  kconfigTree,
+  parsePatchOutput,
+  patchedPaths,
+  touchedFiles,
+} from '../../../src/compile/patches.js';
 
 describe('GNU patch output', () => {
   it('names the files and hunks that failed', () => {
@@ -86,5 +92,20 @@ describe('the tree a configuration is resolved in', () => {
     // A patch whose paths cannot be read rules nothing out.
     expect(kconfigTree(pristine, tree, [{ text: 'binary blob', strip: 1 }])).toBe(tree);
     expect(kconfigTree(pristine, pristine, [])).toBe(pristine);
+  });
+
+  it('the files patches touch, relative to the tree; none that cannot be read', () => {
+    expect(
+      touchedFiles([
+        { text: unified('init/main.c'), strip: 1 },
+        { text: '--- /dev/null\n+++ b/kernel/new.c\n', strip: 1 },
+        { text: '--- linux/mm/x.c\n+++ linux/mm/x.c\n', strip: 1 },
+      ]),
+    ).toEqual(['init/main.c', 'kernel/new.c', 'mm/x.c']);
+    expect(touchedFiles([{ text: '--- a/../../etc/passwd\n+++ b/../../etc/passwd\n', strip: 1 }])).toEqual(
+      [],
+    );
+    expect(touchedFiles([{ text: 'binary blob', strip: 1 }])).toBeUndefined();
+    expect(touchedFiles([])).toEqual([]);
   });
 });

@@ -145,6 +145,10 @@ describe('parseRecord', () => {
     expect(parseRecord(JSON.stringify({ ...r, buildId: '../../etc' }))).toBeUndefined();
     expect(parseRecord(JSON.stringify({ ...r, tree: { key: 'k' } }))).toBeUndefined();
     expect(parseRecord(JSON.stringify({ ...r, recipe: '2' }))).toBeUndefined();
+    expect(parseRecord(JSON.stringify({ ...r, patched: ['init/main.c'] }))?.patched).toEqual(['init/main.c']);
+    expect(parseRecord(JSON.stringify({ ...r, patched: ['../etc/passwd'] }))).toBeUndefined();
+    expect(parseRecord(JSON.stringify({ ...r, patched: ['/etc/passwd'] }))).toBeUndefined();
+    expect(parseRecord(JSON.stringify({ ...r, patched: 'init/main.c' }))).toBeUndefined();
     const { compat: _c, ...noCompat } = r;
     expect(parseRecord(JSON.stringify(noCompat))).toBeUndefined();
   });
