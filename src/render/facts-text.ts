@@ -1,18 +1,8 @@
 /** `kernelfile facts` as a readable summary (the JSON form is the HostFacts object itself). */
 import type { HostFacts, SecureBootFacts } from '../facts/types.js';
+import { bytes } from './bytes.js';
 import { printable } from './escape.js';
 import type { Style } from './style.js';
-
-function bytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v >= 10 || i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
-}
 
 export function renderFacts(f: HostFacts, style: Style): string {
   const out: string[] = [];

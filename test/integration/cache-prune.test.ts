@@ -116,13 +116,13 @@ describe('kernelfile cache prune', () => {
     expect(report.kept.trees).toBe(4); // 2, 3, 4 of the source and 5 of the other
     expect(readdirSync(join(cache, 'objects')).sort()).toEqual(before);
     const text = await kf(['cache', 'prune', '--dry-run', '--cache-dir', cache]);
-    expect(text.out).toMatch(/^Would free \d+(\.\d)? [KM]B; 4 object trees kept to seed later builds/m);
+    expect(text.out).toMatch(/^Would free \d+(\.\d)? [KM]iB; 4 object trees kept to seed later builds/m);
   });
 
   it('removes them (an object tree with its record), and keeps sources, artifacts and what a build holds', async () => {
     const r = await kf(['cache', 'prune', '--cache-dir', cache, '--keep-object-trees', '1']);
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/^Freed \d+(\.\d)? [KM]B; 2 object trees kept/m);
+    expect(r.out).toMatch(/^Freed \d+(\.\d)? [KM]iB; 2 object trees kept/m);
     const objects = readdirSync(join(cache, 'objects')).sort();
     expect(objects).toEqual([id('4'), `${id('4')}.json`, id('5'), `${id('5')}.json`, id('b')].sort());
     expect(existsSync(join(cache, 'failed', `${id('9')}.log`))).toBe(false);

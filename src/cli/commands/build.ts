@@ -10,8 +10,10 @@ import {
   prepareBuild,
   type ReproducibleCheck,
 } from '../../engine/build.js';
+import { pruneCandidates } from '../../engine/cache.js';
 import { checkLock, type LockReport } from '../../engine/lock.js';
 import { stampOf } from '../../engine/version.js';
+import { bytes } from '../../render/bytes.js';
 import type { BuildJson } from '../../render/json-documents.js';
 import { runStages } from '../../render/progress.js';
 import type { HostFlags } from '../host-options.js';
@@ -213,6 +215,12 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
           ? `seeded from ${seed.release} (${seed.samePatches ? 'same patches' : 'other patches'}, ${seed.differingOptions} option${seed.differingOptions === 1 ? '' : 's'} differ${seed.differingOptions === 1 ? 's' : ''}): make recompiled ${ctx.artifacts.manifest.compiled ?? '?'} files`
           : `fresh${flags.clean ? ' (--clean)' : ''}: make compiled ${ctx.artifacts.manifest.compiled ?? '?'} files`,
       ]);
+    if (ctx.artifacts && !ctx.artifacts.cached) {
+      // What the cache holds that no later build needs (object trees are large): said once per compile.
+      const prunable = pruneCandidates(p.dirs.root, spec.build?.keepObjectTrees);
+      if (prunable.bytes > 0)
+        lines.push(['Cache', `\`kernelfile cache prune\` would free ${bytes(prunable.bytes)}`]);
+    }
     const r = ctx.reproducible;
     if (r)
       lines.push([

@@ -4,7 +4,8 @@
  */
 import { resolve } from 'node:path';
 import { cacheRoot } from '../../compile/cache.js';
-import { type PruneReport, pruneCache } from '../../engine/cache.js';
+import { pruneCache } from '../../engine/cache.js';
+import { renderPrune } from '../../render/prune-text.js';
 import { colored, plain } from '../../render/style.js';
 import type { ExitCode, Io } from '../io.js';
 import { UserError } from '../io.js';
@@ -14,34 +15,6 @@ export interface CacheFlags {
   keepObjectTrees?: string;
   cacheDir?: string;
   json?: boolean;
-}
-
-export function size(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let n = bytes;
-  let u = 0;
-  while (n >= 1000 && u < units.length - 1) {
-    n /= 1000;
-    u++;
-  }
-  return `${u === 0 ? n : n.toFixed(1)} ${units[u]}`;
-}
-
-export function renderPrune(r: PruneReport, style = plain): string {
-  const lines = [`Cache ${r.root}`];
-  const width = Math.max(0, ...r.groups.map((g) => g.what.length));
-  for (const g of r.groups)
-    lines.push(
-      `  ${g.what.padEnd(width)}  ${String(g.entries.length).padStart(4)}  ${size(g.bytes).padStart(9)}`,
-    );
-  if (!r.groups.length) lines.push('  nothing to remove');
-  const kept = `${r.kept.trees} object tree${r.kept.trees === 1 ? '' : 's'} kept to seed later builds (${size(r.kept.bytes)})`;
-  lines.push(
-    r.dryRun
-      ? style('bold', `Would free ${size(r.bytes)}; ${kept}. Run without --dry-run to remove it.`)
-      : style('bold', `Freed ${size(r.bytes)}; ${kept}.`),
-  );
-  return `${lines.join('\n')}\n`;
 }
 
 export async function run(action: string, flags: CacheFlags, io: Io): Promise<ExitCode> {
