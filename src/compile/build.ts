@@ -599,10 +599,13 @@ export async function buildInto(
   }
   copyFileSync(join(objtree, 'System.map'), join(tmp, 'System.map'));
   copyFileSync(join(objtree, '.config'), join(tmp, 'config'));
-  if (built.modules) await keyed(() => modulesInstall(mk, join(tmp, 'modules')));
   const effective: Record<string, string> = {};
   for (const e of parseConfig(p.config.text).entries) effective[e.symbol] = e.value;
-  await installHeaders(place.srctree, objtree, srcArch(p.arch), join(tmp, 'headers'), effective);
+  // At once: modules_install (make) and the headers tree (copies) read the object tree, write apart.
+  await Promise.all([
+    built.modules ? keyed(() => modulesInstall(mk, join(tmp, 'modules'))) : undefined,
+    installHeaders(place.srctree, objtree, srcArch(p.arch), join(tmp, 'headers'), effective),
+  ]);
   // modules_install links build/ and source/ to this machine's trees: hosts get headers instead.
   if (built.modules)
     for (const l of ['build', 'source'])
