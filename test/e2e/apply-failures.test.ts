@@ -15,7 +15,16 @@
  * A killed controller does not stop the command it had already sent: sshd lets it run to its end
  * on the host. The checks run both at once after a kill and once the host is idle again.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -273,10 +282,34 @@ describe('apply interrupted: the previous default stays, the next apply resumes'
     { what: 'just before the default changes', at: () => /✓ write the receipt / },
   ];
 
+  /**
+   * Hold the host's grub-editenv (the default change) until `release`: a kill at the receipt's line
+   * then lands before the default changes whatever the timing (the controller sends the next
+   * command at once, and the host runs what was sent). `release(false)` ends the held command
+   * unrun, as if the kill had come before it was sent.
+   */
+  function holdDefaultChange(): (run: boolean) => Promise<void> {
+    const editor = join(h.root, 'usr/bin/grub-editenv');
+    renameSync(editor, `${editor}.kf-test-held`);
+    writeFileSync(
+      editor,
+      '#!/bin/sh\n# held by test/e2e/apply-failures.test.ts\nwhile [ ! -e /run/kf-test-release ]; do sleep 0.05; done\nexec /usr/bin/grub-editenv.kf-test-held "$@"\n',
+      { mode: 0o755 },
+    );
+    return async (run) => {
+      if (!run) await h.exec(['pkill', '-f', '^/bin/sh /usr/bin/grub-editenv ']);
+      renameSync(`${editor}.kf-test-held`, editor);
+    };
+  }
+
   it('an apply of the example killed at each point leaves PREV the default; each next apply resumes', async () => {
     for (const [i, pt] of points.entries()) {
       const label = `killed ${pt.what}`;
+      const last = i === points.length - 1;
+      const release = last ? holdDefaultChange() : undefined;
       const r = await applyKilledAt(target, pt.at());
+      // The default change the controller may have sent before it died never runs.
+      if (release) await release(false);
       const kill = Date.now();
       // What the killed controller had already started on the host (sshd does not stop it).
       const running = await strayProcesses(h);
