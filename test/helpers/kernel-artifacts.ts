@@ -19,18 +19,15 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
-  statSync,
-  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Prepared, prepare } from '../../src/compile/build.js';
+import { build, prepare } from '../../src/compile/build.js';
 import { cacheDirs, cacheRoot } from '../../src/compile/cache.js';
 import { nodeFileView } from '../../src/engine/fsview.js';
 import { keygen } from '../../src/engine/keygen.js';
@@ -83,8 +80,10 @@ export function ensureVmKernelArtifacts(opts: { localversion?: string } = {}): P
   if (!new RegExp(PATTERNS.localversion).test(localversion))
     throw new Error(`localversion ${JSON.stringify(localversion)} does not match ${PATTERNS.localversion}`);
   return once(`${VM_EXAMPLE}\0${localversion}`, async () => {
-    const first = await ensureVmKernelArtifacts();
-    return buildExample(VM_EXAMPLE, { localversion, seedFrom: basename(first) });
+    // The first build first: kernelfile seeds the variant's object tree from it (same patches, one
+    // option apart), so make recompiles only what the release string reaches.
+    await ensureVmKernelArtifacts();
+    return buildExample(VM_EXAMPLE, { localversion });
   });
 }
 
@@ -176,10 +175,7 @@ export function signedImageVariant(text: string): string {
   return out;
 }
 
-async function buildExample(
-  kernelfile: string,
-  variant?: { localversion: string; seedFrom: string },
-): Promise<string> {
+async function buildExample(kernelfile: string, variant?: { localversion: string }): Promise<string> {
   requireDebianSource();
   const v = validate(readFileSync(kernelfile), 'kernelfile.yaml', {
     fs: nodeFileView,
@@ -203,39 +199,6 @@ async function buildExample(
       setOrigin: () => ({ file: kernelfile, line: 1 }),
       vars: process.env,
     });
-    if (variant) seedObjectTree(p, variant.seedFrom);
     return (await build(p)).dir;
   });
-}
-
-/**
- * A variant differs from its first build only in CONFIG_LOCALVERSION (and the release make is
- * given): start its object tree as a copy of the first build's, so make recompiles only what the
- * release string reaches (kbuild tracks each object's config symbols) instead of everything. The
- * tools under tools/ (objtool, which every object depends on) record their output directory as an
- * absolute path in their .cmd and .d files: it is rewritten to the copy's, mtimes kept, or they
- * would be rebuilt and with them the whole kernel. The build counter (`.version`, the #N of
- * `uname -v`) starts again at 1, as in a clean build. Nothing to do when the variant is already
- * built or its tree exists, or the first build's tree is gone.
- */
-function seedObjectTree(p: Prepared, seedFrom: string): void {
-  const objtree = join(p.dirs.objects, p.buildId);
-  const seed = join(p.dirs.objects, seedFrom);
-  if (existsSync(join(p.dirs.artifacts, p.buildId, 'manifest.json')) || existsSync(objtree)) return;
-  if (!existsSync(join(seed, '.config'))) return;
-  const tmp = `${objtree}.seed-${process.pid}`;
-  cpSync(seed, tmp, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
-  const tools = join(tmp, 'tools');
-  const files = existsSync(tools) ? (readdirSync(tools, { recursive: true }) as string[]) : [];
-  for (const rel of files) {
-    if (!/(^|\/)\.[^/]*\.(cmd|d)$/.test(rel)) continue;
-    const f = join(tools, rel);
-    const text = readFileSync(f, 'utf8');
-    if (!text.includes(seed)) continue;
-    const st = statSync(f);
-    writeFileSync(f, text.replaceAll(seed, objtree));
-    utimesSync(f, st.atime, st.mtime);
-  }
-  rmSync(join(tmp, '.version'), { force: true });
-  renameSync(tmp, objtree);
 }
