@@ -6,7 +6,18 @@
  * a socket or a directory is refused, and a file that is (or grows) larger than the limit is
  * refused after reading limit + 1 bytes, never more.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  type Dirent,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readSync,
+  type Stats,
+  statSync,
+} from 'node:fs';
+import { join } from 'node:path';
 import { BuildError } from './errors.js';
 
 export const KIB = 1024;
@@ -116,4 +127,27 @@ export function requireRegular(path: string, what: string): void {
       `${what}: ${path} is ${fileKind(st)}; kernelfile reads only regular files`,
       'point the kernelfile at a regular file',
     );
+}
+
+/**
+ * Everything but directories under `dir` (full paths; symlinked directories are not followed),
+ * what `keep` accepts; an unreadable directory is skipped.
+ */
+export function filesUnder(dir: string, keep: (entry: Dirent) => boolean = () => true): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (keep(e)) out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
 }

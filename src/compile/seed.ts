@@ -22,7 +22,6 @@
 import { execFile } from 'node:child_process';
 import {
   copyFileSync,
-  type Dirent,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -38,6 +37,7 @@ import { promisify } from 'node:util';
 import { parseConfig } from '../kconfig/config.js';
 import { BuildError } from './errors.js';
 import { sha256Json } from './hash.js';
+import { filesUnder } from './read-file.js';
 
 /** What a complete object tree was built from: objects/<build id>.json, beside the tree. */
 export interface ObjtreeRecord {
@@ -240,22 +240,7 @@ export function rewritePaths(text: string, pairs: readonly (readonly [string, st
 
 /** Kbuild's command records and dependency files (.cmd, .d) under a tree. */
 function recordsUnder(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    let entries: Dirent[];
-    try {
-      entries = readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile() && (e.name.endsWith('.cmd') || e.name.endsWith('.d'))) out.push(p);
-    }
-  };
-  walk(dir);
-  return out;
+  return filesUnder(dir, (e) => e.isFile() && (e.name.endsWith('.cmd') || e.name.endsWith('.d')));
 }
 
 const run = promisify(execFile);

@@ -19,7 +19,7 @@ import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { refuseSpecialFiles } from '../compile/extract.js';
-import { MAX_DKMS_CONF_BYTES, readRegular } from '../compile/read-file.js';
+import { filesUnder, MAX_DKMS_CONF_BYTES, readRegular } from '../compile/read-file.js';
 import { runLocal } from '../host/local.js';
 
 /** Signs one built module file in place (compile/signing.ts moduleSigner). */
@@ -205,7 +205,7 @@ export async function buildDkmsModule(opts: {
   }
 
   if (opts.sign) {
-    const built = listFiles(join(trees.dkmsTree, m.name, m.version, release)).filter(
+    const built = filesUnder(join(trees.dkmsTree, m.name, m.version, release)).filter(
       (f) => KO_RE.test(f) && basename(dirname(f)) === 'module',
     );
     if (built.length === 0) return fail(`dkms build left no module file to sign under ${trees.dkmsTree}`);
@@ -229,10 +229,10 @@ export async function buildDkmsModule(opts: {
     const st = statSync(f);
     return `${st.size} ${st.mtimeMs} ${st.ino}`;
   };
-  const before = new Map(listFiles(modDir).map((f) => [f, stamp(f)]));
+  const before = new Map(filesUnder(modDir).map((f) => [f, stamp(f)]));
   const inst = await dkms(['install', '-m', m.name, '-v', m.version]);
   if (inst.code !== 0) return fail(`dkms install failed (exit ${inst.code}): ${outputTail(inst)}`);
-  const koFiles = listFiles(modDir)
+  const koFiles = filesUnder(modDir)
     .filter((f) => KO_RE.test(f) && before.get(f) !== stamp(f))
     .sort();
   if (koFiles.length === 0) return fail(`dkms install put no module file under ${modDir}`);
@@ -349,25 +349,6 @@ export async function tailLines(path: string, n: number): Promise<string[]> {
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
   return lines.slice(-n);
-}
-
-function listFiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    let entries: import('node:fs').Dirent[];
-    try {
-      entries = readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out.push(p);
-    }
-  };
-  walk(dir);
-  return out;
 }
 
 // ── this machine's own trees ────────────────────────────────────────────────────────────────────
