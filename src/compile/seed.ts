@@ -37,7 +37,7 @@ import { promisify } from 'node:util';
 import { parseConfig } from '../kconfig/config.js';
 import { BuildError } from './errors.js';
 import { sha256Json } from './hash.js';
-import { filesUnder } from './read-file.js';
+import { filesUnder, KIB, readRegularSync } from './read-file.js';
 
 /** What a complete object tree was built from: objects/<build id>.json, beside the tree. */
 export interface ObjtreeRecord {
@@ -143,6 +143,8 @@ export function chooseSeed(
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
+/** A record as read back; writeRecord leaves out a patched-file list that would not fit. */
+const MAX_RECORD_BYTES = 64 * KIB;
 
 /** A path inside a tree: relative, no `..` or empty components. */
 function safeRelative(x: unknown): boolean {
@@ -203,14 +205,9 @@ export function readRecords(objects: string): ObjtreeRecord[] {
   for (const n of names) {
     const m = /^([0-9a-f]{64})\.json$/.exec(n);
     if (!m) continue;
-    let text: string;
-    try {
-      if (statSync(join(objects, n)).size > 64 * 1024) continue;
-      text = readFileSync(join(objects, n), 'utf8');
-    } catch {
-      continue;
-    }
-    const r = parseRecord(text);
+    const read = readRegularSync(join(objects, n), MAX_RECORD_BYTES);
+    if (!read.ok) continue;
+    const r = parseRecord(read.bytes.toString('utf8'));
     if (r && r.buildId === m[1] && existsSync(join(objects, r.buildId, '.config'))) out.push(r);
   }
   return out;
@@ -220,7 +217,14 @@ export function readRecords(objects: string): ObjtreeRecord[] {
 export function writeRecord(objects: string, r: ObjtreeRecord): void {
   const file = recordFile(objects, r.buildId);
   const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify(r, null, 2)}\n`);
+  let text = `${JSON.stringify(r, null, 2)}\n`;
+  // A long patch series' file list would not be read back (MAX_RECORD_BYTES): without it, seeding
+  // across patch sets finds the files from the trees instead.
+  if (Buffer.byteLength(text) > MAX_RECORD_BYTES) {
+    const { patched: _patched, ...rest } = r;
+    text = `${JSON.stringify(rest, null, 2)}\n`;
+  }
+  writeFileSync(tmp, text);
   renameSync(tmp, file);
 }
 

@@ -20,7 +20,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ObjtreeRecord, seedObjtree } from '../../src/compile/seed.js';
+import { type ObjtreeRecord, readRecords, seedObjtree, writeRecord } from '../../src/compile/seed.js';
 
 let root: string;
 const OLD = new Date('2020-01-01T00:00:00Z');
@@ -159,6 +159,18 @@ describe('seedObjtree', () => {
     expect(statSync(join(s.b, 'include/b.h')).mtimeMs).toBeGreaterThan(BUILT.getTime());
     expect(statSync(join(s.b, 'kernel/c.c')).mtimeMs).toBeGreaterThan(BUILT.getTime());
     expect(statSync(join(s.pristine, 'include/b.h')).mtime).toEqual(OLD);
+  });
+
+  it('a record whose patched-file list would not be read back is written without it', () => {
+    const s = setup('same');
+    const objects = join(root, 'objects');
+    const many = Array.from({ length: 5000 }, (_, i) => `drivers/staging/file-${i}.c`);
+    writeRecord(objects, { ...s.record, patched: many });
+    const [back] = readRecords(objects);
+    expect(back?.buildId).toBe(s.record.buildId);
+    expect(back?.patched).toBeUndefined();
+    writeRecord(objects, { ...s.record, patched: ['include/b.h'] });
+    expect(readRecords(objects)[0]?.patched).toEqual(['include/b.h']);
   });
 
   it('a seed that is gone is an error the build reports (it then compiles afresh)', async () => {
