@@ -10,7 +10,7 @@
 import { type Dirent, lstatSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_KEEP_OBJECT_TREES } from '../compile/build.js';
-import { cacheDirs } from '../compile/cache.js';
+import { cacheDirs, cacheRoot } from '../compile/cache.js';
 import { isHeld } from '../compile/lock.js';
 import { beyondKeep, type ObjtreeRecord, readRecords, recordFile } from '../compile/seed.js';
 
@@ -64,18 +64,16 @@ function names(dir: string): string[] {
   }
 }
 
-/** What `cache prune` would remove (keep: object trees kept per source). Reads only. */
-export function pruneCandidates(
+/** What `cache prune` would remove, and the object trees it keeps (keep: per source). Removes nothing. */
+function candidates(
   root: string,
-  keep = DEFAULT_KEEP_OBJECT_TREES,
-  now = Date.now(),
-): PruneReport {
+  keep: number,
+  now: number,
+): { groups: PruneGroup[]; bytes: number; kept: ObjtreeRecord[] } {
   const dirs = cacheDirs(root);
   const records = readRecords(dirs.objects);
-  const bySource = new Map<string, ObjtreeRecord[]>();
-  for (const r of records) bySource.set(r.source, [...(bySource.get(r.source) ?? []), r]);
   const beyond = new Set<string>();
-  for (const source of bySource.keys())
+  for (const source of new Set(records.map((r) => r.source)))
     for (const r of beyondKeep(records, source, keep)) beyond.add(r.buildId);
   const seeds = new Set(records.map((r) => r.buildId));
   const busy = (id: string) => isHeld(dirs.locks, `build-${id}`);
@@ -113,29 +111,43 @@ export function pruneCandidates(
     ),
     group('leftovers of interrupted runs (older than a day)', leftovers),
   ].filter((g) => g.entries.length > 0);
-  const keptTrees = records.filter((r) => !beyond.has(r.buildId));
   return {
-    root,
     groups,
     bytes: groups.reduce((n, g) => n + g.bytes, 0),
-    kept: {
-      trees: keptTrees.length,
-      bytes: keptTrees.reduce((n, r) => n + diskBytes(join(dirs.objects, r.buildId)), 0),
-    },
-    dryRun: true,
+    kept: records.filter((r) => !beyond.has(r.buildId)),
   };
 }
 
-/** `kernelfile cache prune`: remove what pruneCandidates names (an object tree's record first). */
-export function pruneCache(root: string, o: { keep?: number; dryRun?: boolean } = {}): PruneReport {
-  const report = pruneCandidates(root, o.keep ?? DEFAULT_KEEP_OBJECT_TREES);
-  if (o.dryRun) return report;
-  const objects = cacheDirs(root).objects;
+/** Bytes `cache prune` would free (what `build` says after a compile; the kept trees are not sized). */
+export function prunableBytes(root: string, keep = DEFAULT_KEEP_OBJECT_TREES, now = Date.now()): number {
+  return candidates(root, keep, now).bytes;
+}
+
+/**
+ * `kernelfile cache prune`: remove what no later run needs (an object tree's record first), or with
+ * `dryRun` only say it. `root`: the cache (default $XDG_CACHE_HOME/kernelfile, from `env`).
+ */
+export function pruneCache(
+  root: string | undefined,
+  env: Record<string, string | undefined>,
+  o: { keep?: number; dryRun?: boolean; now?: number } = {},
+): PruneReport {
+  const at = root ?? cacheRoot(undefined, env);
+  const { groups, bytes, kept } = candidates(at, o.keep ?? DEFAULT_KEEP_OBJECT_TREES, o.now ?? Date.now());
+  const objects = cacheDirs(at).objects;
+  const report: PruneReport = {
+    root: at,
+    groups,
+    bytes,
+    kept: { trees: kept.length, bytes: kept.reduce((n, r) => n + diskBytes(join(objects, r.buildId)), 0) },
+    dryRun: o.dryRun === true,
+  };
+  if (report.dryRun) return report;
   for (const g of report.groups)
     for (const e of g.entries) {
       const name = e.path.slice(e.path.lastIndexOf('/') + 1);
       if (e.path === join(objects, name) && ID.test(name)) rmSync(recordFile(objects, name), { force: true });
       rmSync(e.path, { recursive: true, force: true });
     }
-  return { ...report, dryRun: false };
+  return report;
 }

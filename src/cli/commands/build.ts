@@ -10,7 +10,7 @@ import {
   prepareBuild,
   type ReproducibleCheck,
 } from '../../engine/build.js';
-import { pruneCandidates } from '../../engine/cache.js';
+import { prunableBytes } from '../../engine/cache.js';
 import { checkLock, type LockReport } from '../../engine/lock.js';
 import { stampOf } from '../../engine/version.js';
 import { bytes } from '../../render/bytes.js';
@@ -217,9 +217,8 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
       ]);
     if (ctx.artifacts && !ctx.artifacts.cached) {
       // What the cache holds that no later build needs (object trees are large): said once per compile.
-      const prunable = pruneCandidates(p.dirs.root, spec.build?.keepObjectTrees);
-      if (prunable.bytes > 0)
-        lines.push(['Cache', `\`kernelfile cache prune\` would free ${bytes(prunable.bytes)}`]);
+      const prunable = prunableBytes(p.dirs.root, spec.build?.keepObjectTrees);
+      if (prunable > 0) lines.push(['Cache', `\`kernelfile cache prune\` would free ${bytes(prunable)}`]);
     }
     const r = ctx.reproducible;
     if (r)

@@ -3,7 +3,6 @@
  * from the controller's cache what no later run needs (engine/cache.ts), and say how much it frees.
  */
 import { resolve } from 'node:path';
-import { cacheRoot } from '../../compile/cache.js';
 import { pruneCache } from '../../engine/cache.js';
 import { renderPrune } from '../../render/prune-text.js';
 import { colored, plain } from '../../render/style.js';
@@ -27,8 +26,10 @@ export async function run(action: string, flags: CacheFlags, io: Io): Promise<Ex
       );
     keep = Number(flags.keepObjectTrees);
   }
-  const root = flags.cacheDir ? resolve(io.cwd, flags.cacheDir) : cacheRoot(undefined, io.env);
-  const report = pruneCache(root, { ...(keep !== undefined ? { keep } : {}), dryRun: flags.dryRun === true });
+  const report = pruneCache(flags.cacheDir ? resolve(io.cwd, flags.cacheDir) : undefined, io.env, {
+    ...(keep !== undefined ? { keep } : {}),
+    dryRun: flags.dryRun === true,
+  });
   if (flags.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
   else io.out(renderPrune(report, io.color ? colored : plain));
   return 0;
