@@ -19,6 +19,11 @@ function missing() {
   process.exit(1);
 }
 
+/** V8 runs what a cache holds: only a file or directory of this user's that nobody else can write. */
+function ours(st) {
+  return st.uid === (process.getuid ? process.getuid() : st.uid) && (st.mode & 0o022) === 0;
+}
+
 /** The directory for code caches, when it is this user's alone (created 0700), else undefined. */
 function cacheDir() {
   const home = process.env.HOME || require('node:os').homedir();
@@ -26,10 +31,7 @@ function cacheDir() {
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const st = fs.lstatSync(dir);
-    // V8 runs what a cache holds: never one that another user could have written.
-    const uid = process.getuid ? process.getuid() : st.uid;
-    if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) return undefined;
-    return dir;
+    return st.isDirectory() && ours(st) ? dir : undefined;
   } catch {
     return undefined;
   }
@@ -93,8 +95,7 @@ if (debug || process.env.KERNELFILE_CODE_CACHE === '0') {
   if (file)
     try {
       const f = fs.lstatSync(file);
-      const uid = process.getuid ? process.getuid() : f.uid;
-      if (f.isFile() && f.uid === uid && (f.mode & 0o022) === 0) cached = fs.readFileSync(file);
+      if (f.isFile() && ours(f)) cached = fs.readFileSync(file);
     } catch {
       // none yet
     }
