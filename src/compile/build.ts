@@ -40,6 +40,7 @@ import {
   removeObjtree,
   type Seeded,
   seedObjtree,
+  seedSummary,
   writeRecord,
 } from './seed.js';
 import {
@@ -479,8 +480,10 @@ async function seedFor(
     },
   );
   if (!choice) return undefined;
-  const what = `${choice.samePatches ? 'same patches' : 'other patches'}, ${choice.differing} option${choice.differing === 1 ? '' : 's'} differ${choice.differing === 1 ? 's' : ''}`;
-  onEvent?.({ stage: `seeding the object tree from ${choice.record.release} (${what})`, compiled: 0 });
+  onEvent?.({
+    stage: `seeding the object tree from ${choice.record.release} (${seedSummary(choice)})`,
+    compiled: 0,
+  });
   try {
     return await seedObjtree(choice, {
       objtree,

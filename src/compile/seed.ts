@@ -87,6 +87,12 @@ export interface SeedChoice {
   differing: number;
 }
 
+/** How a seed relates to the build, for people: "same patches, 1 option differs". */
+export function seedSummary(s: { samePatches: boolean; differing: number }): string {
+  const n = s.differing;
+  return `${s.samePatches ? 'same patches' : 'other patches'}, ${n} option${n === 1 ? '' : 's'} differ${n === 1 ? 's' : ''}`;
+}
+
 /** Symbols whose value differs between two .config texts (set in one only counts too). */
 export function differingOptions(a: string, b: string): number {
   const map = (t: string) => new Map(parseConfig(t).entries.map((e) => [e.symbol, e.value]));

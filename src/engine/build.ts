@@ -22,6 +22,7 @@ import { type BuildTarget, dropDiagnostic, prepareInput, signingDiagnostics } fr
 
 export type { BuildOptions, Manifest, Prepared } from '../compile/build.js';
 export type { FileDifference, ReproducibleResult } from '../compile/reproducible.js';
+export { seedSummary } from '../compile/seed.js';
 
 export interface Built {
   dir: string;

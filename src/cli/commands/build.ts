@@ -9,6 +9,7 @@ import {
   type Prepared,
   prepareBuild,
   type ReproducibleCheck,
+  seedSummary,
 } from '../../engine/build.js';
 import { prunableBytes } from '../../engine/cache.js';
 import { checkLock, type LockReport } from '../../engine/lock.js';
@@ -207,15 +208,14 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
         'Artifacts',
         `${ctx.artifacts.dir} (${ctx.artifacts.cached ? 'cache hit' : `built in ${ctx.artifacts.manifest.seconds} s`})`,
       ]);
-    const seed = ctx.artifacts && !ctx.artifacts.cached ? ctx.artifacts.manifest.seed : undefined;
-    if (ctx.artifacts && !ctx.artifacts.cached)
+    if (ctx.artifacts && !ctx.artifacts.cached) {
+      const { seed, compiled } = ctx.artifacts.manifest;
       lines.push([
         'Object tree',
         seed
-          ? `seeded from ${seed.release} (${seed.samePatches ? 'same patches' : 'other patches'}, ${seed.differingOptions} option${seed.differingOptions === 1 ? '' : 's'} differ${seed.differingOptions === 1 ? 's' : ''}): make recompiled ${ctx.artifacts.manifest.compiled ?? '?'} files`
-          : `fresh${flags.clean ? ' (--clean)' : ''}: make compiled ${ctx.artifacts.manifest.compiled ?? '?'} files`,
+          ? `seeded from ${seed.release} (${seedSummary({ samePatches: seed.samePatches, differing: seed.differingOptions })}): make recompiled ${compiled ?? '?'} files`
+          : `fresh${flags.clean ? ' (--clean)' : ''}: make compiled ${compiled ?? '?'} files`,
       ]);
-    if (ctx.artifacts && !ctx.artifacts.cached) {
       // What the cache holds that no later build needs (object trees are large): said once per compile.
       const prunable = prunableBytes(p.dirs.root, spec.build?.keepObjectTrees);
       if (prunable > 0) lines.push(['Cache', `\`kernelfile cache prune\` would free ${bytes(prunable)}`]);

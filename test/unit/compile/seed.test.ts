@@ -9,6 +9,7 @@ import {
   parseRecord,
   rewritePaths,
   type SeedWanted,
+  seedSummary,
 } from '../../../src/compile/seed.js';
 
 const compat = compatDigest({
@@ -183,5 +184,13 @@ describe('beyondKeep', () => {
     expect(beyondKeep(rs, 'sha256:src', 2).map((r) => r.buildId)).toEqual([id('1')]);
     expect(beyondKeep(rs, 'sha256:src', 0).map((r) => r.buildId)).toEqual([id('2'), id('3'), id('1')]);
     expect(beyondKeep(rs, 'sha256:src', 3)).toEqual([]);
+  });
+});
+
+describe('seedSummary', () => {
+  it('says how the seed relates to the build', () => {
+    expect(seedSummary({ samePatches: true, differing: 1 })).toBe('same patches, 1 option differs');
+    expect(seedSummary({ samePatches: false, differing: 0 })).toBe('other patches, 0 options differ');
+    expect(seedSummary({ samePatches: true, differing: 12 })).toBe('same patches, 12 options differ');
   });
 });
