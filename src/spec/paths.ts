@@ -13,7 +13,8 @@ export type FileRole =
   | 'patch'
   | 'module'
   | 'signing-key'
-  | 'signing-certificate';
+  | 'signing-certificate'
+  | 'store-ca';
 
 export interface ResolvedFile {
   role: FileRole;
@@ -129,5 +130,6 @@ export function sourceFiles(data: unknown, env: Pick<PathEnv, 'kernelfile' | 'ho
   // A PKCS#11 URI is not a file (signing.ts says it is not supported yet).
   if (key && !key.startsWith('pkcs11:')) add('signing-key', 'signing key', key, ['signing', 'key']);
   add('signing-certificate', 'signing certificate', signing?.certificate, ['signing', 'certificate']);
+  add('store-ca', 'store CA file', obj(doc?.cache)?.storeCa, ['cache', 'storeCa']);
   return out;
 }

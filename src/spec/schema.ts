@@ -403,6 +403,36 @@ const Build = T.Object(
   },
 );
 
+// ── cache ──────────────────────────────────────────────────────────────────────────────────────
+const Cache = T.Object(
+  {
+    store: T.Optional(
+      str(
+        'A shared artifact store: an OCI distribution registry (Docker Registry, Harbor, Zot, GHCR, ECR…) and a repository in it. After a compile the controller pushes the build there once (one OCI artifact per build id, tagged with it); any controller pulls a build that is there instead of compiling it, and hosts that reach the store fetch the files they need from it. `oci://` is HTTPS with the certificate verified (against the system CAs, or `storeCa`); `oci+http://` is plain HTTP, for a registry on loopback or a trusted network only. Credentials never go here: see docs/security.md.',
+        [
+          'oci://registry.example.com/kernels/web',
+          'oci://registry.example.com:5000/kernels',
+          'oci+http://127.0.0.1:5000/kernels',
+        ],
+        { minLength: 1, maxLength: 512 },
+      ),
+    ),
+    storeCa: T.Optional(
+      filePath(
+        "A PEM file of CA certificates that the store's TLS certificate is verified against instead of the system CAs (a private CA or a self-signed certificate). Hosts pulling from the store receive it too.",
+        ['certs/registry-ca.pem'],
+      ),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Where builds are shared between controllers and hosts (the local cache directory is `build.cacheDir`).',
+    examples: [{ store: 'oci://registry.example.com/kernels/web' }],
+    default: {},
+  },
+);
+
 // ── initramfs ──────────────────────────────────────────────────────────────────────────────────
 
 const Initramfs = T.Object(
@@ -629,6 +659,7 @@ export const KernelfileSchema = T.Object(
       }),
     ),
     build: T.Optional(Build),
+    cache: T.Optional(Cache),
     initramfs: T.Optional(Initramfs),
     boot: T.Optional(Boot),
     signing: T.Optional(Signing),

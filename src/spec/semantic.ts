@@ -7,6 +7,7 @@
 import { posix } from 'node:path';
 import { isScalar, type Scalar } from 'yaml';
 import { checkValue, formatSetValue, fragmentShape, parseConfig } from '../kconfig/config.js';
+import { isLoopback, parseStoreUrl } from '../store/url.js';
 import { cmdlineProblem, rootProblem, titleProblem } from './boot-text.js';
 import type { Diagnostic, PathSegment } from './diagnostic.js';
 import { PATTERNS, PLACEHOLDER_SHA256, STRIP_DEFAULT, TITLE_PLACEHOLDERS } from './format.js';
@@ -426,6 +427,34 @@ export function semanticChecks(data: unknown, src: SourceDoc, env: SemanticEnv):
     at: (path, d) => out.push(at(src, path, d, { key: true })),
     push: (d) => out.push(d),
   });
+
+  // ── cache ──────────────────────────────────────────────────────────────────────────────────
+  const cache = obj(doc.cache);
+  const store = str(cache?.store);
+  if (store !== undefined) {
+    const parsed = parseStoreUrl(store);
+    if ('problem' in parsed)
+      err(['cache', 'store'], parsed.problem.code, parsed.problem.message, parsed.problem.hint);
+    else if (parsed.ref.protocol === 'http' && !isLoopback(parsed.ref.host))
+      warn(
+        ['cache', 'store'],
+        'insecure-store',
+        `cache.store ${store} is plain HTTP to another machine: whoever is on the network between can read the artifacts and serve other ones under this build id`,
+        'use oci:// (HTTPS; cache.storeCa for a private CA), or keep oci+http:// to a registry on this machine or a network you trust',
+      );
+    if ('ref' in parsed && parsed.ref.protocol === 'http' && cache?.storeCa !== undefined)
+      warn(
+        ['cache', 'storeCa'],
+        'unused-store-ca',
+        'cache.storeCa is not used: the store is plain HTTP (oci+http://)',
+      );
+  } else if (cache?.storeCa !== undefined)
+    err(
+      ['cache', 'storeCa'],
+      'store-ca-without-store',
+      'cache.storeCa is set but cache.store is not',
+      'set cache.store to the registry, or remove cache.storeCa',
+    );
 
   // ── build ──────────────────────────────────────────────────────────────────────────────────
   const cacheDir = str(obj(doc.build)?.cacheDir);
