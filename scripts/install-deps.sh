@@ -37,6 +37,9 @@ if [ "${1:-}" = "--tests" ] || [ "${1:-}" = "--bench" ]; then
     ovmf                   # machines.ts: the UEFI firmware (OVMF_CODE_4M.fd, OVMF_VARS_4M.fd) the systemd-boot VMs boot
     diffoscope-minimal     # reproducible-diff.test.ts: build --check-reproducible shows what differs with it when installed
     zsh fish               # completion.test.ts: the scripts of `kernelfile completion zsh|fish` run in the real shells
+    docker-registry        # registry.ts: a real OCI distribution registry (cache.store) on loopback and the namespaces
+    apache2-utils          # registry.ts: htpasswd -B, the registry's Basic auth users
+    openssl                # registry.ts: the registry's self-signed TLS certificate and the token service's key
   )
 fi
 

@@ -331,7 +331,7 @@ export function blockingDrops(p: Prepared) {
  * Every regular file under `dir` with its sha256 and size, sorted by path. coreutils' sha256sum
  * over the whole tree in one process: thousands of header files hash in a fraction of a second.
  */
-async function hashTree(dir: string, skip: string[]): Promise<Manifest['files']> {
+export async function hashTree(dir: string, skip: string[]): Promise<Manifest['files']> {
   const sums = await runLocal([
     'sh',
     '-c',
