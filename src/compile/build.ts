@@ -77,6 +77,15 @@ export interface PrepareInput {
   progress?: (message: string) => void;
   /** Who asked: the kernelfile (as named, and its sha256) and kernelfile's version, for provenance. */
   origin?: BuildOrigin;
+  /** `cache.store` (the CA file resolved) and the environment its credentials come from: src/store. */
+  store?: StoreSettings;
+}
+
+/** `cache.store`, `cache.storeCa` (an absolute path) and the environment credentials are read from. */
+export interface StoreSettings {
+  url: string;
+  caFile?: string;
+  vars: Record<string, string | undefined>;
 }
 
 export interface BuildOrigin {
@@ -106,6 +115,7 @@ export interface Prepared {
   /** The sha256 of the source's detached signature, when `kernel.signature` is set. */
   signatureSha256?: string;
   origin?: BuildOrigin;
+  store?: StoreSettings;
 }
 
 export interface Manifest {
@@ -319,6 +329,7 @@ export async function prepare(input: PrepareInput): Promise<Prepared> {
     configFiles,
     ...(signatureSha256 ? { signatureSha256 } : {}),
     ...(input.origin ? { origin: input.origin } : {}),
+    ...(input.store ? { store: input.store } : {}),
   };
 }
 
@@ -391,13 +402,18 @@ export function readManifest(dir: string): Manifest | undefined {
 export interface BuildOptions {
   /** A fresh object tree: never seeded from an earlier build, and this build id's own tree removed first. */
   clean?: boolean;
+  /**
+   * Before compiling (under the build's lock): fetch the build into `final` from elsewhere (the
+   * store); its manifest when it did, undefined when it is not there (then it is compiled).
+   */
+  pull?: (final: string) => Promise<Manifest | undefined>;
 }
 
 export async function build(
   p: Prepared,
   onEvent?: (e: MakeEvent) => void,
   o: BuildOptions = {},
-): Promise<{ dir: string; manifest: Manifest; cached: boolean }> {
+): Promise<{ dir: string; manifest: Manifest; cached: boolean; pulled?: boolean }> {
   const final = join(p.dirs.artifacts, p.buildId);
   const existing = readManifest(final);
   if (existing) return { dir: final, manifest: existing, cached: true };
@@ -414,7 +430,10 @@ export async function build(
     `building ${p.release}`,
     async () => {
       const done = readManifest(final);
-      return done ? { dir: final, manifest: done, cached: true } : compileLocked(p, final, onEvent, o);
+      if (done) return { dir: final, manifest: done, cached: true };
+      const pulled = o.pull ? await o.pull(final) : undefined;
+      if (pulled) return { dir: final, manifest: pulled, cached: true, pulled: true };
+      return compileLocked(p, final, onEvent, o);
     },
     {
       onWait: (h) =>

@@ -21,7 +21,7 @@ import {
 } from '../apply/executor.js';
 import { thisController } from '../apply/host-lock.js';
 import { packSource } from '../apply/pack-source.js';
-import { build, type Manifest, manifestHeadersNeed, type Prepared } from '../compile/build.js';
+import { type Manifest, manifestHeadersNeed, type Prepared } from '../compile/build.js';
 import { buildDkmsTarball } from '../dkms/tarball.js';
 import { batches, parsePercent, parseSerial, pool, stopReason } from '../fleet/rollout.js';
 import { bootBytesNeeded } from '../plan/planner.js';
@@ -31,6 +31,7 @@ import { ApplyError, describe, UserError } from './errors.js';
 import { MOK_PASSWORD_OPTION, readMokPassword } from './mok-password.js';
 import { blocked, type FleetHost, type PlannedHost, type PlanningSession } from './planning.js';
 import { rollbackPlan } from './rollback.js';
+import { buildWithStore } from './store.js';
 import { type TrialDeps, trialBoot } from './trial.js';
 
 export type { StepEvent } from '../apply/executor.js';
@@ -198,7 +199,7 @@ export interface RolloutDeps {
 }
 
 const REAL: RolloutDeps = {
-  build,
+  build: buildWithStore,
   packSource,
   dkmsTarball: buildDkmsTarball,
   sleep: (ms) => new Promise((r) => setTimeout(r, ms)),

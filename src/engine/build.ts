@@ -4,14 +4,7 @@
  * built under QEMU with its modules and the declared DKMS modules.
  */
 import { join } from 'node:path';
-import {
-  type BuildOptions,
-  blockingDrops,
-  build,
-  type Manifest,
-  type Prepared,
-  prepare,
-} from '../compile/build.js';
+import { type BuildOptions, blockingDrops, type Manifest, type Prepared, prepare } from '../compile/build.js';
 import { BuildError } from '../compile/errors.js';
 import { type ReproducibleResult, checkReproducible as rebuildAndCompare } from '../compile/reproducible.js';
 import type { Diagnostic } from '../spec/diagnostic.js';
@@ -19,15 +12,19 @@ import { loadArtifacts, type VerifyResult, verifyKernel } from '../verify/verify
 import type { Env } from './env.js';
 import { type Loaded, resolverOf, validSpec } from './kernelfile.js';
 import { type BuildTarget, dropDiagnostic, prepareInput, signingDiagnostics } from './prepare.js';
+import { buildWithStore, type StoreReport } from './store.js';
 
 export type { BuildOptions, Manifest, Prepared } from '../compile/build.js';
 export type { FileDifference, ReproducibleResult } from '../compile/reproducible.js';
 export { seedSummary } from '../compile/seed.js';
+export type { StoreReport } from './store.js';
 
 export interface Built {
   dir: string;
   manifest: Manifest;
   cached: boolean;
+  /** What the store (cache.store) did: pulled the build, pushed it, or why it could not. */
+  store?: StoreReport;
 }
 
 /** Source, patches and the Kconfig resolution: the build id, never a compile. */
@@ -64,18 +61,21 @@ export async function checkReproducible(
   /** The first build, when the caller has just made or found it (else it is built or looked up here). */
   built?: Built,
 ): Promise<ReproducibleCheck> {
-  const first = built ?? (await build(p, (e) => progress?.(e, 'first')));
+  const first = built ?? (await buildWithStore(p, (e) => progress?.(e, 'first')));
   const result = await rebuildAndCompare(p, first, (e) => progress?.(e, 'second'));
   return { ...result, first: { ...first, seconds: first.manifest.seconds } };
 }
 
-/** Compile (or find in the cache) the prepared build. */
+/**
+ * Compile (or find in the cache, or pull from the store) the prepared build; a build compiled now,
+ * or one the store does not have yet, is pushed to the store.
+ */
 export function compile(
   p: Prepared,
   progress?: (e: { stage: string; compiled: number }) => void,
   o: BuildOptions = {},
 ): Promise<Built> {
-  return build(p, progress ?? (() => {}), o);
+  return buildWithStore(p, progress ?? (() => {}), { ...o, pushCached: true });
 }
 
 export interface VerifyOptions {
@@ -99,7 +99,7 @@ export async function verify(
       `the build cannot start (${errors.length} error(s)), e.g. ${errors[0]?.message}`,
       `run \`kernelfile build ${loaded.kf.display}\` for the full report`,
     );
-  const built = await build(p, (e) => o.progress?.(`${e.stage}: ${e.compiled} files`));
+  const built = await buildWithStore(p, (e) => o.progress?.(`${e.stage}: ${e.compiled} files`));
   const artifacts = await loadArtifacts(built.dir);
   const { spec } = validSpec(loaded);
   const resolve = resolverOf(loaded);

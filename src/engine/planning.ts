@@ -31,6 +31,8 @@ export { counts, hasChanges, needsApply } from '../plan/types.js';
 
 import { type Artifacts, type Desired, desiredFrom } from '../resources/desired.js';
 import type { Diagnostic } from '../spec/diagnostic.js';
+import { locate } from '../spec/source.js';
+import { openStore } from '../store/open.js';
 import type { Env } from './env.js';
 import { describe, UserError } from './errors.js';
 import { type Loaded, loadKernelfile, resolverOf, validSpec } from './kernelfile.js';
@@ -44,6 +46,7 @@ import {
   signingFactsOf,
   signingOriginOf,
 } from './prepare.js';
+import { storeSettings } from './store.js';
 import type { Target } from './targets.js';
 
 export interface PlannedHost {
@@ -110,6 +113,9 @@ export class PlanningSession {
   private readonly configDiffs = new Map<string, ConfigDiff>();
   /** What a plan needs of a build's manifest (about 1 MB of JSON), read once per build. */
   private readonly built = new Map<string, Artifacts>();
+  /** Per build id: whether the store has it (one HEAD per build and plan). */
+  private readonly inStore = new Map<string, Promise<Artifacts['store']>>();
+  private readonly storeWarnings = new Map<string, string>();
   private readonly preflight = new DkmsPreflight();
   /** Running configs read before, per host and boot: not sent again in the same boot. */
   private readonly runningConfigs: RunningConfigs;
@@ -200,6 +206,33 @@ export class PlanningSession {
     }
   }
 
+  /**
+   * A build not in the local cache: is it in the store (`cache.store`)? One HEAD of its manifest,
+   * read-only; a store that cannot be reached is a warning, not a failure.
+   */
+  private async withStore(a: Artifacts, p: Prepared): Promise<Artifacts> {
+    if (a.cached || !p.store) return a;
+    const settings = p.store;
+    let pending = this.inStore.get(p.buildId);
+    if (!pending) {
+      pending = (async () => {
+        try {
+          const client = openStore(settings, { timeoutMs: 10_000 });
+          return { url: client.display, has: (await client.manifestDigest(p.buildId)) !== undefined };
+        } catch (e) {
+          this.storeWarnings.set(
+            p.buildId,
+            `the store ${settings.url} was not asked whether it has build ${p.buildId.slice(0, 12)}: ${e instanceof Error ? e.message : String(e)}`,
+          );
+          return undefined;
+        }
+      })();
+      this.inStore.set(p.buildId, pending);
+    }
+    const store = await pending;
+    return store ? { ...a, store } : a;
+  }
+
   private artifactsOf(dir: string): Artifacts {
     const hit = this.built.get(dir);
     if (hit) return hit;
@@ -229,6 +262,7 @@ export class PlanningSession {
     const arch = spec.kernel.arch ?? facts.system.arch ?? localArch();
     const dirs = cacheDirs(cacheRoot(spec.build?.cacheDir, this.env.env));
     const runningConfig = spec.config?.base === 'running' ? runningConfigText(facts, kf.display) : undefined;
+    const store = storeSettings(spec, resolve, this.env.env);
     const key = sha256(JSON.stringify([kf.abs, sha256(kf.bytes), arch, runningConfig ?? null]));
     let pending = this.prepares.get(key);
     if (!pending) {
@@ -242,6 +276,7 @@ export class PlanningSession {
         vars: this.env.env,
         signingOrigin: signingOriginOf(loaded),
         origin: originOf(loaded),
+        ...(store ? { store } : {}),
         progress: this.options.progress ? (m) => this.options.progress?.(target, m) : undefined,
       });
       this.prepares.set(key, pending);
@@ -254,6 +289,16 @@ export class PlanningSession {
         .filter((d) => d.onDropped === 'warn')
         .map((d) => dropDiagnostic(d, 'warning')),
     ];
+    const storeWarning = this.storeWarnings.get(prepared.buildId);
+    if (storeWarning && prepared.store)
+      diagnostics.push({
+        severity: 'warning',
+        code: 'store-unreachable',
+        message: storeWarning,
+        hint: 'apply compiles the build here (and pushes it if the store can be reached then)',
+        file: kf.display,
+        ...locate(validSpec(loaded).source, ['cache', 'store']),
+      });
     const desired = desiredFrom(
       spec,
       { path: kf.display, sha256: sha256(kf.bytes) },
@@ -264,7 +309,7 @@ export class PlanningSession {
         arch,
         effective: prepared.config.effective,
         requested: prepared.config.requestedSymbols,
-        artifacts: this.artifactsOf(join(dirs.artifacts, prepared.buildId)),
+        artifacts: await this.withStore(this.artifactsOf(join(dirs.artifacts, prepared.buildId)), prepared),
       },
       await this.preflight.check(spec, resolve, facts, prepared, transport),
     );

@@ -6,7 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import { machine } from 'node:os';
-import type { BuildOrigin, Prepared, PrepareInput } from '../compile/build.js';
+import type { BuildOrigin, Prepared, PrepareInput, StoreSettings } from '../compile/build.js';
 import { cacheDirs, cacheRoot } from '../compile/cache.js';
 import { imageSigningProblem } from '../compile/signing.js';
 import { gather } from '../facts/gather.js';
@@ -21,6 +21,7 @@ import { locate } from '../spec/source.js';
 import type { Env } from './env.js';
 import { UserError } from './errors.js';
 import { type Loaded, resolverOf, validSpec } from './kernelfile.js';
+import { storeSettings } from './store.js';
 import { KERNELFILE_VERSION } from './version.js';
 
 /** The `uname -m` name of this machine. */
@@ -102,8 +103,11 @@ export async function prepareInput(
     vars: env.env,
     signingOrigin: signingOriginOf(loaded),
     origin: originOf(loaded),
+    ...withStore(storeSettings(spec, resolverOf(loaded), env.env)),
   };
 }
+
+const withStore = (store: StoreSettings | undefined) => (store ? { store } : {});
 
 /** The kernelfile a build was asked for, and kernelfile's version: for the build's provenance. */
 export function originOf(loaded: Loaded): BuildOrigin {

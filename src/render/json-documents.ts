@@ -198,6 +198,22 @@ export interface BuildArtifactsJson {
   manifest: ManifestSummary;
   /** The build's provenance (an in-toto statement, SLSA provenance v1), or null for a build made before it was written. */
   provenance: string | null;
+  /** The shared artifact store (`cache.store`), or null without one. */
+  store: BuildStoreJson | null;
+}
+
+/** What the store did for the build (`cache.store`). */
+export interface BuildStoreJson {
+  /** The store, as `oci://HOST/REPOSITORY` (`oci+http://` for plain HTTP). */
+  url: string;
+  /** The build was pulled from the store, not compiled here (`cached` is true then). */
+  pulled: boolean;
+  /** The build was pushed now: blobs sent (those the store had are not sent again), their bytes, the manifest's digest. */
+  pushed?: { uploaded: number; bytes: number; digest: string };
+  /** The store had the build already. */
+  present?: boolean;
+  /** What went wrong with the store; the build went on without it (pulled nothing, or pushed nothing). */
+  warnings: string[];
 }
 
 /** `build --check-reproducible`: the second build compared with the first, file by file. */

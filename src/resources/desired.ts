@@ -30,6 +30,8 @@ export interface Artifacts {
    * cached yet (apply checks it after the build, before it touches the host).
    */
   headersNeed?: HeadersNeed | null;
+  /** Not cached here, and the store (`cache.store`) was asked: whether it has the build. */
+  store?: { url: string; has: boolean };
 }
 
 export interface DesiredModule {

@@ -17,7 +17,9 @@ export function installSteps(ctx: Ctx): Step[] {
       kind: 'build',
       title: d.artifacts.cached
         ? `build ${d.buildId.slice(0, 12)} (cached)`
-        : `build ${d.buildId.slice(0, 12)}`,
+        : d.artifacts.store?.has
+          ? `build ${d.buildId.slice(0, 12)} (pulled from store ${d.artifacts.store.url})`
+          : `build ${d.buildId.slice(0, 12)}`,
       buildId: d.buildId,
     },
     { kind: 'ship', title: `ship the build to ${staging}`, buildId: d.buildId, to: staging, sudo },
@@ -63,7 +65,9 @@ function kernelChanges(ctx: Ctx): PlannedChange[] {
   }
   let reason = d.artifacts.cached
     ? 'not installed (build cached)'
-    : 'not installed; built once on the controller';
+    : d.artifacts.store?.has
+      ? `not installed; pulled once from the store ${d.artifacts.store.url}`
+      : 'not installed; built once on the controller';
   if (pending) {
     const started = pending.data.startedAt;
     reason = `resuming an interrupted apply${started ? ` (started ${started})` : ''}`;

@@ -130,6 +130,13 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
   );
   const p = ctx.prepared as Prepared;
   const { errors, warnings } = buildDiagnostics(p);
+  for (const w of ctx.artifacts?.store?.warnings ?? [])
+    warnings.push({
+      severity: 'warning',
+      code: 'store',
+      message: w,
+      hint: 'the build went on without the store (docs/security.md, "The artifact store")',
+    });
   for (const r of p.config.redefinitions)
     warnings.push({
       severity: 'warning',
@@ -160,6 +167,7 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
               fileCount: files.length,
               manifest,
               provenance: existsSync(provenance) ? provenance : null,
+              store: ctx.artifacts.store ?? null,
             };
           })()
         : null,
@@ -206,7 +214,17 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
     if (ctx.artifacts)
       lines.push([
         'Artifacts',
-        `${ctx.artifacts.dir} (${ctx.artifacts.cached ? 'cache hit' : `built in ${ctx.artifacts.manifest.seconds} s`})`,
+        `${ctx.artifacts.dir} (${ctx.artifacts.store?.pulled ? `pulled from store ${ctx.artifacts.store.url}` : ctx.artifacts.cached ? 'cache hit' : `built in ${ctx.artifacts.manifest.seconds} s`})`,
+      ]);
+    const st = ctx.artifacts?.store;
+    if (st && !st.pulled)
+      lines.push([
+        'Store',
+        st.pushed
+          ? `pushed to ${st.url}: ${st.pushed.uploaded} blob${st.pushed.uploaded === 1 ? '' : 's'} sent (${bytes(st.pushed.bytes)}), the others already there`
+          : st.present
+            ? `${st.url} has this build`
+            : `${st.url}: not pushed (see the warning)`,
       ]);
     if (ctx.artifacts && !ctx.artifacts.cached) {
       const { seed, compiled } = ctx.artifacts.manifest;
