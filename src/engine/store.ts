@@ -28,7 +28,7 @@ export interface StoreReport {
   /** The build came from the store (not compiled here). */
   pulled: boolean;
   /** Pushed after this compile (or because the store did not have it): blobs sent and their bytes. */
-  pushed?: { uploaded: number; bytes: number; digest: string };
+  pushed?: { uploaded: number; bytes: number; skipped: number; digest: string };
   /** The store had the build already (nothing pushed). */
   present?: boolean;
   /** What went wrong with the store (the build went on without it). */

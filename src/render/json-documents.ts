@@ -208,8 +208,8 @@ export interface BuildStoreJson {
   url: string;
   /** The build was pulled from the store, not compiled here (`cached` is true then). */
   pulled: boolean;
-  /** The build was pushed now: blobs sent (those the store had are not sent again), their bytes, the manifest's digest. */
-  pushed?: { uploaded: number; bytes: number; digest: string };
+  /** The build was pushed now: blobs sent and their bytes, blobs the store had already (not sent again), the manifest's digest. */
+  pushed?: { uploaded: number; bytes: number; skipped: number; digest: string };
   /** The store had the build already. */
   present?: boolean;
   /** What went wrong with the store; the build went on without it (pulled nothing, or pushed nothing). */
