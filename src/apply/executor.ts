@@ -25,6 +25,7 @@ import {
   statPath,
   systemMapPath,
 } from '../resources/layout.js';
+import { fetchArgv, parseFetch } from '../store/host-fetch.js';
 import { acquireHostLock, type LockHolder, thisController } from './host-lock.js';
 import { makeUploadDir, sha256File, ship, shipFiles } from './ship.js';
 
@@ -40,6 +41,11 @@ export interface Controller {
     artifactsDir: string,
     onLine: (l: string) => void,
   ): Promise<string>;
+  /**
+   * May hosts fetch this build from the store now: the store has it, and what they fetch with (a
+   * short-lived pull token when the registry issues them); or why not (then the build is shipped).
+   */
+  storeAccess?(buildId: string): Promise<{ token?: string } | { why: string }>;
   /** The clock (ISO 8601), for the journal and receipts. */
   now(): string;
   /** The one-time MOK password for `mok-import` steps (--mok-password-file); never logged. */
@@ -75,6 +81,54 @@ export interface ExecuteResult {
   steps: number;
   /** Commands that changed the host (every run/write/ship/upload/receipt step). */
   mutating: number;
+}
+
+/** sha256 of the files this process ships, by path (the tarballs are packed once; hashed once). */
+const digests = new Map<string, Promise<string>>();
+const digestOf = (path: string) => {
+  let d = digests.get(path);
+  if (!d) {
+    d = sha256File(path);
+    digests.set(path, d);
+  }
+  return d;
+};
+
+/**
+ * The host fetches the build's files from the store itself (store/host-fetch.ts): the controller
+ * sends names, URLs and sha256 only (and a short-lived token on standard input when the registry
+ * issues one). Files the host holds already are not fetched. Why not, when it did not.
+ */
+async function fetchFromStore(
+  t: Transport,
+  step: Extract<Step, { kind: 'ship' }>,
+  files: Record<string, string>,
+  controller: Controller,
+): Promise<{ fetched: number; skipped: number } | { why: string }> {
+  const store = step.store;
+  if (!store || !controller.storeAccess) return { why: 'no store' };
+  const access = await controller.storeAccess(step.buildId);
+  if ('why' in access) return access;
+  if (access.token && store.tool === 'wget')
+    return {
+      why: 'the store issues tokens and the host has wget only, which would need the token in its argv or a file',
+    };
+  const have = await makeUploadDir(t, step.to);
+  const want: { name: string; sha256: string }[] = [];
+  for (const [name, local] of Object.entries(files)) {
+    const sha256 = await digestOf(local);
+    if (have.get(name) !== sha256) want.push({ name, sha256 });
+  }
+  const skipped = Object.keys(files).length - want.length;
+  if (want.length === 0) return { fetched: 0, skipped };
+  const r = await t.run(fetchArgv(step.to, store, want), { stdin: `${access.token ?? ''}\n` });
+  const out = parseFetch(r.stdout);
+  if (r.code === 0 && out.ok.length === want.length) return { fetched: want.length, skipped };
+  return {
+    why:
+      out.failed ??
+      `the fetch exited with ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n').slice(-1)[0]}` : ''}`,
+  };
 }
 
 /** Write a file as root through a shell (works for root and sudo users alike): temp name, then rename. */
@@ -235,8 +289,23 @@ async function executeLocked(
         case 'ship': {
           const a = await artifactsOf(step.buildId, change, step);
           const files = await shipFiles(a.dir, a.manifest.release);
+          let not = '';
+          if (step.store) {
+            const f = await fetchFromStore(t, step, files, controller);
+            if ('fetched' in f) {
+              detail = `${f.fetched} fetched by the host from the store ${step.store.url}, ${f.skipped} already there; 0 bytes sent from here`;
+              break;
+            }
+            not = ` (not from the store: ${f.why})`;
+            onEvent({
+              kind: 'line',
+              change,
+              step,
+              line: `the host could not fetch from the store: ${f.why}; shipping from here`,
+            });
+          }
           const r = await ship(t, files, step.to);
-          detail = `${r.sent.length} sent (${(r.bytes / 1048576).toFixed(1)} MiB), ${r.skipped.length} already there`;
+          detail = `${r.sent.length} sent (${(r.bytes / 1048576).toFixed(1)} MiB), ${r.skipped.length} already there${not}`;
           break;
         }
         case 'upload': {

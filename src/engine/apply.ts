@@ -27,11 +27,13 @@ import { batches, parsePercent, parseSerial, pool, stopReason } from '../fleet/r
 import { bootBytesNeeded } from '../plan/planner.js';
 import { needsApply } from '../plan/types.js';
 import { describeGap, gapHint, headersGap } from '../resources/host-libs.js';
+import type { OciClient } from '../store/client.js';
+import { openStore } from '../store/open.js';
 import { ApplyError, describe, UserError } from './errors.js';
 import { MOK_PASSWORD_OPTION, readMokPassword } from './mok-password.js';
 import { blocked, type FleetHost, type PlannedHost, type PlanningSession } from './planning.js';
 import { rollbackPlan } from './rollback.js';
-import { buildWithStore } from './store.js';
+import { buildWithStore, type StoreReport, storeSummary } from './store.js';
 import { type TrialDeps, trialBoot } from './trial.js';
 
 export type { StepEvent } from '../apply/executor.js';
@@ -210,6 +212,8 @@ export type RolloutSession = Pick<PlanningSession, 'connect' | 'gather' | 'planT
 
 export class Rollout {
   private readonly builds = new Map<string, Promise<{ dir: string; manifest: Manifest }>>();
+  private readonly stores = new Map<string, OciClient>();
+  private readonly storeHas = new Map<string, Promise<boolean>>();
   private readonly emit: (e: ApplyEvent) => void;
   private readonly deps: RolloutDeps;
   /** The one-time MOK password, read once when a plan enrols a certificate. */
@@ -241,12 +245,43 @@ export class Rollout {
           }),
         )
         .then((a) => {
-          this.emit({ type: 'build', buildId, release, state: 'done' });
+          const message = storeSummary(buildId, (a as { store?: StoreReport }).store);
+          this.emit({ type: 'build', buildId, release, state: 'done', ...(message ? { message } : {}) });
           return a;
         });
       this.builds.set(buildId, b);
     }
     return b;
+  }
+
+  /**
+   * Hosts that fetch from the store: does the store have the build (one HEAD per build and
+   * rollout, after the build was made and pushed), and the pull token hosts use when the registry
+   * issues short-lived ones (asked per host: a token lives minutes, a rollout may last longer).
+   */
+  private async storeAccess(p: PlannedHost, buildId: string): Promise<{ token?: string } | { why: string }> {
+    const settings = p.prepared.store;
+    if (!settings) return { why: 'no store' };
+    try {
+      let client = this.stores.get(settings.url);
+      if (!client) {
+        client = openStore(settings);
+        this.stores.set(settings.url, client);
+      }
+      let has = this.storeHas.get(buildId);
+      if (!has) {
+        has = (client as OciClient).manifestDigest(buildId).then((d) => d !== undefined);
+        this.storeHas.set(buildId, has);
+      }
+      if (!(await has))
+        return { why: `the store ${client.display} does not have build ${buildId.slice(0, 12)}` };
+      const auth = await client.hostAuth();
+      if (auth.kind === 'basic')
+        return { why: 'the store takes Basic credentials, which never leave the controller' };
+      return auth.kind === 'bearer' ? { token: auth.token } : {};
+    } catch (e) {
+      return { why: e instanceof Error ? e.message : String(e) };
+    }
   }
 
   /** Who holds a host's lock while this rollout applies it, and how long to wait for another. */
@@ -281,6 +316,7 @@ export class Rollout {
           ...(p.prepared.signing ? { signing: p.prepared.signing } : {}),
         }),
       now: () => new Date().toISOString(),
+      ...(p.prepared.store ? { storeAccess: (buildId: string) => this.storeAccess(p, buildId) } : {}),
       ...(this.mokPassword !== undefined ? { mokPassword: this.mokPassword } : {}),
     };
   }

@@ -13,6 +13,7 @@ import {
   type Prepared,
   prepare,
   readManifest,
+  type StoreSettings,
 } from '../compile/build.js';
 import { cacheDirs, cacheRoot } from '../compile/cache.js';
 import { DkmsPreflight } from '../dkms/preflight.js';
@@ -29,9 +30,11 @@ import { RunningConfigs } from './running-configs.js';
 /** What a face asks of a plan. */
 export { counts, hasChanges, needsApply } from '../plan/types.js';
 
+import type { StoreFetch } from '../resources/change.js';
 import { type Artifacts, type Desired, desiredFrom } from '../resources/desired.js';
 import type { Diagnostic } from '../spec/diagnostic.js';
 import { locate } from '../spec/source.js';
+import { parseProbe, probeArgv } from '../store/host-fetch.js';
 import { openStore } from '../store/open.js';
 import type { Env } from './env.js';
 import { describe, UserError } from './errors.js';
@@ -116,6 +119,10 @@ export class PlanningSession {
   /** Per build id: whether the store has it (one HEAD per build and plan). */
   private readonly inStore = new Map<string, Promise<Artifacts['store']>>();
   private readonly storeWarnings = new Map<string, string>();
+  private readonly hostStores = new Map<
+    string,
+    Promise<Omit<StoreFetch, 'tool'> | { url: string; shipped: string }>
+  >();
   private readonly preflight = new DkmsPreflight();
   /** Running configs read before, per host and boot: not sent again in the same boot. */
   private readonly runningConfigs: RunningConfigs;
@@ -204,6 +211,74 @@ export class PlanningSession {
       await transport.close();
       throw e;
     }
+  }
+
+  /**
+   * The plan of a host with a store: a host that needs the kernel (its plan ships the build) is
+   * probed (one more round trip, only then) for curl or wget and whether it reaches the store; it
+   * fetches the files from the store when it does, and the plan is made again to say so. A store
+   * that wants Basic credentials (they never leave the controller) or that the controller cannot
+   * reach is shipped from. A converged host is never probed.
+   */
+  private async planWithStore(
+    desired: Desired,
+    facts: HostFacts,
+    transport: Transport,
+    p: Prepared,
+    opts: Parameters<typeof plan>[2],
+  ): Promise<HostPlan> {
+    const first = plan(desired, facts, opts);
+    const ships = first.changes.some((c) => c.steps.some((s) => s.kind === 'ship'));
+    if (!p.store || !ships) return first;
+    const store = await this.storeForHosts(p.store);
+    if ('shipped' in store) desired.hostStore = store;
+    else {
+      const r = await transport
+        .run(probeArgv(store.base, store.ca !== undefined), { timeoutMs: 30_000 })
+        .catch((e: unknown) => ({
+          code: -1,
+          stdout: '',
+          stderr: e instanceof Error ? e.message : String(e),
+        }));
+      const probe = parseProbe(r.stdout);
+      desired.hostStore =
+        'tool' in probe ? { fetch: { ...store, tool: probe.tool } } : { url: store.url, shipped: probe.why };
+    }
+    return plan(desired, facts, opts);
+  }
+
+  /** What hosts need of the store (once per store and session): where it is, or why they are shipped to. */
+  private storeForHosts(
+    s: StoreSettings,
+  ): Promise<Omit<StoreFetch, 'tool'> | { url: string; shipped: string }> {
+    let pending = this.hostStores.get(s.url);
+    if (!pending) {
+      pending = (async () => {
+        try {
+          const client = openStore(s, { timeoutMs: 10_000 });
+          const auth = await client.hostAuth();
+          if (auth.kind === 'basic')
+            return {
+              url: client.display,
+              shipped: 'the store takes Basic credentials, which never leave the controller',
+            };
+          const ref = client.o.ref;
+          return {
+            url: ref.display,
+            base: ref.base,
+            repository: ref.repository,
+            ...(client.o.ca !== undefined ? { ca: client.o.ca } : {}),
+          };
+        } catch (e) {
+          return {
+            url: s.url,
+            shipped: `the controller cannot use the store (${e instanceof Error ? e.message : String(e)})`,
+          };
+        }
+      })();
+      this.hostStores.set(s.url, pending);
+    }
+    return pending;
   }
 
   /**
@@ -324,7 +399,7 @@ export class PlanningSession {
       facts,
       prepared,
       desired,
-      plan: plan(desired, facts, {
+      plan: await this.planWithStore(desired, facts, transport, prepared, {
         factsFamilies: familyDigests(facts),
         image: transport.capabilities.image,
         configDiffs: this.configDiffs,

@@ -140,3 +140,15 @@ export async function buildWithStore(
   }
   return { ...built, store: report };
 }
+
+/** One line of what the store did for a build (apply's progress), or undefined without a store. */
+export function storeSummary(buildId: string, r: StoreReport | undefined): string | undefined {
+  if (!r) return undefined;
+  const id = buildId.slice(0, 12);
+  const did = r.pulled
+    ? `build ${id} pulled from store ${r.url}`
+    : r.pushed
+      ? `build ${id} pushed to store ${r.url} (${r.pushed.uploaded} blobs, ${(r.pushed.bytes / 1048576).toFixed(1)} MiB)`
+      : undefined;
+  return [did, ...r.warnings.map((w) => `warning: ${w}`)].filter(Boolean).join('\n') || undefined;
+}

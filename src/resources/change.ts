@@ -57,11 +57,32 @@ export function changeId(a: Address): string {
  * - receipt: write the receipt of a release: `data` from the plan, plus the installed files with
  *   their sha256 (from the build's manifest) and the time; then drop the journal and the staging.
  */
+/** How a host fetches a build's files from the artifact store (`cache.store`), decided at plan time. */
+export interface StoreFetch {
+  /** The store as shown (oci://…). */
+  url: string;
+  /** Where /v2/ is (https://HOST[:PORT]). */
+  base: string;
+  repository: string;
+  /** What the host fetches with. */
+  tool: 'curl' | 'wget';
+  /** The store's CA certificates (PEM, cache.storeCa), when it has its own: written beside the files. */
+  ca?: string;
+}
+
 export type Step =
   | { kind: 'run'; title: string; argv: string[]; sudo: boolean }
   | { kind: 'write'; title: string; path: string; content: string; mode: number; sudo: boolean }
   | { kind: 'build'; title: string; buildId: string }
-  | { kind: 'ship'; title: string; buildId: string; to: string; sudo: boolean }
+  | {
+      kind: 'ship';
+      title: string;
+      buildId: string;
+      to: string;
+      sudo: boolean;
+      /** The host fetches the files from the store itself (the controller ships them if that fails). */
+      store?: StoreFetch;
+    }
   | { kind: 'upload'; title: string; from: string; to: string; sudo: boolean }
   | {
       kind: 'dkms-tarball';

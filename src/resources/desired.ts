@@ -9,6 +9,7 @@ import type { HeadersNeed } from '../compile/elf-needs.js';
 import type { ModuleCheck } from '../dkms/module-check.js';
 import type { Spec } from '../spec/schema.js';
 import type { SigningFacts } from '../spec/signing.js';
+import type { StoreFetch } from './change.js';
 
 export type Generator = 'auto' | 'dracut' | 'initramfs-tools' | 'mkinitcpio' | 'none';
 export type LoaderChoice = 'auto' | 'grub' | 'systemd-boot' | 'grubby' | 'none';
@@ -57,6 +58,12 @@ export interface Desired {
   buildOn: 'controller' | 'host';
   /** The build is in the controller's cache; its /boot files' total size when it is. */
   artifacts: Artifacts;
+  /**
+   * The artifact store (cache.store) for this host: it fetches the build's files from there
+   * (`fetch`), or is shipped to from the controller (`shipped`: why). Absent without a store, or
+   * before the host was probed (the plan only probes hosts that need the kernel).
+   */
+  hostStore?: { fetch: StoreFetch } | { url: string; shipped: string };
   config: {
     effective: Record<string, string>;
     /** Symbols the kernelfile asks for (fragments and `set`). */

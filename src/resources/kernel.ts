@@ -22,7 +22,7 @@ export function installSteps(ctx: Ctx): Step[] {
           : `build ${d.buildId.slice(0, 12)}`,
       buildId: d.buildId,
     },
-    { kind: 'ship', title: `ship the build to ${staging}`, buildId: d.buildId, to: staging, sudo },
+    shipStep(ctx, staging),
     {
       kind: 'run',
       title: `install /boot/vmlinuz-${d.release}, modules and headers`,
@@ -31,6 +31,30 @@ export function installSteps(ctx: Ctx): Step[] {
     },
     { kind: 'run', title: `depmod -a ${d.release}`, argv: ['depmod', '-a', d.release], sudo },
   ];
+}
+
+/** The build's files onto the host: fetched there from the store, or shipped from the controller. */
+function shipStep(ctx: Ctx, staging: string): Step {
+  const { d, sudo } = ctx;
+  const hs = d.hostStore;
+  if (hs && 'fetch' in hs)
+    return {
+      kind: 'ship',
+      title: `fetch the build from the store ${hs.fetch.url} into ${staging} (${hs.fetch.tool} on the host; shipped from here if that fails)`,
+      buildId: d.buildId,
+      to: staging,
+      sudo,
+      store: hs.fetch,
+    };
+  return {
+    kind: 'ship',
+    title: hs
+      ? `ship the build to ${staging} (not from the store: ${hs.shipped})`
+      : `ship the build to ${staging}`,
+    buildId: d.buildId,
+    to: staging,
+    sudo,
+  };
 }
 
 function kernelChanges(ctx: Ctx): PlannedChange[] {

@@ -97,6 +97,8 @@ export class OciClient {
   private readonly tokens = new Map<Scope, { token: string; until: number }>();
   /** The registry asked for Basic: send it up front from now on. */
   private basic = false;
+  /** The registry's Bearer challenge, once seen (a pull token for hosts is asked with it). */
+  private bearer: Extract<Challenge, { scheme: 'bearer' }> | undefined;
   private readonly timeoutMs: number;
 
   constructor(readonly o: ClientOptions) {
@@ -211,6 +213,7 @@ export class OciClient {
       this.basic = true;
       return;
     }
+    this.bearer = c;
     const u = tokenUrl(c, `repository:${this.o.ref.repository}:${scope}`, this.o.ref.protocol);
     if ('problem' in u) throw new StoreError(`cannot log in to the store ${this.display}: ${u.problem}`);
     const headers: OutgoingHttpHeaders = creds
@@ -403,11 +406,11 @@ export class OciClient {
    */
   async hostAuth(): Promise<{ kind: 'none' } | { kind: 'bearer'; token: string } | { kind: 'basic' }> {
     await this.ping('pull');
-    const res = await this.send({ method: 'GET', url: '/v2/', scope: 'pull' });
-    res.resume();
-    if (this.tokens.has('pull')) {
-      const t = this.tokens.get('pull') as { token: string };
-      return { kind: 'bearer', token: t.token };
+    if (this.bearer) {
+      // A token of its own, scoped to pull only, fresh for this host.
+      await this.answer(this.bearer, 'pull');
+      const t = this.tokens.get('pull');
+      if (t) return { kind: 'bearer', token: t.token };
     }
     return this.basic ? { kind: 'basic' } : { kind: 'none' };
   }

@@ -43,7 +43,8 @@ export const VARIANT = 'minbase';
  * what initramfs-tools recommends (a default Debian install has them): its initramfs shell, and its
  * default compression (COMPRESS=zstd; without zstd it falls back to gzip). libelf1: kernel headers
  * built elsewhere run their tools/objtool when DKMS compiles a module (Debian's linux-kbuild
- * package depends on it too).
+ * package depends on it too). curl: hosts fetch a build's files from the artifact store
+ * (cache.store) themselves.
  */
 export const ROOT_PACKAGES = [
   'openssh-server',
@@ -55,6 +56,7 @@ export const ROOT_PACKAGES = [
   'grub-pc-bin',
   'kmod',
   'libelf1',
+  'curl',
 ];
 
 /** bob's password (sudo asks for it); alice has no password and sudo without one. */

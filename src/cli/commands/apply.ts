@@ -90,6 +90,7 @@ function eventLine(io: Io, fleet: boolean): (e: ApplyEvent) => void {
     if (e.type === 'step') stepLine(io, e.host, e.event);
     else if (e.type === 'build' && e.state === 'start')
       io.err(`building ${e.buildId.slice(0, 12)} (${e.release})${fleet ? ' once for the fleet' : ''}\n`);
+    else if (e.type === 'build' && e.state === 'done' && e.message) io.err(`${e.message}\n`);
     else if (e.type === 'batch')
       io.err(`batch ${e.index + 1}/${e.total}${e.index === 0 ? ' (canary)' : ''}: ${e.hosts.join(', ')}\n`);
     else if (e.type === 'reconnected')
