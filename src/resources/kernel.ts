@@ -57,6 +57,19 @@ function shipStep(ctx: Ctx, staging: string): Step {
   };
 }
 
+/** A change that ships the build says how the files get there when there is a store. */
+function withDelivery(ctx: Ctx, c: PlannedChange): PlannedChange {
+  const hs = ctx.d.hostStore;
+  if (!hs || !c.steps.some((s) => s.kind === 'ship')) return c;
+  return {
+    ...c,
+    reason:
+      'fetch' in hs
+        ? `${c.reason}; the host fetches the files from the store ${hs.fetch.url}`
+        : `${c.reason}; shipped from the controller (not from the store: ${hs.shipped})`,
+  };
+}
+
 function kernelChanges(ctx: Ctx): PlannedChange[] {
   const { d, f, receipt, pending, installed } = ctx;
   const address = { kind: 'kernel', release: d.release } as const;
@@ -141,7 +154,7 @@ export const kernel: Resource = {
         message: `the kernel is built for ${d.arch} but ${f.host} is ${f.system.arch}`,
         hint: 'remove kernel.arch from the kernelfile (the default is the host’s), or plan for hosts of that architecture',
       });
-    const changes = kernelChanges(ctx);
+    const changes = kernelChanges(ctx).map((c) => withDelivery(ctx, c));
     for (const c of changes) spaceCheck(ctx, c);
     return changes;
   },
