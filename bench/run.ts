@@ -12,6 +12,9 @@
  *   build     `kernelfile build` vs raw make, cache hit, --config-only vs olddefconfig (~10 min; slow)
  *   fleet     `plan --inventory` vs `ansible -m setup` and the SSH floors at 10 and 50 hosts; peak
  *             RSS at 200 hosts                                                          (~6 min)
+ *   store     one build installed on 1, 10 and 20 namespace hosts, shipped from the controller vs
+ *             fetched by the hosts from a registry (cache.store): wall time, bytes sent by the
+ *             controller and by the registry                                            (~5 min)
  * `apply` and `ship` need the example kernel (examples/qemu-tiny) in the tests' build cache:
  * about 2.5 min to build the first time (test/helpers/kernel-artifacts.ts), a cache hit after.
  * `fleet` needs Ansible and GNU time (scripts/install-deps.sh --bench; without Ansible only kernelfile
@@ -36,6 +39,8 @@
  *   BENCH_FLEET_RUNS=N         rounds for plan --inventory vs ansible (default 5)
  *   BENCH_FLEET_HOSTS=10,50    fleet sizes compared with Ansible and the SSH floors (default 10,50)
  *   BENCH_FLEET_MEM_HOSTS=N    hosts for the peak-RSS measurement (default 200)
+ *   BENCH_STORE_HOSTS=1,10,20  fleet sizes of `store`
+ *   BENCH_SKIP_STORE=1         skip `store`
  *   KERNELFILE_TEST_CACHE=DIR  the tests' cache (Debian root, build cache; default ~/.cache/kernelfile-tests)
  */
 import { spawnSync } from 'node:child_process';
@@ -47,6 +52,7 @@ import { benchFleet } from './fleet.js';
 import { benchHost } from './host.js';
 import { printSummary } from './lib.js';
 import { benchPlan } from './plan.js';
+import { benchStore } from './store.js';
 import { benchValidate } from './validate.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -69,4 +75,5 @@ const ship = on('ship', 'BENCH_SKIP_SHIP');
 if (apply || ship) await benchHost(root, { apply, ship });
 if (on('build', 'BENCH_SKIP_BUILD')) await benchBuild(root);
 if (on('fleet', 'BENCH_SKIP_FLEET')) await benchFleet(root);
+if (on('store', 'BENCH_SKIP_STORE')) await benchStore();
 printSummary();

@@ -25,18 +25,16 @@ import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cli, kernelfile } from '../helpers/cli.js';
 import { jsonOutput } from '../helpers/json-schemas.js';
 import { ensureKernelArtifacts } from '../helpers/kernel-artifacts.js';
-import { note, runOk, secs } from '../helpers/proc.js';
+import { note, secs } from '../helpers/proc.js';
 import { type Registry, startRegistry } from '../helpers/registry.js';
 import { ensureDebianRoot } from '../helpers/rootfs.js';
 import { type SshHost, startSshHost } from '../helpers/sshd.js';
+import { lightExampleKernelfile, routeToStore } from '../helpers/store-builds.js';
 
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const EX = join(REPO, 'examples/qemu-tiny');
 const NEAR = Array.from({ length: 10 }, (_, i) => `h${String(i + 1).padStart(2, '0')}`);
 const NAMES = [...NEAR, 'far'];
 const LAYERS = ['vmlinuz', 'System.map', 'config', 'modules.tar', 'headers.tar'];
@@ -77,46 +75,13 @@ beforeAll(async () => {
   for (const [i, n] of NAMES.entries()) hosts[n] = started[i] as SshHost;
   note(`${NAMES.length} netns hosts up in ${secs(Date.now() - t0)}`);
   // The store listens on every address of this machine; it is named by the first host's gateway.
-  reg = await startRegistry({ listen: '0.0.0.0', hostname: hosts.h01?.netns?.gateway as string });
-  storeAddress = hosts.h01?.netns?.gateway as string;
-  for (const n of NEAR.slice(1)) {
-    const ns = hosts[n]?.netns;
-    if (!ns) throw new Error('not a netns host');
-    await runOk(['ip', '-n', ns.name, 'route', 'add', `${storeAddress}/32`, 'via', ns.gateway]);
-  }
-  kf = join(dir, 'kernelfile.yaml');
-  writeFileSync(
-    kf,
-    [
-      'apiVersion: kernelfile/v1',
-      'name: store-fleet',
-      'kernel:',
-      '  version: "6.1.192"',
-      '  source:',
-      '    path: /usr/src/linux-source-6.1.tar.xz',
-      '  localversion: -tiny',
-      'config:',
-      '  base: tinyconfig',
-      '  fragments:',
-      `    - ${EX}/fragments/qemu.config`,
-      '  set:',
-      '    CONFIG_64BIT: y',
-      'patches:',
-      `  - path: ${EX}/patches/0001-init-announce-kernelfile-build.patch`,
-      '    strip: 1',
-      'initramfs:',
-      '  generator: none',
-      'boot:',
-      '  loader: auto',
-      '  entries:',
-      '    - title: "kernelfile {name} ({release})"',
-      '      cmdline: console=ttyS0',
-      '      root: /dev/vda',
-      'cache:',
-      `  store: ${reg.url('kernels')}`,
-      '',
-    ].join('\n'),
+  storeAddress = await routeToStore(
+    hosts.h01 as SshHost,
+    NEAR.map((n) => hosts[n] as SshHost),
   );
+  reg = await startRegistry({ listen: '0.0.0.0', hostname: storeAddress });
+  kf = join(dir, 'kernelfile.yaml');
+  writeFileSync(kf, lightExampleKernelfile(reg.url('kernels')));
   knownHosts = join(dir, 'known_hosts');
   writeFileSync(knownHosts, `${NAMES.map((n) => hosts[n]?.knownHostsLine()).join('\n')}\n`);
   inventory = join(dir, 'inventory.yaml');

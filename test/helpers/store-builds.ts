@@ -6,8 +6,11 @@
  */
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { shipFiles } from '../../src/apply/ship.js';
 import { hashTree, type Manifest } from '../../src/compile/build.js';
+import { runOk } from './proc.js';
+import type { SshHost } from './sshd.js';
 
 export const FAKE_RELEASE = (buildId: string) => `6.1.0-kf${buildId.slice(0, 12)}`;
 
@@ -63,4 +66,58 @@ export async function buildFiles(dir: string, release: string): Promise<Record<s
     'manifest.json': join(dir, 'manifest.json'),
     'provenance.json': join(dir, 'provenance.json'),
   };
+}
+
+const EXAMPLE_DIR = fileURLToPath(new URL('../../examples/qemu-tiny', import.meta.url));
+
+/**
+ * examples/qemu-tiny's build (the same build id: source, config, patch) without its DKMS module and
+ * initramfs, so that many hosts install it quickly; with `cache.store` when a store URL is given.
+ */
+export function lightExampleKernelfile(store?: string): string {
+  return [
+    'apiVersion: kernelfile/v1',
+    'name: store-fleet',
+    'kernel:',
+    '  version: "6.1.192"',
+    '  source:',
+    '    path: /usr/src/linux-source-6.1.tar.xz',
+    '  localversion: -tiny',
+    'config:',
+    '  base: tinyconfig',
+    '  fragments:',
+    `    - ${EXAMPLE_DIR}/fragments/qemu.config`,
+    '  set:',
+    '    CONFIG_64BIT: y',
+    'patches:',
+    `  - path: ${EXAMPLE_DIR}/patches/0001-init-announce-kernelfile-build.patch`,
+    '    strip: 1',
+    'initramfs:',
+    '  generator: none',
+    'boot:',
+    '  loader: auto',
+    '  entries:',
+    '    - title: "kernelfile {name} ({release})"',
+    '      cmdline: console=ttyS0',
+    '      root: /dev/vda',
+    ...(store ? ['cache:', `  store: ${store}`] : []),
+    '',
+  ].join('\n');
+}
+
+/**
+ * Hosts in network namespaces reaching a store on this machine: the store is named by the first
+ * host's gateway (an address of this machine, so the controller reaches it too), and each other
+ * host listed in `near` gets a route to it through its own gateway. Returns that address.
+ */
+export async function routeToStore(first: SshHost, near: SshHost[]): Promise<string> {
+  const address = first.netns?.gateway;
+  if (!address) throw new Error('routeToStore: not a netns host');
+  for (const h of near) {
+    if (h === first) continue;
+    const ns = h.netns;
+    if (!ns) throw new Error('routeToStore: not a netns host');
+    await runOk(['ip', '-n', ns.name, 'route', 'add', `${address}/32`, 'via', ns.gateway]);
+  }
+  return address;
 }
