@@ -292,6 +292,14 @@ export const ENVIRONMENT: Array<[name: string, meaning: string]> = [
   ['XDG_CACHE_HOME', 'where the build cache is (default ~/.cache; build.cacheDir overrides it)'],
   ['SSH_AUTH_SOCK', 'the ssh-agent offered to SSH hosts'],
   ['HOME', '~/.ssh/config, ~/.ssh/known_hosts and the default keys are read from there'],
+  [
+    'KERNELFILE_STORE_USERNAME, KERNELFILE_STORE_PASSWORD',
+    'credentials for the artifact store (cache.store); they win over the files below',
+  ],
+  [
+    'REGISTRY_AUTH_FILE, DOCKER_CONFIG',
+    "the registry credentials file (podman's auth.json; else $DOCKER_CONFIG/config.json, else ~/.docker/config.json)",
+  ],
 ];
 
 /** The text after a command's `--help`: its examples and exit codes. */
