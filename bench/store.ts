@@ -12,7 +12,7 @@
  * bodies of its answers to the hosts' addresses, from its log) and the rest: the controller's
  * (SSH: commands, their input, and the files it shipped). The hosts run on this machine (2 cores):
  * wall times are the contention of ten or twenty hosts writing 50 MB each on one disk, not a
- * network's.
+ * network's. BENCH_STORE_LOG=DIR keeps each apply's output there.
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -85,6 +85,8 @@ async function oneRun(dir: string, reg: Registry, n: number, mode: Run['mode']):
       { env },
     );
     const seconds = (Date.now() - t0) / 1000;
+    if (process.env.BENCH_STORE_LOG)
+      writeFileSync(join(process.env.BENCH_STORE_LOG, `apply-${mode}-${n}.txt`), `${r.out}\n--- stderr\n${r.err}`);
     if (r.code !== 0) throw new Error(`apply (${mode}, ${n} hosts) failed:\n${r.err.slice(-3000)}`);
     const totalBytes = hosts.map(txBytes).reduce((s, b, i) => s + b - (before[i] as number), 0);
     const registryBytes = reg
