@@ -140,3 +140,30 @@ describe('the plan says how each host gets the build', () => {
     expect(ship(p)?.title).toBe(`ship the build to /var/lib/kernelfile/staging/${c.desired.buildId}`);
   });
 });
+
+describe('the plan says when a build will be pulled from the store', () => {
+  it('not cached, in the store: the build step and the kernel change name the store', () => {
+    const c = loadCase('fresh-grub');
+    const d = {
+      ...c.desired,
+      artifacts: { cached: false, bootBytes: null, store: { url: S.url, has: true } },
+    };
+    const p = plan(d, c.facts, planOptions(c.facts));
+    const build = p.changes.flatMap((x) => x.steps).find((s) => s.kind === 'build');
+    expect(build?.title).toBe(`build ${d.buildId.slice(0, 12)} (pulled from store ${S.url})`);
+    const kernel = p.changes.find((x) => x.id.startsWith('kernel['));
+    expect(kernel?.reason).toBe(`not installed; pulled once from the store ${S.url}`);
+  });
+
+  it('not cached, not in the store: built on the controller', () => {
+    const c = loadCase('fresh-grub');
+    const d = {
+      ...c.desired,
+      artifacts: { cached: false, bootBytes: null, store: { url: S.url, has: false } },
+    };
+    const p = plan(d, c.facts, planOptions(c.facts));
+    expect(p.changes.find((x) => x.id.startsWith('kernel['))?.reason).toBe(
+      'not installed; built once on the controller',
+    );
+  });
+});
