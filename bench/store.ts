@@ -86,7 +86,10 @@ async function oneRun(dir: string, reg: Registry, n: number, mode: Run['mode']):
     );
     const seconds = (Date.now() - t0) / 1000;
     if (process.env.BENCH_STORE_LOG)
-      writeFileSync(join(process.env.BENCH_STORE_LOG, `apply-${mode}-${n}.txt`), `${r.out}\n--- stderr\n${r.err}`);
+      writeFileSync(
+        join(process.env.BENCH_STORE_LOG, `apply-${mode}-${n}.txt`),
+        `${r.out}\n--- stderr\n${r.err}`,
+      );
     if (r.code !== 0) throw new Error(`apply (${mode}, ${n} hosts) failed:\n${r.err.slice(-3000)}`);
     const totalBytes = hosts.map(txBytes).reduce((s, b, i) => s + b - (before[i] as number), 0);
     const registryBytes = reg
