@@ -15,7 +15,7 @@
  *    `far`, which got the files from the controller; every host has the build's kernel, byte for
  *    byte;
  *  - a second apply changes nothing and nobody asks the registry anything (no probe on a converged
- *    host).
+ *    host): one connection and one command per host, no file changed.
  *
  * The kernelfile is the example's build (the same build id: kernel, config, patch) without its
  * DKMS module and initramfs, so that eleven hosts install quickly; the build comes from the tests'
@@ -27,6 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cli, kernelfile } from '../helpers/cli.js';
+import { countSshdSessions, filesChangedSince, sshdLogSince } from '../helpers/host-state.js';
 import { jsonOutput } from '../helpers/json-schemas.js';
 import { ensureKernelArtifacts } from '../helpers/kernel-artifacts.js';
 import { note, secs } from '../helpers/proc.js';
@@ -71,7 +72,9 @@ beforeAll(async () => {
     verbatimSymlinks: true,
   });
   const t0 = Date.now();
-  const started = await Promise.all(NAMES.map((n) => startSshHost({ netns: true, hostname: n })));
+  const started = await Promise.all(
+    NAMES.map((n) => startSshHost({ netns: true, hostname: n, sshdConfig: ['LogLevel VERBOSE'] })),
+  );
   for (const [i, n] of NAMES.entries()) hosts[n] = started[i] as SshHost;
   note(`${NAMES.length} netns hosts up in ${secs(Date.now() - t0)}`);
   // The store listens on every address of this machine; it is named by the first host's gateway.
@@ -147,7 +150,16 @@ describe('a fleet fetching its build from the store', () => {
 
   it('apply: the hosts fetch the files from the registry themselves; only `far` gets bytes from the controller', async () => {
     const before = reg.requests().length;
+    const logs = Object.fromEntries(NAMES.map((n) => [n, hosts[n]?.log() ?? '']));
     const r = await cli(`apply --inventory (${NAMES.length} hosts)`, ['apply', ...common(), '--yes']);
+    await new Promise((res) => setTimeout(res, 300)); // sshd's last lines
+    // The controller opened no SFTP session to a host that fetched (only commands: names, URLs,
+    // digests); `far` got the files over SFTP.
+    for (const n of NEAR)
+      expect(countSshdSessions(sshdLogSince(hosts[n] as SshHost, logs[n] as string)).sftp, n).toBe(0);
+    expect(
+      countSshdSessions(sshdLogSince(hosts.far as SshHost, logs.far as string)).sftp,
+    ).toBeGreaterThanOrEqual(1);
     expect(r.code, show(r)).toBe(0);
     const served = reg.requests().slice(before);
     const blobGets = served.filter(
@@ -176,10 +188,23 @@ describe('a fleet fetching its build from the store', () => {
     );
   }, 900_000);
 
-  it('a second apply changes nothing and asks the registry nothing', async () => {
+  it('a second apply changes nothing, asks the registry nothing: one connection and one command per host', async () => {
     const before = reg.requests().length;
+    const mark = '/run/kf-e2e-mark';
+    await Promise.all(NAMES.map((n) => hosts[n]?.exec(['touch', mark])));
+    await new Promise((res) => setTimeout(res, 20));
+    const logs = Object.fromEntries(NAMES.map((n) => [n, hosts[n]?.log() ?? '']));
     const r = await cli('apply again', ['apply', ...common(), '--yes']);
     expect(r.code, show(r)).toBe(0);
+    await new Promise((res) => setTimeout(res, 300));
+    for (const n of NAMES) {
+      expect(countSshdSessions(sshdLogSince(hosts[n] as SshHost, logs[n] as string)), n).toEqual({
+        connections: 1,
+        commands: 1,
+        sftp: 0,
+      });
+      expect(await filesChangedSince(hosts[n] as SshHost, mark), n).toEqual([]);
+    }
     expect(r.out).toMatch(/no changes|converged|unchanged/i);
     expect(
       reg
