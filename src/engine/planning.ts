@@ -240,7 +240,8 @@ export class PlanningSession {
           stdout: '',
           stderr: e instanceof Error ? e.message : String(e),
         }));
-      const probe = parseProbe(r.stdout);
+      const probe =
+        r.code === -1 ? { why: `the probe of the host failed (${r.stderr})` } : parseProbe(r.stdout);
       desired.hostStore =
         'tool' in probe ? { fetch: { ...store, tool: probe.tool } } : { url: store.url, shipped: probe.why };
     }
@@ -364,6 +365,10 @@ export class PlanningSession {
         .filter((d) => d.onDropped === 'warn')
         .map((d) => dropDiagnostic(d, 'warning')),
     ];
+    const artifacts = await this.withStore(
+      this.artifactsOf(join(dirs.artifacts, prepared.buildId)),
+      prepared,
+    );
     const storeWarning = this.storeWarnings.get(prepared.buildId);
     if (storeWarning && prepared.store)
       diagnostics.push({
@@ -384,7 +389,7 @@ export class PlanningSession {
         arch,
         effective: prepared.config.effective,
         requested: prepared.config.requestedSymbols,
-        artifacts: await this.withStore(this.artifactsOf(join(dirs.artifacts, prepared.buildId)), prepared),
+        artifacts,
       },
       await this.preflight.check(spec, resolve, facts, prepared, transport),
     );

@@ -9,7 +9,9 @@
  *    the build id) and pulls the build from the store instead of compiling: no object tree, no make,
  *    and every artifact byte-identical to A's (the ship/ tarballs too, so hosts get the same
  *    digests);
- *  - a store that cannot be reached is a warning naming it, never a failure.
+ *  - a store that cannot be reached is a warning naming it, never a failure;
+ *  - `plan` on a cache without the build says it will be pulled from the store (one HEAD, nothing
+ *    pulled), or, the store down, warns at cache.store and says it will be compiled.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -27,12 +29,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kernelfile } from '../helpers/cli.js';
+import { sshTarget } from '../helpers/host-state.js';
 import { jsonOutput } from '../helpers/json-schemas.js';
 import { ensureKernelArtifacts } from '../helpers/kernel-artifacts.js';
 import { note, secs } from '../helpers/proc.js';
 import { type Registry, startRegistry } from '../helpers/registry.js';
+import { type SshHost, startSshHost } from '../helpers/sshd.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const esc = (t: string) => t.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /** Every file and link under dir: relative path → sha256 of its bytes, or `-> target`. */
 function tree(dir: string): Record<string, string> {
@@ -152,5 +157,48 @@ describe('a store that cannot be reached', () => {
       `could not push build ${buildId.slice(0, 12)} to the store ${down}: cannot reach the store ${down} (127.0.0.1:9): connect ECONNREFUSED 127.0.0.1:9`,
     ]);
     expect(r.err).toContain(`could not push build ${buildId.slice(0, 12)} to the store ${down}`);
+  }, 900_000);
+});
+
+describe('plan asks the store about a build the cache lacks', () => {
+  let h: SshHost;
+  beforeAll(async () => {
+    h = await startSshHost({ hostname: 'kf-store-plan' });
+    // Controller B forgets the build (its prepare caches stay warm).
+    rmSync(join(cacheB(), 'kernelfile/artifacts', buildId), { recursive: true, force: true });
+  }, 900_000);
+  afterAll(() => h?.stop());
+
+  it('in the store: the kernel change and the build step say it will be pulled, not compiled', async () => {
+    const r = await kernelfile(['plan', kf, ...sshTarget(h, work), '--format', 'json'], {
+      env: { XDG_CACHE_HOME: cacheB() },
+    });
+    expect(r.code, r.err).toBe(0);
+    const doc = jsonOutput(r.out, 'plan') as unknown as {
+      hosts: { changes: { id: string; reason: string; steps: { kind: string; title: string }[] }[] }[];
+    };
+    const kernel = doc.hosts[0]?.changes.find((c) => c.id.startsWith('kernel['));
+    expect(kernel?.reason).toMatch(
+      new RegExp(`^not installed; pulled once from the store ${esc(reg.url('kernels/qemu-tiny'))}`),
+    );
+    expect(kernel?.steps.find((s) => s.kind === 'build')?.title).toBe(
+      `build ${buildId.slice(0, 12)} (pulled from store ${reg.url('kernels/qemu-tiny')})`,
+    );
+    // plan is read-only: nothing was pulled
+    expect(existsSync(join(cacheB(), 'kernelfile/artifacts', buildId))).toBe(false);
+  }, 900_000);
+
+  it('a store that cannot be reached: a warning at cache.store, the build compiled at apply', async () => {
+    const kf3 = join(work, 'qemu-tiny/kernelfile-down3.yaml');
+    writeFileSync(
+      kf3,
+      readFileSync(kf, 'utf8').replace(/store: .*/, 'store: oci+http://127.0.0.1:9/kernels'),
+    );
+    const r = await kernelfile(['plan', kf3, ...sshTarget(h, work)], { env: { XDG_CACHE_HOME: cacheB() } });
+    expect(r.code, r.err).toBe(0);
+    expect(r.out + r.err).toContain(
+      `the store oci+http://127.0.0.1:9/kernels was not asked whether it has build ${buildId.slice(0, 12)}: cannot reach the store`,
+    );
+    expect(r.out).toContain('not installed; built once on the controller');
   }, 900_000);
 });
