@@ -94,15 +94,33 @@ describe('the release and make arguments', () => {
   });
 
   it('compiles through ccache and distcc when asked', () => {
+    const run = {
+      hosts: [],
+      dir: '/c/tmp/distcc-1',
+      log: '/c/tmp/distcc-1/distcc.log',
+      env: { DISTCC_DIR: '/c/tmp/distcc-1', DISTCC_HOSTS: 'b1/8 b2/8', PATH: '/c/tmp/distcc-1/bin:/usr/bin' },
+      jobs: 17,
+    };
     const s = { ...spec, build: { makeVars: {}, ccache: true, distcc: ['b1/8', 'b2/8'] } } as unknown as Spec;
-    const { args, env } = compileArgs({ spec: s, arch: 'x86_64', buildId: 'f'.repeat(64) });
+    const { args, env } = compileArgs({ spec: s, arch: 'x86_64', buildId: 'f'.repeat(64), distcc: run });
     expect(args).toContain('CC=ccache gcc');
     expect(env).toMatchObject({ CCACHE_PREFIX: 'distcc', DISTCC_HOSTS: 'b1/8 b2/8' });
+    // Masquerading (a `gcc` that is distcc first on PATH): make's CC stays `gcc`, as in a local build.
     const d = compileArgs({
       spec: { ...s, build: { makeVars: {}, distcc: ['b1'] } } as unknown as Spec,
       arch: 'x86_64',
       buildId: 'f'.repeat(64),
+      distcc: run,
     });
-    expect(d.args).toContain('CC=distcc gcc');
+    expect(d.args.filter((a) => a.startsWith('CC='))).toEqual([]);
+    expect(d.env.PATH).toBe('/c/tmp/distcc-1/bin:/usr/bin');
+    // A CC that cannot be masqueraded (a path) is run as `distcc CC`.
+    const e = compileArgs({
+      spec: { ...s, build: { makeVars: {}, distcc: ['b1'] } } as unknown as Spec,
+      arch: 'x86_64',
+      buildId: 'f'.repeat(64),
+      distcc: { ...run, cc: 'distcc /usr/bin/gcc' },
+    });
+    expect(e.args).toContain('CC=distcc /usr/bin/gcc');
   });
 });
