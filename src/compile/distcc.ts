@@ -54,12 +54,15 @@ export interface DistccRun {
 
 /** Where compiles went, from distcc's log. */
 export interface DistccCounts {
-  /** Each listed distcc daemon, in the kernelfile's order, with the compiles it returned. */
-  hosts: { host: string; compiles: number }[];
-  /** Compiles run on this machine (in a localhost slot, or after a remote attempt failed). */
+  /**
+   * Each listed distcc daemon, in the kernelfile's order: the compiles it returned, and the ones it
+   * was sent and failed (refused, reset, timed out: a daemon that died), which went elsewhere.
+   */
+  hosts: { host: string; compiles: number; failed: number }[];
+  /** Compiles run on this machine (in a localhost slot, or after distcc hosts failed). */
   local: number;
-  /** Of `local`: compiles first sent to a distcc host that failed (a daemon that died, a timeout). */
-  fallback: number;
+  /** Compiles a distcc host failed that were then made by another distcc host or here. */
+  retried: number;
 }
 
 const CONNECT_TIMEOUT_MS = 3000;
@@ -255,6 +258,7 @@ export async function distccPreflight(
       'install gcc (build-essential), or set build.makeVars.CC',
     );
   const localObj = readFileSync(join(probe, 'local.o'));
+  for (let i = 0; i < remote.length; i++) mkdirSync(join(probe, `dir-${i}`));
   const wrong: string[] = [];
   await Promise.all(
     remote.map(async (h, i) => {
@@ -262,13 +266,16 @@ export async function distccPreflight(
       const log = join(probe, `remote-${i}.log`);
       const r = await runLocal(['distcc', ...ccWords, ...flags, '-o', out], {
         env: {
-          ...process.env,
-          ...distccEnv(run.dir, log, h.written),
-          // This host or nothing: no local compile in its place.
+          // Its own DISTCC_DIR: a failure here leaves no backoff state for the build.
+          ...distccEnv(join(probe, `dir-${i}`), log, h.written),
+          // This host or nothing: no local compile in its place (a host that fails is backed off,
+          // so distcc does not retry it either).
           DISTCC_FALLBACK: '0',
           DISTCC_SKIP_LOCAL_RETRY: '1',
-          DISTCC_BACKOFF_PERIOD: '0',
+          // A daemon that takes the job and never answers (it denies us late, it hangs) is not waited for.
+          DISTCC_IO_TIMEOUT: '20',
         },
+        timeoutMs: 30_000,
       });
       let text = '';
       try {
@@ -305,20 +312,21 @@ export async function distccPreflight(
 
 /**
  * distcc's client log, read as it grows: one outcome per distributable compile (a process that
- * logged `compile from SRC to OBJ`): `compile SRC on HOST completed ok` names where it ran; one that
- * was first `exec on` a distcc host and then completed on localhost fell back. Lines of concurrent
+ * logged `compile from SRC to OBJ`): `compile SRC on HOST completed ok` names where it ran. Lines of concurrent
  * processes interleave (each is one write); a process id is forgotten at its `elapsed compilation
- * time` line, so a reused pid starts afresh.
+ * time` line, so a reused pid starts afresh. A compile first sent (`exec on HOST`) to a host that
+ * failed is sent to another host or made here: that host's `failed`, and `retried`.
  */
 export class DistccTally {
   private partial = '';
-  private readonly state = new Map<number, { compile: boolean; remote: boolean }>();
-  private readonly remote = new Map<string, number>();
+  /** Per running distcc process: a distributable compile, and the distcc hosts it was sent to. */
+  private readonly state = new Map<number, { compile: boolean; tried: string[] }>();
+  private readonly remote = new Map<string, { compiles: number; failed: number }>();
   private local = 0;
-  private fallback = 0;
+  private retried = 0;
 
   constructor(hosts: readonly DistccHost[]) {
-    for (const h of hosts) if (h.kind === 'tcp') this.remote.set(h.written, 0);
+    for (const h of hosts) if (h.kind === 'tcp') this.remote.set(h.written, { compiles: 0, failed: 0 });
   }
 
   feed(text: string): void {
@@ -327,38 +335,48 @@ export class DistccTally {
     for (const line of lines) this.line(line);
   }
 
+  private host(name: string): { compiles: number; failed: number } {
+    let h = this.remote.get(name);
+    if (!h) {
+      h = { compiles: 0, failed: 0 };
+      this.remote.set(name, h);
+    }
+    return h;
+  }
+
   private line(line: string): void {
     const m = /^distcc\[(\d+)\] (.*)$/.exec(line);
     if (!m) return;
     const pid = Number(m[1]);
     const msg = m[2] as string;
-    let s = this.state.get(pid);
     if (msg.startsWith('compile from ')) {
-      this.state.set(pid, { compile: true, remote: false });
+      this.state.set(pid, { compile: true, tried: [] });
       return;
     }
+    let s = this.state.get(pid);
     if (!s) {
-      s = { compile: false, remote: false };
+      s = { compile: false, tried: [] };
       this.state.set(pid, s);
     }
-    const exec = /^exec on (\S+?):? /.exec(msg);
-    if (exec && exec[1] !== 'localhost') s.remote = true;
+    const exec = /^exec on (\S+?): /.exec(msg);
+    if (exec && exec[1] !== 'localhost') s.tried.push(exec[1] as string);
     const done = /^compile .* on (\S+) completed ok$/.exec(msg);
     if (done && s.compile) {
-      const host = done[1] as string;
-      if (host === 'localhost') {
-        this.local++;
-        if (s.remote) this.fallback++;
-      } else this.remote.set(host, (this.remote.get(host) ?? 0) + 1);
+      const where = done[1] as string;
+      const failed = s.tried.filter((h) => h !== where);
+      for (const h of failed) this.host(h).failed++;
+      if (failed.length) this.retried++;
+      if (where === 'localhost') this.local++;
+      else this.host(where).compiles++;
     }
     if (msg.startsWith('elapsed compilation time')) this.state.delete(pid);
   }
 
   counts(): DistccCounts {
     return {
-      hosts: [...this.remote].map(([host, compiles]) => ({ host, compiles })),
+      hosts: [...this.remote].map(([host, c]) => ({ host, ...c })),
       local: this.local,
-      fallback: this.fallback,
+      retried: this.retried,
     };
   }
 }
@@ -370,8 +388,10 @@ export function distccCounts(text: string, hosts: readonly DistccHost[]): Distcc
   return t.counts();
 }
 
-/** "10.0.0.2/2 612, 10.0.0.6/2 540; here 320 (12 after a distcc host failed)" */
+/** "10.0.0.2/2 612, 10.0.0.6/2 540 (3 failed); here 320; 3 retried after a distcc host failed" */
 export function distccSummary(c: DistccCounts): string {
-  const remote = c.hosts.map((h) => `${h.host} ${h.compiles}`).join(', ');
-  return `${remote}; here ${c.local}${c.fallback ? ` (${c.fallback} after a distcc host failed)` : ''}`;
+  const remote = c.hosts
+    .map((h) => `${h.host} ${h.compiles}${h.failed ? ` (${h.failed} failed)` : ''}`)
+    .join(', ');
+  return `${remote}; here ${c.local}${c.retried ? `; ${c.retried} retried after a distcc host failed` : ''}`;
 }

@@ -35,22 +35,30 @@ distcc[103] compile from fs/open.c to fs/open.o
 distcc[103] exec on 10.9.0.6:3632/2,lzo: gcc -c fs/open.c -o fs/open.o
 distcc[103] compile fs/open.c on 10.9.0.6:3632/2,lzo completed ok
 distcc[103] elapsed compilation time 0.2s
+distcc[104] compile from mm/mmap.c to mm/mmap.o
+distcc[104] exec on 10.9.0.6:3632/2,lzo: gcc -c mm/mmap.c -o mm/mmap.o
+distcc[104] ERROR: nonblocking connect to 10.9.0.6:3632 failed: Connection refused
+distcc[104] exec on 10.9.0.2/2: gcc -c mm/mmap.c -o mm/mmap.o
+distcc[104] compile mm/mmap.c on 10.9.0.2/2 completed ok
+distcc[104] elapsed compilation time 0.05s
 `;
 
 describe("distcc's client log", () => {
-  it('counts each compile where it completed: per host, here, and here after a distcc host failed', () => {
+  it('counts each compile where it completed, and the ones a distcc host failed (made here or on another host)', () => {
     const c = distccCounts(LOG, HOSTS);
     expect(c).toEqual({
       hosts: [
-        { host: '10.9.0.2/2', compiles: 1 },
-        { host: '10.9.0.6:3632/2,lzo', compiles: 1 },
+        // init/main.c; mm/mmap.c after 10.9.0.6 refused it
+        { host: '10.9.0.2/2', compiles: 2, failed: 0 },
+        // fs/open.c; kernel/fork.c and mm/mmap.c refused
+        { host: '10.9.0.6:3632/2,lzo', compiles: 1, failed: 2 },
       ],
       // kernel/fork.c (fell back) and mm/slub.c (a reused pid, a local slot); not the .S (no source distcc could send).
       local: 2,
-      fallback: 1,
+      retried: 2,
     });
     expect(distccSummary(c)).toBe(
-      '10.9.0.2/2 1, 10.9.0.6:3632/2,lzo 1; here 2 (1 after a distcc host failed)',
+      '10.9.0.2/2 2, 10.9.0.6:3632/2,lzo 1 (2 failed); here 2; 2 retried after a distcc host failed',
     );
   });
 
