@@ -23,7 +23,14 @@ import { kernelArch, srcArch } from './arch.js';
 import type { CacheDirs } from './cache.js';
 import { commit, staging } from './cache.js';
 import { type Origin, type ResolvedConfig, resolveConfig } from './config.js';
-import { type DistccCounts, type DistccRun, distccCleanup, distccPreflight, distccSetup } from './distcc.js';
+import {
+  type DistccCounts,
+  type DistccRun,
+  distccCleanup,
+  distccConfigProblem,
+  distccPreflight,
+  distccSetup,
+} from './distcc.js';
 import type { HeadersNeed } from './elf-needs.js';
 import { BuildError } from './errors.js';
 import { sha256Json, sha256Text } from './hash.js';
@@ -414,7 +421,14 @@ export async function build(
     );
   const image = imageSigningProblem(p.signing, p.config.effective);
   if (image) throw new BuildError(`${image.message}; nothing was compiled`, image.hint);
-  // distcc: every host reachable and compiling as this machine does, before anything is compiled.
+  // distcc: a build it can make as this machine would, every host reachable and compiling as this
+  // machine does, before anything is compiled.
+  const notDistcc = p.spec.build?.distcc?.length ? distccConfigProblem(p.config.effective) : null;
+  if (notDistcc)
+    throw new BuildError(
+      `build.distcc cannot be used for this build: ${notDistcc}; nothing was compiled`,
+      'build it without build.distcc, or without CONFIG_DEBUG_INFO',
+    );
   const distcc = distccSetup(p.spec, p.dirs.root);
   try {
     const checked = distcc
@@ -468,6 +482,9 @@ function seedCompat(p: Prepared): string {
     toolchain: p.toolchain,
     makeVars: p.spec.build?.makeVars ?? {},
     signingCertificate: p.signing?.certificateSha256 ?? null,
+    // `CC=distcc gcc` changes every Kbuild command line: a local tree would be recompiled whole (and
+    // a distcc one by a local build). Only in a distcc build's compat: local builds' stay what they were.
+    ...(p.spec.build?.distcc?.length ? { cc: 'distcc' } : {}),
   });
 }
 

@@ -4,10 +4,14 @@
  *
  *  - A private DISTCC_DIR per build (under the cache's tmp/): the user's ~/.distcc (hosts file,
  *    backoff state) is not read, and its log is this build's.
- *  - Masquerade: a `gcc` (the CC make runs) in DISTCC_DIR/bin that is distcc, first on PATH. make's
- *    command lines stay `gcc …`, so the kernel's CONFIG_CC_VERSION_TEXT and every object's .cmd are
- *    those of a local build: a distcc build seeds from a local object tree (and back) without
- *    recompiling everything. A CC with a path or several words is run as `distcc CC` instead.
+ *  - `CC=distcc gcc` on make's command line, never a masquerading `gcc` first on PATH: HOSTCC must
+ *    stay local. The host tools (objtool, fixdep, modpost… shipped in headers/) are compiled with
+ *    -g, and an object compiled with -g from distcc's preprocessed output differs from a local one
+ *    (DWARF column numbers of macro-expanded code: gcc tracks them through its own preprocessor
+ *    only). For the same reason a kernel with debug information (CONFIG_DEBUG_INFO) is refused:
+ *    its objects could not be the local build's. A different CC changes every Kbuild command line,
+ *    so a distcc build seeds only from distcc builds' object trees (seed.ts compat), never from a
+ *    local one (it would recompile everything anyway) and the other way round.
  *  - DISTCC_NO_REWRITE_CROSS=1: distcc would otherwise run `x86_64-linux-gnu-gcc` remotely, which
  *    changes CONFIG_CC_VERSION_TEXT and the banner.
  *  - Preflight, before anything is compiled: every daemon answers a TCP connect (3 s), then a probe
@@ -20,15 +24,7 @@
  *    runs: per distcc host, here, and here after a remote attempt failed (a daemon that died).
  */
 import { randomBytes } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -44,10 +40,10 @@ export interface DistccRun {
   dir: string;
   /** distcc's client log. */
   log: string;
-  /** The environment for make (PATH with the masquerade first, DISTCC_*). */
+  /** The environment for make (DISTCC_*). */
   env: Record<string, string>;
-  /** make's CC, when it cannot be masqueraded (a path or several words). */
-  cc?: string;
+  /** make's CC: `distcc gcc`. */
+  cc: string;
   /** make -j from the slots. */
   jobs: number;
 }
@@ -86,35 +82,36 @@ function distccEnv(dir: string, log: string, hosts: string): Record<string, stri
 }
 
 /**
- * The private DISTCC_DIR (cache root's tmp/), its masquerade and the environment make runs with;
+ * The private DISTCC_DIR (cache root's tmp/) and the environment and CC make runs with;
  * undefined when the kernelfile lists no distcc host. `distccBin`: distcc's path (tests).
  */
 export function distccSetup(spec: Spec, cacheRoot: string, distccBin = 'distcc'): DistccRun | undefined {
   const written = spec.build?.distcc ?? [];
   if (written.length === 0) return undefined;
   const hosts = distccHosts(written);
+  const bin = which(distccBin);
+  if (!bin)
+    throw new BuildError(
+      '`distcc` is not installed on this machine (build.distcc compiles through it)',
+      'install it (Debian: apt-get install distcc), or remove build.distcc',
+    );
   sweepStale(join(cacheRoot, 'tmp'));
   const dir = join(cacheRoot, 'tmp', `distcc-${process.pid}-${randomBytes(4).toString('hex')}`);
-  mkdirSync(join(dir, 'bin'), { recursive: true, mode: 0o700 });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const cc = spec.build?.makeVars?.CC ?? 'gcc';
-  const masquerade = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(cc) && !spec.build?.ccache;
   const env = distccEnv(dir, join(dir, 'distcc.log'), hosts.map((h) => h.written).join(' '));
-  if (masquerade) {
-    symlinkSync(which(distccBin) ?? distccBin, join(dir, 'bin', cc));
-    env.PATH = `${join(dir, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`;
-  }
   return {
     hosts,
     dir,
     log: env.DISTCC_LOG as string,
     env,
-    ...(masquerade ? {} : { cc: `distcc ${cc}` }),
+    cc: `${distccBin} ${cc}`,
     jobs: spec.build?.jobs ?? distccJobs(hosts, availableParallelism()),
   };
 }
 
 function which(cmd: string): string | undefined {
-  if (cmd.includes('/')) return cmd;
+  if (cmd.includes('/')) return existsSync(cmd) ? cmd : undefined;
   return (process.env.PATH ?? '')
     .split(':')
     .filter(Boolean)
@@ -140,6 +137,16 @@ function sweepStale(tmp: string): void {
         rmSync(join(tmp, n), { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * Why this build cannot go through distcc and stay the local build, or null: debug information
+ * (DWARF column numbers of macro-expanded code differ when gcc compiles distcc's preprocessed output).
+ */
+export function distccConfigProblem(effective: Record<string, string>): string | null {
+  return effective.CONFIG_DEBUG_INFO === 'y'
+    ? 'the kernel is configured with debug information (CONFIG_DEBUG_INFO=y): compiled through distcc its objects differ from a local build’s (DWARF column numbers of macro-expanded code), so the artifacts would not be this build id’s'
+    : null;
 }
 
 export function distccCleanup(run: DistccRun | undefined): void {

@@ -98,14 +98,14 @@ export function compileArgs(
     ...hostEnv,
     ...input.env,
   };
-  // distcc: its private environment (a masquerading `gcc` first on PATH, so make's command lines are
-  // a local build's), else `CC=distcc CC`; under ccache, ccache calls distcc (CCACHE_PREFIX).
+  // distcc: `CC=distcc gcc` (HOSTCC stays local: distcc.ts says why) and its private environment;
+  // under ccache, ccache calls distcc (CCACHE_PREFIX).
   const cc = spec.build?.makeVars?.CC ?? 'gcc';
   const distcc = input.distcc;
   if (spec.build?.ccache) {
     args.push(`CC=ccache ${cc}`);
     if (distcc) env.CCACHE_PREFIX = 'distcc';
-  } else if (distcc?.cc) args.push(`CC=${distcc.cc}`);
+  } else if (distcc) args.push(`CC=${distcc.cc}`);
   if (distcc) Object.assign(env, distcc.env);
   return { args, env };
 }

@@ -1,7 +1,7 @@
 /**
  * build.distcc against real daemons: Debian's distccd in network namespaces (test/helpers/distccd.ts).
- * The preflight (every daemon reachable, its compiler byte-for-byte this machine's) and a compile
- * through the masquerading `gcc` the build runs make with: objects identical to local ones, the
+ * The preflight (every daemon reachable, its compiler byte-for-byte this machine's) and compiles
+ * through the CC and environment the build runs make with: objects identical to local ones, the
  * client log's counts equal to what the daemons logged, and a daemon killed between compiles costs
  * a retry elsewhere, not a failure. The whole kernel through two daemons is test/e2e/distcc.test.ts.
  */
@@ -124,14 +124,18 @@ describe('the distcc preflight', () => {
   });
 });
 
-describe('compiling through the masquerading gcc', () => {
+describe("compiling through the build's CC and environment", () => {
   const sources = Array.from({ length: 12 }, (_, i) => ({
     name: `f${i}.c`,
     text: `int f${i}(int x) { int s = 0; for (int k = 0; k < x; k++) s += (k * ${i + 3}) ^ x; return s; }\n`,
   }));
 
-  /** Compile every source in `out` with `env`, four at a time; the objects' bytes by name. */
-  async function compileAll(out: string, env: Record<string, string>): Promise<Map<string, Buffer>> {
+  /** Compile every source in `out` with `cc` and `env`, four at a time; the objects' bytes by name. */
+  async function compileAll(
+    out: string,
+    cc: string,
+    env: Record<string, string>,
+  ): Promise<Map<string, Buffer>> {
     mkdirSync(out, { recursive: true });
     for (const s of sources) writeFileSync(join(out, s.name), s.text);
     const objects = new Map<string, Buffer>();
@@ -140,7 +144,7 @@ describe('compiling through the masquerading gcc', () => {
         sources.slice(i, i + 4).map(async (s) => {
           const o = join(out, s.name.replace(/\.c$/, '.o'));
           // runLocal adds this process's environment (PATH, …) under `env`.
-          const r = await runLocal(['gcc', '-O2', '-c', join(out, s.name), '-o', o], { env });
+          const r = await runLocal([...cc.split(' '), '-O2', '-c', join(out, s.name), '-o', o], { env });
           expect(r.code, r.stderr).toBe(0);
           objects.set(s.name, readFileSync(o));
         }),
@@ -148,11 +152,27 @@ describe('compiling through the masquerading gcc', () => {
     return objects;
   }
 
+  it('with -g, an object of macro-expanded code is NOT the local one (why HOSTCC stays local and debug-info kernels are refused)', async () => {
+    const src = join(dir, 'g', 'm.c');
+    mkdirSync(join(dir, 'g'), { recursive: true });
+    writeFileSync(src, 'int m(int x) { return x * FOO; }\n');
+    const run = setup([`${a.address}/2`]);
+    const flags = ['-g', '-O2', '-DFOO=3', '-c', src, '-o'];
+    expect((await runLocal(['gcc', ...flags, join(dir, 'g', 'local.o')])).code).toBe(0);
+    const r = await runLocal([...run.cc.split(' '), ...flags, join(dir, 'g', 'remote.o')], { env: run.env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(distccCounts(readFileSync(run.log, 'utf8'), run.hosts).hosts[0]?.compiles).toBe(1);
+    // The same code and compiler; only the DWARF line table's column of `x * FOO` differs.
+    expect(readFileSync(join(dir, 'g', 'remote.o')).equals(readFileSync(join(dir, 'g', 'local.o')))).toBe(
+      false,
+    );
+  });
+
   it('sends compiles to the daemons (their logs agree with the counts), objects identical to local ones; a killed daemon costs a retry', async () => {
-    const local = await compileAll(join(dir, 'local'), {});
+    const local = await compileAll(join(dir, 'local'), 'gcc', {});
     const run = setup([`${a.address}/2`, `${b.address}/2`]);
     const before = [a.compiles(), b.compiles()];
-    const remote = await compileAll(join(dir, 'remote'), run.env);
+    const remote = await compileAll(join(dir, 'remote'), run.cc, run.env);
     expect(remote).toEqual(local);
     const counts = distccCounts(readFileSync(run.log, 'utf8'), run.hosts);
     const ran = [a.compiles() - (before[0] ?? 0), b.compiles() - (before[1] ?? 0)];
@@ -172,7 +192,7 @@ describe('compiling through the masquerading gcc', () => {
     await b.kill();
     const after = setup([`${b.address}/2`, `${a.address}/2`]);
     const aBefore = a.compiles();
-    const again = await compileAll(join(dir, 'after-kill'), after.env);
+    const again = await compileAll(join(dir, 'after-kill'), after.cc, after.env);
     expect(again).toEqual(local);
     const log = readFileSync(after.log, 'utf8');
     const c = distccCounts(log, after.hosts);
