@@ -21,7 +21,11 @@
  *    ("GCC: (Debian 12.2.0-14) 12.2.0") names what differs. The build id covers the local
  *    toolchain, so a host with another one is refused, by name.
  *  - Where compiles went: distcc's own client log (DISTCC_LOG, its default level), read while make
- *    runs: per distcc host, here, and here after a remote attempt failed (a daemon that died).
+ *    runs: per distcc host (returned, and sent but failed: a daemon that died), here, and how many
+ *    were retried elsewhere. distccd's own logs are on the daemons' machines: not ours to read.
+ *  - The preflight runs once a compile is certain (build(): not for a cache hit, so a build that is
+ *    already cached never needs its distcc hosts); `build --check-reproducible`'s second build
+ *    compiles here, so it compares the distcc build with a local one.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
