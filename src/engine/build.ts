@@ -13,6 +13,7 @@ import {
   prepare,
 } from '../compile/build.js';
 import { BuildError } from '../compile/errors.js';
+import type { MakeEvent } from '../compile/make.js';
 import { type ReproducibleResult, checkReproducible as rebuildAndCompare } from '../compile/reproducible.js';
 import type { Diagnostic } from '../spec/diagnostic.js';
 import { loadArtifacts, type VerifyResult, verifyKernel } from '../verify/verify.js';
@@ -21,6 +22,9 @@ import { type Loaded, resolverOf, validSpec } from './kernelfile.js';
 import { type BuildTarget, dropDiagnostic, prepareInput, signingDiagnostics } from './prepare.js';
 
 export type { BuildOptions, Manifest, Prepared } from '../compile/build.js';
+export type { DistccCounts } from '../compile/distcc.js';
+export { distccSummary } from '../compile/distcc.js';
+export type { MakeEvent } from '../compile/make.js';
 export type { FileDifference, ReproducibleResult } from '../compile/reproducible.js';
 export { seedSummary } from '../compile/seed.js';
 
@@ -72,7 +76,7 @@ export async function checkReproducible(
 /** Compile (or find in the cache) the prepared build. */
 export function compile(
   p: Prepared,
-  progress?: (e: { stage: string; compiled: number }) => void,
+  progress?: (e: MakeEvent) => void,
   o: BuildOptions = {},
 ): Promise<Built> {
   return build(p, progress ?? (() => {}), o);
