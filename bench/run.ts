@@ -10,6 +10,8 @@
  *   apply     `kernelfile plan` / `apply` on a converged SSH host                   (~1 min; slow)
  *   ship      ship() of the build vs scp, same host                                      (~20 s)
  *   build     `kernelfile build` vs raw make, cache hit, --config-only vs olddefconfig (~10 min; slow)
+ *   distcc    a full compile here vs through two distccd in network namespaces (+ localhost/1):
+ *             the ratio, compiles per host, artifacts identical (as root)              (~5 min; slow)
  *   fleet     `plan --inventory` vs `ansible -m setup` and the SSH floors at 10 and 50 hosts; peak
  *             RSS at 200 hosts                                                          (~6 min)
  *   store     one build installed on 1, 10 and 20 namespace hosts, shipped from the controller vs
@@ -25,6 +27,8 @@
  *   BENCH_SKIP_BUILD=1         skip `build` (compiles the kernel twice per run)
  *   BENCH_SKIP_APPLY=1         skip `apply` (converges a host first; may build the example kernel)
  *   BENCH_SKIP_SHIP=1          skip `ship`
+ *   BENCH_SKIP_DISTCC=1        skip `distcc` (two full kernel compiles)
+ *   BENCH_DISTCC_RUNS=N        rounds for the distcc comparison (default 1)
  *   BENCH_SKIP_FLEET=1         skip `fleet` (starts 200 SSH hosts; runs Ansible)
  *   BENCH_SKIP_PLAN_DEBIAN=1   skip the plan() line with Debian's full config (~40 s)
  *   BENCH_PLAN_RUNS=N          rounds for plan() (default 15; 3 with Debian's config)
@@ -47,6 +51,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { bundleCli } from '../scripts/bundle.js';
 import { benchBuild } from './build.js';
+import { benchDistcc } from './distcc.js';
 import { benchFacts } from './facts.js';
 import { benchFleet } from './fleet.js';
 import { benchHost } from './host.js';
@@ -74,6 +79,7 @@ const apply = on('apply', 'BENCH_SKIP_APPLY');
 const ship = on('ship', 'BENCH_SKIP_SHIP');
 if (apply || ship) await benchHost(root, { apply, ship });
 if (on('build', 'BENCH_SKIP_BUILD')) await benchBuild(root);
+if (on('distcc', 'BENCH_SKIP_DISTCC')) await benchDistcc(root);
 if (on('fleet', 'BENCH_SKIP_FLEET')) await benchFleet(root);
 if (on('store', 'BENCH_SKIP_STORE')) await benchStore();
 printSummary();

@@ -20,6 +20,7 @@ packages=(
   debootstrap debian-archive-keyring ca-certificates # scripts/quickstart.sh: a throwaway Debian root to apply to
   e2fsprogs             # scripts/quickstart.sh: mke2fs -d makes the disk image the VM boots
   util-linux libcap2-bin # root:DIR hosts: unshare (private namespaces) and capsh (capabilities dropped before the image's binaries run)
+  distcc                # build.distcc: the distcc client compiles go through (distccd itself runs on the build hosts)
 )
 
 # With --tests (or --bench): what the test suites need besides.
@@ -37,6 +38,7 @@ if [ "${1:-}" = "--tests" ] || [ "${1:-}" = "--bench" ]; then
     ovmf                   # machines.ts: the UEFI firmware (OVMF_CODE_4M.fd, OVMF_VARS_4M.fd) the systemd-boot VMs boot
     diffoscope-minimal     # reproducible-diff.test.ts: build --check-reproducible shows what differs with it when installed
     zsh fish               # completion.test.ts: the scripts of `kernelfile completion zsh|fish` run in the real shells
+    gcc-11                 # distcc.test.ts: the other compiler a distcc host has (its probe is refused); distccd comes with distcc
     docker-registry        # registry.ts: a real OCI distribution registry (cache.store) on loopback and the namespaces
     apache2-utils          # registry.ts: htpasswd -B, the registry's Basic auth users
     openssl                # registry.ts: the registry's self-signed TLS certificate and the token service's key

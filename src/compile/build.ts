@@ -23,6 +23,14 @@ import { kernelArch, srcArch } from './arch.js';
 import type { CacheDirs } from './cache.js';
 import { commit, staging } from './cache.js';
 import { type Origin, type ResolvedConfig, resolveConfig } from './config.js';
+import {
+  type DistccCounts,
+  type DistccRun,
+  distccCleanup,
+  distccConfigProblem,
+  distccPreflight,
+  distccSetup,
+} from './distcc.js';
 import type { HeadersNeed } from './elf-needs.js';
 import { BuildError } from './errors.js';
 import { sha256Json, sha256Text } from './hash.js';
@@ -147,6 +155,11 @@ export interface Manifest {
   seed?: { buildId: string; release: string; samePatches: boolean; differingOptions: number };
   /** Compile lines make printed (CC, LD, …): what it (re)built. */
   compiled?: number;
+  /**
+   * Through distcc (build.distcc): where the compiles went (per distcc host, here, and here after a
+   * distcc host failed), from distcc's own log, and how long the hosts' check took before make ran.
+   */
+  distcc?: DistccCounts & { preflightSeconds: number };
 }
 
 /** Where a command named in make variables lives (PATH search), without running anything. */
@@ -424,25 +437,71 @@ export async function build(
     );
   const image = imageSigningProblem(p.signing, p.config.effective);
   if (image) throw new BuildError(`${image.message}; nothing was compiled`, image.hint);
-  return withLock(
-    p.dirs.locks,
-    `build-${p.buildId}`,
-    `building ${p.release}`,
-    async () => {
-      const done = readManifest(final);
-      if (done) return { dir: final, manifest: done, cached: true };
-      const pulled = o.pull ? await o.pull(final) : undefined;
-      if (pulled) return { dir: final, manifest: pulled, cached: true, pulled: true };
-      return compileLocked(p, final, onEvent, o);
-    },
-    {
-      onWait: (h) =>
-        onEvent?.({
-          stage: `waiting for another kernelfile${h ? ` (pid ${h.pid} on ${h.host})` : ''} building ${p.release}`,
-          compiled: 0,
-        }),
-    },
-  );
+  // The store (engine/store.ts): a build it has is pulled under the build's lock before anything
+  // else (no distcc host is needed for a build that is not compiled here).
+  if (o.pull) {
+    const pull = o.pull;
+    const got = await withLock(
+      p.dirs.locks,
+      `build-${p.buildId}`,
+      `building ${p.release}`,
+      async () => {
+        const done = readManifest(final);
+        if (done) return { dir: final, manifest: done, cached: true };
+        const pulled = await pull(final);
+        return pulled ? { dir: final, manifest: pulled, cached: true, pulled: true } : undefined;
+      },
+      {
+        onWait: (h) =>
+          onEvent?.({
+            stage: `waiting for another kernelfile${h ? ` (pid ${h.pid} on ${h.host})` : ''} building ${p.release}`,
+            compiled: 0,
+          }),
+      },
+    );
+    if (got) return got;
+  }
+  // distcc: a build it can make as this machine would, every host reachable and compiling as this
+  // machine does, before anything is compiled.
+  const notDistcc = p.spec.build?.distcc?.length ? distccConfigProblem(p.config.effective) : null;
+  if (notDistcc)
+    throw new BuildError(
+      `build.distcc cannot be used for this build: ${notDistcc}; nothing was compiled`,
+      'build it without build.distcc, or without CONFIG_DEBUG_INFO',
+    );
+  const distcc = distccSetup(p.spec, p.dirs.root);
+  try {
+    const checked = distcc
+      ? await distccPreflight(distcc, p.spec.build?.makeVars?.CC ?? 'gcc', (m) =>
+          onEvent?.({ stage: m, compiled: 0 }),
+        )
+      : undefined;
+    const via = distcc && checked ? { run: distcc, preflightSeconds: checked.seconds } : undefined;
+    return await withLock(
+      p.dirs.locks,
+      `build-${p.buildId}`,
+      `building ${p.release}`,
+      async () => {
+        const done = readManifest(final);
+        return done ? { dir: final, manifest: done, cached: true } : compileLocked(p, final, onEvent, o, via);
+      },
+      {
+        onWait: (h) =>
+          onEvent?.({
+            stage: `waiting for another kernelfile${h ? ` (pid ${h.pid} on ${h.host})` : ''} building ${p.release}`,
+            compiled: 0,
+          }),
+      },
+    );
+  } finally {
+    distccCleanup(distcc);
+  }
+}
+
+/** A build through distcc: its run (distcc.ts) and how long the preflight took. */
+export interface ViaDistcc {
+  run: DistccRun;
+  preflightSeconds: number;
 }
 
 /** Where and how one build is made: the tree, object tree, output directory and make's surroundings. */
@@ -463,6 +522,9 @@ function seedCompat(p: Prepared): string {
     toolchain: p.toolchain,
     makeVars: p.spec.build?.makeVars ?? {},
     signingCertificate: p.signing?.certificateSha256 ?? null,
+    // `CC=distcc gcc` changes every Kbuild command line: a local tree would be recompiled whole (and
+    // a distcc one by a local build). Only in a distcc build's compat: local builds' stay what they were.
+    ...(p.spec.build?.distcc?.length ? { cc: 'distcc' } : {}),
   });
 }
 
@@ -531,6 +593,7 @@ async function compileLocked(
   final: string,
   onEvent?: (e: MakeEvent) => void,
   o: BuildOptions = {},
+  distcc?: ViaDistcc,
 ): Promise<{ dir: string; manifest: Manifest; cached: boolean }> {
   const objtree = join(p.dirs.objects, p.buildId);
   if (o.clean) removeObjtree(p.dirs.objects, p.buildId);
@@ -539,7 +602,7 @@ async function compileLocked(
   mkdirSync(objtree, { recursive: true });
   const tmp = staging(final);
   try {
-    const manifest = await buildInto(p, { srctree: p.tree.dir, objtree, out: tmp }, onEvent, seeded);
+    const manifest = await buildInto(p, { srctree: p.tree.dir, objtree, out: tmp }, onEvent, seeded, distcc);
     commit(tmp, final);
     if (p.pristine)
       writeRecord(p.dirs.objects, {
@@ -585,6 +648,8 @@ export async function buildInto(
   place: BuildPlace,
   onEvent?: (e: MakeEvent) => void,
   seeded?: Seeded,
+  /** Through distcc (the cache's build); `build --check-reproducible`'s second build compiles here. */
+  distcc?: ViaDistcc,
 ): Promise<Manifest> {
   const started = Date.now();
   const { objtree, out: tmp } = place;
@@ -599,6 +664,7 @@ export async function buildInto(
     logFile,
     onEvent,
     ...(place.umask ? { umask: place.umask } : {}),
+    ...(distcc ? { distcc: distcc.run } : {}),
     ...(p.signing?.modules || place.env
       ? { env: { ...place.env, ...(p.signing?.modules ? signEnv(p.signing) : {}) } }
       : {}),
@@ -667,6 +733,9 @@ export async function buildInto(
         }
       : {}),
     compiled: built.compiled,
+    ...(built.distcc && distcc
+      ? { distcc: { ...built.distcc, preflightSeconds: distcc.preflightSeconds } }
+      : {}),
   };
   writeFileSync(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const statement = await provenanceStatement({

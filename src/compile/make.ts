@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { runLocal } from '../host/local.js';
 import type { Spec } from '../spec/schema.js';
 import { makeArgs } from './config.js';
+import { type DistccCounts, type DistccRun, DistccTally } from './distcc.js';
 import { BuildError } from './errors.js';
 
 export interface MakeEvent {
@@ -25,6 +26,8 @@ export interface MakeEvent {
   /** Objects compiled so far (CC, AS, LD … lines). */
   compiled: number;
   line?: string;
+  /** Through distcc: where the compiles went so far. */
+  distcc?: DistccCounts;
 }
 
 export interface MakeInput {
@@ -40,6 +43,8 @@ export interface MakeInput {
   env?: Record<string, string>;
   /** The file mode creation mask make runs with (`build --check-reproducible` varies it). */
   umask?: string;
+  /** Compiling through distcc (distcc.ts: its environment, CC, -j and log). */
+  distcc?: DistccRun;
 }
 
 /**
@@ -56,7 +61,10 @@ export function buildSuffix(buildId: string): string {
 
 /** Everything make is called with, for compiling and installing. */
 export function compileArgs(
-  input: Pick<MakeInput, 'spec' | 'arch' | 'buildId' | 'env'> & { srctree?: string; objtree?: string },
+  input: Pick<MakeInput, 'spec' | 'arch' | 'buildId' | 'env' | 'distcc'> & {
+    srctree?: string;
+    objtree?: string;
+  },
 ): {
   args: string[];
   env: Record<string, string>;
@@ -90,14 +98,35 @@ export function compileArgs(
     ...hostEnv,
     ...input.env,
   };
+  // distcc: `CC=distcc gcc` (HOSTCC stays local: distcc.ts says why) and its private environment;
+  // under ccache, ccache calls distcc (CCACHE_PREFIX).
   const cc = spec.build?.makeVars?.CC ?? 'gcc';
-  const distcc = spec.build?.distcc ?? [];
+  const distcc = input.distcc;
   if (spec.build?.ccache) {
     args.push(`CC=ccache ${cc}`);
-    if (distcc.length) env.CCACHE_PREFIX = 'distcc';
-  } else if (distcc.length) args.push(`CC=distcc ${cc}`);
-  if (distcc.length) env.DISTCC_HOSTS = distcc.join(' ');
+    if (distcc) env.CCACHE_PREFIX = 'distcc';
+  } else if (distcc) args.push(`CC=${distcc.cc}`);
+  if (distcc) Object.assign(env, distcc.env);
   return { args, env };
+}
+
+/** What a file grew by since `offset` (nothing when it is not there yet). */
+function readGrowth(file: string, offset: number): Buffer {
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    return Buffer.alloc(0);
+  }
+  if (size <= offset) return Buffer.alloc(0);
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(size - offset);
+    const n = readSync(fd, buf, 0, buf.length, offset);
+    return buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 const COMPILE_LINE =
@@ -111,10 +140,18 @@ async function makeLogged(
   input: MakeInput,
   targets: string[],
   stage: string,
-  counter: { n: number },
+  counter: { n: number; distcc?: DistccTally },
 ): Promise<void> {
   const { args, env } = compileArgs(input);
-  const jobs = input.spec.build?.jobs ?? availableParallelism();
+  const jobs = input.spec.build?.jobs ?? input.distcc?.jobs ?? availableParallelism();
+  const tally = counter.distcc;
+  let distccOffset = 0;
+  const readDistcc = () => {
+    if (!tally || !input.distcc) return;
+    const text = readGrowth(input.distcc.log, distccOffset);
+    distccOffset += text.length;
+    tally.feed(text.toString('utf8'));
+  };
   const argv = ['make', '-C', input.srctree, `O=${input.objtree}`, `-j${jobs}`, ...args, ...targets];
   appendFileSync(input.logFile, `$ ${argv.join(' ')}\n`);
   let offset = statSync(input.logFile).size;
@@ -135,7 +172,13 @@ async function makeLogged(
       if (tail.length > 40) tail.shift();
       if (COMPILE_LINE.test(line)) counter.n++;
     }
-    input.onEvent?.({ stage, compiled: counter.n, line: lines[lines.length - 1] });
+    readDistcc();
+    input.onEvent?.({
+      stage,
+      compiled: counter.n,
+      line: lines[lines.length - 1],
+      ...(tally ? { distcc: tally.counts() } : {}),
+    });
   };
   const timer = setInterval(readNew, 1000);
   let r: Awaited<ReturnType<typeof runLocal>>;
@@ -155,6 +198,7 @@ async function makeLogged(
     clearInterval(timer);
   }
   readNew();
+  readDistcc();
   if (partial) tail.push(partial);
   if (r.code !== 0)
     throw new BuildError(
@@ -189,18 +233,24 @@ function targets(arch: string, modules: boolean): string[] {
 
 export async function compile(
   input: MakeInput,
-): Promise<{ image: string; release: string; modules: boolean; compiled: number }> {
+): Promise<{ image: string; release: string; modules: boolean; compiled: number; distcc?: DistccCounts }> {
   const dotConfig = join(input.objtree, '.config');
   if (!existsSync(dotConfig) || readFileSync(dotConfig, 'utf8') !== input.configText)
     writeFileSync(dotConfig, input.configText);
-  const counter = { n: 0 };
+  const counter = { n: 0, ...(input.distcc ? { distcc: new DistccTally(input.distcc.hosts) } : {}) };
   input.onEvent?.({ stage: 'compiling', compiled: 0 });
   const modules = /^CONFIG_MODULES=y$/m.test(input.configText);
   await makeLogged(input, targets(input.arch, modules), 'compiling', counter);
   // Only now: `make image_name` needs the configuration a build has synchronised.
   const image = await imageName(input);
   const release = readFileSync(join(input.objtree, 'include/config/kernel.release'), 'utf8').trim();
-  return { image: join(input.objtree, image), release, modules, compiled: counter.n };
+  return {
+    image: join(input.objtree, image),
+    release,
+    modules,
+    compiled: counter.n,
+    ...(counter.distcc ? { distcc: counter.distcc.counts() } : {}),
+  };
 }
 
 export async function modulesInstall(input: MakeInput, dest: string): Promise<void> {

@@ -64,6 +64,8 @@ export interface SeedCompat {
   toolchain: string;
   makeVars: Record<string, string>;
   signingCertificate: string | null;
+  /** `distcc` for a build through build.distcc (its make CC differs); absent for a local build. */
+  cc?: 'distcc';
 }
 
 export function compatDigest(c: SeedCompat): string {

@@ -59,6 +59,17 @@ async function cachedEvaluation(
 export class DkmsPreflight {
   /** Evaluations under way or done, by (build, conf path, conf digest): shared by a fleet's hosts. */
   private readonly evaluations = new Map<string, Promise<DkmsConfResult>>();
+  /** The dkms.conf of each `path:` module, read once for a fleet's hosts. */
+  private readonly confs = new Map<string, Promise<{ conf: string; file: string }>>();
+
+  private moduleConf(path: string): Promise<{ conf: string; file: string }> {
+    let p = this.confs.get(path);
+    if (!p) {
+      p = readModuleConf(path);
+      this.confs.set(path, p);
+    }
+    return p;
+  }
 
   async check(
     spec: Spec,
@@ -72,7 +83,7 @@ export class DkmsPreflight {
     for (const m of spec.modules ?? []) {
       let conf: { conf: string; file: string; host: boolean } | null = null;
       if ('path' in m) {
-        conf = { ...(await readModuleConf(resolve(m.path))), host: false };
+        conf = { ...(await this.moduleConf(resolve(m.path))), host: false };
       } else {
         const src = facts.dkms.sources.find((s) => s.name === m.name && s.version === m.version);
         if (src?.conf) conf = { conf: src.conf, file: `${facts.host}:${src.dir}/dkms.conf`, host: true };

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { type BuildOptions, blockingDrops, type Manifest, type Prepared, prepare } from '../compile/build.js';
 import { BuildError } from '../compile/errors.js';
+import type { MakeEvent } from '../compile/make.js';
 import { type ReproducibleResult, checkReproducible as rebuildAndCompare } from '../compile/reproducible.js';
 import type { Diagnostic } from '../spec/diagnostic.js';
 import { loadArtifacts, type VerifyResult, verifyKernel } from '../verify/verify.js';
@@ -15,6 +16,9 @@ import { type BuildTarget, dropDiagnostic, prepareInput, signingDiagnostics } fr
 import { buildWithStore, type StoreReport } from './store.js';
 
 export type { BuildOptions, Manifest, Prepared } from '../compile/build.js';
+export type { DistccCounts } from '../compile/distcc.js';
+export { distccSummary } from '../compile/distcc.js';
+export type { MakeEvent } from '../compile/make.js';
 export type { FileDifference, ReproducibleResult } from '../compile/reproducible.js';
 export { seedSummary } from '../compile/seed.js';
 export type { StoreReport } from './store.js';
@@ -72,7 +76,7 @@ export async function checkReproducible(
  */
 export function compile(
   p: Prepared,
-  progress?: (e: { stage: string; compiled: number }) => void,
+  progress?: (e: MakeEvent) => void,
   o: BuildOptions = {},
 ): Promise<Built> {
   return buildWithStore(p, progress ?? (() => {}), { ...o, pushCached: true });

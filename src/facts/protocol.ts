@@ -228,12 +228,20 @@ const PRELUDE_FUNCTIONS = new Set(
  */
 export function familyBlock(name: string, script: string): string {
   if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new Error(`bad family name ${name}`);
+  const key = `${name}\0${script}`;
+  const known = blocks.get(key);
+  if (known !== undefined) return known;
   const [open, close] = inPlace(script) ? ['{', '}'] : ['(', ')'];
-  return `kf__fam=${name}
+  const block = `kf__fam=${name}
 ${open}
 ${script.trim()}
 ${close} </dev/null 2>/dev/null\n`;
+  blocks.set(key, block);
+  return block;
 }
+
+/** Each family's block, made once per process: a fleet gathers every host with the same ones. */
+const blocks = new Map<string, string>();
 
 /** The whole script: prelude, every family, then the trailer that proves the output is complete. */
 export function composeScript(

@@ -6,7 +6,7 @@
  * command timeouts, keepalives; SFTP uploads to a temp name, then an atomic rename.
  */
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, posix } from 'node:path';
 import type { ConnectConfig, ServerHostKeyAlgorithm, SFTPWrapper } from 'ssh2';
 // ssh2's client and key parser, not its index, which loads node:http, https and tls too
@@ -51,6 +51,29 @@ export function sshName(t: SshTarget): string {
   return `ssh://${t.user}@${t.alias.includes(':') ? `[${t.alias}]` : t.alias}:${t.port}`;
 }
 
+/**
+ * A controller file read for every connection (identity files, known_hosts), read and parsed once
+ * per process while it stays the same file (inode, size, modification time): a fleet's hosts share
+ * them. A file that is gone, or not a regular file, is `undefined`, as if absent.
+ */
+const readsByFile = new Map<string, { stamp: string; value: unknown }>();
+function readOnce<T>(file: string, kind: string, parse: (bytes: Buffer) => T): T | undefined {
+  let stamp: string;
+  try {
+    const st = statSync(file);
+    if (!st.isFile()) return undefined;
+    stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return undefined;
+  }
+  const key = `${kind}\0${file}`;
+  const hit = readsByFile.get(key);
+  if (hit?.stamp === stamp) return hit.value as T;
+  const value = parse(readFileSync(file));
+  readsByFile.set(key, { stamp, value });
+  return value;
+}
+
 /** Authentication methods to offer, in order, and a description of them for error messages. */
 function authMethods(
   t: SshTarget,
@@ -63,9 +86,9 @@ function authMethods(
     tried.push('ssh-agent');
   }
   for (const file of t.identityFiles) {
-    if (!existsSync(file)) continue;
-    const key = readFileSync(file);
-    const parsed = parseKey(key);
+    const read = readOnce(file, 'identity', (key) => ({ key, parsed: parseKey(key) }));
+    if (!read) continue;
+    const { key, parsed } = read;
     if (parsed instanceof Error) {
       tried.push(
         `${file} (unusable: ${/passphrase/i.test(parsed.message) ? 'passphrase-protected; load it into ssh-agent' : parsed.message})`,
@@ -105,8 +128,8 @@ export async function connectSsh(t: SshTarget, s: SshSettings, depth = 0): Promi
     );
   }
 
-  const lines = s.knownHostsFiles.flatMap((f) =>
-    existsSync(f) ? parseKnownHosts(readFileSync(f, 'utf8'), f) : [],
+  const lines = s.knownHostsFiles.flatMap(
+    (f) => readOnce(f, 'known_hosts', (b) => parseKnownHosts(b.toString('utf8'), f)) ?? [],
   );
   let refusal: HostError | undefined;
   const { methods, tried } = authMethods(t, s);

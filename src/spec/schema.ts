@@ -379,8 +379,9 @@ const Build = T.Object(
     ),
     distcc: T.Optional(
       T.Array(T.String({ minLength: 1 }), {
-        description: 'Spread compiles over these `distcc` hosts (distcc host specifications).',
-        examples: [['buildbox-1/8', 'buildbox-2/8']],
+        description:
+          'Spread compiles over these distcc daemons: `HOST[:PORT][/LIMIT][,lzo]` (distccd over TCP; port 3632, limit 4 by default) or `localhost[/N]` (compile here too). Before a compile each must answer and compile a probe byte for byte as this machine does (else the build stops, naming it). `make -j` is the sum of the limits, plus localhost’s (else this machine’s cores), unless `jobs` is set. The build id and the artifacts are a local build’s (so a kernel with `CONFIG_DEBUG_INFO` is refused: compiled from distcc’s preprocessed output its DWARF differs); compiles a dead daemon had are made elsewhere. Needs `distcc` here; see docs/security.md (unauthenticated TCP).',
+        examples: [['buildbox-1/8', 'buildbox-2:3632/8,lzo', 'localhost/2']],
         default: [],
       }),
     ),

@@ -10,6 +10,7 @@ import { checkValue, formatSetValue, fragmentShape, parseConfig } from '../kconf
 import { isLoopback, parseStoreUrl } from '../store/url.js';
 import { cmdlineProblem, rootProblem, titleProblem } from './boot-text.js';
 import type { Diagnostic, PathSegment } from './diagnostic.js';
+import { distccAddress, parseDistccHost } from './distcc.js';
 import { PATTERNS, PLACEHOLDER_SHA256, STRIP_DEFAULT, TITLE_PLACEHOLDERS } from './format.js';
 import { gitUrlProblem } from './git-url.js';
 import { type FileRole, projectRoot, type ResolvedFile, sourceFiles } from './paths.js';
@@ -478,6 +479,27 @@ export function semanticChecks(data: unknown, src: SourceDoc, env: SemanticEnv):
         true,
       );
   }
+
+  // ── build.distcc ─────────────────────────────────────────────────────────────────────────
+  const seen = new Map<string, number>();
+  arr(obj(doc.build)?.distcc).forEach((entry, i) => {
+    if (typeof entry !== 'string') return; // the schema says what it must be
+    const r = parseDistccHost(entry);
+    if (!r.ok) {
+      err(['build', 'distcc', i], 'bad-distcc-host', r.message, r.hint);
+      return;
+    }
+    const key = r.host.kind === 'local' ? 'localhost' : distccAddress(r.host);
+    const first = seen.get(key);
+    if (first !== undefined)
+      err(
+        ['build', 'distcc', i],
+        'duplicate-distcc-host',
+        `distcc host ${key} is listed twice (also at line ${line(['build', 'distcc', first])})`,
+        'list each host once, with its job limit: HOST/LIMIT',
+      );
+    else seen.set(key, i);
+  });
 
   // ── initramfs ──────────────────────────────────────────────────────────────────────────────
   const initramfs = obj(doc.initramfs);

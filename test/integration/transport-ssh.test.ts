@@ -253,6 +253,25 @@ describe('ssh: a host with ed25519 and ecdsa host keys (known_hosts with one typ
     await (await openHost(addr(), knownHosts('kh-ed25519-only', h.hostKeyPublic))).close();
   });
 
+  it('reads known_hosts again when it changed since the last connection of this process', async () => {
+    const other = join(dir, 'other_ecdsa_2');
+    const r = spawnSync('ssh-keygen', ['-q', '-t', 'ecdsa', '-N', '', '-f', other], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const key = readFileSync(`${other}.pub`, 'utf8').split(' ').slice(0, 2).join(' ');
+    const o = knownHosts('kh-rewritten', h.ecdsaHostKeyPublic as string);
+    await (await openHost(addr(), o)).close();
+    // The same file, now naming another key: the host's key is refused as changed, not remembered.
+    const kh = (o.knownHosts as string[])[0] as string;
+    writeFileSync(
+      kh,
+      readFileSync(kh, 'utf8').replace(
+        (h.ecdsaHostKeyPublic as string).split(' ').slice(0, 2).join(' '),
+        key,
+      ),
+    );
+    await expect(openHost(addr(), o)).rejects.toMatchObject({ kind: 'host-key-changed' });
+  });
+
   it('refuses as changed when known_hosts holds a different ecdsa key for it', async () => {
     const other = join(dir, 'other_ecdsa');
     const r = spawnSync('ssh-keygen', ['-q', '-t', 'ecdsa', '-N', '', '-f', other], { encoding: 'utf8' });

@@ -6,6 +6,7 @@ import {
   buildDiagnostics,
   checkReproducible,
   compile,
+  distccSummary,
   type Prepared,
   prepareBuild,
   type ReproducibleCheck,
@@ -95,7 +96,7 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
                   (e) => {
                     const s = Math.round((Date.now() - started) / 1000);
                     update(
-                      `${e.stage}: ${e.compiled} files, ${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`,
+                      `${e.stage}: ${e.compiled} files, ${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s${e.distcc ? ` (distcc: ${distccSummary(e.distcc)})` : ''}`,
                     );
                   },
                   { clean: flags.clean === true },
@@ -234,6 +235,12 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
           ? `seeded from ${seed.release} (${seedSummary({ samePatches: seed.samePatches, differing: seed.differingOptions })}): make recompiled ${compiled ?? '?'} files`
           : `fresh${flags.clean ? ' (--clean)' : ''}: make compiled ${compiled ?? '?'} files`,
       ]);
+      const d = ctx.artifacts.manifest.distcc;
+      if (d)
+        lines.push([
+          'Distcc',
+          `compiles: ${distccSummary(d)} (hosts checked in ${d.preflightSeconds.toFixed(1)} s)`,
+        ]);
       // What the cache holds that no later build needs (object trees are large): said once per compile.
       const prunable = prunableBytes(p.dirs.root, spec.build?.keepObjectTrees);
       if (prunable > 0) lines.push(['Cache', `\`kernelfile cache prune\` would free ${bytes(prunable)}`]);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeBuildId } from '../../../src/compile/build.js';
 import type { ResolvedConfig } from '../../../src/compile/config.js';
+import { distccConfigProblem } from '../../../src/compile/distcc.js';
 import { buildSuffix, compileArgs } from '../../../src/compile/make.js';
 import type { Spec } from '../../../src/spec/schema.js';
 
@@ -94,15 +95,32 @@ describe('the release and make arguments', () => {
   });
 
   it('compiles through ccache and distcc when asked', () => {
+    const run = {
+      hosts: [],
+      dir: '/c/tmp/distcc-1',
+      log: '/c/tmp/distcc-1/distcc.log',
+      env: { DISTCC_DIR: '/c/tmp/distcc-1', DISTCC_HOSTS: 'b1/8 b2/8', DISTCC_NO_REWRITE_CROSS: '1' },
+      cc: 'distcc gcc',
+      jobs: 17,
+    };
     const s = { ...spec, build: { makeVars: {}, ccache: true, distcc: ['b1/8', 'b2/8'] } } as unknown as Spec;
-    const { args, env } = compileArgs({ spec: s, arch: 'x86_64', buildId: 'f'.repeat(64) });
+    const { args, env } = compileArgs({ spec: s, arch: 'x86_64', buildId: 'f'.repeat(64), distcc: run });
     expect(args).toContain('CC=ccache gcc');
     expect(env).toMatchObject({ CCACHE_PREFIX: 'distcc', DISTCC_HOSTS: 'b1/8 b2/8' });
     const d = compileArgs({
       spec: { ...s, build: { makeVars: {}, distcc: ['b1'] } } as unknown as Spec,
       arch: 'x86_64',
       buildId: 'f'.repeat(64),
+      distcc: run,
     });
-    expect(d.args).toContain('CC=distcc gcc');
+    // CC only: HOSTCC stays this machine's gcc (host tools are compiled with -g: distcc.ts).
+    expect(d.args.filter((a) => /^(HOST)?CC=/.test(a))).toEqual(['CC=distcc gcc']);
+    expect(d.env).toMatchObject({ DISTCC_DIR: '/c/tmp/distcc-1', DISTCC_NO_REWRITE_CROSS: '1' });
+    expect(d.env.PATH).toBeUndefined();
+  });
+
+  it('refuses distcc for a kernel with debug information (it could not be the local build)', () => {
+    expect(distccConfigProblem({ CONFIG_DEBUG_INFO: 'y' })).toMatch(/DWARF column numbers/);
+    expect(distccConfigProblem({ CONFIG_DEBUG_INFO: 'n', CONFIG_64BIT: 'y' })).toBeNull();
   });
 });

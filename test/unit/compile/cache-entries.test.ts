@@ -228,7 +228,8 @@ describe('one build per build id at a time', () => {
       buildId,
       release: '6.1.192-kfaaaaaaaa',
       dirs,
-      config: { dropped: [] },
+      spec: { build: {} },
+      config: { dropped: [], effective: {} },
     } as unknown as Prepared;
     const manifest = { formatVersion: 1, buildId, release: p.release };
     let release: () => void = () => {};
