@@ -11,40 +11,18 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build, type Prepared, prepare } from '../src/compile/build.js';
-import { type CacheDirs, cacheDirs } from '../src/compile/cache.js';
+import { build, type Prepared } from '../src/compile/build.js';
+import type { CacheDirs } from '../src/compile/cache.js';
 import { makeArgs } from '../src/compile/config.js';
 import { compile, compileArgs } from '../src/compile/make.js';
 import { readRecords, removeObjtree, seedObjtree } from '../src/compile/seed.js';
-import { nodeFileView } from '../src/engine/fsview.js';
-import { resolvePath } from '../src/spec/paths.js';
-import { validate } from '../src/spec/validate.js';
-import { median, ratioGoal, record, sideBySide, time } from './lib.js';
+import { median, prepareExample, ratioGoal, record, sideBySide, time } from './lib.js';
 
 export async function benchBuild(root: string): Promise<void> {
-  const cacheHome = join(
-    process.env.KERNELFILE_TEST_CACHE ?? join(homedir(), '.cache', 'kernelfile-tests'),
-    'bench-build-cache',
-  );
-  const kernelfile = join(root, 'examples/qemu-tiny/kernelfile.yaml');
-  const v = validate(readFileSync(kernelfile), 'kernelfile.yaml', {
-    fs: nodeFileView,
-    kernelfile,
-    home: homedir(),
-  });
-  if (!v.ok) throw new Error('examples/qemu-tiny does not validate');
-  const dirs = cacheDirs(join(cacheHome, 'kernelfile'));
   // The bench's cache keeps every object tree: the incremental rows start from the example's.
-  const spec = { ...v.value.spec, build: { ...v.value.spec.build, keepObjectTrees: 100 } };
-  const p = await prepare({
-    spec,
-    arch: 'x86_64',
-    dirs,
-    resolvePath: (w) => resolvePath(w, { kernelfile, home: homedir() }),
-    setOrigin: () => ({ file: kernelfile, line: 1 }),
-  });
+  const { kernelfile, cacheHome, dirs, p } = await prepareExample(root, 'bench-build-cache', 100);
   const bin = join(root, 'bin/kernelfile.cjs');
   const cli = (extra: string[], file = kernelfile) => {
     const r = spawnSync(process.execPath, [bin, 'build', ...extra, file], {

@@ -7,40 +7,17 @@
  * a speed-up; a real build farm adds cores. Uses its own cache under the test cache directory
  * (bench-distcc-cache). BENCH_DISTCC_RUNS=N rounds (default 1: two full builds, ~5 min on 2 cores).
  */
-import { readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, homedir } from 'node:os';
+import { rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { build, type Manifest, type Prepared, prepare } from '../src/compile/build.js';
-import { cacheDirs } from '../src/compile/cache.js';
+import { build, type Manifest, type Prepared } from '../src/compile/build.js';
 import { distccSummary } from '../src/compile/distcc.js';
-import { nodeFileView } from '../src/engine/fsview.js';
 import { distccHosts, distccJobs } from '../src/spec/distcc.js';
-import { resolvePath } from '../src/spec/paths.js';
-import { validate } from '../src/spec/validate.js';
 import { startDistccd, stopAllDistccd } from '../test/helpers/distccd.js';
-import { record, sideBySide } from './lib.js';
+import { prepareExample, record, sideBySide } from './lib.js';
 
 export async function benchDistcc(root: string): Promise<void> {
-  const cacheHome = join(
-    process.env.KERNELFILE_TEST_CACHE ?? join(homedir(), '.cache', 'kernelfile-tests'),
-    'bench-distcc-cache',
-  );
-  const kernelfile = join(root, 'examples/qemu-tiny/kernelfile.yaml');
-  const v = validate(readFileSync(kernelfile), 'kernelfile.yaml', {
-    fs: nodeFileView,
-    kernelfile,
-    home: homedir(),
-  });
-  if (!v.ok) throw new Error('examples/qemu-tiny does not validate');
-  const dirs = cacheDirs(join(cacheHome, 'kernelfile'));
-  const spec = { ...v.value.spec, build: { ...v.value.spec.build, keepObjectTrees: 0 } };
-  const p = await prepare({
-    spec,
-    arch: 'x86_64',
-    dirs,
-    resolvePath: (w) => resolvePath(w, { kernelfile, home: homedir() }),
-    setOrigin: () => ({ file: kernelfile, line: 1 }),
-  });
+  const { dirs, p } = await prepareExample(root, 'bench-distcc-cache', 0);
   const runs = Number(process.env.BENCH_DISTCC_RUNS ?? 1);
   const [a, b] = await Promise.all([startDistccd({ jobs: 2 }), startDistccd({ jobs: 2 })]);
   try {

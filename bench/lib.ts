@@ -1,4 +1,12 @@
 /** Side-by-side timing: baseline and subject alternate, medians are compared as a ratio. */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { type Prepared, prepare } from '../src/compile/build.js';
+import { type CacheDirs, cacheDirs } from '../src/compile/cache.js';
+import { nodeFileView } from '../src/engine/fsview.js';
+import { resolvePath } from '../src/spec/paths.js';
+import { validate } from '../src/spec/validate.js';
 import type { SshHost } from '../test/helpers/sshd.js';
 
 export function median(xs: number[]): number {
@@ -126,4 +134,37 @@ export function floorHosts(hosts: SshHost[]): string {
       hostKey: h.knownHostsLine().trim().split(/\s+/)[2],
     })),
   );
+}
+
+/**
+ * The example kernelfile (examples/qemu-tiny) prepared for a build in a bench cache of its own
+ * under the tests' cache (`KERNELFILE_TEST_CACHE`, else ~/.cache/kernelfile-tests/NAME), keeping
+ * `keepObjectTrees` object trees.
+ */
+export async function prepareExample(
+  root: string,
+  name: string,
+  keepObjectTrees: number,
+): Promise<{ kernelfile: string; cacheHome: string; dirs: CacheDirs; p: Prepared }> {
+  const cacheHome = join(
+    process.env.KERNELFILE_TEST_CACHE ?? join(homedir(), '.cache', 'kernelfile-tests'),
+    name,
+  );
+  const kernelfile = join(root, 'examples/qemu-tiny/kernelfile.yaml');
+  const v = validate(readFileSync(kernelfile), 'kernelfile.yaml', {
+    fs: nodeFileView,
+    kernelfile,
+    home: homedir(),
+  });
+  if (!v.ok) throw new Error('examples/qemu-tiny does not validate');
+  const dirs = cacheDirs(join(cacheHome, 'kernelfile'));
+  const spec = { ...v.value.spec, build: { ...v.value.spec.build, keepObjectTrees } };
+  const p = await prepare({
+    spec,
+    arch: 'x86_64',
+    dirs,
+    resolvePath: (w) => resolvePath(w, { kernelfile, home: homedir() }),
+    setOrigin: () => ({ file: kernelfile, line: 1 }),
+  });
+  return { kernelfile, cacheHome, dirs, p };
 }
