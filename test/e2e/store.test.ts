@@ -1,29 +1,4 @@
-/**
- * The shared artifact store end to end, with the built CLI and a real registry (Debian's
- * docker-registry on loopback): two controllers with two cache directories.
- *
- *  - controller A holds the example's build (a copy of the tests' cached build: `build` is never run
- *    on the shared test cache) and `kernelfile build` pushes it, since the store does not have it;
- *    a second `build` pushes nothing (the store has it);
- *  - controller B, an empty cache, runs `kernelfile build`: it prepares (source, patches, Kconfig:
- *    the build id) and pulls the build from the store instead of compiling: no object tree, no make,
- *    and every artifact byte-identical to A's (the ship/ tarballs too, so hosts get the same
- *    digests);
- *  - a store that cannot be reached is a warning naming it, never a failure;
- *  - `plan` on a cache without the build says it will be pulled from the store (one HEAD, nothing
- *    pulled), or, the store down, warns at cache.store and says it will be compiled.
- */
-import { createHash } from 'node:crypto';
-import {
-  cpSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,21 +10,10 @@ import { ensureKernelArtifacts } from '../helpers/kernel-artifacts.js';
 import { note, secs } from '../helpers/proc.js';
 import { type Registry, startRegistry } from '../helpers/registry.js';
 import { type SshHost, startSshHost } from '../helpers/sshd.js';
+import { treeDigests } from '../helpers/store-builds.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const esc = (t: string) => t.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-
-/** Every file and link under dir: relative path → sha256 of its bytes, or `-> target`. */
-function tree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    const p = join(e.parentPath, e.name);
-    const rel = p.slice(dir.length + 1);
-    if (e.isSymbolicLink()) out[rel] = `-> ${readlinkSync(p)}`;
-    else if (e.isFile()) out[rel] = createHash('sha256').update(readFileSync(p)).digest('hex');
-  }
-  return out;
-}
 
 let work: string;
 let reg: Registry;
@@ -127,10 +91,10 @@ describe('two controllers share a build through the store', () => {
     expect(readdirSync(join(cacheB(), 'kernelfile/objects'))).toEqual([]);
     expect(existsSync(join(b, 'build.log'))).toBe(false);
     // Everything A has (but its build log) is in B, byte for byte; links are links.
-    const a = tree(join(cacheA(), 'kernelfile/artifacts', buildId));
+    const a = treeDigests(join(cacheA(), 'kernelfile/artifacts', buildId));
     delete a['build.log'];
     delete a['headers-need.json'];
-    const got = tree(b);
+    const got = treeDigests(b);
     expect(Object.keys(got).sort()).toEqual(Object.keys(a).sort());
     expect(got).toEqual(a);
     // The text view says where it came from.

@@ -4,7 +4,8 @@
  * listing them as kernelfile's build does (hashTree), and the ship/ tarballs packed as shipping
  * packs them. No compiler: the bytes are made up, the layout is the real one.
  */
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { shipFiles } from '../../src/apply/ship.js';
@@ -120,4 +121,16 @@ export async function routeToStore(first: SshHost, near: SshHost[]): Promise<str
     await runOk(['ip', '-n', ns.name, 'route', 'add', `${address}/32`, 'via', ns.gateway]);
   }
   return address;
+}
+
+/** Every file under dir (relative path → its bytes' sha256), symbolic links as `-> target`. */
+export function treeDigests(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    const p = join(e.parentPath, e.name);
+    const rel = p.slice(dir.length + 1);
+    if (e.isSymbolicLink()) out[rel] = `-> ${readlinkSync(p)}`;
+    else if (e.isFile()) out[rel] = createHash('sha256').update(readFileSync(p)).digest('hex');
+  }
+  return out;
 }

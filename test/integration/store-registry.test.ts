@@ -12,7 +12,6 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
-  readlinkSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -24,23 +23,11 @@ import { StoreError } from '../../src/store/client.js';
 import { openStore } from '../../src/store/open.js';
 import { runOk } from '../helpers/proc.js';
 import { type Registry, startRegistry } from '../helpers/registry.js';
-import { buildFiles, FAKE_RELEASE, makeBuildDir } from '../helpers/store-builds.js';
+import { buildFiles, FAKE_RELEASE, makeBuildDir, treeDigests } from '../helpers/store-builds.js';
 
 const id = (n: string) => createHash('sha256').update(n).digest('hex');
 const work = mkdtempSync(join(tmpdir(), 'kf-store-test-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-/** Every file under dir (relative path → bytes' sha256), symbolic links as `-> target`. */
-function tree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    const p = join(e.parentPath, e.name);
-    const rel = p.slice(dir.length + 1);
-    if (e.isSymbolicLink()) out[rel] = `-> ${readlinkSync(p)}`;
-    else if (e.isFile()) out[rel] = createHash('sha256').update(readFileSync(p)).digest('hex');
-  }
-  return out;
-}
 
 const noVars = { HOME: join(work, 'nohome') };
 
@@ -70,8 +57,8 @@ describe('plain HTTP registry: push, pull, refusals', () => {
     );
     expect(pulled?.dir).toBe(final);
     expect(pulled?.manifest.buildId).toBe(buildId);
-    const a = tree(src.dir);
-    const b = tree(final);
+    const a = treeDigests(src.dir);
+    const b = treeDigests(final);
     expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
     expect(b).toEqual(a);
     // the in-tree link is a link again
