@@ -23,7 +23,7 @@ import { note, secs } from '../test/helpers/proc.js';
 import { type Registry, startRegistry } from '../test/helpers/registry.js';
 import { ensureDebianRoot } from '../test/helpers/rootfs.js';
 import { type SshHost, startSshHost } from '../test/helpers/sshd.js';
-import { lightExampleKernelfile, routeToStore } from '../test/helpers/store-builds.js';
+import { lightExampleKernelfile, rootInventory, routeToStore } from '../test/helpers/store-builds.js';
 import { record } from './lib.js';
 
 const MiB = 1024 * 1024;
@@ -56,19 +56,10 @@ async function oneRun(dir: string, reg: Registry, n: number, mode: Run['mode']):
     const inventory = join(dir, `inventory-${mode}-${n}.yaml`);
     writeFileSync(
       inventory,
-      [
-        'all:',
-        '  vars:',
-        `    kernelfile: ${kf}`,
-        '  hosts:',
-        ...hosts.flatMap((h, i) => [
-          `    ${names[i]}:`,
-          `      ansible_host: ${h.address}`,
-          '      ansible_user: root',
-          `      ansible_ssh_private_key_file: ${h.keys.root.privateKeyPath}`,
-        ]),
-        '',
-      ].join('\n'),
+      rootInventory(
+        kf,
+        hosts.map((h, i) => [names[i] as string, h]),
+      ),
     );
     const env = { XDG_CACHE_HOME: join(dir, 'cache') };
     if (mode === 'store') {

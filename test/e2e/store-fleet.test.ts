@@ -34,7 +34,7 @@ import { note, secs } from '../helpers/proc.js';
 import { type Registry, startRegistry } from '../helpers/registry.js';
 import { ensureDebianRoot } from '../helpers/rootfs.js';
 import { type SshHost, startSshHost } from '../helpers/sshd.js';
-import { lightExampleKernelfile, routeToStore } from '../helpers/store-builds.js';
+import { lightExampleKernelfile, rootInventory, routeToStore } from '../helpers/store-builds.js';
 
 const NEAR = Array.from({ length: 10 }, (_, i) => `h${String(i + 1).padStart(2, '0')}`);
 const NAMES = [...NEAR, 'far'];
@@ -90,19 +90,10 @@ beforeAll(async () => {
   inventory = join(dir, 'inventory.yaml');
   writeFileSync(
     inventory,
-    [
-      'all:',
-      '  vars:',
-      `    kernelfile: ${kf}`,
-      '  hosts:',
-      ...NAMES.flatMap((n) => [
-        `    ${n}:`,
-        `      ansible_host: ${hosts[n]?.address}`,
-        '      ansible_user: root',
-        `      ansible_ssh_private_key_file: ${hosts[n]?.keys.root.privateKeyPath}`,
-      ]),
-      '',
-    ].join('\n'),
+    rootInventory(
+      kf,
+      NAMES.map((n) => [n, hosts[n] as SshHost]),
+    ),
   );
 }, 900_000);
 

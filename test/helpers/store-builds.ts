@@ -134,3 +134,20 @@ export function treeDigests(dir: string): Record<string, string> {
   }
   return out;
 }
+
+/** An Ansible YAML inventory of `hosts` (name → host) reached as root with their keys, all with `kernelfile`. */
+export function rootInventory(kernelfile: string, hosts: Array<[string, SshHost]>): string {
+  return [
+    'all:',
+    '  vars:',
+    `    kernelfile: ${kernelfile}`,
+    '  hosts:',
+    ...hosts.flatMap(([name, h]) => [
+      `    ${name}:`,
+      `      ansible_host: ${h.address}`,
+      '      ansible_user: root',
+      `      ansible_ssh_private_key_file: ${h.keys.root.privateKeyPath}`,
+    ]),
+    '',
+  ].join('\n');
+}
