@@ -16,7 +16,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { runLocal } from '../host/local.js';
+import { onPath, runLocal } from '../host/local.js';
 import { parseConfig } from '../kconfig/config.js';
 import type { Spec } from '../spec/schema.js';
 import { kernelArch, srcArch } from './arch.js';
@@ -162,16 +162,6 @@ export interface Manifest {
   distcc?: DistccCounts & { preflightSeconds: number };
 }
 
-/** Where a command named in make variables lives (PATH search), without running anything. */
-function which(cmd: string, env: NodeJS.ProcessEnv = process.env): string | null {
-  if (cmd.includes('/')) return existsSync(cmd) ? cmd : null;
-  for (const dir of (env.PATH ?? '').split(':').filter(Boolean)) {
-    const p = join(dir, cmd);
-    if (existsSync(p)) return p;
-  }
-  return null;
-}
-
 /**
  * The toolchain's identity for the build id: the first lines of `CC --version` and `ld --version`.
  * Remembered in the cache by the binaries' real paths, sizes and times, so a plan with everything
@@ -185,7 +175,7 @@ async function toolchainId(spec: Spec, dirs: CacheDirs): Promise<string> {
     cc,
     ld,
     ...words.map((w) => {
-      const p = which(w);
+      const p = onPath(w);
       if (!p) return [w, null];
       const real = realpathSync(p);
       const st = statSync(real);

@@ -28,11 +28,11 @@
  *    compiles here, so it compares the distcc build with a local one.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { runLocal } from '../host/local.js';
+import { onPath, runLocal } from '../host/local.js';
 import { type DistccHost, distccAddress, distccHosts, distccJobs } from '../spec/distcc.js';
 import type { Spec } from '../spec/schema.js';
 import { BuildError } from './errors.js';
@@ -93,7 +93,7 @@ export function distccSetup(spec: Spec, cacheRoot: string, distccBin = 'distcc')
   const written = spec.build?.distcc ?? [];
   if (written.length === 0) return undefined;
   const hosts = distccHosts(written);
-  const bin = which(distccBin);
+  const bin = onPath(distccBin);
   if (!bin)
     throw new BuildError(
       '`distcc` is not installed on this machine (build.distcc compiles through it)',
@@ -112,15 +112,6 @@ export function distccSetup(spec: Spec, cacheRoot: string, distccBin = 'distcc')
     cc: `${distccBin} ${cc}`,
     jobs: spec.build?.jobs ?? distccJobs(hosts, availableParallelism()),
   };
-}
-
-function which(cmd: string): string | undefined {
-  if (cmd.includes('/')) return existsSync(cmd) ? cmd : undefined;
-  return (process.env.PATH ?? '')
-    .split(':')
-    .filter(Boolean)
-    .map((d) => join(d, cmd))
-    .find((p) => existsSync(p));
 }
 
 /** DISTCC_DIRs of builds whose process is gone (killed): removed. */

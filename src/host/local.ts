@@ -1,6 +1,7 @@
 /** This machine: commands through execa (argv arrays, no shell), files through node:fs. */
 
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { chmod, copyFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { LOCAL_CAPABILITIES } from './kinds/local.js';
@@ -8,6 +9,20 @@ import { LineCollector } from './lines.js';
 import { HostError, type RunOptions, type RunResult, type Transport } from './transport.js';
 
 const isRoot = () => process.getuid?.() === 0;
+
+/**
+ * Where a program lives on this machine, without running anything: `cmd` itself when it names a
+ * path, else the first directory of PATH (then of `extraDirs`) holding it; null when none does.
+ */
+export function onPath(cmd: string, extraDirs: readonly string[] = []): string | null {
+  if (cmd.includes('/')) return existsSync(cmd) ? cmd : null;
+  for (const dir of [...(process.env.PATH ?? '').split(':'), ...extraDirs]) {
+    if (!dir) continue;
+    const p = join(dir, cmd);
+    if (existsSync(p)) return p;
+  }
+  return null;
+}
 
 /** Run argv on this machine; shared by the root-filesystem transport. */
 export async function runLocal(

@@ -13,7 +13,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, delimiter, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { BuildError } from '../compile/errors.js';
 import { type BuildSigning, moduleSigner, stripSignature } from '../compile/signing.js';
 import {
@@ -24,7 +24,7 @@ import {
   hostTreesSnapshot,
   makeDkmsTrees,
 } from '../dkms/build.js';
-import { runLocal } from '../host/local.js';
+import { onPath, runLocal } from '../host/local.js';
 import { type ArtifactsInfo, configValue } from './artifacts.js';
 import { MARKER, MODULE_NAME_RE, makeVerifyInitramfs } from './initramfs-image.js';
 import { type Accel, bootQemu, kvmAvailable, type QemuBootResult } from './qemu.js';
@@ -606,12 +606,7 @@ function checkAborted(signal: AbortSignal | undefined): void {
 
 /** The program's path (PATH, then the sbin directories a user's PATH may lack), or a hint to install it. */
 function requireProgram(name: string, pkg: string): string {
-  if (name.includes('/')) {
-    if (existsSync(name)) return name;
-  } else {
-    const dirs = (process.env.PATH ?? '').split(delimiter).concat(['/usr/sbin', '/sbin', '/usr/bin', '/bin']);
-    const dir = dirs.find((d) => d && existsSync(join(d, name)));
-    if (dir) return join(dir, name);
-  }
+  const found = onPath(name, ['/usr/sbin', '/sbin', '/usr/bin', '/bin']);
+  if (found) return found;
   throw new BuildError(`verify needs ${name}`, `install it: apt-get install ${pkg}`);
 }
