@@ -35,6 +35,7 @@ import { join } from 'node:path';
 import { onPath, runLocal } from '../host/local.js';
 import { type DistccHost, distccAddress, distccHosts, distccJobs } from '../spec/distcc.js';
 import type { Spec } from '../spec/schema.js';
+import { ElfError, elfReader } from './elf-needs.js';
 import { BuildError } from './errors.js';
 
 /** What make needs to compile through distcc; made by distccSetup, removed by its cleanup(). */
@@ -175,44 +176,34 @@ export function tcpReach(host: string, port: number, timeoutMs = CONNECT_TIMEOUT
 
 /** The strings of an ELF object's `.comment` section (cc1's "GCC: (…) 12.2.0"); null when not ELF. */
 export function elfComment(bytes: Uint8Array): string[] | null {
-  if (bytes.length < 52 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46)
-    return null;
-  const is64 = bytes[4] === 2;
-  const le = bytes[5] === 1;
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const ok = (off: number, len: number) => Number.isSafeInteger(off) && off >= 0 && off + len <= bytes.length;
-  const u16 = (o: number) => (ok(o, 2) ? v.getUint16(o, le) : -1);
-  const u32 = (o: number) => (ok(o, 4) ? v.getUint32(o, le) : -1);
-  const word = (o: number) => (is64 ? (ok(o, 8) ? Number(v.getBigUint64(o, le)) : -1) : u32(o));
-  const shoff = word(is64 ? 0x28 : 0x20);
-  const shentsize = u16(is64 ? 0x3a : 0x2e);
-  const shnum = u16(is64 ? 0x3c : 0x30);
-  const shstrndx = u16(is64 ? 0x3e : 0x32);
-  if (shoff <= 0 || shentsize <= 0 || shnum <= 0 || shnum > 4096 || shstrndx >= shnum) return null;
-  const section = (i: number) => {
-    const h = shoff + i * shentsize;
-    return {
-      name: u32(h),
-      offset: word(h + (is64 ? 0x18 : 0x10)),
-      size: word(h + (is64 ? 0x20 : 0x14)),
+  try {
+    const elf = elfReader(bytes);
+    if (!elf) return null;
+    const { is64, has, u16, u32, word, cstr } = elf;
+    const shoff = word(is64 ? 0x28 : 0x20);
+    const shentsize = u16(is64 ? 0x3a : 0x2e);
+    const shnum = u16(is64 ? 0x3c : 0x30);
+    const shstrndx = u16(is64 ? 0x3e : 0x32);
+    if (shoff <= 0 || shentsize <= 0 || shnum <= 0 || shnum > 4096 || shstrndx >= shnum) return null;
+    const section = (i: number) => {
+      const h = shoff + i * shentsize;
+      return { name: u32(h), offset: word(h + (is64 ? 0x18 : 0x10)), size: word(h + (is64 ? 0x20 : 0x14)) };
     };
-  };
-  const names = section(shstrndx);
-  const cstr = (off: number) => {
-    let end = off;
-    while (end < bytes.length && bytes[end] !== 0) end++;
-    return new TextDecoder('latin1').decode(bytes.subarray(off, end));
-  };
-  for (let i = 0; i < shnum; i++) {
-    const s = section(i);
-    if (s.name < 0 || !ok(names.offset + s.name, 1) || cstr(names.offset + s.name) !== '.comment') continue;
-    if (!ok(s.offset, s.size)) return null;
-    return new TextDecoder('latin1')
-      .decode(bytes.subarray(s.offset, s.offset + s.size))
-      .split('\0')
-      .filter(Boolean);
+    const names = section(shstrndx);
+    for (let i = 0; i < shnum; i++) {
+      const s = section(i);
+      if (!has(names.offset + s.name, 1) || cstr(names.offset + s.name) !== '.comment') continue;
+      if (!has(s.offset, s.size)) return null;
+      return new TextDecoder('latin1')
+        .decode(bytes.subarray(s.offset, s.offset + s.size))
+        .split('\0')
+        .filter(Boolean);
+    }
+    return [];
+  } catch (e) {
+    if (e instanceof ElfError) return null;
+    throw e;
   }
-  return [];
 }
 
 /** How a probe object compiled on a distcc host compares with the local one: null when identical. */

@@ -42,7 +42,22 @@ export function compareGlibc(a: string, b: string): number {
 }
 
 /** null when `bytes` is not an ELF file at all (a script, a text file). */
-export function elfNeeds(bytes: Uint8Array): ElfNeeds | null {
+/**
+ * Bounded reads of an ELF file's bytes: every offset is checked (an ElfError when it is outside the
+ * file), words are 4 or 8 bytes by the file's class, in its byte order. Null when `bytes` is not ELF.
+ */
+export interface ElfReader {
+  is64: boolean;
+  /** Whether `len` bytes at `off` are inside the file. */
+  has(off: number, len: number): boolean;
+  u16(off: number): number;
+  u32(off: number): number;
+  word(off: number): number;
+  /** The NUL-terminated string at `off` (at most 4096 bytes), latin1. */
+  cstr(off: number): string;
+}
+
+export function elfReader(bytes: Uint8Array): ElfReader | null {
   if (bytes.length < 52 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46)
     return null;
   const is64 = bytes[4] === 2;
@@ -50,9 +65,10 @@ export function elfNeeds(bytes: Uint8Array): ElfNeeds | null {
   const le = bytes[5] === 1;
   if (bytes[5] !== 1 && bytes[5] !== 2) throw new ElfError('unknown ELF byte order');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const has = (off: number, len: number) =>
+    Number.isSafeInteger(off) && off >= 0 && off + len <= bytes.length;
   const inRange = (off: number, len: number) => {
-    if (!Number.isSafeInteger(off) || off < 0 || off + len > bytes.length)
-      throw new ElfError(`offset ${off} is outside the file`);
+    if (!has(off, len)) throw new ElfError(`offset ${off} is outside the file`);
   };
   const u16 = (off: number) => {
     inRange(off, 2);
@@ -76,7 +92,13 @@ export function elfNeeds(bytes: Uint8Array): ElfNeeds | null {
     return new TextDecoder('latin1').decode(bytes.subarray(off, end));
   };
   if (is64 && bytes.length < 64) throw new ElfError('truncated ELF header');
+  return { is64, has, u16, u32, word, cstr };
+}
 
+export function elfNeeds(bytes: Uint8Array): ElfNeeds | null {
+  const elf = elfReader(bytes);
+  if (!elf) return null;
+  const { is64, u16, u32, word, cstr } = elf;
   const phoff = is64 ? word(0x20) : u32(0x1c);
   const phentsize = u16(is64 ? 0x36 : 0x2a);
   const phnum = u16(is64 ? 0x38 : 0x2c);
