@@ -429,26 +429,23 @@ export async function build(
   if (image) throw new BuildError(`${image.message}; nothing was compiled`, image.hint);
   // The store (engine/store.ts): a build it has is pulled under the build's lock before anything
   // else (no distcc host is needed for a build that is not compiled here).
+  /** Under this build's lock (another kernelfile building it is waited for). */
+  const locked = <T>(f: () => Promise<T>) =>
+    withLock(p.dirs.locks, `build-${p.buildId}`, `building ${p.release}`, f, {
+      onWait: (h) =>
+        onEvent?.({
+          stage: `waiting for another kernelfile${h ? ` (pid ${h.pid} on ${h.host})` : ''} building ${p.release}`,
+          compiled: 0,
+        }),
+    });
   if (o.pull) {
     const pull = o.pull;
-    const got = await withLock(
-      p.dirs.locks,
-      `build-${p.buildId}`,
-      `building ${p.release}`,
-      async () => {
-        const done = readManifest(final);
-        if (done) return { dir: final, manifest: done, cached: true };
-        const pulled = await pull(final);
-        return pulled ? { dir: final, manifest: pulled, cached: true, pulled: true } : undefined;
-      },
-      {
-        onWait: (h) =>
-          onEvent?.({
-            stage: `waiting for another kernelfile${h ? ` (pid ${h.pid} on ${h.host})` : ''} building ${p.release}`,
-            compiled: 0,
-          }),
-      },
-    );
+    const got = await locked(async () => {
+      const done = readManifest(final);
+      if (done) return { dir: final, manifest: done, cached: true };
+      const pulled = await pull(final);
+      return pulled ? { dir: final, manifest: pulled, cached: true, pulled: true } : undefined;
+    });
     if (got) return got;
   }
   // distcc: a build it can make as this machine would, every host reachable and compiling as this
@@ -467,22 +464,10 @@ export async function build(
         )
       : undefined;
     const via = distcc && checked ? { run: distcc, preflightSeconds: checked.seconds } : undefined;
-    return await withLock(
-      p.dirs.locks,
-      `build-${p.buildId}`,
-      `building ${p.release}`,
-      async () => {
-        const done = readManifest(final);
-        return done ? { dir: final, manifest: done, cached: true } : compileLocked(p, final, onEvent, o, via);
-      },
-      {
-        onWait: (h) =>
-          onEvent?.({
-            stage: `waiting for another kernelfile${h ? ` (pid ${h.pid} on ${h.host})` : ''} building ${p.release}`,
-            compiled: 0,
-          }),
-      },
-    );
+    return await locked(async () => {
+      const done = readManifest(final);
+      return done ? { dir: final, manifest: done, cached: true } : compileLocked(p, final, onEvent, o, via);
+    });
   } finally {
     distccCleanup(distcc);
   }

@@ -158,13 +158,9 @@ async function makeLogged(
   let partial = '';
   const tail: string[] = [];
   const readNew = () => {
-    const size = statSync(input.logFile).size;
-    if (size <= offset) return;
-    const fd = openSync(input.logFile, 'r');
-    const buf = Buffer.alloc(size - offset);
-    readSync(fd, buf, 0, buf.length, offset);
-    closeSync(fd);
-    offset = size;
+    const buf = readGrowth(input.logFile, offset);
+    if (buf.length === 0) return;
+    offset += buf.length;
     const lines = (partial + buf.toString('utf8')).split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) {
