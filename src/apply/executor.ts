@@ -8,6 +8,7 @@
  * that the next plan sees; it plans the same steps again and this time finishes them.
  */
 import type { Manifest } from '../compile/build.js';
+import { sha256File } from '../compile/hash.js';
 import { HostError, type Transport } from '../host/transport.js';
 import type { Change, HostPlan, Step } from '../plan/types.js';
 import { encodeJournal, encodeReceipt, installedFiles, sidecar } from '../receipt/encode.js';
@@ -27,7 +28,7 @@ import {
 } from '../resources/layout.js';
 import { fetchArgv, parseFetch } from '../store/host-fetch.js';
 import { acquireHostLock, type LockHolder, thisController } from './host-lock.js';
-import { makeUploadDir, sha256File, ship, shipFiles } from './ship.js';
+import { makeUploadDir, ship, shipFiles, shippedDigest } from './ship.js';
 
 /** What the executor needs from the controller. */
 export interface Controller {
@@ -83,17 +84,6 @@ export interface ExecuteResult {
   mutating: number;
 }
 
-/** sha256 of the files this process ships, by path (the tarballs are packed once; hashed once). */
-const digests = new Map<string, Promise<string>>();
-const digestOf = (path: string) => {
-  let d = digests.get(path);
-  if (!d) {
-    d = sha256File(path);
-    digests.set(path, d);
-  }
-  return d;
-};
-
 /**
  * The host fetches the build's files from the store itself (store/host-fetch.ts): the controller
  * sends names, URLs and sha256 only (and a short-lived token on standard input when the registry
@@ -116,7 +106,7 @@ async function fetchFromStore(
   const have = await makeUploadDir(t, step.to);
   const want: { name: string; sha256: string }[] = [];
   for (const [name, local] of Object.entries(files)) {
-    const sha256 = await digestOf(local);
+    const sha256 = await shippedDigest(local);
     if (have.get(name) !== sha256) want.push({ name, sha256 });
   }
   const skipped = Object.keys(files).length - want.length;

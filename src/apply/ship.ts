@@ -4,17 +4,27 @@
  * the host does not already hold the same bytes. Uploads go through the transport's put: a temp
  * name and a rename, so a dropped connection never leaves a partial file under a final name.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { sha256File } from '../compile/hash.js';
 import { runLocal } from '../host/local.js';
 import { runOk, type Transport } from '../host/transport.js';
 import { SHIPPED } from '../resources/layout.js';
 
-export async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
+/**
+ * sha256 of a file to ship, hashed once per process while it stays the same file (device, inode,
+ * size, modification time): the hosts of a fleet are compared with the same build's files.
+ */
+const shippedDigests = new Map<string, { stamp: string; digest: Promise<string> }>();
+export function shippedDigest(path: string): Promise<string> {
+  const st = statSync(path);
+  const stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+  const hit = shippedDigests.get(path);
+  if (hit?.stamp === stamp) return hit.digest;
+  const digest = sha256File(path);
+  shippedDigests.set(path, { stamp, digest });
+  digest.catch(() => shippedDigests.delete(path));
+  return digest;
 }
 
 let packs = 0;
@@ -126,7 +136,7 @@ export async function ship(
   const result: ShipResult = { sent: [], skipped: [], bytes: 0 };
   for (const [name, local] of Object.entries(files)) {
     // Only a file the host already has is hashed here: the others are sent without waiting.
-    if (have.has(name) && have.get(name) === (await sha256File(local))) {
+    if (have.has(name) && have.get(name) === (await shippedDigest(local))) {
       result.skipped.push(name);
       onFile?.(name, 'skipped');
       continue;

@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { packDir, sha256File, shipFiles } from '../../src/apply/ship.js';
+import { packDir, shipFiles } from '../../src/apply/ship.js';
+import { sha256File } from '../../src/compile/hash.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kf-ship-pack-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
