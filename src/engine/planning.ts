@@ -34,6 +34,7 @@ import type { StoreFetch } from '../resources/change.js';
 import { type Artifacts, type Desired, desiredFrom } from '../resources/desired.js';
 import type { Diagnostic } from '../spec/diagnostic.js';
 import { locate } from '../spec/source.js';
+import type { OciClient } from '../store/client.js';
 import { parseProbe, probeArgv } from '../store/host-fetch.js';
 import { openStore } from '../store/open.js';
 import type { Env } from './env.js';
@@ -119,6 +120,8 @@ export class PlanningSession {
   /** Per build id: whether the store has it (one HEAD per build and plan). */
   private readonly inStore = new Map<string, Promise<Artifacts['store']>>();
   private readonly storeWarnings = new Map<string, string>();
+  /** One client per store (cache.store) for the session: its auth challenge and token are shared. */
+  private readonly storeClients = new Map<string, OciClient>();
   private readonly hostStores = new Map<
     string,
     Promise<Omit<StoreFetch, 'tool'> | { url: string; shipped: string }>
@@ -248,6 +251,16 @@ export class PlanningSession {
     return plan(desired, facts, opts);
   }
 
+  /** The session's client of a store (opening one reads its CA file, and can fail: not kept then). */
+  private storeClient(s: StoreSettings): OciClient {
+    let c = this.storeClients.get(s.url);
+    if (!c) {
+      c = openStore(s, { timeoutMs: 10_000 });
+      this.storeClients.set(s.url, c);
+    }
+    return c;
+  }
+
   /** What hosts need of the store (once per store and session): where it is, or why they are shipped to. */
   private storeForHosts(
     s: StoreSettings,
@@ -256,7 +269,7 @@ export class PlanningSession {
     if (!pending) {
       pending = (async () => {
         try {
-          const client = openStore(s, { timeoutMs: 10_000 });
+          const client = this.storeClient(s);
           const auth = await client.hostAuth();
           if (auth.kind === 'basic')
             return {
@@ -293,7 +306,7 @@ export class PlanningSession {
     if (!pending) {
       pending = (async () => {
         try {
-          const client = openStore(settings, { timeoutMs: 10_000 });
+          const client = this.storeClient(settings);
           return { url: client.display, has: (await client.manifestDigest(p.buildId)) !== undefined };
         } catch (e) {
           this.storeWarnings.set(
