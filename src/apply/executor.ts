@@ -26,7 +26,7 @@ import {
   statPath,
   systemMapPath,
 } from '../resources/layout.js';
-import { fetchArgv, parseFetch } from '../store/host-fetch.js';
+import { fetchArgv, fetchStdin, parseFetch } from '../store/host-fetch.js';
 import { acquireHostLock, type LockHolder, thisController } from './host-lock.js';
 import { makeUploadDir, ship, shipFiles, shippedDigest } from './ship.js';
 
@@ -111,7 +111,7 @@ async function fetchFromStore(
   }
   const skipped = Object.keys(files).length - want.length;
   if (want.length === 0) return { fetched: 0, skipped };
-  const r = await t.run(fetchArgv(step.to, store, want), { stdin: `${access.token ?? ''}\n` });
+  const r = await t.run(fetchArgv(step.to, store, want), { stdin: fetchStdin(access.token) });
   const out = parseFetch(r.stdout);
   if (r.code === 0 && out.ok.length === want.length) return { fetched: want.length, skipped };
   return {

@@ -73,7 +73,7 @@ export function parseProbe(stdout: string): ProbeResult {
 
 /**
  * argv: sh -c FETCH_SH kernelfile DIR TOOL CA_PEM NAME URL SHA256 [NAME URL SHA256]…
- * stdin: one line, the bearer token, or empty.
+ * stdin: one line, the bearer token as fetchStdin writes it, or empty.
  * Prints `kf-fetch ok NAME` per file; exit 3: a download failed, 4: a sha256 did not match.
  */
 export const FETCH_SH = `set -u
@@ -111,6 +111,15 @@ rm -f .store-ca.pem
 exit 0`;
 
 /** The blob URL of a digest (`sha256:HEX`) in the store. */
+/**
+ * The fetch's standard input: the bearer token, escaped for the double-quoted string of the curl
+ * config line it goes into (`\\` and `"`): a token is the registry's answer, and must stay one
+ * header value however it is written.
+ */
+export function fetchStdin(token: string | undefined): string {
+  return `${(token ?? '').replace(/[\\"]/g, '\\$&')}\n`;
+}
+
 export function blobUrl(s: Pick<StoreFetch, 'base' | 'repository'>, digest: string): string {
   return `${s.base}/v2/${s.repository}/blobs/${digest}`;
 }

@@ -9,6 +9,7 @@ import {
   blobUrl,
   FETCH_SH,
   fetchArgv,
+  fetchStdin,
   parseFetch,
   parseProbe,
   probeArgv,
@@ -85,6 +86,13 @@ describe('the fetch', () => {
     expect(FETCH_SH).not.toMatch(/wget[^\n]*\$tok/);
     // each file checked with sha256sum before its rename
     expect(FETCH_SH).toMatch(/sha256sum "\$p"[\s\S]*mv -f "\$p" "\$n"/);
+  });
+
+  it('the token on stdin is one curl config string, whatever the registry wrote in it', () => {
+    expect(fetchStdin(undefined)).toBe('\n');
+    expect(fetchStdin('eyJhbGciOi.x-y_z')).toBe('eyJhbGciOi.x-y_z\n');
+    // a quote would end the header's string and a backslash start an escape (\n: a new header line)
+    expect(fetchStdin('a"b\\nc')).toBe('a\\"b\\\\nc\n');
   });
 
   it('its output: the files that arrived, and what stopped it', () => {
