@@ -24,8 +24,8 @@ import { openHost } from '../host/open.js';
 import type { Transport } from '../host/transport.js';
 import { plan } from '../plan/planner.js';
 import type { ConfigDiff, HostPlan } from '../plan/types.js';
+import { KeptPerBoot } from './kept-per-boot.js';
 import { readMokPassword } from './mok-password.js';
-import { RunningConfigs } from './running-configs.js';
 
 /** What a face asks of a plan. */
 export { counts, hasChanges, needsApply } from '../plan/types.js';
@@ -128,7 +128,7 @@ export class PlanningSession {
   >();
   private readonly preflight = new DkmsPreflight();
   /** Running configs read before, per host and boot: not sent again in the same boot. */
-  private readonly runningConfigs: RunningConfigs;
+  private readonly kept: KeptPerBoot;
   /** Gathers started ahead of planning (prefetch), each taken by the next gather of its target. */
   private readonly prefetched = new Map<Target, Promise<{ transport: Transport; facts: HostFacts }>>();
 
@@ -136,7 +136,7 @@ export class PlanningSession {
     readonly env: Env,
     private readonly options: PlanOptions = {},
   ) {
-    this.runningConfigs = new RunningConfigs(env.env);
+    this.kept = new KeptPerBoot(env.env);
   }
 
   private mokChecked = false;
@@ -208,7 +208,7 @@ export class PlanningSession {
     try {
       return {
         transport,
-        facts: await gather(transport, { sudo: target.sudo, runningConfigs: this.runningConfigs }),
+        facts: await gather(transport, { sudo: target.sudo, kept: this.kept }),
       };
     } catch (e) {
       await transport.close();

@@ -13,7 +13,7 @@
  *
  * Nor is /proc/config.gz sent again in the boot it was last read in: given that boot id (kf_kboot),
  * a host still in it answers `proc-kept`, and gather fills in the text the controller kept
- * (src/engine/running-configs.ts).
+ * (src/engine/kept-per-boot.ts).
  */
 import { configValues } from '../kconfig/config.js';
 import { STATE_DIR } from '../receipt/paths.js';

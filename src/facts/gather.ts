@@ -7,11 +7,19 @@ import { createHash, type Hash, randomBytes } from 'node:crypto';
 import { HostError, type Transport } from '../host/transport.js';
 import { FAMILIES } from './families.js';
 import { linkBootReleases } from './link.js';
-import { composeScript, deniedPaths, isComplete, type Sections, splitSections } from './protocol.js';
+import {
+  composeScript,
+  deniedPaths,
+  isComplete,
+  SAFE_TOOL_PATH,
+  type ScriptOptions,
+  type Sections,
+  splitSections,
+} from './protocol.js';
 import type { HostFacts } from './types.js';
 
 /** The facts script for a nonce (tests run it anywhere with a fixed one). */
-export function factsScript(nonce: string, opts: { image?: boolean; knownBoot?: string } = {}): string {
+export function factsScript(nonce: string, opts: ScriptOptions = {}): string {
   return composeScript(nonce, Object.values(FAMILIES), opts);
 }
 
@@ -233,22 +241,54 @@ function familyDigest(keyed: string, found: Found): string {
 const familiesOf = new WeakMap<HostFacts, Record<string, { value: unknown; digest: string }>>();
 
 /**
- * The running configs kept on the controller per host and boot (src/engine/running-configs.ts): a
- * host still in the boot of its last gather does not send /proc/config.gz again.
+ * What the controller keeps per host and boot (src/engine/kept-per-boot.ts): what cannot change
+ * while a kernel runs need not be read again in the same boot.
+ * - The running config (/proc/config.gz): a host still in the boot of its last gather does not send
+ *   it again.
+ * - grub-probe's answer (the root device): not asked again, as long as the same tool would answer.
  */
-export interface RunningConfigCache {
+export interface BootKept {
   /** The boot id of the host's last gather whose running config is kept. */
   bootOf(host: string): string | undefined;
   /** That config's text (as the `proc` section holds it), if it is still there and intact. */
   textOf(host: string, bootId: string): string | undefined;
   /** Keep the text of /proc/config.gz read in this boot. */
   remember(host: string, bootId: string, text: string): void;
+  /** The grub-probe answer kept for the host, and the boot it was given in. */
+  probeOf(host: string): { bootId: string; probe: KeptProbe } | undefined;
+  /** Keep grub-probe's answer given in this boot. */
+  rememberProbe(host: string, bootId: string, probe: KeptProbe): void;
 }
+
+/** grub-probe's answer as the boot family's sections hold it, and the tool that gave it. */
+export interface KeptProbe {
+  /** Its absolute path on the host. */
+  tool: string;
+  out: string;
+  rc: string;
+  stderr?: string;
+}
+
+/** The longest section of a probe answer kept (a device name, an error line). */
+export const KEPT_PROBE_MAX = 4096;
 
 export interface GatherOptions {
   /** Gather as root (`sudo -n` over SSH): needed where /boot, grub.cfg or the ESP are root-only. */
   sudo?: boolean;
-  runningConfigs?: RunningConfigCache;
+  kept?: BootKept;
+}
+
+/** The probe of a boot family's sections, when it ran and can be kept. */
+function probeToKeep(boot: Sections | undefined): KeptProbe | undefined {
+  const rc = boot?.['probe#rc'];
+  if (!boot || rc === undefined || !/^[0-9]{1,3}$/.test(rc.trim())) return undefined;
+  // The tool the script ran: grub-probe where it is found, else grub2-probe.
+  const tool = (boot['tool:grub-probe'] ?? boot['tool:grub2-probe'] ?? '').trim();
+  const out = boot.probe ?? '';
+  const stderr = boot['probe#stderr'];
+  if (!SAFE_TOOL_PATH.test(tool) || out.length > KEPT_PROBE_MAX || (stderr?.length ?? 0) > KEPT_PROBE_MAX)
+    return undefined;
+  return { tool, out, rc, ...(stderr !== undefined ? { stderr } : {}) };
 }
 
 /** Gather a host's facts in one round trip (two when a kept running config was lost meanwhile). */
@@ -256,9 +296,14 @@ export async function gather(t: Transport, opts: GatherOptions = {}): Promise<Ho
   const nonce = newNonce();
   // A root filesystem directory runs no kernel: its facts say so rather than report this machine's.
   const image = !t.capabilities.runningKernel;
-  const cache = image ? undefined : opts.runningConfigs;
+  const cache = image ? undefined : opts.kept;
   const knownBoot = cache?.bootOf(t.name);
-  const script = factsScript(nonce, { image, ...(knownBoot ? { knownBoot } : {}) });
+  const kept = cache?.probeOf(t.name);
+  const script = factsScript(nonce, {
+    image,
+    ...(knownBoot ? { knownBoot } : {}),
+    ...(kept ? { keptProbe: { bootId: kept.bootId, tool: kept.probe.tool } } : {}),
+  });
   const sudo = opts.sudo ? { sudo: true } : {};
   const r = await t.run(['sh', '-s'], { stdin: script, ...sudo });
   try {
@@ -275,10 +320,22 @@ export async function gather(t: Transport, opts: GatherOptions = {}): Promise<Ho
         config['proc#rc'] = '0';
       }
     }
+    const boot = sections.boot;
+    const keptNow = boot && kept && boot['probe-kept'] === kept.bootId;
+    if (keptNow) {
+      boot.probe = kept.probe.out;
+      boot['probe#rc'] = kept.probe.rc;
+      if (kept.probe.stderr !== undefined) boot['probe#stderr'] = kept.probe.stderr;
+    }
     const facts = parseSections(sections, t.name);
     const proc = config?.proc;
-    if (cache && proc !== undefined && facts.config.source === '/proc/config.gz' && facts.system.bootId)
-      cache.remember(t.name, facts.system.bootId, proc);
+    const bootId = facts.system.bootId;
+    if (cache && bootId) {
+      if (proc !== undefined && facts.config.source === '/proc/config.gz')
+        cache.remember(t.name, bootId, proc);
+      const probe = keptNow ? undefined : probeToKeep(boot);
+      if (probe) cache.rememberProbe(t.name, bootId, probe);
+    }
     return facts;
   } catch (e) {
     const tail = r.stderr.trim().split('\n').slice(-3).join('\n');

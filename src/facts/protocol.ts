@@ -243,17 +243,36 @@ ${close} </dev/null 2>/dev/null\n`;
 /** Each family's block, made once per process: a fleet gathers every host with the same ones. */
 const blocks = new Map<string, string>();
 
+/** What the facts script is told besides its nonce. */
+export interface ScriptOptions {
+  /** The host is a root filesystem directory. */
+  image?: boolean;
+  /** The boot id whose running config the controller keeps. */
+  knownBoot?: string;
+  /** The boot id and the tool (an absolute path) of the grub-probe answer the controller keeps. */
+  keptProbe?: { bootId: string; tool: string };
+}
+
+/** A tool's path as put into the script: absolute, of characters a shell word needs no quoting for. */
+export const SAFE_TOOL_PATH = /^\/[A-Za-z0-9._+/-]{1,255}$/;
+
 /** The whole script: prelude, every family, then the trailer that proves the output is complete. */
 export function composeScript(
   nonce: string,
   families: readonly { name: string; script: string }[],
-  opts: { image?: boolean; knownBoot?: string } = {},
+  opts: ScriptOptions = {},
 ): string {
   // kf_image: the host is a root filesystem directory (families skip what only a running kernel has).
-  // kf_kboot: the boot id of the host's last gather whose running config the controller keeps (only a
-  // boot id's form is put into the script).
+  // kf_kboot: the boot id of the host's last gather whose running config the controller keeps;
+  // kf_kpboot, kf_kprobe: the boot id and the tool of the grub-probe answer it keeps. Only a boot
+  // id's form and an absolute path of safe characters are put into the script.
   const kboot = opts.knownBoot && BOOT_ID.test(opts.knownBoot) ? `kf_kboot='${opts.knownBoot}'\n` : '';
-  return `${prelude(nonce)}${opts.image ? 'kf_image=1\n' : ''}${kboot}${families.map((f) => familyBlock(f.name, f.script)).join('')}kf__fam=${END_FAMILY}\nkf_val end ok\n`;
+  const kp = opts.keptProbe;
+  const kprobe =
+    kp && BOOT_ID.test(kp.bootId) && SAFE_TOOL_PATH.test(kp.tool)
+      ? `kf_kpboot='${kp.bootId}'\nkf_kprobe='${kp.tool}'\n`
+      : '';
+  return `${prelude(nonce)}${opts.image ? 'kf_image=1\n' : ''}${kboot}${kprobe}${families.map((f) => familyBlock(f.name, f.script)).join('')}kf__fam=${END_FAMILY}\nkf_val end ok\n`;
 }
 
 /**

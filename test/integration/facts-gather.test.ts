@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RunningConfigs } from '../../src/engine/running-configs.js';
+import { KeptPerBoot } from '../../src/engine/kept-per-boot.js';
 import { factsScript, gather } from '../../src/facts/gather.js';
 import type { RunResult } from '../../src/host/transport.js';
 import { gatherTransport } from '../helpers/gather-transport.js';
@@ -55,7 +55,7 @@ describe('gather', () => {
   });
 });
 
-describe('gather with the running configs kept (src/engine/running-configs.ts)', () => {
+describe('gather with the running configs kept (src/engine/kept-per-boot.ts)', () => {
   /** The local machine as a host: every run is a real process, argv as given, stdin piped. */
   function localHost() {
     const calls: { argv: readonly string[]; stdout: string }[] = [];
@@ -87,11 +87,11 @@ describe('gather with the running configs kept (src/engine/running-configs.ts)',
     async () => {
       const dir = cacheDir();
       const { t, calls } = localHost();
-      const first = await gather(t, { runningConfigs: new RunningConfigs({}, dir) });
+      const first = await gather(t, { kept: new KeptPerBoot({}, dir) });
       expect(first.config.source).toBe('/proc/config.gz');
       expect(String(calls[0]?.stdout)).toContain('CONFIG_');
       // A new process (a new RunningConfigs): what it knows comes from the files.
-      const second = await gather(t, { runningConfigs: new RunningConfigs({}, dir) });
+      const second = await gather(t, { kept: new KeptPerBoot({}, dir) });
       expect(calls).toHaveLength(2);
       expect(String(calls[1]?.argv)).toBe('sh,-s');
       expect(calls[1]?.stdout).toContain(` config proc-kept\n${bootId}\n`);
@@ -104,17 +104,17 @@ describe('gather with the running configs kept (src/engine/running-configs.ts)',
   it.skipIf(!hasProcConfig)('a kept text that is gone or damaged is fetched again, never used', async () => {
     const dir = cacheDir();
     const { t, calls } = localHost();
-    const first = await gather(t, { runningConfigs: new RunningConfigs({}, dir) });
+    const first = await gather(t, { kept: new KeptPerBoot({}, dir) });
     const [text] = readdirSync(dir).filter((f) => f.endsWith('.config'));
     writeFileSync(join(dir, text as string), 'CONFIG_FORGED=y\n');
-    const damaged = await gather(t, { runningConfigs: new RunningConfigs({}, dir) });
+    const damaged = await gather(t, { kept: new KeptPerBoot({}, dir) });
     expect(calls.map((c) => c.argv.join(' ')).slice(1)).toEqual([
       'sh -s',
       'sh -c gzip -dc /proc/config.gz || zcat /proc/config.gz',
     ]);
     expect(damaged.config).toEqual(first.config);
     rmSync(join(dir, text as string));
-    const gone = await gather(t, { runningConfigs: new RunningConfigs({}, dir) });
+    const gone = await gather(t, { kept: new KeptPerBoot({}, dir) });
     expect(calls).toHaveLength(5);
     expect(gone.config).toEqual(first.config);
   });
@@ -122,10 +122,10 @@ describe('gather with the running configs kept (src/engine/running-configs.ts)',
   it.skipIf(!hasProcConfig)('another boot id (the host rebooted) gets the config sent in full', async () => {
     const dir = cacheDir();
     const { t, calls } = localHost();
-    const cache = new RunningConfigs({}, dir);
-    const first = await gather(t, { runningConfigs: cache });
+    const cache = new KeptPerBoot({}, dir);
+    const first = await gather(t, { kept: cache });
     cache.remember(t.name, '00000000-0000-4000-8000-000000000000', 'CONFIG_OTHER_BOOT=y\n');
-    const again = await gather(t, { runningConfigs: cache });
+    const again = await gather(t, { kept: cache });
     expect(String(calls[1]?.stdout)).toMatch(/^CONFIG_/m);
     expect(calls[1]?.stdout).not.toContain('proc-kept');
     expect(again.config).toEqual(first.config);
@@ -135,5 +135,101 @@ describe('gather with the running configs kept (src/engine/running-configs.ts)',
   it('puts only a boot id into the script', () => {
     expect(factsScript('kfNONCE12345', { knownBoot: bootId })).toContain(`kf_kboot='${bootId}'\n`);
     expect(factsScript('kfNONCE12345', { knownBoot: "x'; reboot; '" })).not.toMatch(/^kf_kboot=/m);
+  });
+});
+
+describe("gather with grub-probe's answer kept per boot (src/engine/kept-per-boot.ts)", () => {
+  function localHost() {
+    const calls: { stdin: string; stdout: string }[] = [];
+    const { t } = gatherTransport(() => ({ code: 0, stdout: '', stderr: '' }));
+    t.run = async (argv, opts) => {
+      const r = spawnSync(argv[0] as string, argv.slice(1), {
+        input: String(opts?.stdin ?? ''),
+        encoding: 'utf8',
+      });
+      calls.push({ stdin: String(opts?.stdin ?? ''), stdout: r.stdout });
+      return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+    };
+    return { t, calls };
+  }
+  const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  const probeTool = ['/usr/sbin/grub-probe', '/usr/bin/grub-probe', '/usr/sbin/grub2-probe'].find((p) =>
+    existsSync(p),
+  );
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  const cacheDir = () => {
+    const d = mkdtempSync(join(tmpdir(), 'kf-kept-probe-'));
+    dirs.push(d);
+    return d;
+  };
+  const section = (out: string, key: string) => new RegExp(` boot ${key}\\n`).test(out);
+
+  it.skipIf(!probeTool)('runs grub-probe once per boot: the next gather gets the kept answer', async () => {
+    const dir = cacheDir();
+    const { t, calls } = localHost();
+    const first = await gather(t, { kept: new KeptPerBoot({}, dir) });
+    expect(section(calls[0]?.stdout ?? '', 'probe#rc')).toBe(true);
+    expect(calls[0]?.stdin).not.toMatch(/^kf_kprobe=/m);
+    // A new process: what it knows comes from the files.
+    const second = await gather(t, { kept: new KeptPerBoot({}, dir) });
+    expect(calls[1]?.stdin).toMatch(/^kf_kprobe='\/[^']+'$/m);
+    expect(calls[1]?.stdin).toContain(`kf_kpboot='${bootId}'\n`);
+    expect(calls[1]?.stdout).toContain(` boot probe-kept\n${bootId}\n`);
+    expect(section(calls[1]?.stdout ?? '', 'probe#rc')).toBe(false);
+    expect(second.boot).toEqual(first.boot);
+    expect(second.digest).toBe(first.digest);
+  });
+
+  it.skipIf(!probeTool)(
+    'asks again when the tool or the boot is not the one of the kept answer',
+    async () => {
+      const dir = cacheDir();
+      const { t, calls } = localHost();
+      const first = await gather(t, { kept: new KeptPerBoot({}, dir) });
+      const forged = { tool: '/opt/elsewhere/grub-probe', out: '/dev/forged\n', rc: '0' };
+      new KeptPerBoot({}, dir).rememberProbe(t.name, bootId, forged);
+      const otherTool = await gather(t, { kept: new KeptPerBoot({}, dir) });
+      expect(calls[1]?.stdin).toContain("kf_kprobe='/opt/elsewhere/grub-probe'\n");
+      expect(section(calls[1]?.stdout ?? '', 'probe#rc')).toBe(true);
+      expect(otherTool.boot).toEqual(first.boot);
+      const cache = new KeptPerBoot({}, dir);
+      cache.rememberProbe(t.name, '00000000-0000-4000-8000-000000000000', {
+        ...forged,
+        tool: probeTool as string,
+      });
+      const otherBoot = await gather(t, { kept: cache });
+      expect(calls[2]?.stdin).toContain("kf_kpboot='00000000-0000-4000-8000-000000000000'\n");
+      expect(section(calls[2]?.stdout ?? '', 'probe#rc')).toBe(true);
+      expect(otherBoot.boot).toEqual(first.boot);
+      // Kept again for this boot, by the tool that answered.
+      expect(cache.probeOf(t.name)?.bootId).toBe(bootId);
+      expect(cache.probeOf(t.name)?.probe.tool).toBe(probeTool);
+    },
+  );
+
+  it('reads a damaged entry as none, and puts only a boot id and a safe absolute path into the script', () => {
+    const dir = cacheDir();
+    const cache = new KeptPerBoot({}, dir);
+    cache.rememberProbe('web-1', bootId, { tool: "/x'; reboot; '", out: '', rc: '0' });
+    expect(cache.probeOf('web-1')).toBeUndefined();
+    cache.rememberProbe('web-1', bootId, { tool: '/usr/sbin/grub-probe', out: '/dev/vda1\n', rc: '0' });
+    const [file] = readdirSync(join(dir, 'hosts'));
+    const path = join(dir, 'hosts', file as string);
+    const entry = JSON.parse(readFileSync(path, 'utf8'));
+    expect(entry.probe).toEqual({ tool: '/usr/sbin/grub-probe', out: '/dev/vda1\n', rc: '0' });
+    writeFileSync(path, JSON.stringify({ ...entry, probe: { ...entry.probe, tool: 'grub-probe; reboot' } }));
+    expect(new KeptPerBoot({}, dir).probeOf('web-1')).toBeUndefined();
+    writeFileSync(path, JSON.stringify({ ...entry, probe: { ...entry.probe, rc: '0; reboot' } }));
+    expect(new KeptPerBoot({}, dir).probeOf('web-1')).toBeUndefined();
+    expect(new KeptPerBoot({}, dir).bootOf('web-1')).toBeUndefined();
+    const script = (tool: string, id = bootId) =>
+      factsScript('kfNONCE12345', { keptProbe: { bootId: id, tool } });
+    expect(script('/usr/sbin/grub-probe')).toContain("kf_kprobe='/usr/sbin/grub-probe'\n");
+    expect(script("/usr/sbin/grub-probe'; reboot; '")).not.toMatch(/^kf_kp/m);
+    expect(script('grub-probe')).not.toMatch(/^kf_kp/m);
+    expect(script('/usr/sbin/grub-probe', 'not-a-boot-id')).not.toMatch(/^kf_kp/m);
   });
 });
