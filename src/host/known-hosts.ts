@@ -36,15 +36,33 @@ export function hostField(host: string, port: number): string {
   return port === 22 ? host : `[${host}]:${port}`;
 }
 
+const ASCII = /^[^\u0080-\uffff]*$/;
+
+/** One pattern of a host field, made once per process (a fleet matches every host against every line). */
+const matchers = new Map<string, (s: string) => boolean>();
+
 function globMatch(pattern: string, s: string): boolean {
-  const re = new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`,
-    'i',
-  );
-  return re.test(s);
+  let m = matchers.get(pattern);
+  if (!m) {
+    if (/[*?]/.test(pattern) || !ASCII.test(pattern)) {
+      const re = new RegExp(
+        `^${pattern
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '.*')
+          .replace(/\?/g, '.')}$`,
+        'i',
+      );
+      m = (x) => re.test(x);
+    } else {
+      // No wildcard, ASCII: the name itself, ASCII case folded (as the expression would: no other
+      // character folds to an ASCII one there).
+      const lower = pattern.toLowerCase();
+      m = (x) => x.length === lower.length && ASCII.test(x) && x.toLowerCase() === lower;
+    }
+    if (matchers.size > 10_000) matchers.clear();
+    matchers.set(pattern, m);
+  }
+  return m(s);
 }
 
 function hostMatches(field: string, name: string): boolean {

@@ -29,6 +29,19 @@ function hashed(name: string, salt = Buffer.from('0123456789abcdefghij')): strin
 }
 
 describe('known_hosts', () => {
+  it('matches a name without wildcards as the expression would: ASCII case folded, nothing folded into ASCII', () => {
+    const lines = (host: string) => parseKnownHosts(`${host} ssh-ed25519 ${KEY.toString('base64')}\n`, 'kh');
+    expect(verifyHostKey(lines('WEB-1.Example'), 'web-1.example', 22, KEY).status).toBe('known');
+    expect(verifyHostKey(lines('web-1'), 'WEB-1', 22, KEY).status).toBe('known');
+    // The Kelvin sign lower-cases to `k`; OpenSSH and the expression do not take it for one.
+    expect(verifyHostKey(lines('web-k'), 'web-\u212a', 22, KEY).status).toBe('unknown');
+    expect(verifyHostKey(lines('web-k'), 'web-kk', 22, KEY).status).toBe('unknown');
+    expect(verifyHostKey(lines('web-1,!web-1'), 'web-1', 22, KEY).status).toBe('unknown');
+    // The same pattern again (made once) still answers for each name.
+    expect(verifyHostKey(lines('web-?'), 'web-2', 22, KEY).status).toBe('known');
+    expect(verifyHostKey(lines('web-?'), 'web-22', 22, KEY).status).toBe('unknown');
+  });
+
   it('names hosts the way OpenSSH does', () => {
     expect(hostField('web-1', 22)).toBe('web-1');
     expect(hostField('127.0.0.1', 2222)).toBe('[127.0.0.1]:2222');
