@@ -40,9 +40,27 @@ const ATTRIBUTE_KIND = { '+': 'add', '-': 'remove', '~': 'change' } as const;
  * other option after them).
  */
 function configLines(p: HostPlan, o: PlanTextOptions): string[] {
+  if (o.configDiff === 'none') return [];
+  // Hosts that run the same config share one ConfigDiff (plan/planner.ts): its lines are made once.
+  const key = `${o.configDiff ?? ''}\0${p.summary.release}`;
+  const made = linesOf.get(p.config) ?? [];
+  const hit = made.find((m) => m.key === key && m.style === o.style);
+  if (hit) return hit.lines;
+  const lines = makeConfigLines(p, o);
+  made.push({ key, style: o.style, lines });
+  linesOf.set(p.config, made);
+  return lines;
+}
+
+/** The config lines made for a ConfigDiff, by options and release. */
+const linesOf = new WeakMap<
+  HostPlan['config'],
+  { key: string; style: PlanTextOptions['style']; lines: string[] }[]
+>();
+
+function makeConfigLines(p: HostPlan, o: PlanTextOptions): string[] {
   const { style } = o;
   const c = p.config;
-  if (o.configDiff === 'none') return [];
   const fallback = c.fallback
     ? [style('dim', `    (not against the kernelfile's installed build: ${c.fallback})`)]
     : [];
