@@ -128,12 +128,20 @@ kf_hex() {
   [ -r "$2" ] || { kf_denied "$1" "$2"; return 1; }
   kf_h "$1"; od -An -v -tx1 "$2" </dev/null; echo
 }
-# kf_find NAME: kf_p=the path of a command: PATH, then the sbin directories a non-root PATH may lack
+# kf__dirs: where kf_find looks, in order: PATH, then the sbin directories a non-root PATH may lack;
+# absolute directories only, each once (a command not found is looked for in each of them)
+kf__dirs=; kf_ifs=$IFS; IFS=:
+for kf_d in $PATH /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do
+  case $kf_d in /*) ;; *) continue ;; esac
+  case :$kf__dirs: in *:"$kf_d":*) continue ;; esac
+  kf__dirs=$kf__dirs\${kf__dirs:+:}$kf_d
+done
+IFS=$kf_ifs
+# kf_find NAME: kf_p=the path of a command, the first in kf__dirs
 # (no command substitution: on a small VM a fork costs more than the whole lookup)
 kf_find() {
   kf_p=; kf_ifs=$IFS; IFS=:
-  for kf_d in $PATH /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do
-    case $kf_d in /*) ;; *) continue ;; esac
+  for kf_d in $kf__dirs; do
     if [ -f "$kf_d/$1" ] && [ -x "$kf_d/$1" ]; then kf_p=$kf_d/$1; IFS=$kf_ifs; return 0; fi
   done
   IFS=$kf_ifs; return 1
