@@ -45,6 +45,7 @@ import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { factsScript, newNonce } from '../src/facts/gather.js';
+import type { ScriptOptions } from '../src/facts/protocol.js';
 import { EXAMPLE, TEST_BUILD_CACHE } from '../test/helpers/kernel-artifacts.js';
 import { isolated, note, PATH_ENV, runOk, secs, sweepStale, withFileLock } from '../test/helpers/proc.js';
 import { ensureDebianRoot, MOUNT_DEV_SH, testCacheDir } from '../test/helpers/rootfs.js';
@@ -509,16 +510,31 @@ export async function benchFleet(root: string): Promise<void> {
       });
       if (index === 0) {
         const ph = await phases(root, inv, kh, dir, kfEnv, count);
-        const forks = await hosts[0]?.exec(
-          [
-            'sh',
-            '-c',
-            'a=$(cat /proc/sys/kernel/ns_last_pid); sh -s >/dev/null; b=$(cat /proc/sys/kernel/ns_last_pid); echo $((b - a - 2))',
-          ],
-          { stdin: factsScript(newNonce()) },
-        );
+        // Processes the facts script starts on a host: at its first gather, and once what does not
+        // change in a boot (the running config, grub-probe's answer) is kept on the controller.
+        const forks = async (opts: ScriptOptions) =>
+          (
+            await hosts[0]?.exec(
+              [
+                'sh',
+                '-c',
+                'a=$(cat /proc/sys/kernel/ns_last_pid); sh -s >/dev/null; b=$(cat /proc/sys/kernel/ns_last_pid); echo $((b - a - 2))',
+              ],
+              { stdin: factsScript(newNonce(), opts) },
+            )
+          )?.stdout.trim();
+        const bootId =
+          (await hosts[0]?.exec(['cat', '/proc/sys/kernel/random/boot_id']))?.stdout.trim() ?? '';
+        const probe = (
+          await hosts[0]?.exec(['sh', '-c', 'command -v grub-probe || command -v grub2-probe'])
+        )?.stdout.trim();
+        const first = await forks({});
+        const kept = await forks({
+          knownBoot: bootId,
+          ...(probe ? { keptProbe: { bootId, tool: probe } } : {}),
+        });
         console.log(
-          `${'  in process, per host (medians)'.padEnd(48)} connect ${ph.connect.toFixed(0)} ms, gather ${ph.gather.toFixed(0)} ms, plan ${ph.plan.toFixed(0)} ms; ${count} hosts ${ph.total.toFixed(0)} ms; the facts script starts ${forks?.stdout.trim()} processes on a host`,
+          `${'  in process, per host (medians)'.padEnd(48)} connect ${ph.connect.toFixed(0)} ms, gather ${ph.gather.toFixed(0)} ms, plan ${ph.plan.toFixed(0)} ms; ${count} hosts ${ph.total.toFixed(0)} ms; the facts script starts ${kept} processes on a host (${first} at its first gather in a boot)`,
         );
       }
     }
