@@ -531,7 +531,7 @@ export async function benchFleet(root: string): Promise<void> {
         const first = await forks({});
         const kept = await forks({
           knownBoot: bootId,
-          ...(probe ? { keptProbe: { bootId, tool: probe } } : {}),
+          ...(probe ? { keptProbe: { bootId, tool: probe, uid: '0' } } : {}),
         });
         console.log(
           `${'  in process, per host (medians)'.padEnd(48)} connect ${ph.connect.toFixed(0)} ms, gather ${ph.gather.toFixed(0)} ms, plan ${ph.plan.toFixed(0)} ms; ${count} hosts ${ph.total.toFixed(0)} ms; the facts script starts ${kept} processes on a host (${first} at its first gather in a boot)`,

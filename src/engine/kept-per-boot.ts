@@ -3,12 +3,13 @@
  * - the running config: a host whose boot id is the one of its last gather need not send
  *   /proc/config.gz again (about 100 KB, decompressed on the host, parsed here). The facts script is
  *   told that boot id and answers `proc-kept` when it still holds; `gather` then fills in the text;
- * - grub-probe's answer (the root device, or why it cannot be found): the script is told the boot id
- *   and the tool's path, and answers `probe-kept` instead of running it when both still hold.
+ * - grub-probe's answer (the root device, or why it cannot be found): the script is told the boot id,
+ *   the tool's path and the uid it ran as, and answers `probe-kept` instead of running it when all
+ *   three still hold (what grub-probe may open depends on the user: `--sudo` or not).
  * Files in the controller's cache (`running-configs/` in the default cache directory):
  *
  *   hosts/<sha256 of the host's name>   {"bootId": UUID, "sha256"?: the config's digest,
- *                                        "probe"?: {"tool", "out", "rc", "stderr"?}}
+ *                                        "probe"?: {"tool", "uid", "out", "rc", "stderr"?}}
  *   <sha256>.config                     the config text, checked against its name when read
  *
  * What a host sent is data: read back with a size limit, checked (the tool an absolute path of safe
@@ -22,7 +23,7 @@ import { cacheRoot, writeAtomic } from '../compile/cache.js';
 import { readRegularSync } from '../compile/read-file.js';
 import { INSTALLED_CONFIG_MAX_BYTES } from '../facts/config.js';
 import { type BootKept, KEPT_PROBE_MAX, type KeptProbe } from '../facts/gather.js';
-import { SAFE_TOOL_PATH } from '../facts/protocol.js';
+import { SAFE_TOOL_PATH, UID } from '../facts/protocol.js';
 import { BOOT_ID } from '../receipt/decode.js';
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -125,9 +126,16 @@ function probeOf(v: unknown): KeptProbe | undefined {
   const p = v as Record<string, unknown>;
   const text = (x: unknown): x is string => typeof x === 'string' && x.length <= KEPT_PROBE_MAX;
   if (typeof p.tool !== 'string' || !SAFE_TOOL_PATH.test(p.tool) || !text(p.out)) return undefined;
+  if (typeof p.uid !== 'string' || !UID.test(p.uid)) return undefined;
   if (typeof p.rc !== 'string' || !/^[0-9]{1,3}$/.test(p.rc)) return undefined;
   if (p.stderr !== undefined && !text(p.stderr)) return undefined;
-  return { tool: p.tool, out: p.out, rc: p.rc, ...(p.stderr !== undefined ? { stderr: p.stderr } : {}) };
+  return {
+    tool: p.tool,
+    uid: p.uid,
+    out: p.out,
+    rc: p.rc,
+    ...(p.stderr !== undefined ? { stderr: p.stderr } : {}),
+  };
 }
 
 /** A host's entry as read back (a file of the controller's cache, still checked as data). */

@@ -63,11 +63,12 @@ for kf_d in ${LOADER_DIRS.join(' ')}; do
   for kf_x in "$kf_d"/loader/entries/*.conf; do kf_text "entry:$kf_x" "$kf_x"; done
 done
 for kf_x in ${TOOLS.join(' ')}; do kf_tool "tool:$kf_x" "$kf_x"; done
-# kf_kprobe, kf_kpboot: the probe the controller keeps for this host, by that tool in that boot (the
-# root device does not change while a kernel runs): answered by probe-kept, not run again
+# kf_kprobe, kf_kpboot, kf_kpuid: the probe the controller keeps for this host, by that tool in that
+# boot as that user (the root device does not change while a kernel runs; what grub-probe may open
+# depends on the user): answered by probe-kept, not run again. kf_u: the uid the system family read.
 kf_b=; [ -n "\${kf_kprobe-}" ] && IFS= read -r kf_b </proc/sys/kernel/random/boot_id
-if [ -n "$kf_b" ] && [ "$kf_b" = "$kf_kpboot" ] && { kf_find grub-probe || kf_find grub2-probe; } &&
-  [ "$kf_p" = "$kf_kprobe" ]; then
+if [ -n "$kf_b" ] && [ "$kf_b" = "$kf_kpboot" ] && [ -n "\${kf_u-}" ] && [ "$kf_u" = "$kf_kpuid" ] &&
+  { kf_find grub-probe || kf_find grub2-probe; } && [ "$kf_p" = "$kf_kprobe" ]; then
   kf_val probe-kept "$kf_b"
 elif kf_which grub-probe >/dev/null; then kf_run_err probe grub-probe --target=device /
 else kf_run_err probe grub2-probe --target=device /

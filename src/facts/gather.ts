@@ -245,7 +245,8 @@ const familiesOf = new WeakMap<HostFacts, Record<string, { value: unknown; diges
  * while a kernel runs need not be read again in the same boot.
  * - The running config (/proc/config.gz): a host still in the boot of its last gather does not send
  *   it again.
- * - grub-probe's answer (the root device): not asked again, as long as the same tool would answer.
+ * - grub-probe's answer (the root device): not asked again, as long as the same tool would answer
+ *   as the same user.
  */
 export interface BootKept {
   /** The boot id of the host's last gather whose running config is kept. */
@@ -260,10 +261,12 @@ export interface BootKept {
   rememberProbe(host: string, bootId: string, probe: KeptProbe): void;
 }
 
-/** grub-probe's answer as the boot family's sections hold it, and the tool that gave it. */
+/** grub-probe's answer as the boot family's sections hold it, the tool that gave it and as whom. */
 export interface KeptProbe {
   /** Its absolute path on the host. */
   tool: string;
+  /** The uid it ran as (what it may open depends on it). */
+  uid: string;
   out: string;
   rc: string;
   stderr?: string;
@@ -279,16 +282,16 @@ export interface GatherOptions {
 }
 
 /** The probe of a boot family's sections, when it ran and can be kept. */
-function probeToKeep(boot: Sections | undefined): KeptProbe | undefined {
+function probeToKeep(boot: Sections | undefined, uid: number | null): KeptProbe | undefined {
   const rc = boot?.['probe#rc'];
   if (!boot || rc === undefined || !/^[0-9]{1,3}$/.test(rc.trim())) return undefined;
   // The tool the script ran: grub-probe where it is found, else grub2-probe.
   const tool = (boot['tool:grub-probe'] ?? boot['tool:grub2-probe'] ?? '').trim();
   const out = boot.probe ?? '';
   const stderr = boot['probe#stderr'];
-  if (!SAFE_TOOL_PATH.test(tool) || out.length > KEPT_PROBE_MAX || (stderr?.length ?? 0) > KEPT_PROBE_MAX)
-    return undefined;
-  return { tool, out, rc, ...(stderr !== undefined ? { stderr } : {}) };
+  if (uid === null || !SAFE_TOOL_PATH.test(tool) || out.length > KEPT_PROBE_MAX) return undefined;
+  if ((stderr?.length ?? 0) > KEPT_PROBE_MAX) return undefined;
+  return { tool, uid: String(uid), out, rc, ...(stderr !== undefined ? { stderr } : {}) };
 }
 
 /** Gather a host's facts in one round trip (two when a kept running config was lost meanwhile). */
@@ -302,7 +305,7 @@ export async function gather(t: Transport, opts: GatherOptions = {}): Promise<Ho
   const script = factsScript(nonce, {
     image,
     ...(knownBoot ? { knownBoot } : {}),
-    ...(kept ? { keptProbe: { bootId: kept.bootId, tool: kept.probe.tool } } : {}),
+    ...(kept ? { keptProbe: { bootId: kept.bootId, tool: kept.probe.tool, uid: kept.probe.uid } } : {}),
   });
   const sudo = opts.sudo ? { sudo: true } : {};
   const r = await t.run(['sh', '-s'], { stdin: script, ...sudo });
@@ -333,7 +336,7 @@ export async function gather(t: Transport, opts: GatherOptions = {}): Promise<Ho
     if (cache && bootId) {
       if (proc !== undefined && facts.config.source === '/proc/config.gz')
         cache.remember(t.name, bootId, proc);
-      const probe = keptNow ? undefined : probeToKeep(boot);
+      const probe = keptNow ? undefined : probeToKeep(boot, facts.system.uid);
       if (probe) cache.rememberProbe(t.name, bootId, probe);
     }
     return facts;

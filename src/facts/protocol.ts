@@ -257,9 +257,12 @@ export interface ScriptOptions {
   image?: boolean;
   /** The boot id whose running config the controller keeps. */
   knownBoot?: string;
-  /** The boot id and the tool (an absolute path) of the grub-probe answer the controller keeps. */
-  keptProbe?: { bootId: string; tool: string };
+  /** The boot id, the tool (an absolute path) and the uid of the grub-probe answer the controller keeps. */
+  keptProbe?: { bootId: string; tool: string; uid: string };
 }
+
+/** A uid as put into the script. */
+export const UID = /^[0-9]{1,10}$/;
 
 /** A tool's path as put into the script: absolute, of characters a shell word needs no quoting for. */
 export const SAFE_TOOL_PATH = /^\/[A-Za-z0-9._+/-]{1,255}$/;
@@ -272,13 +275,13 @@ export function composeScript(
 ): string {
   // kf_image: the host is a root filesystem directory (families skip what only a running kernel has).
   // kf_kboot: the boot id of the host's last gather whose running config the controller keeps;
-  // kf_kpboot, kf_kprobe: the boot id and the tool of the grub-probe answer it keeps. Only a boot
-  // id's form and an absolute path of safe characters are put into the script.
+  // kf_kpboot, kf_kprobe, kf_kpuid: the boot id, the tool and the uid of the grub-probe answer it
+  // keeps. Only a boot id's form, an absolute path of safe characters and digits go into the script.
   const kboot = opts.knownBoot && BOOT_ID.test(opts.knownBoot) ? `kf_kboot='${opts.knownBoot}'\n` : '';
   const kp = opts.keptProbe;
   const kprobe =
-    kp && BOOT_ID.test(kp.bootId) && SAFE_TOOL_PATH.test(kp.tool)
-      ? `kf_kpboot='${kp.bootId}'\nkf_kprobe='${kp.tool}'\n`
+    kp && BOOT_ID.test(kp.bootId) && SAFE_TOOL_PATH.test(kp.tool) && UID.test(kp.uid)
+      ? `kf_kpboot='${kp.bootId}'\nkf_kprobe='${kp.tool}'\nkf_kpuid='${kp.uid}'\n`
       : '';
   return `${prelude(nonce)}${opts.image ? 'kf_image=1\n' : ''}${kboot}${kprobe}${families.map((f) => familyBlock(f.name, f.script)).join('')}kf__fam=${END_FAMILY}\nkf_val end ok\n`;
 }

@@ -184,12 +184,13 @@ describe("gather with grub-probe's answer kept per boot (src/engine/kept-per-boo
   });
 
   it.skipIf(!probeTool)(
-    'asks again when the tool or the boot is not the one of the kept answer',
+    'asks again when the tool, the boot or the user is not the one of the kept answer',
     async () => {
       const dir = cacheDir();
       const { t, calls } = localHost();
       const first = await gather(t, { kept: new KeptPerBoot({}, dir) });
-      const forged = { tool: '/opt/elsewhere/grub-probe', out: '/dev/forged\n', rc: '0' };
+      const uid = String(process.getuid?.() ?? 0);
+      const forged = { tool: '/opt/elsewhere/grub-probe', uid, out: '/dev/forged\n', rc: '0' };
       new KeptPerBoot({}, dir).rememberProbe(t.name, bootId, forged);
       const otherTool = await gather(t, { kept: new KeptPerBoot({}, dir) });
       expect(calls[1]?.stdin).toContain("kf_kprobe='/opt/elsewhere/grub-probe'\n");
@@ -207,29 +208,49 @@ describe("gather with grub-probe's answer kept per boot (src/engine/kept-per-boo
       // Kept again for this boot, by the tool that answered.
       expect(cache.probeOf(t.name)?.bootId).toBe(bootId);
       expect(cache.probeOf(t.name)?.probe.tool).toBe(probeTool);
+      // Kept as another user (gathered with --sudo, or as another ssh user): asked again as this one.
+      cache.rememberProbe(t.name, bootId, { ...forged, tool: probeTool as string, uid: `${uid}1` });
+      const otherUser = await gather(t, { kept: cache });
+      expect(calls[3]?.stdin).toContain(`kf_kpuid='${uid}1'\n`);
+      expect(section(calls[3]?.stdout ?? '', 'probe#rc')).toBe(true);
+      expect(otherUser.boot).toEqual(first.boot);
+      expect(cache.probeOf(t.name)?.probe.uid).toBe(uid);
     },
   );
 
-  it('reads a damaged entry as none, and puts only a boot id and a safe absolute path into the script', () => {
+  it('reads a damaged entry as none, and puts only a boot id, a safe absolute path and a uid into the script', () => {
     const dir = cacheDir();
     const cache = new KeptPerBoot({}, dir);
-    cache.rememberProbe('web-1', bootId, { tool: "/x'; reboot; '", out: '', rc: '0' });
+    cache.rememberProbe('web-1', bootId, { tool: "/x'; reboot; '", uid: '0', out: '', rc: '0' });
     expect(cache.probeOf('web-1')).toBeUndefined();
-    cache.rememberProbe('web-1', bootId, { tool: '/usr/sbin/grub-probe', out: '/dev/vda1\n', rc: '0' });
+    cache.rememberProbe('web-1', bootId, {
+      tool: '/usr/sbin/grub-probe',
+      uid: '0; reboot',
+      out: '',
+      rc: '0',
+    });
+    expect(cache.probeOf('web-1')).toBeUndefined();
+    cache.rememberProbe('web-1', bootId, {
+      tool: '/usr/sbin/grub-probe',
+      uid: '0',
+      out: '/dev/vda1\n',
+      rc: '0',
+    });
     const [file] = readdirSync(join(dir, 'hosts'));
     const path = join(dir, 'hosts', file as string);
     const entry = JSON.parse(readFileSync(path, 'utf8'));
-    expect(entry.probe).toEqual({ tool: '/usr/sbin/grub-probe', out: '/dev/vda1\n', rc: '0' });
+    expect(entry.probe).toEqual({ tool: '/usr/sbin/grub-probe', uid: '0', out: '/dev/vda1\n', rc: '0' });
     writeFileSync(path, JSON.stringify({ ...entry, probe: { ...entry.probe, tool: 'grub-probe; reboot' } }));
     expect(new KeptPerBoot({}, dir).probeOf('web-1')).toBeUndefined();
     writeFileSync(path, JSON.stringify({ ...entry, probe: { ...entry.probe, rc: '0; reboot' } }));
     expect(new KeptPerBoot({}, dir).probeOf('web-1')).toBeUndefined();
     expect(new KeptPerBoot({}, dir).bootOf('web-1')).toBeUndefined();
-    const script = (tool: string, id = bootId) =>
-      factsScript('kfNONCE12345', { keptProbe: { bootId: id, tool } });
+    const script = (tool: string, id = bootId, uid = '0') =>
+      factsScript('kfNONCE12345', { keptProbe: { bootId: id, tool, uid } });
     expect(script('/usr/sbin/grub-probe')).toContain("kf_kprobe='/usr/sbin/grub-probe'\n");
     expect(script("/usr/sbin/grub-probe'; reboot; '")).not.toMatch(/^kf_kp/m);
     expect(script('grub-probe')).not.toMatch(/^kf_kp/m);
     expect(script('/usr/sbin/grub-probe', 'not-a-boot-id')).not.toMatch(/^kf_kp/m);
+    expect(script('/usr/sbin/grub-probe', bootId, "0'; reboot; '")).not.toMatch(/^kf_kp/m);
   });
 });
