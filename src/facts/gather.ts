@@ -291,7 +291,7 @@ function probeToKeep(boot: Sections | undefined, uid: number | null): KeptProbe 
   const stderr = boot['probe#stderr'];
   if (uid === null || !SAFE_TOOL_PATH.test(tool) || out.length > KEPT_PROBE_MAX) return undefined;
   if ((stderr?.length ?? 0) > KEPT_PROBE_MAX) return undefined;
-  return { tool, uid: String(uid), out, rc, ...(stderr !== undefined ? { stderr } : {}) };
+  return { tool, uid: String(uid), out, rc: rc.trim(), ...(stderr !== undefined ? { stderr } : {}) };
 }
 
 /** Gather a host's facts in one round trip (two when a kept running config was lost meanwhile). */

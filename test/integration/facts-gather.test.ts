@@ -55,39 +55,45 @@ describe('gather', () => {
   });
 });
 
-describe('gather with the running configs kept (src/engine/kept-per-boot.ts)', () => {
-  /** The local machine as a host: every run is a real process, argv as given, stdin piped. */
-  function localHost() {
-    const calls: { argv: readonly string[]; stdout: string }[] = [];
-    const { t } = gatherTransport(() => ({ code: 0, stdout: '', stderr: '' }));
-    t.run = async (argv, opts) => {
-      const r = spawnSync(argv[0] as string, argv.slice(1), {
-        input: String(opts?.stdin ?? ''),
-        encoding: 'utf8',
-      });
-      calls.push({ argv, stdout: r.stdout });
-      return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
-    };
-    return { t, calls };
-  }
-  const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  const hasProcConfig = existsSync('/proc/config.gz');
-  const dirs: string[] = [];
-  afterAll(() => {
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
-  const cacheDir = () => {
-    const d = mkdtempSync(join(tmpdir(), 'kf-running-configs-'));
-    dirs.push(d);
-    return d;
+/** The local machine as a host: every run is a real process, argv as given, stdin piped. */
+function localHost() {
+  const calls: { argv: readonly string[]; stdin: string; stdout: string }[] = [];
+  const { t } = gatherTransport(() => ({ code: 0, stdout: '', stderr: '' }));
+  t.run = async (argv, opts) => {
+    const stdin = String(opts?.stdin ?? '');
+    const r = spawnSync(argv[0] as string, argv.slice(1), { input: stdin, encoding: 'utf8' });
+    calls.push({ argv, stdin, stdout: r.stdout });
+    return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
   };
+  return { t, calls };
+}
+const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+/** A controller cache directory of its own. */
+const cacheDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'kf-kept-per-boot-'));
+  dirs.push(d);
+  return d;
+};
+
+/** A first gather of the local machine with a cache of its own: what it kept, and how. */
+async function gatheredOnce() {
+  const dir = cacheDir();
+  const { t, calls } = localHost();
+  const first = await gather(t, { kept: new KeptPerBoot({}, dir) });
+  return { dir, t, calls, first };
+}
+
+describe('gather with the running configs kept (src/engine/kept-per-boot.ts)', () => {
+  const hasProcConfig = existsSync('/proc/config.gz');
 
   it.skipIf(!hasProcConfig)(
     'sends /proc/config.gz once per boot: the next gather gets the kept text',
     async () => {
-      const dir = cacheDir();
-      const { t, calls } = localHost();
-      const first = await gather(t, { kept: new KeptPerBoot({}, dir) });
+      const { dir, t, calls, first } = await gatheredOnce();
       expect(first.config.source).toBe('/proc/config.gz');
       expect(String(calls[0]?.stdout)).toContain('CONFIG_');
       // A new process (a new RunningConfigs): what it knows comes from the files.
@@ -102,9 +108,7 @@ describe('gather with the running configs kept (src/engine/kept-per-boot.ts)', (
   );
 
   it.skipIf(!hasProcConfig)('a kept text that is gone or damaged is fetched again, never used', async () => {
-    const dir = cacheDir();
-    const { t, calls } = localHost();
-    const first = await gather(t, { kept: new KeptPerBoot({}, dir) });
+    const { dir, t, calls, first } = await gatheredOnce();
     const [text] = readdirSync(dir).filter((f) => f.endsWith('.config'));
     writeFileSync(join(dir, text as string), 'CONFIG_FORGED=y\n');
     const damaged = await gather(t, { kept: new KeptPerBoot({}, dir) });
@@ -139,38 +143,13 @@ describe('gather with the running configs kept (src/engine/kept-per-boot.ts)', (
 });
 
 describe("gather with grub-probe's answer kept per boot (src/engine/kept-per-boot.ts)", () => {
-  function localHost() {
-    const calls: { stdin: string; stdout: string }[] = [];
-    const { t } = gatherTransport(() => ({ code: 0, stdout: '', stderr: '' }));
-    t.run = async (argv, opts) => {
-      const r = spawnSync(argv[0] as string, argv.slice(1), {
-        input: String(opts?.stdin ?? ''),
-        encoding: 'utf8',
-      });
-      calls.push({ stdin: String(opts?.stdin ?? ''), stdout: r.stdout });
-      return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
-    };
-    return { t, calls };
-  }
-  const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
   const probeTool = ['/usr/sbin/grub-probe', '/usr/bin/grub-probe', '/usr/sbin/grub2-probe'].find((p) =>
     existsSync(p),
   );
-  const dirs: string[] = [];
-  afterAll(() => {
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
-  const cacheDir = () => {
-    const d = mkdtempSync(join(tmpdir(), 'kf-kept-probe-'));
-    dirs.push(d);
-    return d;
-  };
   const section = (out: string, key: string) => new RegExp(` boot ${key}\\n`).test(out);
 
   it.skipIf(!probeTool)('runs grub-probe once per boot: the next gather gets the kept answer', async () => {
-    const dir = cacheDir();
-    const { t, calls } = localHost();
-    const first = await gather(t, { kept: new KeptPerBoot({}, dir) });
+    const { dir, t, calls, first } = await gatheredOnce();
     expect(section(calls[0]?.stdout ?? '', 'probe#rc')).toBe(true);
     expect(calls[0]?.stdin).not.toMatch(/^kf_kprobe=/m);
     // A new process: what it knows comes from the files.
@@ -186,9 +165,7 @@ describe("gather with grub-probe's answer kept per boot (src/engine/kept-per-boo
   it.skipIf(!probeTool)(
     'asks again when the tool, the boot or the user is not the one of the kept answer',
     async () => {
-      const dir = cacheDir();
-      const { t, calls } = localHost();
-      const first = await gather(t, { kept: new KeptPerBoot({}, dir) });
+      const { dir, t, calls, first } = await gatheredOnce();
       const uid = String(process.getuid?.() ?? 0);
       const forged = { tool: '/opt/elsewhere/grub-probe', uid, out: '/dev/forged\n', rc: '0' };
       new KeptPerBoot({}, dir).rememberProbe(t.name, bootId, forged);
@@ -221,25 +198,21 @@ describe("gather with grub-probe's answer kept per boot (src/engine/kept-per-boo
   it('reads a damaged entry as none, and puts only a boot id, a safe absolute path and a uid into the script', () => {
     const dir = cacheDir();
     const cache = new KeptPerBoot({}, dir);
-    cache.rememberProbe('web-1', bootId, { tool: "/x'; reboot; '", uid: '0', out: '', rc: '0' });
-    expect(cache.probeOf('web-1')).toBeUndefined();
-    cache.rememberProbe('web-1', bootId, {
-      tool: '/usr/sbin/grub-probe',
-      uid: '0; reboot',
-      out: '',
-      rc: '0',
-    });
-    expect(cache.probeOf('web-1')).toBeUndefined();
-    cache.rememberProbe('web-1', bootId, {
-      tool: '/usr/sbin/grub-probe',
-      uid: '0',
-      out: '/dev/vda1\n',
-      rc: '0',
-    });
+    const good = { tool: '/usr/sbin/grub-probe', uid: '0', out: '/dev/vda1\n', rc: '0' };
+    for (const bad of [
+      { tool: "/x'; reboot; '" },
+      { uid: '0; reboot' },
+      { rc: '0; reboot' },
+      { tool: 'grub-probe' },
+    ]) {
+      cache.rememberProbe('web-1', bootId, { ...good, ...bad });
+      expect(cache.probeOf('web-1')).toBeUndefined();
+    }
+    cache.rememberProbe('web-1', bootId, good);
     const [file] = readdirSync(join(dir, 'hosts'));
     const path = join(dir, 'hosts', file as string);
     const entry = JSON.parse(readFileSync(path, 'utf8'));
-    expect(entry.probe).toEqual({ tool: '/usr/sbin/grub-probe', uid: '0', out: '/dev/vda1\n', rc: '0' });
+    expect(entry.probe).toEqual(good);
     writeFileSync(path, JSON.stringify({ ...entry, probe: { ...entry.probe, tool: 'grub-probe; reboot' } }));
     expect(new KeptPerBoot({}, dir).probeOf('web-1')).toBeUndefined();
     writeFileSync(path, JSON.stringify({ ...entry, probe: { ...entry.probe, rc: '0; reboot' } }));
