@@ -255,7 +255,11 @@ describe('SSH hosts in network namespaces of their own', () => {
     // What a killed run leaves: the named namespace (empty: its processes died with the test
     // process), its veth, and the routes on this machine.
     expect(await netnsList()).toContain(info.name);
-    expect((await run(['ip', 'netns', 'pids', info.name])).stdout.trim()).toBe('');
+    // (The kernel kills a dead namespace's processes as their init goes: on a loaded machine the
+    // last of them may take a moment to go.)
+    const pids = async () => (await run(['ip', 'netns', 'pids', info.name])).stdout.trim();
+    for (let i = 0; i < 50 && (await pids()) !== ''; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await pids()).toBe('');
     expect(await routes()).toContain(`unreachable ${info.address}`);
     const removed = await sweepStaleNetns();
     expect(removed).toContain(info.name);
