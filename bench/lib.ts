@@ -1,12 +1,9 @@
 /** Side-by-side timing: baseline and subject alternate, medians are compared as a ratio. */
-import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { type Prepared, prepare } from '../src/compile/build.js';
+import type { Prepared } from '../src/compile/build.js';
 import { type CacheDirs, cacheDirs } from '../src/compile/cache.js';
-import { nodeFileView } from '../src/engine/fsview.js';
-import { resolvePath } from '../src/spec/paths.js';
-import { validate } from '../src/spec/validate.js';
+import { prepareKernelfile } from '../test/helpers/kernel-artifacts.js';
 import type { SshHost } from '../test/helpers/sshd.js';
 
 export function median(xs: number[]): number {
@@ -151,20 +148,10 @@ export async function prepareExample(
     name,
   );
   const kernelfile = join(root, 'examples/qemu-tiny/kernelfile.yaml');
-  const v = validate(readFileSync(kernelfile), 'kernelfile.yaml', {
-    fs: nodeFileView,
-    kernelfile,
-    home: homedir(),
-  });
-  if (!v.ok) throw new Error('examples/qemu-tiny does not validate');
   const dirs = cacheDirs(join(cacheHome, 'kernelfile'));
-  const spec = { ...v.value.spec, build: { ...v.value.spec.build, keepObjectTrees } };
-  const p = await prepare({
-    spec,
-    arch: 'x86_64',
-    dirs,
-    resolvePath: (w) => resolvePath(w, { kernelfile, home: homedir() }),
-    setOrigin: () => ({ file: kernelfile, line: 1 }),
-  });
+  const p = await prepareKernelfile(kernelfile, dirs, (spec) => ({
+    ...spec,
+    build: { ...spec.build, keepObjectTrees },
+  }));
   return { kernelfile, cacheHome, dirs, p };
 }

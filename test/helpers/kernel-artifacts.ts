@@ -27,12 +27,13 @@ import {
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, prepare } from '../../src/compile/build.js';
-import { cacheDirs, cacheRoot } from '../../src/compile/cache.js';
+import { build, type Prepared, prepare } from '../../src/compile/build.js';
+import { type CacheDirs, cacheDirs, cacheRoot } from '../../src/compile/cache.js';
 import { nodeFileView } from '../../src/engine/fsview.js';
 import { keygen } from '../../src/engine/keygen.js';
 import { PATTERNS } from '../../src/spec/format.js';
 import { resolvePath } from '../../src/spec/paths.js';
+import type { Spec } from '../../src/spec/schema.js';
 import { validate } from '../../src/spec/validate.js';
 import { requireDebianSource } from './debian.js';
 import { withFileLock } from './proc.js';
@@ -175,29 +176,42 @@ export function signedImageVariant(text: string): string {
   return out;
 }
 
-async function buildExample(kernelfile: string, variant?: { localversion: string }): Promise<string> {
-  requireDebianSource();
+/**
+ * A kernelfile validated and prepared for an x86_64 build in `dirs` (source, patches, Kconfig: the
+ * build id, nothing compiled), its spec changed by `adjust` first. Shared with the bench.
+ */
+export async function prepareKernelfile(
+  kernelfile: string,
+  dirs: CacheDirs,
+  adjust: (spec: Spec) => Spec = (spec) => spec,
+): Promise<Prepared> {
   const v = validate(readFileSync(kernelfile), 'kernelfile.yaml', {
     fs: nodeFileView,
     kernelfile,
     home: homedir(),
   });
   if (!v.ok) throw new Error(`${kernelfile} does not validate: ${v.errors.map((e) => e.message).join('; ')}`);
-  const base = variant
-    ? { ...v.value.spec, kernel: { ...v.value.spec.kernel, localversion: variant.localversion } }
-    : v.value.spec;
-  // The tests' cache keeps every object tree (not build.keepObjectTrees' 3 per source): the
-  // variants and the seeded-build tests start from them.
-  const spec = { ...base, build: { ...base.build, keepObjectTrees: 100 } };
+  return prepare({
+    spec: adjust(v.value.spec),
+    arch: 'x86_64',
+    dirs,
+    resolvePath: (w) => resolvePath(w, { kernelfile, home: homedir() }),
+    setOrigin: () => ({ file: kernelfile, line: 1 }),
+    vars: process.env,
+  });
+}
+
+async function buildExample(kernelfile: string, variant?: { localversion: string }): Promise<string> {
+  requireDebianSource();
   const dirs = cacheDirs(cacheRoot(undefined, { HOME: homedir(), XDG_CACHE_HOME: TEST_BUILD_CACHE }));
   return withFileLock(join(TEST_BUILD_CACHE, 'build.lock'), async () => {
-    const p = await prepare({
-      spec,
-      arch: 'x86_64',
-      dirs,
-      resolvePath: (w) => resolvePath(w, { kernelfile, home: homedir() }),
-      setOrigin: () => ({ file: kernelfile, line: 1 }),
-      vars: process.env,
+    const p = await prepareKernelfile(kernelfile, dirs, (spec) => {
+      const base = variant
+        ? { ...spec, kernel: { ...spec.kernel, localversion: variant.localversion } }
+        : spec;
+      // The tests' cache keeps every object tree (not build.keepObjectTrees' 3 per source): the
+      // variants and the seeded-build tests start from them.
+      return { ...base, build: { ...base.build, keepObjectTrees: 100 } };
     });
     return (await build(p)).dir;
   });
