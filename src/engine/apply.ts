@@ -27,13 +27,11 @@ import { batches, parsePercent, parseSerial, pool, stopReason } from '../fleet/r
 import { bootBytesNeeded } from '../plan/planner.js';
 import { needsApply } from '../plan/types.js';
 import { describeGap, gapHint, headersGap } from '../resources/host-libs.js';
-import type { OciClient } from '../store/client.js';
-import { openStore } from '../store/open.js';
 import { ApplyError, describe, UserError } from './errors.js';
 import { MOK_PASSWORD_OPTION, readMokPassword } from './mok-password.js';
 import { blocked, type FleetHost, type PlannedHost, type PlanningSession } from './planning.js';
 import { rollbackPlan } from './rollback.js';
-import { buildWithStore, type StoreReport, storeSummary } from './store.js';
+import { BASIC_STAYS, buildWithStore, type StoreReport, StoreSession, storeSummary } from './store.js';
 import { type TrialDeps, trialBoot } from './trial.js';
 
 export type { StepEvent } from '../apply/executor.js';
@@ -212,8 +210,7 @@ export type RolloutSession = Pick<PlanningSession, 'connect' | 'gather' | 'planT
 
 export class Rollout {
   private readonly builds = new Map<string, Promise<{ dir: string; manifest: Manifest }>>();
-  private readonly stores = new Map<string, OciClient>();
-  private readonly storeHas = new Map<string, Promise<boolean>>();
+  private readonly stores = new StoreSession();
   private readonly emit: (e: ApplyEvent) => void;
   private readonly deps: RolloutDeps;
   /** The one-time MOK password, read once when a plan enrols a certificate. */
@@ -263,21 +260,11 @@ export class Rollout {
     const settings = p.prepared.store;
     if (!settings) return { why: 'no store' };
     try {
-      let client = this.stores.get(settings.url);
-      if (!client) {
-        client = openStore(settings);
-        this.stores.set(settings.url, client);
-      }
-      let has = this.storeHas.get(buildId);
-      if (!has) {
-        has = (client as OciClient).manifestDigest(buildId).then((d) => d !== undefined);
-        this.storeHas.set(buildId, has);
-      }
-      if (!(await has))
+      const client = this.stores.client(settings);
+      if (!(await this.stores.has(settings, buildId)))
         return { why: `the store ${client.display} does not have build ${buildId.slice(0, 12)}` };
       const auth = await client.hostAuth();
-      if (auth.kind === 'basic')
-        return { why: 'the store takes Basic credentials, which never leave the controller' };
+      if (auth.kind === 'basic') return { why: BASIC_STAYS };
       return auth.kind === 'bearer' ? { token: auth.token } : {};
     } catch (e) {
       return { why: e instanceof Error ? e.message : String(e) };

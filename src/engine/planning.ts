@@ -34,9 +34,7 @@ import type { StoreFetch } from '../resources/change.js';
 import { type Artifacts, type Desired, desiredFrom } from '../resources/desired.js';
 import type { Diagnostic } from '../spec/diagnostic.js';
 import { locate } from '../spec/source.js';
-import type { OciClient } from '../store/client.js';
 import { parseProbe, probeArgv } from '../store/host-fetch.js';
-import { openStore } from '../store/open.js';
 import type { Env } from './env.js';
 import { describe, UserError } from './errors.js';
 import { type Loaded, loadKernelfile, resolverOf, validSpec } from './kernelfile.js';
@@ -50,7 +48,7 @@ import {
   signingFactsOf,
   signingOriginOf,
 } from './prepare.js';
-import { storeSettings } from './store.js';
+import { BASIC_STAYS, StoreSession, storeSettings } from './store.js';
 import type { Target } from './targets.js';
 
 export interface PlannedHost {
@@ -117,11 +115,9 @@ export class PlanningSession {
   private readonly configDiffs = new Map<string, ConfigDiff>();
   /** What a plan needs of a build's manifest (about 1 MB of JSON), read once per build. */
   private readonly built = new Map<string, Artifacts>();
-  /** Per build id: whether the store has it (one HEAD per build and plan). */
-  private readonly inStore = new Map<string, Promise<Artifacts['store']>>();
   private readonly storeWarnings = new Map<string, string>();
-  /** One client per store (cache.store) for the session: its auth challenge and token are shared. */
-  private readonly storeClients = new Map<string, OciClient>();
+  /** The session's stores (cache.store): one client each, one HEAD per build. */
+  private readonly stores = new StoreSession({ timeoutMs: 10_000 });
   private readonly hostStores = new Map<
     string,
     Promise<Omit<StoreFetch, 'tool'> | { url: string; shipped: string }>
@@ -251,16 +247,6 @@ export class PlanningSession {
     return plan(desired, facts, opts);
   }
 
-  /** The session's client of a store (opening one reads its CA file, and can fail: not kept then). */
-  private storeClient(s: StoreSettings): OciClient {
-    let c = this.storeClients.get(s.url);
-    if (!c) {
-      c = openStore(s, { timeoutMs: 10_000 });
-      this.storeClients.set(s.url, c);
-    }
-    return c;
-  }
-
   /** What hosts need of the store (once per store and session): where it is, or why they are shipped to. */
   private storeForHosts(
     s: StoreSettings,
@@ -269,13 +255,9 @@ export class PlanningSession {
     if (!pending) {
       pending = (async () => {
         try {
-          const client = this.storeClient(s);
+          const client = this.stores.client(s);
           const auth = await client.hostAuth();
-          if (auth.kind === 'basic')
-            return {
-              url: client.display,
-              shipped: 'the store takes Basic credentials, which never leave the controller',
-            };
+          if (auth.kind === 'basic') return { url: client.display, shipped: BASIC_STAYS };
           const ref = client.o.ref;
           return {
             url: ref.display,
@@ -302,24 +284,16 @@ export class PlanningSession {
   private async withStore(a: Artifacts, p: Prepared): Promise<Artifacts> {
     if (a.cached || !p.store) return a;
     const settings = p.store;
-    let pending = this.inStore.get(p.buildId);
-    if (!pending) {
-      pending = (async () => {
-        try {
-          const client = this.storeClient(settings);
-          return { url: client.display, has: (await client.manifestDigest(p.buildId)) !== undefined };
-        } catch (e) {
-          this.storeWarnings.set(
-            p.buildId,
-            `the store ${settings.url} was not asked whether it has build ${p.buildId.slice(0, 12)}: ${e instanceof Error ? e.message : String(e)}`,
-          );
-          return undefined;
-        }
-      })();
-      this.inStore.set(p.buildId, pending);
+    try {
+      const client = this.stores.client(settings);
+      return { ...a, store: { url: client.display, has: await this.stores.has(settings, p.buildId) } };
+    } catch (e) {
+      this.storeWarnings.set(
+        p.buildId,
+        `the store ${settings.url} was not asked whether it has build ${p.buildId.slice(0, 12)}: ${e instanceof Error ? e.message : String(e)}`,
+      );
+      return a;
     }
-    const store = await pending;
-    return store ? { ...a, store } : a;
   }
 
   private artifactsOf(dir: string): Artifacts {

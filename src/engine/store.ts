@@ -55,6 +55,43 @@ export function storeSettings(
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
+/** Why hosts are shipped to by a store that wants Basic credentials. */
+export const BASIC_STAYS = 'the store takes Basic credentials, which never leave the controller';
+
+/**
+ * The stores of one session (a plan, a rollout): one client per store, its auth challenge and
+ * tokens shared, and one HEAD per build and store.
+ */
+export class StoreSession {
+  private readonly clients = new Map<string, OciClient>();
+  private readonly builds = new Map<string, Promise<boolean>>();
+
+  constructor(private readonly o: { timeoutMs?: number } = {}) {}
+
+  /** The store's client (opening one reads its CA file, and can fail: nothing is kept then). */
+  client(s: StoreSettings): OciClient {
+    let c = this.clients.get(s.url);
+    if (!c) {
+      c = openStore(s, this.o);
+      this.clients.set(s.url, c);
+    }
+    return c;
+  }
+
+  /** Does the store have the build (its manifest, by the build id's tag): asked once. */
+  has(s: StoreSettings, buildId: string): Promise<boolean> {
+    const key = `${s.url}\0${buildId}`;
+    let has = this.builds.get(key);
+    if (!has) {
+      has = this.client(s)
+        .manifestDigest(buildId)
+        .then((d) => d !== undefined);
+      this.builds.set(key, has);
+    }
+    return has;
+  }
+}
+
 /** The files pushed for a build, by layer title. */
 export async function storeFiles(dir: string, release: string): Promise<Record<string, string>> {
   const files: Record<string, string> = {
