@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256File } from '../compile/hash.js';
+import { FileMemo } from '../host/file-memo.js';
 import { runLocal } from '../host/local.js';
 import { runOk, type Transport } from '../host/transport.js';
 import { SHIPPED } from '../resources/layout.js';
@@ -15,15 +16,12 @@ import { SHIPPED } from '../resources/layout.js';
  * sha256 of a file to ship, hashed once per process while it stays the same file (device, inode,
  * size, modification time): the hosts of a fleet are compared with the same build's files.
  */
-const shippedDigests = new Map<string, { stamp: string; digest: Promise<string> }>();
+const shippedDigests = new FileMemo<Promise<string>>();
 export function shippedDigest(path: string): Promise<string> {
-  const st = statSync(path);
-  const stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
-  const hit = shippedDigests.get(path);
-  if (hit?.stamp === stamp) return hit.digest;
-  const digest = sha256File(path);
-  shippedDigests.set(path, { stamp, digest });
-  digest.catch(() => shippedDigests.delete(path));
+  const digest = shippedDigests.get(path, () => sha256File(path));
+  // Not a regular file: hashed (and failing) as it is.
+  if (!digest) return sha256File(path);
+  digest.catch(() => shippedDigests.forget(path));
   return digest;
 }
 

@@ -6,7 +6,7 @@
  * command timeouts, keepalives; SFTP uploads to a temp name, then an atomic rename.
  */
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, posix } from 'node:path';
 import type { ConnectConfig, ServerHostKeyAlgorithm, SFTPWrapper } from 'ssh2';
 // ssh2's client and key parser, not its index, which loads node:http, https and tls too
@@ -18,10 +18,12 @@ const Client = ssh2Client;
 type Client = InstanceType<typeof Client>;
 const { parseKey } = keyParser;
 
+import { FileMemo } from './file-memo.js';
 import { SSH_CAPABILITIES } from './kinds/ssh.js';
 import {
   fingerprint,
   hostKeyAlgorithms,
+  type KnownHostLine,
   knownHostsEntry,
   parseKnownHosts,
   verifyHostKey,
@@ -52,27 +54,12 @@ export function sshName(t: SshTarget): string {
 }
 
 /**
- * A controller file read for every connection (identity files, known_hosts), read and parsed once
- * per process while it stays the same file (inode, size, modification time): a fleet's hosts share
- * them. A file that is gone, or not a regular file, is `undefined`, as if absent.
+ * The controller files read for every connection (identity files, known_hosts), read and parsed
+ * once per process while each stays the same file (host/file-memo.ts): a fleet's hosts share them.
+ * A file that is gone, or not a regular file, is as if absent.
  */
-const readsByFile = new Map<string, { stamp: string; value: unknown }>();
-function readOnce<T>(file: string, kind: string, parse: (bytes: Buffer) => T): T | undefined {
-  let stamp: string;
-  try {
-    const st = statSync(file);
-    if (!st.isFile()) return undefined;
-    stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
-  } catch {
-    return undefined;
-  }
-  const key = `${kind}\0${file}`;
-  const hit = readsByFile.get(key);
-  if (hit?.stamp === stamp) return hit.value as T;
-  const value = parse(readFileSync(file));
-  readsByFile.set(key, { stamp, value });
-  return value;
-}
+const identities = new FileMemo<{ key: Buffer; parsed: ReturnType<typeof parseKey> }>();
+const knownHostsFiles = new FileMemo<KnownHostLine[]>();
 
 /** Authentication methods to offer, in order, and a description of them for error messages. */
 function authMethods(
@@ -86,7 +73,10 @@ function authMethods(
     tried.push('ssh-agent');
   }
   for (const file of t.identityFiles) {
-    const read = readOnce(file, 'identity', (key) => ({ key, parsed: parseKey(key) }));
+    const read = identities.get(file, () => {
+      const key = readFileSync(file);
+      return { key, parsed: parseKey(key) };
+    });
     if (!read) continue;
     const { key, parsed } = read;
     if (parsed instanceof Error) {
@@ -129,7 +119,7 @@ export async function connectSsh(t: SshTarget, s: SshSettings, depth = 0): Promi
   }
 
   const lines = s.knownHostsFiles.flatMap(
-    (f) => readOnce(f, 'known_hosts', (b) => parseKnownHosts(b.toString('utf8'), f)) ?? [],
+    (f) => knownHostsFiles.get(f, () => parseKnownHosts(readFileSync(f, 'utf8'), f)) ?? [],
   );
   let refusal: HostError | undefined;
   const { methods, tried } = authMethods(t, s);
