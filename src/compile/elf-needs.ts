@@ -41,7 +41,6 @@ export function compareGlibc(a: string, b: string): number {
   return 0;
 }
 
-/** null when `bytes` is not an ELF file at all (a script, a text file). */
 /**
  * Bounded reads of an ELF file's bytes: every offset is checked (an ElfError when it is outside the
  * file), words are 4 or 8 bytes by the file's class, in its byte order. Null when `bytes` is not ELF.
@@ -95,6 +94,7 @@ export function elfReader(bytes: Uint8Array): ElfReader | null {
   return { is64, has, u16, u32, word, cstr };
 }
 
+/** null when `bytes` is not an ELF file at all (a script, a text file). */
 export function elfNeeds(bytes: Uint8Array): ElfNeeds | null {
   const elf = elfReader(bytes);
   if (!elf) return null;
