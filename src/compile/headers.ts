@@ -42,6 +42,23 @@ async function copyList(from: string, to: string, list: string[], listFile: stri
     throw new BuildError(`cannot copy the headers tree: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
 }
 
+/**
+ * The source tree's files, hard-linked (`cp -l`: a tenth of the time of a copy, for tens of MB of
+ * headers). The cache's patched trees are never written in place, and nothing writes into artifacts
+ * in place either: the build's own files are extracted over these by tar, which replaces a file
+ * (unlinks it) rather than writing through the link. Another file system (EXDEV) or a refused link
+ * falls back to a copy.
+ */
+async function linkList(from: string, to: string, list: string[], listFile: string): Promise<void> {
+  const r = await runLocal(
+    ['sh', '-c', 'cd "$1" && exec xargs -0 -r cp -P -l --parents -t "$2" --', 'kf-headers', from, to],
+    {
+      stdin: `${list.join('\0')}\0`,
+    },
+  );
+  if (r.code !== 0) await copyList(from, to, list, listFile);
+}
+
 export async function installHeaders(
   srctree: string,
   objtree: string,
@@ -59,7 +76,7 @@ export async function installHeaders(
     }`,
   );
   await runLocal(['mkdir', '-p', dest]);
-  await copyList(srctree, dest, fromSource, `${dest}.src-list`);
+  await linkList(srctree, dest, fromSource, `${dest}.src-list`);
   const optional = [
     config.CONFIG_MODULES === 'y' ? 'echo Module.symvers' : '',
     config.CONFIG_OBJTOOL === 'y' ? 'echo tools/objtool/objtool' : '',
