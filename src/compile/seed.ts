@@ -21,9 +21,15 @@
  */
 import { execFile } from 'node:child_process';
 import {
+  chmodSync,
+  closeSync,
   copyFileSync,
   existsSync,
+  fchmodSync,
+  futimesSync,
+  lstatSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -37,7 +43,7 @@ import { promisify } from 'node:util';
 import { parseConfig } from '../kconfig/config.js';
 import { BuildError } from './errors.js';
 import { sha256Json } from './hash.js';
-import { filesUnder, KIB, readRegularSync } from './read-file.js';
+import { KIB, readRegularSync } from './read-file.js';
 
 /** What a complete object tree was built from: objects/<build id>.json, beside the tree. */
 export interface ObjtreeRecord {
@@ -242,17 +248,110 @@ export function removeObjtree(objects: string, buildId: string): void {
   rmSync(join(objects, buildId), { recursive: true, force: true });
 }
 
-/** Replace every occurrence of each `from` with its `to` (longest first). Pure. */
-export function rewritePaths(text: string, pairs: readonly (readonly [string, string])[]): string {
-  let out = text;
-  for (const [from, to] of [...pairs].sort((a, b) => b[0].length - a[0].length))
-    if (from !== to && from.length > 0) out = out.split(from).join(to);
+/**
+ * Replace every occurrence of each `from` with its `to` (longest first), on bytes: paths as the
+ * file system has them (UTF-8), whatever else a record holds. Pure.
+ */
+export function rewritePaths(bytes: Buffer, pairs: readonly (readonly [string, string])[]): Buffer {
+  let out = bytes;
+  for (const [fromText, toText] of [...pairs].sort(
+    (x, y) => Buffer.byteLength(y[0]) - Buffer.byteLength(x[0]),
+  )) {
+    if (fromText === toText || fromText.length === 0) continue;
+    const from = Buffer.from(fromText);
+    const to = Buffer.from(toText);
+    let at = out.indexOf(from);
+    if (at < 0) continue;
+    const parts: Buffer[] = [];
+    let start = 0;
+    while (at >= 0) {
+      parts.push(out.subarray(start, at), to);
+      start = at + from.length;
+      at = out.indexOf(from, start);
+    }
+    parts.push(out.subarray(start));
+    out = Buffer.concat(parts);
+  }
   return out;
 }
 
-/** Kbuild's command records and dependency files (.cmd, .d) under a tree. */
-function recordsUnder(dir: string): string[] {
-  return filesUnder(dir, (e) => e.isFile() && (e.name.endsWith('.cmd') || e.name.endsWith('.d')));
+/** Kbuild's command records and dependency files (.cmd, .d): they name the trees' paths. */
+const isRecord = (rel: string) => rel.endsWith('.cmd') || rel.endsWith('.d');
+
+/** A command record copied from `src` to `dst` with its paths rewritten, its mode and times kept. */
+function rewriteRecord(src: string, dst: string, pairs: readonly (readonly [string, string])[]): void {
+  const st = lstatSync(src);
+  const out = rewritePaths(readFileSync(src), pairs);
+  const fd = openSync(dst, 'wx', st.mode & 0o7777);
+  try {
+    writeFileSync(fd, out);
+    fchmodSync(fd, st.mode & 0o7777); // the umask may have narrowed it
+    // With their times: make compares the dependency files of tools/ (objtool) with their targets.
+    futimesSync(fd, st.atime, st.mtime);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Copy the object tree `at` into `tmp` (which must not exist) with its command records' paths
+ * rewritten (`pairs`), everything with its mode and times. The records (about half the bytes of a
+ * tree) are read, rewritten and written once, here, while one cp copies the rest (reflinked where
+ * the file system can): a copy then a rewrite would write them twice. `source`, the link make
+ * makes to the source tree on every run, is left out: made again, never trusted from the seed.
+ */
+async function copySeed(at: string, tmp: string, pairs: [string, string][]): Promise<void> {
+  const { stdout } = await run('find', [at, '-mindepth', '1', '-printf', '%y %P\\0'], {
+    maxBuffer: 512 * 1024 * 1024,
+  });
+  const dirs: string[] = [];
+  const records: string[] = [];
+  const rest: string[] = [];
+  for (const entry of stdout.split('\0')) {
+    if (entry.length < 3) continue;
+    const rel = entry.slice(2);
+    if (rel === 'source') continue;
+    if (entry[0] === 'd') dirs.push(rel);
+    else if (entry[0] === 'f' && isRecord(rel)) records.push(rel);
+    else rest.push(rel);
+  }
+  mkdirSync(tmp);
+  // find lists a directory before what it holds.
+  for (const d of dirs) mkdirSync(join(tmp, d));
+  const list = `${tmp}.list`;
+  writeFileSync(list, rest.length ? `${rest.join('\0')}\0` : '');
+  try {
+    const copied = run(
+      'sh',
+      [
+        '-c',
+        'cd "$1" && exec xargs -0 -r -a "$2" cp -a --reflink=auto --parents -t "$3" --',
+        'kf-seed',
+        at,
+        list,
+        tmp,
+      ],
+      { maxBuffer: 16 * 1024 * 1024 },
+    );
+    // Meanwhile, in this thread: the copy runs in its own process. It is waited for either way,
+    // so a failure here never leaves it writing into a directory being removed.
+    let failed: unknown;
+    try {
+      for (const rel of records) rewriteRecord(join(at, rel), join(tmp, rel), pairs);
+    } catch (e) {
+      failed = e;
+    }
+    await copied;
+    if (failed) throw failed;
+  } finally {
+    rmSync(list, { force: true });
+  }
+  // The directories' modes and times, as cp -a keeps them: set once everything is in them.
+  for (const d of [...dirs, '']) {
+    const st = lstatSync(join(at, d));
+    chmodSync(join(tmp, d), st.mode & 0o7777);
+    utimesSync(join(tmp, d), st.atime, st.mtime);
+  }
 }
 
 const run = promisify(execFile);
@@ -317,30 +416,18 @@ export async function seedObjtree(
   rmSync(tmp, { recursive: true, force: true });
   try {
     // From where the tree is now (beside this build's): the record's paths are what its .cmd files name.
-    const at = join(dirname(into.objtree), from.buildId);
-    await run('cp', ['-a', '--reflink=auto', '--', at, tmp], { maxBuffer: 16 * 1024 * 1024 });
+    await copySeed(join(dirname(into.objtree), from.buildId), tmp, [
+      [from.objtree, into.objtree],
+      [from.tree.dir, into.tree.dir],
+    ]);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
+    rmSync(`${tmp}.list`, { force: true });
     throw new BuildError(
       `cannot copy the object tree of ${from.release} to seed this build: ${(e as { stderr?: string }).stderr?.trim() || String(e)}`,
       'free space in the cache, or build with --clean',
     );
   }
-  const pairs: [string, string][] = [
-    [from.objtree, into.objtree],
-    [from.tree.dir, into.tree.dir],
-  ];
-  for (const f of recordsUnder(tmp)) {
-    const text = readFileSync(f, 'latin1');
-    const out = rewritePaths(text, pairs);
-    if (out === text) continue;
-    // With their times: make compares the dependency files of tools/ (objtool) with their targets.
-    const st = statSync(f);
-    writeFileSync(f, out, 'latin1');
-    utimesSync(f, st.atime, st.mtime);
-  }
-  // Generated by make on every run from the trees' paths: made again, never trusted from the seed.
-  rmSync(join(tmp, 'source'), { force: true });
   let touched = 0;
   if (from.tree.key !== into.tree.key) {
     // The files either patch set touches: from the patches when both are known (the seed's record

@@ -11,6 +11,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -105,6 +106,40 @@ describe('seedObjtree', () => {
     // The seed is untouched.
     expect(readFileSync(join(s.objA, 'init/.main.o.cmd'), 'utf8')).toContain(`-ffile-prefix-map=${s.objA}/=`);
     expect(existsSync(join(s.objA, 'source'))).toBe(true);
+  });
+
+  it('keeps what cp -a keeps: modes, times, links, empty directories, odd names; records rewritten in place of copies', async () => {
+    const s = setup('same');
+    const odd = join(s.objA, 'scripts/a name\nwith a newline.cmd');
+    write(odd, `cmd := ${s.objA}/scripts/x\n`, BUILT);
+    execFileSync('chmod', ['0600', odd]);
+    write(
+      join(s.objA, 'kernel/.plain.o.cmd'),
+      'savedcmd_kernel/plain.o := gcc -c -o kernel/plain.o kernel/plain.c\n',
+      BUILT,
+    );
+    write(join(s.objA, 'arch/x86/boot/bzImage'), 'image\n', BUILT);
+    mkdirSync(join(s.objA, 'arch/x86_64/boot'), { recursive: true });
+    symlinkSync('../../x86/boot/bzImage', join(s.objA, 'arch/x86_64/boot/bzImage'));
+    mkdirSync(join(s.objA, 'usr/empty'), { recursive: true });
+    execFileSync('chmod', ['0700', join(s.objA, 'usr/empty')]);
+    for (const d of ['usr/empty', 'usr', 'scripts', 'kernel', 'init']) utimesSync(join(s.objA, d), OLD, OLD);
+    await seedObjtree(
+      { record: s.record, samePatches: true, differing: 1 },
+      { objtree: s.objB, tree: { key: 'A', dir: s.a }, pristine: { key: 'pristine', dir: s.pristine } },
+    );
+    const copy = join(s.objB, 'scripts/a name\nwith a newline.cmd');
+    expect(readFileSync(copy, 'utf8')).toBe(`cmd := ${s.objB}/scripts/x\n`);
+    expect(statSync(copy).mode & 0o7777).toBe(0o600);
+    expect(statSync(copy).mtime).toEqual(BUILT);
+    expect(readFileSync(join(s.objB, 'kernel/.plain.o.cmd'), 'utf8')).toContain('gcc -c -o kernel/plain.o');
+    expect(statSync(join(s.objB, 'kernel/.plain.o.cmd')).mtime).toEqual(BUILT);
+    expect(statSync(join(s.objB, 'init/.main.o.cmd')).mtime).toEqual(BUILT);
+    expect(readlinkSync(join(s.objB, 'arch/x86_64/boot/bzImage'))).toBe('../../x86/boot/bzImage');
+    expect(statSync(join(s.objB, 'usr/empty')).mode & 0o7777).toBe(0o700);
+    for (const d of ['usr/empty', 'usr', 'scripts', 'kernel', 'init'])
+      expect(statSync(join(s.objB, d)).mtime, d).toEqual(OLD);
+    expect(existsSync(`${s.objB}.seed-${process.pid}.list`)).toBe(false);
   });
 
   it('other patches: files the two patch sets change differently are made newer in the new tree only', async () => {
