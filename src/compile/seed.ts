@@ -249,39 +249,41 @@ export function removeObjtree(objects: string, buildId: string): void {
 }
 
 /**
- * Replace every occurrence of each `from` with its `to` (longest first), on bytes: paths as the
- * file system has them (UTF-8), whatever else a record holds. Pure.
+ * What replaces every occurrence of each `from` with its `to` (longest first), on bytes: paths as
+ * the file system has them (UTF-8), whatever else a record holds. The pairs are ordered and encoded
+ * once, for every record of a tree. Pure.
  */
-export function rewritePaths(bytes: Buffer, pairs: readonly (readonly [string, string])[]): Buffer {
-  let out = bytes;
-  for (const [fromText, toText] of [...pairs].sort(
-    (x, y) => Buffer.byteLength(y[0]) - Buffer.byteLength(x[0]),
-  )) {
-    if (fromText === toText || fromText.length === 0) continue;
-    const from = Buffer.from(fromText);
-    const to = Buffer.from(toText);
-    let at = out.indexOf(from);
-    if (at < 0) continue;
-    const parts: Buffer[] = [];
-    let start = 0;
-    while (at >= 0) {
-      parts.push(out.subarray(start, at), to);
-      start = at + from.length;
-      at = out.indexOf(from, start);
+export function pathRewriter(pairs: readonly (readonly [string, string])[]): (bytes: Buffer) => Buffer {
+  const encoded = pairs
+    .filter(([from, to]) => from !== to && from.length > 0)
+    .map(([from, to]) => [Buffer.from(from), Buffer.from(to)] as const)
+    .sort((x, y) => y[0].length - x[0].length);
+  return (bytes) => {
+    let out = bytes;
+    for (const [from, to] of encoded) {
+      let at = out.indexOf(from);
+      if (at < 0) continue;
+      const parts: Buffer[] = [];
+      let start = 0;
+      while (at >= 0) {
+        parts.push(out.subarray(start, at), to);
+        start = at + from.length;
+        at = out.indexOf(from, start);
+      }
+      parts.push(out.subarray(start));
+      out = Buffer.concat(parts);
     }
-    parts.push(out.subarray(start));
-    out = Buffer.concat(parts);
-  }
-  return out;
+    return out;
+  };
 }
 
 /** Kbuild's command records and dependency files (.cmd, .d): they name the trees' paths. */
 const isRecord = (rel: string) => rel.endsWith('.cmd') || rel.endsWith('.d');
 
 /** A command record copied from `src` to `dst` with its paths rewritten, its mode and times kept. */
-function rewriteRecord(src: string, dst: string, pairs: readonly (readonly [string, string])[]): void {
+function rewriteRecord(src: string, dst: string, rewrite: (bytes: Buffer) => Buffer): void {
   const st = lstatSync(src);
-  const out = rewritePaths(readFileSync(src), pairs);
+  const out = rewrite(readFileSync(src));
   const fd = openSync(dst, 'wx', st.mode & 0o7777);
   try {
     writeFileSync(fd, out);
@@ -318,9 +320,10 @@ async function copySeed(at: string, tmp: string, pairs: [string, string][]): Pro
   mkdirSync(tmp);
   // find lists a directory before what it holds.
   for (const d of dirs) mkdirSync(join(tmp, d));
+  const rewrite = pathRewriter(pairs);
   const list = `${tmp}.list`;
-  writeFileSync(list, rest.length ? `${rest.join('\0')}\0` : '');
   try {
+    writeFileSync(list, rest.length ? `${rest.join('\0')}\0` : '');
     const copied = run(
       'sh',
       [
@@ -337,7 +340,7 @@ async function copySeed(at: string, tmp: string, pairs: [string, string][]): Pro
     // so a failure here never leaves it writing into a directory being removed.
     let failed: unknown;
     try {
-      for (const rel of records) rewriteRecord(join(at, rel), join(tmp, rel), pairs);
+      for (const rel of records) rewriteRecord(join(at, rel), join(tmp, rel), rewrite);
     } catch (e) {
       failed = e;
     }
@@ -422,7 +425,6 @@ export async function seedObjtree(
     ]);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
-    rmSync(`${tmp}.list`, { force: true });
     throw new BuildError(
       `cannot copy the object tree of ${from.release} to seed this build: ${(e as { stderr?: string }).stderr?.trim() || String(e)}`,
       'free space in the cache, or build with --clean',

@@ -7,7 +7,7 @@ import {
   keepsObjectPaths,
   type ObjtreeRecord,
   parseRecord,
-  rewritePaths,
+  pathRewriter,
   type SeedWanted,
   seedSummary,
 } from '../../../src/compile/seed.js';
@@ -155,21 +155,21 @@ describe('parseRecord', () => {
   });
 });
 
-describe('rewritePaths', () => {
+describe('pathRewriter', () => {
   it("replaces the seed's trees with the build's, the longer path first", () => {
     const text =
       'savedcmd_init/main.o := gcc -I/c/trees/A/include -ffile-prefix-map=/c/objects/aaa/= -c -o init/main.o /c/trees/A/init/main.c\n' +
       'deps_init/main.o := /c/trees/A/init/main.c /c/trees/AB/x.h\n';
-    const out = rewritePaths(Buffer.from(text), [
+    const out = pathRewriter([
       ['/c/trees/A', '/c/trees/B'],
       ['/c/trees/A/init', '/c/trees/Z/init'],
       ['/c/objects/aaa', '/c/objects/bbb'],
-    ]);
+    ])(Buffer.from(text));
     expect(out.toString()).toBe(
       'savedcmd_init/main.o := gcc -I/c/trees/B/include -ffile-prefix-map=/c/objects/bbb/= -c -o init/main.o /c/trees/Z/init/main.c\n' +
         'deps_init/main.o := /c/trees/Z/init/main.c /c/trees/BB/x.h\n',
     );
-    expect(rewritePaths(Buffer.from(text), [['/c/trees/A', '/c/trees/A']]).toString()).toBe(text);
+    expect(pathRewriter([['/c/trees/A', '/c/trees/A']])(Buffer.from(text)).toString()).toBe(text);
   });
 
   it('matches paths as the file system has them (UTF-8 bytes), and leaves other bytes alone', () => {
@@ -178,9 +178,9 @@ describe('rewritePaths', () => {
       Buffer.from([0xff, 0xfe]),
       Buffer.from(' /home/jos\u00e9/.cache/trees/A/y.h\n'),
     ]);
-    const out = rewritePaths(text, [
-      ['/home/jos\u00e9/.cache/trees/A', '/home/jos\u00e9/.cache/trees/\u00c5'],
-    ]);
+    const out = pathRewriter([['/home/jos\u00e9/.cache/trees/A', '/home/jos\u00e9/.cache/trees/\u00c5']])(
+      text,
+    );
     expect(out).toEqual(
       Buffer.concat([
         Buffer.from('deps := /home/jos\u00e9/.cache/trees/\u00c5/x.h '),
