@@ -125,6 +125,21 @@ async function linkTree(from: string, into: string): Promise<void> {
   chmodSync(into, statSync(from).mode & 0o7777);
 }
 
+/** Where the tree of `patches` over `pristine` is (or will be) in the cache: the pristine source without patches. */
+export function patchedTreePlace(
+  pristine: { dir: string; key: string },
+  patches: readonly Pick<ResolvedPatch, 'sha256' | 'strip'>[],
+  dirs: Pick<CacheDirs, 'trees'>,
+): { dir: string; key: string } {
+  if (patches.length === 0) return pristine;
+  const key = sha256Json({
+    tree: 1,
+    source: pristine.key,
+    patches: patches.map((p) => ({ sha256: p.sha256, strip: p.strip })),
+  });
+  return { dir: join(dirs.trees, key), key };
+}
+
 /** The patched tree for (source, patches), from the cache or made now. */
 export async function patchedTree(
   pristine: { dir: string; key: string },
@@ -132,14 +147,9 @@ export async function patchedTree(
   dirs: CacheDirs,
   progress?: (m: string) => void,
 ): Promise<{ dir: string; key: string }> {
-  if (patches.length === 0) return pristine;
-  const key = sha256Json({
-    tree: 1,
-    source: pristine.key,
-    patches: patches.map((p) => ({ sha256: p.sha256, strip: p.strip })),
-  });
-  const final = join(dirs.trees, key);
-  if (existsSync(final)) return { dir: final, key };
+  const place = patchedTreePlace(pristine, patches, dirs);
+  if (place === pristine || existsSync(place.dir)) return place;
+  const { key, dir: final } = place;
   const tmp = staging(final);
   try {
     await linkTree(pristine.dir, tmp);

@@ -34,6 +34,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  type Stats,
   statSync,
   utimesSync,
   writeFileSync,
@@ -128,6 +129,36 @@ export function chooseSeed(
   configOf: (r: ObjtreeRecord) => string | undefined,
 ): SeedChoice | undefined {
   if (keepsObjectPaths(wanted.configText)) return undefined;
+  return closest(wanted, records, configOf, (config) => differingOptions(config, wanted.configText));
+}
+
+/**
+ * The seed chooseSeed will most likely choose, before the build's configuration is resolved: the
+ * requested values (`CONFIG_X` → value as in a .config) stand for the .config, and `differing`
+ * counts those a seed does not have. A guess only: the seed copied early (stageSeed) is used only
+ * when chooseSeed, given the resolved configuration, chooses the same one. Pure.
+ */
+export function guessSeed(
+  wanted: Omit<SeedWanted, 'configText' | 'buildId'>,
+  requested: ReadonlyMap<string, string>,
+  records: readonly ObjtreeRecord[],
+  configOf: (r: ObjtreeRecord) => string | undefined,
+): SeedChoice | undefined {
+  if (requested.get('CONFIG_DEBUG_INFO') === 'y') return undefined;
+  return closest(wanted, records, configOf, (config) => {
+    const has = new Map(parseConfig(config).entries.map((e) => [e.symbol, e.value]));
+    let n = 0;
+    for (const [symbol, value] of requested) if ((has.get(symbol) ?? 'n') !== value) n++;
+    return n;
+  });
+}
+
+function closest(
+  wanted: Omit<SeedWanted, 'configText' | 'buildId'> & { buildId?: string },
+  records: readonly ObjtreeRecord[],
+  configOf: (r: ObjtreeRecord) => string | undefined,
+  distance: (seedConfig: string) => number,
+): SeedChoice | undefined {
   let best: SeedChoice | undefined;
   for (const record of records) {
     if (
@@ -142,7 +173,7 @@ export function chooseSeed(
     const c: SeedChoice = {
       record,
       samePatches: record.tree.key === wanted.treeKey,
-      differing: differingOptions(config, wanted.configText),
+      differing: distance(config),
     };
     if (
       !best ||
@@ -280,8 +311,11 @@ export function pathRewriter(pairs: readonly (readonly [string, string])[]): (by
 /** Kbuild's command records and dependency files (.cmd, .d): they name the trees' paths. */
 const isRecord = (rel: string) => rel.endsWith('.cmd') || rel.endsWith('.d');
 
-/** A command record copied from `src` to `dst` with its paths rewritten, its mode and times kept. */
-function rewriteRecord(src: string, dst: string, rewrite: (bytes: Buffer) => Buffer): void {
+/**
+ * A command record copied from `src` to `dst` with its paths rewritten, its mode and times kept;
+ * what was written.
+ */
+function rewriteRecord(src: string, dst: string, rewrite: (bytes: Buffer) => Buffer): Buffer {
   const st = lstatSync(src);
   const out = rewrite(readFileSync(src));
   const fd = openSync(dst, 'wx', st.mode & 0o7777);
@@ -293,6 +327,7 @@ function rewriteRecord(src: string, dst: string, rewrite: (bytes: Buffer) => Buf
   } finally {
     closeSync(fd);
   }
+  return out;
 }
 
 /**
@@ -301,8 +336,14 @@ function rewriteRecord(src: string, dst: string, rewrite: (bytes: Buffer) => Buf
  * tree) are read, rewritten and written once, here, while one cp copies the rest (reflinked where
  * the file system can): a copy then a rewrite would write them twice. `source`, the link make
  * makes to the source tree on every run, is left out: made again, never trusted from the seed.
+ * Returns the records (relative paths) that name `naming` once rewritten.
  */
-async function copySeed(at: string, tmp: string, pairs: [string, string][]): Promise<void> {
+async function copySeed(
+  at: string,
+  tmp: string,
+  pairs: [string, string][],
+  naming: string,
+): Promise<string[]> {
   const { stdout } = await run('find', [at, '-mindepth', '1', '-printf', '%y %P\\0'], {
     maxBuffer: 512 * 1024 * 1024,
   });
@@ -321,6 +362,7 @@ async function copySeed(at: string, tmp: string, pairs: [string, string][]): Pro
   // find lists a directory before what it holds.
   for (const d of dirs) mkdirSync(join(tmp, d));
   const rewrite = pathRewriter(pairs);
+  const named: string[] = [];
   const list = `${tmp}.list`;
   try {
     writeFileSync(list, rest.length ? `${rest.join('\0')}\0` : '');
@@ -339,8 +381,14 @@ async function copySeed(at: string, tmp: string, pairs: [string, string][]): Pro
     // Meanwhile, in this thread: the copy runs in its own process. It is waited for either way,
     // so a failure here never leaves it writing into a directory being removed.
     let failed: unknown;
+    const name = Buffer.from(naming);
     try {
-      for (const rel of records) rewriteRecord(join(at, rel), join(tmp, rel), rewrite);
+      for (const [i, rel] of records.entries()) {
+        if (rewriteRecord(join(at, rel), join(tmp, rel), rewrite).includes(name)) named.push(rel);
+        // Now and then the event loop runs: a copy made early (seed-early.ts) leaves the
+        // configuration's resolution free to start its processes meanwhile.
+        if (i % 32 === 31) await new Promise((r) => setImmediate(r));
+      }
     } catch (e) {
       failed = e;
     }
@@ -355,6 +403,7 @@ async function copySeed(at: string, tmp: string, pairs: [string, string][]): Pro
     chmodSync(join(tmp, d), st.mode & 0o7777);
     utimesSync(join(tmp, d), st.atime, st.mtime);
   }
+  return named;
 }
 
 const run = promisify(execFile);
@@ -399,67 +448,139 @@ export interface Seeded {
   touched: number;
 }
 
+/** What a seeded object tree is placed for: the build's object tree, its trees and patched files. */
+export interface SeedInto {
+  objtree: string;
+  tree: { key: string; dir: string };
+  pristine: { key: string; dir: string };
+  /** The files this build's patches touch (relative to the tree), when every patch names them. */
+  patched?: readonly string[];
+}
+
 /**
  * Make `objtree` (which must not exist) a copy of the seed's object tree, ready for make: paths
  * rewritten, differing source files refreshed in `tree`. A copy shares nothing with the seed
  * (reflinked where the file system can, else copied).
  */
-export async function seedObjtree(
+export async function seedObjtree(choice: SeedChoice, into: SeedInto): Promise<Seeded> {
+  const staged = await stageSeed(choice, {
+    dir: `${into.objtree}.seed-${process.pid}`,
+    names: into.objtree,
+    tree: into.tree,
+  });
+  return placeSeed(staged, into);
+}
+
+/** A seed's object tree copied (stageSeed), not yet placed as a build's (placeSeed). */
+export interface StagedSeed {
+  choice: SeedChoice;
+  /** The copy: beside the seed's tree, in the same objects directory. */
+  dir: string;
+  /** The object tree its command records name. */
+  names: string;
+  /** Those records (relative paths): named again when the copy becomes another object tree. */
+  naming: string[];
+}
+
+/**
+ * Copy the seed's object tree to `to.dir` (in the objects directory, beside it; replaced if there),
+ * its command records naming `to.names` as their object tree and `to.tree` as their source tree.
+ * The source tree need not exist yet: this only writes into the copy. A build that knows its object
+ * tree only later (its configuration is still being resolved) has the copy name itself, and
+ * placeSeed names the object tree in the few records that name it.
+ */
+export async function stageSeed(
   choice: SeedChoice,
-  into: {
-    objtree: string;
-    tree: { key: string; dir: string };
-    pristine: { key: string; dir: string };
-    /** The files this build's patches touch (relative to the tree), when every patch names them. */
-    patched?: readonly string[];
-  },
-): Promise<Seeded> {
+  to: { dir: string; names: string; tree: { dir: string } },
+): Promise<StagedSeed> {
   const from = choice.record;
-  const tmp = `${into.objtree}.seed-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
+  rmSync(to.dir, { recursive: true, force: true });
   try {
     // From where the tree is now (beside this build's): the record's paths are what its .cmd files name.
-    await copySeed(join(dirname(into.objtree), from.buildId), tmp, [
-      [from.objtree, into.objtree],
-      [from.tree.dir, into.tree.dir],
-    ]);
+    const naming = await copySeed(
+      join(dirname(to.dir), from.buildId),
+      to.dir,
+      [
+        [from.objtree, to.names],
+        [from.tree.dir, to.tree.dir],
+      ],
+      to.names,
+    );
+    return { choice, dir: to.dir, names: to.names, naming };
   } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
+    rmSync(to.dir, { recursive: true, force: true });
     throw new BuildError(
       `cannot copy the object tree of ${from.release} to seed this build: ${(e as { stderr?: string }).stderr?.trim() || String(e)}`,
       'free space in the cache, or build with --clean',
     );
   }
+}
+
+/**
+ * Make the staged copy the build's object tree `into.objtree` (which must not exist): its records
+ * name it, and the source files that differ between the seed's patches and these are made newer
+ * than every object (as after an edit). `into.tree` must exist now. The copy is removed on failure.
+ */
+export async function placeSeed(staged: StagedSeed, into: SeedInto): Promise<Seeded> {
+  const { choice } = staged;
+  const from = choice.record;
   let touched = 0;
-  if (from.tree.key !== into.tree.key) {
-    // The files either patch set touches: from the patches when both are known (the seed's record
-    // keeps what its patches name), else from the trees (what is not a hard link to the pristine source).
-    let changed: Set<string>;
-    if (from.patched && into.patched) changed = new Set([...from.patched, ...into.patched]);
-    else {
-      const [pristine, a, b] = await Promise.all([
-        inodes(from.pristine.dir),
-        from.tree.dir === from.pristine.dir ? undefined : inodes(from.tree.dir),
-        into.tree.dir === into.pristine.dir ? undefined : inodes(into.tree.dir),
-      ]);
-      changed = new Set([...(a ? patchedFiles(a, pristine) : []), ...(b ? patchedFiles(b, pristine) : [])]);
+  try {
+    if (staged.names !== into.objtree) {
+      const rename = pathRewriter([[staged.names, into.objtree]]);
+      const dirs = new Map<string, Stats>();
+      for (const rel of staged.naming) {
+        const file = join(staged.dir, rel);
+        const dir = dirname(file);
+        if (!dirs.has(dir)) dirs.set(dir, lstatSync(dir));
+        const next = `${file}.kf-place`;
+        rewriteRecord(file, next, rename);
+        renameSync(next, file);
+      }
+      // The directories keep the times the copy gave them.
+      for (const [dir, st] of dirs) utimesSync(dir, st.atime, st.mtime);
     }
-    const now = new Date();
-    for (const f of changed) {
-      const mine = join(into.tree.dir, f);
-      if (!existsSync(mine) || sameBytes(join(from.tree.dir, f), mine)) continue;
-      // A fresh copy (its own inode, this moment's time): make sees the file as just edited, and
-      // the pristine source and the other trees it was linked to keep their times.
-      const fresh = `${mine}.kf-seed-${process.pid}`;
-      copyFileSync(mine, fresh);
-      utimesSync(fresh, now, now);
-      renameSync(fresh, mine);
-      touched++;
-    }
+    touched = await refreshChanged(from, into);
+    mkdirSync(dirname(into.objtree), { recursive: true });
+    renameSync(staged.dir, into.objtree);
+  } catch (e) {
+    rmSync(staged.dir, { recursive: true, force: true });
+    throw e;
   }
-  mkdirSync(join(into.objtree, '..'), { recursive: true });
-  renameSync(tmp, into.objtree);
   return { from, samePatches: choice.samePatches, differing: choice.differing, touched };
+}
+/**
+ * Make the source files that differ between the seed's patched tree and the build's newer than
+ * every object: a fresh copy in the build's tree, as after an edit. How many.
+ */
+async function refreshChanged(from: ObjtreeRecord, into: SeedInto): Promise<number> {
+  if (from.tree.key === into.tree.key) return 0;
+  // The files either patch set touches: from the patches when both are known (the seed's record
+  // keeps what its patches name), else from the trees (what is not a hard link to the pristine source).
+  let changed: Set<string>;
+  if (from.patched && into.patched) changed = new Set([...from.patched, ...into.patched]);
+  else {
+    const [pristine, a, b] = await Promise.all([
+      inodes(from.pristine.dir),
+      from.tree.dir === from.pristine.dir ? undefined : inodes(from.tree.dir),
+      into.tree.dir === into.pristine.dir ? undefined : inodes(into.tree.dir),
+    ]);
+    changed = new Set([...(a ? patchedFiles(a, pristine) : []), ...(b ? patchedFiles(b, pristine) : [])]);
+  }
+  const now = new Date();
+  let touched = 0;
+  for (const f of changed) {
+    const mine = join(into.tree.dir, f);
+    if (!existsSync(mine) || sameBytes(join(from.tree.dir, f), mine)) continue;
+    // A fresh copy (its own inode, this moment's time): make sees the file as just edited, and
+    // the pristine source and the other trees it was linked to keep their times.
+    const fresh = `${mine}.kf-seed-${process.pid}`;
+    copyFileSync(mine, fresh);
+    utimesSync(fresh, now, now);
+    renameSync(fresh, mine);
+    touched++;
+  }
+  return touched;
 }
 
 /**

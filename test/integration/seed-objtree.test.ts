@@ -21,7 +21,14 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ObjtreeRecord, readRecords, seedObjtree, writeRecord } from '../../src/compile/seed.js';
+import {
+  type ObjtreeRecord,
+  placeSeed,
+  readRecords,
+  seedObjtree,
+  stageSeed,
+  writeRecord,
+} from '../../src/compile/seed.js';
 
 let root: string;
 const OLD = new Date('2020-01-01T00:00:00Z');
@@ -140,6 +147,51 @@ describe('seedObjtree', () => {
     for (const d of ['usr/empty', 'usr', 'scripts', 'kernel', 'init'])
       expect(statSync(join(s.objB, d)).mtime, d).toEqual(OLD);
     expect(existsSync(`${s.objB}.seed-${process.pid}.list`)).toBe(false);
+  });
+
+  it('staged early (stageSeed), placed later (placeSeed): the copy names itself until the build id is known, then the object tree; the new tree may not exist while it is copied', async () => {
+    const s = setup('other');
+    // The copy started before the patched tree B exists (its path is known from its key).
+    const bTree = join(root, 'trees/B');
+    const later = join(root, 'trees/B-made-later');
+    execFileSync('mv', [bTree, later]);
+    write(
+      join(s.objA, 'kernel/.c.o.cmd'),
+      `savedcmd_kernel/c.o := gcc -c -o kernel/c.o ${s.a}/kernel/c.c\n`,
+      BUILT,
+    );
+    write(join(s.objA, 'kernel/c.o'), 'c object\n', BUILT);
+    utimesSync(join(s.objA, 'init'), OLD, OLD);
+    const dir = join(root, 'objects', `early.seed-${process.pid}-0000`);
+    const staged = await stageSeed(
+      { record: s.record, samePatches: false, differing: 0 },
+      { dir, names: dir, tree: { dir: bTree } },
+    );
+    // Only the records that name the object tree are named again when placed.
+    expect(staged.naming.sort()).toEqual(['init/.main.o.cmd', 'tools/objtool/.fixdep.o.d']);
+    expect(readFileSync(join(dir, 'init/.main.o.cmd'), 'utf8')).toContain(`-ffile-prefix-map=${dir}/=`);
+    expect(readFileSync(join(dir, 'kernel/.c.o.cmd'), 'utf8')).toContain(`${bTree}/kernel/c.c`);
+    execFileSync('mv', [later, bTree]);
+    const seeded = await placeSeed(
+      { ...staged, choice: { ...staged.choice, differing: 2 } },
+      { objtree: s.objB, tree: { key: 'B', dir: bTree }, pristine: { key: 'pristine', dir: s.pristine } },
+    );
+    expect(seeded).toMatchObject({ samePatches: false, differing: 2 });
+    expect(existsSync(dir)).toBe(false);
+    const cmd = readFileSync(join(s.objB, 'init/.main.o.cmd'), 'utf8');
+    expect(cmd).toContain(`-ffile-prefix-map=${s.objB}/=`);
+    expect(cmd).not.toContain(dir);
+    expect(cmd).toContain(`${bTree}/include/b.h`);
+    expect(readFileSync(join(s.objB, 'tools/objtool/.fixdep.o.d'), 'utf8')).toBe(
+      `fixdep.o: ${s.objB}/tools/fixdep.c\n`,
+    );
+    // Named again with their times and their directories' times, as the copy had them.
+    expect(statSync(join(s.objB, 'init/.main.o.cmd')).mtime).toEqual(BUILT);
+    expect(statSync(join(s.objB, 'init')).mtime).toEqual(OLD);
+    expect(existsSync(join(s.objB, 'init/.main.o.cmd.kf-place'))).toBe(false);
+    // The file B patches differently from A is newer than every object in the new tree.
+    expect(statSync(join(bTree, 'kernel/c.c')).mtimeMs).toBeGreaterThan(BUILT.getTime());
+    expect(readFileSync(join(s.objB, 'kernel/c.o'), 'utf8')).toBe('c object\n');
   });
 
   it('other patches: files the two patch sets change differently are made newer in the new tree only', async () => {

@@ -4,6 +4,7 @@ import {
   chooseSeed,
   compatDigest,
   differingOptions,
+  guessSeed,
   keepsObjectPaths,
   type ObjtreeRecord,
   parseRecord,
@@ -133,6 +134,47 @@ describe('chooseSeed', () => {
     const a = compatDigest({ recipe: 2, toolchain: 't', makeVars: {}, signingCertificate: 'x'.repeat(64) });
     const b = compatDigest({ recipe: 2, toolchain: 't', makeVars: {}, signingCertificate: null });
     expect(a).not.toBe(b);
+  });
+});
+
+describe('guessSeed', () => {
+  const configs = new Map<string, string>();
+  const configOf = (r: ObjtreeRecord) => configs.get(r.buildId);
+  const { buildId: _id, configText: _text, ...known } = wanted;
+
+  it('before the configuration is resolved: same patches first, then the fewest requested values a seed lacks', () => {
+    const web = record({ buildId: id('a'), completedAt: '2026-11-01T00:00:00.000Z' });
+    const db = record({ buildId: id('b'), completedAt: '2026-12-01T00:00:00.000Z' });
+    const other = record({ buildId: id('c'), tree: { key: 'patches-B', dir: '/c/trees/B' } });
+    configs.set(web.buildId, BASE.replace('(none)', 'web'));
+    configs.set(db.buildId, `${BASE.replace('(none)', 'db')}CONFIG_SWAP=y\n`);
+    configs.set(other.buildId, `${BASE.replace('(none)', 'web')}CONFIG_SWAP=y\n`);
+    const requested = new Map([
+      ['CONFIG_DEFAULT_HOSTNAME', '"web"'],
+      ['CONFIG_SWAP', 'y'],
+    ]);
+    // web lacks one requested value, db one, other none: same patches win, then the most recent.
+    expect(guessSeed(known, requested, [web, db, other], configOf)).toMatchObject({
+      record: { buildId: id('b') },
+      samePatches: true,
+      differing: 1,
+    });
+    // A value a seed does not set counts as n.
+    const n = new Map([['CONFIG_MODULES', 'n']]);
+    expect(guessSeed(known, n, [web], configOf)?.differing).toBe(0);
+    expect(guessSeed(known, new Map([['CONFIG_MODULES', 'y']]), [web], configOf)?.differing).toBe(1);
+    expect(guessSeed(known, requested, [other], configOf)).toMatchObject({
+      samePatches: false,
+      differing: 0,
+    });
+  });
+
+  it('keeps the rules of chooseSeed: no CONFIG_DEBUG_INFO, nothing incompatible', () => {
+    const r = record({ buildId: id('d') });
+    configs.set(r.buildId, BASE);
+    expect(guessSeed(known, new Map([['CONFIG_DEBUG_INFO', 'y']]), [r], configOf)).toBeUndefined();
+    expect(guessSeed({ ...known, arch: 'aarch64' }, new Map(), [r], configOf)).toBeUndefined();
+    expect(guessSeed(known, new Map(), [record({ buildId: id('e') })], () => undefined)).toBeUndefined();
   });
 });
 
