@@ -23,7 +23,14 @@ import type { Spec } from '../spec/schema.js';
 import { kernelArch, srcArch } from './arch.js';
 import type { CacheDirs } from './cache.js';
 import { commit, staging } from './cache.js';
-import { type Origin, type ResolvedConfig, resolveConfig } from './config.js';
+import {
+  type ConfigInput,
+  cachedConfigText,
+  type Origin,
+  type ResolvedConfig,
+  requestedValues,
+  resolveConfig,
+} from './config.js';
 import {
   type DistccCounts,
   type DistccRun,
@@ -38,13 +45,14 @@ import { sha256Json, sha256Text } from './hash.js';
 import { headersNeed, installHeaders } from './headers.js';
 import { withLock } from './lock.js';
 import { buildSuffix, compile, type MakeEvent, modulesInstall } from './make.js';
-import { kconfigTree, patchedTree, type ResolvedPatch, touchedFiles } from './patches.js';
+import { kconfigTree, patchedTree, patchedTreePlace, type ResolvedPatch, touchedFiles } from './patches.js';
 import { PROVENANCE_FILE, provenanceStatement } from './provenance.js';
 import { MAX_CONFIG_BYTES, MAX_PATCH_BYTES, readRegularTextSync } from './read-file.js';
 import {
   beyondKeep,
   chooseSeed,
   compatDigest,
+  placeSeed,
   readRecords,
   removeObjtree,
   type Seeded,
@@ -52,6 +60,14 @@ import {
   seedSummary,
   writeRecord,
 } from './seed.js';
+import {
+  discardEarlySeed,
+  dropCopy,
+  keepEarlySeed,
+  removeStaged,
+  startEarlySeed,
+  takeEarlySeed,
+} from './seed-early.js';
 import {
   type BuildSigning,
   buildSigning,
@@ -84,6 +100,11 @@ export interface PrepareInput {
   /** Where a `signing.*` field is written in the kernelfile (for diagnostics). */
   signingOrigin?: (field: string) => Origin;
   progress?: (message: string) => void;
+  /**
+   * The caller compiles the build next (`kernelfile build`): the seed's object tree is copied while
+   * the configuration is resolved (seed-early.ts). Never for a plan or `--config-only`.
+   */
+  compileNext?: boolean;
   /** Who asked: the kernelfile (as named, and its sha256) and kernelfile's version, for provenance. */
   origin?: BuildOrigin;
   /** `cache.store` (the CA file resolved) and the environment its credentials come from: src/store. */
@@ -222,7 +243,10 @@ export function configDigest(configText: string): string {
 }
 
 export function computeBuildId(
-  p: Omit<Prepared, 'buildId' | 'release' | 'dirs' | 'tree' | 'configFiles' | 'signatureSha256' | 'origin'>,
+  p: Omit<
+    Prepared,
+    'buildId' | 'release' | 'dirs' | 'tree' | 'configFiles' | 'signatureSha256' | 'origin' | 'config'
+  > & { config: Pick<ResolvedConfig, 'text'> },
 ): string {
   // Only a signing build has the field: every other build id stays what it was.
   const signing = p.signing
@@ -268,7 +292,6 @@ export async function prepare(input: PrepareInput): Promise<Prepared> {
     );
     patches.push({ name, file: f.file, sha256: f.sha256, strip: p.strip ?? 1 });
   }
-  const tree = await patchedTree(pristine, patches, dirs, progress);
   const toolchain = await toolchainId(spec, input.dirs);
   const fragments = (spec.config?.fragments ?? []).map((written) => {
     const abs = input.resolvePath(written);
@@ -292,10 +315,12 @@ export async function prepare(input: PrepareInput): Promise<Prepared> {
     text: readRegularTextSync(p.file, MAX_PATCH_BYTES, `patch ${p.name}`),
     strip: p.strip,
   }));
-  const configTree = kconfigTree(pristine, tree, patchTexts);
+  // Where the patched tree is or will be: made below, after the seed's copy has started.
+  const treePlace = patchedTreePlace(pristine, patches, dirs);
   const patched = touchedFiles(patchTexts);
-  const config = await resolveConfig({
-    tree: configTree,
+  const signing = buildSigning(spec, input.resolvePath, input.vars, input.signingOrigin);
+  const configInput: ConfigInput = {
+    tree: kconfigTree(pristine, treePlace, patchTexts),
     spec,
     arch: input.arch,
     fragments,
@@ -304,19 +329,46 @@ export async function prepare(input: PrepareInput): Promise<Prepared> {
     toolchain,
     dirs,
     progress,
-  });
-  const signing = buildSigning(spec, input.resolvePath, input.vars, input.signingOrigin);
-  const buildId = computeBuildId({
-    spec,
-    arch: input.arch,
-    source,
-    patches,
-    config,
-    toolchain,
-    ...(signing ? { signing } : {}),
-  });
+  };
+  const idOf = (configText: string) =>
+    computeBuildId({
+      spec,
+      arch: input.arch,
+      source,
+      patches,
+      config: { text: configText },
+      toolchain,
+      ...(signing ? { signing } : {}),
+    });
+  // A build that may be pulled from the store instead of compiled copies nothing ahead.
+  const early =
+    input.compileNext && !input.store
+      ? earlySeed(
+          {
+            spec,
+            arch: input.arch,
+            dirs,
+            source,
+            toolchain,
+            ...(signing ? { signing } : {}),
+            tree: treePlace,
+          },
+          configInput,
+          idOf,
+        )
+      : undefined;
+  let tree: Prepared['tree'];
+  let config: ResolvedConfig;
+  try {
+    tree = await patchedTree(pristine, patches, dirs, progress);
+    config = await resolveConfig(configInput);
+  } catch (e) {
+    await dropCopy(early);
+    throw e;
+  }
+  const buildId = idOf(config.text);
   const release = `${spec.kernel.version}${spec.kernel.localversion ?? ''}${buildSuffix(buildId)}`;
-  return {
+  const prepared: Prepared = {
     spec,
     arch: input.arch,
     dirs,
@@ -335,6 +387,32 @@ export async function prepare(input: PrepareInput): Promise<Prepared> {
     ...(input.origin ? { origin: input.origin } : {}),
     ...(input.store ? { store: input.store } : {}),
   };
+  if (early) keepEarlySeed(prepared, early);
+  return prepared;
+}
+
+/**
+ * Start copying the seed this build will most likely use (seed-early.ts), unless the build is known
+ * to be there already (its configuration cached, its artifacts or object tree present).
+ */
+function earlySeed(
+  p: Pick<Prepared, 'spec' | 'arch' | 'dirs' | 'source' | 'toolchain' | 'signing' | 'tree'>,
+  configInput: ConfigInput,
+  idOf: (configText: string) => string,
+) {
+  const configText = cachedConfigText(configInput);
+  const buildId = configText === undefined ? undefined : idOf(configText);
+  if (buildId && (readManifest(join(p.dirs.artifacts, buildId)) || existsSync(join(p.dirs.objects, buildId))))
+    return undefined;
+  return startEarlySeed({
+    objects: p.dirs.objects,
+    source: sourceKey(p.source),
+    arch: p.arch,
+    compat: seedCompat(p),
+    tree: p.tree,
+    ...(buildId && configText !== undefined ? { known: { buildId, configText } } : {}),
+    requested: new Map(requestedValues(configInput).map((r) => [r.symbol, r.value])),
+  });
 }
 
 /** Dropped values that stop the build (onDropped: error), before anything is compiled. */
@@ -438,6 +516,19 @@ export async function build(
   onEvent?: (e: MakeEvent) => void,
   o: BuildOptions = {},
 ): Promise<{ dir: string; manifest: Manifest; cached: boolean; pulled?: boolean }> {
+  try {
+    return await buildOnce(p, onEvent, o);
+  } finally {
+    // A seed copied early (prepare) that the build did not place: found, pulled, or refused.
+    await discardEarlySeed(p);
+  }
+}
+
+async function buildOnce(
+  p: Prepared,
+  onEvent?: (e: MakeEvent) => void,
+  o: BuildOptions = {},
+): Promise<{ dir: string; manifest: Manifest; cached: boolean; pulled?: boolean }> {
   const final = join(p.dirs.artifacts, p.buildId);
   const existing = readManifest(final);
   if (existing) return { dir: final, manifest: existing, cached: true };
@@ -512,7 +603,7 @@ export interface BuildPlace {
 }
 
 /** What a seed must share with this build besides source and architecture (seed.ts). */
-function seedCompat(p: Prepared): string {
+function seedCompat(p: Pick<Prepared, 'spec' | 'toolchain' | 'signing'>): string {
   return compatDigest({
     recipe: BUILD_RECIPE,
     toolchain: p.toolchain,
@@ -556,18 +647,23 @@ async function seedFor(
       }
     },
   );
+  const early = await takeEarlySeed(p);
+  const copied = early && choice && early.choice.record.buildId === choice.record.buildId;
+  if (early && !copied) removeStaged(early);
   if (!choice) return undefined;
   onEvent?.({
     stage: `seeding the object tree from ${choice.record.release} (${seedSummary(choice)})`,
     compiled: 0,
   });
+  const into = {
+    objtree,
+    tree: p.tree,
+    pristine: p.pristine,
+    ...(p.patched ? { patched: p.patched } : {}),
+  };
   try {
-    return await seedObjtree(choice, {
-      objtree,
-      tree: p.tree,
-      pristine: p.pristine,
-      ...(p.patched ? { patched: p.patched } : {}),
-    });
+    // The copy made while the configuration was resolved, when it is of this seed.
+    return copied ? await placeSeed({ ...early, choice }, into) : await seedObjtree(choice, into);
   } catch (e) {
     onEvent?.({
       stage: `could not seed from ${choice.record.release} (${e instanceof Error ? e.message : String(e)}): compiling afresh`,

@@ -282,6 +282,17 @@ function readReport(file: string): Dropped[] | undefined {
   return undefined;
 }
 
+/** The resolved configuration, when it is cached (nothing is run); else undefined. */
+export function cachedConfigText(input: ConfigInput): string | undefined {
+  const final = join(input.dirs.configs, configKey(input));
+  if (!openSealed(final, ['config'])) return undefined;
+  try {
+    return readFileSync(join(final, 'config'), 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 export async function resolveConfig(input: ConfigInput): Promise<ResolvedConfig> {
   const key = configKey(input);
   const final = join(input.dirs.configs, key);

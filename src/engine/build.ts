@@ -8,6 +8,7 @@ import { type BuildOptions, blockingDrops, type Manifest, type Prepared, prepare
 import { BuildError } from '../compile/errors.js';
 import type { MakeEvent } from '../compile/make.js';
 import { type ReproducibleResult, checkReproducible as rebuildAndCompare } from '../compile/reproducible.js';
+import { discardEarlySeed } from '../compile/seed-early.js';
 import type { Diagnostic } from '../spec/diagnostic.js';
 import { loadArtifacts, type VerifyResult, verifyKernel } from '../verify/verify.js';
 import type { Env } from './env.js';
@@ -31,14 +32,28 @@ export interface Built {
   store?: StoreReport;
 }
 
-/** Source, patches and the Kconfig resolution: the build id, never a compile. */
+/**
+ * Source, patches and the Kconfig resolution: the build id, never a compile. With `compileNext`
+ * (the caller compiles it next), the seed's object tree is copied meanwhile: pass the result to
+ * compile(), or to discardPrepared() when it will not be compiled.
+ */
 export async function prepareBuild(
   loaded: Loaded,
   target: BuildTarget,
   env: Env,
   progress?: (message: string) => void,
+  o: { compileNext?: boolean } = {},
 ): Promise<Prepared> {
-  return prepare({ ...(await prepareInput(loaded, target, env)), progress });
+  return prepare({
+    ...(await prepareInput(loaded, target, env)),
+    progress,
+    ...(o.compileNext ? { compileNext: true } : {}),
+  });
+}
+
+/** Remove what prepareBuild({ compileNext }) copied ahead for a build that will not be compiled. */
+export function discardPrepared(p: Prepared): Promise<void> {
+  return discardEarlySeed(p);
 }
 
 /** Requested values Kconfig dropped (errors) or let go with `onDropped: warn` (warnings). */

@@ -54,6 +54,7 @@ export {
   buildDiagnostics,
   checkReproducible,
   compile,
+  discardPrepared,
   type FileDifference,
   type Manifest,
   type Prepared,

@@ -6,6 +6,7 @@ import {
   buildDiagnostics,
   checkReproducible,
   compile,
+  discardPrepared,
   distccSummary,
   type Prepared,
   prepareBuild,
@@ -67,68 +68,73 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
   if (flags.checkReproducible && flags.configOnly)
     throw new UserError('--check-reproducible builds twice; --config-only builds nothing', 'use one of them');
   const tty = io.stderrIsTTY && !flags.json;
-  await runStages(
-    [
-      {
-        title: 'Source, patches and Kconfig resolution',
-        run: async (c, update) => {
-          c.prepared = await prepareBuild(loaded, target, io, update);
-          c.lock = await checkLock(loaded, [c.prepared], [], locking);
+  try {
+    await runStages(
+      [
+        {
+          title: 'Source, patches and Kconfig resolution',
+          run: async (c, update) => {
+            c.prepared = await prepareBuild(loaded, target, io, update, { compileNext: !flags.configOnly });
+            c.lock = await checkLock(loaded, [c.prepared], [], locking);
+          },
         },
-      },
-      // --config-only never compiles: no compile stage to show as pending or skipped.
-      ...(flags.configOnly
-        ? []
-        : [
-            {
-              title: 'Compile and collect artifacts',
-              skip: (c: typeof ctx) =>
-                c.lock?.refused
-                  ? '--locked: the lock does not hold'
-                  : c.prepared && buildDiagnostics(c.prepared).errors.length
-                    ? 'requested config values were dropped'
-                    : false,
-              run: async (c: typeof ctx, update: (m: string) => void) => {
-                const p = c.prepared as Prepared;
-                const started = Date.now();
-                c.artifacts = await compile(
-                  p,
-                  (e) => {
-                    const s = Math.round((Date.now() - started) / 1000);
-                    update(
-                      `${e.stage}: ${e.compiled} files, ${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s${e.distcc ? ` (distcc: ${distccSummary(e.distcc)})` : ''}`,
-                    );
-                  },
-                  { clean: flags.clean === true },
-                );
+        // --config-only never compiles: no compile stage to show as pending or skipped.
+        ...(flags.configOnly
+          ? []
+          : [
+              {
+                title: 'Compile and collect artifacts',
+                skip: (c: typeof ctx) =>
+                  c.lock?.refused
+                    ? '--locked: the lock does not hold'
+                    : c.prepared && buildDiagnostics(c.prepared).errors.length
+                      ? 'requested config values were dropped'
+                      : false,
+                run: async (c: typeof ctx, update: (m: string) => void) => {
+                  const p = c.prepared as Prepared;
+                  const started = Date.now();
+                  c.artifacts = await compile(
+                    p,
+                    (e) => {
+                      const s = Math.round((Date.now() - started) / 1000);
+                      update(
+                        `${e.stage}: ${e.compiled} files, ${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s${e.distcc ? ` (distcc: ${distccSummary(e.distcc)})` : ''}`,
+                      );
+                    },
+                    { clean: flags.clean === true },
+                  );
+                },
               },
-            },
-          ]),
-      ...(flags.checkReproducible
-        ? [
-            {
-              title: 'Build again elsewhere and compare every artifact',
-              skip: (c: typeof ctx) => (c.artifacts ? false : 'nothing was built'),
-              run: async (c: typeof ctx, update: (m: string) => void) => {
-                const started = Date.now();
-                c.reproducible = await checkReproducible(
-                  c.prepared as Prepared,
-                  (e) => {
-                    const s = Math.round((Date.now() - started) / 1000);
-                    update(
-                      `${e.stage}: ${e.compiled} files, ${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`,
-                    );
-                  },
-                  c.artifacts,
-                );
+            ]),
+        ...(flags.checkReproducible
+          ? [
+              {
+                title: 'Build again elsewhere and compare every artifact',
+                skip: (c: typeof ctx) => (c.artifacts ? false : 'nothing was built'),
+                run: async (c: typeof ctx, update: (m: string) => void) => {
+                  const started = Date.now();
+                  c.reproducible = await checkReproducible(
+                    c.prepared as Prepared,
+                    (e) => {
+                      const s = Math.round((Date.now() - started) / 1000);
+                      update(
+                        `${e.stage}: ${e.compiled} files, ${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`,
+                      );
+                    },
+                    c.artifacts,
+                  );
+                },
               },
-            },
-          ]
-        : []),
-    ],
-    ctx,
-    { tty },
-  );
+            ]
+          : []),
+      ],
+      ctx,
+      { tty },
+    );
+  } finally {
+    // The seed copied ahead for a compile that did not run (--locked refused, values dropped).
+    if (ctx.prepared) await discardPrepared(ctx.prepared);
+  }
   const p = ctx.prepared as Prepared;
   const { errors, warnings } = buildDiagnostics(p);
   for (const w of ctx.artifacts?.store?.warnings ?? [])

@@ -1,0 +1,124 @@
+/**
+ * The seed copied early: a build that will be compiled next (`kernelfile build`) starts copying
+ * the object tree it will most likely seed from (seed.ts) while its patched tree is made and its
+ * configuration resolved, instead of after. Both are waits on other processes (cp -l, patch, the
+ * kernel's Kconfig and its compiler probes) that leave the other core idle.
+ *
+ * The copy is a guess until the build id is known: compileLocked (build.ts) places it only when
+ * chooseSeed, given the resolved configuration, chooses the same seed, and discards it otherwise
+ * (the build then seeds as before). A build whose configuration is cached knows its build id
+ * first: nothing is copied when its artifacts or its object tree are already there. Every copy is
+ * placed or removed: by the build, by discardEarlySeed, or when the process exits.
+ */
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { MAX_CONFIG_BYTES, readRegularTextSync } from './read-file.js';
+import {
+  chooseSeed,
+  guessSeed,
+  type ObjtreeRecord,
+  readRecords,
+  type SeedChoice,
+  type StagedSeed,
+  stageSeed,
+} from './seed.js';
+
+/** What the build knows of itself before its configuration is resolved. */
+export interface EarlyWanted {
+  /** The cache's objects directory. */
+  objects: string;
+  source: string;
+  arch: string;
+  compat: string;
+  /** The patched tree: its key, and where it is or will be. */
+  tree: { key: string; dir: string };
+  /** The configuration and build id, when the configuration is cached: the choice is then exact. */
+  known?: { buildId: string; configText: string };
+  /** Else the requested values (`CONFIG_X` → value), to guess with. */
+  requested: ReadonlyMap<string, string>;
+}
+
+const copies = new WeakMap<object, Promise<StagedSeed | undefined>>();
+/** Copies neither placed nor removed yet: removed when the process exits. */
+const pending = new Set<string>();
+let exitHook = false;
+
+function seedConfig(objects: string) {
+  return (r: ObjtreeRecord) => {
+    try {
+      return readRegularTextSync(join(objects, r.buildId, '.config'), MAX_CONFIG_BYTES, 'a seed .config');
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+/**
+ * Start copying the likely seed: the copy's promise (resolving to undefined when the copy failed),
+ * or undefined when there is no seed to copy. Keep it with keepEarlySeed, or drop it (dropCopy).
+ */
+export function startEarlySeed(w: EarlyWanted): Promise<StagedSeed | undefined> | undefined {
+  const records = readRecords(w.objects);
+  const wanted = { source: w.source, arch: w.arch, compat: w.compat, treeKey: w.tree.key };
+  let choice: SeedChoice | undefined;
+  if (w.known) {
+    choice = chooseSeed(
+      { ...wanted, buildId: w.known.buildId, configText: w.known.configText },
+      records,
+      seedConfig(w.objects),
+    );
+  } else choice = guessSeed(wanted, w.requested, records, seedConfig(w.objects));
+  if (!choice) return undefined;
+  const dir = join(w.objects, `early.seed-${process.pid}-${randomBytes(4).toString('hex')}`);
+  pending.add(dir);
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', () => {
+      for (const d of pending) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  // With the build id known, the records name its object tree already; else the copy itself.
+  const names = w.known ? join(w.objects, w.known.buildId) : dir;
+  return stageSeed(choice, { dir, names, tree: w.tree }).catch(() => {
+    pending.delete(dir);
+    return undefined;
+  });
+}
+
+/** Keep the copy for `owner` (the prepared build). */
+export function keepEarlySeed(owner: object, copy: Promise<StagedSeed | undefined>): void {
+  copies.set(owner, copy);
+}
+
+/**
+ * The copy kept for `owner`, once complete, handed over (the caller places or removes it), or
+ * undefined when there is none.
+ */
+export async function takeEarlySeed(owner: object): Promise<StagedSeed | undefined> {
+  const copy = copies.get(owner);
+  if (!copy) return undefined;
+  copies.delete(owner);
+  const staged = await copy;
+  if (staged) pending.delete(staged.dir);
+  return staged;
+}
+
+/** Remove a copy that will not be placed. */
+export function removeStaged(staged: StagedSeed): void {
+  rmSync(staged.dir, { recursive: true, force: true });
+}
+
+/** Remove the copy kept for `owner`, if any (once its copy has stopped). */
+export async function discardEarlySeed(owner: object): Promise<void> {
+  const staged = await takeEarlySeed(owner);
+  if (staged) removeStaged(staged);
+}
+
+/** Wait for a copy and remove it (a prepare that failed after starting one). */
+export async function dropCopy(copy: Promise<StagedSeed | undefined> | undefined): Promise<void> {
+  const staged = await copy;
+  if (!staged) return;
+  pending.delete(staged.dir);
+  removeStaged(staged);
+}
