@@ -42,7 +42,7 @@ import {
 import type { HeadersNeed } from './elf-needs.js';
 import { BuildError } from './errors.js';
 import { sha256Json, sha256Text } from './hash.js';
-import { headersNeed, installHeaders } from './headers.js';
+import { headersNeed, headersNeedOf, installHeaders } from './headers.js';
 import { withLock } from './lock.js';
 import { buildSuffix, compile, type MakeEvent, modulesInstall } from './make.js';
 import { kconfigTree, patchedTree, patchedTreePlace, type ResolvedPatch, touchedFiles } from './patches.js';
@@ -426,14 +426,21 @@ export function blockingDrops(p: Prepared) {
  * four) over shares of about as many bytes: a distribution build's headers and modules (tens of
  * thousands of files, hundreds of MB) hash in a fraction of the time one process takes.
  */
-export async function hashTree(dir: string, skip: string[]): Promise<Manifest['files']> {
-  const listed = await runLocal(['find', dir, '-type', 'f', '-printf', '%s %P\\0']);
+export async function hashTree(
+  dir: string,
+  skip: string[],
+  /** Given the regular files listed (paths relative to `dir`), run while they are hashed. */
+  meanwhile?: (listed: { path: string; size: number; mode: number }[]) => void,
+): Promise<Manifest['files']> {
+  const listed = await runLocal(['find', dir, '-type', 'f', '-printf', '%s %m %P\\0']);
   if (listed.code !== 0) throw new BuildError(`cannot list the artifacts: ${listed.stderr.trim()}`);
   const size = new Map<string, number>();
+  const all: { path: string; size: number; mode: number }[] = [];
   for (const rec of listed.stdout.split('\0').filter(Boolean)) {
-    const sp = rec.indexOf(' ');
-    const path = rec.slice(sp + 1);
-    if (!skip.includes(path)) size.set(path, Number(rec.slice(0, sp)));
+    const [bytes = '', mode = '', ...rest] = rec.split(' ');
+    const path = rest.join(' ');
+    all.push({ path, size: Number(bytes), mode: Number.parseInt(mode, 8) });
+    if (!skip.includes(path)) size.set(path, Number(bytes));
   }
   // Largest first, each to the share with the fewest bytes so far.
   const shares = Array.from({ length: Math.min(4, Math.max(1, availableParallelism())) }, () => ({
@@ -445,7 +452,7 @@ export async function hashTree(dir: string, skip: string[]): Promise<Manifest['f
     share.bytes += n;
     share.paths.push(path);
   }
-  const sums = await Promise.all(
+  const hashing = Promise.all(
     shares
       .filter((x) => x.paths.length)
       .map((x) =>
@@ -454,6 +461,14 @@ export async function hashTree(dir: string, skip: string[]): Promise<Manifest['f
         }),
       ),
   );
+  let failedMeanwhile: unknown;
+  try {
+    meanwhile?.(all);
+  } catch (e) {
+    failedMeanwhile = e;
+  }
+  const sums = await hashing;
+  if (failedMeanwhile) throw failedMeanwhile;
   const failed = sums.find((r) => r.code !== 0);
   if (failed) throw new BuildError(`cannot checksum the artifacts: ${failed.stderr.trim()}`);
   const files: Manifest['files'] = [];
@@ -794,8 +809,14 @@ export async function buildInto(
     onEvent?.({ stage: 'checking signatures', compiled: 0 });
     checkSignedArtifacts(p.signing, tmp, p.release);
   }
-  const needs = headersNeed(join(tmp, 'headers'));
-  const files = await hashTree(tmp, ['build.log']);
+  // What the headers' host tools need, read from the listing hashTree makes, while it hashes.
+  let needs: HeadersNeed | null = null;
+  const files = await hashTree(tmp, ['build.log'], (listed) => {
+    if (!existsSync(join(tmp, 'headers'))) return;
+    needs = headersNeedOf(
+      listed.filter((f) => f.path.startsWith('headers/')).map((f) => ({ ...f, path: join(tmp, f.path) })),
+    );
+  });
   const manifest: Manifest = {
     formatVersion: 1,
     buildId: p.buildId,

@@ -103,12 +103,24 @@ const MAX_TOOL_BYTES = 64 * 1024 * 1024;
  */
 export function headersNeed(dir: string): HeadersNeed | null {
   if (!existsSync(dir)) return null;
-  const files: string[] = [];
+  const files: { path: string; size: number; mode: number }[] = [];
   for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
     if (!e.isFile()) continue;
     const path = join(e.parentPath, e.name);
     const st = statSync(path);
-    if ((st.mode & 0o111) === 0 || st.size < 52 || st.size > MAX_TOOL_BYTES) continue;
+    files.push({ path, size: st.size, mode: st.mode });
+  }
+  return headersNeedOf(files);
+}
+
+/**
+ * headersNeed from a listing of the tree's regular files (their paths, sizes and modes), as a
+ * caller that lists them anyway has them: only the executables are opened.
+ */
+export function headersNeedOf(files: readonly { path: string; size: number; mode: number }[]): HeadersNeed {
+  const elf: string[] = [];
+  for (const { path, size, mode } of files) {
+    if ((mode & 0o111) === 0 || size < 52 || size > MAX_TOOL_BYTES) continue;
     const head = Buffer.alloc(4);
     const fd = openSync(path, 'r');
     try {
@@ -116,10 +128,10 @@ export function headersNeed(dir: string): HeadersNeed | null {
     } finally {
       closeSync(fd);
     }
-    if (head.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))) files.push(path);
+    if (head.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))) elf.push(path);
   }
   return unionNeeds(
-    files.sort().map((f) => {
+    elf.sort().map((f) => {
       try {
         return elfNeeds(readFileSync(f));
       } catch (e) {

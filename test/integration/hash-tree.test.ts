@@ -3,11 +3,22 @@
  * size, hashed by sha256sum processes over shares of the files; names as they are, whatever they hold.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hashTree } from '../../src/compile/build.js';
+import { headersNeed, headersNeedOf } from '../../src/compile/headers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kf-hash-tree-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,7 +43,10 @@ describe('hashTree', () => {
     }
     // Not a regular file: not listed.
     symlinkSync('vmlinuz', join(dir, 'link'));
-    const listed = await hashTree(dir, ['build.log']);
+    let seen: { path: string; size: number; mode: number }[] = [];
+    const listed = await hashTree(dir, ['build.log'], (l) => {
+      seen = l;
+    });
     const expected = Object.entries(files)
       .filter(([name]) => name !== 'build.log')
       .map(([path, bytes]) => ({
@@ -42,5 +56,38 @@ describe('hashTree', () => {
       }))
       .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     expect(listed).toEqual(expected);
+    // What the caller is given meanwhile: every regular file (the skipped ones too), size and mode.
+    expect(seen.map((f) => f.path).sort()).toEqual(Object.keys(files).sort());
+    expect(seen.find((f) => f.path === 'a name with spaces')).toEqual({
+      path: 'a name with spaces',
+      size: 1,
+      mode: statSync(join(dir, 'a name with spaces')).mode & 0o7777,
+    });
+  });
+
+  it('a headers tree: headersNeedOf over the listing is what headersNeed reads walking the tree', async () => {
+    const h = mkdtempSync(join(tmpdir(), 'kf-hash-tree-h-'));
+    try {
+      // A real ELF executable (this machine's true), a script with an execute bit, a header.
+      mkdirSync(join(h, 'headers/scripts/basic'), { recursive: true });
+      mkdirSync(join(h, 'headers/include'), { recursive: true });
+      copyFileSync(realpathSync('/bin/true'), join(h, 'headers/scripts/basic/fixdep'));
+      chmodSync(join(h, 'headers/scripts/basic/fixdep'), 0o755);
+      writeFileSync(join(h, 'headers/scripts/x.sh'), `#!/bin/sh\n${'# padding\n'.repeat(10)}`, {
+        mode: 0o755,
+      });
+      writeFileSync(join(h, 'headers/include/a.h'), '#define A 1\n');
+      let fromListing: unknown;
+      await hashTree(h, [], (l) => {
+        fromListing = headersNeedOf(
+          l.filter((f) => f.path.startsWith('headers/')).map((f) => ({ ...f, path: join(h, f.path) })),
+        );
+      });
+      const walked = headersNeed(join(h, 'headers'));
+      expect(walked?.sonames).toContain('libc.so.6');
+      expect(fromListing).toEqual(walked);
+    } finally {
+      rmSync(h, { recursive: true, force: true });
+    }
   });
 });
