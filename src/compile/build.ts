@@ -56,6 +56,7 @@ import {
   readRecords,
   removeObjtree,
   type Seeded,
+  seedConfigReader,
   seedObjtree,
   seedSummary,
   writeRecord,
@@ -650,17 +651,7 @@ async function seedFor(
       configText: p.config.text,
     },
     readRecords(p.dirs.objects),
-    (r) => {
-      try {
-        return readRegularTextSync(
-          join(p.dirs.objects, r.buildId, '.config'),
-          MAX_CONFIG_BYTES,
-          'a seed .config',
-        );
-      } catch {
-        return undefined;
-      }
-    },
+    seedConfigReader(p.dirs.objects),
   );
   const early = await takeEarlySeed(p);
   const copied = early && choice && early.choice.record.buildId === choice.record.buildId;

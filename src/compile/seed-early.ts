@@ -13,14 +13,13 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAX_CONFIG_BYTES, readRegularTextSync } from './read-file.js';
 import {
   chooseSeed,
   guessSeed,
-  type ObjtreeRecord,
   readRecords,
   type SeedChoice,
   type StagedSeed,
+  seedConfigReader,
   stageSeed,
 } from './seed.js';
 
@@ -44,16 +43,6 @@ const copies = new WeakMap<object, Promise<StagedSeed | undefined>>();
 const pending = new Set<string>();
 let exitHook = false;
 
-function seedConfig(objects: string) {
-  return (r: ObjtreeRecord) => {
-    try {
-      return readRegularTextSync(join(objects, r.buildId, '.config'), MAX_CONFIG_BYTES, 'a seed .config');
-    } catch {
-      return undefined;
-    }
-  };
-}
-
 /**
  * Start copying the likely seed: the copy's promise (resolving to undefined when the copy failed),
  * or undefined when there is no seed to copy. Keep it with keepEarlySeed, or drop it (dropCopy).
@@ -66,9 +55,9 @@ export function startEarlySeed(w: EarlyWanted): Promise<StagedSeed | undefined> 
     choice = chooseSeed(
       { ...wanted, buildId: w.known.buildId, configText: w.known.configText },
       records,
-      seedConfig(w.objects),
+      seedConfigReader(w.objects),
     );
-  } else choice = guessSeed(wanted, w.requested, records, seedConfig(w.objects));
+  } else choice = guessSeed(wanted, w.requested, records, seedConfigReader(w.objects));
   if (!choice) return undefined;
   const dir = join(w.objects, `early.seed-${process.pid}-${randomBytes(4).toString('hex')}`);
   pending.add(dir);
@@ -111,8 +100,9 @@ export function removeStaged(staged: StagedSeed): void {
 
 /** Remove the copy kept for `owner`, if any (once its copy has stopped). */
 export async function discardEarlySeed(owner: object): Promise<void> {
-  const staged = await takeEarlySeed(owner);
-  if (staged) removeStaged(staged);
+  const copy = copies.get(owner);
+  copies.delete(owner);
+  await dropCopy(copy);
 }
 
 /** Wait for a copy and remove it (a prepare that failed after starting one). */

@@ -44,7 +44,7 @@ import { promisify } from 'node:util';
 import { parseConfig } from '../kconfig/config.js';
 import { BuildError } from './errors.js';
 import { sha256Json } from './hash.js';
-import { KIB, readRegularSync } from './read-file.js';
+import { KIB, MAX_CONFIG_BYTES, readRegularSync, readRegularTextSync } from './read-file.js';
 
 /** What a complete object tree was built from: objects/<build id>.json, beside the tree. */
 export interface ObjtreeRecord {
@@ -256,6 +256,17 @@ export function readRecords(objects: string): ObjtreeRecord[] {
     if (r && r.buildId === m[1] && existsSync(join(objects, r.buildId, '.config'))) out.push(r);
   }
   return out;
+}
+
+/** What chooseSeed and guessSeed read a seed's .config with: undefined when it is gone or unreadable. */
+export function seedConfigReader(objects: string): (r: ObjtreeRecord) => string | undefined {
+  return (r) => {
+    try {
+      return readRegularTextSync(join(objects, r.buildId, '.config'), MAX_CONFIG_BYTES, 'a seed .config');
+    } catch {
+      return undefined;
+    }
+  };
 }
 
 /** Write the record of a complete build (after its artifacts are committed). */
