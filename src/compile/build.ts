@@ -42,6 +42,7 @@ import {
 import type { HeadersNeed } from './elf-needs.js';
 import { BuildError } from './errors.js';
 import { sha256Json, sha256Text } from './hash.js';
+import { type ListedFile, sourceSums } from './hash-cache.js';
 import { headersNeed, headersNeedOf, installHeaders } from './headers.js';
 import { withLock } from './lock.js';
 import { buildSuffix, compile, type MakeEvent, modulesInstall } from './make.js';
@@ -79,6 +80,7 @@ import {
   withKeyFile,
 } from './signing.js';
 import { checkSignature, type FetchedSource, fetchFile, fetchSource, sourceKey, unpack } from './source.js';
+import { startSpare } from './tree-copy.js';
 
 /** Bump when the way kernelfile builds changes, so old artifacts are not reused. */
 export const BUILD_RECIPE = 2;
@@ -425,23 +427,36 @@ export function blockingDrops(p: Prepared) {
  * Every regular file under `dir` with its sha256 and size, sorted by path. The files are listed
  * with their sizes by one find, then hashed by coreutils' sha256sum, one process per core (at most
  * four) over shares of about as many bytes: a distribution build's headers and modules (tens of
- * thousands of files, hundreds of MB) hash in a fraction of the time one process takes.
+ * thousands of files, hundreds of MB) hash in a fraction of the time one process takes. A file
+ * whose digest `known` gives (the pristine source's, by inode: hash-cache.ts) is not read.
  */
 export async function hashTree(
   dir: string,
   skip: string[],
   /** Given the regular files listed (paths relative to `dir`), run while they are hashed. */
-  meanwhile?: (listed: { path: string; size: number; mode: number }[]) => void,
+  meanwhile?: (listed: ListedFile[]) => void,
+  known?: (file: ListedFile) => string | undefined,
 ): Promise<Manifest['files']> {
-  const listed = await runLocal(['find', dir, '-type', 'f', '-printf', '%s %m %P\\0']);
+  const listed = await runLocal(['find', dir, '-type', 'f', '-printf', '%s %m %D %i %T@ %P\\0']);
   if (listed.code !== 0) throw new BuildError(`cannot list the artifacts: ${listed.stderr.trim()}`);
   const size = new Map<string, number>();
-  const all: { path: string; size: number; mode: number }[] = [];
+  const all: ListedFile[] = [];
+  const files: Manifest['files'] = [];
   for (const rec of listed.stdout.split('\0').filter(Boolean)) {
-    const [bytes = '', mode = '', ...rest] = rec.split(' ');
-    const path = rest.join(' ');
-    all.push({ path, size: Number(bytes), mode: Number.parseInt(mode, 8) });
-    if (!skip.includes(path)) size.set(path, Number(bytes));
+    const [bytes = '', mode = '', dev = '', ino = '', mtime = '', ...rest] = rec.split(' ');
+    const f: ListedFile = {
+      path: rest.join(' '),
+      size: Number(bytes),
+      mode: Number.parseInt(mode, 8),
+      dev,
+      ino,
+      mtime,
+    };
+    all.push(f);
+    if (skip.includes(f.path)) continue;
+    const sha256 = known?.(f);
+    if (sha256) files.push({ path: f.path, sha256, size: f.size });
+    else size.set(f.path, f.size);
   }
   // Largest first, each to the share with the fewest bytes so far.
   const shares = Array.from({ length: Math.min(4, Math.max(1, availableParallelism())) }, () => ({
@@ -472,15 +487,17 @@ export async function hashTree(
   if (failedMeanwhile) throw failedMeanwhile;
   const failed = sums.find((r) => r.code !== 0);
   if (failed) throw new BuildError(`cannot checksum the artifacts: ${failed.stderr.trim()}`);
-  const files: Manifest['files'] = [];
+  const hashed = files.length;
   for (const r of sums)
     for (const rec of r.stdout.split('\0').filter(Boolean)) {
       // sha256sum -z: 64 hex digits, a space, a space or `*`, the name as given (not escaped).
       const path = rec.slice(66);
       files.push({ path, sha256: rec.slice(0, 64), size: size.get(path) ?? 0 });
     }
-  if (files.length !== size.size)
-    throw new BuildError(`cannot checksum the artifacts: ${files.length} of ${size.size} files hashed`);
+  if (files.length - hashed !== size.size)
+    throw new BuildError(
+      `cannot checksum the artifacts: ${files.length - hashed} of ${size.size} files hashed`,
+    );
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
@@ -616,6 +633,8 @@ export interface BuildPlace {
   umask?: string;
   /** More environment for make (TZ, LC_ALL…). */
   env?: Record<string, string>;
+  /** Read and hash every artifact, also the source files whose digests are kept (hash-cache.ts). */
+  hashAll?: boolean;
 }
 
 /** What a seed must share with this build besides source and architecture (seed.ts). */
@@ -699,6 +718,8 @@ async function compileLocked(
   const seeded = !o.clean && !existsSync(objtree) ? await seedFor(p, objtree, onEvent) : undefined;
   mkdirSync(objtree, { recursive: true });
   const tmp = staging(final);
+  // A patched build: the next patch set's tree is copied ahead while make runs (tree-copy.ts).
+  const spare = p.pristine && p.tree.dir !== p.pristine.dir ? startSpare(p.pristine.dir) : undefined;
   try {
     const manifest = await buildInto(p, { srctree: p.tree.dir, objtree, out: tmp }, onEvent, seeded, distcc);
     commit(tmp, final);
@@ -733,6 +754,8 @@ async function compileLocked(
     if (e instanceof BuildError && hasLog)
       throw new BuildError(e.message.replace(log, kept), e.hint, e.details);
     throw e;
+  } finally {
+    await spare;
   }
 }
 
@@ -801,13 +824,38 @@ export async function buildInto(
     checkSignedArtifacts(p.signing, tmp, p.release);
   }
   // What the headers' host tools need, read from the listing hashTree makes, while it hashes.
+  // The headers' source files are the pristine source's own inodes: their digests are kept.
   let needs: HeadersNeed | null = null;
-  const files = await hashTree(tmp, ['build.log'], (listed) => {
-    if (!existsSync(join(tmp, 'headers'))) return;
-    needs = headersNeedOf(
-      listed.filter((f) => f.path.startsWith('headers/')).map((f) => ({ ...f, path: join(tmp, f.path) })),
+  const sums = p.pristine && !place.hashAll ? sourceSums(p.pristine.dir) : undefined;
+  const fromSource = (f: ListedFile) =>
+    f.path.startsWith('headers/') ? f.path.slice('headers/'.length) : undefined;
+  let listing: ListedFile[] = [];
+  const files = await hashTree(
+    tmp,
+    ['build.log'],
+    (listed) => {
+      listing = listed;
+      if (!existsSync(join(tmp, 'headers'))) return;
+      needs = headersNeedOf(
+        listed.filter((f) => f.path.startsWith('headers/')).map((f) => ({ ...f, path: join(tmp, f.path) })),
+      );
+    },
+    sums &&
+      ((f) => {
+        const rel = fromSource(f);
+        return rel === undefined ? undefined : sums.lookup(rel, f);
+      }),
+  );
+  if (sums) {
+    const digests = new Map(files.map((f) => [f.path, f.sha256]));
+    sums.record(
+      listing.flatMap((file) => {
+        const rel = fromSource(file);
+        return rel === undefined ? [] : [{ rel, file }];
+      }),
+      digests,
     );
-  });
+  }
   const manifest: Manifest = {
     formatVersion: 1,
     buildId: p.buildId,

@@ -4,6 +4,8 @@
  *
  *   sources/<sha256>.<ext>     downloaded tarballs, by their checksum
  *   trees/<treeKey>/           unpacked source with the patches applied (treeKey: source + patches)
+ *   trees/src-<key>.sums       the pristine source's file digests, by inode (hash-cache.ts)
+ *   trees/src-<key>.spare/     a hard-link copy of the pristine source, for the next patch set (tree-copy.ts)
  *   configs/<configKey>/       Kconfig resolution results (.config, dropped-value reports), what `plan` uses
  *   kconfig/base-<key>/        a base target's .config (`make tinyconfig`…) per tree, arch, make variables, toolchain
  *   kconfig/tools-<key>/       the kconfig host tools (scripts/basic, scripts/kconfig) built for a tree

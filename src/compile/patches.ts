@@ -4,13 +4,14 @@
  * is reported with the files and hunks that failed; one whose reverse applies is already in the
  * source. GNU patch writes each changed file anew, so a hard-linked copy keeps the pristine tree intact.
  */
-import { chmodSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runLocal } from '../host/local.js';
 import type { CacheDirs } from './cache.js';
 import { commit, staging } from './cache.js';
 import { BuildError } from './errors.js';
 import { sha256Json } from './hash.js';
+import { claimSpare, linkTree } from './tree-copy.js';
 
 export interface ResolvedPatch {
   /** As written in the kernelfile (path or URL), for messages. */
@@ -108,23 +109,6 @@ async function applyOne(p: ResolvedPatch, tree: string, index: number): Promise<
     );
 }
 
-/**
- * Hard-link copy of the tree `from` into the empty directory `into` (`cp -al`): a kernel tree is some
- * 80,000 links, and drivers/ alone is some 40 % of them, so drivers/ and the rest are linked by two
- * cp at once (0.57 s → 0.36 s for Debian's 6.1 on 2 cores).
- */
-async function linkTree(from: string, into: string): Promise<void> {
-  const entries = readdirSync(from).sort();
-  const big = entries.filter((e) => e === 'drivers');
-  const rest = entries.filter((e) => e !== 'drivers');
-  const cp = (names: string[]) =>
-    names.length ? runLocal(['cp', '-al', '--', ...names.map((n) => join(from, n)), into]) : null;
-  const runs = await Promise.all([cp(big), cp(rest)]);
-  const failed = runs.find((r) => r !== null && r.code !== 0);
-  if (failed) throw new BuildError(`cannot copy the source tree: ${failed.stderr.trim()}`);
-  chmodSync(into, statSync(from).mode & 0o7777);
-}
-
 /** Where the tree of `patches` over `pristine` is (or will be) in the cache: the pristine source without patches. */
 export function patchedTreePlace(
   pristine: { dir: string; key: string },
@@ -152,7 +136,9 @@ export async function patchedTree(
   const { key, dir: final } = place;
   const tmp = staging(final);
   try {
-    await linkTree(pristine.dir, tmp);
+    // The spare copy of the pristine tree made during an earlier build, else a copy made now.
+    if (claimSpare(pristine.dir, tmp)) progress?.('applying the patches to the spare copy of the source');
+    else await linkTree(pristine.dir, tmp);
     for (const [i, p] of patches.entries()) {
       progress?.(`applying patch ${i + 1}/${patches.length}: ${p.name}`);
       await applyOne(p, tmp, i);

@@ -24,7 +24,9 @@ import { commit, staging, writeAtomic } from './cache.js';
 import { BuildError } from './errors.js';
 import { extractTar, refuseSpecialFiles, SAFE_TAR_OPTIONS } from './extract.js';
 import { sha256File, sha256Json, sha256Text } from './hash.js';
+import { dropSourceSums } from './hash-cache.js';
 import { requireRegular } from './read-file.js';
+import { dropSpare } from './tree-copy.js';
 
 export type Progress = (message: string) => void;
 
@@ -292,6 +294,9 @@ export async function unpack(
   const key = sha256Json({ unpack: 1, source: sourceKey(s) });
   const final = join(dirs.trees, `src-${key}`);
   if (!existsSync(final)) {
+    // Digests and a spare copy kept for an earlier unpacking name its inodes, not this one's.
+    dropSourceSums(final);
+    dropSpare(final);
     const tmp = staging(final);
     try {
       progress?.('unpacking the kernel source');

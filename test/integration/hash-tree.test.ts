@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hashTree } from '../../src/compile/build.js';
+import type { ListedFile } from '../../src/compile/hash-cache.js';
 import { headersNeed, headersNeedOf } from '../../src/compile/headers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kf-hash-tree-'));
@@ -43,7 +44,7 @@ describe('hashTree', () => {
     }
     // Not a regular file: not listed.
     symlinkSync('vmlinuz', join(dir, 'link'));
-    let seen: { path: string; size: number; mode: number }[] = [];
+    let seen: ListedFile[] = [];
     const listed = await hashTree(dir, ['build.log'], (l) => {
       seen = l;
     });
@@ -58,10 +59,15 @@ describe('hashTree', () => {
     expect(listed).toEqual(expected);
     // What the caller is given meanwhile: every regular file (the skipped ones too), size and mode.
     expect(seen.map((f) => f.path).sort()).toEqual(Object.keys(files).sort());
+    const st = statSync(join(dir, 'a name with spaces'), { bigint: true });
     expect(seen.find((f) => f.path === 'a name with spaces')).toEqual({
       path: 'a name with spaces',
       size: 1,
-      mode: statSync(join(dir, 'a name with spaces')).mode & 0o7777,
+      mode: Number(st.mode) & 0o7777,
+      dev: String(st.dev),
+      ino: String(st.ino),
+      // find's %T@: seconds, a dot, ten digits of fraction
+      mtime: `${st.mtimeNs / 1_000_000_000n}.${String(st.mtimeNs % 1_000_000_000n).padStart(9, '0')}0`,
     });
   });
 
