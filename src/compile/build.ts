@@ -826,9 +826,7 @@ export async function buildInto(
   // What the headers' host tools need, read from the listing hashTree makes, while it hashes.
   // The headers' source files are the pristine source's own inodes: their digests are kept.
   let needs: HeadersNeed | null = null;
-  const sums = p.pristine && !place.hashAll ? sourceSums(p.pristine.dir) : undefined;
-  const fromSource = (f: ListedFile) =>
-    f.path.startsWith('headers/') ? f.path.slice('headers/'.length) : undefined;
+  const sums = p.pristine && !place.hashAll ? sourceSums(p.pristine.dir, 'headers/') : undefined;
   let listing: ListedFile[] = [];
   const files = await hashTree(
     tmp,
@@ -840,22 +838,9 @@ export async function buildInto(
         listed.filter((f) => f.path.startsWith('headers/')).map((f) => ({ ...f, path: join(tmp, f.path) })),
       );
     },
-    sums &&
-      ((f) => {
-        const rel = fromSource(f);
-        return rel === undefined ? undefined : sums.lookup(rel, f);
-      }),
+    sums?.lookup,
   );
-  if (sums) {
-    const digests = new Map(files.map((f) => [f.path, f.sha256]));
-    sums.record(
-      listing.flatMap((file) => {
-        const rel = fromSource(file);
-        return rel === undefined ? [] : [{ rel, file }];
-      }),
-      digests,
-    );
-  }
+  sums?.record(listing, files);
   const manifest: Manifest = {
     formatVersion: 1,
     buildId: p.buildId,

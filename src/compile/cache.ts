@@ -66,6 +66,25 @@ export function staging(final: string): string {
   return tmp;
 }
 
+/** Directories being made outside staging (an early seed copy, a spare tree): removed at exit. */
+const removedAtExit = new Set<string>();
+let exitHook = false;
+
+/** Remove `dir` if the process exits before `keepAtExit(dir)`: a copy still being made, or never placed. */
+export function removeAtExit(dir: string): void {
+  removedAtExit.add(dir);
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const d of removedAtExit) rmSync(d, { recursive: true, force: true });
+  });
+}
+
+/** `dir` is placed, or already removed: no longer removed at exit. */
+export function keepAtExit(dir: string): void {
+  removedAtExit.delete(dir);
+}
+
 /** Move a completed staging directory into place (an existing entry wins: it is identical by key). */
 export function commit(tmp: string, final: string): void {
   try {

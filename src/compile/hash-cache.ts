@@ -54,14 +54,17 @@ function dirId(dir: string): { dev: string; ino: string } | undefined {
 }
 
 export interface SourceSums {
-  /** The digest of `file`, listed at `rel` under the pristine tree, when it is known to be the pristine file. */
-  lookup(rel: string, file: ListedFile): string | undefined;
-  /** Record the pristine files among `listed` (path → sha256 in `sums`); writes when any is new. */
-  record(listed: readonly { rel: string; file: ListedFile }[], sums: ReadonlyMap<string, string>): void;
+  /** The digest of a listed file, when it is known to be the pristine file at its path under the prefix. */
+  lookup(file: ListedFile): string | undefined;
+  /** Record the pristine files among `listed`, their digests from `hashed`; writes when any is new. */
+  record(listed: readonly ListedFile[], hashed: readonly { path: string; sha256: string }[]): void;
 }
 
-/** The sums kept for the pristine tree at `pristineDir` (none yet, or unusable: an empty set). */
-export function sourceSums(pristineDir: string): SourceSums {
+/**
+ * The sums kept for the pristine tree at `pristineDir` (none yet, or unusable: an empty set), for
+ * listed files whose paths are the pristine tree's under `prefix` (a build's `headers/`).
+ */
+export function sourceSums(pristineDir: string, prefix: string): SourceSums {
   const id = dirId(pristineDir);
   let entries: Entries = {};
   try {
@@ -84,27 +87,31 @@ export function sourceSums(pristineDir: string): SourceSums {
   } catch {
     // none yet, or damaged: every file is hashed, and the sums written again
   }
+  /** The path under the pristine tree, or undefined for a file outside the prefix. */
+  const relOf = (f: ListedFile) => (f.path.startsWith(prefix) ? f.path.slice(prefix.length) : undefined);
+  const entryOf = (rel: string) => (Object.hasOwn(entries, rel) ? entries[rel] : undefined);
   const same = (e: Entries[string] | undefined, f: ListedFile) =>
     Array.isArray(e) && e[0] === f.dev && e[1] === f.ino && e[2] === f.size && e[3] === f.mtime;
   return {
-    lookup(rel, file) {
-      const e = Object.hasOwn(entries, rel) ? entries[rel] : undefined;
+    lookup(file) {
+      const rel = relOf(file);
+      const e = rel === undefined ? undefined : entryOf(rel);
       return same(e, file) && typeof e?.[4] === 'string' && /^[0-9a-f]{64}$/.test(e[4]) ? e[4] : undefined;
     },
-    record(listed, sums) {
+    record(listed, hashed) {
       if (!id) return;
+      const digests = new Map(hashed.map((f) => [f.path, f.sha256]));
       const added: Entries = {};
-      let n = 0;
-      for (const { rel, file } of listed) {
-        const sha = sums.get(file.path);
-        if (!sha || same(Object.hasOwn(entries, rel) ? entries[rel] : undefined, file)) continue;
+      for (const file of listed) {
+        const rel = relOf(file);
+        const sha = digests.get(file.path);
+        if (rel === undefined || !sha || same(entryOf(rel), file)) continue;
         // Only the pristine tree's own file (the same inode), never a patched one or a copy.
         const st = lstatSync(`${pristineDir}/${rel}`, { bigint: true, throwIfNoEntry: false });
         if (!st?.isFile() || String(st.dev) !== file.dev || String(st.ino) !== file.ino) continue;
         added[rel] = [file.dev, file.ino, file.size, file.mtime, sha];
-        n++;
       }
-      if (n === 0) return;
+      if (Object.keys(added).length === 0) return;
       entries = { ...entries, ...added };
       const body = JSON.stringify({ sums: 1, dir: id, files: entries } satisfies SumsFile);
       const tmp = `${sumsFile(pristineDir)}.tmp-${process.pid}`;

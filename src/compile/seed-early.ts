@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { keepAtExit, removeAtExit } from './cache.js';
 import {
   chooseSeed,
   guessSeed,
@@ -38,10 +39,8 @@ export interface EarlyWanted {
   requested: ReadonlyMap<string, string>;
 }
 
+/** Copies neither placed nor removed yet are removed when the process exits (removeAtExit). */
 const copies = new WeakMap<object, Promise<StagedSeed | undefined>>();
-/** Copies neither placed nor removed yet: removed when the process exits. */
-const pending = new Set<string>();
-let exitHook = false;
 
 /**
  * Start copying the likely seed: the copy's promise (resolving to undefined when the copy failed),
@@ -60,17 +59,11 @@ export function startEarlySeed(w: EarlyWanted): Promise<StagedSeed | undefined> 
   } else choice = guessSeed(wanted, w.requested, records, seedConfigReader(w.objects));
   if (!choice) return undefined;
   const dir = join(w.objects, `early.seed-${process.pid}-${randomBytes(4).toString('hex')}`);
-  pending.add(dir);
-  if (!exitHook) {
-    exitHook = true;
-    process.once('exit', () => {
-      for (const d of pending) rmSync(d, { recursive: true, force: true });
-    });
-  }
+  removeAtExit(dir);
   // With the build id known, the records name its object tree already; else the copy itself.
   const names = w.known ? join(w.objects, w.known.buildId) : dir;
   return stageSeed(choice, { dir, names, tree: w.tree }).catch(() => {
-    pending.delete(dir);
+    keepAtExit(dir);
     return undefined;
   });
 }
@@ -89,7 +82,7 @@ export async function takeEarlySeed(owner: object): Promise<StagedSeed | undefin
   if (!copy) return undefined;
   copies.delete(owner);
   const staged = await copy;
-  if (staged) pending.delete(staged.dir);
+  if (staged) keepAtExit(staged.dir);
   return staged;
 }
 
@@ -109,6 +102,6 @@ export async function discardEarlySeed(owner: object): Promise<void> {
 export async function dropCopy(copy: Promise<StagedSeed | undefined> | undefined): Promise<void> {
   const staged = await copy;
   if (!staged) return;
-  pending.delete(staged.dir);
+  keepAtExit(staged.dir);
   removeStaged(staged);
 }

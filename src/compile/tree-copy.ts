@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { runLocal } from '../host/local.js';
+import { keepAtExit, removeAtExit } from './cache.js';
 import { BuildError } from './errors.js';
 
 /**
@@ -62,10 +63,6 @@ export function claimSpare(pristineDir: string, into: string): boolean {
   }
 }
 
-/** Copies being made: removed when the process exits before they are complete. */
-const making = new Set<string>();
-let exitHook = false;
-
 /**
  * Start making the spare copy of `pristineDir`, unless there is one: a promise that settles when
  * it is in place (or failed: a spare is never needed, so a failure is not an error); undefined when
@@ -76,13 +73,8 @@ export function startSpare(pristineDir: string): Promise<void> | undefined {
   if (existsSync(spare) || !existsSync(pristineDir)) return undefined;
   // `.tmp-<pid>`: `cache prune` removes what a killed run left (engine/cache.ts).
   const tmp = `${spare}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  making.add(tmp);
-  if (!exitHook) {
-    exitHook = true;
-    process.once('exit', () => {
-      for (const d of making) rmSync(d, { recursive: true, force: true });
-    });
-  }
+  // Removed when the process exits before it is complete.
+  removeAtExit(tmp);
   const done = async () => {
     try {
       mkdirSync(tmp, { mode: 0o700 });
@@ -91,7 +83,7 @@ export function startSpare(pristineDir: string): Promise<void> | undefined {
     } catch {
       // made by another build meanwhile (the rename found it), or the copy failed: none kept
     } finally {
-      making.delete(tmp);
+      keepAtExit(tmp);
       rmSync(tmp, { recursive: true, force: true });
     }
   };

@@ -72,11 +72,9 @@ describe('digests of the pristine source (hash-cache.ts)', () => {
   const files = pristineTree(pristine);
   const art = join(root, 'artifacts');
   artifacts(art, pristine, '#define B 3\n');
-  const known = (sums: ReturnType<typeof sourceSums>) => (f: ListedFile) =>
-    f.path.startsWith('headers/') ? sums.lookup(f.path.slice('headers/'.length), f) : undefined;
   /** hashTree as buildInto runs it, then the digests recorded. */
   const hashAndRecord = async () => {
-    const sums = sourceSums(pristine);
+    const sums = sourceSums(pristine, 'headers/');
     let listing: ListedFile[] = [];
     const out = await hashTree(
       art,
@@ -84,12 +82,9 @@ describe('digests of the pristine source (hash-cache.ts)', () => {
       (l) => {
         listing = l;
       },
-      known(sums),
+      sums.lookup,
     );
-    sums.record(
-      listing.filter((f) => f.path.startsWith('headers/')).map((file) => ({ rel: file.path.slice(8), file })),
-      new Map(out.map((f) => [f.path, f.sha256])),
-    );
+    sums.record(listing, out);
     return out;
   };
   const truth = () => ({
@@ -140,7 +135,7 @@ describe('digests of the pristine source (hash-cache.ts)', () => {
         ino: String(st.ino),
         mtime: `${st.mtimeNs / 1_000_000_000n}.${String(st.mtimeNs % 1_000_000_000n).padStart(9, '0')}0`,
       };
-      return sourceSums(dir).lookup('include/linux/a.h', listed);
+      return sourceSums(dir, 'headers/').lookup(listed);
     };
     expect(lookupOf(pristine)).toBe(sha(files['include/linux/a.h'] as string));
     const good = readFileSync(sumsFile(pristine));
