@@ -14,6 +14,7 @@ import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, type Prepared } from '../src/compile/build.js';
+import { buildDirOf, objtreeIn } from '../src/compile/build-dir.js';
 import type { CacheDirs } from '../src/compile/cache.js';
 import { makeArgs } from '../src/compile/config.js';
 import { compile, compileArgs } from '../src/compile/make.js';
@@ -255,7 +256,7 @@ async function benchIncremental(
   };
   /** make in a copy of the seed's tree (paths its own, as seed.ts makes it), after the change. */
   const makeAfter = async (change: 'option' | 'patch', configText: string, tag: string, buildId: string) => {
-    const objtree = join(dirs.objects, `bench-make-${tag}`);
+    const objtree = objtreeIn(join(dirs.objects, `bench-make-${tag}`));
     let tree = p.tree;
     if (change === 'patch') {
       tree = { key: `bench-tree-${tag}`, dir: join(dirs.trees, `bench-tree-${tag}`) };
@@ -267,7 +268,7 @@ async function benchIncremental(
     }
     await seedObjtree(
       { record: seed, samePatches: change === 'option', differing: 0 },
-      { objtree, tree, pristine: p.pristine as { key: string; dir: string } },
+      { objects: dirs.objects, objtree, tree, pristine: p.pristine as { key: string; dir: string } },
     );
     const log = join(objtree, 'bench-make.log');
     let compiled = 0;
@@ -284,7 +285,7 @@ async function benchIncremental(
         })
       ).compiled;
     });
-    rmSync(objtree, { recursive: true, force: true });
+    rmSync(buildDirOf(objtree), { recursive: true, force: true });
     if (change === 'patch') rmSync(tree.dir, { recursive: true, force: true });
     return { ms, compiled };
   };

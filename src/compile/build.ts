@@ -21,6 +21,7 @@ import { onPath, runLocal } from '../host/local.js';
 import { parseConfig } from '../kconfig/config.js';
 import type { Spec } from '../spec/schema.js';
 import { kernelArch, srcArch } from './arch.js';
+import { objtreeIn } from './build-dir.js';
 import type { CacheDirs } from './cache.js';
 import { commit, staging } from './cache.js';
 import {
@@ -53,6 +54,7 @@ import {
   beyondKeep,
   chooseSeed,
   compatDigest,
+  OBJTREE_RECORD,
   placeSeed,
   readRecords,
   removeObjtree,
@@ -405,7 +407,10 @@ function earlySeed(
 ) {
   const configText = cachedConfigText(configInput);
   const buildId = configText === undefined ? undefined : idOf(configText);
-  if (buildId && (readManifest(join(p.dirs.artifacts, buildId)) || existsSync(join(p.dirs.objects, buildId))))
+  if (
+    buildId &&
+    (readManifest(join(p.dirs.artifacts, buildId)) || existsSync(objtreeIn(join(p.dirs.objects, buildId))))
+  )
     return undefined;
   return startEarlySeed({
     objects: p.dirs.objects,
@@ -681,6 +686,7 @@ async function seedFor(
     compiled: 0,
   });
   const into = {
+    objects: p.dirs.objects,
     objtree,
     tree: p.tree,
     pristine: p.pristine,
@@ -712,8 +718,11 @@ async function compileLocked(
   o: BuildOptions = {},
   distcc?: ViaDistcc,
 ): Promise<{ dir: string; manifest: Manifest; cached: boolean }> {
-  const objtree = join(p.dirs.objects, p.buildId);
-  if (o.clean) removeObjtree(p.dirs.objects, p.buildId);
+  const buildDir = join(p.dirs.objects, p.buildId);
+  const objtree = objtreeIn(buildDir);
+  // A build directory without its object tree is a leftover: of an earlier layout, or of a seed
+  // never placed.
+  if (o.clean || !existsSync(objtree)) removeObjtree(p.dirs.objects, p.buildId);
   // A tree of this build id from an interrupted or failed run is make's to resume, not to seed.
   const seeded = !o.clean && !existsSync(objtree) ? await seedFor(p, objtree, onEvent) : undefined;
   mkdirSync(objtree, { recursive: true });
@@ -725,7 +734,7 @@ async function compileLocked(
     commit(tmp, final);
     if (p.pristine)
       writeRecord(p.dirs.objects, {
-        objtreeRecord: 1,
+        objtreeRecord: OBJTREE_RECORD,
         buildId: p.buildId,
         release: p.release,
         recipe: BUILD_RECIPE,

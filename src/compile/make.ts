@@ -17,6 +17,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { runLocal } from '../host/local.js';
 import type { Spec } from '../spec/schema.js';
+import { buildDirOf, linkSource } from './build-dir.js';
 import { makeArgs } from './config.js';
 import { type DistccCounts, type DistccRun, DistccTally } from './distcc.js';
 import { BuildError } from './errors.js';
@@ -73,13 +74,21 @@ export function compileArgs(
   const args = [...makeArgs(spec, input.arch), `LOCALVERSION=${buildSuffix(input.buildId)}`];
   const hostEnv: Record<string, string> = {};
   if (input.srctree) {
-    // Paths relative to the tree, wherever it is unpacked: the kernel maps __FILE__ itself
+    // Paths relative to the tree, wherever it is unpacked. make runs in the build directory
+    // (build-dir.ts), so Kbuild names the source `..`; the kernel maps __FILE__ itself
     // (-fmacro-prefix-map), not debug information; host tools (kconfig's conf, objtool: built with
-    // -g) map neither. Appended to the user's flags, if any.
+    // -g) map neither, and objtool's sub-make names the tree by its own path. No path of this
+    // build's directory goes into the kernel's own flags: they are on every command record, which
+    // then stays true in a copy of the object tree (seed.ts). Appended to the user's flags, if any.
     const user = (v: string) => (spec.build?.makeVars?.[v] ? `${spec.build?.makeVars?.[v]} ` : '');
-    const debug = `-fdebug-prefix-map=${input.srctree}/=`;
+    const debug = '-fdebug-prefix-map=../=';
     args.push(`KCFLAGS=${user('KCFLAGS')}${debug}`, `KAFLAGS=${user('KAFLAGS')}${debug}`);
-    const host = [input.srctree, input.objtree].filter(Boolean).map((d) => `-ffile-prefix-map=${d}/=`);
+    // objtool's sub-make runs in tools/objtool and names tools/lib's files `../lib/…`: kept as they
+    // are (the later map wins), as when Kbuild named the source by its absolute path.
+    const host = [
+      ...['..', input.srctree, input.objtree].filter(Boolean).map((d) => `-ffile-prefix-map=${d}/=`),
+      '-ffile-prefix-map=../lib=../lib',
+    ];
     args.push(`HOSTCFLAGS=${user('HOSTCFLAGS')}${host.join(' ')}`);
     // objtool's libsubcmd takes its own CFLAGS plus EXTRA_CFLAGS; from the environment, which
     // Kbuild's own EXTRA_CFLAGS (reset in scripts/Makefile.build) does not see.
@@ -152,7 +161,15 @@ async function makeLogged(
     distccOffset += text.length;
     tally.feed(text.toString('utf8'));
   };
-  const argv = ['make', '-C', input.srctree, `O=${input.objtree}`, `-j${jobs}`, ...args, ...targets];
+  const argv = [
+    'make',
+    '-C',
+    buildDirOf(input.objtree),
+    `O=${input.objtree}`,
+    `-j${jobs}`,
+    ...args,
+    ...targets,
+  ];
   appendFileSync(input.logFile, `$ ${argv.join(' ')}\n`);
   let offset = statSync(input.logFile).size;
   let partial = '';
@@ -210,7 +227,7 @@ async function imageName(input: MakeInput): Promise<string> {
     'make',
     '-s',
     '-C',
-    input.srctree,
+    buildDirOf(input.objtree),
     `O=${input.objtree}`,
     ...compileArgs(input).args,
     'image_name',
@@ -230,6 +247,7 @@ function targets(arch: string, modules: boolean): string[] {
 export async function compile(
   input: MakeInput,
 ): Promise<{ image: string; release: string; modules: boolean; compiled: number; distcc?: DistccCounts }> {
+  linkSource(input.srctree, input.objtree);
   const dotConfig = join(input.objtree, '.config');
   if (!existsSync(dotConfig) || readFileSync(dotConfig, 'utf8') !== input.configText)
     writeFileSync(dotConfig, input.configText);
@@ -250,5 +268,6 @@ export async function compile(
 }
 
 export async function modulesInstall(input: MakeInput, dest: string): Promise<void> {
+  linkSource(input.srctree, input.objtree);
   await makeLogged(input, [`INSTALL_MOD_PATH=${dest}`, 'modules_install'], 'installing modules', { n: 0 });
 }

@@ -10,6 +10,7 @@ import { closeSync, mkdirSync, openSync, readSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runLocal } from '../host/local.js';
 import { buildInto, type Manifest, type Prepared } from './build.js';
+import { buildDirOf, objtreeIn } from './build-dir.js';
 import { BuildError } from './errors.js';
 import type { MakeEvent } from './make.js';
 
@@ -155,7 +156,8 @@ export async function checkReproducible(
     `${p.buildId.slice(0, 16)}-${randomBytes(4).toString('hex')}`,
   );
   const srctree = join(base, 'linux');
-  const objtree = join(base, 'objects');
+  // In a build directory of its own, as the cache's build (build-dir.ts).
+  const objtree = objtreeIn(join(base, 'build'));
   const out = join(base, 'artifacts');
   mkdirSync(objtree, { recursive: true, mode: 0o700 });
   mkdirSync(out, { recursive: true });
@@ -206,7 +208,7 @@ export async function checkReproducible(
     };
   } finally {
     rmSync(srctree, { recursive: true, force: true });
-    rmSync(objtree, { recursive: true, force: true });
+    rmSync(buildDirOf(objtree), { recursive: true, force: true });
     if (!keep) rmSync(base, { recursive: true, force: true });
   }
 }

@@ -21,6 +21,7 @@ import {
   type SeedChoice,
   type StagedSeed,
   seedConfigReader,
+  seedTree,
   stageSeed,
 } from './seed.js';
 
@@ -61,8 +62,8 @@ export function startEarlySeed(w: EarlyWanted): Promise<StagedSeed | undefined> 
   const dir = join(w.objects, `early.seed-${process.pid}-${randomBytes(4).toString('hex')}`);
   removeAtExit(dir);
   // With the build id known, the records name its object tree already; else the copy itself.
-  const names = w.known ? join(w.objects, w.known.buildId) : dir;
-  return stageSeed(choice, { dir, names, tree: w.tree }).catch(() => {
+  const names = w.known ? seedTree(w.objects, w.known.buildId) : dir;
+  return stageSeed(choice, { objects: w.objects, dir, names, tree: w.tree }).catch(() => {
     keepAtExit(dir);
     return undefined;
   });

@@ -42,13 +42,20 @@ import {
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseConfig } from '../kconfig/config.js';
+import { objtreeIn } from './build-dir.js';
 import { BuildError } from './errors.js';
 import { sha256Json } from './hash.js';
 import { KIB, MAX_CONFIG_BYTES, readRegularSync, readRegularTextSync } from './read-file.js';
 
-/** What a complete object tree was built from: objects/<build id>.json, beside the tree. */
+/**
+ * The records' version: 2 since the object tree is `obj/` of its build directory (build-dir.ts).
+ * Trees recorded otherwise are not seeds (`cache prune` removes them).
+ */
+export const OBJTREE_RECORD = 2;
+
+/** What a complete object tree was built from: objects/<build id>.json, beside its build directory. */
 export interface ObjtreeRecord {
-  objtreeRecord: 1;
+  objtreeRecord: typeof OBJTREE_RECORD;
   buildId: string;
   release: string;
   recipe: number;
@@ -217,7 +224,7 @@ export function parseRecord(text: string): ObjtreeRecord | undefined {
     return typeof o === 'object' && o !== null && str(o.key) && str(o.dir);
   };
   if (
-    r?.objtreeRecord !== 1 ||
+    r?.objtreeRecord !== OBJTREE_RECORD ||
     !str(r.buildId) ||
     !HEX64.test(r.buildId as string) ||
     !str(r.release) ||
@@ -238,6 +245,9 @@ export function parseRecord(text: string): ObjtreeRecord | undefined {
 
 export const recordFile = (objects: string, buildId: string) => join(objects, `${buildId}.json`);
 
+/** Where a build's object tree is in the cache's objects directory (build-dir.ts). */
+export const seedTree = (objects: string, buildId: string) => objtreeIn(join(objects, buildId));
+
 /** The records of complete object trees in the cache (trees whose directory is gone are left out). */
 export function readRecords(objects: string): ObjtreeRecord[] {
   let names: string[];
@@ -253,7 +263,7 @@ export function readRecords(objects: string): ObjtreeRecord[] {
     const read = readRegularSync(join(objects, n), MAX_RECORD_BYTES);
     if (!read.ok) continue;
     const r = parseRecord(read.bytes.toString('utf8'));
-    if (r && r.buildId === m[1] && existsSync(join(objects, r.buildId, '.config'))) out.push(r);
+    if (r && r.buildId === m[1] && existsSync(join(seedTree(objects, r.buildId), '.config'))) out.push(r);
   }
   return out;
 }
@@ -262,7 +272,11 @@ export function readRecords(objects: string): ObjtreeRecord[] {
 export function seedConfigReader(objects: string): (r: ObjtreeRecord) => string | undefined {
   return (r) => {
     try {
-      return readRegularTextSync(join(objects, r.buildId, '.config'), MAX_CONFIG_BYTES, 'a seed .config');
+      return readRegularTextSync(
+        join(seedTree(objects, r.buildId), '.config'),
+        MAX_CONFIG_BYTES,
+        'a seed .config',
+      );
     } catch {
       return undefined;
     }
@@ -284,7 +298,7 @@ export function writeRecord(objects: string, r: ObjtreeRecord): void {
   renameSync(tmp, file);
 }
 
-/** Remove a build's record first (the tree is no longer a seed), then its object tree. */
+/** Remove a build's record first (the tree is no longer a seed), then its build directory. */
 export function removeObjtree(objects: string, buildId: string): void {
   rmSync(recordFile(objects, buildId), { force: true });
   rmSync(join(objects, buildId), { recursive: true, force: true });
@@ -319,9 +333,6 @@ export function pathRewriter(pairs: readonly (readonly [string, string])[]): (by
   };
 }
 
-/** Kbuild's command records and dependency files (.cmd, .d): they name the trees' paths. */
-const isRecord = (rel: string) => rel.endsWith('.cmd') || rel.endsWith('.d');
-
 /**
  * A command record copied from `src` to `dst` with its paths rewritten, its mode and times kept;
  * what was written.
@@ -343,10 +354,11 @@ function rewriteRecord(src: string, dst: string, rewrite: (bytes: Buffer) => Buf
 
 /**
  * Copy the object tree `at` into `tmp` (which must not exist) with its command records' paths
- * rewritten (`pairs`), everything with its mode and times. The records (about half the bytes of a
- * tree) are read, rewritten and written once, here, while one cp copies the rest (reflinked where
- * the file system can): a copy then a rewrite would write them twice. `source`, the link make
- * makes to the source tree on every run, is left out: made again, never trusted from the seed.
+ * rewritten (`pairs`), everything with its mode and times. Kbuild names the source `..`
+ * (build-dir.ts), so only the few records that name an absolute path (host tools, objtool) hold one
+ * of the pairs: `grep` finds them, they are read, rewritten and written once, here, while one cp
+ * copies the rest (reflinked where the file system can). `source`, the link make makes to the
+ * source tree on every run, is left out: made again, never trusted from the seed.
  * Returns the records (relative paths) that name `naming` once rewritten.
  */
 async function copySeed(
@@ -355,20 +367,25 @@ async function copySeed(
   pairs: [string, string][],
   naming: string,
 ): Promise<string[]> {
-  const { stdout } = await run('find', [at, '-mindepth', '1', '-printf', '%y %P\\0'], {
-    maxBuffer: 512 * 1024 * 1024,
-  });
+  const [listed, named0] = await Promise.all([
+    run('find', [at, '-mindepth', '1', '-printf', '%y %P\\0'], { maxBuffer: 512 * 1024 * 1024 }),
+    recordsNaming(at, [
+      ...pairs.filter(([from, to]) => from !== to && from.length > 0).map(([from]) => from),
+      naming,
+    ]),
+  ]);
   const dirs: string[] = [];
   const records: string[] = [];
   const rest: string[] = [];
-  for (const entry of stdout.split('\0')) {
+  for (const entry of listed.stdout.split('\0')) {
     if (entry.length < 3) continue;
     const rel = entry.slice(2);
     if (rel === 'source') continue;
     if (entry[0] === 'd') dirs.push(rel);
-    else if (entry[0] === 'f' && isRecord(rel)) records.push(rel);
+    else if (entry[0] === 'f' && named0.has(rel)) records.push(rel);
     else rest.push(rel);
   }
+  mkdirSync(dirname(tmp), { recursive: true });
   mkdirSync(tmp);
   // find lists a directory before what it holds.
   for (const d of dirs) mkdirSync(join(tmp, d));
@@ -417,6 +434,32 @@ async function copySeed(
   return named;
 }
 
+/**
+ * The command records (relative paths) under `dir` that hold any of `strings`: one `grep` over
+ * them (a few dozen of 1,500 in the example; the rest name nothing absolute).
+ */
+async function recordsNaming(dir: string, strings: readonly string[]): Promise<Set<string>> {
+  const wanted = strings.filter((x) => x.length > 0);
+  if (wanted.length === 0) return new Set();
+  try {
+    const { stdout } = await run(
+      'grep',
+      ['-rlZF', '--include=*.cmd', '--include=*.d', ...wanted.flatMap((x) => ['-e', x]), '--', '.'],
+      { cwd: dir, maxBuffer: 64 * 1024 * 1024 },
+    );
+    return new Set(
+      stdout
+        .split('\0')
+        .filter(Boolean)
+        .map((f) => f.replace(/^\.\//, '')),
+    );
+  } catch (e) {
+    // 1: none holds any (grep found nothing); anything else is an error.
+    if ((e as { code?: unknown }).code === 1) return new Set();
+    throw e;
+  }
+}
+
 const run = promisify(execFile);
 
 /** Every regular file of a tree with its inode: `find -printf`, one process for tens of thousands. */
@@ -461,6 +504,9 @@ export interface Seeded {
 
 /** What a seeded object tree is placed for: the build's object tree, its trees and patched files. */
 export interface SeedInto {
+  /** The cache's objects directory, where the seed is. */
+  objects: string;
+  /** The build's object tree (build-dir.ts: `obj/` of its build directory). */
   objtree: string;
   tree: { key: string; dir: string };
   pristine: { key: string; dir: string };
@@ -475,6 +521,7 @@ export interface SeedInto {
  */
 export async function seedObjtree(choice: SeedChoice, into: SeedInto): Promise<Seeded> {
   const staged = await stageSeed(choice, {
+    objects: into.objects,
     dir: `${into.objtree}.seed-${process.pid}`,
     names: into.objtree,
     tree: into.tree,
@@ -494,22 +541,22 @@ export interface StagedSeed {
 }
 
 /**
- * Copy the seed's object tree to `to.dir` (in the objects directory, beside it; replaced if there),
- * its command records naming `to.names` as their object tree and `to.tree` as their source tree.
+ * Copy the seed's object tree (in `to.objects`) to `to.dir` (replaced if there), its command
+ * records naming `to.names` as their object tree and `to.tree` as their source tree.
  * The source tree need not exist yet: this only writes into the copy. A build that knows its object
  * tree only later (its configuration is still being resolved) has the copy name itself, and
  * placeSeed names the object tree in the few records that name it.
  */
 export async function stageSeed(
   choice: SeedChoice,
-  to: { dir: string; names: string; tree: { dir: string } },
+  to: { objects: string; dir: string; names: string; tree: { dir: string } },
 ): Promise<StagedSeed> {
   const from = choice.record;
   rmSync(to.dir, { recursive: true, force: true });
   try {
-    // From where the tree is now (beside this build's): the record's paths are what its .cmd files name.
+    // From where the tree is now: the record's paths are what its .cmd files name.
     const naming = await copySeed(
-      join(dirname(to.dir), from.buildId),
+      seedTree(to.objects, from.buildId),
       to.dir,
       [
         [from.objtree, to.names],

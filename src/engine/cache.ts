@@ -98,7 +98,7 @@ function candidates(
       objectIds.filter((id) => beyond.has(id) && !busy(id)).map((id) => join(dirs.objects, id)),
     ),
     group(
-      'object trees that cannot seed a build (failed, interrupted, or made before seeds were recorded)',
+      'object trees that cannot seed a build (failed, interrupted, or made by an earlier kernelfile)',
       objectIds.filter((id) => !seeds.has(id) && !busy(id)).map((id) => join(dirs.objects, id)),
     ),
     group(

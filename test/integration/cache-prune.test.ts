@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import type { ObjtreeRecord } from '../../src/compile/seed.js';
+import { OBJTREE_RECORD, type ObjtreeRecord } from '../../src/compile/seed.js';
 import type { PruneReport } from '../../src/engine/cache.js';
 
 let root: string;
@@ -18,13 +18,14 @@ let cache: string;
 const id = (c: string) => c.repeat(64);
 
 function tree(buildId: string, completedAt?: string, source = 'sha256:src'): void {
-  const dir = join(cache, 'objects', buildId);
+  // The object tree: obj/ of the build's directory (build-dir.ts).
+  const dir = join(cache, 'objects', buildId, 'obj');
   mkdirSync(join(dir, 'init'), { recursive: true });
   writeFileSync(join(dir, '.config'), 'CONFIG_64BIT=y\n');
   writeFileSync(join(dir, 'init', 'main.o'), Buffer.alloc(64 * 1024, 1));
   if (completedAt) {
     const r: ObjtreeRecord = {
-      objtreeRecord: 1,
+      objtreeRecord: OBJTREE_RECORD,
       buildId,
       release: `6.1.192-kf${buildId.slice(0, 8)}`,
       recipe: 2,

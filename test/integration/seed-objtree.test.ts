@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  OBJTREE_RECORD,
   type ObjtreeRecord,
   placeSeed,
   readRecords,
@@ -62,7 +63,8 @@ function setup(treeB: 'same' | 'other') {
   patched(pristine, a, { 'include/b.h': 'patched by A\n', 'kernel/added.c': 'added by A\n' });
   const b = treeB === 'same' ? a : join(root, 'trees/B');
   if (treeB === 'other') patched(pristine, b, { 'kernel/c.c': 'patched by B\n' });
-  const objA = join(root, 'objects', 'a'.repeat(64));
+  // Each object tree is obj/ of its build directory (build-dir.ts).
+  const objA = join(root, 'objects', 'a'.repeat(64), 'obj');
   write(
     join(objA, 'init/.main.o.cmd'),
     `savedcmd_init/main.o := gcc -I${a}/include -ffile-prefix-map=${objA}/= -c -o init/main.o ${a}/init/main.c\n\ndeps_init/main.o := \\\n  ${a}/init/main.c \\\n  ${a}/include/b.h \\\n\ninit/main.o: $(deps_init/main.o)\n\n$(deps_init/main.o):\n`,
@@ -73,7 +75,7 @@ function setup(treeB: 'same' | 'other') {
   write(join(objA, '.config'), 'CONFIG_64BIT=y\n', BUILT);
   symlinkSync(a, join(objA, 'source'));
   const record: ObjtreeRecord = {
-    objtreeRecord: 1,
+    objtreeRecord: OBJTREE_RECORD,
     buildId: 'a'.repeat(64),
     release: '6.1.192-kfaaaaaaaa',
     recipe: 2,
@@ -85,7 +87,7 @@ function setup(treeB: 'same' | 'other') {
     compat: 'c',
     completedAt: BUILT.toISOString(),
   };
-  return { pristine, a, b, objA, record, objB: join(root, 'objects', 'b'.repeat(64)) };
+  return { pristine, a, b, objA, record, objB: join(root, 'objects', 'b'.repeat(64), 'obj') };
 }
 
 const ino = (p: string) => statSync(p).ino;
@@ -95,7 +97,12 @@ describe('seedObjtree', () => {
     const s = setup('same');
     const seeded = await seedObjtree(
       { record: s.record, samePatches: true, differing: 1 },
-      { objtree: s.objB, tree: { key: 'A', dir: s.a }, pristine: { key: 'pristine', dir: s.pristine } },
+      {
+        objects: join(root, 'objects'),
+        objtree: s.objB,
+        tree: { key: 'A', dir: s.a },
+        pristine: { key: 'pristine', dir: s.pristine },
+      },
     );
     expect(seeded).toMatchObject({ samePatches: true, differing: 1, touched: 0 });
     const cmd = readFileSync(join(s.objB, 'init/.main.o.cmd'), 'utf8');
@@ -133,7 +140,12 @@ describe('seedObjtree', () => {
     for (const d of ['usr/empty', 'usr', 'scripts', 'kernel', 'init']) utimesSync(join(s.objA, d), OLD, OLD);
     await seedObjtree(
       { record: s.record, samePatches: true, differing: 1 },
-      { objtree: s.objB, tree: { key: 'A', dir: s.a }, pristine: { key: 'pristine', dir: s.pristine } },
+      {
+        objects: join(root, 'objects'),
+        objtree: s.objB,
+        tree: { key: 'A', dir: s.a },
+        pristine: { key: 'pristine', dir: s.pristine },
+      },
     );
     const copy = join(s.objB, 'scripts/a name\nwith a newline.cmd');
     expect(readFileSync(copy, 'utf8')).toBe(`cmd := ${s.objB}/scripts/x\n`);
@@ -165,7 +177,7 @@ describe('seedObjtree', () => {
     const dir = join(root, 'objects', `early.seed-${process.pid}-0000`);
     const staged = await stageSeed(
       { record: s.record, samePatches: false, differing: 0 },
-      { dir, names: dir, tree: { dir: bTree } },
+      { objects: join(root, 'objects'), dir, names: dir, tree: { dir: bTree } },
     );
     // Only the records that name the object tree are named again when placed.
     expect(staged.naming.sort()).toEqual(['init/.main.o.cmd', 'tools/objtool/.fixdep.o.d']);
@@ -174,7 +186,12 @@ describe('seedObjtree', () => {
     execFileSync('mv', [later, bTree]);
     const seeded = await placeSeed(
       { ...staged, choice: { ...staged.choice, differing: 2 } },
-      { objtree: s.objB, tree: { key: 'B', dir: bTree }, pristine: { key: 'pristine', dir: s.pristine } },
+      {
+        objects: join(root, 'objects'),
+        objtree: s.objB,
+        tree: { key: 'B', dir: bTree },
+        pristine: { key: 'pristine', dir: s.pristine },
+      },
     );
     expect(seeded).toMatchObject({ samePatches: false, differing: 2 });
     expect(existsSync(dir)).toBe(false);
@@ -201,7 +218,12 @@ describe('seedObjtree', () => {
     const before = Date.now();
     const seeded = await seedObjtree(
       { record: s.record, samePatches: false, differing: 0 },
-      { objtree: s.objB, tree: { key: 'B', dir: s.b }, pristine: { key: 'pristine', dir: s.pristine } },
+      {
+        objects: join(root, 'objects'),
+        objtree: s.objB,
+        tree: { key: 'B', dir: s.b },
+        pristine: { key: 'pristine', dir: s.pristine },
+      },
     );
     // include/b.h (patched in A, pristine in B) and kernel/c.c (patched in B); kernel/added.c is
     // not in B (make rebuilds what named it: a prerequisite that is gone).
@@ -236,6 +258,7 @@ describe('seedObjtree', () => {
         differing: 0,
       },
       {
+        objects: join(root, 'objects'),
         objtree: s.objB,
         tree: { key: 'B', dir: s.b },
         pristine: { key: 'pristine', dir: s.pristine },
@@ -266,7 +289,12 @@ describe('seedObjtree', () => {
     await expect(
       seedObjtree(
         { record: s.record, samePatches: true, differing: 0 },
-        { objtree: s.objB, tree: { key: 'A', dir: s.a }, pristine: { key: 'pristine', dir: s.pristine } },
+        {
+          objects: join(root, 'objects'),
+          objtree: s.objB,
+          tree: { key: 'A', dir: s.a },
+          pristine: { key: 'pristine', dir: s.pristine },
+        },
       ),
     ).rejects.toThrow(/cannot copy the object tree of 6\.1\.192-kfaaaaaaaa/);
     expect(existsSync(s.objB)).toBe(false);

@@ -6,6 +6,7 @@ import {
   differingOptions,
   guessSeed,
   keepsObjectPaths,
+  OBJTREE_RECORD,
   type ObjtreeRecord,
   parseRecord,
   pathRewriter,
@@ -24,13 +25,13 @@ const id = (c: string) => c.repeat(64);
 
 function record(over: Partial<ObjtreeRecord> & { buildId: string }): ObjtreeRecord {
   return {
-    objtreeRecord: 1,
+    objtreeRecord: OBJTREE_RECORD,
     release: `6.1.192-kf${over.buildId.slice(0, 8)}`,
     recipe: 2,
     source: 'sha256:src',
     pristine: { key: 'pristine', dir: '/c/trees/src-pristine' },
     tree: { key: 'patches-A', dir: '/c/trees/A' },
-    objtree: `/c/objects/${over.buildId}`,
+    objtree: `/c/objects/${over.buildId}/obj`,
     arch: 'x86_64',
     compat,
     completedAt: '2026-12-01T10:00:00.000Z',
@@ -184,7 +185,9 @@ describe('parseRecord', () => {
     expect(parseRecord(JSON.stringify(r))).toEqual(r);
     expect(parseRecord('not json')).toBeUndefined();
     expect(parseRecord('null')).toBeUndefined();
-    expect(parseRecord(JSON.stringify({ ...r, objtreeRecord: 2 }))).toBeUndefined();
+    expect(parseRecord(JSON.stringify({ ...r, objtreeRecord: 3 }))).toBeUndefined();
+    // Version 1: the object tree was the build directory itself (before build-dir.ts): not a seed.
+    expect(parseRecord(JSON.stringify({ ...r, objtreeRecord: 1 }))).toBeUndefined();
     expect(parseRecord(JSON.stringify({ ...r, buildId: '../../etc' }))).toBeUndefined();
     expect(parseRecord(JSON.stringify({ ...r, tree: { key: 'k' } }))).toBeUndefined();
     expect(parseRecord(JSON.stringify({ ...r, recipe: '2' }))).toBeUndefined();
