@@ -10,7 +10,8 @@
  *   kconfig/base-<key>/        a base target's .config (`make tinyconfig`…) per tree, arch, make variables, toolchain
  *   kconfig/tools-<key>/       the kconfig host tools (scripts/basic, scripts/kconfig) built for a tree
  *   kconfig/db-<key>.v8        the Kconfig database of a tree (src/kconfig), serialised
- *   objects/<buildId>/         the out-of-tree build directory (O=)
+ *   objects/<buildId>/         a build's directory (build-dir.ts): the object tree (O=) in obj/,
+ *                              beside links to the source tree's top-level entries
  *   artifacts/<buildId>/       what hosts receive: image, System.map, config, modules, headers, manifest
  *   locks/<name>.lock          who resolves a configuration or compiles a build right now (lock.ts)
  *

@@ -10,6 +10,7 @@ import {
   type ObjtreeRecord,
   parseRecord,
   pathRewriter,
+  relinkedAnyway,
   type SeedWanted,
   seedSummary,
 } from '../../../src/compile/seed.js';
@@ -255,5 +256,33 @@ describe('seedSummary', () => {
     expect(seedSummary({ samePatches: true, differing: 1 })).toBe('same patches, 1 option differs');
     expect(seedSummary({ samePatches: false, differing: 0 })).toBe('other patches, 0 options differ');
     expect(seedSummary({ samePatches: true, differing: 12 })).toBe('same patches, 12 options differ');
+  });
+});
+
+describe('relinkedAnyway', () => {
+  it('names the images make links from every object, and nothing make would not make again', () => {
+    for (const f of [
+      'vmlinux',
+      'vmlinux.o',
+      '.tmp_vmlinux.kallsyms1',
+      'arch/x86/boot/compressed/vmlinux',
+      'arch/x86/boot/compressed/vmlinux.bin',
+      'arch/x86/boot/compressed/vmlinux.bin.xz',
+      'arch/x86/boot/vmlinux.bin',
+    ])
+      expect(relinkedAnyway(f), f).toBe(true);
+    for (const f of [
+      '.config',
+      'include/config/auto.conf',
+      'kernel/sys.o',
+      '.vmlinux.cmd',
+      'vmlinux.a',
+      'vmlinux.symvers',
+      'Module.symvers',
+      'modules.order',
+      'arch/x86/boot/bzImage',
+      'init/.version.o.cmd',
+    ])
+      expect(relinkedAnyway(f), f).toBe(false);
   });
 });
