@@ -61,7 +61,7 @@ describe('a kernel built through distcc', () => {
     expect(r.err).toContain(`${gone.address}/2 (${gone.address}:3632):`);
     // Nothing compiled: no object tree holds a kernel, no artifacts.
     expect(existsSync(join(dir, 'cache', 'artifacts', local.buildId))).toBe(false);
-    expect(existsSync(join(dir, 'cache', 'objects', local.buildId, 'vmlinux'))).toBe(false);
+    expect(existsSync(join(dir, 'cache', 'objects', local.buildId, 'obj', 'vmlinux'))).toBe(false);
   }, 600_000);
 
   it('two daemons, one killed mid-build: the same build id and artifacts as the local build, compiles counted as the daemons logged them', async () => {

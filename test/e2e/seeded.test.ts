@@ -82,7 +82,10 @@ async function seededThenClean(kf: string, resolvedFirst: boolean) {
   const doc = jsonOutput(r.out, 'build');
   const id = doc.buildId;
   // Every early copy was placed or removed.
+  // (an early one beside the build directories, a late one in the build's directory, beside obj/)
   expect(readdirSync(join(CACHE, 'objects')).filter((n) => n.includes('.seed-'))).toEqual([]);
+  const buildDir = join(CACHE, 'objects', id);
+  expect(existsSync(buildDir) ? readdirSync(buildDir).filter((n) => n.includes('.seed-')) : []).toEqual([]);
   const manifest = doc.artifacts?.manifest;
   const rep = doc.reproducible;
   expect(rep?.identical, JSON.stringify(rep?.differences, null, 2)).toBe(true);
@@ -126,7 +129,7 @@ describe('a seeded build', () => {
     expect(manifest?.compiled).toBeGreaterThan(0);
     expect(manifest?.compiled).toBeLessThan(200);
     // The example's own tree is what it was: still a seed, its artifacts untouched.
-    expect(existsSync(join(CACHE, 'objects', exampleId, '.config'))).toBe(true);
+    expect(existsSync(join(CACHE, 'objects', exampleId, 'obj', '.config'))).toBe(true);
     note(
       `seeded (patch of init/main.c): ${manifest?.compiled} files recompiled, ${manifest?.seconds} s; the same build clean: ${rep?.second.seconds} s; ${rep?.compared} files identical`,
     );
