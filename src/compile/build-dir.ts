@@ -24,6 +24,9 @@ export const OBJTREE_NAME = 'obj';
 /** The object tree of the build directory `dir`. */
 export const objtreeIn = (dir: string): string => join(dir, OBJTREE_NAME);
 
+/** The object tree of a build in the cache's objects directory: objects/<build id>/obj. */
+export const cachedObjtree = (objects: string, buildId: string): string => objtreeIn(join(objects, buildId));
+
 /** The build directory an object tree is in (where make runs). */
 export const buildDirOf = (objtree: string): string => dirname(objtree);
 

@@ -21,7 +21,7 @@ import { onPath, runLocal } from '../host/local.js';
 import { parseConfig } from '../kconfig/config.js';
 import type { Spec } from '../spec/schema.js';
 import { kernelArch, srcArch } from './arch.js';
-import { objtreeIn } from './build-dir.js';
+import { cachedObjtree } from './build-dir.js';
 import type { CacheDirs } from './cache.js';
 import { commit, staging } from './cache.js';
 import {
@@ -409,7 +409,7 @@ function earlySeed(
   const buildId = configText === undefined ? undefined : idOf(configText);
   if (
     buildId &&
-    (readManifest(join(p.dirs.artifacts, buildId)) || existsSync(objtreeIn(join(p.dirs.objects, buildId))))
+    (readManifest(join(p.dirs.artifacts, buildId)) || existsSync(cachedObjtree(p.dirs.objects, buildId)))
   )
     return undefined;
   return startEarlySeed({
@@ -718,13 +718,13 @@ async function compileLocked(
   o: BuildOptions = {},
   distcc?: ViaDistcc,
 ): Promise<{ dir: string; manifest: Manifest; cached: boolean }> {
-  const buildDir = join(p.dirs.objects, p.buildId);
-  const objtree = objtreeIn(buildDir);
-  // A build directory without its object tree is a leftover: of an earlier layout, or of a seed
-  // never placed.
-  if (o.clean || !existsSync(objtree)) removeObjtree(p.dirs.objects, p.buildId);
+  const objtree = cachedObjtree(p.dirs.objects, p.buildId);
   // A tree of this build id from an interrupted or failed run is make's to resume, not to seed.
-  const seeded = !o.clean && !existsSync(objtree) ? await seedFor(p, objtree, onEvent) : undefined;
+  const resume = !o.clean && existsSync(objtree);
+  // Else a fresh start: a build directory without its object tree is a leftover (of an earlier
+  // layout, or of a seed never placed).
+  if (!resume) removeObjtree(p.dirs.objects, p.buildId);
+  const seeded = resume ? undefined : await seedFor(p, objtree, onEvent);
   mkdirSync(objtree, { recursive: true });
   const tmp = staging(final);
   // A patched build: the next patch set's tree is copied ahead while make runs (tree-copy.ts).

@@ -267,7 +267,7 @@ export async function compile(
   };
 }
 
+/** Install the modules of the object tree compile() built (its build directory linked then). */
 export async function modulesInstall(input: MakeInput, dest: string): Promise<void> {
-  linkSource(input.srctree, input.objtree);
   await makeLogged(input, [`INSTALL_MOD_PATH=${dest}`, 'modules_install'], 'installing modules', { n: 0 });
 }

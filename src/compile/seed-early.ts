@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { cachedObjtree } from './build-dir.js';
 import { keepAtExit, removeAtExit } from './cache.js';
 import {
   chooseSeed,
@@ -21,7 +22,6 @@ import {
   type SeedChoice,
   type StagedSeed,
   seedConfigReader,
-  seedTree,
   stageSeed,
 } from './seed.js';
 
@@ -62,7 +62,7 @@ export function startEarlySeed(w: EarlyWanted): Promise<StagedSeed | undefined> 
   const dir = join(w.objects, `early.seed-${process.pid}-${randomBytes(4).toString('hex')}`);
   removeAtExit(dir);
   // With the build id known, the records name its object tree already; else the copy itself.
-  const names = w.known ? seedTree(w.objects, w.known.buildId) : dir;
+  const names = w.known ? cachedObjtree(w.objects, w.known.buildId) : dir;
   return stageSeed(choice, { objects: w.objects, dir, names, tree: w.tree }).catch(() => {
     keepAtExit(dir);
     return undefined;

@@ -42,7 +42,7 @@ import {
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseConfig } from '../kconfig/config.js';
-import { objtreeIn } from './build-dir.js';
+import { cachedObjtree } from './build-dir.js';
 import { BuildError } from './errors.js';
 import { sha256Json } from './hash.js';
 import { KIB, MAX_CONFIG_BYTES, readRegularSync, readRegularTextSync } from './read-file.js';
@@ -245,9 +245,6 @@ export function parseRecord(text: string): ObjtreeRecord | undefined {
 
 export const recordFile = (objects: string, buildId: string) => join(objects, `${buildId}.json`);
 
-/** Where a build's object tree is in the cache's objects directory (build-dir.ts). */
-export const seedTree = (objects: string, buildId: string) => objtreeIn(join(objects, buildId));
-
 /** The records of complete object trees in the cache (trees whose directory is gone are left out). */
 export function readRecords(objects: string): ObjtreeRecord[] {
   let names: string[];
@@ -263,7 +260,8 @@ export function readRecords(objects: string): ObjtreeRecord[] {
     const read = readRegularSync(join(objects, n), MAX_RECORD_BYTES);
     if (!read.ok) continue;
     const r = parseRecord(read.bytes.toString('utf8'));
-    if (r && r.buildId === m[1] && existsSync(join(seedTree(objects, r.buildId), '.config'))) out.push(r);
+    if (r && r.buildId === m[1] && existsSync(join(cachedObjtree(objects, r.buildId), '.config')))
+      out.push(r);
   }
   return out;
 }
@@ -273,7 +271,7 @@ export function seedConfigReader(objects: string): (r: ObjtreeRecord) => string 
   return (r) => {
     try {
       return readRegularTextSync(
-        join(seedTree(objects, r.buildId), '.config'),
+        join(cachedObjtree(objects, r.buildId), '.config'),
         MAX_CONFIG_BYTES,
         'a seed .config',
       );
@@ -573,7 +571,7 @@ export async function stageSeed(
   try {
     // From where the tree is now: the record's paths are what its .cmd files name.
     const naming = await copySeed(
-      seedTree(to.objects, from.buildId),
+      cachedObjtree(to.objects, from.buildId),
       to.dir,
       [
         [from.objtree, to.names],
