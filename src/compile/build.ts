@@ -707,8 +707,9 @@ async function seedFor(
 /** Remove the object trees of this build's source beyond build.keepObjectTrees (most recent kept). */
 function pruneObjtrees(p: Prepared): void {
   const keep = p.spec.build?.keepObjectTrees ?? DEFAULT_KEEP_OBJECT_TREES;
+  // With none kept, none is recycled either (recycle.ts).
   for (const r of beyondKeep(readRecords(p.dirs.objects), sourceKey(p.source), keep))
-    removeObjtree(p.dirs.objects, r.buildId);
+    removeObjtree(p.dirs.objects, r.buildId, keep > 0);
 }
 
 async function compileLocked(

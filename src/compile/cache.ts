@@ -12,6 +12,8 @@
  *   kconfig/db-<key>.v8        the Kconfig database of a tree (src/kconfig), serialised
  *   objects/<buildId>/         a build's directory (build-dir.ts): the object tree (O=) in obj/,
  *                              beside links to the source tree's top-level entries
+ *   objects/<buildId>.json     its record: what it was built from, so it can seed later builds (seed.ts)
+ *   objects/recycled/          the last object tree dropped, whose files the next seed copy reuses (recycle.ts)
  *   artifacts/<buildId>/       what hosts receive: image, System.map, config, modules, headers, manifest
  *   locks/<name>.lock          who resolves a configuration or compiles a build right now (lock.ts)
  *

@@ -11,10 +11,10 @@
  * placed or removed: by the build, by discardEarlySeed, or when the process exits.
  */
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { cachedObjtree } from './build-dir.js';
 import { keepAtExit, removeAtExit } from './cache.js';
+import { recycleTree } from './recycle.js';
 import {
   chooseSeed,
   guessSeed,
@@ -87,9 +87,9 @@ export async function takeEarlySeed(owner: object): Promise<StagedSeed | undefin
   return staged;
 }
 
-/** Remove a copy that will not be placed. */
+/** Drop a copy that will not be placed: its files are recycled (recycle.ts). */
 export function removeStaged(staged: StagedSeed): void {
-  rmSync(staged.dir, { recursive: true, force: true });
+  recycleTree(staged.objects, staged.dir);
 }
 
 /** Remove the copy kept for `owner`, if any (once its copy has stopped). */

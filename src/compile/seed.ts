@@ -46,6 +46,15 @@ import { cachedObjtree } from './build-dir.js';
 import { BuildError } from './errors.js';
 import { sha256Json } from './hash.js';
 import { KIB, MAX_CONFIG_BYTES, readRegularSync, readRegularTextSync } from './read-file.js';
+import {
+  claimRecycled,
+  LISTING,
+  type Listed,
+  parseListing,
+  recycleTree,
+  staleEntries,
+  unchanged,
+} from './recycle.js';
 
 /**
  * The records' version: 2 since the object tree is `obj/` of its build directory (build-dir.ts).
@@ -296,9 +305,14 @@ export function writeRecord(objects: string, r: ObjtreeRecord): void {
   renameSync(tmp, file);
 }
 
-/** Remove a build's record first (the tree is no longer a seed), then its build directory. */
-export function removeObjtree(objects: string, buildId: string): void {
+/**
+ * Remove a build's record first (the tree is no longer a seed), then its build directory; its object
+ * tree is kept as the recycled tree for the next seed copy's files (recycle.ts) unless `recycle` is
+ * false.
+ */
+export function removeObjtree(objects: string, buildId: string, recycle = true): void {
   rmSync(recordFile(objects, buildId), { force: true });
+  if (recycle) recycleTree(objects, cachedObjtree(objects, buildId));
   rmSync(join(objects, buildId), { recursive: true, force: true });
 }
 
@@ -357,46 +371,59 @@ function rewriteRecord(src: string, dst: string, rewrite: (bytes: Buffer) => Buf
  * of the pairs: `grep` finds them, they are read, rewritten and written once, here, while one cp
  * copies the rest (reflinked where the file system can). `source`, the link make makes to the
  * source tree on every run, is left out: made again, never trusted from the seed.
+ * The copy is written into the recycled tree of `objects` when there is one (recycle.ts): its
+ * entries the seed does not have are removed first, its files that already are the seed's are
+ * kept, and cp writes every other file into the one there.
  * Returns the records (relative paths) that name `naming` once rewritten.
  */
 async function copySeed(
+  objects: string,
   at: string,
   tmp: string,
   pairs: [string, string][],
   naming: string,
 ): Promise<string[]> {
-  const [listed, named0] = await Promise.all([
-    run('find', [at, '-mindepth', '1', '-printf', '%y %P\\0'], { maxBuffer: 512 * 1024 * 1024 }),
+  mkdirSync(dirname(tmp), { recursive: true });
+  const reused = claimRecycled(objects, tmp);
+  const big = { maxBuffer: 512 * 1024 * 1024 };
+  const [listed, named0, had] = await Promise.all([
+    run('find', [at, '-mindepth', '1', '-printf', LISTING], big),
     recordsNaming(at, [
       ...pairs.filter(([from, to]) => from !== to && from.length > 0).map(([from]) => from),
       naming,
     ]),
+    reused ? run('find', [tmp, '-mindepth', '1', '-printf', LISTING], big) : undefined,
   ]);
+  const before = had ? parseListing(had.stdout) : new Map<string, Listed>();
   const dirs: string[] = [];
   const records: string[] = [];
   const rest: string[] = [];
-  for (const entry of listed.stdout.split('\0')) {
-    if (entry.length < 3) continue;
-    const rel = entry.slice(2);
-    if (rel === 'source') continue;
-    if (entry[0] === 'd') dirs.push(rel);
-    else if (entry[0] === 'f' && named0.has(rel)) records.push(rel);
-    else if (!(entry[0] === 'f' && relinkedAnyway(rel))) rest.push(rel);
+  const wanted = parseListing(listed.stdout);
+  for (const [rel, e] of wanted) {
+    if (rel === 'source' || (e.kind === 'f' && relinkedAnyway(rel))) wanted.delete(rel);
+    else if (e.kind === 'd') dirs.push(rel);
+    else if (e.kind === 'f' && named0.has(rel)) records.push(rel);
+    // A record renamed to other paths keeps its time (rewriteRecord): records are always written.
+    else if (isRecord(rel) || !unchanged(before, rel, e)) rest.push(rel);
   }
-  mkdirSync(dirname(tmp), { recursive: true });
-  mkdirSync(tmp);
+  if (had) {
+    for (const rel of staleEntries(before, wanted)) rmSync(join(tmp, rel), { recursive: true, force: true });
+    // Written anew below (rewriteRecord creates its file).
+    for (const rel of records) rmSync(join(tmp, rel), { force: true });
+  } else mkdirSync(tmp);
   // find lists a directory before what it holds.
-  for (const d of dirs) mkdirSync(join(tmp, d));
+  for (const d of dirs) mkdirSync(join(tmp, d), { recursive: true });
   const rewrite = pathRewriter(pairs);
   const named: string[] = [];
   const list = `${tmp}.list`;
   try {
     writeFileSync(list, rest.length ? `${rest.join('\0')}\0` : '');
+    // -f: a file of the recycled tree that cannot be opened for writing is removed and made again.
     const copied = run(
       'sh',
       [
         '-c',
-        'cd "$1" && exec xargs -0 -r -a "$2" cp -a --reflink=auto --parents -t "$3" --',
+        'cd "$1" && exec xargs -0 -r -a "$2" cp -af --reflink=auto --parents -t "$3" --',
         'kf-seed',
         at,
         list,
@@ -449,6 +476,13 @@ export function relinkedAnyway(rel: string): boolean {
   );
 }
 
+/** Kbuild's command records: `.cmd` and `.d` files, the only files a seed copy renames paths in. */
+const RECORD_SUFFIXES = ['.cmd', '.d'] as const;
+
+export function isRecord(rel: string): boolean {
+  return RECORD_SUFFIXES.some((x) => rel.endsWith(x));
+}
+
 /**
  * The command records (relative paths) under `dir` that hold any of `strings`: one `grep` over
  * them (a few dozen of 1,500 in the example; the rest name nothing absolute).
@@ -459,7 +493,13 @@ async function recordsNaming(dir: string, strings: readonly string[]): Promise<S
   try {
     const { stdout } = await run(
       'grep',
-      ['-rlZF', '--include=*.cmd', '--include=*.d', ...wanted.flatMap((x) => ['-e', x]), '--', '.'],
+      [
+        '-rlZF',
+        ...RECORD_SUFFIXES.map((x) => `--include=*${x}`),
+        ...wanted.flatMap((x) => ['-e', x]),
+        '--',
+        '.',
+      ],
       { cwd: dir, maxBuffer: 64 * 1024 * 1024 },
     );
     return new Set(
@@ -549,6 +589,8 @@ export interface StagedSeed {
   choice: SeedChoice;
   /** The copy: beside the seed's tree, in the same objects directory. */
   dir: string;
+  /** That objects directory (where a copy not placed is recycled: recycle.ts). */
+  objects: string;
   /** The object tree its command records name. */
   names: string;
   /** Those records (relative paths): named again when the copy becomes another object tree. */
@@ -571,6 +613,7 @@ export async function stageSeed(
   try {
     // From where the tree is now: the record's paths are what its .cmd files name.
     const naming = await copySeed(
+      to.objects,
       cachedObjtree(to.objects, from.buildId),
       to.dir,
       [
@@ -579,8 +622,9 @@ export async function stageSeed(
       ],
       to.names,
     );
-    return { choice, dir: to.dir, names: to.names, naming };
+    return { choice, dir: to.dir, objects: to.objects, names: to.names, naming };
   } catch (e) {
+    // A copy that failed midway may hold a file with another's time: removed, never recycled.
     rmSync(to.dir, { recursive: true, force: true });
     throw new BuildError(
       `cannot copy the object tree of ${from.release} to seed this build: ${(e as { stderr?: string }).stderr?.trim() || String(e)}`,
@@ -617,7 +661,7 @@ export async function placeSeed(staged: StagedSeed, into: SeedInto): Promise<See
     mkdirSync(dirname(into.objtree), { recursive: true });
     renameSync(staged.dir, into.objtree);
   } catch (e) {
-    rmSync(staged.dir, { recursive: true, force: true });
+    recycleTree(staged.objects, staged.dir);
     throw e;
   }
   return { from, samePatches: choice.samePatches, differing: choice.differing, touched };

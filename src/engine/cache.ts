@@ -2,16 +2,18 @@
  * The controller's cache, day 2: what it holds that can go, and `kernelfile cache prune`. Only what
  * a later run never needs is removed: object trees beyond build.keepObjectTrees per source (the
  * most recent are kept to seed the next build: compile/seed.ts), object trees that cannot seed (a
- * failed or interrupted build's, or made before seeding was recorded), logs of failed builds, the
+ * failed or interrupted build's, or made before seeding was recorded), the dropped tree kept for
+ * its files (compile/recycle.ts), logs of failed builds, the
  * second builds of `build --check-reproducible` that were kept, and staging leftovers of killed
  * runs. Sources, patched trees, Kconfig results and artifacts stay: plans and applies read them.
  * Whatever a running build holds a lock on is left alone.
  */
-import { type Dirent, lstatSync, readdirSync, rmSync } from 'node:fs';
+import { type Dirent, existsSync, lstatSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_KEEP_OBJECT_TREES } from '../compile/build.js';
 import { cacheDirs, cacheRoot } from '../compile/cache.js';
 import { isHeld } from '../compile/lock.js';
+import { recycledTree } from '../compile/recycle.js';
 import { beyondKeep, type ObjtreeRecord, readRecords, recordFile } from '../compile/seed.js';
 
 export interface PruneGroup {
@@ -100,6 +102,10 @@ function candidates(
     group(
       'object trees that cannot seed a build (failed, interrupted, or made by an earlier kernelfile)',
       objectIds.filter((id) => !seeds.has(id) && !busy(id)).map((id) => join(dirs.objects, id)),
+    ),
+    group(
+      'a dropped object tree kept for the next seeded build to write its files into',
+      existsSync(recycledTree(dirs.objects)) ? [recycledTree(dirs.objects)] : [],
     ),
     group(
       'logs of failed builds',

@@ -2,10 +2,12 @@
  * Seeded object trees, end to end with the CLI on copies of examples/qemu-tiny: a one-option change
  * and a one-file patch change each build from the example's object tree (make recompiles a few dozen
  * files, not the whole kernel), and `build --check-reproducible` then builds the same kernelfile
- * clean, in a fresh object tree elsewhere: every artifact is identical. `cache prune --dry-run`
+ * clean, in a fresh object tree elsewhere: every artifact is identical (the patch change's copy
+ * written into the files of another build's dropped tree). `cache prune --dry-run`
  * keeps the trees that seed later builds. The figures (seeded vs clean) are in the test's notes;
  * `npm run bench` (BENCH_ONLY=build) compares the seeded rebuild with make's own incremental one.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -123,7 +125,13 @@ describe('a seeded build', () => {
     const text = readFileSync(patch, 'utf8');
     expect(text).toContain('qemu-tiny patch applied\\n');
     writeFileSync(patch, text.replace('qemu-tiny patch applied\\n', 'qemu-tiny patch applied (seeded)\\n'));
+    // The copy writes into the files of a dropped tree (recycle.ts): here a copy of the option
+    // build's, another kernel's objects, records and images at the same paths.
+    const recycled = join(CACHE, 'objects', 'recycled');
+    rmSync(recycled, { recursive: true, force: true });
+    execFileSync('cp', ['-a', join(CACHE, 'objects', seeded[0] ?? exampleId, 'obj'), recycled]);
     const { manifest, rep } = await seededThenClean(kf, true);
+    expect(existsSync(recycled)).toBe(false);
     expect(manifest?.seed).toMatchObject({ samePatches: false, differingOptions: 0 });
     expect(manifest?.seed?.buildId).toBe(exampleId);
     expect(manifest?.compiled).toBeGreaterThan(0);

@@ -7,9 +7,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import {
+  chmodSync,
   existsSync,
+  linkSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   readlinkSync,
   rmSync,
@@ -21,11 +25,13 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { recycledTree } from '../../src/compile/recycle.js';
 import {
   OBJTREE_RECORD,
   type ObjtreeRecord,
   placeSeed,
   readRecords,
+  removeObjtree,
   seedObjtree,
   stageSeed,
   writeRecord,
@@ -91,6 +97,25 @@ function setup(treeB: 'same' | 'other') {
 }
 
 const ino = (p: string) => statSync(p).ino;
+
+/** Every entry under `dir`: kind, mode, time, and bytes or link target (`dir` itself named `<tree>`). */
+function snapshot(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    const full = rel ? join(dir, rel) : dir;
+    const st = lstatSync(full);
+    const what = st.isSymbolicLink()
+      ? `link ${readlinkSync(full)}`
+      : st.isDirectory()
+        ? 'dir'
+        : `file ${readFileSync(full, 'utf8').replaceAll(dir, '<tree>')}`;
+    out.push(`${rel || '.'} ${(st.mode & 0o7777).toString(8)} ${st.mtimeMs} ${what}`);
+    if (st.isDirectory() && !st.isSymbolicLink())
+      for (const e of readdirSync(full).sort()) walk(rel ? `${rel}/${e}` : e);
+  };
+  walk('');
+  return out;
+}
 
 describe('seedObjtree', () => {
   it('same patches: a copy naming the new object tree; objects keep their bytes and times', async () => {
@@ -159,6 +184,90 @@ describe('seedObjtree', () => {
     for (const d of ['usr/empty', 'usr', 'scripts', 'kernel', 'init'])
       expect(statSync(join(s.objB, d)).mtime, d).toEqual(OLD);
     expect(existsSync(`${s.objB}.seed-${process.pid}.list`)).toBe(false);
+  });
+
+  it('into the recycled tree: the same tree as a fresh copy, whatever the recycled one held; its files written in place, nothing outside it written through', async () => {
+    const s = setup('same');
+    const objects = join(root, 'objects');
+    write(join(s.objA, 'kernel/.plain.o.cmd'), 'savedcmd_kernel/plain.o := gcc -c\n', BUILT);
+    write(join(s.objA, 'kernel/plain.o'), 'plain object\n', BUILT);
+    write(join(s.objA, 'arch/x86/boot/bzImage'), 'image\n', BUILT);
+    mkdirSync(join(s.objA, 'usr/empty'), { recursive: true });
+    symlinkSync('../../x86/boot/bzImage', join(s.objA, 'kernel/link'));
+    write(join(s.objA, 'vmlinux'), 'the seed image\n', BUILT);
+    write(join(s.objA, 'include/kept.h'), 'the same file in both\n', BUILT);
+    write(join(s.objA, 'init/.other.o.cmd'), 'savedcmd := gcc AAAA\n', BUILT);
+    for (const d of ['usr/empty', 'usr', 'kernel', 'init', 'arch/x86/boot'])
+      utimesSync(join(s.objA, d), OLD, OLD);
+    const into = (objtree: string) => ({
+      objects,
+      objtree,
+      tree: { key: 'A', dir: s.a },
+      pristine: { key: 'pristine', dir: s.pristine },
+    });
+    const choice = { record: s.record, samePatches: true, differing: 0 };
+    await seedObjtree(choice, into(s.objB));
+    const fresh = snapshot(s.objB);
+
+    // A recycled tree holding everything a copy must not keep or write through.
+    const old = recycledTree(objects);
+    const outside = join(root, 'outside');
+    write(join(outside, 'target'), 'outside, must stay\n');
+    write(join(outside, 'linked'), 'outside, hard-linked\n');
+    write(join(old, '.config'), 'CONFIG_OLD=y\nCONFIG_MUCH_LONGER_THAN_THE_SEEDS=y\n');
+    write(join(old, 'kernel/plain.o'), 'read-only leftover of another build, longer than the seed\n');
+    chmodSync(join(old, 'kernel/plain.o'), 0o444);
+    symlinkSync(join(outside, 'target'), join(old, 'kernel/.plain.o.cmd'));
+    mkdirSync(join(old, 'arch/x86/boot'), { recursive: true });
+    linkSync(join(outside, 'linked'), join(old, 'arch/x86/boot/bzImage'));
+    write(join(old, 'init/main.o/inside'), 'a directory where the seed has a file\n');
+    write(join(old, 'usr/empty'), 'a file where the seed has a directory\n');
+    write(join(old, 'kernel/link'), 'a file where the seed has a link\n');
+    write(join(old, 'drivers/gone.o'), 'only in the recycled tree\n');
+    write(join(old, 'vmlinux'), 'an image make links again\n');
+    symlinkSync(outside, join(old, 'source'));
+    write(join(old, 'init/.main.o.cmd'), 'an old record\n');
+    // The seed's own file (a copy keeps its time): kept, not written again.
+    mkdirSync(join(old, 'include'));
+    execFileSync('cp', ['-a', join(s.objA, 'include/kept.h'), join(old, 'include/kept.h')]);
+    const kept = statSync(join(old, 'include/kept.h'), { bigint: true });
+    // A record of the same size and time, renamed to other paths (seed.ts keeps its time): written.
+    write(join(old, 'init/.other.o.cmd'), 'savedcmd := gcc BBBB\n', BUILT);
+    const configInode = ino(join(old, '.config'));
+
+    const objC = join(root, 'objects', 'c'.repeat(64), 'obj');
+    await seedObjtree(choice, into(objC));
+    expect(snapshot(objC)).toEqual(fresh);
+    expect(existsSync(old)).toBe(false);
+    // A file of the recycled tree was written, not made anew; nothing outside it changed.
+    expect(ino(join(objC, '.config'))).toBe(configInode);
+    const after = statSync(join(objC, 'include/kept.h'), { bigint: true });
+    expect([after.ino, after.ctimeNs]).toEqual([kept.ino, kept.ctimeNs]);
+    expect(readFileSync(join(objC, 'init/.other.o.cmd'), 'utf8')).toBe('savedcmd := gcc AAAA\n');
+    expect(readFileSync(join(outside, 'target'), 'utf8')).toBe('outside, must stay\n');
+    expect(readFileSync(join(outside, 'linked'), 'utf8')).toBe('outside, hard-linked\n');
+    expect(existsSync(join(objC, 'vmlinux'))).toBe(false);
+  });
+
+  it('removeObjtree keeps one dropped object tree as the recycled one, removes the rest, and none when told', () => {
+    const s = setup('same');
+    const objects = join(root, 'objects');
+    writeRecord(objects, s.record);
+    const other = join(objects, 'd'.repeat(64));
+    write(join(other, 'obj/kernel/c.o'), 'another tree\n');
+    const third = join(objects, 'e'.repeat(64));
+    write(join(third, 'obj/kernel/c.o'), 'a third tree\n');
+    removeObjtree(objects, s.record.buildId);
+    expect(readRecords(objects)).toEqual([]);
+    expect(existsSync(join(objects, s.record.buildId))).toBe(false);
+    expect(readFileSync(join(recycledTree(objects), 'init/main.o'), 'utf8')).toBe('\x7fELF object\n');
+    removeObjtree(objects, 'd'.repeat(64));
+    expect(existsSync(other)).toBe(false);
+    expect(existsSync(join(recycledTree(objects), 'init/main.o'))).toBe(true);
+    rmSync(recycledTree(objects), { recursive: true });
+    removeObjtree(objects, 'e'.repeat(64), false);
+    expect(existsSync(third)).toBe(false);
+    expect(existsSync(recycledTree(objects))).toBe(false);
   });
 
   it('staged early (stageSeed), placed later (placeSeed): the copy names itself until the build id is known, then the object tree; the new tree may not exist while it is copied', async () => {
