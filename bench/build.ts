@@ -354,6 +354,11 @@ async function benchIncremental(
     console.log(
       `${''.padEnd(48)} ${kf.toFixed(1).padStart(8)} ms   ${'… and the new release (-kf<id>)'.padEnd(34)} ${rel.toFixed(1).padStart(8)} ms   ratio ${(kf / rel).toFixed(2)}×   (make doing what kernelfile's make does: the rest is Kconfig, the seed, artifacts)`,
     );
+    // Each round, in order: this machine's noise is as large as the differences measured.
+    const s = (xs: number[]) => xs.map((x) => (x / 1000).toFixed(1)).join(' ');
+    console.log(
+      `${''.padEnd(48)} rounds (s): kernelfile ${s(x.kf)}; make ${s(x.make)}; with the new release ${s(x.release)}`,
+    );
     record({
       name: `rebuild after ${what}`,
       value: `${(kf / 1000).toFixed(1)} s`,
