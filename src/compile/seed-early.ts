@@ -11,6 +11,7 @@
  * placed or removed: by the build, by discardEarlySeed, or when the process exits.
  */
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { cachedObjtree } from './build-dir.js';
 import { keepAtExit, removeAtExit } from './cache.js';
@@ -99,10 +100,14 @@ export async function discardEarlySeed(owner: object): Promise<void> {
   await dropCopy(copy);
 }
 
-/** Wait for a copy and remove it (a prepare that failed after starting one). */
+/**
+ * Wait for a copy and give it up (a prepare that failed after starting one), leaving the cache as it
+ * was: the recycled tree again when the copy took it, else removed.
+ */
 export async function dropCopy(copy: Promise<StagedSeed | undefined> | undefined): Promise<void> {
   const staged = await copy;
   if (!staged) return;
   keepAtExit(staged.dir);
-  removeStaged(staged);
+  if (staged.reused) recycleTree(staged.objects, staged.dir);
+  else rmSync(staged.dir, { recursive: true, force: true });
 }

@@ -374,7 +374,8 @@ function rewriteRecord(src: string, dst: string, rewrite: (bytes: Buffer) => Buf
  * The copy is written into the recycled tree of `objects` when there is one (recycle.ts): its
  * entries the seed does not have are removed first, its files that already are the seed's are
  * kept, and cp writes every other file into the one there.
- * Returns the records (relative paths) that name `naming` once rewritten.
+ * Returns the records (relative paths) that name `naming` once rewritten, and whether the copy
+ * was written into the recycled tree.
  */
 async function copySeed(
   objects: string,
@@ -382,7 +383,7 @@ async function copySeed(
   tmp: string,
   pairs: [string, string][],
   naming: string,
-): Promise<string[]> {
+): Promise<{ named: string[]; reused: boolean }> {
   mkdirSync(dirname(tmp), { recursive: true });
   const reused = claimRecycled(objects, tmp);
   const big = { maxBuffer: 512 * 1024 * 1024 };
@@ -456,7 +457,7 @@ async function copySeed(
     chmodSync(join(tmp, d), st.mode & 0o7777);
     utimesSync(join(tmp, d), st.atime, st.mtime);
   }
-  return named;
+  return { named, reused };
 }
 
 /**
@@ -591,6 +592,8 @@ export interface StagedSeed {
   dir: string;
   /** That objects directory (where a copy not placed is recycled: recycle.ts). */
   objects: string;
+  /** Written into the recycled tree (which a copy given up is then again). */
+  reused: boolean;
   /** The object tree its command records name. */
   names: string;
   /** Those records (relative paths): named again when the copy becomes another object tree. */
@@ -612,7 +615,7 @@ export async function stageSeed(
   rmSync(to.dir, { recursive: true, force: true });
   try {
     // From where the tree is now: the record's paths are what its .cmd files name.
-    const naming = await copySeed(
+    const { named: naming, reused } = await copySeed(
       to.objects,
       cachedObjtree(to.objects, from.buildId),
       to.dir,
@@ -622,7 +625,7 @@ export async function stageSeed(
       ],
       to.names,
     );
-    return { choice, dir: to.dir, objects: to.objects, names: to.names, naming };
+    return { choice, dir: to.dir, objects: to.objects, names: to.names, naming, reused };
   } catch (e) {
     // A copy that failed midway may hold a file with another's time: removed, never recycled.
     rmSync(to.dir, { recursive: true, force: true });
