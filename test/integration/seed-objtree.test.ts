@@ -36,6 +36,7 @@ import {
   stageSeed,
   writeRecord,
 } from '../../src/compile/seed.js';
+import { dropCopy, removeStaged } from '../../src/compile/seed-early.js';
 
 let root: string;
 const OLD = new Date('2020-01-01T00:00:00Z');
@@ -268,6 +269,35 @@ describe('seedObjtree', () => {
     removeObjtree(objects, 'e'.repeat(64), false);
     expect(existsSync(third)).toBe(false);
     expect(existsSync(recycledTree(objects))).toBe(false);
+  });
+
+  it('a copy given up: recycled when not placed; after a failed prepare, the cache as it was', async () => {
+    const s = setup('same');
+    const objects = join(root, 'objects');
+    const stage = (name: string) => {
+      const dir = join(objects, name);
+      return stageSeed(
+        { record: s.record, samePatches: true, differing: 0 },
+        { objects, dir, names: dir, tree: { dir: s.a } },
+      );
+    };
+    // Not the seed chosen once the configuration was resolved: its files are recycled.
+    const wrong = await stage('early.seed-1');
+    expect(wrong.reused).toBe(false);
+    removeStaged(wrong);
+    expect(existsSync(wrong.dir)).toBe(false);
+    expect(existsSync(join(recycledTree(objects), 'init/main.o'))).toBe(true);
+    // A prepare that failed: the copy that took the recycled tree gives it back ...
+    const took = await stage('early.seed-2');
+    expect(took.reused).toBe(true);
+    expect(existsSync(recycledTree(objects))).toBe(false);
+    await dropCopy(Promise.resolve(took));
+    expect(existsSync(join(recycledTree(objects), 'init/main.o'))).toBe(true);
+    // ... and one that made its own is removed, leaving no recycled tree where there was none.
+    rmSync(recycledTree(objects), { recursive: true });
+    const own = await stage('early.seed-3');
+    await dropCopy(Promise.resolve(own));
+    expect(readdirSync(objects).sort()).toEqual(['a'.repeat(64)]);
   });
 
   it('staged early (stageSeed), placed later (placeSeed): the copy names itself until the build id is known, then the object tree; the new tree may not exist while it is copied', async () => {
