@@ -1,6 +1,7 @@
 /**
  * `kernelfile cache prune` on a cache laid out as builds leave it (object trees with and without a
- * record, a failed build's log, a killed run's staging directory, a tree a running build holds):
+ * record, the recycled tree, a failed build's log, a killed run's staging directory, a tree a
+ * running build holds):
  * what it names, what --dry-run leaves, and what a real prune removes and keeps. Runs the CLI from
  * the sources (main()), on real files.
  */
@@ -75,6 +76,9 @@ beforeEach(() => {
   tree(id('5'), '2026-11-01T00:00:00.000Z', 'sha256:other'); // another source: its own count
   tree(id('a')); // no record: a failed build, or one made before seeds were recorded
   tree(id('b')); // no record, but a build holds its lock right now
+  // The last tree dropped, kept for the next seed copy to write into (recycle.ts).
+  mkdirSync(join(cache, 'objects', 'recycled', 'init'), { recursive: true });
+  writeFileSync(join(cache, 'objects', 'recycled', 'init', 'main.o'), Buffer.alloc(64 * 1024, 1));
   mkdirSync(join(cache, 'locks'), { recursive: true });
   writeFileSync(
     join(cache, 'locks', `build-${id('b')}.lock`),
@@ -112,8 +116,9 @@ describe('kernelfile cache prune', () => {
     expect(paths(/beyond the 3 most recent/)).toEqual([`objects/${id('1')}`]);
     expect(paths(/cannot seed/)).toEqual([`objects/${id('a')}`]);
     expect(paths(/failed builds/)).toEqual([`failed/${id('9')}.log`]);
+    expect(paths(/dropped object tree/)).toEqual(['objects/recycled']);
     expect(paths(/leftovers/)).toEqual([`artifacts/${id('8')}.tmp-4242-abcd1234`]);
-    expect(report.bytes).toBeGreaterThan(2 * 64 * 1024);
+    expect(report.bytes).toBeGreaterThan(3 * 64 * 1024);
     expect(report.kept.trees).toBe(4); // 2, 3, 4 of the source and 5 of the other
     expect(readdirSync(join(cache, 'objects')).sort()).toEqual(before);
     const text = await kf(['cache', 'prune', '--dry-run', '--cache-dir', cache]);
