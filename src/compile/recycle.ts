@@ -11,7 +11,8 @@
  *
  * The copy removes every entry the seed does not have as the same kind (and every file with other
  * hard links), keeps the files that already are the seed's (same size, time to the nanosecond and
- * mode: `unchanged`), and writes every other file the seed has, with its mode and times.
+ * mode: `unchanged`; a command record also the same bytes), and writes every other file the seed
+ * has, with its mode and times.
  * At most one is kept: another dropped tree is removed. Claimed by renaming (atomic: two builds never
  * take the same one). `cache prune` removes it.
  */
@@ -106,7 +107,7 @@ export function staleEntries(
  * (cp -a sets it last); a copy that failed midway is removed, never recycled. So an equal time
  * and size mean the same file (rsync's quick check), and its bytes need not be written again.
  * Except a command record renamed to another tree's paths (seed.ts), which keeps its time: the
- * caller never asks for a record.
+ * caller compares a record's bytes too.
  */
 export function unchanged(had: ReadonlyMap<string, Listed>, rel: string, seed: Listed): boolean {
   const e = had.get(rel);

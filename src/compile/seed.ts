@@ -373,7 +373,7 @@ function rewriteRecord(src: string, dst: string, rewrite: (bytes: Buffer) => Buf
  * source tree on every run, is left out: made again, never trusted from the seed.
  * The copy is written into the recycled tree of `objects` when there is one (recycle.ts): its
  * entries the seed does not have are removed first, its files that already are the seed's are
- * kept, and cp writes every other file into the one there.
+ * kept (a record's bytes compared too), and cp writes every other file into the one there.
  * Returns the records (relative paths) that name `naming` once rewritten, and whether the copy
  * was written into the recycled tree.
  */
@@ -399,13 +399,21 @@ async function copySeed(
   const dirs: string[] = [];
   const records: string[] = [];
   const rest: string[] = [];
+  // Records the recycled tree has with the same size, time and mode: kept if their bytes are equal
+  // too. A record renamed to other paths keeps its time (rewriteRecord), so its time says nothing.
+  const compare: string[] = [];
   const wanted = parseListing(listed.stdout);
   for (const [rel, e] of wanted) {
     if (rel === 'source' || (e.kind === 'f' && relinkedAnyway(rel))) wanted.delete(rel);
     else if (e.kind === 'd') dirs.push(rel);
     else if (e.kind === 'f' && named0.has(rel)) records.push(rel);
-    // A record renamed to other paths keeps its time (rewriteRecord): records are always written.
-    else if (isRecord(rel) || !unchanged(before, rel, e)) rest.push(rel);
+    else if (!unchanged(before, rel, e)) rest.push(rel);
+    else if (isRecord(rel)) compare.push(rel);
+  }
+  for (const [i, rel] of compare.entries()) {
+    if (!sameBytes(join(at, rel), join(tmp, rel))) rest.push(rel);
+    // Now and then the event loop runs (a copy made early: the configuration resolves meanwhile).
+    if (i % 64 === 63) await new Promise((r) => setImmediate(r));
   }
   if (had) {
     for (const rel of staleEntries(before, wanted)) rmSync(join(tmp, rel), { recursive: true, force: true });

@@ -198,6 +198,7 @@ describe('seedObjtree', () => {
     write(join(s.objA, 'vmlinux'), 'the seed image\n', BUILT);
     write(join(s.objA, 'include/kept.h'), 'the same file in both\n', BUILT);
     write(join(s.objA, 'init/.other.o.cmd'), 'savedcmd := gcc AAAA\n', BUILT);
+    write(join(s.objA, 'init/.kept.o.cmd'), 'savedcmd := gcc kept\n', BUILT);
     for (const d of ['usr/empty', 'usr', 'kernel', 'init', 'arch/x86/boot'])
       utimesSync(join(s.objA, d), OLD, OLD);
     const into = (objtree: string) => ({
@@ -232,6 +233,8 @@ describe('seedObjtree', () => {
     mkdirSync(join(old, 'include'));
     execFileSync('cp', ['-a', join(s.objA, 'include/kept.h'), join(old, 'include/kept.h')]);
     const kept = statSync(join(old, 'include/kept.h'), { bigint: true });
+    execFileSync('cp', ['-a', join(s.objA, 'init/.kept.o.cmd'), join(old, 'init/.kept.o.cmd')]);
+    const keptRecord = statSync(join(old, 'init/.kept.o.cmd'), { bigint: true });
     // A record of the same size and time, renamed to other paths (seed.ts keeps its time): written.
     write(join(old, 'init/.other.o.cmd'), 'savedcmd := gcc BBBB\n', BUILT);
     const configInode = ino(join(old, '.config'));
@@ -244,6 +247,8 @@ describe('seedObjtree', () => {
     expect(ino(join(objC, '.config'))).toBe(configInode);
     const after = statSync(join(objC, 'include/kept.h'), { bigint: true });
     expect([after.ino, after.ctimeNs]).toEqual([kept.ino, kept.ctimeNs]);
+    const afterRecord = statSync(join(objC, 'init/.kept.o.cmd'), { bigint: true });
+    expect(afterRecord.ctimeNs).toBe(keptRecord.ctimeNs);
     expect(readFileSync(join(objC, 'init/.other.o.cmd'), 'utf8')).toBe('savedcmd := gcc AAAA\n');
     expect(readFileSync(join(outside, 'target'), 'utf8')).toBe('outside, must stay\n');
     expect(readFileSync(join(outside, 'linked'), 'utf8')).toBe('outside, hard-linked\n');
