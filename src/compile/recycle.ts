@@ -16,8 +16,10 @@
  * At most one is kept: another dropped tree is removed. Claimed by renaming (atomic: two builds never
  * take the same one). `cache prune` removes it.
  */
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { keepAtExit, removeAtExit } from './cache.js';
 
 /** The recycled tree's name in the objects directory (not a build id, nor a leftover's name). */
 export const RECYCLED = 'recycled';
@@ -26,18 +28,56 @@ export function recycledTree(objects: string): string {
   return join(objects, RECYCLED);
 }
 
+/** The mark a seed copy leaves while it reads build `buildId`'s tree: `<build id>.reading-PID-…`. */
+const READING = '.reading-';
+
+/**
+ * Mark the object tree of `buildId` as being read (a seed copy), until the returned function is
+ * called (or the process exits). A tree being read is removed, not recycled: a file written in
+ * place could change under the copy's open file; removed, it stays what it was for the reader.
+ */
+export function markReading(objects: string, buildId: string): () => void {
+  const mark = join(objects, `${buildId}${READING}${process.pid}-${randomBytes(4).toString('hex')}`);
+  removeAtExit(mark);
+  writeFileSync(mark, '');
+  return () => {
+    rmSync(mark, { force: true });
+    keepAtExit(mark);
+  };
+}
+
+function beingRead(objects: string, buildId: string): boolean {
+  try {
+    return readdirSync(objects).some((n) => n.startsWith(`${buildId}${READING}`));
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Drop the object tree `dir` (in the objects directory `objects`): kept as the recycled tree when
- * there is none, else removed.
+ * there is none, else removed. `of`: the build whose tree it is, when a seed copy may be reading it
+ * (markReading). The tree is first moved aside, so a copy that marks it later finds it gone, and
+ * then kept only when no copy had marked it.
  */
-export function recycleTree(objects: string, dir: string): void {
+export function recycleTree(objects: string, dir: string, of?: string): void {
   const keep = recycledTree(objects);
   if (!existsSync(keep)) {
+    // `.tmp-PID`: `cache prune` removes what a killed run left (engine/cache.ts).
+    const aside = `${keep}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
     try {
-      renameSync(dir, keep);
-      return;
+      renameSync(dir, aside);
     } catch {
-      // another build kept one meanwhile, or `dir` is gone: removed below
+      return; // gone already
+    }
+    dir = aside;
+    if (of === undefined || !beingRead(objects, of)) {
+      try {
+        renameSync(aside, keep);
+        return;
+      } catch {
+        // another build kept one meanwhile: removed below
+      }
     }
   }
   rmSync(dir, { recursive: true, force: true });

@@ -50,6 +50,7 @@ import {
   claimRecycled,
   LISTING,
   type Listed,
+  markReading,
   parseListing,
   recycleTree,
   staleEntries,
@@ -312,7 +313,7 @@ export function writeRecord(objects: string, r: ObjtreeRecord): void {
  */
 export function removeObjtree(objects: string, buildId: string, recycle = true): void {
   rmSync(recordFile(objects, buildId), { force: true });
-  if (recycle) recycleTree(objects, cachedObjtree(objects, buildId));
+  if (recycle) recycleTree(objects, cachedObjtree(objects, buildId), buildId);
   rmSync(join(objects, buildId), { recursive: true, force: true });
 }
 
@@ -621,6 +622,8 @@ export async function stageSeed(
 ): Promise<StagedSeed> {
   const from = choice.record;
   rmSync(to.dir, { recursive: true, force: true });
+  // Read only while marked: a tree being read is never recycled (recycle.ts).
+  const reading = markReading(to.objects, from.buildId);
   try {
     // From where the tree is now: the record's paths are what its .cmd files name.
     const { named: naming, reused } = await copySeed(
@@ -641,6 +644,8 @@ export async function stageSeed(
       `cannot copy the object tree of ${from.release} to seed this build: ${(e as { stderr?: string }).stderr?.trim() || String(e)}`,
       'free space in the cache, or build with --clean',
     );
+  } finally {
+    reading();
   }
 }
 

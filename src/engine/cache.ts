@@ -54,8 +54,11 @@ export function diskBytes(path: string): number {
 }
 
 const ID = /^[0-9a-f]{64}$/;
-/** Names staging and discarding give entries (cache.ts, seed.ts): `<name>.tmp-PID-…`, `.seed-PID`, `.bad-…`. */
-const LEFTOVER = /\.(tmp-\d+|seed-\d+|bad-\d+)/;
+/**
+ * Names staging and discarding give entries (cache.ts, seed.ts): `<name>.tmp-PID-…`, `.seed-PID`,
+ * `.bad-…`, and the marks of seed copies reading a tree (`<build id>.reading-PID-…`, recycle.ts).
+ */
+const LEFTOVER = /\.(tmp-\d+|seed-\d+|bad-\d+|reading-\d+)/;
 const DAY_MS = 24 * 3600 * 1000;
 
 function names(dir: string): string[] {

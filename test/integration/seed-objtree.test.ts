@@ -25,7 +25,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { recycledTree } from '../../src/compile/recycle.js';
+import { markReading, recycledTree } from '../../src/compile/recycle.js';
 import {
   OBJTREE_RECORD,
   type ObjtreeRecord,
@@ -274,6 +274,15 @@ describe('seedObjtree', () => {
     removeObjtree(objects, 'e'.repeat(64), false);
     expect(existsSync(third)).toBe(false);
     expect(existsSync(recycledTree(objects))).toBe(false);
+    // A tree a seed copy is reading is removed, not recycled (its files must not be written in place).
+    const fourth = join(objects, 'f'.repeat(64));
+    write(join(fourth, 'obj/kernel/c.o'), 'a tree being read\n');
+    const done = markReading(objects, 'f'.repeat(64));
+    removeObjtree(objects, 'f'.repeat(64));
+    expect(existsSync(fourth)).toBe(false);
+    expect(existsSync(recycledTree(objects))).toBe(false);
+    done();
+    expect(readdirSync(objects)).toEqual([]);
   });
 
   it('a copy given up: recycled when not placed; after a failed prepare, the cache as it was', async () => {
