@@ -725,7 +725,8 @@ async function compileLocked(
   // Else a fresh start: a build directory without its object tree is a leftover (of an earlier
   // layout, or of a seed never placed).
   if (!resume) removeObjtree(p.dirs.objects, p.buildId);
-  const seeded = resume ? undefined : await seedFor(p, objtree, onEvent);
+  // --clean: a fresh tree, never seeded.
+  const seeded = resume || o.clean ? undefined : await seedFor(p, objtree, onEvent);
   mkdirSync(objtree, { recursive: true });
   const tmp = staging(final);
   // A patched build: the next patch set's tree is copied ahead while make runs (tree-copy.ts).

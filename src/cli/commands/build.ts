@@ -74,7 +74,10 @@ export async function run(file: string | undefined, flags: BuildFlags, io: Io): 
         {
           title: 'Source, patches and Kconfig resolution',
           run: async (c, update) => {
-            c.prepared = await prepareBuild(loaded, target, io, update, { compileNext: !flags.configOnly });
+            c.prepared = await prepareBuild(loaded, target, io, update, {
+              // --clean never seeds: nothing is copied ahead.
+              compileNext: !flags.configOnly && flags.clean !== true,
+            });
             c.lock = await checkLock(loaded, [c.prepared], [], locking);
           },
         },
