@@ -143,6 +143,28 @@ describe('a seeded build', () => {
     );
   }, 1_800_000);
 
+  it('--clean is never seeded: make starts from an empty object tree (a patch that breaks init/main.c fails there)', async () => {
+    // Seeded, this build would start from the example's tree (other patches) and fail within seconds.
+    const kf = copy('clean');
+    const patch = join(dir, 'clean', PATCH);
+    const line = 'pr_info("kernelfile: qemu-tiny patch applied\\n");';
+    const text = readFileSync(patch, 'utf8');
+    expect(text).toContain(line);
+    writeFileSync(patch, text.replace(line, 'kf_clean_test_undefined("kernelfile: --clean\\n");'));
+    const id = await buildIdOf(kf);
+    try {
+      const r = await kernelfile(['build', kf, '--clean']);
+      expect(r.code).toBe(1);
+      // It failed where the patch broke the source, in the log the error names.
+      expect(r.err).toContain(join(CACHE, 'failed', `${id}.log`));
+      expect(readFileSync(join(CACHE, 'failed', `${id}.log`), 'utf8')).toContain('kf_clean_test_undefined');
+      expect(`${r.out}${r.err}`).not.toMatch(/seeding the object tree|seeded from/);
+    } finally {
+      forget(id);
+      rmSync(join(CACHE, 'failed', `${id}.log`), { force: true });
+    }
+  }, 1_800_000);
+
   it('cache prune --dry-run keeps the trees that seed later builds and removes nothing', async () => {
     const before = readRecords(join(CACHE, 'objects')).map((r) => r.buildId);
     expect(before).toContain(exampleId);
