@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { keepAtExit, removeAtExit } from './cache.js';
 
 /** The recycled tree's name in the objects directory (not a build id, nor a leftover's name). */
-export const RECYCLED = 'recycled';
+const RECYCLED = 'recycled';
 
 export function recycledTree(objects: string): string {
   return join(objects, RECYCLED);

@@ -489,7 +489,7 @@ export function relinkedAnyway(rel: string): boolean {
 /** Kbuild's command records: `.cmd` and `.d` files, the only files a seed copy renames paths in. */
 const RECORD_SUFFIXES = ['.cmd', '.d'] as const;
 
-export function isRecord(rel: string): boolean {
+function isRecord(rel: string): boolean {
   return RECORD_SUFFIXES.some((x) => rel.endsWith(x));
 }
 
