@@ -44,9 +44,9 @@ import type { HeadersNeed } from './elf-needs.js';
 import { BuildError } from './errors.js';
 import { sha256Json, sha256Text } from './hash.js';
 import { type ListedFile, sourceSums } from './hash-cache.js';
-import { headersNeed, headersNeedOf, installHeaders } from './headers.js';
+import { headersNeed, headersNeedOf, installBuildHeaders, installSourceHeaders } from './headers.js';
 import { withLock } from './lock.js';
-import { buildSuffix, compile, type MakeEvent, modulesInstall } from './make.js';
+import { buildSuffix, compile, imagePath, type MakeEvent, modulesInstall } from './make.js';
 import { kconfigTree, patchedTree, patchedTreePlace, type ResolvedPatch, touchedFiles } from './patches.js';
 import { PROVENANCE_FILE, provenanceStatement } from './provenance.js';
 import { MAX_CONFIG_BYTES, MAX_PATCH_BYTES, readRegularTextSync } from './read-file.js';
@@ -804,7 +804,19 @@ export async function buildInto(
   const signing = p.signing?.modules ? p.signing : undefined;
   // The key is in the object tree for make and modules_install only (withKeyFile removes it).
   const keyed = <T>(fn: () => Promise<T>) => (signing ? withKeyFile(signing, objtree, fn) : fn());
-  const built = await keyed(() => compile(mk));
+  // Meanwhile, at the lowest CPU priority: the source's part of the headers tree (headers.ts). A
+  // settled promise (its error kept): waited for either way, so no process outlives the build.
+  const headers = join(tmp, 'headers');
+  const sourceHeaders = installSourceHeaders(place.srctree, srcArch(p.arch), headers, { nice: true }).then(
+    () => undefined,
+    (e: unknown) => ({ error: e }),
+  );
+  let built: Awaited<ReturnType<typeof compile>>;
+  try {
+    built = await keyed(() => compile(mk));
+  } finally {
+    await sourceHeaders;
+  }
   const compiled = Date.now();
   if (built.release !== p.release)
     throw new BuildError(
@@ -812,20 +824,25 @@ export async function buildInto(
       'is CONFIG_LOCALVERSION_AUTO forced on by the source, or the tree inside a git checkout?',
     );
   onEvent?.({ stage: 'collecting artifacts', compiled: 0 });
-  copyFileSync(built.image, join(tmp, 'vmlinuz'));
+  const effective: Record<string, string> = {};
+  for (const e of parseConfig(p.config.text).entries) effective[e.symbol] = e.value;
+  // At once: the image's name (make), modules_install (make) and the build's part of the headers
+  // tree (copies) read the object tree, write apart.
+  const [image] = await Promise.all([
+    imagePath(mk),
+    built.modules ? keyed(() => modulesInstall(mk, join(tmp, 'modules'))) : undefined,
+    sourceHeaders.then((failed) => {
+      if (failed) throw failed.error;
+      return installBuildHeaders(objtree, srcArch(p.arch), headers, effective);
+    }),
+  ]);
+  copyFileSync(image, join(tmp, 'vmlinuz'));
   if (p.signing?.image) {
     onEvent?.({ stage: 'signing the kernel image (sbsign)', compiled: 0 });
     await signImage(p.signing, join(tmp, 'vmlinuz'));
   }
   copyFileSync(join(objtree, 'System.map'), join(tmp, 'System.map'));
   copyFileSync(join(objtree, '.config'), join(tmp, 'config'));
-  const effective: Record<string, string> = {};
-  for (const e of parseConfig(p.config.text).entries) effective[e.symbol] = e.value;
-  // At once: modules_install (make) and the headers tree (copies) read the object tree, write apart.
-  await Promise.all([
-    built.modules ? keyed(() => modulesInstall(mk, join(tmp, 'modules'))) : undefined,
-    installHeaders(place.srctree, objtree, srcArch(p.arch), join(tmp, 'headers'), effective),
-  ]);
   // modules_install links build/ and source/ to this machine's trees: hosts get headers instead.
   if (built.modules)
     for (const l of ['build', 'source'])

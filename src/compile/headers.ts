@@ -7,11 +7,14 @@
  */
 import {
   closeSync,
+  copyFileSync,
   existsSync,
+  mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
   readSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -20,26 +23,43 @@ import { runLocal } from '../host/local.js';
 import { ElfError, elfNeeds, type HeadersNeed, unionNeeds } from './elf-needs.js';
 import { BuildError } from './errors.js';
 
-/** Paths printed by a `find` script (relative to where it cd's). */
-async function listFiles(script: string): Promise<string[]> {
-  const r = await runLocal(['sh', '-c', script]);
+/** Paths printed by a `find` script run in `dir`; `nice`: at the lowest CPU priority. */
+async function listFiles(dir: string, script: string, nice = false): Promise<string[]> {
+  const r = await runLocal([...niceArgs(nice), 'sh', '-c', `cd "$1" && { ${script}\n}`, 'kf-headers', dir]);
   if (r.code !== 0) throw new BuildError(`cannot list files for the headers tree: ${r.stderr.trim()}`);
   return r.stdout.split('\n').filter(Boolean);
 }
 
-async function copyList(from: string, to: string, list: string[], listFile: string): Promise<void> {
+function niceArgs(nice: boolean): string[] {
+  return nice ? ['nice', '-n', '19'] : [];
+}
+
+async function copyList(
+  from: string,
+  to: string,
+  list: string[],
+  listFile: string,
+  nice = false,
+): Promise<void> {
   writeFileSync(listFile, `${list.join('\n')}\n`);
-  const r = await runLocal([
-    'sh',
-    '-c',
-    'tar -c -f - -C "$1" -T "$2" | tar -x -f - -C "$3"',
-    'kf-headers',
-    from,
-    listFile,
-    to,
-  ]);
-  if (r.code !== 0)
-    throw new BuildError(`cannot copy the headers tree: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
+  try {
+    const r = await runLocal([
+      ...niceArgs(nice),
+      'sh',
+      '-c',
+      'tar -c -f - -C "$1" -T "$2" | tar -x -f - -C "$3"',
+      'kf-headers',
+      from,
+      listFile,
+      to,
+    ]);
+    if (r.code !== 0)
+      throw new BuildError(
+        `cannot copy the headers tree: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`,
+      );
+  } finally {
+    rmSync(listFile, { force: true });
+  }
 }
 
 /**
@@ -49,34 +69,66 @@ async function copyList(from: string, to: string, list: string[], listFile: stri
  * (unlinks it) rather than writing through the link. Another file system (EXDEV) or a refused link
  * falls back to a copy.
  */
-async function linkList(from: string, to: string, list: string[], listFile: string): Promise<void> {
+async function linkList(
+  from: string,
+  to: string,
+  list: string[],
+  listFile: string,
+  nice: boolean,
+): Promise<void> {
   const r = await runLocal(
-    ['sh', '-c', 'cd "$1" && exec xargs -0 -r cp -P -l --parents -t "$2" --', 'kf-headers', from, to],
+    [
+      ...niceArgs(nice),
+      'sh',
+      '-c',
+      'cd "$1" && exec xargs -0 -r cp -P -l --parents -t "$2" --',
+      'kf-headers',
+      from,
+      to,
+    ],
     {
       stdin: `${list.join('\0')}\0`,
     },
   );
-  if (r.code !== 0) await copyList(from, to, list, listFile);
+  if (r.code !== 0) await copyList(from, to, list, listFile, nice);
 }
 
-export async function installHeaders(
+/**
+ * The source's part of the headers tree at `dest` (made here): its Makefiles, include/, scripts/
+ * and the architecture's include and scripts directories, hard-linked. It reads nothing the build
+ * makes, so a build starts it while make compiles, at the lowest CPU priority (`nice`: in make's
+ * idle moments, its single-threaded link and compression), and overlays the build's part after
+ * (installBuildHeaders).
+ */
+export async function installSourceHeaders(
   srctree: string,
+  srcarch: string,
+  dest: string,
+  o: { nice?: boolean } = {},
+): Promise<void> {
+  const nice = o.nice ?? false;
+  const fromSource = await listFiles(
+    srctree,
+    `find . arch/${srcarch} -maxdepth 1 -name 'Makefile*'
+      find include scripts -type f -o -type l
+      find arch/${srcarch} -name Kbuild.platforms -o -name Platform
+      find $(find arch/${srcarch} -name include -o -name scripts -type d) -type f`,
+    nice,
+  );
+  mkdirSync(dest, { recursive: true });
+  await linkList(srctree, dest, fromSource, `${dest}.src-list`, nice);
+}
+
+/**
+ * The build's part of the headers tree, over the source's (installSourceHeaders, complete): the
+ * generated headers, .config, Module.symvers and the host tools.
+ */
+export async function installBuildHeaders(
   objtree: string,
   srcarch: string,
   dest: string,
   config: Record<string, string>,
 ): Promise<void> {
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const fromSource = await listFiles(
-    `cd ${q(srctree)} && {
-      find . arch/${srcarch} -maxdepth 1 -name 'Makefile*'
-      find include scripts -type f -o -type l
-      find arch/${srcarch} -name Kbuild.platforms -o -name Platform
-      find $(find arch/${srcarch} -name include -o -name scripts -type d) -type f
-    }`,
-  );
-  await runLocal(['mkdir', '-p', dest]);
-  await linkList(srctree, dest, fromSource, `${dest}.src-list`);
   const optional = [
     config.CONFIG_MODULES === 'y' ? 'echo Module.symvers' : '',
     config.CONFIG_OBJTOOL === 'y' ? 'echo tools/objtool/objtool' : '',
@@ -86,11 +138,23 @@ export async function installHeaders(
   // files): an external module build never reads them (the kernel is read-only to M= builds), and
   // they name the build's own directories, so no two builds would ship the same tree.
   const fromBuild = await listFiles(
-    `cd ${q(objtree)} && { find arch/${srcarch}/include include scripts -type f ! -name '*.cmd' ! -name '*.o' ! -name '*.s' ! -name '.*.d'; ${optional.map((c) => `${c};`).join(' ')} }`,
+    objtree,
+    `find arch/${srcarch}/include include scripts -type f ! -name '*.cmd' ! -name '*.o' ! -name '*.s' ! -name '.*.d'; ${optional.map((c) => `${c};`).join(' ')}`,
   );
   await copyList(objtree, dest, fromBuild, `${dest}.obj-list`);
-  await runLocal(['rm', '-f', `${dest}.src-list`, `${dest}.obj-list`]);
-  await runLocal(['cp', join(objtree, '.config'), join(dest, '.config')]);
+  copyFileSync(join(objtree, '.config'), join(dest, '.config'));
+}
+
+/** The whole headers tree an out-of-tree module build needs, from a built object tree. */
+export async function installHeaders(
+  srctree: string,
+  objtree: string,
+  srcarch: string,
+  dest: string,
+  config: Record<string, string>,
+): Promise<void> {
+  await installSourceHeaders(srctree, srcarch, dest);
+  await installBuildHeaders(objtree, srcarch, dest, config);
 }
 
 /** Host tools are small (objtool is a few MB): a larger "executable" is not read whole. */

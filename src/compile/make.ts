@@ -221,8 +221,11 @@ async function makeLogged(
     );
 }
 
-/** The image make builds for this architecture (`make image_name`), relative to O. */
-async function imageName(input: MakeInput): Promise<string> {
+/**
+ * The image make built for this architecture (`make image_name`), as a path in the object tree:
+ * asked once make has synchronised the configuration (compile()).
+ */
+export async function imagePath(input: MakeInput): Promise<string> {
   const r = await runLocal([
     'make',
     '-s',
@@ -234,19 +237,22 @@ async function imageName(input: MakeInput): Promise<string> {
   ]);
   const name = r.stdout.trim().split('\n').pop();
   if (r.code !== 0 || !name) throw new BuildError(`\`make image_name\` failed: ${r.stderr.trim()}`);
-  return name;
+  return join(input.objtree, name);
 }
 
-/** Compile image and modules; returns the image path and the release the build produced. */
 /** What to ask make for: the image and modules (x86: bzImage; elsewhere the default target builds both). */
 function targets(arch: string, modules: boolean): string[] {
   if (arch === 'x86_64' || arch === 'i686') return ['bzImage', ...(modules ? ['modules'] : [])];
   return ['all'];
 }
 
+/**
+ * Compile image and modules; returns the release the build produced, whether it has modules and
+ * how many files make compiled (the image: imagePath).
+ */
 export async function compile(
   input: MakeInput,
-): Promise<{ image: string; release: string; modules: boolean; compiled: number; distcc?: DistccCounts }> {
+): Promise<{ release: string; modules: boolean; compiled: number; distcc?: DistccCounts }> {
   linkSource(input.srctree, input.objtree);
   const dotConfig = join(input.objtree, '.config');
   if (!existsSync(dotConfig) || readFileSync(dotConfig, 'utf8') !== input.configText)
@@ -255,11 +261,8 @@ export async function compile(
   input.onEvent?.({ stage: 'compiling', compiled: 0 });
   const modules = /^CONFIG_MODULES=y$/m.test(input.configText);
   await makeLogged(input, targets(input.arch, modules), 'compiling', counter);
-  // Only now: `make image_name` needs the configuration a build has synchronised.
-  const image = await imageName(input);
   const release = readFileSync(join(input.objtree, 'include/config/kernel.release'), 'utf8').trim();
   return {
-    image: join(input.objtree, image),
     release,
     modules,
     compiled: counter.n,
