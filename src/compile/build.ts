@@ -46,7 +46,7 @@ import { sha256Json, sha256Text } from './hash.js';
 import { type ListedFile, sourceSums } from './hash-cache.js';
 import { headersNeed, headersNeedOf, installBuildHeaders, installSourceHeaders } from './headers.js';
 import { withLock } from './lock.js';
-import { buildSuffix, compile, imagePath, type MakeEvent, modulesInstall } from './make.js';
+import { buildSuffix, compile, compileArgs, imagePath, type MakeEvent, modulesInstall } from './make.js';
 import { kconfigTree, patchedTree, patchedTreePlace, type ResolvedPatch, touchedFiles } from './patches.js';
 import { PROVENANCE_FILE, provenanceStatement } from './provenance.js';
 import { MAX_CONFIG_BYTES, MAX_PATCH_BYTES, readRegularTextSync } from './read-file.js';
@@ -65,11 +65,13 @@ import {
   writeRecord,
 } from './seed.js';
 import {
+  canSyncAhead,
   discardEarlySeed,
   dropCopy,
   keepEarlySeed,
   removeStaged,
   startEarlySeed,
+  syncEarlySeed,
   takeEarlySeed,
 } from './seed-early.js';
 import {
@@ -346,7 +348,7 @@ export async function prepare(input: PrepareInput): Promise<Prepared> {
       ...(signing ? { signing } : {}),
     });
   // A build that may be pulled from the store instead of compiled copies nothing ahead.
-  const early =
+  let early =
     input.compileNext && !input.store
       ? earlySeed(
           {
@@ -362,6 +364,16 @@ export async function prepare(input: PrepareInput): Promise<Prepared> {
           idOf,
         )
       : undefined;
+  // Resolved here, the configuration is synchronised in the early copy meanwhile (seed-early.ts).
+  const copying = early;
+  if (copying && canSyncAhead(spec.kernel.version, Boolean(spec.build?.distcc?.length)))
+    configInput.onMerged = (text) => {
+      early = syncEarlySeed(copying, text, {
+        tree: treePlace.dir,
+        make: (objtree) =>
+          compileArgs({ spec, arch: input.arch, buildId: undefined, srctree: treePlace.dir, objtree }),
+      });
+    };
   let tree: Prepared['tree'];
   let config: ResolvedConfig;
   try {

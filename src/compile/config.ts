@@ -58,6 +58,12 @@ export interface ConfigInput {
   toolchain: string;
   dirs: CacheDirs;
   progress?: (m: string) => void;
+  /**
+   * Given the merged configuration (base, fragments, kernelfile's own) when this process resolves
+   * it, before `make olddefconfig` does: a build synchronises its seed's copy from it meanwhile
+   * (seed-early.ts). Not part of the key.
+   */
+  onMerged?: (text: string) => void;
 }
 
 export interface ResolvedConfig {
@@ -254,6 +260,7 @@ async function resolveNow(input: ConfigInput, final: string): Promise<void> {
         undefined,
         (merge.stdout + merge.stderr).trim().split('\n').slice(-20),
       );
+    input.onMerged?.(readFileSync(join(out, '.config'), 'utf8'));
     await make(input.tree.dir, out, [...args, 'olddefconfig'], 'make olddefconfig');
     writeFileSync(join(tmp, 'config'), readFileSync(join(out, '.config')));
     if (!seeded) harvestTools(tools, out);

@@ -60,9 +60,14 @@ export function buildSuffix(buildId: string): string {
   return `-kf${buildId.slice(0, 8)}`;
 }
 
-/** Everything make is called with, for compiling and installing. */
+/**
+ * Everything make is called with, for compiling and installing. Without a build id (a seed's
+ * configuration synchronised before it is known: seed-early.ts), what only the release and
+ * `uname -v` take from it is left out: Kconfig reads neither.
+ */
 export function compileArgs(
-  input: Pick<MakeInput, 'spec' | 'arch' | 'buildId' | 'env' | 'distcc'> & {
+  input: Pick<MakeInput, 'spec' | 'arch' | 'env' | 'distcc'> & {
+    buildId: string | undefined;
     srctree?: string;
     objtree?: string;
   },
@@ -70,8 +75,8 @@ export function compileArgs(
   args: string[];
   env: Record<string, string>;
 } {
-  const { spec } = input;
-  const args = [...makeArgs(spec, input.arch), `LOCALVERSION=${buildSuffix(input.buildId)}`];
+  const { spec, buildId } = input;
+  const args = [...makeArgs(spec, input.arch), ...(buildId ? [`LOCALVERSION=${buildSuffix(buildId)}`] : [])];
   const hostEnv: Record<string, string> = {};
   if (input.srctree) {
     // Paths relative to the tree, wherever it is unpacked. make runs in the build directory
@@ -101,7 +106,7 @@ export function compileArgs(
     // upstream trees show the date).
     KBUILD_BUILD_VERSION: '1',
     KBUILD_BUILD_TIMESTAMP: BUILD_DATE,
-    KBUILD_BUILD_VERSION_TIMESTAMP: `kernelfile ${input.buildId.slice(0, 12)}`,
+    ...(buildId ? { KBUILD_BUILD_VERSION_TIMESTAMP: `kernelfile ${buildId.slice(0, 12)}` } : {}),
     KBUILD_BUILD_USER: 'kernelfile',
     KBUILD_BUILD_HOST: spec.name,
     ...hostEnv,

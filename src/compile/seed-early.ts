@@ -11,13 +11,15 @@
  * placed or removed: by the build, by discardEarlySeed, or when the process exits.
  */
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cachedObjtree } from './build-dir.js';
+import { runLocal } from '../host/local.js';
+import { cachedObjtree, linkSource, objtreeIn } from './build-dir.js';
 import { keepAtExit, removeAtExit } from './cache.js';
 import { recycleTree } from './recycle.js';
 import {
   chooseSeed,
+  dropStaged,
   guessSeed,
   readRecords,
   type SeedChoice,
@@ -60,12 +62,71 @@ export function startEarlySeed(w: EarlyWanted): Promise<StagedSeed | undefined> 
     );
   } else choice = guessSeed(wanted, w.requested, records, seedConfigReader(w.objects));
   if (!choice) return undefined;
-  const dir = join(w.objects, `early.seed-${process.pid}-${randomBytes(4).toString('hex')}`);
-  removeAtExit(dir);
+  // The copy is `obj/` of a build directory of its own (build-dir.ts): make can synchronise its
+  // configuration there before the build id is known (syncEarlySeed).
+  const home = join(w.objects, `early.seed-${process.pid}-${randomBytes(4).toString('hex')}`);
+  removeAtExit(home);
+  const dir = objtreeIn(home);
   // With the build id known, the records name its object tree already; else the copy itself.
   const names = w.known ? cachedObjtree(w.objects, w.known.buildId) : dir;
-  return stageSeed(choice, { objects: w.objects, dir, names, tree: w.tree }).catch(() => {
-    keepAtExit(dir);
+  return stageSeed(choice, { objects: w.objects, dir, names, tree: w.tree, home }).catch(() => {
+    rmSync(home, { recursive: true, force: true });
+    keepAtExit(home);
+    return undefined;
+  });
+}
+
+/**
+ * Whether a build's early copy can have its configuration synchronised ahead: `make syncconfig`
+ * exists from Linux 4.17 on (before, silentoldconfig), and a build through distcc compiles Kconfig's
+ * probes as its make does only through distcc (not ahead: its hosts are checked later).
+ */
+export function canSyncAhead(version: string, distcc: boolean): boolean {
+  const [major = 0, minor = 0] = version.split(/[.-]/).map(Number);
+  return !distcc && (major > 4 || (major === 4 && minor >= 17));
+}
+
+/** How make runs in the build: the source tree it builds and its make variables and environment. */
+export interface SyncMake {
+  tree: string;
+  /** compileArgs (make.ts) without a build id, for `srctree: tree, objtree:` the copy. */
+  make: (objtree: string) => { args: string[]; env: Record<string, string> };
+}
+
+/**
+ * The copy, once made, with its configuration synchronised for the build: `merged` (the kernelfile's
+ * configuration before Kconfig resolves it) as its .config, then the kernel's own `make syncconfig`,
+ * which resolves it as `make olddefconfig` does (new symbols take their defaults: no answer comes on
+ * stdin) and writes include/config/ for what changed since the seed. It runs while the build
+ * resolves the same configuration in a fresh directory (config.ts), on the other core, instead of
+ * after it, in make's own first step.
+ *
+ * A guess like the copy: when the resolved configuration is not the .config this left, compile()
+ * writes it and make synchronises again, from what this wrote (Kbuild compares with auto.conf and
+ * marks every option that differs: marks made here stay, so nothing is missed). A run that fails
+ * drops the copy (the build seeds anew).
+ */
+export function syncEarlySeed(
+  copy: Promise<StagedSeed | undefined>,
+  merged: string,
+  how: SyncMake,
+): Promise<StagedSeed | undefined> {
+  return copy.then(async (staged) => {
+    if (!staged?.home) return staged;
+    try {
+      linkSource(how.tree, staged.dir);
+      writeFileSync(join(staged.dir, '.config'), merged);
+      const { args, env } = how.make(staged.dir);
+      const r = await runLocal(['make', '-s', '-C', staged.home, `O=${staged.dir}`, ...args, 'syncconfig'], {
+        env,
+        stdin: '',
+      });
+      if (r.code === 0) return staged;
+    } catch {
+      // below
+    }
+    dropStaged(staged);
+    keepAtExit(staged.home);
     return undefined;
   });
 }
@@ -83,14 +144,13 @@ export async function takeEarlySeed(owner: object): Promise<StagedSeed | undefin
   const copy = copies.get(owner);
   if (!copy) return undefined;
   copies.delete(owner);
-  const staged = await copy;
-  if (staged) keepAtExit(staged.dir);
-  return staged;
+  // Still removed at exit until the caller places or drops it (its build directory goes then).
+  return copy;
 }
 
 /** Drop a copy that will not be placed: its files are recycled (recycle.ts). */
 export function removeStaged(staged: StagedSeed): void {
-  recycleTree(staged.objects, staged.dir);
+  dropStaged(staged);
 }
 
 /** Remove the copy kept for `owner`, if any (once its copy has stopped). */
@@ -107,7 +167,8 @@ export async function discardEarlySeed(owner: object): Promise<void> {
 export async function dropCopy(copy: Promise<StagedSeed | undefined> | undefined): Promise<void> {
   const staged = await copy;
   if (!staged) return;
-  keepAtExit(staged.dir);
   if (staged.reused) recycleTree(staged.objects, staged.dir);
   else rmSync(staged.dir, { recursive: true, force: true });
+  if (staged.home) rmSync(staged.home, { recursive: true, force: true });
+  keepAtExit(staged.home ?? staged.dir);
 }

@@ -640,6 +640,11 @@ export interface StagedSeed {
   names: string;
   /** Those records (relative paths): named again when the copy becomes another object tree. */
   naming: string[];
+  /**
+   * The build directory made for the copy (build-dir.ts: the copy is its `obj/`), where make can
+   * run in it before the copy is placed (seed-early.ts); removed once the copy is placed or dropped.
+   */
+  home?: string;
 }
 
 /**
@@ -651,7 +656,7 @@ export interface StagedSeed {
  */
 export async function stageSeed(
   choice: SeedChoice,
-  to: { objects: string; dir: string; names: string; tree: { dir: string } },
+  to: { objects: string; dir: string; names: string; tree: { dir: string }; home?: string },
 ): Promise<StagedSeed> {
   const from = choice.record;
   rmSync(to.dir, { recursive: true, force: true });
@@ -669,7 +674,15 @@ export async function stageSeed(
       ],
       to.names,
     );
-    return { choice, dir: to.dir, objects: to.objects, names: to.names, naming, reused };
+    return {
+      choice,
+      dir: to.dir,
+      objects: to.objects,
+      names: to.names,
+      naming,
+      reused,
+      ...(to.home ? { home: to.home } : {}),
+    };
   } catch (e) {
     // A copy that failed midway may hold a file with another's time: removed, never recycled.
     rmSync(to.dir, { recursive: true, force: true });
@@ -710,11 +723,22 @@ export async function placeSeed(staged: StagedSeed, into: SeedInto): Promise<See
     mkdirSync(dirname(into.objtree), { recursive: true });
     renameSync(staged.dir, into.objtree);
   } catch (e) {
-    recycleTree(staged.objects, staged.dir);
+    dropStaged(staged);
     throw e;
+  } finally {
+    if (staged.home) rmSync(staged.home, { recursive: true, force: true });
   }
   return { from, samePatches: choice.samePatches, differing: choice.differing, touched };
 }
+/**
+ * Drop a staged copy that will not be placed: its files recycled (recycle.ts), its build directory
+ * (the links to a source tree) removed.
+ */
+export function dropStaged(staged: StagedSeed): void {
+  recycleTree(staged.objects, staged.dir);
+  if (staged.home) rmSync(staged.home, { recursive: true, force: true });
+}
+
 /**
  * Make the source files that differ between the seed's patched tree and the build's newer than
  * every object: a fresh copy in the build's tree, as after an edit. How many.

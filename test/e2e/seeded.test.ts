@@ -114,6 +114,11 @@ describe('a seeded build', () => {
     expect(readRecords(join(CACHE, 'objects')).map((r) => r.buildId)).toContain(manifest?.seed?.buildId);
     expect(manifest?.compiled).toBeGreaterThan(0);
     expect(manifest?.compiled).toBeLessThan(200); // the example compiles over 1,200 from scratch
+    // Its configuration was synchronised in the copy while Kconfig resolved it (seed-early.ts), so
+    // make did not synchronise it again (a clean build's log has `SYNC include/config/auto.conf…`).
+    const log = readFileSync(join(CACHE, 'artifacts', id, 'build.log'), 'utf8');
+    expect(log).toContain('CC      init/version.o');
+    expect(log).not.toMatch(/^\s+SYNC\s+include\/config\/auto\.conf/m);
     note(
       `seeded (CONFIG_DEFAULT_HOSTNAME): ${manifest?.compiled} files recompiled, ${manifest?.seconds} s; the same build clean: ${rep?.second.seconds} s; ${rep?.compared} files identical`,
     );

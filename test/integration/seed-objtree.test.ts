@@ -36,7 +36,7 @@ import {
   stageSeed,
   writeRecord,
 } from '../../src/compile/seed.js';
-import { dropCopy, removeStaged } from '../../src/compile/seed-early.js';
+import { dropCopy, removeStaged, syncEarlySeed } from '../../src/compile/seed-early.js';
 
 let root: string;
 const OLD = new Date('2020-01-01T00:00:00Z');
@@ -362,6 +362,50 @@ describe('seedObjtree', () => {
     // The file B patches differently from A is newer than every object in the new tree.
     expect(statSync(join(bTree, 'kernel/c.c')).mtimeMs).toBeGreaterThan(BUILT.getTime());
     expect(readFileSync(join(s.objB, 'kernel/c.o'), 'utf8')).toBe('c object\n');
+  });
+
+  it('an early copy in a build directory of its own: make synchronises its configuration there (syncEarlySeed); a run that fails drops it', async () => {
+    const s = setup('same');
+    const objects = join(root, 'objects');
+    // The tree's Makefile stands in for the kernel's: `syncconfig` records what it was given.
+    write(
+      join(s.a, 'Makefile'),
+      'syncconfig:\n\tcp $(O)/.config $(O)/synced-config\n\techo "$(ARCH) $(CURDIR)" >$(O)/synced-how\n',
+    );
+    const stage = (name: string) => {
+      const home = join(objects, name);
+      const dir = join(home, 'obj');
+      return stageSeed(
+        { record: s.record, samePatches: true, differing: 0 },
+        { objects, dir, names: dir, tree: { dir: s.a }, home },
+      );
+    };
+    const how = { tree: s.a, make: () => ({ args: ['ARCH=x86_64'], env: {} }) };
+    const synced = await syncEarlySeed(stage('early.seed-1'), 'CONFIG_X=y\n', how);
+    expect(synced?.home).toBe(join(objects, 'early.seed-1'));
+    const dir = join(objects, 'early.seed-1', 'obj');
+    expect(readFileSync(join(dir, 'synced-config'), 'utf8')).toBe('CONFIG_X=y\n');
+    // make ran in the build directory, the source linked into it (build-dir.ts).
+    expect(readFileSync(join(dir, 'synced-how'), 'utf8')).toBe(`x86_64 ${join(objects, 'early.seed-1')}\n`);
+    expect(readlinkSync(join(objects, 'early.seed-1', 'Makefile'))).toBe(join(s.a, 'Makefile'));
+    // Placed: the object tree is the copy, its build directory (links only) is gone.
+    await placeSeed(synced as NonNullable<typeof synced>, {
+      objects,
+      objtree: s.objB,
+      tree: { key: 'A', dir: s.a },
+      pristine: { key: 'pristine', dir: s.pristine },
+    });
+    expect(readFileSync(join(s.objB, 'synced-config'), 'utf8')).toBe('CONFIG_X=y\n');
+    expect(existsSync(join(objects, 'early.seed-1'))).toBe(false);
+    // A run that fails (here: no such target) leaves a copy in an unknown state: dropped, its files
+    // recycled, its build directory removed; the build then seeds anew.
+    write(join(s.a, 'Makefile'), 'other:\n\ttrue\n');
+    const failed = await syncEarlySeed(stage('early.seed-2'), 'CONFIG_X=y\n', how);
+    expect(failed).toBeUndefined();
+    expect(existsSync(join(objects, 'early.seed-2'))).toBe(false);
+    expect(readFileSync(join(recycledTree(objects), 'init/main.o'), 'utf8')).toBe('\x7fELF object\n');
+    // A copy that failed before (undefined) stays undefined; nothing is run.
+    expect(await syncEarlySeed(Promise.resolve(undefined), 'CONFIG_X=y\n', how)).toBeUndefined();
   });
 
   it('other patches: files the two patch sets change differently are made newer in the new tree only', async () => {
