@@ -9,6 +9,9 @@
  * (the build then seeds as before). A build whose configuration is cached knows its build id
  * first: nothing is copied when its artifacts or its object tree are already there. Every copy is
  * placed or removed: by the build, by discardEarlySeed, or when the process exits.
+ *
+ * Its configuration is synchronised there too (syncEarlySeed), while the build's own resolution
+ * runs Kconfig in a fresh directory: make, given the copy, then has nothing to synchronise.
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
