@@ -54,6 +54,7 @@ import {
   beyondKeep,
   chooseSeed,
   compatDigest,
+  dropStaged,
   OBJTREE_RECORD,
   placeSeed,
   readRecords,
@@ -69,7 +70,6 @@ import {
   discardEarlySeed,
   dropCopy,
   keepEarlySeed,
-  removeStaged,
   startEarlySeed,
   syncEarlySeed,
   takeEarlySeed,
@@ -691,7 +691,7 @@ async function seedFor(
   );
   const early = await takeEarlySeed(p);
   const copied = early && choice && early.choice.record.buildId === choice.record.buildId;
-  if (early && !copied) removeStaged(early);
+  if (early && !copied) dropStaged(early);
   if (!choice) return undefined;
   onEvent?.({
     stage: `seeding the object tree from ${choice.record.release} (${seedSummary(choice)})`,

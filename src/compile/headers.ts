@@ -145,18 +145,6 @@ export async function installBuildHeaders(
   copyFileSync(join(objtree, '.config'), join(dest, '.config'));
 }
 
-/** The whole headers tree an out-of-tree module build needs, from a built object tree. */
-export async function installHeaders(
-  srctree: string,
-  objtree: string,
-  srcarch: string,
-  dest: string,
-  config: Record<string, string>,
-): Promise<void> {
-  await installSourceHeaders(srctree, srcarch, dest);
-  await installBuildHeaders(objtree, srcarch, dest, config);
-}
-
 /** Host tools are small (objtool is a few MB): a larger "executable" is not read whole. */
 const MAX_TOOL_BYTES = 64 * 1024 * 1024;
 

@@ -151,11 +151,6 @@ export async function takeEarlySeed(owner: object): Promise<StagedSeed | undefin
   return copy;
 }
 
-/** Drop a copy that will not be placed: its files are recycled (recycle.ts). */
-export function removeStaged(staged: StagedSeed): void {
-  dropStaged(staged);
-}
-
 /** Remove the copy kept for `owner`, if any (once its copy has stopped). */
 export async function discardEarlySeed(owner: object): Promise<void> {
   const copy = copies.get(owner);

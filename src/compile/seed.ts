@@ -723,7 +723,7 @@ export async function placeSeed(staged: StagedSeed, into: SeedInto): Promise<See
     mkdirSync(dirname(into.objtree), { recursive: true });
     renameSync(staged.dir, into.objtree);
   } catch (e) {
-    dropStaged(staged);
+    recycleTree(staged.objects, staged.dir);
     throw e;
   } finally {
     if (staged.home) rmSync(staged.home, { recursive: true, force: true });

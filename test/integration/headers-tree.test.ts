@@ -1,5 +1,5 @@
 /**
- * installHeaders (src/compile/headers.ts): the headers tree of a build, from the source tree (hard
+ * installSourceHeaders then installBuildHeaders (src/compile/headers.ts): the headers tree of a build, from the source tree (hard
  * links, or copies on another file system) overlaid with the build's generated files, without
  * writing through a link into the source tree.
  */
@@ -16,7 +16,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { installHeaders } from '../../src/compile/headers.js';
+import { installBuildHeaders, installSourceHeaders } from '../../src/compile/headers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kf-headers-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,7 +28,7 @@ function write(root: string, files: Record<string, string>): void {
   }
 }
 
-/** A source tree and an object tree with what installHeaders picks from each, and some it leaves. */
+/** A source tree and an object tree with what the two pick from each, and some it leaves. */
 function trees(at: string): { src: string; obj: string } {
   const src = join(at, 'src');
   const obj = join(at, 'obj');
@@ -58,7 +58,8 @@ function trees(at: string): { src: string; obj: string } {
 }
 
 async function expectTree(src: string, obj: string, dest: string): Promise<void> {
-  await installHeaders(src, obj, 'x86', dest, { CONFIG_MODULES: 'y' });
+  await installSourceHeaders(src, 'x86', dest);
+  await installBuildHeaders(obj, 'x86', dest, { CONFIG_MODULES: 'y' });
   const read = (p: string) => readFileSync(join(dest, p), 'utf8');
   expect(read('Makefile')).toBe('top\n');
   expect(read('include/linux/a.h')).toBe('#define A 1\n');
@@ -78,7 +79,7 @@ async function expectTree(src: string, obj: string, dest: string): Promise<void>
   expect(existsSync(`${dest}.src-list`) || existsSync(`${dest}.obj-list`)).toBe(false);
 }
 
-describe('installHeaders', () => {
+describe('installSourceHeaders + installBuildHeaders', () => {
   it('links the source tree’s files and lays the build’s over them without writing into the source', async () => {
     const { src, obj } = trees(join(dir, 'same'));
     const dest = join(dir, 'same/out/headers');

@@ -27,6 +27,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { markReading, recycledTree } from '../../src/compile/recycle.js';
 import {
+  dropStaged,
   OBJTREE_RECORD,
   type ObjtreeRecord,
   placeSeed,
@@ -36,7 +37,7 @@ import {
   stageSeed,
   writeRecord,
 } from '../../src/compile/seed.js';
-import { dropCopy, removeStaged, syncEarlySeed } from '../../src/compile/seed-early.js';
+import { dropCopy, syncEarlySeed } from '../../src/compile/seed-early.js';
 
 let root: string;
 const OLD = new Date('2020-01-01T00:00:00Z');
@@ -298,7 +299,7 @@ describe('seedObjtree', () => {
     // Not the seed chosen once the configuration was resolved: its files are recycled.
     const wrong = await stage('early.seed-1');
     expect(wrong.reused).toBe(false);
-    removeStaged(wrong);
+    dropStaged(wrong);
     expect(existsSync(wrong.dir)).toBe(false);
     expect(existsSync(join(recycledTree(objects), 'init/main.o'))).toBe(true);
     // A prepare that failed: the copy that took the recycled tree gives it back ...

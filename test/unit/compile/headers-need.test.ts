@@ -27,7 +27,7 @@ function put(root: string, path: string, bytes: Uint8Array | string, mode = 0o75
   chmodSync(p, mode);
 }
 
-/** A headers tree as installHeaders leaves it: sources, scripts, and the build's host tools. */
+/** A headers tree as installSourceHeaders and installBuildHeaders leave it: sources, scripts, and the build's host tools. */
 function headersTree(name: string): string {
   const root = join(tmp, name, 'headers');
   put(root, 'scripts/basic/fixdep', tool(['libc.so.6'], [LIBC]));
