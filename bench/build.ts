@@ -231,6 +231,7 @@ async function benchIncremental(
   cli: (extra: string[], file?: string) => string,
 ): Promise<void> {
   const runs = Number(process.env.BENCH_INCR_RUNS ?? 3);
+  const changes = (process.env.BENCH_INCR_CHANGES ?? 'option,patch').split(',');
   // The example built (and recorded) in a fresh object tree: the seed of every run below.
   const recorded = readRecords(dirs.objects).some((r) => r.buildId === p.buildId);
   if (!recorded) rmSync(join(dirs.artifacts, p.buildId), { recursive: true, force: true });
@@ -248,12 +249,23 @@ async function benchIncremental(
   const built = (file: string) =>
     JSON.parse(cli(['--json'], file)) as {
       buildId: string;
-      artifacts: { dir: string; manifest: { seed?: { samePatches: boolean }; compiled?: number } };
+      artifacts: {
+        dir: string;
+        manifest: {
+          seed?: { samePatches: boolean };
+          compiled?: number;
+          seconds: number;
+          compileSeconds: number;
+        };
+      };
     };
   const forget = (id: string) => {
     rmSync(join(dirs.artifacts, id), { recursive: true, force: true });
     removeObjtree(dirs.objects, id);
   };
+  /** Where a round of kernelfile went: before make (start, Kconfig, seed), make, after make. */
+  const parts = (ms: number, m: { seconds: number; compileSeconds: number }) =>
+    `${(ms / 1000 - m.seconds).toFixed(1)}+${m.compileSeconds.toFixed(1)}+${(m.seconds - m.compileSeconds).toFixed(1)}`;
   /** make in a copy of the seed's tree (paths its own, as seed.ts makes it), after the change. */
   const makeAfter = async (change: 'option' | 'patch', configText: string, tag: string, buildId: string) => {
     const objtree = objtreeIn(join(dirs.objects, `bench-make-${tag}`));
@@ -290,12 +302,27 @@ async function benchIncremental(
     return { ms, compiled };
   };
   const t = {
-    option: { kf: [] as number[], make: [] as number[], release: [] as number[], files: [] as string[] },
-    patch: { kf: [] as number[], make: [] as number[], release: [] as number[], files: [] as string[] },
+    option: {
+      kf: [] as number[],
+      make: [] as number[],
+      release: [] as number[],
+      files: [] as string[],
+      parts: [] as string[],
+    },
+    patch: {
+      kf: [] as number[],
+      make: [] as number[],
+      release: [] as number[],
+      files: [] as string[],
+      parts: [] as string[],
+    },
   };
   for (let i = 0; i < runs; i++) {
     const tag = randomBytes(4).toString('hex');
-    // One option.
+    if (changes.includes('option')) await oneOption(tag);
+    if (changes.includes('patch')) await onePatch(tag);
+  }
+  async function oneOption(tag: string): Promise<void> {
     const optionFile = join(work, 'qemu-tiny', `option-${tag}.yaml`);
     writeFileSync(
       optionFile,
@@ -316,8 +343,11 @@ async function benchIncremental(
     t.option.make.push(m.ms);
     t.option.release.push((await makeAfter('option', configText, `${tag}r`, o.buildId)).ms);
     t.option.files.push(`${o.artifacts.manifest.compiled}/${m.compiled}`);
+    t.option.parts.push(parts(t.option.kf.at(-1) ?? 0, o.artifacts.manifest));
     forget(o.buildId);
-    // One patch (one file).
+  }
+  /** One patch (one file). */
+  async function onePatch(tag: string): Promise<void> {
     const dir = join(work, `patch-${tag}`);
     cpSync(join(work, 'qemu-tiny'), dir, { recursive: true });
     writeFileSync(join(dir, 'kernelfile.yaml'), yaml);
@@ -334,6 +364,7 @@ async function benchIncremental(
     t.patch.make.push(mp.ms);
     t.patch.release.push((await makeAfter('patch', p.config.text, `${tag}r`, q.buildId)).ms);
     t.patch.files.push(`${q.artifacts.manifest.compiled}/${mp.compiled}`);
+    t.patch.parts.push(parts(t.patch.kf.at(-1) ?? 0, q.artifacts.manifest));
     forget(q.buildId);
   }
   rmSync(work, { recursive: true, force: true });
@@ -345,6 +376,7 @@ async function benchIncremental(
     ['one option (CONFIG_DEFAULT_HOSTNAME)', t.option],
     ['one patch (init/main.c)', t.patch],
   ] as const) {
+    if (!x.kf.length) continue;
     const kf = median(x.kf);
     const mk = median(x.make);
     const rel = median(x.release);
@@ -358,6 +390,9 @@ async function benchIncremental(
     const s = (xs: number[]) => xs.map((x) => (x / 1000).toFixed(1)).join(' ');
     console.log(
       `${''.padEnd(48)} rounds (s): kernelfile ${s(x.kf)}; make ${s(x.make)}; with the new release ${s(x.release)}`,
+    );
+    console.log(
+      `${''.padEnd(48)} kernelfile's rounds as before make + make + after (s): ${x.parts.join(' ')}`,
     );
     record({
       name: `rebuild after ${what}`,

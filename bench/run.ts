@@ -39,6 +39,7 @@
  *   BENCH_BUILD_INCREMENTAL_ONLY=1  in `build`, only the rebuilds after a one-option and a one-patch
  *                              change (seeded) against make's own incremental rebuild (~3 min)
  *   BENCH_INCR_RUNS=N          rounds for the incremental rebuilds (default 3)
+ *   BENCH_INCR_CHANGES=patch   which incremental rebuilds: option, patch (default both)
  *   BENCH_CONFIG_RUNS=N        rounds for the Kconfig comparison (default 3)
  *   BENCH_FLEET_RUNS=N         rounds for plan --inventory vs ansible (default 5)
  *   BENCH_FLEET_HOSTS=10,50    fleet sizes compared with Ansible and the SSH floors (default 10,50)

@@ -84,7 +84,6 @@ import {
   withKeyFile,
 } from './signing.js';
 import { checkSignature, type FetchedSource, fetchFile, fetchSource, sourceKey, unpack } from './source.js';
-import { startSpare } from './tree-copy.js';
 
 /** Bump when the way kernelfile builds changes, so old artifacts are not reused. */
 export const BUILD_RECIPE = 2;
@@ -377,7 +376,7 @@ export async function prepare(input: PrepareInput): Promise<Prepared> {
   let tree: Prepared['tree'];
   let config: ResolvedConfig;
   try {
-    tree = await patchedTree(pristine, patches, dirs, progress);
+    tree = await patchedTree(pristine, patches, patched, dirs, progress);
     config = await resolveConfig(configInput);
   } catch (e) {
     await dropCopy(early);
@@ -741,8 +740,6 @@ async function compileLocked(
   const seeded = resume || o.clean ? undefined : await seedFor(p, objtree, onEvent);
   mkdirSync(objtree, { recursive: true });
   const tmp = staging(final);
-  // A patched build: the next patch set's tree is copied ahead while make runs (tree-copy.ts).
-  const spare = p.pristine && p.tree.dir !== p.pristine.dir ? startSpare(p.pristine.dir) : undefined;
   try {
     const manifest = await buildInto(p, { srctree: p.tree.dir, objtree, out: tmp }, onEvent, seeded, distcc);
     commit(tmp, final);
@@ -777,8 +774,6 @@ async function compileLocked(
     if (e instanceof BuildError && hasLog)
       throw new BuildError(e.message.replace(log, kept), e.hint, e.details);
     throw e;
-  } finally {
-    await spare;
   }
 }
 
@@ -819,7 +814,11 @@ export async function buildInto(
   // Meanwhile, at the lowest CPU priority: the source's part of the headers tree (headers.ts). A
   // settled promise (its error kept): waited for either way, so no process outlives the build.
   const headers = join(tmp, 'headers');
-  const sourceHeaders = installSourceHeaders(place.srctree, srcArch(p.arch), headers, { nice: true }).then(
+  const sourceHeaders = installSourceHeaders(place.srctree, srcArch(p.arch), headers, {
+    nice: true,
+    ...(p.pristine ? { pristine: p.pristine.dir } : {}),
+    ...(p.patched ? { touched: p.patched } : {}),
+  }).then(
     () => undefined,
     (e: unknown) => ({ error: e }),
   );

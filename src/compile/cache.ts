@@ -3,9 +3,11 @@
  * `build.cacheDir` in the kernelfile overrides it). Everything in it is content-addressed:
  *
  *   sources/<sha256>.<ext>     downloaded tarballs, by their checksum
- *   trees/<treeKey>/           unpacked source with the patches applied (treeKey: source + patches)
+ *   trees/src-<key>/           the unpacked (pristine) source
+ *   trees/<treeKey>/           the source with the patches applied (treeKey: source + patches), a shadow
+ *                              of the pristine tree: links to it but for the patched files (tree-copy.ts)
  *   trees/src-<key>.sums       the pristine source's file digests, by inode (hash-cache.ts)
- *   trees/src-<key>.spare/     a hard-link copy of the pristine source, for the next patch set (tree-copy.ts)
+ *   trees/src-<key>.links      the pristine source's own symbolic links (tree-copy.ts)
  *   configs/<configKey>/       Kconfig resolution results (.config, dropped-value reports), what `plan` uses
  *   kconfig/base-<key>/        a base target's .config (`make tinyconfig`…) per tree, arch, make variables, toolchain
  *   kconfig/tools-<key>/       the kconfig host tools (scripts/basic, scripts/kconfig) built for a tree
@@ -69,7 +71,7 @@ export function staging(final: string): string {
   return tmp;
 }
 
-/** Directories being made outside staging (an early seed copy, a spare tree): removed at exit. */
+/** Directories being made outside staging (an early seed copy): removed at exit. */
 const removedAtExit = new Set<string>();
 let exitHook = false;
 

@@ -9,6 +9,7 @@ import {
   closeSync,
   copyFileSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -94,29 +95,88 @@ async function linkList(
 }
 
 /**
+ * Is `rel` (a path of the source tree; `type` as find's %y prints it: f, l, d…) in the source's
+ * part of the headers tree? The top Makefile and the architecture's, everything in include/ and
+ * scripts/, the architecture's Kbuild.platforms and Platform files and the regular files of its
+ * include and scripts directories.
+ */
+export function inSourceHeaders(rel: string, type: string, srcarch: string): boolean {
+  const arch = `arch/${srcarch}/`;
+  const inArch = rel.startsWith(arch);
+  const base = rel.slice(rel.lastIndexOf('/') + 1);
+  if (
+    base.startsWith('Makefile') &&
+    (!rel.includes('/') || (inArch && !rel.slice(arch.length).includes('/')))
+  )
+    return true;
+  if ((rel.startsWith('include/') || rel.startsWith('scripts/')) && (type === 'f' || type === 'l'))
+    return true;
+  if (!inArch) return false;
+  if (base === 'Kbuild.platforms' || base === 'Platform') return true;
+  return type === 'f' && /\/(include|scripts)\//.test(rel.slice(arch.length - 1, rel.length - base.length));
+}
+
+/** The files and links of the source tree `dir` where the headers take from, with their types. */
+async function listSource(
+  dir: string,
+  srcarch: string,
+  nice: boolean,
+): Promise<{ rel: string; type: string }[]> {
+  const r = await runLocal([
+    ...niceArgs(nice),
+    'sh',
+    '-c',
+    `cd "$1" && find . -maxdepth 1 -name 'Makefile*' -printf '%y %P\\0' && find include scripts "arch/$2" '(' -type f -o -type l ')' -printf '%y %p\\0'`,
+    'kf-headers',
+    dir,
+    srcarch,
+  ]);
+  if (r.code !== 0) throw new BuildError(`cannot list files for the headers tree: ${r.stderr.trim()}`);
+  return r.stdout
+    .split('\0')
+    .filter(Boolean)
+    .map((x) => ({ type: x.slice(0, 1), rel: x.slice(2) }));
+}
+
+/** find's %y of what `path` is (not followed), or undefined when there is nothing there. */
+function typeOf(path: string): string | undefined {
+  try {
+    const st = lstatSync(path);
+    return st.isSymbolicLink() ? 'l' : st.isFile() ? 'f' : st.isDirectory() ? 'd' : 'o';
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The source's part of the headers tree at `dest` (made here): its Makefiles, include/, scripts/
- * and the architecture's include and scripts directories, hard-linked. It reads nothing the build
- * makes, so a build starts it while make compiles, at the lowest CPU priority (`nice`: in make's
- * idle moments, its single-threaded link and compression), and overlays the build's part after
- * (installBuildHeaders).
+ * and the architecture's include and scripts directories (inSourceHeaders), hard-linked. It reads
+ * nothing the build makes, so a build starts it while make compiles, at the lowest CPU priority
+ * (`nice`: in make's idle moments, its single-threaded link and compression), and overlays the
+ * build's part after (installBuildHeaders).
+ *
+ * A patched tree is a shadow of the pristine one (tree-copy.ts: links to its directories but where
+ * the patches write), so with `pristine` and the files the patches touch (`touched`), the pristine
+ * tree is listed and each touched file is taken as the patched tree has it (or left out, removed).
  */
 export async function installSourceHeaders(
   srctree: string,
   srcarch: string,
   dest: string,
-  o: { nice?: boolean } = {},
+  o: { nice?: boolean; pristine?: string; touched?: readonly string[] } = {},
 ): Promise<void> {
   const nice = o.nice ?? false;
-  const fromSource = await listFiles(
-    srctree,
-    `find . arch/${srcarch} -maxdepth 1 -name 'Makefile*'
-      find include scripts -type f -o -type l
-      find arch/${srcarch} -name Kbuild.platforms -o -name Platform
-      find $(find arch/${srcarch} -name include -o -name scripts -type d) -type f`,
-    nice,
-  );
+  const shadowed = o.pristine !== undefined && o.touched !== undefined && o.pristine !== srctree;
+  const listed = await listSource(shadowed ? (o.pristine as string) : srctree, srcarch, nice);
+  const wanted = new Set(listed.filter((e) => inSourceHeaders(e.rel, e.type, srcarch)).map((e) => e.rel));
+  if (shadowed)
+    for (const rel of o.touched ?? []) {
+      const type = typeOf(join(srctree, rel));
+      if (type && inSourceHeaders(rel, type, srcarch)) wanted.add(rel);
+      else wanted.delete(rel);
+    }
   mkdirSync(dest, { recursive: true });
-  await linkList(srctree, dest, fromSource, `${dest}.src-list`, nice);
+  await linkList(srctree, dest, [...wanted], `${dest}.src-list`, nice);
 }
 
 /**

@@ -2,16 +2,17 @@
  * Patches, in order, onto a copy of the unpacked source: each is dry-run first, then applied; the
  * patched tree is committed to the cache only when every patch applied. A patch that does not apply
  * is reported with the files and hunks that failed; one whose reverse applies is already in the
- * source. GNU patch writes each changed file anew, so a hard-linked copy keeps the pristine tree intact.
+ * source. GNU patch writes each changed file anew, so a tree of hard links to the pristine files
+ * (tree-copy.ts) keeps the pristine tree intact.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runLocal } from '../host/local.js';
 import type { CacheDirs } from './cache.js';
 import { commit, staging } from './cache.js';
 import { BuildError } from './errors.js';
 import { sha256Json } from './hash.js';
-import { claimSpare, linkTree } from './tree-copy.js';
+import { linkTree, shadowTree } from './tree-copy.js';
 
 export interface ResolvedPatch {
   /** As written in the kernelfile (path or URL), for messages. */
@@ -124,10 +125,17 @@ export function patchedTreePlace(
   return { dir: join(dirs.trees, key), key };
 }
 
-/** The patched tree for (source, patches), from the cache or made now. */
+/**
+ * The patched tree for (source, patches), from the cache or made now: a shadow of the pristine tree
+ * (tree-copy.ts) where the files the patches name are real, or a hard-link copy of it when a patch
+ * names no file that can be read (or names one the shadow did not expect: GNU patch then refuses to
+ * write through its link, and the patches are applied again to a copy). `touched`: touchedFiles of
+ * the patches' texts.
+ */
 export async function patchedTree(
   pristine: { dir: string; key: string },
   patches: ResolvedPatch[],
+  touched: readonly string[] | undefined,
   dirs: CacheDirs,
   progress?: (m: string) => void,
 ): Promise<{ dir: string; key: string }> {
@@ -135,13 +143,29 @@ export async function patchedTree(
   if (place === pristine || existsSync(place.dir)) return place;
   const { key, dir: final } = place;
   const tmp = staging(final);
-  try {
-    // The spare copy of the pristine tree made during an earlier build, else a copy made now.
-    if (claimSpare(pristine.dir, tmp)) progress?.('applying the patches to the spare copy of the source');
-    else await linkTree(pristine.dir, tmp);
+  const apply = async () => {
     for (const [i, p] of patches.entries()) {
       progress?.(`applying patch ${i + 1}/${patches.length}: ${p.name}`);
       await applyOne(p, tmp, i);
+    }
+  };
+  try {
+    let applied = false;
+    if (touched) {
+      await shadowTree(pristine.dir, tmp, touched);
+      try {
+        await apply();
+        applied = true;
+      } catch {
+        // Said again below, by the copy: a file the patches' text did not name, or a patch that
+        // does not apply (the copy says which).
+        rmSync(tmp, { recursive: true, force: true });
+      }
+    }
+    if (!applied) {
+      mkdirSync(tmp, { recursive: true });
+      await linkTree(pristine.dir, tmp);
+      await apply();
     }
     commit(tmp, final);
   } catch (e) {

@@ -57,6 +57,7 @@ import {
   staleEntries,
   unchanged,
 } from './recycle.js';
+import { materialize } from './tree-copy.js';
 
 /**
  * The records' version: 2 since the object tree is `obj/` of its build directory (build-dir.ts).
@@ -747,23 +748,25 @@ async function refreshChanged(from: ObjtreeRecord, into: SeedInto): Promise<numb
   if (from.tree.key === into.tree.key) return 0;
   // The files either patch set touches: from the patches when both are known (the seed's record
   // keeps what its patches name), else from the trees (what is not a hard link to the pristine source).
-  let changed: Set<string>;
-  if (from.patched && into.patched) changed = new Set([...from.patched, ...into.patched]);
-  else {
-    const [pristine, a, b] = await Promise.all([
-      inodes(from.pristine.dir),
-      from.tree.dir === from.pristine.dir ? undefined : inodes(from.tree.dir),
-      into.tree.dir === into.pristine.dir ? undefined : inodes(into.tree.dir),
-    ]);
-    changed = new Set([...(a ? patchedFiles(a, pristine) : []), ...(b ? patchedFiles(b, pristine) : [])]);
-  }
+  // (A tree whose patches name their files may be a shadow of the pristine one, tree-copy.ts:
+  // only a tree made without that list, a hard-link copy, is compared by inode.)
+  const byInode = async (tree: { dir: string }, patched: readonly string[] | undefined) => {
+    if (patched) return patched;
+    if (tree.dir === from.pristine.dir) return [];
+    const [pristine, mine] = await Promise.all([inodes(from.pristine.dir), inodes(tree.dir)]);
+    return [...patchedFiles(mine, pristine)];
+  };
+  const [a, b] = await Promise.all([byInode(from.tree, from.patched), byInode(into.tree, into.patched)]);
+  const changed = new Set([...a, ...b]);
   const now = new Date();
   let touched = 0;
   for (const f of changed) {
     const mine = join(into.tree.dir, f);
     if (!existsSync(mine) || sameBytes(join(from.tree.dir, f), mine)) continue;
     // A fresh copy (its own inode, this moment's time): make sees the file as just edited, and
-    // the pristine source and the other trees it was linked to keep their times.
+    // the pristine source and the other trees it was linked to keep their times. In a shadow
+    // tree, the way to it is made real first: never written through a link into the pristine tree.
+    materialize(into.tree.dir, into.pristine.dir, f);
     const fresh = `${mine}.kf-seed-${process.pid}`;
     copyFileSync(mine, fresh);
     utimesSync(fresh, now, now);

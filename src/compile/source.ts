@@ -26,7 +26,7 @@ import { extractTar, refuseSpecialFiles, SAFE_TAR_OPTIONS } from './extract.js';
 import { sha256File, sha256Json, sha256Text } from './hash.js';
 import { dropSourceSums } from './hash-cache.js';
 import { requireRegular } from './read-file.js';
-import { dropSpare } from './tree-copy.js';
+import { linksListOf } from './tree-copy.js';
 
 export type Progress = (message: string) => void;
 
@@ -294,9 +294,11 @@ export async function unpack(
   const key = sha256Json({ unpack: 1, source: sourceKey(s) });
   const final = join(dirs.trees, `src-${key}`);
   if (!existsSync(final)) {
-    // Digests and a spare copy kept for an earlier unpacking name its inodes, not this one's.
+    // Digests kept for an earlier unpacking name its inodes, not this one's; its list of links
+    // (tree-copy.ts) is made again, and a spare copy an earlier kernelfile kept is dropped.
     dropSourceSums(final);
-    dropSpare(final);
+    rmSync(linksListOf(final), { force: true });
+    rmSync(`${final}.spare`, { recursive: true, force: true });
     const tmp = staging(final);
     try {
       progress?.('unpacking the kernel source');

@@ -2,19 +2,23 @@
  * What kernelfile keeps beside a pristine source tree so later builds do less:
  *  - hash-cache.ts: the digests of its files, used for a build's headers only where the listed file
  *    is the pristine file itself (path, device, inode, size and time), never a patched copy;
- *  - tree-copy.ts: one spare hard-link copy, made at the lowest priority and taken whole (renamed)
- *    by the next patch set's tree (patches.ts).
+ *  - tree-copy.ts: each patch set's tree as a shadow of it (real directories only toward the
+ *    patched files), and the headers listed through it (headers.ts).
  * Real files, real find, sha256sum, cp and patch.
  */
 import { createHash } from 'node:crypto';
 import {
   existsSync,
   linkSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  readlinkSync,
+  renameSync,
   rmSync,
   statSync,
+  symlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -24,8 +28,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { hashTree } from '../../src/compile/build.js';
 import { cacheDirs } from '../../src/compile/cache.js';
 import { dropSourceSums, type ListedFile, sourceSums, sumsFile } from '../../src/compile/hash-cache.js';
-import { patchedTree } from '../../src/compile/patches.js';
-import { claimSpare, dropSpare, spareOf, startSpare } from '../../src/compile/tree-copy.js';
+import { installSourceHeaders } from '../../src/compile/headers.js';
+import { patchedTree, touchedFiles } from '../../src/compile/patches.js';
+import { linksListOf, materialize, pristineLinks } from '../../src/compile/tree-copy.js';
 
 const root = mkdtempSync(join(tmpdir(), 'kf-source-copies-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -157,65 +162,150 @@ describe('digests of the pristine source (hash-cache.ts)', () => {
   });
 });
 
-describe('the spare copy of the pristine source (tree-copy.ts)', () => {
+describe('patched trees: shadows of the pristine source (tree-copy.ts, patches.ts)', () => {
   const dirs = cacheDirs(join(root, 'cache'));
   const pristine = { dir: join(dirs.trees, 'src-s'), key: 'src-s' };
   pristineTree(pristine.dir);
-  const patchFile = join(root, 'one.patch');
-  writeFileSync(
-    patchFile,
-    [
+  // Deeper directories no patch names, and a relative link of the source's own into include/.
+  for (const [rel, text] of Object.entries({
+    'drivers/net/x.c': 'int x;\n',
+    'arch/x86/Makefile': 'x86:\n',
+    'arch/x86/include/asm/x.h': '#define X 1\n',
+    'arch/x86/kernel/k.c': 'int k;\n',
+    'tools/objtool/check.c': 'int check;\n',
+    'tools/lib/subcmd/help.c': 'int help;\n',
+  })) {
+    mkdirSync(join(pristine.dir, rel, '..'), { recursive: true });
+    writeFileSync(join(pristine.dir, rel), text);
+  }
+  mkdirSync(join(pristine.dir, 'scripts/dtc/include-prefixes'), { recursive: true });
+  symlinkSync('../../../include/linux', join(pristine.dir, 'scripts/dtc/include-prefixes/linux'));
+  const patchOf = (name: string, lines: string[]) => {
+    const file = join(root, name);
+    writeFileSync(file, [...lines, ''].join('\n'));
+    const text = readFileSync(file, 'utf8');
+    return {
+      patch: { name, file, sha256: sha(text), strip: 1 },
+      touched: touchedFiles([{ text, strip: 1 }]),
+    };
+  };
+  const one = patchOf('one.patch', [
+    '--- a/init/main.c',
+    '+++ b/init/main.c',
+    '@@ -1 +1 @@',
+    '-int main(void) { return 0; }',
+    '+int main(void) { return 1; }',
+  ]);
+  const inode = (dir: string, rel: string) => lstatSync(join(dir, rel)).ino;
+  const isLink = (dir: string, rel: string) => lstatSync(join(dir, rel)).isSymbolicLink();
+
+  it('is real only toward the patched files (and tools/); the rest links to the pristine directories', async () => {
+    expect(one.touched).toEqual(['init/main.c']);
+    const tree = await patchedTree(pristine, [one.patch], one.touched, dirs);
+    expect(readFileSync(join(tree.dir, 'init/main.c'), 'utf8')).toBe('int main(void) { return 1; }\n');
+    expect(readFileSync(join(pristine.dir, 'init/main.c'), 'utf8')).toBe('int main(void) { return 0; }\n');
+    expect(isLink(tree.dir, 'init')).toBe(false);
+    // Files beside a patched one, and at the top, are the pristine files (hard links).
+    expect(inode(tree.dir, 'Makefile')).toBe(inode(pristine.dir, 'Makefile'));
+    // Directories no patch reaches: links to the pristine directories, by absolute path.
+    for (const d of ['drivers', 'include', 'arch']) {
+      expect(isLink(tree.dir, d)).toBe(true);
+      expect(readlinkSync(join(tree.dir, d))).toBe(join(pristine.dir, d));
+    }
+    expect(readFileSync(join(tree.dir, 'drivers/net/x.c'), 'utf8')).toBe('int x;\n');
+    // tools/, which the kernel's build enters by its own path (make -C), is real all the way down.
+    for (const d of ['tools', 'tools/objtool', 'tools/lib', 'tools/lib/subcmd'])
+      expect(isLink(tree.dir, d)).toBe(false);
+    expect(inode(tree.dir, 'tools/lib/subcmd/help.c')).toBe(inode(pristine.dir, 'tools/lib/subcmd/help.c'));
+    // The source's own link leads to no patched file: it stays in a linked directory.
+    expect(isLink(tree.dir, 'scripts')).toBe(true);
+    expect(existsSync(linksListOf(pristine.dir))).toBe(true);
+    expect(await pristineLinks(pristine.dir)).toEqual(['scripts/dtc/include-prefixes/linux']);
+  });
+
+  it('a patch to a file the shadow did not expect is applied to a hard-link copy instead, never through a link', async () => {
+    const two = patchOf('two.patch', [
+      '--- a/drivers/net/x.c',
+      '+++ b/drivers/net/x.c',
+      '@@ -1 +1 @@',
+      '-int x;',
+      '+int x = 2;',
+    ]);
+    // As if the patch's text had named no such file: GNU patch refuses the way through the link.
+    const tree = await patchedTree(pristine, [two.patch], [], dirs);
+    expect(readFileSync(join(tree.dir, 'drivers/net/x.c'), 'utf8')).toBe('int x = 2;\n');
+    expect(readFileSync(join(pristine.dir, 'drivers/net/x.c'), 'utf8')).toBe('int x;\n');
+    // A copy: real directories, the pristine files linked.
+    expect(isLink(tree.dir, 'drivers')).toBe(false);
+    expect(inode(tree.dir, 'include/linux/a.h')).toBe(inode(pristine.dir, 'include/linux/a.h'));
+  });
+
+  it('a patch that does not apply is still reported as such', async () => {
+    const bad = patchOf('bad.patch', [
       '--- a/init/main.c',
       '+++ b/init/main.c',
       '@@ -1 +1 @@',
-      '-int main(void) { return 0; }',
-      '+int main(void) { return 1; }',
-      '',
-    ].join('\n'),
-  );
-  const patch = { name: 'one.patch', file: patchFile, sha256: sha(readFileSync(patchFile)), strip: 1 };
-  const inodes = (dir: string, rel: string) => statSync(join(dir, rel)).ino;
-
-  it('is made once, linking every file of the pristine tree, and never twice', async () => {
-    const making = startSpare(pristine.dir);
-    expect(making).toBeDefined();
-    await making;
-    const spare = spareOf(pristine.dir);
-    for (const rel of ['Makefile', 'include/linux/a.h', 'init/main.c', 'scripts/a name with spaces.sh'])
-      expect(inodes(spare, rel)).toBe(inodes(pristine.dir, rel));
-    expect(statSync(spare).mode & 0o7777).toBe(statSync(pristine.dir).mode & 0o7777);
-    // One spare per source: there is one already.
-    expect(startSpare(pristine.dir)).toBeUndefined();
-  });
-
-  it('the next patched tree takes it whole, and the pristine file stays as it was', async () => {
-    const seen: string[] = [];
-    const tree = await patchedTree(pristine, [patch], dirs, (m) => seen.push(m));
-    expect(seen).toContain('applying the patches to the spare copy of the source');
-    expect(existsSync(spareOf(pristine.dir))).toBe(false);
-    expect(readFileSync(join(tree.dir, 'init/main.c'), 'utf8')).toBe('int main(void) { return 1; }\n');
+      '-int main(void) { return 7; }',
+      '+int main(void) { return 8; }',
+    ]);
+    await expect(patchedTree(pristine, [bad.patch], bad.touched, dirs)).rejects.toThrow(
+      /patch 1 \(bad\.patch\) does not apply: init\/main\.c: hunk 1 failed/,
+    );
     expect(readFileSync(join(pristine.dir, 'init/main.c'), 'utf8')).toBe('int main(void) { return 0; }\n');
-    expect(inodes(tree.dir, 'include/linux/a.h')).toBe(inodes(pristine.dir, 'include/linux/a.h'));
-    // No spare: the next tree is a copy made then, and the same.
-    const other = { ...patch, sha256: sha('other') };
-    const seen2: string[] = [];
-    const tree2 = await patchedTree(pristine, [other], dirs, (m) => seen2.push(m));
-    expect(seen2).not.toContain('applying the patches to the spare copy of the source');
-    expect(readFileSync(join(tree2.dir, 'init/main.c'), 'utf8')).toBe('int main(void) { return 1; }\n');
   });
 
-  it('a claim takes it only once; dropping it removes it', async () => {
-    await startSpare(pristine.dir);
-    const a = join(root, 'claim-a');
-    const b = join(root, 'claim-b');
-    mkdirSync(a);
-    mkdirSync(b);
-    expect(claimSpare(pristine.dir, a)).toBe(true);
-    expect(claimSpare(pristine.dir, b)).toBe(false);
-    expect(existsSync(join(a, 'init/main.c'))).toBe(true);
-    await startSpare(pristine.dir);
-    expect(existsSync(spareOf(pristine.dir))).toBe(true);
-    dropSpare(pristine.dir);
-    expect(existsSync(spareOf(pristine.dir))).toBe(false);
+  it('materialize makes the way to a file real, so replacing it leaves the pristine file alone', async () => {
+    const tree = await patchedTree(pristine, [one.patch], one.touched, dirs);
+    materialize(tree.dir, pristine.dir, 'drivers/net/x.c');
+    expect(isLink(tree.dir, 'drivers')).toBe(false);
+    expect(isLink(tree.dir, 'drivers/net')).toBe(false);
+    expect(inode(tree.dir, 'drivers/net/x.c')).toBe(inode(pristine.dir, 'drivers/net/x.c'));
+    writeFileSync(join(tree.dir, 'drivers/net/x.c.new'), 'int x = 3;\n');
+    renameSync(join(tree.dir, 'drivers/net/x.c.new'), join(tree.dir, 'drivers/net/x.c'));
+    expect(readFileSync(join(pristine.dir, 'drivers/net/x.c'), 'utf8')).toBe('int x;\n');
+    expect(existsSync(join(pristine.dir, 'drivers/net/x.c.new'))).toBe(false);
+    // Already real: nothing changes.
+    materialize(tree.dir, pristine.dir, 'init/main.c');
+    expect(readFileSync(join(tree.dir, 'init/main.c'), 'utf8')).toBe('int main(void) { return 1; }\n');
+  });
+
+  it('the headers of a shadow tree: the pristine files, and each patched file as the patches left it', async () => {
+    const hp = patchOf('headers.patch', [
+      '--- a/include/linux/b.h',
+      '+++ b/include/linux/b.h',
+      '@@ -1 +1 @@',
+      '-#define B 2',
+      '+#define B 3',
+      '--- a/include/linux/a.h',
+      '+++ /dev/null',
+      '@@ -1 +0,0 @@',
+      '-#define A 1',
+      '--- /dev/null',
+      '+++ b/arch/x86/include/asm/new.h',
+      '@@ -0,0 +1 @@',
+      '+#define NEW 1',
+    ]);
+    const tree = await patchedTree(pristine, [hp.patch], hp.touched, dirs);
+    expect(isLink(tree.dir, 'include')).toBe(false);
+    // The source's own link into include/linux, which a patch changed, resolves in the patched tree.
+    for (const d of ['scripts', 'scripts/dtc', 'scripts/dtc/include-prefixes'])
+      expect(isLink(tree.dir, d)).toBe(false);
+    expect(readFileSync(join(tree.dir, 'scripts/dtc/include-prefixes/linux/b.h'), 'utf8')).toBe(
+      '#define B 3\n',
+    );
+    const dest = join(root, 'headers-of-shadow');
+    await installSourceHeaders(tree.dir, 'x86', dest, { pristine: pristine.dir, touched: hp.touched });
+    expect(readFileSync(join(dest, 'include/linux/b.h'), 'utf8')).toBe('#define B 3\n');
+    expect(existsSync(join(dest, 'include/linux/a.h'))).toBe(false);
+    expect(readFileSync(join(dest, 'arch/x86/include/asm/new.h'), 'utf8')).toBe('#define NEW 1\n');
+    // Through the links: the pristine files themselves, and no link to the pristine tree.
+    expect(inode(dest, 'arch/x86/include/asm/x.h')).toBe(inode(pristine.dir, 'arch/x86/include/asm/x.h'));
+    for (const rel of ['Makefile', 'arch/x86/Makefile', 'scripts/a name with spaces.sh'])
+      expect(existsSync(join(dest, rel))).toBe(true);
+    expect(readlinkSync(join(dest, 'scripts/dtc/include-prefixes/linux'))).toBe('../../../include/linux');
+    expect(existsSync(join(dest, 'arch/x86/kernel/k.c'))).toBe(false);
+    expect(existsSync(join(dest, 'init/main.c'))).toBe(false);
+    for (const d of ['include', 'arch', 'arch/x86', 'arch/x86/include', 'scripts'])
+      expect(isLink(dest, d)).toBe(false);
   });
 });
