@@ -292,6 +292,15 @@ async function phases(
   return last;
 }
 
+/** The facts script's options once the host's boot is known (what a second plan sends it). */
+async function keptOptions(host: SshHost): Promise<ScriptOptions> {
+  const bootId = (await host.exec(['cat', '/proc/sys/kernel/random/boot_id'])).stdout.trim();
+  const probe = (
+    await host.exec(['sh', '-c', 'command -v grub-probe || command -v grub2-probe'])
+  ).stdout.trim();
+  return { knownBoot: bootId, ...(probe ? { keptProbe: { bootId, tool: probe, uid: '0' } } : {}) };
+}
+
 /** OpenSSH's floor: `ssh HOST true` to every host at once (a fresh connection each, no multiplexing). */
 function opensshFloor(hosts: SshHost[], kh: string): string {
   const q = (x: string) => `'${x.replace(/'/g, `'\\''`)}'`;
@@ -466,6 +475,16 @@ export async function benchFleet(root: string): Promise<void> {
           await runTimed([process.execPath, floorScript, floorFile, String(count)], env, dir),
         ),
       );
+      // The facts script as kernelfile sends it once a host's boot is known (the running config
+      // and grub-probe's answer kept on the controller; every host here shares this machine's boot).
+      const factsFile = join(dir, 'facts-floor.sh');
+      writeFileSync(factsFile, factsScript(newNonce(), await keptOptions(hosts[0] as SshHost)));
+      const floorFacts = tool('ssh2 floor + facts script (sh -s)', async () =>
+        ok(
+          'bench/ssh-floor.mjs with the facts script',
+          await runTimed([process.execPath, floorScript, floorFile, String(count), factsFile], env, dir),
+        ),
+      );
       const openssh = tool('OpenSSH floor (ssh HOST true)', async () =>
         ok('ssh HOST true', await runTimed(['sh', opensshFile], env, dir)),
       );
@@ -473,11 +492,25 @@ export async function benchFleet(root: string): Promise<void> {
         ok('kernelfile plan --inventory', await runTimed(planArgv(count), kfEnv, dir)),
       );
       await rounds(tools, hosts.slice(0, count), runs);
+      // Where the controller's CPU goes: one more plan under V8's sampling profiler, kept.
+      const prof = process.env.BENCH_FLEET_CPU_PROF;
+      if (prof) {
+        const [node, ...rest] = planArgv(count);
+        const r = await runTimed(
+          [node as string, '--cpu-prof', `--cpu-prof-dir=${join(prof, String(count))}`, ...rest],
+          kfEnv,
+          dir,
+        );
+        ok('kernelfile plan --inventory under --cpu-prof', r);
+        console.log(`${''.padEnd(48)} CPU profile of one plan: ${join(prof, String(count))}`);
+      }
       const subject = median(kf.wall);
       const name = `kernelfile plan --inventory, ${count} hosts`;
       const fl = median(floor.wall);
       const os = median(openssh.wall);
+      const ff = median(floorFacts.wall);
       console.log(line(name, subject, floor.name, fl));
+      console.log(line('', subject, floorFacts.name, ff));
       console.log(line('', subject, openssh.name, os));
       if (ansible && fresh) {
         const a = median(ansible.wall);
@@ -496,17 +529,17 @@ export async function benchFleet(root: string): Promise<void> {
       record({
         name: `plan --inventory, ${count} hosts vs the ssh2 floor`,
         value: s(subject),
-        detail: `ssh2 floor ${s(fl)}: ${(subject / fl).toFixed(2)}×; OpenSSH floor ${s(os)}`,
+        detail: `ssh2 floor ${s(fl)}: ${(subject / fl).toFixed(2)}×; with the facts script ${s(ff)}: ${(subject / ff).toFixed(2)}×; OpenSSH floor ${s(os)}`,
       });
       // Where the time goes: on this machine the hosts' work competes with the controller's.
       const cpuText = (t: Tool) => `${s(median(t.controller))} + ${s(median(t.hosts))}`;
       console.log(
-        `${'  CPU per run: controller + hosts'.padEnd(48)} kernelfile ${cpuText(kf)}; ssh2 floor ${cpuText(floor)}; OpenSSH floor ${cpuText(openssh)}${ansible && fresh ? `; ansible ${cpuText(ansible)}; fresh conns ${cpuText(fresh)}` : ''}`,
+        `${'  CPU per run: controller + hosts'.padEnd(48)} kernelfile ${cpuText(kf)}; ssh2 floor ${cpuText(floor)}, with the facts script ${cpuText(floorFacts)}; OpenSSH floor ${cpuText(openssh)}${ansible && fresh ? `; ansible ${cpuText(ansible)}; fresh conns ${cpuText(fresh)}` : ''}`,
       );
       record({
         name: `CPU per run (controller + hosts), ${count} hosts`,
         value: cpuText(kf),
-        detail: `ssh2 floor ${cpuText(floor)}${ansible ? `; ansible ${cpuText(ansible)}` : ''}`,
+        detail: `ssh2 floor ${cpuText(floor)}, with the facts script ${cpuText(floorFacts)}${ansible ? `; ansible ${cpuText(ansible)}` : ''}`,
       });
       if (index === 0) {
         const ph = await phases(root, inv, kh, dir, kfEnv, count);
@@ -523,16 +556,8 @@ export async function benchFleet(root: string): Promise<void> {
               { stdin: factsScript(newNonce(), opts) },
             )
           )?.stdout.trim();
-        const bootId =
-          (await hosts[0]?.exec(['cat', '/proc/sys/kernel/random/boot_id']))?.stdout.trim() ?? '';
-        const probe = (
-          await hosts[0]?.exec(['sh', '-c', 'command -v grub-probe || command -v grub2-probe'])
-        )?.stdout.trim();
         const first = await forks({});
-        const kept = await forks({
-          knownBoot: bootId,
-          ...(probe ? { keptProbe: { bootId, tool: probe, uid: '0' } } : {}),
-        });
+        const kept = await forks(await keptOptions(hosts[0] as SshHost));
         console.log(
           `${'  in process, per host (medians)'.padEnd(48)} connect ${ph.connect.toFixed(0)} ms, gather ${ph.gather.toFixed(0)} ms, plan ${ph.plan.toFixed(0)} ms; ${count} hosts ${ph.total.toFixed(0)} ms; the facts script starts ${kept} processes on a host (${first} at its first gather in a boot)`,
         );

@@ -5,7 +5,10 @@
  * so that it starts as fast as Node can (no TypeScript loader). bench/fleet.ts runs it side by side
  * with `kernelfile plan --inventory` on the same hosts.
  *
- *   node bench/ssh-floor.mjs HOSTS.json PARALLEL
+ *   node bench/ssh-floor.mjs HOSTS.json PARALLEL [SCRIPT]
+ *
+ * With SCRIPT (a file): `sh -s` instead of `true`, the script on its stdin and its output read and
+ * dropped, as kernelfile runs its facts script: the floor with the hosts' share of a plan included.
  *
  * HOSTS.json: [{ "host", "port", "user", "privateKeyPath", "hostKey": base64 of the key blob }].
  * Exit 0 when every host ran `true`; else 1 with the failures on stderr.
@@ -13,15 +16,16 @@
 import { readFileSync } from 'node:fs';
 import ssh2 from 'ssh2';
 
-const [file, parallelArg] = process.argv.slice(2);
+const [file, parallelArg, scriptFile] = process.argv.slice(2);
 const hosts = JSON.parse(readFileSync(file, 'utf8'));
+const script = scriptFile ? readFileSync(scriptFile) : undefined;
 const parallel = Number(parallelArg) || hosts.length;
 
 function run(h) {
   return new Promise((resolve, reject) => {
     const c = new ssh2.Client();
     c.on('ready', () =>
-      c.exec('true', (err, ch) => {
+      c.exec(script ? 'sh -s' : 'true', (err, ch) => {
         if (err) return reject(err);
         ch.on('close', (code) => {
           c.end();
@@ -30,6 +34,7 @@ function run(h) {
         });
         ch.resume();
         ch.stderr.resume();
+        if (script) ch.end(script);
       }),
     );
     c.on('error', reject);
