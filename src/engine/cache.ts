@@ -119,6 +119,13 @@ function candidates(
       names(join(root, 'reproducible')).map((n) => join(root, 'reproducible', n)),
     ),
     group('leftovers of interrupted runs (older than a day)', leftovers),
+    // Made by kernelfile before patched trees were shadows of the pristine source (tree-copy.ts).
+    group(
+      'spare copies of sources, which kernelfile no longer makes',
+      names(dirs.trees)
+        .filter((n) => n.endsWith('.spare'))
+        .map((n) => join(dirs.trees, n)),
+    ),
   ].filter((g) => g.entries.length > 0);
   return {
     groups,

@@ -101,6 +101,11 @@ beforeEach(() => {
   mkdirSync(fresh, { recursive: true });
   mkdirSync(join(cache, 'artifacts', id('1')), { recursive: true });
   writeFileSync(join(cache, 'artifacts', id('1'), 'manifest.json'), '{}');
+  // A spare copy of a source, as kernelfile made them before patched trees were shadows; the
+  // source itself stays.
+  mkdirSync(join(cache, 'trees', 'src-s.spare', 'init'), { recursive: true });
+  writeFileSync(join(cache, 'trees', 'src-s.spare', 'init', 'main.c'), 'int x;\n');
+  mkdirSync(join(cache, 'trees', 'src-s', 'init'), { recursive: true });
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
@@ -118,6 +123,7 @@ describe('kernelfile cache prune', () => {
     expect(paths(/failed builds/)).toEqual([`failed/${id('9')}.log`]);
     expect(paths(/dropped object tree/)).toEqual(['objects/recycled']);
     expect(paths(/leftovers/)).toEqual([`artifacts/${id('8')}.tmp-4242-abcd1234`]);
+    expect(paths(/spare copies/)).toEqual(['trees/src-s.spare']);
     expect(report.bytes).toBeGreaterThan(3 * 64 * 1024);
     expect(report.kept.trees).toBe(4); // 2, 3, 4 of the source and 5 of the other
     expect(readdirSync(join(cache, 'objects')).sort()).toEqual(before);
@@ -135,6 +141,8 @@ describe('kernelfile cache prune', () => {
     expect(existsSync(join(cache, 'artifacts', `${id('8')}.tmp-4242-abcd1234`))).toBe(false);
     expect(existsSync(join(cache, 'artifacts', `${id('7')}.tmp-4243-abcd1234`))).toBe(true);
     expect(existsSync(join(cache, 'artifacts', id('1'), 'manifest.json'))).toBe(true);
+    expect(existsSync(join(cache, 'trees', 'src-s.spare'))).toBe(false);
+    expect(existsSync(join(cache, 'trees', 'src-s'))).toBe(true);
     // Nothing left to do.
     const again = await kf(['cache', 'prune', '--cache-dir', cache, '--keep-object-trees', '1', '--json']);
     expect((JSON.parse(again.out) as PruneReport).groups).toEqual([]);
