@@ -129,8 +129,8 @@ export function patchedTreePlace(
  * The patched tree for (source, patches), from the cache or made now: a shadow of the pristine tree
  * (tree-copy.ts) where the files the patches name are real, or a hard-link copy of it when a patch
  * names no file that can be read (or names one the shadow did not expect: GNU patch then refuses to
- * write through its link, and the patches are applied again to a copy). `touched`: touchedFiles of
- * the patches' texts.
+ * write through its link, finds no file, and the patches are applied again to a copy, which says
+ * whether the file is missing indeed). `touched`: touchedFiles of the patches' texts.
  */
 export async function patchedTree(
   pristine: { dir: string; key: string },
@@ -156,10 +156,11 @@ export async function patchedTree(
       try {
         await apply();
         applied = true;
-      } catch {
-        // Said again below, by the copy: a file the patches' text did not name, or a patch that
-        // does not apply (the copy says which).
+      } catch (e) {
         rmSync(tmp, { recursive: true, force: true });
+        // A hunk that failed, or a patch already in the source, is the patch's own: said at once.
+        // A file not found may be one the shadow did not make real: the copy below tells.
+        if (e instanceof BuildError && !/file not found|after a clean dry run/.test(e.message)) throw e;
       }
     }
     if (!applied) {
