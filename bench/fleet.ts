@@ -478,7 +478,8 @@ export async function benchFleet(root: string): Promise<void> {
       // The facts script as kernelfile sends it once a host's boot is known (the running config
       // and grub-probe's answer kept on the controller; every host here shares this machine's boot).
       const factsFile = join(dir, 'facts-floor.sh');
-      writeFileSync(factsFile, factsScript(newNonce(), await keptOptions(hosts[0] as SshHost)));
+      const kept = await keptOptions(hosts[0] as SshHost);
+      writeFileSync(factsFile, factsScript(newNonce(), kept));
       const floorFacts = tool('ssh2 floor + facts script (sh -s)', async () =>
         ok(
           'bench/ssh-floor.mjs with the facts script',
@@ -557,9 +558,9 @@ export async function benchFleet(root: string): Promise<void> {
             )
           )?.stdout.trim();
         const first = await forks({});
-        const kept = await forks(await keptOptions(hosts[0] as SshHost));
+        const later = await forks(kept);
         console.log(
-          `${'  in process, per host (medians)'.padEnd(48)} connect ${ph.connect.toFixed(0)} ms, gather ${ph.gather.toFixed(0)} ms, plan ${ph.plan.toFixed(0)} ms; ${count} hosts ${ph.total.toFixed(0)} ms; the facts script starts ${kept} processes on a host (${first} at its first gather in a boot)`,
+          `${'  in process, per host (medians)'.padEnd(48)} connect ${ph.connect.toFixed(0)} ms, gather ${ph.gather.toFixed(0)} ms, plan ${ph.plan.toFixed(0)} ms; ${count} hosts ${ph.total.toFixed(0)} ms; the facts script starts ${later} processes on a host (${first} at its first gather in a boot)`,
         );
       }
     }

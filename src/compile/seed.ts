@@ -746,17 +746,19 @@ export function dropStaged(staged: StagedSeed): void {
  */
 async function refreshChanged(from: ObjtreeRecord, into: SeedInto): Promise<number> {
   if (from.tree.key === into.tree.key) return 0;
-  // The files either patch set touches: from the patches when both are known (the seed's record
-  // keeps what its patches name), else from the trees (what is not a hard link to the pristine source).
-  // (A tree whose patches name their files may be a shadow of the pristine one, tree-copy.ts:
-  // only a tree made without that list, a hard-link copy, is compared by inode.)
-  const byInode = async (tree: { dir: string }, patched: readonly string[] | undefined) => {
+  // The files either patch set touches: each from its patches when they are known (the seed's
+  // record keeps what its patches name), else from its tree (what is not a hard link to the
+  // pristine source: a tree made without that list is a hard-link copy, never a shadow of the
+  // pristine one, tree-copy.ts). The pristine tree is listed once, if at all.
+  let pristine: Promise<Map<string, string>> | undefined;
+  const touchedIn = async (tree: { dir: string }, patched: readonly string[] | undefined) => {
     if (patched) return patched;
     if (tree.dir === from.pristine.dir) return [];
-    const [pristine, mine] = await Promise.all([inodes(from.pristine.dir), inodes(tree.dir)]);
-    return [...patchedFiles(mine, pristine)];
+    pristine ??= inodes(from.pristine.dir);
+    const [all, mine] = await Promise.all([pristine, inodes(tree.dir)]);
+    return [...patchedFiles(mine, all)];
   };
-  const [a, b] = await Promise.all([byInode(from.tree, from.patched), byInode(into.tree, into.patched)]);
+  const [a, b] = await Promise.all([touchedIn(from.tree, from.patched), touchedIn(into.tree, into.patched)]);
   const changed = new Set([...a, ...b]);
   const now = new Date();
   let touched = 0;

@@ -53,12 +53,25 @@ export async function linkTree(from: string, into: string): Promise<void> {
   const entries = readdirSync(from).sort();
   const big = entries.filter((e) => e === 'drivers');
   const rest = entries.filter((e) => e !== 'drivers');
-  const cp = (names: string[]) =>
-    names.length ? runLocal(['cp', '-al', '--', ...names.map((n) => join(from, n)), into]) : null;
-  const runs = await Promise.all([cp(big), cp(rest)]);
-  const failed = runs.find((r) => r !== null && r.code !== 0);
-  if (failed) throw new BuildError(`cannot copy the source tree: ${failed.stderr.trim()}`);
+  // Both waited for before a failure is said: none still writes into a directory being removed.
+  const runs = await Promise.allSettled(
+    [big, rest].map((names) =>
+      linkInto(
+        names.map((n) => join(from, n)),
+        into,
+      ),
+    ),
+  );
+  const failed = runs.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
   chmodSync(into, statSync(from).mode & 0o7777);
+}
+
+/** Hard-link copies of `paths` (files or whole directories) into the directory `into` (`cp -al`). */
+async function linkInto(paths: readonly string[], into: string): Promise<void> {
+  if (paths.length === 0) return;
+  const r = await runLocal(['cp', '-al', '--', ...paths, into]);
+  if (r.code !== 0) throw new BuildError(`cannot copy the source tree: ${r.stderr.trim()}`);
 }
 
 /**
@@ -96,14 +109,15 @@ export async function pristineLinks(pristineDir: string): Promise<string[]> {
   return r.stdout.split('\0').filter(Boolean);
 }
 
+/** The directories above the relative path `p`, outermost first (`a/b/c` → `a`, `a/b`). */
+function ancestors(p: string): string[] {
+  const parts = p.split('/');
+  return parts.slice(1).map((_, i) => parts.slice(0, i + 1).join('/'));
+}
+
 /** Every directory on the way to each of `paths` (relative; the paths themselves excluded), and ''. */
 export function dirsToward(paths: readonly string[]): Set<string> {
-  const out = new Set<string>(['']);
-  for (const p of paths) {
-    const parts = p.split('/');
-    for (let i = 1; i < parts.length; i++) out.add(parts.slice(0, i).join('/'));
-  }
-  return out;
+  return new Set(['', ...paths.flatMap(ancestors)]);
 }
 
 /**
@@ -175,10 +189,11 @@ export async function shadowTree(pristineDir: string, into: string, paths: reado
   const links = linksToward(pristineDir, await pristineLinks(pristineDir), paths);
   const whole = WHOLE.filter((d) => existsSync(join(pristineDir, d)));
   shadowDir(pristineDir, '', into, dirsToward([...paths, ...links]), new Set(whole));
-  if (whole.length === 0) return;
   // A process of its own (`cp -al`: a third of the time of linking file by file from here).
-  const r = await runLocal(['cp', '-al', '--', ...whole.map((d) => join(pristineDir, d)), into]);
-  if (r.code !== 0) throw new BuildError(`cannot copy the source tree: ${r.stderr.trim()}`);
+  await linkInto(
+    whole.map((d) => join(pristineDir, d)),
+    into,
+  );
 }
 
 /**
@@ -188,9 +203,7 @@ export async function shadowTree(pristineDir: string, into: string, paths: reado
  */
 export function materialize(treeDir: string, pristineDir: string, rel: string): void {
   if (treeDir === pristineDir) return;
-  const parts = rel.split('/');
-  for (let i = 1; i < parts.length; i++) {
-    const dirRel = parts.slice(0, i).join('/');
+  for (const dirRel of ancestors(rel)) {
     const at = join(treeDir, dirRel);
     let st: ReturnType<typeof lstatSync>;
     try {
