@@ -147,6 +147,16 @@ export class PlanningSession {
     return true;
   }
 
+  /** False when --mok-password-file is unusable: planTarget then reports it for every host. */
+  private mokPasswordOk(): boolean {
+    try {
+      this.mokPasswordGiven();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Each kernelfile read and validated once per session. */
   load(file: string): Promise<Loaded> {
     let p = this.loads.get(file);
@@ -189,6 +199,17 @@ export class PlanningSession {
         () => {},
       );
     this.prefetched.clear();
+  }
+
+  /** Close the target's prefetched connection, if nobody took it (its kernelfile failed to load). */
+  private dropPrefetch(target: Target): void {
+    const gathering = this.prefetched.get(target);
+    if (!gathering) return;
+    this.prefetched.delete(target);
+    gathering.then(
+      (g) => g.transport.close().catch(() => {}),
+      () => {},
+    );
   }
 
   /** Open the target and gather its facts; the connection stays open (closed on failure). */
@@ -403,13 +424,19 @@ export class PlanningSession {
 
   /** Load, gather and plan one target; its connection stays open on success. */
   async planTarget(target: Target, trial?: boolean): Promise<PlannedHost> {
-    this.mokPasswordGiven(); // a bad --mok-password-file fails before any work
-    const loaded = await this.load(target.kernelfile);
-    if (!loaded.result.ok)
-      throw new UserError(
-        `${loaded.kf.display} is not valid`,
-        `run \`kernelfile validate ${loaded.kf.display}\``,
-      );
+    let loaded: Loaded;
+    try {
+      this.mokPasswordGiven(); // a bad --mok-password-file fails before any work
+      loaded = await this.load(target.kernelfile);
+      if (!loaded.result.ok)
+        throw new UserError(
+          `${loaded.kf.display} is not valid`,
+          `run \`kernelfile validate ${loaded.kf.display}\``,
+        );
+    } catch (e) {
+      this.dropPrefetch(target);
+      throw e;
+    }
     const gathered = await this.gather(target);
     try {
       return await this.planGathered(target, loaded, gathered, trial);
@@ -421,7 +448,13 @@ export class PlanningSession {
 
   /** Every target planned, in parallel; a host that cannot be planned is reported, not thrown. */
   async planAll(targets: Target[]): Promise<FleetHost[]> {
-    const settled = await pool(targets, this.options.parallel ?? 20, async (t) => {
+    const parallel = this.options.parallel ?? 20;
+    // The hosts planned first start connecting and gathering now, while their kernelfiles are read
+    // and validated (as one host's plan does: see prefetch): SSH hosts only, and only as many as
+    // the pool plans at once, so no more connections are open than `parallel`.
+    if (this.mokPasswordOk())
+      for (const t of targets.slice(0, parallel)) if (t.address.kind === 'ssh') this.prefetch(t);
+    const settled = await pool(targets, parallel, async (t) => {
       const planned = await this.planTarget(t);
       if (this.options.closeEach) await planned.transport.close();
       return planned;

@@ -83,6 +83,25 @@ describe('the code cache', () => {
     expect(cachesIn(c).map((f) => f.split('.').slice(-2, -1)[0])).toEqual(['validate']);
   });
 
+  it('is kept apart for a fleet run (--inventory, whose V8 flags differ), and used by the next one', () => {
+    const c = join(home, 'e');
+    const inventory = join(home, 'no-such-inventory.yml');
+    const first = kf(c, ['plan', '--inventory', inventory]);
+    expect(first.code).toBe(1);
+    expect(first.err).toContain('no-such-inventory.yml');
+    const suffixes = () => cachesIn(c).map((f) => f.split('.').slice(-2, -1)[0]).sort();
+    expect(suffixes()).toEqual(['plan-fleet']);
+    const file = join(dirOf(c), cachesIn(c)[0] as string);
+    const mtime = statSync(file).mtimeMs;
+    // Made under the fleet's flags, so V8 takes it under them: not written again.
+    expect(kf(c, ['plan', `--inventory=${inventory}`])).toEqual(first);
+    expect(statSync(file).mtimeMs).toBe(mtime);
+    // A one-host plan has a cache of its own, and the fleet's stays as it was.
+    expect(kf(c, ['plan', join(home, 'no-such-kernelfile.yaml')]).code).toBe(1);
+    expect(suffixes()).toEqual(['plan', 'plan-fleet']);
+    expect(statSync(file).mtimeMs).toBe(mtime);
+  });
+
   it('refused by V8 (damaged, or made by another V8) is made again, and the command runs', () => {
     const c = join(home, 'c');
     kf(c, ['--version']);

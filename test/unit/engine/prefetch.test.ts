@@ -1,7 +1,8 @@
 /**
  * PlanningSession.prefetch: the connection and the facts script start before planning asks for
- * them (the CLI's one-host plan and apply overlap them with reading the kernelfile); the next gather
- * of the target takes them, and dropPrefetched closes what nobody took without waiting for it.
+ * them (the CLI's one-host plan and apply overlap them with reading the kernelfile; planAll does it
+ * for the hosts a fleet plans first); the next gather of the target takes them, and dropPrefetched
+ * closes what nobody took without waiting for it.
  */
 import { describe, expect, it } from 'vitest';
 import { PlanningSession } from '../../../src/engine/planning.js';
@@ -11,7 +12,7 @@ import { gatherTransport } from '../../helpers/gather-transport.js';
 import { ENV, target } from '../../helpers/saved-plans.js';
 
 /** A session whose connections are fake hosts answering the facts script (only its trailer). */
-function session() {
+function session(options: ConstructorParameters<typeof PlanningSession>[1] = {}) {
   const opened: { t: Transport; runs: () => number; closed: () => number }[] = [];
   let pending: ((t: Transport) => void)[] = [];
   let hold = false;
@@ -36,7 +37,7 @@ function session() {
       if (!hold) return Promise.resolve(host);
       return new Promise((resolve) => pending.push(() => resolve(host)));
     }
-  })(ENV);
+  })(ENV, options);
   return {
     s,
     opened,
@@ -89,5 +90,23 @@ describe('PlanningSession.prefetch', () => {
     s.prefetch(target('web-1'));
     await new Promise((r) => setTimeout(r, 0)); // no unhandled rejection in between
     await expect(s.gather(target('web-1'))).rejects.toThrow('connection refused');
+  });
+
+  it('planAll starts the first `parallel` hosts at once, and closes them when their kernelfile fails to load', async () => {
+    const { s, opened } = session({ parallel: 2 });
+    const targets = ['web-1', 'web-2', 'web-3', 'web-4', 'web-5'].map((n) =>
+      target(n, { kernelfile: '/nonexistent/kernelfile.yaml' }),
+    );
+    const fleet = s.planAll(targets);
+    // Before any kernelfile is read: the 2 hosts the pool plans first are connecting, no more.
+    expect(opened).toHaveLength(2);
+    const hosts = await fleet;
+    expect(hosts.map((h) => h.ok)).toEqual([false, false, false, false, false]);
+    expect(hosts[0]?.ok === false && hosts[0].error).toMatch(/nonexistent\/kernelfile\.yaml/);
+    await new Promise((r) => setTimeout(r, 0));
+    // Nobody took the two prefetched gathers: each connection is closed once. The other three
+    // hosts were never connected to (their kernelfile failed before a gather).
+    expect(opened).toHaveLength(2);
+    expect(opened.map((o) => o.closed())).toEqual([1, 1]);
   });
 });
