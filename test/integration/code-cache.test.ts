@@ -89,7 +89,10 @@ describe('the code cache', () => {
     const first = kf(c, ['plan', '--inventory', inventory]);
     expect(first.code).toBe(1);
     expect(first.err).toContain('no-such-inventory.yml');
-    const suffixes = () => cachesIn(c).map((f) => f.split('.').slice(-2, -1)[0]).sort();
+    const suffixes = () =>
+      cachesIn(c)
+        .map((f) => f.split('.').slice(-2, -1)[0])
+        .sort();
     expect(suffixes()).toEqual(['plan-fleet']);
     const file = join(dirOf(c), cachesIn(c)[0] as string);
     const mtime = statSync(file).mtimeMs;
