@@ -15,7 +15,7 @@ import {
   readManifest,
   type StoreSettings,
 } from '../compile/build.js';
-import { cacheDirs, cacheRoot } from '../compile/cache.js';
+import { type CacheDirs, cacheDirs, cacheRoot } from '../compile/cache.js';
 import { DkmsPreflight } from '../dkms/preflight.js';
 import { familyDigests, gather } from '../facts/gather.js';
 import type { HostFacts } from '../facts/types.js';
@@ -332,6 +332,17 @@ export class PlanningSession {
     return summary;
   }
 
+  /** The cache's directories, made (if missing) once per session and cache, not once per host. */
+  private readonly dirs = new Map<string, CacheDirs>();
+  private cacheDirsOf(root: string): CacheDirs {
+    let d = this.dirs.get(root);
+    if (!d) {
+      d = cacheDirs(root);
+      this.dirs.set(root, d);
+    }
+    return d;
+  }
+
   /** Plan one host whose facts are gathered (the transport is the caller's to close). */
   async planGathered(
     target: Target,
@@ -344,7 +355,7 @@ export class PlanningSession {
     const { transport, facts } = gathered;
     const resolve = resolverOf(loaded);
     const arch = spec.kernel.arch ?? facts.system.arch ?? localArch();
-    const dirs = cacheDirs(cacheRoot(spec.build?.cacheDir, this.env.env));
+    const dirs = this.cacheDirsOf(cacheRoot(spec.build?.cacheDir, this.env.env));
     const runningConfig = spec.config?.base === 'running' ? runningConfigText(facts, kf.display) : undefined;
     const store = storeSettings(spec, resolve, this.env.env);
     const key = sha256(JSON.stringify([kf.abs, sha256(kf.bytes), arch, runningConfig ?? null]));

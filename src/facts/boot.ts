@@ -55,8 +55,9 @@ const TOOLS: BootTool[] = [
 
 const script = `
 for kf_x in ${GRUB_CFGS.join(' ')}; do kf_cat "grub.cfg:$kf_x" "$kf_x"; done
-for kf_x in ${GRUBENVS.join(' ')}; do kf_text "grubenv:$kf_x" "$kf_x"; done
-for kf_x in /etc/default/grub /etc/default/grub.d/*.cfg; do kf_text "default-grub:$kf_x" "$kf_x"; done
+for kf_x in ${GRUBENVS.join(' ')}; do kf_grab "grubenv:$kf_x" "$kf_x"; done
+kf_grab default-grub:/etc/default/grub /etc/default/grub
+for kf_x in /etc/default/grub.d/*.cfg; do kf_text "default-grub:$kf_x" "$kf_x"; done
 for kf_d in ${LOADER_DIRS.join(' ')}; do
   kf_text "loader.conf:$kf_d/loader/loader.conf" "$kf_d/loader/loader.conf"
   kf_ls "entries:$kf_d/loader/entries" "$kf_d/loader/entries"

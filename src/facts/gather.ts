@@ -42,21 +42,21 @@ export function parseSections(sections: Record<string, Sections>, host: string):
       'check that `sh` runs on the host and that the connection stays up',
     );
   const of = (name: string): Sections => sections[name] ?? {};
-  const kernels = FAMILIES.kernels.parse(of('kernels'));
+  const kernels = shared('kernels', of('kernels'));
   const facts: Omit<HostFacts, 'digest'> = {
     factsVersion: 1,
     host,
     system: FAMILIES.system.parse(of('system')),
     kernels,
     config: FAMILIES.config.parse(of('config')),
-    dkms: FAMILIES.dkms.parse(of('dkms')),
-    initramfs: FAMILIES.initramfs.parse(of('initramfs')),
-    boot: linkBootReleases(FAMILIES.boot.parse(of('boot')), kernels),
+    dkms: shared('dkms', of('dkms')),
+    initramfs: shared('initramfs', of('initramfs')),
+    boot: linkBootReleases(shared('boot', of('boot')), kernels),
     space: FAMILIES.space.parse(of('space')),
     receipts: FAMILIES.receipts.parse(of('receipts')),
-    tools: FAMILIES.tools.parse(of('tools')),
-    libs: FAMILIES.libs.parse(of('libs')),
-    secureboot: FAMILIES.secureboot.parse(of('secureboot')),
+    tools: shared('tools', of('tools')),
+    libs: shared('libs', of('libs')),
+    secureboot: shared('secureboot', of('secureboot')),
     unreadable: deniedPaths(sections),
   };
   // The canonical JSON of each family once, for the digest and for the family digests alike.
@@ -69,6 +69,50 @@ export function parseSections(sections: Record<string, Sections>, host: string):
       families[k] = { value: (facts as Record<string, unknown>)[k], digest: familyDigest(text, found) };
   familiesOf.set(out, families);
   return out;
+}
+
+/*
+ * Families the hosts of a fleet mostly send the very same sections for (their packages, tools,
+ * libraries, boot loader and dkms): parsed once per distinct text and shared, deep-frozen, so that
+ * no host's facts can change another's, and so that their canonical JSON and digests are computed
+ * once too (keyedJson keeps them per frozen object). Not system, space and receipts (names, ids,
+ * free bytes and times differ by host) nor config (config.ts shares the running config's options
+ * by text itself). Host data: only sections up to 256 KiB are kept, at most 8 MiB of them, then
+ * the memo starts again.
+ */
+type SharedFamily = 'kernels' | 'dkms' | 'initramfs' | 'boot' | 'tools' | 'libs' | 'secureboot';
+const parsedMemo = new Map<string, unknown>();
+let parsedMemoChars = 0;
+const PARSED_KEY_MAX = 256 * 1024;
+const PARSED_CHARS_MAX = 8 * 1024 * 1024;
+
+function shared<K extends SharedFamily>(name: K, s: Sections): ReturnType<(typeof FAMILIES)[K]['parse']> {
+  type T = ReturnType<(typeof FAMILIES)[K]['parse']>;
+  const parse = (): T => FAMILIES[name].parse(s) as T;
+  // Keys and contents in the order the host printed them, each ended by a NUL (no section holds one).
+  let key = `${name}\0`;
+  for (const [k, v] of Object.entries(s)) {
+    key += `${k}\0${v}\0`;
+    if (key.length > PARSED_KEY_MAX) return parse();
+  }
+  const hit = parsedMemo.get(key);
+  if (hit !== undefined) return hit as T;
+  const value = deepFreeze(parse());
+  if (parsedMemoChars + key.length > PARSED_CHARS_MAX) {
+    parsedMemo.clear();
+    parsedMemoChars = 0;
+  }
+  parsedMemo.set(key, value);
+  parsedMemoChars += key.length;
+  return value;
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+    for (const x of Object.values(v)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
 }
 
 /**

@@ -8,7 +8,8 @@
  * that is gone (a removed package, an image edited without ldconfig), and the loader fails there.
  * A name counts when it resolves (`[ -e ]` follows links: a dangling one does not). Directories
  * come from a fixed list and /etc/ld.so.conf.d/*.conf (plain absolute paths only). One glob per
- * directory, no process per file; with a merged /usr, /lib/X is not listed again beside /usr/lib/X.
+ * directory (`l*`, the names sorted out by `case`: each glob reads the directory again), no process
+ * per file; with a merged /usr, /lib/X is not listed again beside /usr/lib/X.
  */
 import type { FactFamily, Sections } from './protocol.js';
 import { firstLine, okOutput } from './sections.js';
@@ -35,9 +36,11 @@ for kf_d in $kf_dirs; do
   [ -d "$kf_d" ] || continue
   [ -r "$kf_d" ] && [ -x "$kf_d" ] || { kf_denied "dir:$kf_d" "$kf_d"; continue; }
   kf_h "dir:$kf_d"
-  for kf_e in "$kf_d"/lib*.so.* "$kf_d"/ld-*.so.* "$kf_d"/libc-*.so; do
-    case $kf_e in *"$kf__nl"*) continue ;; esac
-    [ -e "$kf_e" ] && printf '%s\\n' "\${kf_e##*/}"
+  for kf_e in "$kf_d"/l*; do
+    case \${kf_e#"$kf_d"/} in
+      *"$kf__nl"*) ;;
+      lib*.so.*|ld-*.so.*|libc-*.so) [ -e "$kf_e" ] && printf '%s\\n' "\${kf_e##*/}" ;;
+    esac
   done
   echo
 done

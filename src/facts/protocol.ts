@@ -89,6 +89,19 @@ kf_text() {
   } <"$2"
   echo
 }
+# kf_grab KEY PATH [LIMIT]: a text file's content as cat (head -c LIMIT) prints it, less its trailing
+# newlines and NUL bytes ($(...) drops them: for files read line by line), read whole by that one
+# process into kf_b (kf_read=1): for files of a kilobyte and more (grubenv, /etc/default/grub, dkms's
+# framework.conf), where the shell's read of one byte per read(2) costs more than a process
+# (several times more on overlayfs: containers, image roots)
+kf_grab() {
+  kf_read=
+  [ -f "$2" ] || return 1
+  [ -r "$2" ] || { kf_denied "$1" "$2"; return 1; }
+  if [ -n "\${3-}" ]; then kf_b=$(head -c "$3" "$2" </dev/null); else kf_b=$(cat "$2" </dev/null); fi
+  kf_read=1
+  kf_h "$1"; printf '%s\n' "$kf_b"
+}
 # kf_proc KEY PATH CMD ARGS...: a one-line /proc file as if CMD had printed it (KEY#rc 0), else CMD's output
 kf_proc() {
   kf_q=$1; kf_pf=$2; shift 2

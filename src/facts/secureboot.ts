@@ -34,7 +34,7 @@ const LIST_MAX_LINES = 4096;
 /**
  * kf_headhex KEY PATH N: the first N bytes of a file, as hex bytes.
  * kf_dkmskeys FILE: kf_keys and kf_certs, the paths FILE assigns to mok_signing_key and
- * mok_certificate (quotes stripped), for the existence checks: from the text kf_text just read
+ * mok_certificate (quotes stripped), for the existence checks: from the text kf_grab just read
  * (kf_read, kf_b), else read from FILE by the shell (no process either way); the parse reads the
  * files' text itself. kf_dkmsline: one line of it (kf_l).
  * kf_mok KEY ARG: mokutil's listing, only the lines the parse reads, then KEY#rc (fd 4: stdout, as
@@ -92,7 +92,7 @@ else
   fi
 fi
 for kf_x in /etc/dkms/framework.conf /etc/dkms/framework.conf.d/*.conf; do
-  kf_text "conf:$kf_x" "$kf_x" ${CONF_MAX} || continue
+  kf_grab "conf:$kf_x" "$kf_x" ${CONF_MAX} || continue
   kf_dkmskeys "$kf_x"
   for kf_v in $kf_keys; do
     case $kf_v in /*) kf_exists "exists:$kf_v" "$kf_v" ;; esac

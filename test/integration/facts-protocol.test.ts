@@ -108,6 +108,34 @@ describe('prelude functions under sh', () => {
     },
   );
 
+  // kf_grab reads a whole file with one process (cat, head -c LIMIT) into kf_b: the same text as
+  // kf_text less its trailing newlines, and kf_b holds what it printed.
+  it.each(shells)('%s: kf_grab gives back file contents less trailing newlines, in kf_b too', (_s, sh) => {
+    for (const [f, text] of Object.entries(texts)) writeFileSync(join(dir, `text-${f}`), text);
+    const names = Object.keys(texts);
+    const script = [
+      ...names.map((f) => `kf_grab ${f} ${dir}/text-${f} && kf_val "kept:${f}" "$kf_read:$kf_b"`),
+      ...names.map((f) => `kf_grab limit:${f} ${dir}/text-${f} 4100`),
+      `kf_grab nope ${dir}/nope || kf_val missing 1`,
+    ].join('\n');
+    const r = runSh(composeScript(NONCE, [{ name: 't', script }]), sh);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const family = splitSections(r.stdout, NONCE).t ?? {};
+    const trimmed = (t: string) => t.replace(/\n+$/, '');
+    expect(family).toEqual({
+      ...Object.fromEntries(Object.entries(texts).map(([f, t]) => [f, trimmed(t)])),
+      ...Object.fromEntries(Object.entries(texts).map(([f, t]) => [`kept:${f}`, `1:${trimmed(t)}`])),
+      ...Object.fromEntries(
+        Object.entries(texts).map(([f, t]) => [
+          `limit:${f}`,
+          trimmed(Buffer.from(t).subarray(0, 4100).toString()),
+        ]),
+      ),
+      missing: '1',
+    });
+  });
+
   it('missing files, directories and missing commands give absent keys, not errors', () => {
     const { family } = run(
       `kf_cat a ${dir}/nope\nkf_cat b ${dir}/d\nkf_run c no-such-command-kf\nkf_ls e ${dir}/nope`,

@@ -123,3 +123,37 @@ describe('digests from canonical JSON, computed once', () => {
     expect(familyDigests(other).config).not.toBe(familyDigests(f).config);
   });
 });
+
+/*
+ * The families a fleet's hosts mostly send alike (libs, tools, dkms, …) are parsed once per distinct
+ * text and shared between hosts, deep-frozen: the same facts and digests as parsing each, and no
+ * host's facts can change another's.
+ */
+describe('families shared by hosts that send the same sections', () => {
+  const N = 'kfSHARED0001';
+  const host = (name: string, lib: string) =>
+    `${N} system hostname\n${name}\n${N} system hostname#rc\n0\n${N} libs dir:/usr/lib\n${lib}\nlibelf.so.1\n\n${N} libs glibc\nglibc 2.36\n${N} libs glibc#rc\n0\n${N} tools make\n/usr/bin/make\n${N} - end\nok\n`;
+
+  it('are one frozen object for equal sections, another for other sections, with the digests of a parse of each', () => {
+    const a = parseFacts(host('web-1', 'libc.so.6'), N, 'web-1');
+    const b = parseFacts(host('web-2', 'libc.so.6'), N, 'web-2');
+    const c = parseFacts(host('web-3', 'libz.so.1'), N, 'web-3');
+    expect(a.system.hostname).toBe('web-1');
+    expect(b.system.hostname).toBe('web-2');
+    expect(b.libs).toBe(a.libs);
+    expect(b.tools).toBe(a.tools);
+    expect(a.libs?.sonames).toEqual(['libc.so.6', 'libelf.so.1']);
+    expect(c.libs).not.toBe(a.libs);
+    expect(c.libs?.sonames).toEqual(['libelf.so.1', 'libz.so.1']);
+    expect(Object.isFrozen(a.libs)).toBe(true);
+    expect(Object.isFrozen(a.libs?.sonames)).toBe(true);
+    const sonames = a.libs?.sonames as string[];
+    expect(() => sonames.push('libx.so.1')).toThrow(TypeError);
+    expect(b.libs?.sonames).toEqual(['libc.so.6', 'libelf.so.1']);
+    // The digest is that of the facts' plain canonical JSON (a copy, nothing shared or frozen).
+    const { digest, ...rest } = b;
+    expect(digest).toBe(factsDigest(JSON.parse(JSON.stringify(rest))));
+    expect(familyDigests(b).libs).toBe(familyDigests(a).libs);
+    expect(familyDigests(c).libs).not.toBe(familyDigests(a).libs);
+  });
+});
