@@ -92,8 +92,10 @@ export class KeptPerBoot implements BootKept {
 
   remember(host: string, bootId: string, text: string): void {
     if (!BOOT_ID.test(bootId) || Buffer.byteLength(text) > INSTALLED_CONFIG_MAX_BYTES) return;
-    const digest = sha256(text);
     const known = this.entry(host);
+    // The text this host's entry keeps, given back (textOf): nothing to hash or write again.
+    if (known?.bootId === bootId && known.sha256 && this.texts.get(known.sha256) === text) return;
+    const digest = sha256(text);
     if (known?.bootId === bootId && known.sha256 === digest) return;
     try {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });

@@ -195,6 +195,23 @@ describe("gather with grub-probe's answer kept per boot (src/engine/kept-per-boo
     },
   );
 
+  it('keeping the text it gave back changes nothing; another text in the same boot replaces it', () => {
+    const dir = cacheDir();
+    const cache = new KeptPerBoot({}, dir);
+    cache.remember('web-1', bootId, 'CONFIG_A=y\n');
+    const [file] = readdirSync(join(dir, 'hosts'));
+    const path = join(dir, 'hosts', file as string);
+    const before = readFileSync(path, 'utf8');
+    rmSync(path); // written again only if the entry changes
+    const text = cache.textOf('web-1', bootId) as string;
+    expect(text).toBe('CONFIG_A=y\n');
+    cache.remember('web-1', bootId, text);
+    expect(existsSync(path)).toBe(false);
+    cache.remember('web-1', bootId, 'CONFIG_B=y\n');
+    expect(readFileSync(path, 'utf8')).not.toBe(before);
+    expect(new KeptPerBoot({}, dir).textOf('web-1', bootId)).toBe('CONFIG_B=y\n');
+  });
+
   it('reads a damaged entry as none, and puts only a boot id, a safe absolute path and a uid into the script', () => {
     const dir = cacheDir();
     const cache = new KeptPerBoot({}, dir);
