@@ -44,7 +44,7 @@
  *   BENCH_FLEET_RUNS=N         rounds for plan --inventory vs ansible (default 5)
  *   BENCH_FLEET_HOSTS=10,50    fleet sizes compared with Ansible and the SSH floors (default 10,50)
  *   BENCH_FLEET_CPU_PROF=DIR   keep a V8 CPU profile of one more fleet plan per size, in DIR/<hosts>
- *   BENCH_FLEET_MEM_HOSTS=N    hosts for the peak-RSS measurement (default 200)
+ *   BENCH_FLEET_MEM_HOSTS=N    hosts for the peak-RSS measurement (default 200; 0 skips it)
  *   BENCH_STORE_HOSTS=1,10,20  fleet sizes of `store`
  *   BENCH_SKIP_STORE=1         skip `store`
  *   KERNELFILE_TEST_CACHE=DIR  the tests' cache (Debian root, build cache; default ~/.cache/kernelfile-tests)
