@@ -81,10 +81,26 @@ export function parseSections(sections: Record<string, Sections>, host: string):
  * the memo starts again.
  */
 type SharedFamily = 'kernels' | 'dkms' | 'initramfs' | 'boot' | 'tools' | 'libs' | 'secureboot';
-const parsedMemo = new Map<string, unknown>();
-let parsedMemoChars = 0;
 const PARSED_KEY_MAX = 256 * 1024;
-const PARSED_CHARS_MAX = 8 * 1024 * 1024;
+
+/** A memo keyed by host text: at most `maxChars` of keys, then it starts again. */
+class TextMemo<V> {
+  private readonly map = new Map<string, V>();
+  private chars = 0;
+  constructor(private readonly maxChars: number) {}
+  get(key: string): V | undefined {
+    return this.map.get(key);
+  }
+  set(key: string, value: V): void {
+    if (this.chars + key.length > this.maxChars) {
+      this.map.clear();
+      this.chars = 0;
+    }
+    this.map.set(key, value);
+    this.chars += key.length;
+  }
+}
+const parsedMemo = new TextMemo<unknown>(8 * 1024 * 1024);
 
 function shared<K extends SharedFamily>(name: K, s: Sections): ReturnType<(typeof FAMILIES)[K]['parse']> {
   type T = ReturnType<(typeof FAMILIES)[K]['parse']>;
@@ -98,12 +114,7 @@ function shared<K extends SharedFamily>(name: K, s: Sections): ReturnType<(typeo
   const hit = parsedMemo.get(key);
   if (hit !== undefined) return hit as T;
   const value = deepFreeze(parse());
-  if (parsedMemoChars + key.length > PARSED_CHARS_MAX) {
-    parsedMemo.clear();
-    parsedMemoChars = 0;
-  }
   parsedMemo.set(key, value);
-  parsedMemoChars += key.length;
   return value;
 }
 
@@ -258,10 +269,8 @@ function digestOf(texts: [string, string][], found: Found): string {
  * and config families. Keyed by the family's keyed text (host data: only texts up to 64 KiB are
  * kept, at most 8 MiB of them, then the memo starts again).
  */
-const familyMemo = new Map<string, string>();
-let familyMemoChars = 0;
+const familyMemo = new TextMemo<string>(8 * 1024 * 1024);
 const FAMILY_MEMO_KEY_MAX = 64 * 1024;
-const FAMILY_MEMO_CHARS_MAX = 8 * 1024 * 1024;
 
 function familyDigest(keyed: string, found: Found): string {
   let d = familyMemo.get(keyed);
@@ -269,14 +278,7 @@ function familyDigest(keyed: string, found: Found): string {
     const h = createHash('sha256');
     hashKeyed(h, keyed, found);
     d = h.digest('hex');
-    if (keyed.length <= FAMILY_MEMO_KEY_MAX) {
-      if (familyMemoChars + keyed.length > FAMILY_MEMO_CHARS_MAX) {
-        familyMemo.clear();
-        familyMemoChars = 0;
-      }
-      familyMemo.set(keyed, d);
-      familyMemoChars += keyed.length;
-    }
+    if (keyed.length <= FAMILY_MEMO_KEY_MAX) familyMemo.set(keyed, d);
   }
   return d;
 }
