@@ -301,22 +301,14 @@ async function benchIncremental(
     if (change === 'patch') rmSync(tree.dir, { recursive: true, force: true });
     return { ms, compiled };
   };
-  const t = {
-    option: {
-      kf: [] as number[],
-      make: [] as number[],
-      release: [] as number[],
-      files: [] as string[],
-      parts: [] as string[],
-    },
-    patch: {
-      kf: [] as number[],
-      make: [] as number[],
-      release: [] as number[],
-      files: [] as string[],
-      parts: [] as string[],
-    },
-  };
+  const series = () => ({
+    kf: [] as number[],
+    make: [] as number[],
+    release: [] as number[],
+    files: [] as string[],
+    parts: [] as string[],
+  });
+  const t = { option: series(), patch: series() };
   for (let i = 0; i < runs; i++) {
     const tag = randomBytes(4).toString('hex');
     if (changes.includes('option')) await oneOption(tag);

@@ -33,10 +33,9 @@ const LIST_MAX_LINES = 4096;
 
 /**
  * kf_headhex KEY PATH N: the first N bytes of a file, as hex bytes.
- * kf_dkmskeys FILE: kf_keys and kf_certs, the paths FILE assigns to mok_signing_key and
- * mok_certificate (quotes stripped), for the existence checks: from the text kf_grab just read
- * (kf_read, kf_b), else read from FILE by the shell (no process either way); the parse reads the
- * files' text itself. kf_dkmsline: one line of it (kf_l).
+ * kf_dkmskeys: kf_keys and kf_certs, the paths the text kf_grab just read (kf_b) assigns to
+ * mok_signing_key and mok_certificate (quotes stripped), for the existence checks; the parse reads
+ * the files' text itself.
  * kf_mok KEY ARG: mokutil's listing, only the lines the parse reads, then KEY#rc (fd 4: stdout, as
  * each call redirects it).
  */
@@ -46,27 +45,19 @@ kf_headhex() {
   [ -r "$2" ] || { kf_denied "$1" "$2"; return 1; }
   kf_h "$1"; head -c "$3" "$2" </dev/null | od -An -v -tx1; echo
 }
-kf_dkmsline() {
-  kf_n=$((kf_n + 1))
-  kf_l=\${kf_l#"\${kf_l%%[![:space:]]*}"}
-  case $kf_l in
-    mok_signing_key=*|mok_certificate=*)
-      kf_v=\${kf_l#*=}; kf_v=\${kf_v#[$kf_q]}; kf_v=\${kf_v%%[$kf_q[:space:]]*}
-      kf_keys="$kf_keys $kf_v"
-      case $kf_l in mok_certificate=*) kf_certs="$kf_certs $kf_v" ;; esac ;;
-  esac
-}
 kf_dkmskeys() {
-  kf_keys=; kf_certs=; kf_n=0
-  if [ -n "$kf_read" ]; then
-    kf_rest=$kf_b
-    while [ -n "$kf_rest" ] && [ $kf_n -lt ${CONF_MAX_LINES} ]; do
-      kf_l=\${kf_rest%%"$kf__nl"*}; kf_rest=\${kf_rest#"$kf_l"}; kf_rest=\${kf_rest#"$kf__nl"}
-      kf_dkmsline
-    done
-  else
-    while [ $kf_n -lt ${CONF_MAX_LINES} ] && { IFS= read -r kf_l || [ -n "$kf_l" ]; }; do kf_dkmsline; done <"$1"
-  fi
+  kf_keys=; kf_certs=; kf_n=0; kf_rest=$kf_b
+  while [ -n "$kf_rest" ] && [ $kf_n -lt ${CONF_MAX_LINES} ]; do
+    kf_l=\${kf_rest%%"$kf__nl"*}; kf_rest=\${kf_rest#"$kf_l"}; kf_rest=\${kf_rest#"$kf__nl"}
+    kf_n=$((kf_n + 1))
+    kf_l=\${kf_l#"\${kf_l%%[![:space:]]*}"}
+    case $kf_l in
+      mok_signing_key=*|mok_certificate=*)
+        kf_v=\${kf_l#*=}; kf_v=\${kf_v#[$kf_q]}; kf_v=\${kf_v%%[$kf_q[:space:]]*}
+        kf_keys="$kf_keys $kf_v"
+        case $kf_l in mok_certificate=*) kf_certs="$kf_certs $kf_v" ;; esac ;;
+    esac
+  done
 }
 kf_q="\\"'"
 kf_mok() {
@@ -93,7 +84,7 @@ else
 fi
 for kf_x in /etc/dkms/framework.conf /etc/dkms/framework.conf.d/*.conf; do
   kf_grab "conf:$kf_x" "$kf_x" ${CONF_MAX} || continue
-  kf_dkmskeys "$kf_x"
+  kf_dkmskeys
   for kf_v in $kf_keys; do
     case $kf_v in /*) kf_exists "exists:$kf_v" "$kf_v" ;; esac
   done
