@@ -296,8 +296,33 @@ export function composeScript(
     kp && BOOT_ID.test(kp.bootId) && SAFE_TOOL_PATH.test(kp.tool) && UID.test(kp.uid)
       ? `kf_kpboot='${kp.bootId}'\nkf_kprobe='${kp.tool}'\nkf_kpuid='${kp.uid}'\n`
       : '';
-  return `${prelude(nonce)}${opts.image ? 'kf_image=1\n' : ''}${kboot}${kprobe}${families.map((f) => familyBlock(f.name, f.script)).join('')}kf__fam=${END_FAMILY}\nkf_val end ok\n`;
+  return `${prelude(nonce)}${opts.image ? 'kf_image=1\n' : ''}${kboot}${kprobe}${familiesBody(families)}`;
 }
+
+/**
+ * Every family's block and the trailer, joined once per list of families (a fleet's hosts get the
+ * same list: the families' fragments are constants): a host's script is then its prelude, its
+ * options and this one string.
+ */
+function familiesBody(families: readonly { name: string; script: string }[]): string {
+  const known = bodies.get(families);
+  // the same list with the same fragments (a list changed since is joined again)
+  if (
+    known &&
+    known.parts.length === families.length &&
+    known.parts.every((p, i) => p.name === families[i]?.name && p.script === families[i]?.script)
+  )
+    return known.body;
+  const parts = families.map((f) => ({ name: f.name, script: f.script }));
+  const body = `${parts.map((f) => familyBlock(f.name, f.script)).join('')}kf__fam=${END_FAMILY}\nkf_val end ok\n`;
+  bodies.set(families, { parts, body });
+  return body;
+}
+
+const bodies = new WeakMap<
+  readonly { name: string; script: string }[],
+  { parts: { name: string; script: string }[]; body: string }
+>();
 
 /**
  * Cut the script's output into family → key → content. Anything before the first header (a login

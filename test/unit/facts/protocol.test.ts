@@ -77,6 +77,38 @@ describe('the nonce', () => {
   });
 });
 
+describe('composeScript', () => {
+  const fams = () => [
+    { name: 'one', script: 'kf_val a 1' },
+    { name: 'two', script: 'kf_val b 2' },
+  ];
+
+  it('gives every host of a list the same families, its own nonce and options', () => {
+    const list = fams();
+    const a = composeScript('kfAAAA0000', list);
+    const b = composeScript('kfBBBB1111', list, { knownBoot: '0b1f2c3d-1111-2222-3333-444455556666' });
+    expect(a.slice(a.indexOf('kf__fam=one'))).toBe(b.slice(b.indexOf('kf__fam=one')));
+    expect(a).toContain("kf__nonce='kfAAAA0000'");
+    expect(b).toContain("kf__nonce='kfBBBB1111'");
+    expect(b).toContain("kf_kboot='0b1f2c3d-1111-2222-3333-444455556666'");
+    expect(a).not.toContain('kf_kboot');
+    expect(b.endsWith('kf__fam=-\nkf_val end ok\n')).toBe(true);
+  });
+
+  it('joins a list again once it changed: a family replaced, added or removed', () => {
+    const list = fams();
+    expect(composeScript(NONCE, list)).toContain('kf_val b 2');
+    list[1] = { name: 'two', script: 'kf_val b 3' };
+    expect(composeScript(NONCE, list)).toContain('kf_val b 3');
+    list.push({ name: 'three', script: 'kf_val c 4' });
+    expect(composeScript(NONCE, list)).toContain('kf__fam=three');
+    list.splice(0, 2);
+    const s = composeScript(NONCE, list);
+    expect(s).not.toContain('kf__fam=one');
+    expect(s).toContain('kf__fam=three');
+  });
+});
+
 describe("families in the script's own shell", () => {
   it('every family runs without a subshell of its own (no fork per family)', () => {
     for (const f of Object.values(FAMILIES)) {
