@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fingerprint } from '../../src/host/known-hosts.js';
 import { type HostOptions, openHost } from '../../src/host/open.js';
@@ -100,6 +101,33 @@ describe('ssh: connecting, and refusing to', () => {
     }
   });
 
+  it('authenticates with RSA and ECDSA key files too (each signs with its own hash)', async () => {
+    const rsa = await startSshHost({ rsaKey: true });
+    try {
+      const ecdsa = join(dir, 'id_ecdsa');
+      rmSync(ecdsa, { force: true });
+      expect(spawnSync('ssh-keygen', ['-q', '-t', 'ecdsa', '-b', '384', '-N', '', '-f', ecdsa]).status).toBe(
+        0,
+      );
+      await rsa.exec(['sh', '-c', 'cat >> /etc/ssh/kernelfile/authorized_keys/root'], {
+        stdin: readFileSync(`${ecdsa}.pub`),
+      });
+      for (const key of [rsa.rsaKey?.privateKeyPath as string, ecdsa]) {
+        // twice: the second connection signs with the key object the first one made
+        for (let i = 0; i < 2; i++) {
+          const t = await openHost(`ssh://root@127.0.0.1:${rsa.port}`, {
+            ...options(rsa),
+            identities: [key],
+          });
+          expect((await t.run(['id', '-un'])).stdout.trim()).toBe('root');
+          await t.close();
+        }
+      }
+    } finally {
+      await rsa.stop();
+    }
+  });
+
   it('refuses an unknown host key, naming the fingerprint and how to accept it', async () => {
     const o = { ...options(h), knownHosts: [join(dir, 'empty_known_hosts')] };
     await expect(openHost(addr(), o)).rejects.toMatchObject({
@@ -161,6 +189,62 @@ describe('ssh: connecting, and refusing to', () => {
     });
     expect((await t.run(['id', '-un'])).stdout.trim()).toBe('bob');
     await t.close();
+  });
+});
+
+describe("ssh: sshd's announcement of its host keys", () => {
+  it('is not answered with a request to prove them (ssh2 alone asks, on every connection)', async () => {
+    const h = await startSshHost({ ecdsaHostKey: true, sshdConfig: ['LogLevel DEBUG1'] });
+    try {
+      const proofs = (log: string) =>
+        log.split('\n').filter((l) => l.includes('rtype hostkeys-prove-00@openssh.com'));
+      // sshd writes its log as it goes: wait until that many sessions' ends have reached it
+      const settled = async (from: number, sessions: number) => {
+        const ends = () =>
+          h
+            .log()
+            .slice(from)
+            .split('\n')
+            .filter((l) => l.includes('Disconnected from')).length;
+        for (let i = 0; i < 50 && ends() < sessions; i++) await new Promise((r) => setTimeout(r, 100));
+        return h.log().slice(from);
+      };
+      // The control: ssh2 on its own asks the host to prove its keys.
+      let from = h.log().length;
+      await new Promise<void>((resolve, reject) => {
+        const c = new ssh2.Client();
+        c.on('ready', () =>
+          c.exec('true', (e, ch) => {
+            if (e) return reject(e);
+            ch.on('close', () => {
+              c.end();
+              resolve();
+            });
+            ch.resume();
+          }),
+        );
+        c.on('error', reject);
+        c.connect({
+          host: '127.0.0.1',
+          port: h.port,
+          username: 'root',
+          privateKey: readFileSync(h.keys.root.privateKeyPath),
+        });
+      });
+      expect(proofs(await settled(from, 1))).toHaveLength(1);
+      // kernelfile's connections do not, and work as before.
+      from = h.log().length;
+      for (let i = 0; i < 2; i++) {
+        const t = await openHost(`ssh://root@127.0.0.1:${h.port}`, options(h));
+        expect((await t.run(['id', '-un'])).stdout.trim()).toBe('root');
+        await t.close();
+      }
+      const log = await settled(from, 2);
+      expect(log.match(/Accepted publickey for root/g)).toHaveLength(2);
+      expect(proofs(log)).toEqual([]);
+    } finally {
+      await h.stop();
+    }
   });
 });
 
