@@ -67,6 +67,9 @@ const identities = new FileMemo<{ parsed: ReturnType<typeof parseKey>; signer?: 
  * for: none for ed25519, the rsa-sha2-* hash for RSA); for a call without a hash (ECDSA, and RSA
  * as ssh-rsa never is) the parsed key's own sign, as before. Everything else is the parsed key's.
  */
+/** The keys signer() made: streamlineLogin signs with them without asking the host first. */
+const signers = new WeakSet<object>();
+
 function signer(parsed: ParsedKey): ParsedKey {
   let key: ReturnType<typeof createPrivateKey>;
   try {
@@ -76,6 +79,7 @@ function signer(parsed: ParsedKey): ParsedKey {
   }
   const ed25519 = parsed.type === 'ssh-ed25519';
   const fast: ParsedKey = Object.create(parsed);
+  signers.add(fast);
   // As ssh2's own sign: a failure is returned (the client reports it), not thrown.
   fast.sign = (data: string | Buffer, algo?: string) => {
     if (!ed25519 && !algo) return parsed.sign(data, algo);
@@ -217,7 +221,7 @@ export async function connectSsh(t: SshTarget, s: SshSettings, depth = 0): Promi
           return false;
         },
       });
-      skipHostKeyProofs(client);
+      streamlineLogin(client, signers);
     });
   } catch (e) {
     client.end();
@@ -229,30 +233,50 @@ export async function connectSsh(t: SshTarget, s: SshSettings, depth = 0): Promi
 }
 
 /**
- * After every login, OpenSSH's sshd announces all its host keys (hostkeys-00@openssh.com). ssh2
- * answers by asking the host to prove it holds each of them (hostkeys-prove-00@openssh.com): one
- * signature per host key on the host, made through sshd's privileged monitor (an RSA key among them
- * costs milliseconds), and one verification here, on every connection. It does so to learn host
- * keys that kernelfile never uses: known_hosts is only ever given the key a connection was verified
- * with (OpenSSH's UpdateHostKeys, which would use them, asks only for keys it does not know). So
- * the announcement is acknowledged and dropped. In the bench's 50-host plan this spared the hosts
- * 1–3 ms of CPU per connection. ssh2 has no option for it: its handler of global requests, which
- * it makes for each connection in connect(), is wrapped; were its internals to change, the
- * connection works as before (with the proofs).
+ * Two exchanges ssh2 makes on every connection that cost the host (sshd's privileged monitor) and
+ * a round trip, for nothing kernelfile uses; ssh2 has no option for either, so its per-connection
+ * protocol object (made in connect()) is adjusted. Were its internals to change, a connection goes
+ * as before. Together they spared the hosts about 2 ms of CPU per connection in the bench's
+ * 50-host runs, and a round trip of each login.
+ *  - Host key proofs. After every login, OpenSSH's sshd announces all its host keys
+ *    (hostkeys-00@openssh.com); ssh2 asks the host to prove each (one signature per host key on
+ *    the host, an RSA key costing milliseconds; one verification here), to learn keys that
+ *    kernelfile never uses: known_hosts is only given the key a connection was verified with
+ *    (OpenSSH's UpdateHostKeys, which would use them, asks only about keys it does not know). The
+ *    announcement is acknowledged and dropped.
+ *  - The public key query. For each key, ssh2 first asks whether the host would accept it, and
+ *    signs only then: sshd checks authorized_keys twice and answers twice. RFC 4252 (7) lets a
+ *    client send the signed request at once; OpenSSH's client asks first for keys in an agent or on
+ *    a token, where signing is a prompt or a PIN. kernelfile's own key files (`keys`: the objects
+ *    authMethods offers) sign at once, as if the host had accepted them; a host that does not
+ *    answers the signed request with a failure, and the next key or algorithm is tried as before.
  */
-function skipHostKeyProofs(client: Client): void {
+function streamlineLogin(client: Client, keys: WeakSet<object>): void {
   const internals = client as unknown as {
-    _protocol?: { _handlers?: Record<string, unknown>; requestSuccess?: () => void };
+    _protocol?: {
+      _handlers?: Record<string, unknown>;
+      requestSuccess?: () => void;
+      authPK?: (...args: unknown[]) => void;
+    };
   };
   const proto = internals._protocol;
   const handlers = proto?._handlers;
-  const global = handlers?.GLOBAL_REQUEST;
-  if (!proto || !handlers || typeof global !== 'function' || typeof proto.requestSuccess !== 'function')
-    return;
-  handlers.GLOBAL_REQUEST = (p: unknown, name: unknown, wantReply: unknown, ...rest: unknown[]) => {
-    if (name !== HOSTKEYS_ANNOUNCEMENT) return global(p, name, wantReply, ...rest);
-    if (wantReply) proto.requestSuccess?.();
-  };
+  if (!proto || !handlers) return;
+  const global = handlers.GLOBAL_REQUEST;
+  const requestSuccess = proto.requestSuccess;
+  if (typeof global === 'function' && typeof requestSuccess === 'function')
+    handlers.GLOBAL_REQUEST = (p: unknown, name: unknown, wantReply: unknown, ...rest: unknown[]) => {
+      if (name !== HOSTKEYS_ANNOUNCEMENT) return global(p, name, wantReply, ...rest);
+      if (wantReply) requestSuccess.call(proto);
+    };
+  const authPK = proto.authPK;
+  const accepted = handlers.USERAUTH_PK_OK;
+  if (typeof authPK === 'function' && typeof accepted === 'function')
+    proto.authPK = (user: unknown, key: unknown, keyAlgo: unknown, cbSign?: unknown) => {
+      const query = cbSign === undefined && typeof keyAlgo !== 'function';
+      if (query && typeof key === 'object' && key !== null && keys.has(key)) return accepted(proto);
+      return authPK.call(proto, user, key, keyAlgo, cbSign);
+    };
 }
 
 const HOSTKEYS_ANNOUNCEMENT = 'hostkeys-00@openssh.com';

@@ -123,6 +123,13 @@ describe('ssh: connecting, and refusing to', () => {
           await t.close();
         }
       }
+      // a key the host refuses first (its signed request fails), then one it accepts
+      const t = await openHost(`ssh://root@127.0.0.1:${rsa.port}`, {
+        ...options(rsa),
+        identities: [rsa.keys.stranger.privateKeyPath, ecdsa],
+      });
+      expect((await t.run(['id', '-un'])).stdout.trim()).toBe('root');
+      await t.close();
     } finally {
       await rsa.stop();
     }
@@ -192,8 +199,8 @@ describe('ssh: connecting, and refusing to', () => {
   });
 });
 
-describe("ssh: sshd's announcement of its host keys", () => {
-  it('is not answered with a request to prove them (ssh2 alone asks, on every connection)', async () => {
+describe('ssh: a login without the exchanges kernelfile does not need', () => {
+  it('signs with its key at once (no query first) and does not ask sshd to prove the host keys it announces, as ssh2 alone does', async () => {
     const h = await startSshHost({ ecdsaHostKey: true, sshdConfig: ['LogLevel DEBUG1'] });
     try {
       const proofs = (log: string) =>
@@ -209,7 +216,8 @@ describe("ssh: sshd's announcement of its host keys", () => {
         for (let i = 0; i < 50 && ends() < sessions; i++) await new Promise((r) => setTimeout(r, 100));
         return h.log().slice(from);
       };
-      // The control: ssh2 on its own asks the host to prove its keys.
+      // The control: ssh2 on its own asks whether the key would do (sshd postpones: it answers
+      // PK_OK), then signs; after the login it asks the host to prove its keys.
       let from = h.log().length;
       await new Promise<void>((resolve, reject) => {
         const c = new ssh2.Client();
@@ -231,7 +239,9 @@ describe("ssh: sshd's announcement of its host keys", () => {
           privateKey: readFileSync(h.keys.root.privateKeyPath),
         });
       });
-      expect(proofs(await settled(from, 1))).toHaveLength(1);
+      const control = await settled(from, 1);
+      expect(proofs(control)).toHaveLength(1);
+      expect(control).toMatch(/Postponed publickey for root/);
       // kernelfile's connections do not, and work as before.
       from = h.log().length;
       for (let i = 0; i < 2; i++) {
@@ -242,6 +252,7 @@ describe("ssh: sshd's announcement of its host keys", () => {
       const log = await settled(from, 2);
       expect(log.match(/Accepted publickey for root/g)).toHaveLength(2);
       expect(proofs(log)).toEqual([]);
+      expect(log).not.toMatch(/Postponed publickey/);
     } finally {
       await h.stop();
     }
