@@ -10,7 +10,9 @@
  *    reuses its master connections, which only favours Ansible), and again with ControlMaster off
  *    (a fresh connection per host per run, as kernelfile makes);
  *  - the floors: bench/ssh-floor.mjs (Node and ssh2 connect to every host, run `true`, disconnect:
- *    what any Node tool on SSH pays) and OpenSSH (`ssh HOST true` to every host at once).
+ *    what any Node tool on ssh2 as it comes pays) and OpenSSH (`ssh HOST true` to every host at
+ *    once). kernelfile leaves out two exchanges of ssh2's login (src/host/ssh.ts, streamlineLogin:
+ *    the public key query and the host key proofs), so it can go below the ssh2 floor.
  *
  * Goal (issue 15): ≥ 10× faster than Ansible at 10 and at 50 hosts. Where the time goes: each run's
  * CPU, the controller's (GNU time: the command and every child it waited for, plus Ansible's
@@ -324,8 +326,9 @@ const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
  *   … ControlMaster=no                       and with a fresh connection per host per run
  *   ssh2 floor (bench/ssh-floor.mjs)         Node + ssh2: connect, `true`, disconnect; nothing else
  *   OpenSSH floor                            `ssh HOST true` to every host at once
- * The two floors are what no SSH tool goes below on this machine (the hosts' sshd work included:
- * they run on the same 2 CPUs); kernelfile's distance to the ssh2 floor is what it adds.
+ * The two floors are what a login and a command cost on this machine (the hosts' sshd work
+ * included: they run on the same 2 CPUs); kernelfile's distance to the ssh2 floor with the facts
+ * script is what it adds, less what its leaner login saves (see above).
  */
 export async function benchFleet(root: string): Promise<void> {
   const env = process.env;
