@@ -98,10 +98,49 @@ export type Verdict =
   /** `others`: keys of other types recorded for the host (the host did not offer one of those). */
   | { status: 'unknown'; others: KnownHostLine[] };
 
-/** The host's own lines (not @cert-authority). */
-const linesFor = (lines: readonly KnownHostLine[], host: string, port: number) => {
+/**
+ * A list's lines by host name, made once per list (a fleet looks every host up in the same
+ * known_hosts, whose lines would otherwise each be matched against each host): the lines whose
+ * host field is only plain ASCII names (no wildcard, no negation, not hashed) under each of those
+ * names, ASCII case folded; the positions of the other lines, matched one by one as before. A list
+ * that grew since (a key accepted and appended to it) is indexed again. @cert-authority lines are
+ * left out.
+ */
+interface Index {
+  length: number;
+  byName: Map<string, number[]>;
+  others: number[];
+}
+
+const indexes = new WeakMap<readonly KnownHostLine[], Index>();
+
+function indexOf(lines: readonly KnownHostLine[]): Index {
+  const known = indexes.get(lines);
+  if (known?.length === lines.length) return known;
+  const index: Index = { length: lines.length, byName: new Map(), others: [] };
+  lines.forEach((l, i) => {
+    if (l.marker === '@cert-authority') return;
+    if (l.hosts.startsWith('|') || /[*?!]/.test(l.hosts) || !ASCII.test(l.hosts)) {
+      index.others.push(i);
+      return;
+    }
+    for (const name of new Set(l.hosts.toLowerCase().split(','))) {
+      const at = index.byName.get(name);
+      if (at) at.push(i);
+      else index.byName.set(name, [i]);
+    }
+  });
+  indexes.set(lines, index);
+  return index;
+}
+
+/** The host's own lines (not @cert-authority), in the list's order. */
+const linesFor = (lines: readonly KnownHostLine[], host: string, port: number): KnownHostLine[] => {
   const name = hostField(host, port);
-  return lines.filter((l) => l.marker !== '@cert-authority' && hostMatches(l.hosts, name));
+  const index = indexOf(lines);
+  const plain = ASCII.test(name) ? (index.byName.get(name.toLowerCase()) ?? []) : [];
+  const matched = index.others.filter((i) => hostMatches((lines[i] as KnownHostLine).hosts, name));
+  return [...plain, ...matched].sort((a, b) => a - b).map((i) => lines[i] as KnownHostLine);
 };
 
 /**

@@ -93,6 +93,25 @@ function signer(parsed: ParsedKey): ParsedKey {
 }
 const knownHostsFiles = new FileMemo<KnownHostLine[]>();
 
+/** An absent known_hosts file's lines. */
+const NO_LINES: KnownHostLine[] = [];
+let joined: { parts: KnownHostLine[][]; lines: KnownHostLine[] } | undefined;
+
+/**
+ * The known_hosts files' lines as one list: the same list while each file is the same (a fleet's
+ * connections then share the index known-hosts.ts makes of it). A key accepted by a connection is
+ * appended to it, as to the file.
+ */
+function knownLines(files: readonly string[]): KnownHostLine[] {
+  const parts = files.map(
+    (f) => knownHostsFiles.get(f, () => parseKnownHosts(readFileSync(f, 'utf8'), f)) ?? NO_LINES,
+  );
+  if (joined?.parts.length === parts.length && joined.parts.every((p, i) => p === parts[i]))
+    return joined.lines;
+  joined = { parts, lines: parts.flat() };
+  return joined.lines;
+}
+
 /** Authentication methods to offer, in order, and a description of them for error messages. */
 function authMethods(
   t: SshTarget,
@@ -153,9 +172,7 @@ export async function connectSsh(t: SshTarget, s: SshSettings, depth = 0): Promi
     );
   }
 
-  const lines = s.knownHostsFiles.flatMap(
-    (f) => knownHostsFiles.get(f, () => parseKnownHosts(readFileSync(f, 'utf8'), f)) ?? [],
-  );
+  const lines = knownLines(s.knownHostsFiles);
   let refusal: HostError | undefined;
   const { methods, tried } = authMethods(t, s);
   const client = new Client();

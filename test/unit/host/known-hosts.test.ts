@@ -97,6 +97,41 @@ describe('known_hosts', () => {
     expect(verifyHostKey(parseKnownHosts(text, 'kh'), host, port, KEY).status).toBe(status);
   });
 
+  it('one list, many hosts: each finds its own lines in file order, plain names, hashed and patterns alike', () => {
+    const b64 = (k: Buffer) => k.toString('base64');
+    const THIRD = blob('ssh-ed25519', 'yet-another-key-material-32byte!');
+    const text = [
+      `${hashed('web-3')} ssh-ed25519 ${b64(OTHER)}`,
+      `web-3,WEB-1 ssh-ed25519 ${b64(OTHER)}`,
+      `web-? ssh-ed25519 ${b64(KEY)}`,
+      ...Array.from(
+        { length: 200 },
+        (_, i) => `[h-${i}]:2222 ssh-ed25519 ${b64(blob('ssh-ed25519', `key-${i}`))}`,
+      ),
+    ].join('\n');
+    const lines = parseKnownHosts(text, 'kh');
+    expect(verifyHostKey(lines, 'web-1', 22, KEY)).toMatchObject({ status: 'known', line: { line: 3 } });
+    expect(verifyHostKey(lines, 'web-3', 22, THIRD)).toMatchObject({ status: 'changed', line: { line: 1 } });
+    expect(verifyHostKey(lines, 'web-1', 22, THIRD)).toMatchObject({ status: 'changed', line: { line: 2 } });
+    expect(verifyHostKey(lines, 'web-9', 22, THIRD)).toMatchObject({ status: 'changed', line: { line: 3 } });
+    expect(verifyHostKey(lines, 'db', 22, KEY).status).toBe('unknown');
+    for (let i = 0; i < 200; i += 37) {
+      expect(verifyHostKey(lines, `h-${i}`, 2222, blob('ssh-ed25519', `key-${i}`))).toMatchObject({
+        status: 'known',
+        line: { line: 4 + i },
+      });
+      expect(verifyHostKey(lines, `h-${i}`, 2222, KEY)).toMatchObject({
+        status: 'changed',
+        line: { line: 4 + i },
+      });
+      expect(verifyHostKey(lines, `h-${i}`, 22, KEY).status).toBe('unknown');
+    }
+    // a key accepted meanwhile is appended to the same list: it is found
+    lines.push(...parseKnownHosts(`db ssh-ed25519 ${b64(KEY)}`, 'kh'));
+    expect(verifyHostKey(lines, 'db', 22, KEY).status).toBe('known');
+    expect(hostKeyAlgorithms(lines, 'db', 22)[0]).toBe('ssh-ed25519');
+  });
+
   it('points at the line that holds the other key', () => {
     const v = verifyHostKey(
       parseKnownHosts(`# x\nweb-1 ssh-ed25519 ${OTHER.toString('base64')}\n`, '/home/u/.ssh/known_hosts'),
