@@ -269,10 +269,16 @@ export async function connectSsh(t: SshTarget, s: SshSettings, depth = 0): Promi
  *    answers the signed request with a failure, and the next key or algorithm is tried as before.
  */
 function streamlineLogin(client: Client, keys: WeakSet<object>): void {
+  // Each packet goes out when it is written (TCP_NODELAY). Else the kernel holds a small packet while
+  // the one before is unacknowledged, and sshd acknowledges late (40 ms): the service request that
+  // follows the key exchange's last packet waited that long on every connection.
+  client.setNoDelay(true);
   const internals = client as unknown as {
+    _callbacks?: unknown[];
     _protocol?: {
       _handlers?: Record<string, unknown>;
       requestSuccess?: () => void;
+      ping?: () => void;
       authPK?: (...args: unknown[]) => void;
     };
   };
@@ -280,11 +286,25 @@ function streamlineLogin(client: Client, keys: WeakSet<object>): void {
   const handlers = proto?._handlers;
   if (!proto || !handlers) return;
   const global = handlers.GLOBAL_REQUEST;
-  const requestSuccess = proto.requestSuccess;
-  if (typeof global === 'function' && typeof requestSuccess === 'function')
+  const { requestSuccess, ping } = proto;
+  const replies = internals._callbacks;
+  if (
+    typeof global === 'function' &&
+    typeof requestSuccess === 'function' &&
+    typeof ping === 'function' &&
+    Array.isArray(replies)
+  )
     handlers.GLOBAL_REQUEST = (p: unknown, name: unknown, wantReply: unknown, ...rest: unknown[]) => {
       if (name !== HOSTKEYS_ANNOUNCEMENT) return global(p, name, wantReply, ...rest);
       if (wantReply) requestSuccess.call(proto);
+      // Answered with a keepalive (as ssh2's own, with a callback that takes its reply): sshd's
+      // socket, unlike ours, holds a small packet while the one before is unacknowledged, and this
+      // one would be acknowledged late (40 ms) with nothing sent back: the confirmation of the
+      // session channel, which sshd sends next, would wait that long.
+      else {
+        replies.push(() => {});
+        ping.call(proto);
+      }
     };
   const authPK = proto.authPK;
   const accepted = handlers.USERAUTH_PK_OK;
