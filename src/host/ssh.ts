@@ -58,7 +58,7 @@ export function sshName(t: SshTarget): string {
  * once per process while each stays the same file (host/file-memo.ts): a fleet's hosts share them.
  * A file that is gone, or not a regular file, is as if absent.
  */
-const identities = new FileMemo<{ parsed: ReturnType<typeof parseKey>; signer?: ParsedKey }>();
+const identities = new FileMemo<{ parsed: ReturnType<typeof parseKey> | undefined; signer?: ParsedKey }>();
 
 /** The keys signer() made: streamlineLogin signs with them without asking the host first. */
 const signers = new WeakSet<object>();
@@ -126,10 +126,9 @@ function authMethods(
   }
   for (const file of t.identityFiles) {
     const read = identities.get(file, () => {
-      const parsed = parseKey(readFileSync(file));
-      // a file of several keys parses to a list: its first key, as ssh2 takes from `privateKey`
-      const first = Array.isArray(parsed) ? (parsed[0] as ParsedKey | undefined) : parsed;
-      return first === undefined || first instanceof Error ? { parsed } : { parsed, signer: signer(first) };
+      // undefined for an OpenSSH key file that holds no key (ssh2 then throws on it)
+      const parsed = parseKey(readFileSync(file)) as ReturnType<typeof parseKey> | undefined;
+      return !parsed || parsed instanceof Error ? { parsed } : { parsed, signer: signer(parsed) };
     });
     if (!read) continue;
     const { parsed, signer: key } = read;

@@ -179,6 +179,25 @@ describe('ssh: connecting, and refusing to', () => {
     });
   });
 
+  it('names a key file that holds no key among what was offered, and goes on to the next', async () => {
+    // an OpenSSH private key file whose key count is 0
+    const u32 = (n: number) => Buffer.from([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
+    const str = (x: string) => Buffer.concat([u32(x.length), Buffer.from(x)]);
+    const body = Buffer.concat([Buffer.from('openssh-key-v1\0'), str('none'), str('none'), str(''), u32(0)]);
+    const empty = join(dir, 'id_empty');
+    writeFileSync(
+      empty,
+      `-----BEGIN OPENSSH PRIVATE KEY-----\n${body.toString('base64')}\n-----END OPENSSH PRIVATE KEY-----\n`,
+    );
+    await expect(openHost(addr(), { ...options(h), identities: [empty] })).rejects.toMatchObject({
+      kind: 'auth',
+      message: expect.stringContaining(`${empty} (unusable: no key in it)`),
+    });
+    const t = await openHost(addr(), { ...options(h), identities: [empty, h.keys.root.privateKeyPath] });
+    expect((await t.run(['id', '-un'])).stdout.trim()).toBe('root');
+    await t.close();
+  });
+
   it('reports a closed port as unreachable', async () => {
     const port = await freePort();
     await expect(openHost(`ssh://root@127.0.0.1:${port}`, options(h))).rejects.toMatchObject({
