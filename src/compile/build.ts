@@ -27,9 +27,9 @@ import { commit, staging } from './cache.js';
 import {
   type ConfigInput,
   cachedConfigText,
+  mergedValues,
   type Origin,
   type ResolvedConfig,
-  requestedValues,
   resolveConfig,
 } from './config.js';
 import {
@@ -430,7 +430,7 @@ function earlySeed(
     compat: seedCompat(p),
     tree: p.tree,
     ...(buildId && configText !== undefined ? { known: { buildId, configText } } : {}),
-    requested: new Map(requestedValues(configInput).map((r) => [r.symbol, r.value])),
+    requested: mergedValues(configInput),
   });
 }
 

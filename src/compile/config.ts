@@ -140,6 +140,20 @@ export function requestedValues(input: ConfigInput): Requested[] {
   return [...user.slice(0, user.length - setCount), ...signing, ...user.slice(user.length - setCount)];
 }
 
+/**
+ * Every value the merge sets (the fragments, then the generated fragment: the release suffix,
+ * signing's values, config.set), the last one for a symbol winning: what a seed is guessed by before
+ * Kconfig resolves the configuration (seed-early.ts). Unlike requestedValues, it includes what
+ * kernelfile sets itself, such as CONFIG_LOCALVERSION: two seeds that differ only there are not
+ * alike to a build that sets one of them.
+ */
+export function mergedValues(input: ConfigInput): Map<string, string> {
+  const values = new Map<string, string>();
+  const texts = [...input.fragments.map((f) => f.text), generatedFragment(input.spec, userSymbols(input))];
+  for (const text of texts) for (const e of parseConfig(text).entries) values.set(e.symbol, e.value);
+  return values;
+}
+
 export function configKey(input: ConfigInput): string {
   const target = baseTarget(input);
   return sha256Json({

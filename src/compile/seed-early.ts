@@ -42,7 +42,7 @@ export interface EarlyWanted {
   tree: { key: string; dir: string };
   /** The configuration and build id, when the configuration is cached: the choice is then exact. */
   known?: { buildId: string; configText: string };
-  /** Else the requested values (`CONFIG_X` → value), to guess with. */
+  /** Else the values the merge sets (`CONFIG_X` → value: mergedValues, config.ts), to guess with. */
   requested: ReadonlyMap<string, string>;
 }
 

@@ -153,8 +153,9 @@ export function chooseSeed(
 
 /**
  * The seed chooseSeed will most likely choose, before the build's configuration is resolved: the
- * requested values (`CONFIG_X` → value as in a .config) stand for the .config, and `differing`
- * counts those a seed does not have. A guess only: the seed copied early (stageSeed) is used only
+ * values the merge sets (`CONFIG_X` → value as in a .config, kernelfile's own such as
+ * CONFIG_LOCALVERSION included) stand for the .config, and `differing` counts those a seed does not
+ * have. A guess only: the seed copied early (stageSeed) is used only
  * when chooseSeed, given the resolved configuration, chooses the same one. Pure.
  */
 export function guessSeed(

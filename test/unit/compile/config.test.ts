@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { kernelArch, srcArch } from '../../../src/compile/arch.js';
 import { cacheRoot } from '../../../src/compile/cache.js';
-import { generatedFragment } from '../../../src/compile/config.js';
+import { generatedFragment, mergedValues } from '../../../src/compile/config.js';
 import type { Spec } from '../../../src/spec/schema.js';
 
 describe('the fragment kernelfile adds last', () => {
@@ -28,6 +28,33 @@ describe('the fragment kernelfile adds last', () => {
       'CONFIG_X=m',
       'CONFIG_CMDLINE="a \\"b\\""',
       '',
+    ]);
+  });
+});
+
+describe('the values the merge sets (what a seed is guessed by)', () => {
+  it('the fragments, then the generated fragment, the last value of a symbol winning; the release suffix included', () => {
+    const spec = {
+      kernel: { localversion: '-prev' },
+      config: { set: { CONFIG_SWAP: 'n', CONFIG_NR_CPUS: 8 } },
+    } as unknown as Spec;
+    const values = mergedValues({
+      tree: { dir: '/t', key: 'k' },
+      spec,
+      arch: 'x86_64',
+      fragments: [
+        { abs: '/p/a.config', written: 'a.config', text: 'CONFIG_SWAP=y\nCONFIG_PRINTK=y\n' },
+        { abs: '/p/b.config', written: 'b.config', text: '# CONFIG_PRINTK is not set\nCONFIG_NR_CPUS=4\n' },
+      ],
+      toolchain: 'gcc',
+      dirs: {} as never,
+    });
+    expect([...values]).toEqual([
+      ['CONFIG_SWAP', 'n'],
+      ['CONFIG_PRINTK', 'n'],
+      ['CONFIG_NR_CPUS', '8'],
+      ['CONFIG_LOCALVERSION', '"-prev"'],
+      ['CONFIG_LOCALVERSION_AUTO', 'n'],
     ]);
   });
 });

@@ -171,6 +171,30 @@ describe('guessSeed', () => {
     });
   });
 
+  it('guessed by the merged values (the release suffix too), it is the seed chooseSeed then chooses', () => {
+    // The example and a newer build of it under another release suffix (the e2e suite's "prev").
+    const tiny = record({ buildId: id('1'), completedAt: '2026-11-01T00:00:00.000Z' });
+    const prev = record({ buildId: id('2'), completedAt: '2026-12-01T00:00:00.000Z' });
+    configs.set(tiny.buildId, `CONFIG_LOCALVERSION="-tiny"\n${BASE}`);
+    configs.set(prev.buildId, `CONFIG_LOCALVERSION="-prev"\n${BASE}`);
+    // The example with one option changed.
+    const resolved = `CONFIG_LOCALVERSION="-tiny"\n${BASE.replace('(none)', 'kf-1')}`;
+    const merged = new Map([
+      ['CONFIG_DEFAULT_HOSTNAME', '"kf-1"'],
+      ['CONFIG_LOCALVERSION', '"-tiny"'],
+      ['CONFIG_LOCALVERSION_AUTO', 'n'],
+    ]);
+    const chosen = chooseSeed({ ...known, buildId: id('f'), configText: resolved }, [tiny, prev], configOf);
+    expect(chosen).toMatchObject({ record: { buildId: tiny.buildId }, differing: 1 });
+    expect(guessSeed(known, merged, [tiny, prev], configOf)).toMatchObject({
+      record: { buildId: tiny.buildId },
+      differing: 1,
+    });
+    // The user's values alone tie the two, and the newer one wins: a guess the build then drops.
+    const userOnly = new Map([['CONFIG_DEFAULT_HOSTNAME', '"kf-1"']]);
+    expect(guessSeed(known, userOnly, [tiny, prev], configOf)?.record.buildId).toBe(prev.buildId);
+  });
+
   it('keeps the rules of chooseSeed: no CONFIG_DEBUG_INFO, nothing incompatible', () => {
     const r = record({ buildId: id('d') });
     configs.set(r.buildId, BASE);
