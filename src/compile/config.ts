@@ -20,7 +20,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runLocal } from '../host/local.js';
-import { formatSetValue, parseConfig } from '../kconfig/config.js';
+import { configValues, formatSetValue, parseConfig } from '../kconfig/config.js';
 import {
   type Dropped,
   findDropped,
@@ -141,16 +141,37 @@ export function requestedValues(input: ConfigInput): Requested[] {
 }
 
 /**
- * Every value the merge sets (the fragments, then the generated fragment: the release suffix,
- * signing's values, config.set), the last one for a symbol winning: what a seed is guessed by before
- * Kconfig resolves the configuration (seed-early.ts). Unlike requestedValues, it includes what
- * kernelfile sets itself, such as CONFIG_LOCALVERSION: two seeds that differ only there are not
- * alike to a build that sets one of them.
+ * The base's text when it is known without running Kconfig: a base target's result kept in the
+ * cache, or the text given (a file, the host's running config); else undefined.
+ */
+function knownBaseText(input: ConfigInput): string | undefined {
+  const target = baseTarget(input);
+  if (target === undefined) return input.baseText;
+  try {
+    const entry = join(input.dirs.kconfig, `base-${baseKey(input, target)}`);
+    return openSealed(entry, ['config']) ? readFileSync(join(entry, 'config'), 'utf8') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Every value the merge sets, the last one for a symbol winning: the base (when it is known without
+ * running Kconfig), the fragments, then the generated fragment (the release suffix, signing's
+ * values, config.set). What a seed is guessed by before Kconfig resolves the configuration
+ * (seed-early.ts), as near to it as can be known then: two seeds that differ only in their base, or
+ * only in CONFIG_LOCALVERSION (which kernelfile sets itself), are not alike to this build.
  */
 export function mergedValues(input: ConfigInput): Map<string, string> {
   const values = new Map<string, string>();
-  const texts = [...input.fragments.map((f) => f.text), generatedFragment(input.spec, userSymbols(input))];
-  for (const text of texts) for (const e of parseConfig(text).entries) values.set(e.symbol, e.value);
+  const base = knownBaseText(input);
+  const texts = [
+    ...(base === undefined ? [] : [base]),
+    ...input.fragments.map((f) => f.text),
+    generatedFragment(input.spec, userSymbols(input)),
+  ];
+  for (const text of texts)
+    for (const [symbol, value] of Object.entries(configValues(text))) values.set(symbol, value);
   return values;
 }
 

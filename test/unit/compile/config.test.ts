@@ -48,7 +48,9 @@ describe('the values the merge sets (what a seed is guessed by)', () => {
       ],
       toolchain: 'gcc',
       dirs: {} as never,
+      setOrigin: () => ({ file: 'kernelfile.yaml', line: 1 }),
     });
+    // The base (defconfig here) is not known without running Kconfig: it is left out.
     expect([...values]).toEqual([
       ['CONFIG_SWAP', 'n'],
       ['CONFIG_PRINTK', 'n'],
@@ -56,6 +58,26 @@ describe('the values the merge sets (what a seed is guessed by)', () => {
       ['CONFIG_LOCALVERSION', '"-prev"'],
       ['CONFIG_LOCALVERSION_AUTO', 'n'],
     ]);
+  });
+
+  it('starts from the base when its text is known (a file, the running config)', () => {
+    const spec = { kernel: {}, config: { base: 'running', set: { CONFIG_SWAP: 'y' } } } as unknown as Spec;
+    const values = mergedValues({
+      tree: { dir: '/t', key: 'k' },
+      spec,
+      arch: 'x86_64',
+      baseText: '# base\nCONFIG_SWAP=n\n# CONFIG_MODULES is not set\nCONFIG_LOCALVERSION="-distro"\n',
+      fragments: [],
+      toolchain: 'gcc',
+      dirs: {} as never,
+      setOrigin: () => ({ file: 'kernelfile.yaml', line: 1 }),
+    });
+    expect(Object.fromEntries(values)).toEqual({
+      CONFIG_SWAP: 'y',
+      CONFIG_MODULES: 'n',
+      CONFIG_LOCALVERSION: '""',
+      CONFIG_LOCALVERSION_AUTO: 'n',
+    });
   });
 });
 
