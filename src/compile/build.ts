@@ -430,7 +430,7 @@ function earlySeed(
     compat: seedCompat(p),
     tree: p.tree,
     ...(buildId && configText !== undefined ? { known: { buildId, configText } } : {}),
-    requested: mergedValues(configInput),
+    merged: mergedValues(configInput),
   });
 }
 

@@ -146,13 +146,7 @@ export function requestedValues(input: ConfigInput): Requested[] {
  */
 function knownBaseText(input: ConfigInput): string | undefined {
   const target = baseTarget(input);
-  if (target === undefined) return input.baseText;
-  try {
-    const entry = join(input.dirs.kconfig, `base-${baseKey(input, target)}`);
-    return openSealed(entry, ['config']) ? readFileSync(join(entry, 'config'), 'utf8') : undefined;
-  } catch {
-    return undefined;
-  }
+  return target === undefined ? input.baseText : sealedConfigText(baseEntry(input, target));
 }
 
 /**
@@ -201,6 +195,21 @@ export function baseKey(input: ConfigInput, target: string): string {
   });
 }
 
+/** Where a base target's result is kept (its `config`). */
+function baseEntry(input: ConfigInput, target: string): string {
+  return join(input.dirs.kconfig, `base-${baseKey(input, target)}`);
+}
+
+/** The `config` of a sealed cache entry (a base target's result, a resolved configuration), if intact. */
+function sealedConfigText(entry: string): string | undefined {
+  if (!openSealed(entry, ['config'])) return undefined;
+  try {
+    return readFileSync(join(entry, 'config'), 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 async function make(tree: string, out: string, args: string[], what: string): Promise<void> {
   const r = await runLocal(['make', '-s', '-C', tree, `O=${out}`, ...args]);
   if (r.code !== 0)
@@ -246,7 +255,7 @@ async function resolveNow(input: ConfigInput, final: string): Promise<void> {
     }
     const target = baseTarget(input);
     if (target) {
-      const base = join(input.dirs.kconfig, `base-${baseKey(input, target)}`);
+      const base = baseEntry(input, target);
       if (openSealed(base, ['config']))
         writeFileSync(join(out, '.config'), readFileSync(join(base, 'config')));
       else {
@@ -326,13 +335,7 @@ function readReport(file: string): Dropped[] | undefined {
 
 /** The resolved configuration, when it is cached (nothing is run); else undefined. */
 export function cachedConfigText(input: ConfigInput): string | undefined {
-  const final = join(input.dirs.configs, configKey(input));
-  if (!openSealed(final, ['config'])) return undefined;
-  try {
-    return readFileSync(join(final, 'config'), 'utf8');
-  } catch {
-    return undefined;
-  }
+  return sealedConfigText(join(input.dirs.configs, configKey(input)));
 }
 
 export async function resolveConfig(input: ConfigInput): Promise<ResolvedConfig> {

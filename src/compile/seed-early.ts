@@ -43,7 +43,7 @@ export interface EarlyWanted {
   /** The configuration and build id, when the configuration is cached: the choice is then exact. */
   known?: { buildId: string; configText: string };
   /** Else the values the merge sets (`CONFIG_X` → value: mergedValues, config.ts), to guess with. */
-  requested: ReadonlyMap<string, string>;
+  merged: ReadonlyMap<string, string>;
 }
 
 /** Copies neither placed nor removed yet are removed when the process exits (removeAtExit). */
@@ -63,7 +63,7 @@ export function startEarlySeed(w: EarlyWanted): Promise<StagedSeed | undefined> 
       records,
       seedConfigReader(w.objects),
     );
-  } else choice = guessSeed(wanted, w.requested, records, seedConfigReader(w.objects));
+  } else choice = guessSeed(wanted, w.merged, records, seedConfigReader(w.objects));
   if (!choice) return undefined;
   // The copy is `obj/` of a build directory of its own (build-dir.ts): make can synchronise its
   // configuration there before the build id is known (syncEarlySeed).

@@ -155,20 +155,20 @@ export function chooseSeed(
  * The seed chooseSeed will most likely choose, before the build's configuration is resolved: the
  * values the merge sets (`CONFIG_X` → value as in a .config, kernelfile's own such as
  * CONFIG_LOCALVERSION included) stand for the .config, and `differing` counts those a seed does not
- * have. A guess only: the seed copied early (stageSeed) is used only
- * when chooseSeed, given the resolved configuration, chooses the same one. Pure.
+ * have. A guess only: the seed copied early (stageSeed) is used only when chooseSeed, given the
+ * resolved configuration, chooses the same one. Pure.
  */
 export function guessSeed(
   wanted: Omit<SeedWanted, 'configText' | 'buildId'>,
-  requested: ReadonlyMap<string, string>,
+  merged: ReadonlyMap<string, string>,
   records: readonly ObjtreeRecord[],
   configOf: (r: ObjtreeRecord) => string | undefined,
 ): SeedChoice | undefined {
-  if (requested.get('CONFIG_DEBUG_INFO') === 'y') return undefined;
+  if (merged.get('CONFIG_DEBUG_INFO') === 'y') return undefined;
   return closest(wanted, records, configOf, (config) => {
     const has = new Map(parseConfig(config).entries.map((e) => [e.symbol, e.value]));
     let n = 0;
-    for (const [symbol, value] of requested) if ((has.get(symbol) ?? 'n') !== value) n++;
+    for (const [symbol, value] of merged) if ((has.get(symbol) ?? 'n') !== value) n++;
     return n;
   });
 }

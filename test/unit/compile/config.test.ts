@@ -47,7 +47,7 @@ describe('the values the merge sets (what a seed is guessed by)', () => {
         { abs: '/p/b.config', written: 'b.config', text: '# CONFIG_PRINTK is not set\nCONFIG_NR_CPUS=4\n' },
       ],
       toolchain: 'gcc',
-      dirs: {} as never,
+      dirs: { kconfig: '/nonexistent/kconfig' } as never,
       setOrigin: () => ({ file: 'kernelfile.yaml', line: 1 }),
     });
     // The base (defconfig here) is not known without running Kconfig: it is left out.
