@@ -260,7 +260,7 @@ export class Rollout {
     const settings = p.prepared.store;
     if (!settings) return { why: 'no store' };
     try {
-      const client = this.stores.client(settings);
+      const client = await this.stores.client(settings);
       if (!(await this.stores.has(settings, buildId)))
         return { why: `the store ${client.display} does not have build ${buildId.slice(0, 12)}` };
       const auth = await client.hostAuth();

@@ -276,7 +276,7 @@ export class PlanningSession {
     if (!pending) {
       pending = (async () => {
         try {
-          const client = this.stores.client(s);
+          const client = await this.stores.client(s);
           const auth = await client.hostAuth();
           if (auth.kind === 'basic') return { url: client.display, shipped: BASIC_STAYS };
           const ref = client.o.ref;
@@ -306,7 +306,7 @@ export class PlanningSession {
     if (a.cached || !p.store) return a;
     const settings = p.store;
     try {
-      const client = this.stores.client(settings);
+      const client = await this.stores.client(settings);
       return { ...a, store: { url: client.display, has: await this.stores.has(settings, p.buildId) } };
     } catch (e) {
       this.storeWarnings.set(

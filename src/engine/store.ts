@@ -17,9 +17,9 @@ import {
 } from '../compile/build.js';
 import { PROVENANCE_FILE } from '../compile/provenance.js';
 import type { Spec } from '../spec/schema.js';
-import { pullBuild, pushBuild } from '../store/artifact.js';
+// The store's client and its transfers are loaded when a kernelfile names a store (they load
+// node:http and node:https, which a plan without one never needs).
 import type { OciClient } from '../store/client.js';
-import { openStore } from '../store/open.js';
 
 /** What the store did for a build. */
 export interface StoreReport {
@@ -69,10 +69,11 @@ export class StoreSession {
   constructor(private readonly o: { timeoutMs?: number } = {}) {}
 
   /** The store's client (opening one reads its CA file, and can fail: nothing is kept then). */
-  client(s: StoreSettings): OciClient {
+  async client(s: StoreSettings): Promise<OciClient> {
     let c = this.clients.get(s.url);
     if (!c) {
-      c = openStore(s, this.o);
+      const { openStore } = await import('../store/open.js');
+      c = this.clients.get(s.url) ?? openStore(s, this.o);
       this.clients.set(s.url, c);
     }
     return c;
@@ -84,7 +85,7 @@ export class StoreSession {
     let has = this.builds.get(key);
     if (!has) {
       has = this.client(s)
-        .manifestDigest(buildId)
+        .then((c) => c.manifestDigest(buildId))
         .then((d) => d !== undefined);
       this.builds.set(key, has);
     }
@@ -122,7 +123,9 @@ export async function buildWithStore(
   if (!p.store) return build(p, onEvent, o);
   let client: OciClient | undefined;
   const report: StoreReport = { url: p.store.url, pulled: false, warnings: [] };
+  const { pullBuild, pushBuild } = await import('../store/artifact.js');
   try {
+    const { openStore } = await import('../store/open.js');
     client = openStore(p.store);
     report.url = client.display;
   } catch (e) {
