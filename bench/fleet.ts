@@ -48,6 +48,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { factsScript, newNonce } from '../src/facts/gather.js';
 import type { ScriptOptions } from '../src/facts/protocol.js';
+import { keeperSocket, stopKeeper } from '../src/host/kept.js';
 import { EXAMPLE, TEST_BUILD_CACHE } from '../test/helpers/kernel-artifacts.js';
 import { isolated, note, PATH_ENV, runOk, secs, sweepStale, withFileLock } from '../test/helpers/proc.js';
 import { ensureDebianRoot, MOUNT_DEV_SH, testCacheDir } from '../test/helpers/rootfs.js';
@@ -495,7 +496,30 @@ export async function benchFleet(root: string): Promise<void> {
       const kf = tool('kernelfile plan --inventory', async () =>
         ok('kernelfile plan --inventory', await runTimed(planArgv(count), kfEnv, dir)),
       );
-      await rounds(tools, hosts.slice(0, count), runs);
+      // Connections kept between runs by kernelfile's keeper, as Ansible's ControlPersist keeps its
+      // masters: the keeper's CPU counts as the controller's. Its socket is in the bench's directory.
+      const keptEnv = { ...kfEnv, XDG_RUNTIME_DIR: dir };
+      const persistArgv = [...planArgv(count), '--control-persist', '60'];
+      ok('kernelfile plan --control-persist (warm-up)', await runTimed(persistArgv, keptEnv, dir));
+      const keeper = () =>
+        cpuOf((pid) => {
+          try {
+            const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+            return cmd.includes('keeper.cjs') && cmd.includes(dir);
+          } catch {
+            return false;
+          }
+        });
+      const kfKept = tool(
+        '… --control-persist 60 (kept conns)',
+        async () => ok('kernelfile plan --control-persist', await runTimed(persistArgv, keptEnv, dir)),
+        keeper,
+      );
+      try {
+        await rounds(tools, hosts.slice(0, count), runs);
+      } finally {
+        await stopKeeper(keeperSocket(keptEnv));
+      }
       // Where the controller's CPU goes: one more plan under V8's sampling profiler, kept.
       const prof = process.env.BENCH_FLEET_CPU_PROF;
       if (prof) {
@@ -513,6 +537,7 @@ export async function benchFleet(root: string): Promise<void> {
       const fl = median(floor.wall);
       const os = median(openssh.wall);
       const ff = median(floorFacts.wall);
+      const keptWall = median(kfKept.wall);
       console.log(line(name, subject, floor.name, fl));
       console.log(line('', subject, floorFacts.name, ff));
       console.log(line('', subject, openssh.name, os));
@@ -521,13 +546,22 @@ export async function benchFleet(root: string): Promise<void> {
         const f = median(fresh.wall);
         console.log(line('', subject, ansible.name, a));
         console.log(line('', subject, fresh.name, f));
+        console.log(line('', keptWall, ansible.name, a));
         console.log(
           `${''.padEnd(48)} kernelfile ${s(subject)}, ansible ${s(a)} (${s(f)} without ControlPersist): ${(a / subject).toFixed(1)}× faster (${(f / subject).toFixed(1)}×); ansible is ${(a / fl).toFixed(1)}× the ssh2 floor`,
+        );
+        console.log(
+          `${''.padEnd(48)} both keeping connections: kernelfile --control-persist ${s(keptWall)}, ansible (ControlPersist) ${s(a)}: ${(a / keptWall).toFixed(1)}× faster`,
         );
         record({
           name: `plan --inventory, ${count} hosts vs ansible -m setup`,
           value: s(subject),
           detail: `ansible ${s(a)}: ${(a / subject).toFixed(1)}× faster (${(f / subject).toFixed(1)}× vs fresh conns); goal ≥ 10×: ${a / subject >= 10 ? 'met' : 'MISSED'}; floor: ansible is ${(a / fl).toFixed(1)}× ssh2's floor`,
+        });
+        record({
+          name: `plan --control-persist, ${count} hosts vs ansible -m setup (both keep connections)`,
+          value: s(keptWall),
+          detail: `ansible ${s(a)}: ${(a / keptWall).toFixed(1)}× faster; goal ≥ 10×: ${a / keptWall >= 10 ? 'met' : 'MISSED'}`,
         });
       }
       record({
@@ -538,7 +572,7 @@ export async function benchFleet(root: string): Promise<void> {
       // Where the time goes: on this machine the hosts' work competes with the controller's.
       const cpuText = (t: Tool) => `${s(median(t.controller))} + ${s(median(t.hosts))}`;
       console.log(
-        `${'  CPU per run: controller + hosts'.padEnd(48)} kernelfile ${cpuText(kf)}; ssh2 floor ${cpuText(floor)}, with the facts script ${cpuText(floorFacts)}; OpenSSH floor ${cpuText(openssh)}${ansible && fresh ? `; ansible ${cpuText(ansible)}; fresh conns ${cpuText(fresh)}` : ''}`,
+        `${'  CPU per run: controller + hosts'.padEnd(48)} kernelfile ${cpuText(kf)}, with kept conns ${cpuText(kfKept)}; ssh2 floor ${cpuText(floor)}, with the facts script ${cpuText(floorFacts)}; OpenSSH floor ${cpuText(openssh)}${ansible && fresh ? `; ansible ${cpuText(ansible)}; fresh conns ${cpuText(fresh)}` : ''}`,
       );
       record({
         name: `CPU per run (controller + hosts), ${count} hosts`,

@@ -72,7 +72,8 @@ export async function bundleCli(outdir = BUNDLE_DIR, log = true, trace = false):
   rmSync(outdir, { recursive: true, force: true });
   const r = await build({
     absWorkingDir: ROOT,
-    entryPoints: { kernelfile: 'src/cli/main.ts' },
+    // The keeper of kept SSH connections (src/host/keeper.ts) is a process of its own: a bundle of its own.
+    entryPoints: { kernelfile: 'src/cli/main.ts', keeper: 'src/host/keeper-main.ts' },
     outdir,
     outExtension: { '.js': '.cjs' },
     bundle: true,

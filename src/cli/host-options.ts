@@ -13,6 +13,8 @@ export interface HostFlags {
   identity?: string[];
   connectTimeout?: string;
   commandTimeout?: string;
+  /** Only on the commands that read (addControlPersist). */
+  controlPersist?: string;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -37,6 +39,14 @@ export function addHostOptions(cmd: Command): Command {
     )
     .addOption(new Option('--connect-timeout <seconds>', 'SSH connect timeout').default('10'))
     .addOption(new Option('--command-timeout <seconds>', 'limit for each remote command (default: none)'));
+}
+
+/** `--control-persist`: for the commands that only read hosts (facts, plan, status). */
+export function addControlPersist(cmd: Command): Command {
+  return cmd.option(
+    '--control-persist <seconds>',
+    "keep each SSH connection open this long after its last use, in a background process of yours, and reuse it in the next command instead of logging in again (like OpenSSH's ControlPersist)",
+  );
 }
 
 /** Options that only mean something for the hosts of an inventory. */

@@ -24,6 +24,9 @@ export function hostOptions(flags: HostFlags, io: Io): HostOptions {
     identities: flags.identity ?? [],
     connectTimeoutMs: seconds(flags.connectTimeout, '--connect-timeout'),
     commandTimeoutMs: seconds(flags.commandTimeout, '--command-timeout'),
+    ...(flags.controlPersist !== undefined
+      ? { controlPersistMs: seconds(flags.controlPersist, '--control-persist') }
+      : {}),
     env: io.env,
     ...observerOf(io),
   };

@@ -6,7 +6,7 @@ import { Argument, Command, CommanderError, Option } from 'commander';
 import { describe } from '../engine/errors.js';
 import { KERNELFILE_VERSION } from '../engine/version.js';
 import { wantColor } from '../render/style.js';
-import { addHostOptions, type HostFlags, requireInventory } from './host-options.js';
+import { addControlPersist, addHostOptions, type HostFlags, requireInventory } from './host-options.js';
 import type { ExitCode, Io } from './io.js';
 import { failureOf, JSON_COMMANDS, printJsonError } from './json-error.js';
 
@@ -116,12 +116,14 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       done(await run(file, opts, io));
     });
 
-  addHostOptions(
-    program
-      .command('facts')
-      .description(
-        'gather what kernelfile knows about a host (kernels, config, DKMS, initramfs, boot loader, space, Secure Boot) in one round trip',
-      ),
+  addControlPersist(
+    addHostOptions(
+      program
+        .command('facts')
+        .description(
+          'gather what kernelfile knows about a host (kernels, config, DKMS, initramfs, boot loader, space, Secure Boot) in one round trip',
+        ),
+    ),
   )
     .option('--json', 'print every fact as JSON')
     .option(
@@ -243,6 +245,7 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     )
     .option('--sudo', 'gather facts as root with `sudo -n` (a non-root SSH user)');
   addLockOptions(planCmd);
+  addControlPersist(planCmd);
   addFleetOptions(planCmd).action(
     async (file: string | undefined, opts: import('./commands/plan.js').PlanCommandFlags & HostFlags) => {
       requireInventory(opts);
@@ -339,12 +342,14 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
   );
 
   addFleetOptions(
-    addHostOptions(
-      program
-        .command('status')
-        .description(
-          'where each host stands against its kernelfile: converged, changes pending, installed-not-booted, booted-not-default, drifted, unreachable (exit code per state)',
-        ),
+    addControlPersist(
+      addHostOptions(
+        program
+          .command('status')
+          .description(
+            'where each host stands against its kernelfile: converged, changes pending, installed-not-booted, booted-not-default, drifted, unreachable (exit code per state)',
+          ),
+      ),
     ),
   )
     .argument(

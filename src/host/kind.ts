@@ -29,6 +29,13 @@ export interface HostOptions {
   connectTimeoutMs?: number;
   commandTimeoutMs?: number;
   env?: Record<string, string | undefined>;
+  /**
+   * Keep each SSH connection open this long after its last use, in a background process of the
+   * user's (host/keeper.ts), and use a kept one instead of logging in again: OpenSSH's
+   * ControlPersist. For commands that only read (facts, plan, status): a command the keeper lost
+   * before it answered is run again on a direct connection.
+   */
+  controlPersistMs?: number;
   /** Told of every command run and file copied on the host (`kernelfile -v`); see `observed`. */
   observer?: TransportObserver;
 }

@@ -4,6 +4,7 @@
  * then OpenSSH's defaults. Parsing is done by the `ssh-config` package.
  */
 import SSHConfig from 'ssh-config';
+import type { SshSettings } from './ssh.js';
 
 export interface SshTarget {
   /** The name the user gave (alias or host name), for messages and the transport's name. */
@@ -79,4 +80,14 @@ export function resolveTarget(
     identitiesOnly,
     proxyJump: !jump || jump.toLowerCase() === 'none' ? [] : jump.split(',').map((s) => s.trim()),
   };
+}
+
+/** A target's display name (a transport's name): `ssh://user@alias:port`. */
+export function sshName(t: SshTarget): string {
+  return `ssh://${t.user}@${t.alias.includes(':') ? `[${t.alias}]` : t.alias}:${t.port}`;
+}
+
+/** A ProxyJump hop of `t` by its name: as the settings resolve it, else the name with t's user and keys. */
+export function jumpHost(t: SshTarget, s: Pick<SshSettings, 'resolveJump'>, name: string): SshTarget {
+  return s.resolveJump?.(name) ?? { ...t, alias: name, host: name, port: 22, proxyJump: [] };
 }

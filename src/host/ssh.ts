@@ -30,7 +30,7 @@ import {
 } from './known-hosts.js';
 import { LineCollector } from './lines.js';
 import { quoteArgv, withEnv } from './quote.js';
-import type { SshTarget } from './ssh-config.js';
+import { jumpHost, type SshTarget, sshName } from './ssh-config.js';
 import { HostError, type RunOptions, type RunResult, type Transport } from './transport.js';
 
 export interface SshSettings {
@@ -48,10 +48,6 @@ export interface SshSettings {
 }
 
 const SUDO_PASSWORD = /sudo: (a password is required|a terminal is required|no tty present)/;
-
-export function sshName(t: SshTarget): string {
-  return `ssh://${t.user}@${t.alias.includes(':') ? `[${t.alias}]` : t.alias}:${t.port}`;
-}
 
 /**
  * The controller files read for every connection (identity files, known_hosts), read and parsed
@@ -154,8 +150,7 @@ export async function connectSsh(t: SshTarget, s: SshSettings, depth = 0): Promi
   if (t.proxyJump.length > 0) {
     const hops = [...t.proxyJump];
     const last = hops.pop() as string;
-    const resolve = s.resolveJump ?? ((n: string) => ({ ...t, alias: n, host: n, port: 22, proxyJump: [] }));
-    const hop = { ...resolve(last), proxyJump: hops };
+    const hop = { ...jumpHost(t, s, last), proxyJump: hops };
     jump = await connectSsh(hop, s, depth + 1);
     sock = await new Promise((res, rej) =>
       (jump as Client).forwardOut('127.0.0.1', 0, t.host, t.port, (err, stream) =>

@@ -129,8 +129,16 @@ export const sshHost: HostKind<SshAddress> = {
     },
   },
   async open(a, opts) {
-    const { SshTransport } = await import('../ssh.js');
     const o = a.identity ? { ...opts, identities: [a.identity, ...(opts.identities ?? [])] } : opts;
-    return SshTransport.connect(sshTargetResolver(o)(a), sshSettings(o));
+    const target = sshTargetResolver(o)(a);
+    const settings = sshSettings(o);
+    // A new host key is recorded by a connection of this process's own, never by the keeper.
+    if (o.controlPersistMs && !settings.acceptNewHostKeys) {
+      const { openKept } = await import('../kept.js');
+      const kept = await openKept(target, settings, o.controlPersistMs, o.env ?? process.env);
+      if (kept) return kept;
+    }
+    const { SshTransport } = await import('../ssh.js');
+    return SshTransport.connect(target, settings);
   },
 };
