@@ -291,6 +291,10 @@ export const ENVIRONMENT: Array<[name: string, meaning: string]> = [
   ],
   ['XDG_CACHE_HOME', 'where the build cache is (default ~/.cache; build.cacheDir overrides it)'],
   ['SSH_AUTH_SOCK', 'the ssh-agent offered to SSH hosts'],
+  [
+    'XDG_RUNTIME_DIR, TMPDIR',
+    "where --control-persist's keeper has its socket: $XDG_RUNTIME_DIR/kernelfile/, else $TMPDIR/kernelfile-UID/ (default /tmp)",
+  ],
   ['HOME', '~/.ssh/config, ~/.ssh/known_hosts and the default keys are read from there'],
   [
     'KERNELFILE_STORE_USERNAME, KERNELFILE_STORE_PASSWORD',
