@@ -70,7 +70,7 @@ export class Keeper {
       ...(c.commandTimeoutMs !== undefined ? { commandTimeoutMs: c.commandTimeoutMs } : {}),
       keepaliveIntervalMs: KEEPALIVE_MS,
       resolveJump: (name) => {
-        const hop = jumps[name];
+        const hop = Object.hasOwn(jumps, name) ? jumps[name] : undefined;
         if (!hop) throw new HostError(name, 'unreachable', 'the jump host was not resolved by the caller');
         return hop;
       },

@@ -92,6 +92,9 @@ export async function stopKeeper(sock: string): Promise<boolean> {
   return stopping;
 }
 
+/** The keeper's socket by the directories it is found from (XDG_RUNTIME_DIR, TMPDIR). */
+const sockets = new Map<string, string>();
+
 /** One start of a keeper per socket per process: a fleet's hosts ask at once. */
 const starting = new Map<string, Promise<boolean>>();
 
@@ -156,7 +159,10 @@ export async function openKept(
   if (!existsSync(KEEPER_FILE)) return undefined;
   let sock: string;
   try {
-    sock = keeperSocket(env);
+    // Once per process (and directory): a fleet's hosts share it.
+    const dirKey = `${env.XDG_RUNTIME_DIR}\0${env.TMPDIR}`;
+    sock = sockets.get(dirKey) ?? keeperSocket(env);
+    sockets.set(dirKey, sock);
   } catch (e) {
     if (!(e instanceof KeeperDirError)) throw e;
     throw new HostError(

@@ -86,7 +86,7 @@ describe('kept connections', () => {
   }, 300_000);
   afterAll(() => h?.stop());
 
-  it('a second command of another process-like open runs on the same connection: no second login', async () => {
+  it('a second open runs its commands on the kept connection: no second login', async () => {
     const runtime = runtimeDir();
     try {
       const a = await openHost(address(h), options(h, runtime));
