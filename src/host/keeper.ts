@@ -29,6 +29,8 @@ interface Kept {
   timer?: NodeJS.Timeout;
 }
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** A connection's first keepalive after this long unused, and every this long after (the client's default is 10 s). */
 const KEEPALIVE_MS = 5_000;
 
@@ -94,7 +96,8 @@ export class Keeper {
     }
     k.busy--;
     if (k.busy > 0) return;
-    k.timer = setTimeout(() => this.drop(key, k), k.persistMs);
+    // A timer holds at most 2^31 - 1 ms (24.8 days); a longer one would fire at once.
+    k.timer = setTimeout(() => this.drop(key, k), Math.min(k.persistMs, MAX_TIMER_MS));
     k.timer.unref();
   }
 

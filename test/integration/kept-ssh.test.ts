@@ -150,6 +150,43 @@ describe('kept connections', () => {
     }
   });
 
+  it('through a ProxyJump hop (resolved by the command, from its ssh config): kept, and both host keys checked', async () => {
+    const jump = await startSshHost();
+    const runtime = runtimeDir();
+    try {
+      const config = join(dir, 'ssh_config_jump');
+      writeFileSync(
+        config,
+        `Host kf-target\n  HostName 127.0.0.1\n  Port ${h.port}\n  User root\n  ProxyJump kf-jump\n` +
+          `Host kf-jump\n  HostName 127.0.0.1\n  Port ${jump.port}\n  User root\n`,
+      );
+      const kh = join(dir, 'known_hosts_jump');
+      writeFileSync(kh, `${jump.knownHostsLine()}\n${h.knownHostsLine()}\n`);
+      const o = options(h, runtime, {
+        sshConfig: config,
+        knownHosts: [kh],
+        identities: [jump.keys.root.privateKeyPath, h.keys.root.privateKeyPath],
+      });
+      const a = await openHost('kf-target', o);
+      expect(a).toBeInstanceOf(KeptTransport);
+      expect(a.name).toBe(`ssh://root@kf-target:${h.port}`);
+      expect((await a.run(['uname', '-n'])).stdout.trim()).toBe(h.hostname);
+      const first = await session(a);
+      const b = await openHost('kf-target', o);
+      expect(await session(b)).toBe(first);
+      await Promise.all([a.close(), b.close()]);
+      // The jump host's key gone from known_hosts: a new connection, refused at the jump.
+      writeFileSync(kh, `${h.knownHostsLine()}\n`);
+      await expect(openHost('kf-target', o)).rejects.toMatchObject({
+        kind: 'host-key-unknown',
+        message: expect.stringContaining(`kf-jump:${jump.port}`),
+      });
+    } finally {
+      await stop(runtime);
+      await jump.stop();
+    }
+  });
+
   it('a connection the host dropped is replaced at the next command', async () => {
     const runtime = runtimeDir();
     try {
@@ -190,6 +227,19 @@ describe('kept connections', () => {
     while (existsSync(sock) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
     expect(existsSync(sock)).toBe(false);
     expect(await keeperStats(sock)).toBeUndefined();
+  });
+
+  it('a persist time past what a timer holds (24.8 days) keeps the connection, not closes it at once', async () => {
+    const runtime = runtimeDir();
+    try {
+      const a = await openHost(address(h), options(h, runtime, { controlPersistMs: 1e12 }));
+      await session(a);
+      await a.close();
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(await keeperStats(keeperSocket({ XDG_RUNTIME_DIR: runtime }))).toMatchObject({ connections: 1 });
+    } finally {
+      await stop(runtime);
+    }
   });
 
   it("refuses a socket directory that is not the user's alone, naming it", async () => {
