@@ -16,7 +16,7 @@ import { KEEPER_FILE, KeptTransport, keeperSocket, keeperStats, stopKeeper } fro
 import { type HostOptions, openHost } from '../../src/host/open.js';
 import { HostError, type Transport } from '../../src/host/transport.js';
 import { kernelfile } from '../helpers/cli.js';
-import { type SshHost, startSshHost } from '../helpers/sshd.js';
+import { freePort, type SshHost, startSshHost } from '../helpers/sshd.js';
 import { transportContract } from './contract.js';
 
 let dir: string;
@@ -237,6 +237,34 @@ describe('kept connections', () => {
       await a.close();
       await new Promise((r) => setTimeout(r, 1500));
       expect(await keeperStats(keeperSocket({ XDG_RUNTIME_DIR: runtime }))).toMatchObject({ connections: 1 });
+    } finally {
+      await stop(runtime);
+    }
+  });
+
+  it("a host's refusal through the keeper is the error a direct connection gives", async () => {
+    const runtime = runtimeDir();
+    try {
+      const port = await freePort();
+      const o = { ...options(h, runtime), knownHosts: [join(dir, `known_hosts-${h.port}`)] };
+      const via = await openHost(`ssh://root@127.0.0.1:${port}`, o).catch((x) => x);
+      const direct = await openHost(`ssh://root@127.0.0.1:${port}`, {
+        ...o,
+        controlPersistMs: undefined,
+      }).catch((x) => x);
+      expect(via).toBeInstanceOf(HostError);
+      expect({ kind: via.kind, message: via.message, hint: via.hint }).toEqual({
+        kind: direct.kind,
+        message: direct.message,
+        hint: direct.hint,
+      });
+      expect(via.kind).toBe('unreachable');
+      // A refused key too (another user's key for root).
+      const auth = await openHost(address(h), { ...o, identities: [h.keys.stranger.privateKeyPath] }).catch(
+        (x) => x,
+      );
+      expect(auth).toBeInstanceOf(HostError);
+      expect(auth.kind).toBe('auth');
     } finally {
       await stop(runtime);
     }
