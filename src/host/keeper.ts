@@ -50,16 +50,16 @@ export class Keeper {
   private async acquire(
     c: KeptConnection,
     persistMs: number,
-  ): Promise<{ t: SshTransport; key: string; reused: boolean }> {
+  ): Promise<{ t: SshTransport; key: string; k: Kept; reused: boolean }> {
     const key = connectionKey(c);
-    let k = this.kept.get(key);
+    const k = this.kept.get(key);
     if (k) {
       const t = await k.transport.catch(() => undefined);
       if (t && !t.isLost) {
         k.busy++;
         k.persistMs = Math.max(k.persistMs, persistMs);
         if (k.timer) clearTimeout(k.timer);
-        return { t, key, reused: true };
+        return { t, key, k, reused: true };
       }
       this.drop(key, k);
     }
@@ -77,20 +77,20 @@ export class Keeper {
         return hop;
       },
     });
-    k = { transport, busy: 1, persistMs };
-    this.kept.set(key, k);
+    const made: Kept = { transport, busy: 1, persistMs };
+    this.kept.set(key, made);
     this.logins++;
     try {
-      return { t: await transport, key, reused: false };
+      return { t: await transport, key, k: made, reused: false };
     } catch (e) {
-      this.drop(key, k);
+      this.drop(key, made);
       throw e;
     }
   }
 
-  private release(key: string): void {
-    const k = this.kept.get(key);
-    if (!k) {
+  /** A request is done with `k` (which another request may have replaced under its key meanwhile). */
+  private release(key: string, k: Kept): void {
+    if (this.kept.get(key) !== k) {
       this.checkEmpty();
       return;
     }
@@ -214,14 +214,14 @@ export class Keeper {
         // A kept connection found dead as the command started (the host went away while it was
         // kept): the command never ran, so it runs once on a new connection.
         if (!(got.reused && e instanceof HostError && e.kind === 'disconnected' && got.t.isLost)) throw e;
-        this.release(got.key);
+        this.release(got.key, got.k);
         got = await this.acquire(m.conn, m.persistMs);
         send({ result: await got.t.run(m.run.argv, runOptions(m.run, send, gone)) });
       }
     } catch (e) {
       forward(e);
     } finally {
-      this.release(got.key);
+      this.release(got.key, got.k);
     }
   }
 }
