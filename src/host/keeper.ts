@@ -18,11 +18,15 @@ import {
   type KeptRun,
   MessageReader,
 } from './keeper-protocol.js';
-import { SshTransport } from './ssh.js';
+import { type SshSettings, SshTransport } from './ssh.js';
+import type { SshTarget } from './ssh-config.js';
 import { HostError, type RunOptions } from './transport.js';
 
+/** What the keeper needs of a connection (SshTransport; a test's fake). */
+export type KeptLink = Pick<SshTransport, 'isLost' | 'run' | 'close'>;
+
 interface Kept {
-  transport: Promise<SshTransport>;
+  transport: Promise<KeptLink>;
   /** Requests running on it now: it is not closed while any runs. */
   busy: number;
   persistMs: number;
@@ -44,13 +48,15 @@ export class Keeper {
   constructor(
     private readonly version: string,
     private readonly onEmpty: () => void,
+    private readonly connect: (t: SshTarget, s: SshSettings) => Promise<KeptLink> = (t, s) =>
+      SshTransport.connect(t, s),
   ) {}
 
   /** The connection for `c`, and whether it was kept from an earlier request; connecting when none is live. */
   private async acquire(
     c: KeptConnection,
     persistMs: number,
-  ): Promise<{ t: SshTransport; key: string; k: Kept; reused: boolean }> {
+  ): Promise<{ t: KeptLink; key: string; k: Kept; reused: boolean }> {
     const key = connectionKey(c);
     const k = this.kept.get(key);
     if (k) {
@@ -64,7 +70,7 @@ export class Keeper {
       this.drop(key, k);
     }
     const jumps = c.jumps;
-    const transport = SshTransport.connect(c.target, {
+    const transport = this.connect(c.target, {
       knownHostsFiles: c.knownHostsFiles,
       acceptNewHostKeys: false,
       ...(c.agentSocket ? { agentSocket: c.agentSocket } : {}),
@@ -159,7 +165,8 @@ export class Keeper {
     });
   }
 
-  private async handle(m: KeeperRequest, send: (r: KeeperReply) => void, gone: () => boolean): Promise<void> {
+  /** One request: its replies go to `send`; `gone` says the asker left (output lines are not sent then). */
+  async handle(m: KeeperRequest, send: (r: KeeperReply) => void, gone: () => boolean): Promise<void> {
     if (m.version !== this.version) {
       send({ fault: `this keeper runs kernelfile ${this.version}, not ${String(m.version)}` });
       return;
