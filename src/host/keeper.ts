@@ -218,8 +218,9 @@ export class Keeper {
       try {
         send({ result: await got.t.run(m.run.argv, runOptions(m.run, send, gone)) });
       } catch (e) {
-        // A kept connection found dead as the command started (the host went away while it was
-        // kept): the command never ran, so it runs once on a new connection.
+        // A kept connection found dead once the command was sent (the host went away while it was
+        // kept, or as the command ran): it runs once more on a new connection. Kept connections
+        // serve the commands that only read (HostOptions.controlPersistMs), for which that is safe.
         if (!(got.reused && e instanceof HostError && e.kind === 'disconnected' && got.t.isLost)) throw e;
         this.release(got.key, got.k);
         got = await this.acquire(m.conn, m.persistMs);

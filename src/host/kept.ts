@@ -74,22 +74,33 @@ export function askKeeper(
   });
 }
 
-/** The keeper's counters (or undefined when none answers on `sock`). */
-export async function keeperStats(sock: string): Promise<KeeperStats | undefined> {
-  let stats: KeeperStats | undefined;
-  await askKeeper(sock, { op: 'stats', version: KERNELFILE_VERSION }, (r) => {
-    if ('stats' in r) stats = r.stats;
+/** The first reply to `req` that `pick` takes, or undefined (also when no keeper answers on `sock`). */
+async function firstReply<T>(
+  sock: string,
+  req: KeeperRequest,
+  pick: (r: KeeperReply) => T | undefined,
+): Promise<T | undefined> {
+  let got: T | undefined;
+  await askKeeper(sock, req, (r) => {
+    got ??= pick(r);
   }).catch(() => {});
-  return stats;
+  return got;
+}
+
+/** The keeper's counters (or undefined when none answers on `sock`). */
+export function keeperStats(sock: string): Promise<KeeperStats | undefined> {
+  return firstReply(sock, { op: 'stats', version: KERNELFILE_VERSION }, (r) =>
+    'stats' in r ? r.stats : undefined,
+  );
 }
 
 /** Ask the keeper on `sock` to close its connections and end; false when none answered. */
 export async function stopKeeper(sock: string): Promise<boolean> {
-  let stopping = false;
-  await askKeeper(sock, { op: 'stop', version: KERNELFILE_VERSION }, (r) => {
-    if ('stopping' in r) stopping = true;
-  }).catch(() => {});
-  return stopping;
+  return (
+    (await firstReply(sock, { op: 'stop', version: KERNELFILE_VERSION }, (r) =>
+      'stopping' in r ? true : undefined,
+    )) ?? false
+  );
 }
 
 /** The keeper's socket by the directories it is found from (XDG_RUNTIME_DIR, TMPDIR). */
@@ -191,7 +202,7 @@ export async function openKept(
       if (!(e instanceof NoKeeper) || attempt > 0 || !(await startKeeper(sock))) return undefined;
       continue;
     }
-    if (reply && 'opened' in reply) return new KeptTransport(sock, conn, persistMs, target, settings);
+    if (reply && 'opened' in reply) return new KeptTransport(sock, conn, persistMs, settings);
     if (reply && 'error' in reply) throw hostError(reply.error);
     return undefined;
   }
@@ -209,17 +220,16 @@ export class KeptTransport implements Transport {
     private readonly sock: string,
     private readonly conn: KeptConnection,
     private readonly persistMs: number,
-    private readonly target: SshTarget,
     private readonly settings: SshSettings,
   ) {
-    this.name = sshName(target);
+    this.name = sshName(conn.target);
   }
 
   /** This process's own connection to the host (for copying files, or when the keeper fails a request). */
   private own(): Promise<SshTransport> {
     if (this.closed) throw new HostError(this.name, 'disconnected', 'the connection was closed');
     this.direct ??= import('./ssh.js').then(({ SshTransport }) =>
-      SshTransport.connect(this.target, this.settings),
+      SshTransport.connect(this.conn.target, this.settings),
     );
     return this.direct;
   }

@@ -16,6 +16,7 @@ import { KEEPER_FILE, KeptTransport, keeperSocket, keeperStats, stopKeeper } fro
 import { type HostOptions, openHost } from '../../src/host/open.js';
 import { HostError, type Transport } from '../../src/host/transport.js';
 import { kernelfile } from '../helpers/cli.js';
+import { sshTarget } from '../helpers/host-state.js';
 import { freePort, type SshHost, startSshHost } from '../helpers/sshd.js';
 import { transportContract } from './contract.js';
 
@@ -61,6 +62,9 @@ async function stop(runtime: string): Promise<void> {
   await stopKeeper(keeperSocket({ XDG_RUNTIME_DIR: runtime }));
 }
 
+/** The counters of the keeper in `runtime`. */
+const statsOf = (runtime: string) => keeperStats(keeperSocket({ XDG_RUNTIME_DIR: runtime }));
+
 transportContract('ssh through the keeper (--control-persist)', async () => {
   const h = await startSshHost();
   const runtime = runtimeDir();
@@ -95,7 +99,7 @@ describe('kept connections', () => {
       const b = await openHost(address(h), options(h, runtime));
       expect(await session(b)).toBe(first);
       await b.close();
-      const stats = await keeperStats(keeperSocket({ XDG_RUNTIME_DIR: runtime }));
+      const stats = await statsOf(runtime);
       expect(stats).toMatchObject({ connections: 1, logins: 1 });
       expect(stats?.reused).toBeGreaterThanOrEqual(3);
       // Without the option: a connection of its own (another sshd session).
@@ -129,7 +133,7 @@ describe('kept connections', () => {
       const b = await openHost(address(h), options(h, runtime, { knownHosts: [kh] }));
       await session(b);
       await b.close();
-      expect(await keeperStats(keeperSocket({ XDG_RUNTIME_DIR: runtime }))).toMatchObject({ logins: 3 });
+      expect(await statsOf(runtime)).toMatchObject({ logins: 3 });
     } finally {
       await stop(runtime);
     }
@@ -208,7 +212,7 @@ describe('kept connections', () => {
     const runtime = runtimeDir();
     const a = await openHost(address(h), options(h, runtime));
     const kept = await session(a);
-    const stats = await keeperStats(keeperSocket({ XDG_RUNTIME_DIR: runtime }));
+    const stats = await statsOf(runtime);
     expect(stats?.pid).toBeGreaterThan(0);
     process.kill(stats?.pid as number, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 200));
@@ -236,7 +240,7 @@ describe('kept connections', () => {
       await session(a);
       await a.close();
       await new Promise((r) => setTimeout(r, 1500));
-      expect(await keeperStats(keeperSocket({ XDG_RUNTIME_DIR: runtime }))).toMatchObject({ connections: 1 });
+      expect(await statsOf(runtime)).toMatchObject({ connections: 1 });
     } finally {
       await stop(runtime);
     }
@@ -282,19 +286,7 @@ describe('kept connections', () => {
 
   it('kernelfile facts --control-persist: the same facts as without, the second run on the kept connection', async () => {
     const runtime = runtimeDir();
-    const kh = join(dir, `known_hosts-${h.port}`);
-    const args = [
-      'facts',
-      '--host',
-      address(h),
-      '--ssh-config',
-      'none',
-      '--known-hosts',
-      kh,
-      '-i',
-      h.keys.root.privateKeyPath,
-      '--json',
-    ];
+    const args = ['facts', ...sshTarget(h, dir), '--json'];
     const env = { HOME: dir, XDG_RUNTIME_DIR: runtime };
     try {
       const plain = await kernelfile(args, { env });
@@ -308,7 +300,7 @@ describe('kept connections', () => {
       };
       expect(facts(once.out)).toEqual(facts(plain.out));
       expect(facts(twice.out)).toEqual(facts(plain.out));
-      expect(await keeperStats(keeperSocket({ XDG_RUNTIME_DIR: runtime }))).toMatchObject({ logins: 1 });
+      expect(await statsOf(runtime)).toMatchObject({ logins: 1 });
       const bad = await kernelfile([...args, '--control-persist', 'soon'], { env });
       expect(bad.code).not.toBe(0);
       expect(bad.err).toContain('--control-persist must be a positive number of seconds, got `soon`');
