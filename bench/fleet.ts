@@ -48,7 +48,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { factsScript, newNonce } from '../src/facts/gather.js';
 import type { ScriptOptions } from '../src/facts/protocol.js';
-import { keeperSocket, stopKeeper } from '../src/host/kept.js';
+import { keeperSocket, keeperStats, stopKeeper } from '../src/host/kept.js';
 import { EXAMPLE, TEST_BUILD_CACHE } from '../test/helpers/kernel-artifacts.js';
 import { isolated, note, PATH_ENV, runOk, secs, sweepStale, withFileLock } from '../test/helpers/proc.js';
 import { ensureDebianRoot, MOUNT_DEV_SH, testCacheDir } from '../test/helpers/rootfs.js';
@@ -501,15 +501,12 @@ export async function benchFleet(root: string): Promise<void> {
       const keptEnv = { ...kfEnv, XDG_RUNTIME_DIR: dir };
       const persistArgv = [...planArgv(count), '--control-persist', '60'];
       ok('kernelfile plan --control-persist (warm-up)', await runTimed(persistArgv, keptEnv, dir));
-      const keeper = () =>
-        cpuOf((pid) => {
-          try {
-            const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-            return cmd.includes('keeper.cjs') && cmd.includes(dir);
-          } catch {
-            return false;
-          }
-        });
+      // Known by the pid it reports: its command line is its title (`kernelfile-keeper`), which
+      // names neither its bundle nor its socket.
+      const keeperPid = (await keeperStats(keeperSocket(keptEnv)))?.pid;
+      if (keeperPid === undefined)
+        throw new Error('kernelfile plan --control-persist left no keeper answering');
+      const keeper = () => cpuOf((pid) => pid === String(keeperPid));
       const kfKept = tool(
         '… --control-persist 60 (kept conns)',
         async () => ok('kernelfile plan --control-persist', await runTimed(persistArgv, keptEnv, dir)),
@@ -517,6 +514,11 @@ export async function benchFleet(root: string): Promise<void> {
       );
       try {
         await rounds(tools, hosts.slice(0, count), runs);
+        const after = (await keeperStats(keeperSocket(keptEnv)))?.pid;
+        if (after !== keeperPid)
+          throw new Error(
+            `the keeper was replaced during the rounds (pid ${keeperPid}, now ${after}): its CPU is unknown`,
+          );
       } finally {
         await stopKeeper(keeperSocket(keptEnv));
       }
